@@ -1,0 +1,32 @@
+/** The capability and price table, as routing sees it. Pure data: no I/O here. */
+
+export type Capability = 'tools' | 'vision' | 'json' | 'streaming';
+export type Category = 'general' | 'code' | 'math' | 'reasoning' | 'writing';
+export type Policy = 'cost' | 'balanced' | 'quality' | 'latency';
+
+export const CATEGORIES: readonly Category[] = ['general', 'code', 'math', 'reasoning', 'writing'];
+export const CAPABILITIES: readonly Capability[] = ['tools', 'vision', 'json', 'streaming'];
+
+/** USD per 1M tokens. */
+export interface Price {
+  input: number;
+  output: number;
+  cached_input?: number;
+}
+
+export interface ModelSpec {
+  /** The name clients send. */
+  id: string;
+  /** Provider id (config `providers[].id`). */
+  provider: string;
+  /** Name sent upstream. */
+  upstream: string;
+  context_window: number;
+  max_output_tokens: number;
+  price: Price;
+  capabilities: Capability[];
+  quality: Record<Category, number>;
+  aliases: string[];
+  /** Load-balancing weight among entries sharing an id. */
+  weight: number;
+}

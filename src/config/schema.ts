@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { CAPABILITIES, CATEGORIES } from '../../routing/types.ts';
+
+const positiveInt = z.number().int().positive();
+const score = z.number().min(0).max(1);
+
+export const ProviderTypeSchema = z.enum(['openai', 'anthropic', 'gemini', 'demo']);
+
+export const ProviderSchema = z.strictObject({
+  id: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'use letters, digits, _ . or -'),
+  type: ProviderTypeSchema,
+  base_url: z.url().optional(),
+  api_key: z.string().optional(),
+  timeout_ms: positiveInt.default(60_000),
+  max_retries: z.number().int().min(0).max(10).default(1),
+  limits: z
+    .strictObject({ rpm: positiveInt.optional(), tpm: positiveInt.optional(), concurrency: positiveInt.optional() })
+    .optional(),
+  /** Extra headers sent upstream (e.g. an organisation id). */
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+export const ModelSchema = z.strictObject({
+  id: z.string().min(1),
+  provider: z.string().min(1),
+  upstream: z.string().min(1).optional(),
+  context_window: positiveInt,
+  max_output_tokens: positiveInt,
+  price: z.strictObject({
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    cached_input: z.number().nonnegative().optional(),
+  }),
+  capabilities: z.array(z.enum(CAPABILITIES as [string, ...string[]])).default([]),
+  quality: z.partialRecord(z.enum(CATEGORIES as [string, ...string[]]), score).default({}),
+  aliases: z.array(z.string().min(1)).default([]),
+  weight: z.number().positive().default(1),
+});
+
+export const EnsembleSchema = z.looseObject({
+  strategy: z.enum(['consensus', 'best_of_n', 'ensemble', 'review']),
+  models: z.array(z.string()).min(1),
+  judge: z.string().optional(),
+  quorum: positiveInt.optional(),
+  timeout_ms: positiveInt.optional(),
+});
+
+export const TeamSchema = z.strictObject({
+  id: z.string().min(1),
+  budget: z
+    .strictObject({
+      limit_usd: z.number().nonnegative(),
+      period: z.enum(['daily', 'weekly', 'monthly', 'total']).default('monthly'),
+      soft_limit_usd: z.number().nonnegative().optional(),
+    })
+    .optional(),
+  limits: z.strictObject({ rpm: positiveInt.optional(), tpm: positiveInt.optional() }).optional(),
+  models: z.array(z.string()).optional(),
+});
+
+export const KeySchema = z.strictObject({
+  key: z.string().min(8, 'keys must be at least 8 characters'),
+  team: z.string().min(1),
+  name: z.string().optional(),
+});
+
+export const ConfigSchema = z.strictObject({
+  server: z
+    .strictObject({
+      max_body_bytes: positiveInt.default(10 * 1024 * 1024),
+      request_timeout_ms: positiveInt.default(120_000),
+    })
+    .prefault({}),
+  providers: z.array(ProviderSchema).optional(),
+  models: z.array(z.looseObject({ id: z.string().min(1) })).optional(),
+  routing: z
+    .strictObject({
+      policy: z.enum(['cost', 'balanced', 'quality', 'latency']).default('balanced'),
+      fallbacks: z.record(z.string(), z.array(z.string())).default({}),
+    })
+    .prefault({}),
+  ensembles: z.record(z.string(), EnsembleSchema).default({}),
+  teams: z.array(TeamSchema).default([]),
+  keys: z.array(KeySchema).default([]),
+});
+
+export type ProviderType = z.infer<typeof ProviderTypeSchema>;
+export type ProviderConfig = z.infer<typeof ProviderSchema>;
+export type EnsembleConfig = z.infer<typeof EnsembleSchema>;
+export type TeamConfig = z.infer<typeof TeamSchema>;
+export type KeyConfig = z.infer<typeof KeySchema>;
+export type RawConfig = z.infer<typeof ConfigSchema>;

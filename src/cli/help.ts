@@ -1,0 +1,49 @@
+export const MAIN_HELP = `quorum — a multi-LLM routing and consensus gateway with an OpenAI-compatible API
+
+Usage: quorum <command> [options]
+
+Commands:
+  serve              start the gateway (the default for \`npm start\`)
+  validate <config>  check a configuration file and print every problem with its path
+
+Run \`quorum <command> --help\` for a command's options.
+
+Environment:
+  PORT (8080)  HOST (127.0.0.1)  QUORUM_CONFIG (config/quorum.yaml)  QUORUM_MASTER_KEY
+  OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY  enable providers when no config names any
+  OTEL_*  OpenTelemetry exporter settings (tracing is off unless an exporter is configured)
+  QUORUM_LOG_LEVEL (info)  QUORUM_TRACE_CONTENT (false)
+
+Docs: README.md and docs/ in the repository.
+`;
+
+export const SERVE_HELP = `quorum serve — start the gateway
+
+Usage: quorum serve [--config <file>] [--port <n>] [--host <addr>]
+
+Options:
+  --config <file>  configuration file (default: $QUORUM_CONFIG, else config/quorum.yaml if it exists)
+  --port <n>       port to listen on (default: $PORT, else 8080)
+  --host <addr>    address to bind (default: $HOST, else 127.0.0.1; use 0.0.0.0 in containers)
+  -h, --help       show this help
+
+With no configuration file and no provider keys in the environment, the built-in deterministic
+demo provider answers, so every endpoint can be tried:
+
+  quorum serve
+  curl -s localhost:8080/v1/chat/completions -d '{"model":"demo","messages":[{"role":"user","content":"2+2?"}]}'
+
+Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for an invalid configuration, 1 otherwise.
+`;
+
+export const VALIDATE_HELP = `quorum validate — check a configuration file
+
+Usage: quorum validate [<config>]
+
+Loads the file the way \`quorum serve\` would (environment interpolation, the built-in catalog, every
+cross-reference) and prints one line per problem, e.g.
+
+  models[2].price.input: Invalid input: expected number, received string
+
+Exit codes: 0 when valid (a summary is printed), 2 when not.
+`;

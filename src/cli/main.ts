@@ -1,0 +1,32 @@
+import { MAIN_HELP } from './help.ts';
+import { serveCommand } from './serve.ts';
+import { validateCommand } from './validate.ts';
+
+const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
+  serve: serveCommand,
+  validate: validateCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(MAIN_HELP);
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`quorum: unknown command "${command}". Run \`quorum --help\` for the list.\n`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`quorum ${command}: ${(err as Error).message}. Run \`quorum ${command} --help\`.\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,67 @@
+import { serve } from '@hono/node-server';
+import { ConfigError, loadConfig } from '../config/index.ts';
+import { Gateway } from '../gateway/index.ts';
+import { createApp } from '../server/app.ts';
+import { createLogger, startTelemetry } from '../telemetry/index.ts';
+import { parse } from './args.ts';
+import { SERVE_HELP } from './help.ts';
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  const shutdownTelemetry = startTelemetry();
+  const logger = createLogger();
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(typeof values.config === 'string' ? { path: values.config } : {});
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) process.stderr.write(`${p}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  for (const note of config.notes) logger.info(note);
+  const masterKey = process.env.QUORUM_MASTER_KEY || undefined;
+  let ready = false;
+  const gateway = new Gateway(config);
+  const { app, keys } = createApp({ gateway, logger, ...(masterKey ? { masterKey } : {}), isReady: () => ready });
+  if (keys.open) {
+    logger.warn('no keys and no QUORUM_MASTER_KEY configured: every request is served as team "default", unauthenticated');
+  }
+
+  const port = Number(values.port ?? process.env.PORT ?? 8080);
+  const hostname = String(values.host ?? process.env.HOST ?? '127.0.0.1');
+  const server = serve({ fetch: app.fetch, port, hostname });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  }).catch((err: NodeJS.ErrnoException) => {
+    logger.error(`cannot listen on ${hostname}:${port}: ${err.code ?? err.message}`);
+    process.exit(1);
+  });
+  ready = true;
+  logger.info(
+    { port, host: hostname, config: config.source, models: config.models.length, providers: config.providers.map((p) => p.id) },
+    `Quorum listening on http://${hostname}:${port}`,
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info(`${signal} received: draining connections`);
+      ready = false;
+      server.close(() => resolve());
+      // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+      (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await shutdownTelemetry?.();
+  logger.info('stopped');
+  logger.flush();
+  return 0;
+}

@@ -1,0 +1,243 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import type { ZodError } from 'zod';
+import { CATEGORIES, type Category, type ModelSpec } from '../../routing/types.ts';
+import { DEMO_MODELS } from '../providers/demo/models.ts';
+import { formatPath } from './format-path.ts';
+import { interpolate, type InterpolationProblem } from './interpolate.ts';
+import {
+  ConfigSchema,
+  type EnsembleConfig,
+  type KeyConfig,
+  ModelSchema,
+  type ProviderConfig,
+  ProviderSchema,
+  type RawConfig,
+  type TeamConfig,
+} from './schema.ts';
+
+export const DEFAULT_CONFIG_PATH = 'config/quorum.yaml';
+export const CATALOG_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../config/models.yaml');
+
+export interface GatewayConfig {
+  /** The file read, or null when running without one. */
+  source: string | null;
+  server: RawConfig['server'];
+  providers: ProviderConfig[];
+  models: ModelSpec[];
+  routing: RawConfig['routing'];
+  ensembles: Record<string, EnsembleConfig>;
+  teams: TeamConfig[];
+  keys: KeyConfig[];
+  /** Lines for the startup log explaining where providers and models came from. */
+  notes: string[];
+}
+
+/** Thrown with every problem found; the CLI prints one line each and exits 2. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface LoadOptions {
+  /** Explicit path (CLI argument); otherwise QUORUM_CONFIG, otherwise config/quorum.yaml if present. */
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Catalog file (tests may point elsewhere). */
+  catalogPath?: string;
+}
+
+function readYaml(path: string, label: string, problems: string[]): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    problems.push(`${label}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    return undefined;
+  }
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length) {
+    for (const e of doc.errors) {
+      const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
+      problems.push(`${label}${where}: ${e.message.split('\n')[0]}`);
+    }
+    return undefined;
+  }
+  return doc.toJS() ?? {};
+}
+
+function zodProblems(error: ZodError, prefix: readonly PropertyKey[] = []): string[] {
+  return error.issues.map((i) => `${formatPath([...prefix, ...i.path])}: ${i.message}`);
+}
+
+interface CatalogEntry extends Record<string, unknown> {
+  id: string;
+  provider: string;
+}
+
+export function loadCatalog(path = CATALOG_PATH): CatalogEntry[] {
+  const problems: string[] = [];
+  const data = readYaml(path, 'catalog', problems) as { models?: CatalogEntry[] } | undefined;
+  if (problems.length) throw new ConfigError(problems);
+  return data?.models ?? [];
+}
+
+function completeModel(parsed: ReturnType<typeof ModelSchema.parse>): ModelSpec {
+  const quality = {} as Record<Category, number>;
+  for (const c of CATEGORIES) quality[c] = parsed.quality[c] ?? parsed.quality.general ?? 0.5;
+  return {
+    ...parsed,
+    upstream: parsed.upstream ?? parsed.id,
+    capabilities: parsed.capabilities as ModelSpec['capabilities'],
+    quality,
+  };
+}
+
+function providersFromEnv(env: NodeJS.ProcessEnv): ProviderConfig[] {
+  const found: ProviderConfig[] = [];
+  const add = (id: 'openai' | 'anthropic' | 'gemini', key: string | undefined, baseUrl?: string) => {
+    if (key) found.push(ProviderSchema.parse({ id, type: id, api_key: key, ...(baseUrl ? { base_url: baseUrl } : {}) }));
+  };
+  add('openai', env.OPENAI_API_KEY, env.OPENAI_BASE_URL);
+  add('anthropic', env.ANTHROPIC_API_KEY, env.ANTHROPIC_BASE_URL);
+  add('gemini', env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY, env.GEMINI_BASE_URL);
+  return found;
+}
+
+/** Loads, interpolates and validates the configuration; throws ConfigError listing every problem. */
+export function loadConfig(options: LoadOptions = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  const explicit = options.path ?? env.QUORUM_CONFIG;
+  const path = explicit ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
+  const problems: string[] = [];
+  const notes: string[] = [];
+
+  let raw: unknown = {};
+  if (path) {
+    raw = readYaml(path, path, problems);
+    if (raw === undefined) throw new ConfigError(problems);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ConfigError([`${path}: expected a mapping at the top level`]);
+    }
+  }
+  const interpolationProblems: InterpolationProblem[] = [];
+  raw = interpolate(raw, env, interpolationProblems);
+  problems.push(...interpolationProblems.map((p) => `${p.path}: ${p.message}`));
+
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError([...problems, ...zodProblems(result.error)]);
+  const cfg = result.data;
+
+  let providers = cfg.providers ?? [];
+  if (!cfg.providers?.length) {
+    providers = providersFromEnv(env);
+    if (providers.length) notes.push(`providers from environment keys: ${providers.map((p) => p.id).join(', ')}`);
+  }
+  if (!providers.length) {
+    providers = [ProviderSchema.parse({ id: 'demo', type: 'demo' })];
+    notes.push(
+      'no provider configured and no OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY set: serving the built-in deterministic demo provider',
+    );
+  }
+
+  const catalog = loadCatalog(options.catalogPath);
+  const models: ModelSpec[] = [];
+  if (cfg.models?.length) {
+    cfg.models.forEach((entry, i) => {
+      const base = catalog.find((c) => c.id === entry.id) ?? DEMO_MODELS.find((d) => d.id === entry.id) ?? {};
+      const parsed = ModelSchema.safeParse({ ...base, ...entry });
+      if (parsed.success) models.push(completeModel(parsed.data));
+      else problems.push(...zodProblems(parsed.error, ['models', i]));
+    });
+  } else {
+    for (const p of providers) {
+      if (p.type === 'demo') {
+        models.push(...DEMO_MODELS.map((m) => ({ ...m, provider: p.id })));
+        continue;
+      }
+      for (const entry of catalog.filter((c) => c.provider === p.type)) {
+        const parsed = ModelSchema.safeParse({ ...entry, provider: p.id });
+        if (parsed.success) models.push(completeModel(parsed.data));
+        else problems.push(...zodProblems(parsed.error, ['catalog', entry.id]));
+      }
+    }
+  }
+
+  problems.push(...crossCheck(providers, models, cfg));
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    source: path ?? null,
+    server: cfg.server,
+    providers,
+    models,
+    routing: cfg.routing,
+    ensembles: cfg.ensembles,
+    teams: cfg.teams,
+    keys: cfg.keys,
+    notes,
+  };
+}
+
+function crossCheck(providers: ProviderConfig[], models: ModelSpec[], cfg: RawConfig): string[] {
+  const problems: string[] = [];
+  const providerIds = new Set<string>();
+  providers.forEach((p, i) => {
+    if (providerIds.has(p.id)) problems.push(`providers[${i}].id: duplicate provider id "${p.id}"`);
+    providerIds.add(p.id);
+  });
+
+  const names = new Map<string, string>(); // name → what it is, for collision messages
+  models.forEach((m, i) => {
+    if (!providerIds.has(m.provider)) {
+      problems.push(`models[${i}].provider: unknown provider "${m.provider}" (known: ${[...providerIds].join(', ')})`);
+    }
+    names.set(m.id, 'model');
+  });
+  models.forEach((m, i) => {
+    m.aliases.forEach((a, j) => {
+      const owner = names.get(a);
+      if (owner && owner !== `alias of ${m.id}` && a !== m.id) {
+        problems.push(`models[${i}].aliases[${j}]: "${a}" is already a ${owner}`);
+      }
+      names.set(a, `alias of ${m.id}`);
+    });
+  });
+  const known = (name: string) => names.has(name) || name in cfg.ensembles || name.startsWith('auto');
+
+  for (const [from, chain] of Object.entries(cfg.routing.fallbacks)) {
+    if (!names.has(from)) problems.push(`routing.fallbacks.${from}: unknown model "${from}"`);
+    chain.forEach((m, i) => {
+      if (!names.has(m)) problems.push(`routing.fallbacks.${from}[${i}]: unknown model "${m}"`);
+    });
+  }
+  for (const [name, e] of Object.entries(cfg.ensembles)) {
+    if (names.has(name)) problems.push(`ensembles.${name}: the name is already a model or alias`);
+    e.models.forEach((m, i) => {
+      if (!names.has(m)) problems.push(`ensembles.${name}.models[${i}]: unknown model "${m}"`);
+    });
+    if (e.judge && !names.has(e.judge)) problems.push(`ensembles.${name}.judge: unknown model "${e.judge}"`);
+  }
+
+  const teamIds = new Set<string>();
+  cfg.teams.forEach((t, i) => {
+    if (teamIds.has(t.id)) problems.push(`teams[${i}].id: duplicate team id "${t.id}"`);
+    teamIds.add(t.id);
+    t.models?.forEach((m, j) => {
+      if (!known(m)) problems.push(`teams[${i}].models[${j}]: unknown model or preset "${m}"`);
+    });
+  });
+  const keys = new Set<string>();
+  cfg.keys.forEach((k, i) => {
+    if (!teamIds.has(k.team) && k.team !== 'default') problems.push(`keys[${i}].team: unknown team "${k.team}"`);
+    if (keys.has(k.key)) problems.push(`keys[${i}].key: duplicate key`);
+    keys.add(k.key);
+  });
+  return problems;
+}

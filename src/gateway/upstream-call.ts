@@ -1,0 +1,94 @@
+import type { ChatRequest, ChatResult, StreamEvent, Usage } from '../chat/index.ts';
+import { UpstreamError } from '../providers/upstream-error.ts';
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_QUORUM_COST_USD,
+  ATTR_QUORUM_PROVIDER_ID,
+  failSpan,
+  GEN_AI_OPERATION_CHAT,
+  GEN_AI_PROVIDER_NAMES,
+  type Span,
+  SpanKind,
+  tracer,
+} from '../telemetry/index.ts';
+import { costOf } from './cost.ts';
+import type { Deployment } from './deployment.ts';
+
+function startSpan(dep: Deployment, request: ChatRequest): Span {
+  const attributes: Record<string, string | number> = {
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_CHAT,
+    [ATTR_GEN_AI_PROVIDER_NAME]: GEN_AI_PROVIDER_NAMES[dep.provider.type],
+    [ATTR_GEN_AI_REQUEST_MODEL]: dep.spec.upstream,
+    [ATTR_QUORUM_PROVIDER_ID]: dep.provider.id,
+  };
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  if (maxTokens) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
+  if (typeof request.temperature === 'number') attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
+  return tracer.startSpan(`chat ${dep.spec.upstream}`, { kind: SpanKind.CLIENT, attributes });
+}
+
+function finishSpan(span: Span, dep: Deployment, usage: Usage, finish: string, responseModel?: string) {
+  span.setAttributes({
+    [ATTR_GEN_AI_RESPONSE_MODEL]: responseModel ?? dep.spec.upstream,
+    [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.prompt_tokens,
+    [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: usage.completion_tokens,
+    [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: [finish],
+    [ATTR_QUORUM_COST_USD]: costOf(usage, dep.spec.price),
+  });
+}
+
+export function errorType(err: unknown): string {
+  if (err instanceof UpstreamError) return err.failure === 'http' ? String(err.status) : err.failure;
+  return err instanceof Error ? err.name : 'unknown';
+}
+
+/** One non-streaming upstream call inside its `chat {model}` client span. */
+export async function completeOnce(dep: Deployment, request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
+  const span = startSpan(dep, request);
+  try {
+    const result = await dep.adapter.complete({ model: dep.spec.upstream, request, signal });
+    finishSpan(span, dep, result.usage, result.finish_reason, result.upstream_model);
+    return result;
+  } catch (err) {
+    failSpan(span, errorType(err), err instanceof Error ? err.message : undefined);
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+/** One streaming upstream call; the span lasts until the stream ends, fails or is abandoned. */
+export async function* streamOnce(
+  dep: Deployment,
+  request: ChatRequest,
+  signal: AbortSignal,
+): AsyncGenerator<StreamEvent> {
+  const span = startSpan(dep, request);
+  let usage: Usage = { prompt_tokens: 0, completion_tokens: 0 };
+  let finish = 'stop';
+  let responseModel: string | undefined;
+  let failed = false;
+  try {
+    for await (const event of dep.adapter.stream({ model: dep.spec.upstream, request, signal })) {
+      if (event.type === 'usage') usage = event.usage;
+      else if (event.type === 'finish') finish = event.reason;
+      else if (event.type === 'model') responseModel = event.model;
+      yield event;
+    }
+  } catch (err) {
+    failed = true;
+    failSpan(span, errorType(err), err instanceof Error ? err.message : undefined);
+    throw err;
+  } finally {
+    if (!failed) finishSpan(span, dep, usage, finish, responseModel);
+    span.end();
+  }
+}

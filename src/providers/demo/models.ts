@@ -1,0 +1,32 @@
+import type { ModelSpec } from '../../../routing/types.ts';
+
+/**
+ * The demo provider's models. Prices are fictional but non-zero so that cost headers, budgets and the
+ * router's price trade-offs can be tried without any provider key.
+ */
+export const DEMO_MODELS: ModelSpec[] = [
+  {
+    id: 'demo-fast',
+    provider: 'demo',
+    upstream: 'demo-fast',
+    context_window: 32_000,
+    max_output_tokens: 4_096,
+    price: { input: 0.1, output: 0.4 },
+    capabilities: ['tools', 'vision', 'json', 'streaming'],
+    quality: { general: 0.6, code: 0.55, math: 0.5, reasoning: 0.5, writing: 0.6 },
+    aliases: ['demo'],
+    weight: 1,
+  },
+  {
+    id: 'demo-smart',
+    provider: 'demo',
+    upstream: 'demo-smart',
+    context_window: 128_000,
+    max_output_tokens: 8_192,
+    price: { input: 2, output: 8 },
+    capabilities: ['tools', 'vision', 'json', 'streaming'],
+    quality: { general: 0.85, code: 0.85, math: 0.8, reasoning: 0.85, writing: 0.85 },
+    aliases: [],
+    weight: 1,
+  },
+];

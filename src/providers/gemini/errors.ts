@@ -1,0 +1,95 @@
+/** SDK / network failures → UpstreamError. */
+import { ApiError } from '@google/genai';
+import { UpstreamError } from '../upstream-error.ts';
+
+export interface CallState {
+  /** The gateway's own signal (client gone, deadline, cancel). */
+  signal: AbortSignal;
+  /** True once our timeout fired (it aborts the request through the same SDK signal). */
+  timedOut: () => boolean;
+}
+
+interface GoogleErrorBody {
+  code?: number;
+  message?: string;
+  status?: string;
+  details?: Array<{ '@type'?: string; retryDelay?: string }>;
+}
+
+/**
+ * The SDK's ApiError message is the whole JSON error body (`{"error":{code,message,status}}`), or
+ * `got status: X. {json}` for an error sent inside a stream; the provider's own words are inside.
+ */
+function parseBody(message: string): GoogleErrorBody | undefined {
+  const start = message.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    const parsed = JSON.parse(message.slice(start)) as { error?: GoogleErrorBody };
+    return typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Gemini says when to come back in a google.rpc.RetryInfo detail (`"retryDelay": "37s"`). */
+function retryDelayMs(body: GoogleErrorBody | undefined): number | undefined {
+  const delay = body?.details?.find((d) => d['@type']?.endsWith('google.rpc.RetryInfo'))?.retryDelay;
+  const seconds = delay ? Number.parseFloat(delay) : Number.NaN;
+  return Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
+}
+
+function causeChain(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err; e && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
+export function toUpstreamError(providerId: string, err: unknown, state: CallState): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  // Our own cancellations first: the SDK surfaces both as a bare AbortError.
+  if (state.signal.aborted) {
+    return new UpstreamError(providerId, 0, 'request aborted', { failure: 'aborted', cause: err });
+  }
+  if (state.timedOut()) {
+    return new UpstreamError(providerId, 0, 'Gemini did not answer in time', {
+      failure: 'timeout',
+      cause: err,
+    });
+  }
+  if (err instanceof ApiError) {
+    const body = parseBody(err.message);
+    const status = err.status || body?.code || 0;
+    return new UpstreamError(providerId, status, body?.message ?? err.message, {
+      code: body?.status ?? null,
+      retryAfterMs: retryDelayMs(body),
+      cause: err,
+    });
+  }
+  const chain = causeChain(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (chain.some((e) => e instanceof SyntaxError) || /parsing stream chunk|Incomplete JSON/i.test(message)) {
+    return new UpstreamError(providerId, 200, `Gemini sent an unreadable response: ${message}`, {
+      failure: 'bad_response',
+      cause: err,
+    });
+  }
+  if (
+    chain.some(
+      (e) => (e as Error | undefined)?.name === 'AbortError' || (e as Error)?.name === 'TimeoutError',
+    )
+  ) {
+    return new UpstreamError(providerId, 0, 'Gemini did not answer in time', {
+      failure: 'timeout',
+      cause: err,
+    });
+  }
+  // fetch failed / socket hang up / terminated: no (complete) HTTP answer.
+  const detail = chain
+    .map((e) => (e instanceof Error ? e.message : ''))
+    .filter(Boolean)
+    .join(': ');
+  return new UpstreamError(providerId, 0, `connection to Gemini failed: ${detail || message}`, {
+    failure: 'connection',
+    cause: err,
+  });
+}

@@ -1,0 +1,71 @@
+import OpenAI from 'openai';
+import type { ChatResult, StreamEvent } from '../../chat/index.ts';
+import type { AdapterFactory, ProviderAdapter, UpstreamCall } from '../types.ts';
+import { toUpstreamError } from './errors.ts';
+import { toOpenAIBody } from './request.ts';
+import { toChatResult, toFinishReason, toUsage } from './response.ts';
+
+/** Any OpenAI-compatible Chat Completions server (OpenAI itself, vLLM, Ollama, LM Studio, …). */
+export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => {
+  const client = new OpenAI({
+    // The SDK refuses to start without a key; local compatible servers often need none.
+    apiKey: config.api_key || 'unused',
+    ...(config.base_url ? { baseURL: config.base_url } : {}),
+    timeout: config.timeout_ms,
+    // The gateway retries and falls back itself; SDK retries would hide attempts and double the wait.
+    maxRetries: 0,
+    ...(config.headers ? { defaultHeaders: config.headers } : {}),
+  });
+
+  return {
+    id: config.id,
+    type: 'openai',
+
+    async complete({ model, request, signal }: UpstreamCall): Promise<ChatResult> {
+      try {
+        const completion = await client.chat.completions.create(
+          { ...toOpenAIBody(model, request), stream: false },
+          { signal },
+        );
+        return toChatResult(completion);
+      } catch (err) {
+        throw toUpstreamError(config.id, err, signal);
+      }
+    },
+
+    async *stream({ model, request, signal }: UpstreamCall): AsyncIterable<StreamEvent> {
+      try {
+        const stream = await client.chat.completions.create(
+          // Always ask for usage: the gateway needs it for cost, whatever the client asked for.
+          { ...toOpenAIBody(model, request), stream: true, stream_options: { include_usage: true } },
+          { signal },
+        );
+        let sawModel = false;
+        for await (const chunk of stream) {
+          if (!sawModel && chunk.model) {
+            sawModel = true;
+            yield { type: 'model', model: chunk.model };
+          }
+          const choice = chunk.choices[0];
+          if (choice) {
+            const delta = choice.delta;
+            if (delta?.content) yield { type: 'text', text: delta.content };
+            for (const call of delta?.tool_calls ?? []) {
+              yield {
+                type: 'tool_call',
+                index: call.index,
+                ...(call.id ? { id: call.id } : {}),
+                ...(call.function?.name ? { name: call.function.name } : {}),
+                ...(call.function?.arguments ? { arguments: call.function.arguments } : {}),
+              };
+            }
+            if (choice.finish_reason) yield { type: 'finish', reason: toFinishReason(choice.finish_reason) };
+          }
+          if (chunk.usage) yield { type: 'usage', usage: toUsage(chunk.usage) };
+        }
+      } catch (err) {
+        throw toUpstreamError(config.id, err, signal);
+      }
+    },
+  };
+};

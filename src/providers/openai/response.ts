@@ -1,0 +1,45 @@
+import type { ChatCompletion } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { ChatResult, FinishReason, ToolCall, Usage } from '../../chat/index.ts';
+
+export function toFinishReason(reason: string | null | undefined): FinishReason {
+  switch (reason) {
+    case 'length':
+      return 'length';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_calls';
+    case 'content_filter':
+      return 'content_filter';
+    default:
+      return 'stop';
+  }
+}
+
+export function toUsage(usage: CompletionUsage | null | undefined): Usage {
+  const out: Usage = { prompt_tokens: usage?.prompt_tokens ?? 0, completion_tokens: usage?.completion_tokens ?? 0 };
+  const cached = usage?.prompt_tokens_details?.cached_tokens;
+  const reasoning = usage?.completion_tokens_details?.reasoning_tokens;
+  if (cached) out.cached_tokens = cached;
+  if (reasoning) out.reasoning_tokens = reasoning;
+  return out;
+}
+
+export function toChatResult(completion: ChatCompletion): ChatResult {
+  const choice = completion.choices[0];
+  const message = choice?.message;
+  const toolCalls: ToolCall[] = [];
+  for (const call of message?.tool_calls ?? []) {
+    if (call.type === 'function') {
+      toolCalls.push({ id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } });
+    }
+  }
+  return {
+    content: message?.content ?? null,
+    ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+    refusal: message?.refusal ?? null,
+    finish_reason: toFinishReason(choice?.finish_reason),
+    usage: toUsage(completion.usage),
+    upstream_model: completion.model,
+  };
+}

@@ -1,0 +1,65 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { GatewayError } from '../errors/index.ts';
+import type { Gateway } from '../gateway/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import { KeyRing } from './auth.ts';
+import type { AppEnv } from './env.ts';
+import { errorResponse, notFound, onError } from './errors.ts';
+import { authenticate, requestContext } from './middleware.ts';
+import { registerChat } from './routes/chat.ts';
+import { registerHealth } from './routes/health.ts';
+import { registerModels } from './routes/models.ts';
+
+export interface AppOptions {
+  gateway: Gateway;
+  logger: Logger;
+  masterKey?: string;
+  /** Readiness; defaults to always ready. */
+  isReady?: () => boolean;
+}
+
+export function createApp(options: AppOptions) {
+  const { gateway, logger } = options;
+  const app = new OpenAPIHono<AppEnv>();
+  const keys = new KeyRing(gateway.config, options.masterKey);
+
+  app.use('*', requestContext(logger));
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: gateway.config.server.max_body_bytes,
+      onError: (c) =>
+        errorResponse(
+          c,
+          new GatewayError(
+            'body_too_large',
+            `The request body is larger than ${gateway.config.server.max_body_bytes} bytes (server.max_body_bytes).`,
+          ),
+        ),
+    }),
+  );
+  app.use('/v1/*', authenticate(keys));
+
+  registerHealth(app, options.isReady ?? (() => true));
+  registerChat(app, gateway);
+  registerModels(app, gateway);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.get('/openapi.json', (c) =>
+    c.json(
+      app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: {
+          title: 'Quorum',
+          version: '0.1.0',
+          description: 'OpenAI-compatible multi-LLM routing and consensus gateway',
+        },
+      }),
+    ),
+  );
+
+  app.onError(onError(logger));
+  app.notFound(notFound);
+  return { app, keys };
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_QUORUM_REQUEST_ID,
+  ATTR_QUORUM_TEAM,
+  ATTR_URL_PATH,
+  failSpan,
+  type Logger,
+  SpanKind,
+  tracer,
+} from '../telemetry/index.ts';
+import type { KeyRing } from './auth.ts';
+import type { AppEnv, StreamEnd } from './env.ts';
+
+/**
+ * Request id, the server span and the access log line. Streams end their span and log line when the
+ * stream ends, through `deferEnd`.
+ */
+export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
+  return (c, next) => {
+    const startedAt = performance.now();
+    const requestId = randomUUID().replaceAll('-', '');
+    c.set('requestId', requestId);
+    c.set('startedAt', startedAt);
+    return tracer.startActiveSpan(
+      `${c.req.method} ${c.req.path}`,
+      { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: c.req.method, [ATTR_URL_PATH]: c.req.path, [ATTR_QUORUM_REQUEST_ID]: requestId } },
+      async (span) => {
+        let deferred = false;
+        const end = (info: StreamEnd = {}) => {
+          const status = c.res.status;
+          const route = routePath(c);
+          span.updateName(`${c.req.method} ${route}`);
+          span.setAttribute(ATTR_HTTP_ROUTE, route);
+          span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+          const team = c.get('caller')?.team;
+          if (team) span.setAttribute(ATTR_QUORUM_TEAM, team);
+          if (status >= 500 || info.error) failSpan(span, info.error ?? String(status));
+          span.end();
+          const line = {
+            req_id: requestId,
+            method: c.req.method,
+            path: c.req.path,
+            status,
+            team,
+            model: c.res.headers.get('x-quorum-model') ?? undefined,
+            cost_usd: c.res.headers.has('x-quorum-cost-usd') ? Number(c.res.headers.get('x-quorum-cost-usd')) : undefined,
+            ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
+            ...(info.error ? { stream_error: info.error } : {}),
+            ...(info.cancelled ? { client_gone: true } : {}),
+          };
+          if (status >= 500 || info.error) logger.warn(line, 'request failed');
+          else logger.info(line, 'request');
+        };
+        c.set('deferEnd', () => {
+          deferred = true;
+          return end;
+        });
+        try {
+          await next();
+        } finally {
+          c.res.headers.set('x-quorum-request-id', requestId);
+          if (!deferred) end();
+        }
+      },
+    );
+  };
+}
+
+export function authenticate(keys: KeyRing): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.set('caller', keys.authenticate(c.req.header('authorization'), c.req.header('x-api-key')));
+    await next();
+  };
+}

@@ -1,0 +1,50 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { ChatRequestSchema } from '../../chat/index.ts';
+import { chatCompletion, type Gateway } from '../../gateway/index.ts';
+import { readJson } from '../body.ts';
+import type { AppEnv } from '../env.ts';
+import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
+import { sseBody } from '../sse.ts';
+
+export const chatRoute = createRoute({
+  method: 'post',
+  path: '/v1/chat/completions',
+  summary: 'OpenAI-compatible chat completion (JSON or SSE stream)',
+  security: [{ bearer: [] }],
+  request: { body: { required: true, content: { 'application/json': { schema: ChatRequestSchema } } } },
+  responses: {
+    200: {
+      description: 'The answer; with `stream: true`, an SSE stream of chat.completion.chunk objects ending `data: [DONE]`',
+      content: { 'application/json': { schema: ChatCompletionSchema }, 'text/event-stream': { schema: { type: 'string' } } },
+    },
+    ...errorResponses,
+  },
+});
+
+export function registerChat(app: OpenAPIHono<AppEnv>, gw: Gateway) {
+  app.openAPIRegistry.registerPath(chatRoute);
+  app.post(chatRoute.path.replace(/{(\w+)}/g, ':$1'), async (c) => {
+    const request = await readJson(c, ChatRequestSchema);
+    const reply = await chatCompletion(gw, {
+      requestId: c.get('requestId'),
+      caller: c.get('caller'),
+      clientSignal: c.req.raw.signal,
+      startedAt: c.get('startedAt'),
+    }, request);
+    c.header('x-quorum-model', reply.meta.model);
+    c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
+    if (!reply.stream) {
+      c.header('x-quorum-cost-usd', String(reply.meta.costUsd));
+      return c.json(reply.body);
+    }
+    const finish = c.get('deferEnd')();
+    const body = sseBody(reply.chunks, {
+      onEnd: (error, cancelled) => finish({ ...(error ? { error: error.code } : {}), cancelled }),
+    });
+    return c.body(body, 200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
+  });
+}

@@ -15,7 +15,11 @@ const AudioPart = z.object({
 });
 const FilePart = z.object({
   type: z.literal('file'),
-  file: z.object({ file_data: z.string().optional(), file_id: z.string().optional(), filename: z.string().optional() }),
+  file: z.object({
+    file_data: z.string().optional(),
+    file_id: z.string().optional(),
+    filename: z.string().optional(),
+  }),
 });
 const RefusalPart = z.object({ type: z.literal('refusal'), refusal: z.string() });
 
@@ -28,7 +32,11 @@ export const ToolCallSchema = z.object({
   function: z.object({ name: z.string(), arguments: z.string() }),
 });
 
-const SystemMessage = z.object({ role: z.literal('system'), content: TextContent, name: z.string().optional() });
+const SystemMessage = z.object({
+  role: z.literal('system'),
+  content: TextContent,
+  name: z.string().optional(),
+});
 const DeveloperMessage = z.object({
   role: z.literal('developer'),
   content: TextContent,

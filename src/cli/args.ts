@@ -4,7 +4,9 @@ import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 export function parse<O extends ParseArgsOptionsConfig>(argv: string[], options: O) {
   return parseArgs({
     args: argv,
-    options: { help: { type: 'boolean', short: 'h' }, ...options } as O & { help: { type: 'boolean'; short: 'h' } },
+    options: { help: { type: 'boolean', short: 'h' }, ...options } as O & {
+      help: { type: 'boolean'; short: 'h' };
+    },
     allowPositionals: true,
     strict: true,
   });

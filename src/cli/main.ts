@@ -22,7 +22,9 @@ async function main(argv: string[]): Promise<number> {
     return await run(rest);
   } catch (err) {
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`quorum ${command}: ${(err as Error).message}. Run \`quorum ${command} --help\`.\n`);
+      process.stderr.write(
+        `quorum ${command}: ${(err as Error).message}. Run \`quorum ${command} --help\`.\n`,
+      );
       return 2;
     }
     throw err;

@@ -7,7 +7,11 @@ import { parse } from './args.ts';
 import { SERVE_HELP } from './help.ts';
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
+  const { values } = parse(argv, {
+    config: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+  });
   if (values.help) {
     process.stdout.write(SERVE_HELP);
     return 0;
@@ -28,9 +32,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const masterKey = process.env.QUORUM_MASTER_KEY || undefined;
   let ready = false;
   const gateway = new Gateway(config);
-  const { app, keys } = createApp({ gateway, logger, ...(masterKey ? { masterKey } : {}), isReady: () => ready });
+  const { app, keys } = createApp({
+    gateway,
+    logger,
+    ...(masterKey ? { masterKey } : {}),
+    isReady: () => ready,
+  });
   if (keys.open) {
-    logger.warn('no keys and no QUORUM_MASTER_KEY configured: every request is served as team "default", unauthenticated');
+    logger.warn(
+      'no keys and no QUORUM_MASTER_KEY configured: every request is served as team "default", unauthenticated',
+    );
   }
 
   const port = Number(values.port ?? process.env.PORT ?? 8080);
@@ -45,7 +56,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   ready = true;
   logger.info(
-    { port, host: hostname, config: config.source, models: config.models.length, providers: config.providers.map((p) => p.id) },
+    {
+      port,
+      host: hostname,
+      config: config.source,
+      models: config.models.length,
+      providers: config.providers.map((p) => p.id),
+    },
     `Quorum listening on http://${hostname}:${port}`,
   );
 

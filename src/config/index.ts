@@ -1,2 +1,10 @@
-export { CATALOG_PATH, ConfigError, DEFAULT_CONFIG_PATH, type GatewayConfig, type LoadOptions, loadCatalog, loadConfig } from './load.ts';
+export {
+  CATALOG_PATH,
+  ConfigError,
+  DEFAULT_CONFIG_PATH,
+  type GatewayConfig,
+  type LoadOptions,
+  loadCatalog,
+  loadConfig,
+} from './load.ts';
 export type { EnsembleConfig, KeyConfig, ProviderConfig, ProviderType, TeamConfig } from './schema.ts';

@@ -23,7 +23,8 @@ export function interpolate(
   if (Array.isArray(node)) return node.map((v, i) => interpolate(v, env, problems, `${path}[${i}]`));
   if (node && typeof node === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) out[k] = interpolate(v, env, problems, path ? `${path}.${k}` : k);
+    for (const [k, v] of Object.entries(node))
+      out[k] = interpolate(v, env, problems, path ? `${path}.${k}` : k);
     return out;
   }
   return node;
@@ -45,7 +46,10 @@ function interpolateString(
   if (whole) {
     const resolved = lookup(whole[1]!, whole[2], env);
     if (resolved === undefined) {
-      problems.push({ path, message: `environment variable ${whole[1]} is not set (use \${${whole[1]}:-default})` });
+      problems.push({
+        path,
+        message: `environment variable ${whole[1]} is not set (use \${${whole[1]}:-default})`,
+      });
       return value;
     }
     return resolved === '' ? '' : parseScalar(resolved);

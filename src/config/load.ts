@@ -6,7 +6,7 @@ import type { ZodError } from 'zod';
 import { CATEGORIES, type Category, type ModelSpec } from '../../routing/types.ts';
 import { DEMO_MODELS } from '../providers/demo/models.ts';
 import { formatPath } from './format-path.ts';
-import { interpolate, type InterpolationProblem } from './interpolate.ts';
+import { type InterpolationProblem, interpolate } from './interpolate.ts';
 import {
   ConfigSchema,
   type EnsembleConfig,
@@ -102,7 +102,10 @@ function completeModel(parsed: ReturnType<typeof ModelSchema.parse>): ModelSpec 
 function providersFromEnv(env: NodeJS.ProcessEnv): ProviderConfig[] {
   const found: ProviderConfig[] = [];
   const add = (id: 'openai' | 'anthropic' | 'gemini', key: string | undefined, baseUrl?: string) => {
-    if (key) found.push(ProviderSchema.parse({ id, type: id, api_key: key, ...(baseUrl ? { base_url: baseUrl } : {}) }));
+    if (key)
+      found.push(
+        ProviderSchema.parse({ id, type: id, api_key: key, ...(baseUrl ? { base_url: baseUrl } : {}) }),
+      );
   };
   add('openai', env.OPENAI_API_KEY, env.OPENAI_BASE_URL);
   add('anthropic', env.ANTHROPIC_API_KEY, env.ANTHROPIC_BASE_URL);
@@ -137,7 +140,8 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   let providers = cfg.providers ?? [];
   if (!cfg.providers?.length) {
     providers = providersFromEnv(env);
-    if (providers.length) notes.push(`providers from environment keys: ${providers.map((p) => p.id).join(', ')}`);
+    if (providers.length)
+      notes.push(`providers from environment keys: ${providers.map((p) => p.id).join(', ')}`);
   }
   if (!providers.length) {
     providers = [ProviderSchema.parse({ id: 'demo', type: 'demo' })];
@@ -196,7 +200,9 @@ function crossCheck(providers: ProviderConfig[], models: ModelSpec[], cfg: RawCo
   const names = new Map<string, string>(); // name → what it is, for collision messages
   models.forEach((m, i) => {
     if (!providerIds.has(m.provider)) {
-      problems.push(`models[${i}].provider: unknown provider "${m.provider}" (known: ${[...providerIds].join(', ')})`);
+      problems.push(
+        `models[${i}].provider: unknown provider "${m.provider}" (known: ${[...providerIds].join(', ')})`,
+      );
     }
     names.set(m.id, 'model');
   });
@@ -235,7 +241,8 @@ function crossCheck(providers: ProviderConfig[], models: ModelSpec[], cfg: RawCo
   });
   const keys = new Set<string>();
   cfg.keys.forEach((k, i) => {
-    if (!teamIds.has(k.team) && k.team !== 'default') problems.push(`keys[${i}].team: unknown team "${k.team}"`);
+    if (!teamIds.has(k.team) && k.team !== 'default')
+      problems.push(`keys[${i}].team: unknown team "${k.team}"`);
     if (keys.has(k.key)) problems.push(`keys[${i}].key: duplicate key`);
     keys.add(k.key);
   });

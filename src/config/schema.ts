@@ -14,7 +14,11 @@ export const ProviderSchema = z.strictObject({
   timeout_ms: positiveInt.default(60_000),
   max_retries: z.number().int().min(0).max(10).default(1),
   limits: z
-    .strictObject({ rpm: positiveInt.optional(), tpm: positiveInt.optional(), concurrency: positiveInt.optional() })
+    .strictObject({
+      rpm: positiveInt.optional(),
+      tpm: positiveInt.optional(),
+      concurrency: positiveInt.optional(),
+    })
     .optional(),
   /** Extra headers sent upstream (e.g. an organisation id). */
   headers: z.record(z.string(), z.string()).optional(),

@@ -1,1 +1,8 @@
-export { ERROR_TABLE, type ErrorKind, GatewayError, type GatewayErrorOptions, type OpenAIErrorBody, toGatewayError } from './gateway-error.ts';
+export {
+  ERROR_TABLE,
+  type ErrorKind,
+  GatewayError,
+  type GatewayErrorOptions,
+  type OpenAIErrorBody,
+  toGatewayError,
+} from './gateway-error.ts';

@@ -13,7 +13,12 @@ function allowed(caller: Caller, name: string, spec: ModelSpec): boolean {
  * The ordered deployments to try for a model name: its own deployments, then its fallbacks (the
  * request's `quorum.fallbacks` when given — `[]` turns fallback off — else `routing.fallbacks`).
  */
-export function buildChain(gw: Gateway, caller: Caller, name: string, requestFallbacks?: string[]): Deployment[] {
+export function buildChain(
+  gw: Gateway,
+  caller: Caller,
+  name: string,
+  requestFallbacks?: string[],
+): Deployment[] {
   const specs = gw.table.resolve(name);
   if (!specs.length) {
     throw new GatewayError(
@@ -24,9 +29,13 @@ export function buildChain(gw: Gateway, caller: Caller, name: string, requestFal
   }
   const primary = specs[0]!;
   if (!allowed(caller, name, primary)) {
-    throw new GatewayError('model_not_allowed', `Team \`${caller.team}\` may not use the model \`${name}\`.`, {
-      param: 'model',
-    });
+    throw new GatewayError(
+      'model_not_allowed',
+      `Team \`${caller.team}\` may not use the model \`${name}\`.`,
+      {
+        param: 'model',
+      },
+    );
   }
   const chain = specs.map((s) => gw.deployment(s));
   const fallbackNames = requestFallbacks ?? gw.config.routing.fallbacks[primary.id] ?? [];

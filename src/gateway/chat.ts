@@ -48,7 +48,11 @@ function signalsFor(gw: Gateway, ctx: ChatContext): CallSignals & { cleanup(): v
 
 const ms = (n: number) => Math.round(n * 1000) / 1000;
 
-export async function chatCompletion(gw: Gateway, ctx: ChatContext, request: ChatRequest): Promise<ChatReply> {
+export async function chatCompletion(
+  gw: Gateway,
+  ctx: ChatContext,
+  request: ChatRequest,
+): Promise<ChatReply> {
   const chain = buildChain(gw, ctx.caller, request.model, request.quorum?.fallbacks);
   const signals = signalsFor(gw, ctx);
   const id = `chatcmpl-${ctx.requestId}`;
@@ -60,7 +64,11 @@ export async function chatCompletion(gw: Gateway, ctx: ChatContext, request: Cha
       const { result, deployment, attempts } = await completeChain(chain, request, signals);
       const upstreamMs = performance.now() - callStart;
       const cost = costOf(result.usage, deployment.spec.price);
-      const quorum: QuorumRecord = { request_id: ctx.requestId, cost_usd: cost, attempts: publicAttempts(attempts) };
+      const quorum: QuorumRecord = {
+        request_id: ctx.requestId,
+        cost_usd: cost,
+        attempts: publicAttempts(attempts),
+      };
       const body = completionBody(id, created, deployment.spec.id, result, result.usage, quorum);
       const overheadMs = ms(performance.now() - ctx.startedAt - upstreamMs);
       return { stream: false, body, meta: { model: deployment.spec.id, costUsd: cost, overheadMs } };
@@ -116,7 +124,11 @@ export async function chatCompletion(gw: Gateway, ctx: ChatContext, request: Cha
       if (sawToolCall && finish === 'stop') finish = 'tool_calls';
       const cost = costOf(usage, deployment.spec.price);
       meta.costUsd = cost;
-      const quorum: QuorumRecord = { request_id: ctx.requestId, cost_usd: cost, attempts: publicAttempts(attempts) };
+      const quorum: QuorumRecord = {
+        request_id: ctx.requestId,
+        cost_usd: cost,
+        attempts: publicAttempts(attempts),
+      };
       const tail = { usage: usageBody(usage), quorum };
       if (includeUsage) {
         yield builder.finish(finish);
@@ -130,7 +142,10 @@ export async function chatCompletion(gw: Gateway, ctx: ChatContext, request: Cha
       }
       const e = toGatewayError(err);
       throw e.kind === 'internal_error'
-        ? new GatewayError('upstream_failed', `The stream from ${deployment.spec.id} failed: ${(err as Error).message}`)
+        ? new GatewayError(
+            'upstream_failed',
+            `The stream from ${deployment.spec.id} failed: ${(err as Error).message}`,
+          )
         : e;
     } finally {
       signals.cleanup();

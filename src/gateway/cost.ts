@@ -1,5 +1,5 @@
-import type { Usage } from '../chat/index.ts';
 import type { Price } from '../../routing/types.ts';
+import type { Usage } from '../chat/index.ts';
 
 /** Prices as integer micro-dollars per million tokens, so sums of products are exact integers. */
 const micros = (usdPerMillion: number) => Math.round(usdPerMillion * 1e6);

@@ -51,7 +51,10 @@ function describe(attempts: Attempt[]): string {
 /** The error a failed chain ends in. */
 function chainFailure(attempts: Attempt[], signals: CallSignals): GatewayError {
   if (signals.deadline.aborted) {
-    return new GatewayError('upstream_timeout', `The request ran out of time after ${attempts.length} attempt(s): ${describe(attempts)}`);
+    return new GatewayError(
+      'upstream_timeout',
+      `The request ran out of time after ${attempts.length} attempt(s): ${describe(attempts)}`,
+    );
   }
   return new GatewayError(
     'upstream_failed',
@@ -62,16 +65,24 @@ function chainFailure(attempts: Attempt[], signals: CallSignals): GatewayError {
 type Decision = 'retry' | 'next' | 'stop';
 
 /** What to do after a failed try; throws when the client's request itself was refused. */
-function decide(err: unknown, dep: Deployment, tryIndex: number, isLast: boolean, signals: CallSignals): Decision {
+function decide(
+  err: unknown,
+  dep: Deployment,
+  tryIndex: number,
+  isLast: boolean,
+  signals: CallSignals,
+): Decision {
   if (signals.signal.aborted) return 'stop';
   if (!(err instanceof UpstreamError)) return 'next';
   if (err.failure === 'context_length') {
-    if (isLast) throw new GatewayError('context_length_exceeded', err.message, { code: err.code ?? 'context_length_exceeded' });
+    if (isLast) throw new GatewayError('context_length_exceeded', err.message);
     return 'next';
   }
   if (err.isClientError) {
     // The provider refused the request itself: another model would refuse it too, so say why now.
-    throw new GatewayError('upstream_invalid_request', err.message, { code: err.code ?? 'upstream_invalid_request' });
+    throw new GatewayError('upstream_invalid_request', err.message, {
+      code: err.code ?? 'upstream_invalid_request',
+    });
   }
   if (err.retryable && tryIndex < dep.provider.max_retries) return 'retry';
   return 'next';
@@ -113,8 +124,14 @@ export interface CompleteOutcome {
   attempts: Attempt[];
 }
 
-export async function completeChain(chain: Deployment[], request: ChatRequest, signals: CallSignals): Promise<CompleteOutcome> {
-  const { value, deployment, attempts } = await runChain(chain, signals, (dep) => completeOnce(dep, request, signals.signal));
+export async function completeChain(
+  chain: Deployment[],
+  request: ChatRequest,
+  signals: CallSignals,
+): Promise<CompleteOutcome> {
+  const { value, deployment, attempts } = await runChain(chain, signals, (dep) =>
+    completeOnce(dep, request, signals.signal),
+  );
   return { result: value, deployment, attempts };
 }
 
@@ -131,12 +148,18 @@ export interface StreamOutcome {
  * Opens a stream on the first deployment that produces an event. Failures before the first event fall
  * back like non-streaming calls; after it, nothing is retried (the client may have seen output).
  */
-export async function openStreamChain(chain: Deployment[], request: ChatRequest, signals: CallSignals): Promise<StreamOutcome> {
+export async function openStreamChain(
+  chain: Deployment[],
+  request: ChatRequest,
+  signals: CallSignals,
+): Promise<StreamOutcome> {
   const { value, deployment, attempts } = await runChain(chain, signals, async (dep) => {
     const rest = streamOnce(dep, request, signals.signal);
     const first = await rest.next();
     if (first.done) {
-      throw new UpstreamError(dep.provider.id, 0, 'the stream ended before any event', { failure: 'bad_response' });
+      throw new UpstreamError(dep.provider.id, 0, 'the stream ended before any event', {
+        failure: 'bad_response',
+      });
     }
     return { first: first.value, rest };
   });

@@ -58,7 +58,14 @@ export class ChunkBuilder {
   }
 
   private chunk(choices: unknown[], extra?: Record<string, unknown>) {
-    return { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices, ...extra };
+    return {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices,
+      ...extra,
+    };
   }
 
   delta(delta: Record<string, unknown>) {

@@ -31,7 +31,8 @@ function startSpan(dep: Deployment, request: ChatRequest): Span {
   };
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   if (maxTokens) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
-  if (typeof request.temperature === 'number') attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
+  if (typeof request.temperature === 'number')
+    attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
   return tracer.startSpan(`chat ${dep.spec.upstream}`, { kind: SpanKind.CLIENT, attributes });
 }
 
@@ -51,7 +52,11 @@ export function errorType(err: unknown): string {
 }
 
 /** One non-streaming upstream call inside its `chat {model}` client span. */
-export async function completeOnce(dep: Deployment, request: ChatRequest, signal: AbortSignal): Promise<ChatResult> {
+export async function completeOnce(
+  dep: Deployment,
+  request: ChatRequest,
+  signal: AbortSignal,
+): Promise<ChatResult> {
   const span = startSpan(dep, request);
   try {
     const result = await dep.adapter.complete({ model: dep.spec.upstream, request, signal });

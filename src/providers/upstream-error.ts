@@ -49,13 +49,18 @@ export class UpstreamError extends Error {
 
   /** The client's request itself was refused (400/404-on-input/413/422): retrying elsewhere the same way won't help, except for context length. */
   get isClientError(): boolean {
-    return this.failure === 'context_length' || (this.failure === 'http' && [400, 413, 422].includes(this.status));
+    return (
+      this.failure === 'context_length' || (this.failure === 'http' && [400, 413, 422].includes(this.status))
+    );
   }
 
   /** Worth retrying on the same deployment. */
   get retryable(): boolean {
     if (this.failure === 'timeout' || this.failure === 'connection') return true;
-    return this.failure === 'http' && (this.status === 408 || this.status === 409 || this.status === 429 || this.status >= 500);
+    return (
+      this.failure === 'http' &&
+      (this.status === 408 || this.status === 409 || this.status === 429 || this.status >= 500)
+    );
   }
 }
 

@@ -13,12 +13,15 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new GatewayError('invalid_body', `The body is not valid JSON: ${(err as Error).message}`, { param: null });
+    throw new GatewayError('invalid_body', `The body is not valid JSON: ${(err as Error).message}`, {
+      param: null,
+    });
   }
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const param = issue.path.length ? formatPath(issue.path) : null;
-  const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
+  const more =
+    result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
   throw new GatewayError('invalid_body', `${param ?? 'body'}: ${issue.message}${more}`, { param });
 }

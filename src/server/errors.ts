@@ -13,9 +13,13 @@ export function errorResponse(c: Context, err: GatewayError): Response {
 function fromHono(err: HTTPException): GatewayError {
   if (err.status === 413) return new GatewayError('body_too_large', 'The request body is too large.');
   if (err.status === 415) {
-    return new GatewayError('unsupported_media_type', 'Send the body as JSON with `content-type: application/json`.');
+    return new GatewayError(
+      'unsupported_media_type',
+      'Send the body as JSON with `content-type: application/json`.',
+    );
   }
-  if (err.status === 400) return new GatewayError('invalid_body', err.message || 'Malformed request.', { param: null });
+  if (err.status === 400)
+    return new GatewayError('invalid_body', err.message || 'Malformed request.', { param: null });
   return new GatewayError('internal_error', err.message);
 }
 
@@ -32,6 +36,9 @@ export function onError(logger: Logger) {
 export function notFound(c: Context): Response {
   return errorResponse(
     c,
-    new GatewayError('not_found', `Unknown route ${c.req.method} ${c.req.path}. See GET /openapi.json for the API.`),
+    new GatewayError(
+      'not_found',
+      `Unknown route ${c.req.method} ${c.req.path}. See GET /openapi.json for the API.`,
+    ),
   );
 }

@@ -28,7 +28,14 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
     c.set('startedAt', startedAt);
     return tracer.startActiveSpan(
       `${c.req.method} ${c.req.path}`,
-      { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: c.req.method, [ATTR_URL_PATH]: c.req.path, [ATTR_QUORUM_REQUEST_ID]: requestId } },
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          [ATTR_HTTP_REQUEST_METHOD]: c.req.method,
+          [ATTR_URL_PATH]: c.req.path,
+          [ATTR_QUORUM_REQUEST_ID]: requestId,
+        },
+      },
       async (span) => {
         let deferred = false;
         const end = (info: StreamEnd = {}) => {
@@ -48,7 +55,9 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
             status,
             team,
             model: c.res.headers.get('x-quorum-model') ?? undefined,
-            cost_usd: c.res.headers.has('x-quorum-cost-usd') ? Number(c.res.headers.get('x-quorum-cost-usd')) : undefined,
+            cost_usd: c.res.headers.has('x-quorum-cost-usd')
+              ? Number(c.res.headers.get('x-quorum-cost-usd'))
+              : undefined,
             ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
             ...(info.error ? { stream_error: info.error } : {}),
             ...(info.cancelled ? { client_gone: true } : {}),

@@ -12,7 +12,12 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-const Attempt = z.object({ model: z.string(), provider: z.string(), status: z.number(), error: z.string().optional() });
+const Attempt = z.object({
+  model: z.string(),
+  provider: z.string(),
+  status: z.number(),
+  error: z.string().optional(),
+});
 
 export const QuorumRecordSchema = z
   .looseObject({ request_id: z.string(), cost_usd: z.number(), attempts: z.array(Attempt) })
@@ -62,11 +67,26 @@ export const StatusSchema = z.object({ status: z.literal('ok') }).openapi('Statu
 
 export const errorResponses = {
   400: { description: 'Invalid request', content: { 'application/json': { schema: ErrorSchema } } },
-  401: { description: 'Missing or invalid API key', content: { 'application/json': { schema: ErrorSchema } } },
-  403: { description: 'Model not allowed for the team', content: { 'application/json': { schema: ErrorSchema } } },
+  401: {
+    description: 'Missing or invalid API key',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
+  403: {
+    description: 'Model not allowed for the team',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
   404: { description: 'Unknown model', content: { 'application/json': { schema: ErrorSchema } } },
   413: { description: 'Body too large', content: { 'application/json': { schema: ErrorSchema } } },
-  429: { description: 'Budget or rate limit exceeded', content: { 'application/json': { schema: ErrorSchema } } },
-  502: { description: 'Every upstream attempt failed', content: { 'application/json': { schema: ErrorSchema } } },
-  504: { description: 'The request ran out of time', content: { 'application/json': { schema: ErrorSchema } } },
+  429: {
+    description: 'Budget or rate limit exceeded',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
+  502: {
+    description: 'Every upstream attempt failed',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
+  504: {
+    description: 'The request ran out of time',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
 } as const;

@@ -1,4 +1,4 @@
-import { GatewayError, toGatewayError } from '../errors/index.ts';
+import { type GatewayError, toGatewayError } from '../errors/index.ts';
 
 const encoder = new TextEncoder();
 const DONE = encoder.encode('data: [DONE]\n\n');
@@ -13,7 +13,10 @@ export interface SseOptions {
  * re-buffering). A failure after the first byte ends with an `error` event and `[DONE]`, never a hang;
  * a client that goes away cancels the generator, which aborts the upstream call.
  */
-export function sseBody(chunks: AsyncGenerator<Record<string, unknown>>, options: SseOptions): ReadableStream<Uint8Array> {
+export function sseBody(
+  chunks: AsyncGenerator<Record<string, unknown>>,
+  options: SseOptions,
+): ReadableStream<Uint8Array> {
   let ended = false;
   const end = (error: GatewayError | null, cancelled: boolean) => {
     if (ended) return;

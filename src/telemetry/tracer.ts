@@ -2,7 +2,7 @@ import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@op
 
 export const tracer = trace.getTracer('quorum');
 
-export { SpanKind, SpanStatusCode, type Span, type Attributes };
+export { type Attributes, type Span, SpanKind, SpanStatusCode };
 
 /** Whether prompts and completions may be recorded on spans (off unless the operator opts in). */
 export const traceContent = () => process.env.QUORUM_TRACE_CONTENT === 'true';

@@ -176,7 +176,9 @@ export const geminiWire: WireFormat = {
   name: 'gemini',
   streamContentType: 'text/event-stream',
   route(method, path) {
-    const match = /^\/v1(?:beta)?\/models\/([^/:]+):(generateContent|streamGenerateContent)(\?.*)?$/.exec(path);
+    const match = /^\/v1(?:beta)?\/models\/([^/:]+):(generateContent|streamGenerateContent)(\?.*)?$/.exec(
+      path,
+    );
     if (method !== 'POST' || !match) return null;
     const stream = match[2] === 'streamGenerateContent';
     // The SDK always asks for SSE; the JSON-array stream form is not implemented.

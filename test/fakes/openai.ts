@@ -46,7 +46,14 @@ export const openaiWire: WireFormat = {
     sendJson(
       res,
       e.status,
-      { error: { message: e.message, type: e.type ?? 'invalid_request_error', param: null, code: e.code ?? null } },
+      {
+        error: {
+          message: e.message,
+          type: e.type ?? 'invalid_request_error',
+          param: null,
+          code: e.code ?? null,
+        },
+      },
       retryAfterHeaders(e),
     );
   },
@@ -76,7 +83,12 @@ export const openaiWire: WireFormat = {
   },
   streamChunks(ctx) {
     const id = `chatcmpl-fake${++seq}`;
-    const base = { id, object: 'chat.completion.chunk', created: created(), model: `${ctx.model}-2025-01-01` };
+    const base = {
+      id,
+      object: 'chat.completion.chunk',
+      created: created(),
+      model: `${ctx.model}-2025-01-01`,
+    };
     const includeUsage = ctx.body?.stream_options?.include_usage === true;
     const frame = (choices: unknown[], extra: Record<string, unknown> = {}) =>
       `data: ${JSON.stringify({ ...base, choices, ...(includeUsage ? { usage: null } : {}), ...extra })}\n\n`;
@@ -90,7 +102,14 @@ export const openaiWire: WireFormat = {
           {
             index: 0,
             delta: {
-              tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }],
+              tool_calls: [
+                {
+                  index,
+                  id: call.id,
+                  type: 'function',
+                  function: { name: call.function.name, arguments: '' },
+                },
+              ],
             },
             finish_reason: null,
           },
@@ -99,7 +118,16 @@ export const openaiWire: WireFormat = {
       const args = call.function.arguments;
       const half = Math.ceil(args.length / 2);
       for (const part of [args.slice(0, half), args.slice(half)]) {
-        if (part) out.push(frame([{ index: 0, delta: { tool_calls: [{ index, function: { arguments: part } }] }, finish_reason: null }]));
+        if (part)
+          out.push(
+            frame([
+              {
+                index: 0,
+                delta: { tool_calls: [{ index, function: { arguments: part } }] },
+                finish_reason: null,
+              },
+            ]),
+          );
       }
     });
     out.push(frame([{ index: 0, delta: {}, finish_reason: finishOf(ctx) }]));

@@ -1,5 +1,5 @@
-import type { ChatRequest, ChatResult, FinishReason, ToolCall } from '../../chat/index.ts';
 import { estimatePromptTokens, estimateTextTokens } from '../../../routing/tokens.ts';
+import type { ChatRequest, ChatResult, FinishReason, ToolCall } from '../../chat/index.ts';
 
 /**
  * The demo provider's deterministic answers: the same request always gets the same reply, so the
@@ -8,7 +8,9 @@ import { estimatePromptTokens, estimateTextTokens } from '../../../routing/token
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((p: { type?: string; text?: string }) => (p.type === 'text' ? (p.text ?? '') : '')).join(' ');
+  return content
+    .map((p: { type?: string; text?: string }) => (p.type === 'text' ? (p.text ?? '') : ''))
+    .join(' ');
 }
 
 /** Evaluates a plain arithmetic expression such as `12 * (3 + 4)`; null for anything else. */
@@ -43,7 +45,12 @@ export function arithmetic(text: string): number | null {
 }
 
 function sampleFor(schema: unknown): unknown {
-  const s = (schema ?? {}) as { type?: string | string[]; properties?: Record<string, unknown>; enum?: unknown[]; items?: unknown };
+  const s = (schema ?? {}) as {
+    type?: string | string[];
+    properties?: Record<string, unknown>;
+    enum?: unknown[];
+    items?: unknown;
+  };
   if (s.enum?.length) return s.enum[0];
   const type = Array.isArray(s.type) ? s.type[0] : s.type;
   switch (type) {
@@ -100,7 +107,10 @@ export function demoAnswer(model: string, request: ChatRequest): ChatResult {
       content: null,
       tool_calls: [call],
       finish_reason: 'tool_calls',
-      usage: { prompt_tokens: promptTokens, completion_tokens: estimateTextTokens(call.function.arguments) + 5 },
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: estimateTextTokens(call.function.arguments) + 5,
+      },
       upstream_model: model,
     };
   }

@@ -27,7 +27,13 @@ export const createDemoAdapter: AdapterFactory = (config): ProviderAdapter => ({
       yield { type: 'text', text: piece };
     }
     for (const [index, call] of (answer.tool_calls ?? []).entries()) {
-      yield { type: 'tool_call', index, id: call.id, name: call.function.name, arguments: call.function.arguments };
+      yield {
+        type: 'tool_call',
+        index,
+        id: call.id,
+        name: call.function.name,
+        arguments: call.function.arguments,
+      };
     }
     yield { type: 'finish', reason: answer.finish_reason };
     yield { type: 'usage', usage: answer.usage };

@@ -170,7 +170,7 @@ export function toGeminiRequest(request: ChatRequest, signal?: AbortSignal): Gem
     automaticContinuation: false,
     automaticFunctionCalling: { disable: true },
   };
-  if (system.length) config.systemInstruction = { role: 'user', parts: system };
+  if (system.length) config.systemInstruction = { parts: system };
 
   if (request.temperature != null) config.temperature = request.temperature;
   if (request.top_p != null) config.topP = request.top_p;

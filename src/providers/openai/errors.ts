@@ -8,13 +8,21 @@ export function toUpstreamError(provider: string, err: unknown, signal: AbortSig
     return new UpstreamError(provider, 0, 'the call was aborted', { failure: 'aborted', cause: err });
   }
   if (err instanceof OpenAI.APIConnectionTimeoutError) {
-    return new UpstreamError(provider, 0, 'no answer before the provider timeout', { failure: 'timeout', cause: err });
-  }
-  if (err instanceof OpenAI.APIConnectionError) {
-    return new UpstreamError(provider, 0, `connection failed: ${(err.cause as Error | undefined)?.message ?? err.message}`, {
-      failure: 'connection',
+    return new UpstreamError(provider, 0, 'no answer before the provider timeout', {
+      failure: 'timeout',
       cause: err,
     });
+  }
+  if (err instanceof OpenAI.APIConnectionError) {
+    return new UpstreamError(
+      provider,
+      0,
+      `connection failed: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+      {
+        failure: 'connection',
+        cause: err,
+      },
+    );
   }
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const body = err.error as { message?: unknown } | undefined;
@@ -26,5 +34,8 @@ export function toUpstreamError(provider: string, err: unknown, signal: AbortSig
     });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return new UpstreamError(provider, 0, `unreadable answer: ${message}`, { failure: 'bad_response', cause: err });
+  return new UpstreamError(provider, 0, `unreadable answer: ${message}`, {
+    failure: 'bad_response',
+    cause: err,
+  });
 }

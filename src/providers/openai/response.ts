@@ -17,7 +17,10 @@ export function toFinishReason(reason: string | null | undefined): FinishReason 
 }
 
 export function toUsage(usage: CompletionUsage | null | undefined): Usage {
-  const out: Usage = { prompt_tokens: usage?.prompt_tokens ?? 0, completion_tokens: usage?.completion_tokens ?? 0 };
+  const out: Usage = {
+    prompt_tokens: usage?.prompt_tokens ?? 0,
+    completion_tokens: usage?.completion_tokens ?? 0,
+  };
   const cached = usage?.prompt_tokens_details?.cached_tokens;
   const reasoning = usage?.completion_tokens_details?.reasoning_tokens;
   if (cached) out.cached_tokens = cached;
@@ -31,7 +34,11 @@ export function toChatResult(completion: ChatCompletion): ChatResult {
   const toolCalls: ToolCall[] = [];
   for (const call of message?.tool_calls ?? []) {
     if (call.type === 'function') {
-      toolCalls.push({ id: call.id, type: 'function', function: { name: call.function.name, arguments: call.function.arguments } });
+      toolCalls.push({
+        id: call.id,
+        type: 'function',
+        function: { name: call.function.name, arguments: call.function.arguments },
+      });
     }
   }
   return {

@@ -14,8 +14,12 @@ export const chatRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: ChatRequestSchema } } } },
   responses: {
     200: {
-      description: 'The answer; with `stream: true`, an SSE stream of chat.completion.chunk objects ending `data: [DONE]`',
-      content: { 'application/json': { schema: ChatCompletionSchema }, 'text/event-stream': { schema: { type: 'string' } } },
+      description:
+        'The answer; with `stream: true`, an SSE stream of chat.completion.chunk objects ending `data: [DONE]`',
+      content: {
+        'application/json': { schema: ChatCompletionSchema },
+        'text/event-stream': { schema: { type: 'string' } },
+      },
     },
     ...errorResponses,
   },
@@ -25,12 +29,16 @@ export function registerChat(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(chatRoute);
   app.post(chatRoute.path.replace(/{(\w+)}/g, ':$1'), async (c) => {
     const request = await readJson(c, ChatRequestSchema);
-    const reply = await chatCompletion(gw, {
-      requestId: c.get('requestId'),
-      caller: c.get('caller'),
-      clientSignal: c.req.raw.signal,
-      startedAt: c.get('startedAt'),
-    }, request);
+    const reply = await chatCompletion(
+      gw,
+      {
+        requestId: c.get('requestId'),
+        caller: c.get('caller'),
+        clientSignal: c.req.raw.signal,
+        startedAt: c.get('startedAt'),
+      },
+      request,
+    );
     c.header('x-quorum-model', reply.meta.model);
     c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
     if (!reply.stream) {

@@ -16,7 +16,10 @@ const readyz = createRoute({
   summary: 'Readiness: configuration loaded and store open',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: StatusSchema } } },
-    503: { description: 'Starting or shutting down', content: { 'application/json': { schema: ErrorSchema } } },
+    503: {
+      description: 'Starting or shutting down',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
   },
 });
 

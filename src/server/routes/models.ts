@@ -9,7 +9,10 @@ export const modelsRoute = createRoute({
   summary: 'Catalog models, aliases and ensemble presets the key may use',
   security: [{ bearer: [] }],
   responses: {
-    200: { description: 'OpenAI model list with `quorum` metadata', content: { 'application/json': { schema: ModelListSchema } } },
+    200: {
+      description: 'OpenAI model list with `quorum` metadata',
+      content: { 'application/json': { schema: ModelListSchema } },
+    },
     401: errorResponses[401],
   },
 });
@@ -18,7 +21,8 @@ export const modelsRoute = createRoute({
 const CREATED = Math.floor(Date.now() / 1000);
 
 export function listModels(gw: Gateway, caller: Caller) {
-  const may = (...names: string[]) => !caller.allowedModels || names.some((n) => caller.allowedModels!.has(n));
+  const may = (...names: string[]) =>
+    !caller.allowedModels || names.some((n) => caller.allowedModels!.has(n));
   const data: Record<string, unknown>[] = [];
   const seen = new Set<string>();
   for (const m of gw.table.models) {
@@ -43,7 +47,13 @@ export function listModels(gw: Gateway, caller: Caller) {
       },
     });
     for (const alias of m.aliases) {
-      data.push({ id: alias, object: 'model', created: CREATED, owned_by: m.provider, quorum: { kind: 'alias', alias_of: m.id } });
+      data.push({
+        id: alias,
+        object: 'model',
+        created: CREATED,
+        owned_by: m.provider,
+        quorum: { kind: 'alias', alias_of: m.id },
+      });
     }
   }
   for (const [name, preset] of Object.entries(gw.config.ensembles)) {
@@ -53,7 +63,12 @@ export function listModels(gw: Gateway, caller: Caller) {
       object: 'model',
       created: CREATED,
       owned_by: 'quorum',
-      quorum: { kind: 'preset', strategy: preset.strategy, models: preset.models, judge: preset.judge ?? null },
+      quorum: {
+        kind: 'preset',
+        strategy: preset.strategy,
+        models: preset.models,
+        judge: preset.judge ?? null,
+      },
     });
   }
   return { object: 'list' as const, data };

@@ -1,7 +1,7 @@
 import { GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeServer } from '../../../fakes/harness.ts';
 import { startFakeGemini } from '../../../fakes/gemini.ts';
+import type { FakeServer } from '../../../fakes/harness.ts';
 import { adapterFor, call, MODEL, upstreamError } from './helpers.ts';
 
 let fake: FakeServer;
@@ -80,7 +80,14 @@ describe('gemini adapter: complete', () => {
 
   it('sends generation parameters: stop, temperature, topP, max_completion_tokens over max_tokens', async () => {
     await adapter.complete(
-      call({ stop: 'END', temperature: 0.3, top_p: 0.9, max_tokens: 50, max_completion_tokens: 200, seed: 7 }),
+      call({
+        stop: 'END',
+        temperature: 0.3,
+        top_p: 0.9,
+        max_tokens: 50,
+        max_completion_tokens: 200,
+        seed: 7,
+      }),
     );
     expect(body().generationConfig).toMatchObject({
       stopSequences: ['END'],
@@ -96,8 +103,14 @@ describe('gemini adapter: complete', () => {
 
   it('declares tools with cleaned parameters and maps tool_choice to functionCallingConfig', async () => {
     const tools = [
-      { type: 'function' as const, function: { name: 'get_weather', description: 'Weather', parameters: weatherSchema } },
-      { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object', properties: {} } } },
+      {
+        type: 'function' as const,
+        function: { name: 'get_weather', description: 'Weather', parameters: weatherSchema },
+      },
+      {
+        type: 'function' as const,
+        function: { name: 'get_time', parameters: { type: 'object', properties: {} } },
+      },
     ];
     // Resolving at all means the fake (like Gemini) accepted the declarations.
     await adapter.complete(call({ tools, tool_choice: 'required' }));
@@ -123,7 +136,10 @@ describe('gemini adapter: complete', () => {
     for (const [choice, expected] of [
       ['none', { mode: 'NONE' }],
       ['auto', { mode: 'AUTO' }],
-      [{ type: 'function', function: { name: 'get_time' } }, { mode: 'ANY', allowedFunctionNames: ['get_time'] }],
+      [
+        { type: 'function', function: { name: 'get_time' } },
+        { mode: 'ANY', allowedFunctionNames: ['get_time'] },
+      ],
     ] as const) {
       fake.reset();
       await adapter.complete(call({ tools, tool_choice: choice }));
@@ -169,8 +185,16 @@ describe('gemini adapter: complete', () => {
             role: 'assistant',
             content: null,
             tool_calls: [
-              { id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
-              { id: 'call_b', type: 'function', function: { name: 'get_forecast', arguments: '{"city":"Rome"}' } },
+              {
+                id: 'call_a',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+              },
+              {
+                id: 'call_b',
+                type: 'function',
+                function: { name: 'get_forecast', arguments: '{"city":"Rome"}' },
+              },
             ],
           },
           { role: 'tool', tool_call_id: 'call_b', content: '{"temp":21,"sky":"clear"}' },
@@ -185,6 +209,8 @@ describe('gemini adapter: complete', () => {
       { name: 'get_weather', args: { city: 'Paris' } },
       { name: 'get_forecast', args: { city: 'Rome' } },
     ]);
+    // Gemini 3 refuses replayed calls without a thought signature; the documented bypass is sent.
+    expect(model.parts[0].thoughtSignature).toBe('skip_thought_signature_validator');
     expect(results).toEqual({
       role: 'user',
       parts: [
@@ -230,7 +256,9 @@ describe('gemini adapter: complete', () => {
   it('sends json_schema as a cleaned responseSchema that Gemini accepts', async () => {
     fake.enqueue({ text: '{"city":"Paris"}' });
     const result = await adapter.complete(
-      call({ response_format: { type: 'json_schema', json_schema: { name: 'weather', schema: weatherSchema } } }),
+      call({
+        response_format: { type: 'json_schema', json_schema: { name: 'weather', schema: weatherSchema } },
+      }),
     );
     expect(result.content).toBe('{"city":"Paris"}');
     expect(body().generationConfig).toMatchObject({
@@ -265,7 +293,12 @@ describe('gemini adapter: complete', () => {
     fake.enqueue({ text: 'Forty-two.', usage: { input: 120, output: 8, cached: 100, reasoning: 30 } });
     const result = await adapter.complete(call({}));
     expect(result.content).toBe('Forty-two.');
-    expect(result.usage).toEqual({ prompt_tokens: 120, completion_tokens: 38, cached_tokens: 100, reasoning_tokens: 30 });
+    expect(result.usage).toEqual({
+      prompt_tokens: 120,
+      completion_tokens: 38,
+      cached_tokens: 100,
+      reasoning_tokens: 30,
+    });
   });
 
   it('maps MAX_TOKENS to length and SAFETY to content_filter', async () => {

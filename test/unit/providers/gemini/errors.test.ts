@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeServer } from '../../../fakes/harness.ts';
 import { startFakeGemini } from '../../../fakes/gemini.ts';
+import type { FakeServer } from '../../../fakes/harness.ts';
 import { adapterFor, call, upstreamError } from './helpers.ts';
 
 let fake: FakeServer;
@@ -25,8 +25,7 @@ async function closedPort(): Promise<number> {
 
 describe('gemini adapter: errors', () => {
   it('input over the context window is context_length, with the provider message', async () => {
-    const message =
-      'The input token count (1204301) exceeds the maximum number of tokens allowed (1048576).';
+    const message = 'The input token count (1204301) exceeds the maximum number of tokens allowed (1048576).';
     fake.enqueue({ error: { status: 400, message } });
     const err = await upstreamError(adapter.complete(call({})));
     expect(err).toMatchObject({ provider: 'gemini', status: 400, failure: 'context_length', message });
@@ -37,14 +36,22 @@ describe('gemini adapter: errors', () => {
   it('any other 400 is a client error, not retried', async () => {
     fake.enqueue({ error: { status: 400, message: 'Request contains an invalid argument.' } });
     const err = await upstreamError(adapter.complete(call({})));
-    expect(err).toMatchObject({ status: 400, failure: 'http', message: 'Request contains an invalid argument.' });
+    expect(err).toMatchObject({
+      status: 400,
+      failure: 'http',
+      message: 'Request contains an invalid argument.',
+    });
     expect(err.isClientError).toBe(true);
     expect(err.retryable).toBe(false);
   });
 
   it('429 is retryable, carries the RetryInfo delay, and the SDK did not retry on its own', async () => {
     fake.enqueue({
-      error: { status: 429, message: 'Resource has been exhausted (e.g. check quota).', retryAfterSeconds: 7 },
+      error: {
+        status: 429,
+        message: 'Resource has been exhausted (e.g. check quota).',
+        retryAfterSeconds: 7,
+      },
     });
     const err = await upstreamError(adapter.complete(call({})));
     expect(err).toMatchObject({ status: 429, code: 'RESOURCE_EXHAUSTED', retryAfterMs: 7_000 });
@@ -55,7 +62,11 @@ describe('gemini adapter: errors', () => {
   it('503 is retryable with the provider message', async () => {
     fake.enqueue({ error: { status: 503, message: 'The model is overloaded. Please try again later.' } });
     const err = await upstreamError(adapter.complete(call({})));
-    expect(err).toMatchObject({ status: 503, code: 'UNAVAILABLE', message: 'The model is overloaded. Please try again later.' });
+    expect(err).toMatchObject({
+      status: 503,
+      code: 'UNAVAILABLE',
+      message: 'The model is overloaded. Please try again later.',
+    });
     expect(err.retryable).toBe(true);
     expect(fake.received).toHaveLength(1);
   });

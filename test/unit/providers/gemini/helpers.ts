@@ -21,7 +21,11 @@ export function adapterFor(baseUrl: string, overrides: Partial<ProviderConfig> =
 export function call(request: Partial<ChatRequest>, signal = new AbortController().signal): UpstreamCall {
   return {
     model: MODEL,
-    request: { model: 'gemini-flash', messages: [{ role: 'user', content: 'Hello there' }], ...request } as ChatRequest,
+    request: {
+      model: 'gemini-flash',
+      messages: [{ role: 'user', content: 'Hello there' }],
+      ...request,
+    } as ChatRequest,
     signal,
   };
 }

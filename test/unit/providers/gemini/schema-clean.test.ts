@@ -106,7 +106,12 @@ describe('cleanSchema', () => {
   it('turns const into a one-value enum, nullable unions into nullable, type lists into anyOf', () => {
     const out = cleanSchema(zodV4) as any;
     expect(out.properties.kind).toEqual({ type: 'string', enum: ['tree'], format: 'enum' });
-    expect(out.properties.status).toEqual({ type: 'string', enum: ['open', 'closed'], format: 'enum', nullable: true });
+    expect(out.properties.status).toEqual({
+      type: 'string',
+      enum: ['open', 'closed'],
+      format: 'enum',
+      nullable: true,
+    });
     expect(out.properties.id).toEqual({ anyOf: [{ type: 'string' }, { type: 'number' }] });
     // Unsupported string format dropped, regex kept, default kept.
     expect(out.properties.email.format).toBeUndefined();
@@ -131,7 +136,12 @@ describe('cleanSchema', () => {
 
   it('maps Pydantic Optional[...] to nullable and keeps titles, defaults and descriptions', () => {
     const out = cleanSchema(pydantic) as any;
-    expect(out.properties.nickname).toEqual({ type: 'string', title: 'Nickname', default: null, nullable: true });
+    expect(out.properties.nickname).toEqual({
+      type: 'string',
+      title: 'Nickname',
+      default: null,
+      nullable: true,
+    });
     expect(out.properties.pet).toEqual({
       type: 'object',
       title: 'Pet',
@@ -164,7 +174,10 @@ describe('cleanSchema', () => {
 
   it('adds propertyOrdering on request so structured output keeps the declared key order', () => {
     const schema = { type: 'object', properties: { zeta: { type: 'string' }, alpha: { type: 'string' } } };
-    expect((cleanSchema(schema, { propertyOrdering: true }) as any).propertyOrdering).toEqual(['zeta', 'alpha']);
+    expect((cleanSchema(schema, { propertyOrdering: true }) as any).propertyOrdering).toEqual([
+      'zeta',
+      'alpha',
+    ]);
     expect((cleanSchema(schema) as any).propertyOrdering).toBeUndefined();
   });
 

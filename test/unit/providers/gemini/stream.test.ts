@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../../../src/chat/index.ts';
-import type { FakeServer } from '../../../fakes/harness.ts';
 import { startFakeGemini } from '../../../fakes/gemini.ts';
+import type { FakeServer } from '../../../fakes/harness.ts';
 import { adapterFor, call, collect, MODEL, upstreamError } from './helpers.ts';
 
 let fake: FakeServer;
@@ -14,8 +14,7 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 beforeEach(() => fake.reset());
 
-const texts = (events: StreamEvent[]) =>
-  events.flatMap((e) => (e.type === 'text' ? [e.text] : [])).join('');
+const texts = (events: StreamEvent[]) => events.flatMap((e) => (e.type === 'text' ? [e.text] : [])).join('');
 
 describe('gemini adapter: stream', () => {
   it('streams text deltas in order, then finish, then usage', async () => {
@@ -43,15 +42,34 @@ describe('gemini adapter: stream', () => {
     });
     const events = await collect(
       adapter.stream(
-        call({ tools: [{ type: 'function', function: { name: 'get_weather' } }, { type: 'function', function: { name: 'get_time' } }] }),
+        call({
+          tools: [
+            { type: 'function', function: { name: 'get_weather' } },
+            { type: 'function', function: { name: 'get_time' } },
+          ],
+        }),
       ),
     );
     const calls = events.filter((e) => e.type === 'tool_call');
     expect(calls).toEqual([
-      { type: 'tool_call', index: 0, id: expect.stringMatching(/^call_/), name: 'get_weather', arguments: '{"city":"Paris"}' },
-      { type: 'tool_call', index: 1, id: expect.stringMatching(/^call_/), name: 'get_time', arguments: '{"tz":"Europe/Rome"}' },
+      {
+        type: 'tool_call',
+        index: 0,
+        id: expect.stringMatching(/^call_/),
+        name: 'get_weather',
+        arguments: '{"city":"Paris"}',
+      },
+      {
+        type: 'tool_call',
+        index: 1,
+        id: expect.stringMatching(/^call_/),
+        name: 'get_time',
+        arguments: '{"tz":"Europe/Rome"}',
+      },
     ]);
-    expect(calls[0]!.type === 'tool_call' && calls[1]!.type === 'tool_call' && calls[0]!.id !== calls[1]!.id).toBe(true);
+    expect(
+      calls[0]!.type === 'tool_call' && calls[1]!.type === 'tool_call' && calls[0]!.id !== calls[1]!.id,
+    ).toBe(true);
     expect(texts(events)).toBe('Looking up.');
     expect(events.find((e) => e.type === 'finish')).toEqual({ type: 'finish', reason: 'tool_calls' });
   });
@@ -124,7 +142,7 @@ describe('gemini adapter: stream', () => {
   });
 
   it('a connection dropped mid-stream fails as connection (retryable)', async () => {
-    fake.enqueue({ text: 'a b c d e f', dropAfterChunks: 2 });
+    fake.enqueue({ text: 'a b c d e f', dropAfterChunks: 2, chunkDelayMs: 20 });
     const seen: StreamEvent[] = [];
     const err = await upstreamError(
       (async () => {

@@ -7,8 +7,12 @@ if (process.features.typescript) {
   await import('../src/cli/main.ts');
 } else {
   const main = new URL('../src/cli/main.ts', import.meta.url).pathname;
-  const result = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings', main, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['--experimental-strip-types', '--no-warnings', main, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
   process.exit(result.status ?? 1);
 }

@@ -33,17 +33,17 @@ export function toUpstreamError(providerId: string, err: unknown, signal: AbortS
     err instanceof APIUserAbortError ||
     (err instanceof Error && err.name === 'AbortError')
   ) {
-    return new UpstreamError(providerId, 0, `${providerId} request aborted`, {
+    return new UpstreamError(providerId, 0, 'the call was aborted', {
       failure: 'aborted',
       cause: err,
     });
   }
   if (err instanceof UpstreamError) return err;
   if (err instanceof APIConnectionTimeoutError) {
-    return new UpstreamError(providerId, 0, `${providerId} timed out`, { failure: 'timeout', cause: err });
+    return new UpstreamError(providerId, 0, 'no answer before the provider timeout', { failure: 'timeout', cause: err });
   }
   if (err instanceof APIConnectionError) {
-    return new UpstreamError(providerId, 0, `${providerId} connection failed: ${causeMessage(err)}`, {
+    return new UpstreamError(providerId, 0, `connection failed: ${causeMessage(err)}`, {
       failure: 'connection',
       cause: err,
     });
@@ -62,13 +62,13 @@ export function toUpstreamError(providerId: string, err: unknown, signal: AbortS
   }
   // A 2xx body the SDK could not parse.
   if (err instanceof SyntaxError) {
-    return new UpstreamError(providerId, 200, `${providerId} sent an unreadable response: ${err.message}`, {
+    return new UpstreamError(providerId, 200, `unreadable answer: ${err.message}`, {
       failure: 'bad_response',
       cause: err,
     });
   }
   // Anything else thrown while reading the body (e.g. undici's "terminated") is a dropped connection.
-  return new UpstreamError(providerId, 0, `${providerId} connection failed: ${causeMessage(err)}`, {
+  return new UpstreamError(providerId, 0, `connection failed: ${causeMessage(err)}`, {
     failure: 'connection',
     cause: err,
   });

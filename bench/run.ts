@@ -1,0 +1,547 @@
+/**
+ * `npm run bench`: what the gateway adds on top of a 0 ms upstream.
+ *
+ * Three processes: this one (load generator: autocannon + fetch loops), the fake OpenAI upstream
+ * (bench/fake-upstream.ts) and the gateway (`node src/cli/main.ts serve`, logging silenced). Every
+ * figure is measured twice with the same request body: straight at the fake ("direct") and through
+ * the gateway; the difference is the gateway's cost (its own work plus one extra local hop).
+ *
+ *   npm run bench                       # full run (10 s per load phase, 32 connections)
+ *   npm run bench -- --quick            # smoke run (2 s per phase, fewer streams)
+ *   npm run bench -- --profile          # also write a V8 CPU profile of the gateway
+ *   BENCH_DURATION=30 BENCH_CONNECTIONS=64 npm run bench
+ *
+ * Results: printed as a table and written to bench/results/latest.json.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS_DIR = join(ROOT, 'bench', 'results');
+const PROFILE_DIR = join(RESULTS_DIR, 'profiles');
+
+// ---------------------------------------------------------------------------------------------- options
+
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
+const PROFILE = argv.includes('--profile');
+if (argv.includes('--help') || argv.includes('-h')) {
+  process.stdout.write(
+    'usage: npm run bench [-- --quick] [-- --profile]\n' +
+      'env: BENCH_DURATION (s per load phase, default 10; 2 with --quick), BENCH_CONNECTIONS (default 32),\n' +
+      '     BENCH_STREAMS (sequential streams per side, default 300; 60 with --quick)\n',
+  );
+  process.exit(0);
+}
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) {
+    process.stderr.write(`bench: ${name} must be a positive number, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
+const DURATION = envNumber('BENCH_DURATION', QUICK ? 2 : 10);
+const CONNECTIONS = Math.round(envNumber('BENCH_CONNECTIONS', 32));
+const WARMUP = QUICK ? 1 : 3;
+const SEQ_REQUESTS = Math.round(envNumber('BENCH_STREAMS', QUICK ? 60 : 300));
+const CONCURRENT_WORKERS = QUICK ? 8 : 16;
+const CONCURRENT_PER_WORKER = QUICK ? 5 : 25;
+const MODEL = 'bench-model';
+
+// A typical small chat request; the fake answers with a short text (6 stream chunks + [DONE]).
+const CHAT = {
+  model: MODEL,
+  messages: [
+    { role: 'system', content: 'You are a concise assistant.' },
+    { role: 'user', content: 'Summarise the benefits of connection pooling in one sentence.' },
+  ],
+  temperature: 0.2,
+  max_tokens: 64,
+};
+const BODY = JSON.stringify(CHAT);
+const STREAM_BODY = JSON.stringify({ ...CHAT, stream: true, stream_options: { include_usage: true } });
+const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer bench' };
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export interface Summary {
+  n: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentiles over raw samples (ms, sub-millisecond precision). */
+export function summarise(samples: number[]): Summary {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => (s.length ? (s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] as number) : NaN);
+  const mean = s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN;
+  return {
+    n: s.length,
+    mean: round(mean, 3),
+    p50: round(at(0.5), 3),
+    p90: round(at(0.9), 3),
+    p99: round(at(0.99), 3),
+    max: round(at(1), 3),
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolveP, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolveP(port));
+    });
+  });
+}
+
+const children = new Set<ChildProcess>();
+
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
+  });
+  child.once('exit', (code, signal) => {
+    if (!shuttingDown) {
+      log(`${name} exited unexpectedly (code ${code}, signal ${signal})`);
+      if (stderr.trim()) log(`${name} stderr:\n${stderr.trim()}`);
+    }
+  });
+  return child;
+}
+
+let shuttingDown = false;
+
+/** SIGTERM, wait up to `ms`, then SIGKILL. */
+async function stopChild(child: ChildProcess, ms = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  await exited;
+  clearTimeout(timer);
+}
+
+function killAllSync() {
+  for (const c of children) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+process.once('exit', killAllSync);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping`);
+    shuttingDown = true;
+    killAllSync();
+    process.exit(130);
+  });
+}
+
+async function readFirstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
+  const stdout = child.stdout;
+  if (!stdout) throw new Error('child has no stdout');
+  let buf = '';
+  return await new Promise<string>((resolveP, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out waiting for the fake upstream')), timeoutMs);
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        stdout.off('data', onData);
+        resolveP(buf.slice(0, nl));
+      }
+    };
+    stdout.on('data', onData);
+    child.once('exit', () => reject(new Error('fake upstream exited before listening')));
+  });
+}
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with code ${child.exitCode} before becoming ready`);
+    try {
+      const r = await fetch(`${url}/readyz`);
+      await r.arrayBuffer();
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`gateway not ready after ${timeoutMs} ms`);
+}
+
+/** VmRSS / VmHWM of a process in MB (Linux /proc); null elsewhere. */
+function memOf(pid: number): { rssMb: number; hwmMb: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMb: round(kb('VmRSS') / 1024, 1), hwmMb: round(kb('VmHWM') / 1024, 1) };
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- phases
+
+interface LoadResult {
+  reqPerSec: number;
+  requests: number;
+  errors: number;
+  non2xx: number;
+  latencyMs: Summary;
+}
+
+async function load(url: string, seconds: number, connections: number, record: boolean): Promise<LoadResult> {
+  const samples: number[] = [];
+  const instance = autocannon({
+    url: `${url}/v1/chat/completions`,
+    method: 'POST',
+    headers: HEADERS,
+    body: BODY,
+    connections,
+    duration: seconds,
+    timeout: 10,
+  });
+  // autocannon's own histogram has 1 ms resolution; keep the raw (fractional ms) response times.
+  if (record) instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => samples.push(ms));
+  const result = await instance;
+  return {
+    reqPerSec: round(result.requests.total / (result.duration || seconds), 0),
+    requests: result.requests.total,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    latencyMs: summarise(samples),
+  };
+}
+
+interface SequentialResult {
+  latencyMs: Summary;
+  /** The gateway's own `x-quorum-overhead-ms` header, when present. */
+  reportedOverheadMs: Summary | null;
+}
+
+/** Sequential non-stream requests with fetch: the per-request cost when nothing queues. */
+async function sequential(url: string, n: number): Promise<SequentialResult> {
+  const samples: number[] = [];
+  const overhead: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body: BODY });
+    await r.arrayBuffer();
+    const dt = performance.now() - t0;
+    if (!r.ok) throw new Error(`non-stream request failed: HTTP ${r.status}`);
+    samples.push(dt);
+    const o = r.headers.get('x-quorum-overhead-ms');
+    if (o !== null && Number.isFinite(Number(o))) overhead.push(Number(o));
+  }
+  return { latencyMs: summarise(samples), reportedOverheadMs: overhead.length ? summarise(overhead) : null };
+}
+
+interface StreamSample {
+  ttfc: number;
+  total: number;
+}
+
+/** One streaming request: time to the first `data:` line, and to the end of the body. */
+async function oneStream(url: string): Promise<StreamSample> {
+  const t0 = performance.now();
+  const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body: STREAM_BODY });
+  if (!r.ok || !r.body) throw new Error(`stream request failed: HTTP ${r.status}`);
+  const decoder = new TextDecoder();
+  let ttfc = -1;
+  let text = '';
+  for await (const chunk of r.body) {
+    if (ttfc < 0) {
+      text += decoder.decode(chunk, { stream: true });
+      if (text.includes('data:')) ttfc = performance.now() - t0;
+    } else if (text.length < 64) {
+      text += decoder.decode(chunk, { stream: true });
+    } else {
+      text = text.slice(-32) + decoder.decode(chunk, { stream: true });
+    }
+  }
+  const total = performance.now() - t0;
+  if (ttfc < 0) throw new Error('stream ended without a data: line');
+  if (!text.includes('[DONE]')) throw new Error('stream did not end with data: [DONE]');
+  return { ttfc, total };
+}
+
+interface StreamResult {
+  ttfcMs: Summary;
+  totalMs: Summary;
+}
+
+async function streams(url: string, sequentialN: number, workers: number, perWorker: number) {
+  const seq: StreamSample[] = [];
+  for (let i = 0; i < sequentialN; i++) seq.push(await oneStream(url));
+  const conc: StreamSample[] = [];
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let i = 0; i < perWorker; i++) conc.push(await oneStream(url));
+    }),
+  );
+  const pack = (s: StreamSample[]): StreamResult => ({
+    ttfcMs: summarise(s.map((x) => x.ttfc)),
+    totalMs: summarise(s.map((x) => x.total)),
+  });
+  return { sequential: pack(seq), concurrent: pack(conc) };
+}
+
+// ---------------------------------------------------------------------------------------------- main
+
+async function main() {
+  const started = Date.now();
+  const tmp = mkdtempSync(join(tmpdir(), 'quorum-bench-'));
+  let fake: ChildProcess | undefined;
+  let gateway: ChildProcess | undefined;
+  try {
+    // 1. the upstream
+    fake = startChild('fake upstream', ['bench/fake-upstream.ts'], { ...process.env });
+    const { port: fakePort } = JSON.parse(await readFirstLine(fake, 15_000)) as { port: number };
+    const direct = `http://127.0.0.1:${fakePort}`;
+
+    // 2. the gateway, in its own process, configured at the fake
+    const configPath = join(tmp, 'quorum.yaml');
+    writeFileSync(
+      configPath,
+      [
+        'providers:',
+        `  - { id: fake, type: openai, base_url: ${direct}/v1, api_key: test-key, max_retries: 0 }`,
+        'models:',
+        `  - { id: ${MODEL}, provider: fake, context_window: 128000, max_output_tokens: 4096, price: { input: 0.15, output: 0.6 }, capabilities: [tools, json, streaming] }`,
+        '',
+      ].join('\n'),
+    );
+    const gwPort = await freePort();
+    const nodeFlags: string[] = [];
+    if (PROFILE) {
+      mkdirSync(PROFILE_DIR, { recursive: true });
+      nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
+    }
+    const gwEnv: NodeJS.ProcessEnv = { ...process.env, QUORUM_LOG_LEVEL: 'silent', NODE_ENV: 'production' };
+    for (const k of ['QUORUM_MASTER_KEY', 'QUORUM_CONFIG', 'OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT']) delete gwEnv[k];
+    gateway = startChild(
+      'gateway',
+      [...nodeFlags, 'src/cli/main.ts', 'serve', '--config', configPath, '--port', String(gwPort), '--host', '127.0.0.1'],
+      gwEnv,
+    );
+    const viaGateway = `http://127.0.0.1:${gwPort}`;
+    await waitHealthy(viaGateway, gateway, 20_000);
+    const gwPid = gateway.pid as number;
+    const memAtStart = memOf(gwPid);
+
+    // peak-RSS sampler (VmHWM is the kernel's own high-water mark; the samples are a cross-check)
+    let sampledPeakMb = memAtStart?.rssMb ?? 0;
+    const sampler = setInterval(() => {
+      const m = memOf(gwPid);
+      if (m && m.rssMb > sampledPeakMb) sampledPeakMb = m.rssMb;
+    }, 200);
+    sampler.unref();
+
+    // 3. sanity: both paths answer the same request
+    for (const url of [direct, viaGateway]) {
+      const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body: BODY });
+      const j = (await r.json()) as any;
+      if (!r.ok || typeof j?.choices?.[0]?.message?.content !== 'string') {
+        throw new Error(`sanity request to ${url} failed: HTTP ${r.status} ${JSON.stringify(j).slice(0, 300)}`);
+      }
+    }
+    await oneStream(viaGateway);
+
+    // 4. non-stream throughput/latency under load (closed loop, autocannon)
+    log(`non-stream load: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per side`);
+    await load(direct, WARMUP, CONNECTIONS, false);
+    const loadDirect = await load(direct, DURATION, CONNECTIONS, true);
+    log(`  direct:  ${loadDirect.reqPerSec} req/s, p50 ${loadDirect.latencyMs.p50} ms, p99 ${loadDirect.latencyMs.p99} ms`);
+    await load(viaGateway, WARMUP, CONNECTIONS, false);
+    const loadGateway = await load(viaGateway, DURATION, CONNECTIONS, true);
+    log(`  gateway: ${loadGateway.reqPerSec} req/s, p50 ${loadGateway.latencyMs.p50} ms, p99 ${loadGateway.latencyMs.p99} ms`);
+
+    // 5. unloaded per-request cost (sequential, one at a time)
+    log(`sequential non-stream: ${SEQ_REQUESTS} per side`);
+    const seqDirect = await sequential(direct, SEQ_REQUESTS);
+    const seqGateway = await sequential(viaGateway, SEQ_REQUESTS);
+
+    // 6. streaming: time to first chunk and full duration
+    log(
+      `streaming: ${SEQ_REQUESTS} sequential + ${CONCURRENT_WORKERS}x${CONCURRENT_PER_WORKER} concurrent per side`,
+    );
+    await streams(direct, 20, 4, 5); // warm the fetch pool and the JIT on both paths
+    await streams(viaGateway, 20, 4, 5);
+    const streamDirect = await streams(direct, SEQ_REQUESTS, CONCURRENT_WORKERS, CONCURRENT_PER_WORKER);
+    const streamGateway = await streams(viaGateway, SEQ_REQUESTS, CONCURRENT_WORKERS, CONCURRENT_PER_WORKER);
+
+    // 7. memory, then shut the gateway down
+    clearInterval(sampler);
+    const memAtEnd = memOf(gwPid);
+    shuttingDown = true;
+    await stopChild(gateway, PROFILE ? 15_000 : 5000);
+    await stopChild(fake);
+
+    const peakRssMb = Math.max(memAtEnd?.hwmMb ?? 0, sampledPeakMb);
+    const added = (g: number, d: number) => round(g - d, 3);
+    const results = {
+      date: new Date().toISOString(),
+      mode: QUICK ? 'quick' : 'full',
+      machine: {
+        cpus: availableParallelism(),
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memGb: round(totalmem() / 1024 ** 3, 1),
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+      },
+      settings: {
+        durationS: DURATION,
+        warmupS: WARMUP,
+        connections: CONNECTIONS,
+        sequentialRequests: SEQ_REQUESTS,
+        concurrentStreams: `${CONCURRENT_WORKERS}x${CONCURRENT_PER_WORKER}`,
+        upstreamLatencyMs: 0,
+        processes: 'load generator (this process), fake upstream (child), gateway (child)',
+      },
+      nonStream: {
+        direct: loadDirect,
+        gateway: loadGateway,
+        throughputRatio: round(loadGateway.reqPerSec / loadDirect.reqPerSec, 3),
+        addedP50Ms: added(loadGateway.latencyMs.p50, loadDirect.latencyMs.p50),
+        addedP99Ms: added(loadGateway.latencyMs.p99, loadDirect.latencyMs.p99),
+      },
+      sequential: {
+        direct: seqDirect,
+        gateway: seqGateway,
+        addedP50Ms: added(seqGateway.latencyMs.p50, seqDirect.latencyMs.p50),
+        addedP99Ms: added(seqGateway.latencyMs.p99, seqDirect.latencyMs.p99),
+      },
+      streaming: {
+        direct: streamDirect,
+        gateway: streamGateway,
+        sequential: {
+          addedTtfcP50Ms: added(streamGateway.sequential.ttfcMs.p50, streamDirect.sequential.ttfcMs.p50),
+          addedTtfcP99Ms: added(streamGateway.sequential.ttfcMs.p99, streamDirect.sequential.ttfcMs.p99),
+          addedTotalP50Ms: added(streamGateway.sequential.totalMs.p50, streamDirect.sequential.totalMs.p50),
+          addedTotalP99Ms: added(streamGateway.sequential.totalMs.p99, streamDirect.sequential.totalMs.p99),
+        },
+        concurrent: {
+          addedTtfcP50Ms: added(streamGateway.concurrent.ttfcMs.p50, streamDirect.concurrent.ttfcMs.p50),
+          addedTtfcP99Ms: added(streamGateway.concurrent.ttfcMs.p99, streamDirect.concurrent.ttfcMs.p99),
+          addedTotalP50Ms: added(streamGateway.concurrent.totalMs.p50, streamDirect.concurrent.totalMs.p50),
+          addedTotalP99Ms: added(streamGateway.concurrent.totalMs.p99, streamDirect.concurrent.totalMs.p99),
+        },
+      },
+      memory: { gatewayRssAtStartMb: memAtStart?.rssMb ?? null, gatewayRssAtEndMb: memAtEnd?.rssMb ?? null, gatewayPeakRssMb: peakRssMb },
+      targets: {} as Record<string, { target: string; actual: number; met: boolean }>,
+      profile: PROFILE ? PROFILE_DIR : null,
+      elapsedS: 0,
+    };
+    results.targets = {
+      addedP99NonStream: { target: '< 1 ms', actual: results.nonStream.addedP99Ms, met: results.nonStream.addedP99Ms < 1 },
+      addedTtfc: {
+        target: '< 1 ms (p50, sequential)',
+        actual: results.streaming.sequential.addedTtfcP50Ms,
+        met: results.streaming.sequential.addedTtfcP50Ms < 1,
+      },
+      peakRss: { target: '< 150 MB', actual: peakRssMb, met: peakRssMb > 0 && peakRssMb < 150 },
+    };
+    results.elapsedS = round((Date.now() - started) / 1000, 1);
+
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    printTable(results);
+    if (loadDirect.errors + loadDirect.non2xx + loadGateway.errors + loadGateway.non2xx > 0) {
+      log(
+        `WARNING: errors during load (direct ${loadDirect.errors} errors/${loadDirect.non2xx} non-2xx, gateway ${loadGateway.errors}/${loadGateway.non2xx})`,
+      );
+    }
+    return 0;
+  } finally {
+    shuttingDown = true;
+    if (gateway) await stopChild(gateway, 2000).catch(() => {});
+    if (fake) await stopChild(fake, 2000).catch(() => {});
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function printTable(r: any) {
+  const ns = r.nonStream;
+  const sq = r.sequential;
+  const st = r.streaming;
+  const rows: [string, string, string, string][] = [
+    ['', 'direct', 'gateway', 'added'],
+    [`non-stream, ${r.settings.connections} conn: req/s`, String(ns.direct.reqPerSec), String(ns.gateway.reqPerSec), `ratio ${ns.throughputRatio}`],
+    ['  latency p50 (ms)', f(ns.direct.latencyMs.p50), f(ns.gateway.latencyMs.p50), f(ns.addedP50Ms)],
+    ['  latency p99 (ms)', f(ns.direct.latencyMs.p99), f(ns.gateway.latencyMs.p99), f(ns.addedP99Ms)],
+    ['non-stream, sequential: p50 (ms)', f(sq.direct.latencyMs.p50), f(sq.gateway.latencyMs.p50), f(sq.addedP50Ms)],
+    ['  p99 (ms)', f(sq.direct.latencyMs.p99), f(sq.gateway.latencyMs.p99), f(sq.addedP99Ms)],
+    ['  gateway-reported overhead p50/p99', '', sq.gateway.reportedOverheadMs ? `${f(sq.gateway.reportedOverheadMs.p50)} / ${f(sq.gateway.reportedOverheadMs.p99)}` : 'n/a', ''],
+    ['stream, sequential: TTFC p50 (ms)', f(st.direct.sequential.ttfcMs.p50), f(st.gateway.sequential.ttfcMs.p50), f(st.sequential.addedTtfcP50Ms)],
+    ['  TTFC p99 (ms)', f(st.direct.sequential.ttfcMs.p99), f(st.gateway.sequential.ttfcMs.p99), f(st.sequential.addedTtfcP99Ms)],
+    ['  full stream p50 (ms)', f(st.direct.sequential.totalMs.p50), f(st.gateway.sequential.totalMs.p50), f(st.sequential.addedTotalP50Ms)],
+    ['  full stream p99 (ms)', f(st.direct.sequential.totalMs.p99), f(st.gateway.sequential.totalMs.p99), f(st.sequential.addedTotalP99Ms)],
+    [`stream, ${r.settings.concurrentStreams} concurrent: TTFC p50`, f(st.direct.concurrent.ttfcMs.p50), f(st.gateway.concurrent.ttfcMs.p50), f(st.concurrent.addedTtfcP50Ms)],
+    ['  TTFC p99 (ms)', f(st.direct.concurrent.ttfcMs.p99), f(st.gateway.concurrent.ttfcMs.p99), f(st.concurrent.addedTtfcP99Ms)],
+    ['  full stream p50 (ms)', f(st.direct.concurrent.totalMs.p50), f(st.gateway.concurrent.totalMs.p50), f(st.concurrent.addedTotalP50Ms)],
+    ['  full stream p99 (ms)', f(st.direct.concurrent.totalMs.p99), f(st.gateway.concurrent.totalMs.p99), f(st.concurrent.addedTotalP99Ms)],
+    ['gateway RSS start / end / peak (MB)', '', `${r.memory.gatewayRssAtStartMb} / ${r.memory.gatewayRssAtEndMb} / ${r.memory.gatewayPeakRssMb}`, ''],
+  ];
+  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const line = (row: string[]) => `  ${row[0]!.padEnd(w[0]!)}  ${row[1]!.padStart(w[1]!)}  ${row[2]!.padStart(w[2]!)}  ${row[3]!.padStart(w[3]!)}`;
+  const out = [
+    '',
+    `Quorum benchmark (${r.mode}): ${r.machine.cpus} CPU ${r.machine.cpuModel}, Node ${r.machine.node}, upstream latency 0 ms`,
+    '',
+    line(rows[0]!),
+    ...rows.slice(1).map(line),
+    '',
+    'targets:',
+    ...Object.entries(r.targets as Record<string, { target: string; actual: number; met: boolean }>).map(
+      ([k, t]) => `  ${t.met ? 'MET   ' : 'MISSED'}  ${k} ${t.target}: ${t.actual}`,
+    ),
+    '',
+    `results written to ${join('bench', 'results', 'latest.json')}${r.profile ? `; CPU profile in ${r.profile} (node bench/profile-summary.ts)` : ''}`,
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+}
+
+function f(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(2) : 'n/a';
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    killAllSync();
+    process.exit(1);
+  },
+);

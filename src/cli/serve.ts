@@ -55,15 +55,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.exit(1);
   });
   ready = true;
+  const actualPort = (server.address() as { port: number } | null)?.port ?? port;
   logger.info(
     {
-      port,
+      port: actualPort,
       host: hostname,
       config: config.source,
       models: config.models.length,
       providers: config.providers.map((p) => p.id),
     },
-    `Quorum listening on http://${hostname}:${port}`,
+    `Quorum listening on http://${hostname}:${actualPort}`,
   );
 
   await new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@
  * Every row of the contract's error table that the gateway core owns, through the real server. Bad
  * input is always a 4xx in the OpenAI error shape, never a 500.
  */
-import OpenAI from 'openai';
+import OpenAI, { type APIError } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Fakes, fakesConfig, startFakes, startGateway, type TestGateway } from './helpers/gateway.ts';
 
@@ -58,7 +58,11 @@ describe('400 invalid_body', () => {
   it('malformed JSON: param is null', async () => {
     const res = await post('{"model": "ge-model", "messages": [');
     expect(res.status).toBe(400);
-    expect(res.json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_body', param: null });
+    expect(res.json.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'invalid_body',
+      param: null,
+    });
     expect(res.json.error.message).toMatch(/not valid JSON/);
   });
 
@@ -72,8 +76,14 @@ describe('400 invalid_body', () => {
     [{ model: 'ge-model', messages: hello, temperature: 7 }, 'temperature'],
     [{ model: 'ge-model', messages: hello, max_tokens: -1 }, 'max_tokens'],
     [{ model: 'ge-model', messages: hello, response_format: { type: 'yaml' } }, 'response_format.type'],
-    [{ model: 'ge-model', messages: hello, tools: [{ type: 'function', function: { name: 'bad name!' } }] }, 'tools[0].function.name'],
-    [{ model: 'ge-model', messages: hello, quorum: { ensemble: { strategy: 'coin_flip' } } }, 'quorum.ensemble.strategy'],
+    [
+      { model: 'ge-model', messages: hello, tools: [{ type: 'function', function: { name: 'bad name!' } }] },
+      'tools[0].function.name',
+    ],
+    [
+      { model: 'ge-model', messages: hello, quorum: { ensemble: { strategy: 'coin_flip' } } },
+      'quorum.ensemble.strategy',
+    ],
     [{ model: 'ge-model', messages: hello, n: 3 }, 'n'],
   ])('schema violation %# names the field (%s)', async (body, param) => {
     const res = await post(body);
@@ -82,18 +92,26 @@ describe('400 invalid_body', () => {
     expect(res.json.error.message.startsWith(`${param}:`)).toBe(true);
   });
 
-  it.each(['[]', 'null', '"text"', '42', '{"model":1,"messages":"hi"}'])('odd JSON %s is a 400, not a 500', async (body) => {
-    const res = await post(body);
-    expect(res.status).toBe(400);
-    expect(res.json.error.code).toBe('invalid_body');
-  });
+  it.each(['[]', 'null', '"text"', '42', '{"model":1,"messages":"hi"}'])(
+    'odd JSON %s is a 400, not a 500',
+    async (body) => {
+      const res = await post(body);
+      expect(res.status).toBe(400);
+      expect(res.json.error.code).toBe('invalid_body');
+    },
+  );
 
   it('nothing reached an upstream for any invalid body', () => {
-    expect(fakes.openai.received.length + fakes.anthropic.received.length + fakes.gemini.received.length).toBe(0);
+    expect(
+      fakes.openai.received.length + fakes.anthropic.received.length + fakes.gemini.received.length,
+    ).toBe(0);
   });
 
   it('accepts a body sent without a JSON content type (curl -d)', async () => {
-    const res = await post({ model: 'ge-model', messages: hello }, { 'content-type': 'application/x-www-form-urlencoded' });
+    const res = await post(
+      { model: 'ge-model', messages: hello },
+      { 'content-type': 'application/x-www-form-urlencoded' },
+    );
     expect(res.status).toBe(200);
   });
 });
@@ -110,7 +128,10 @@ describe('401 invalid_api_key', () => {
       body: JSON.stringify({ model: 'ge-model', messages: hello }),
     });
     expect(res.status).toBe(401);
-    expect((await res.json()).error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' });
+    expect(((await res.json()) as any).error).toMatchObject({
+      type: 'authentication_error',
+      code: 'invalid_api_key',
+    });
     expect(res.headers.get('x-quorum-request-id')).toBeTruthy();
   });
 
@@ -134,20 +155,30 @@ describe('401 invalid_api_key', () => {
 
 describe('403 model_not_allowed', () => {
   it('refuses a model outside the team allow-list, before any upstream call', async () => {
-    const res = await post({ model: 'oa-model', messages: hello }, { authorization: `Bearer ${LIMITED_KEY}` });
+    const res = await post(
+      { model: 'oa-model', messages: hello },
+      { authorization: `Bearer ${LIMITED_KEY}` },
+    );
     expect(res.status).toBe(403);
-    expect(res.json.error).toMatchObject({ type: 'permission_error', code: 'model_not_allowed', param: 'model' });
+    expect(res.json.error).toMatchObject({
+      type: 'permission_error',
+      code: 'model_not_allowed',
+      param: 'model',
+    });
     expect(fakes.openai.received).toHaveLength(0);
   });
 
   it('serves a model on the allow-list', async () => {
-    const res = await post({ model: 'ge-model', messages: hello }, { authorization: `Bearer ${LIMITED_KEY}` });
+    const res = await post(
+      { model: 'ge-model', messages: hello },
+      { authorization: `Bearer ${LIMITED_KEY}` },
+    );
     expect(res.status).toBe(200);
   });
 
   it('lists only allowed models', async () => {
     const res = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${LIMITED_KEY}` } });
-    const ids = (await res.json()).data.map((m: { id: string }) => m.id);
+    const ids = ((await res.json()) as any).data.map((m: { id: string }) => m.id);
     expect(ids).toEqual(['ge-model']);
   });
 });
@@ -156,14 +187,18 @@ describe('404', () => {
   it('model_not_found names the known models', async () => {
     const res = await post({ model: 'gpt-99', messages: hello });
     expect(res.status).toBe(404);
-    expect(res.json.error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found', param: 'model' });
+    expect(res.json.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+      param: 'model',
+    });
     expect(res.json.error.message).toContain('oa-model');
   });
 
   it('an unknown route answers in the OpenAI error shape', async () => {
     const res = await fetch(`${gw.url}/v1/engines`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(res.status).toBe(404);
-    expect((await res.json()).error.type).toBe('invalid_request_error');
+    expect(((await res.json()) as any).error.type).toBe('invalid_request_error');
   });
 });
 
@@ -176,7 +211,10 @@ describe('413 body_too_large', () => {
   });
 
   it('also when the body is chunked without a content-length', async () => {
-    const big = JSON.stringify({ model: 'ge-model', messages: [{ role: 'user', content: 'y'.repeat(10_000) }] });
+    const big = JSON.stringify({
+      model: 'ge-model',
+      messages: [{ role: 'user', content: 'y'.repeat(10_000) }],
+    });
     const body = new ReadableStream({
       start(controller) {
         controller.enqueue(new TextEncoder().encode(big));
@@ -190,13 +228,16 @@ describe('413 body_too_large', () => {
       duplex: 'half',
     } as RequestInit);
     expect(res.status).toBe(413);
-    expect((await res.json()).error.code).toBe('body_too_large');
+    expect(((await res.json()) as any).error.code).toBe('body_too_large');
   });
 });
 
 describe('retries and fallback', () => {
   it('retries the same provider on 429 and reports both attempts', async () => {
-    fakes.openai.enqueue({ error: { status: 429, message: 'slow down', retryAfterSeconds: 0 } }, { text: 'second time lucky' });
+    fakes.openai.enqueue(
+      { error: { status: 429, message: 'slow down', retryAfterSeconds: 0 } },
+      { text: 'second time lucky' },
+    );
     const res = await post({ model: 'oa-model', messages: hello });
     expect(res.status).toBe(200);
     expect(res.json.choices[0].message.content).toBe('second time lucky');
@@ -213,7 +254,9 @@ describe('retries and fallback', () => {
     expect(res.status).toBe(200);
     expect(res.json.model).toBe('an-model');
     expect(res.headers.get('x-quorum-model')).toBe('an-model');
-    expect(res.json.quorum.attempts.map((a: { model: string; status: number }) => [a.model, a.status])).toEqual([
+    expect(
+      res.json.quorum.attempts.map((a: { model: string; status: number }) => [a.model, a.status]),
+    ).toEqual([
       ['oa-model', 503],
       ['oa-model', 503],
       ['an-model', 200],
@@ -239,7 +282,9 @@ describe('retries and fallback', () => {
   });
 
   it('does not retry or fall back on a provider 400', async () => {
-    fakes.openai.enqueue({ error: { status: 400, message: "Invalid value for 'logit_bias'", code: 'invalid_value' } });
+    fakes.openai.enqueue({
+      error: { status: 400, message: "Invalid value for 'logit_bias'", code: 'invalid_value' },
+    });
     const res = await post({ model: 'oa-model', messages: hello });
     expect(res.status).toBe(400);
     expect(res.json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value' });
@@ -254,13 +299,16 @@ describe('retries and fallback', () => {
     await closed.close();
     const dead = await startGateway({
       ...fakesConfig(fakes),
-      providers: [{ id: 'ge', type: 'gemini', base_url: url, api_key: 'k', max_retries: 0 }, ...(fakesConfig(fakes).providers as object[]).slice(0, 2)],
+      providers: [
+        { id: 'ge', type: 'gemini', base_url: url, api_key: 'k', max_retries: 0 },
+        ...(fakesConfig(fakes).providers as object[]).slice(0, 2),
+      ],
     });
     try {
       const err = (await dead
         .client()
         .chat.completions.create({ model: 'ge-model', messages: [{ role: 'user', content: 'x' }] })
-        .catch((e) => e)) as OpenAI.APIError;
+        .catch((e) => e)) as APIError;
       expect(err.status).toBe(502);
       expect(err.message).toMatch(/ge-model via ge: 502/);
     } finally {
@@ -302,8 +350,18 @@ describe('streams that fail', () => {
   });
 
   it('the OpenAI SDK raises the mid-stream error to the app', async () => {
-    fakes.anthropic.enqueue({ text: 'alpha beta gamma delta epsilon zeta', dropAfterChunks: 7, chunkDelayMs: 10 });
-    const stream = await gw.client(KEY).chat.completions.create({ model: 'an-model', messages: [{ role: 'user', content: 'x' }], stream: true });
+    fakes.anthropic.enqueue({
+      text: 'alpha beta gamma delta epsilon zeta',
+      dropAfterChunks: 7,
+      chunkDelayMs: 10,
+    });
+    const stream = await gw
+      .client(KEY)
+      .chat.completions.create({
+        model: 'an-model',
+        messages: [{ role: 'user', content: 'x' }],
+        stream: true,
+      });
     const seen: string[] = [];
     const err = await (async () => {
       for await (const chunk of stream) seen.push(chunk.choices[0]?.delta?.content ?? '');

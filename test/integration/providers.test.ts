@@ -3,7 +3,7 @@
  * against every provider type. Each test runs through the real gateway, the real provider SDK and a fake
  * upstream speaking that provider's wire protocol.
  */
-import type OpenAI from 'openai';
+import type { APIError, default as OpenAI } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeServer } from '../fakes/harness.ts';
 import {
@@ -297,21 +297,21 @@ describe.each(PROVIDERS)('through the OpenAI SDK to a $type upstream', ({ type, 
     fake().enqueue({ error: { status: 400, message } });
     const err = await client.chat.completions
       .create({ model, messages: [{ role: 'user', content: 'very long' }] })
-      .catch((e) => e as OpenAI.APIError);
+      .catch((e) => e as APIError);
     expect(err).toBeInstanceOf(Error);
-    expect((err as OpenAI.APIError).status).toBe(400);
-    expect((err as OpenAI.APIError).error).toMatchObject({
+    expect((err as APIError).status).toBe(400);
+    expect((err as APIError).error).toMatchObject({
       type: 'invalid_request_error',
       code: 'context_length_exceeded',
     });
-    expect((err as OpenAI.APIError).message).toContain(message.slice(0, 30));
+    expect((err as APIError).message).toContain(message.slice(0, 30));
   });
 
   it('answers 502 upstream_failed naming the attempt when the provider fails', async () => {
     fake().enqueue({ error: { status: 500, message: 'upstream exploded' } });
     const err = (await client.chat.completions
       .create({ model, messages: [{ role: 'user', content: 'hi' }] })
-      .catch((e) => e)) as OpenAI.APIError;
+      .catch((e) => e)) as APIError;
     expect(err.status).toBe(502);
     expect(err.error).toMatchObject({ type: 'upstream_error', code: 'upstream_failed' });
     expect(err.message).toContain(model);

@@ -40,7 +40,10 @@ export function toUpstreamError(providerId: string, err: unknown, signal: AbortS
   }
   if (err instanceof UpstreamError) return err;
   if (err instanceof APIConnectionTimeoutError) {
-    return new UpstreamError(providerId, 0, 'no answer before the provider timeout', { failure: 'timeout', cause: err });
+    return new UpstreamError(providerId, 0, 'no answer before the provider timeout', {
+      failure: 'timeout',
+      cause: err,
+    });
   }
   if (err instanceof APIConnectionError) {
     return new UpstreamError(providerId, 0, `connection failed: ${causeMessage(err)}`, {

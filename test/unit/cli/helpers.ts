@@ -1,0 +1,58 @@
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+export const NODE = join(ROOT, 'node_modules/.bin/node');
+
+/** The environment of a user with no provider keys and no Quorum settings. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/API_KEY$|^OPENAI_|^ANTHROPIC_|^GEMINI_|^GOOGLE_|^QUORUM_|^OTEL_|^PORT$|^HOST$/.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/** Runs the real CLI (`node src/cli/main.ts ...`) from the repository root. */
+export function quorum(
+  args: string[],
+  env: NodeJS.ProcessEnv = cleanEnv(),
+  cwd = ROOT,
+): SpawnSyncReturns<string> {
+  return spawnSync(NODE, [join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd,
+    env,
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+}
+
+/** A scratch directory for config files; call `cleanup()` in afterAll. */
+export function scratch() {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-cli-'));
+  return {
+    dir,
+    file(name: string, text: string): string {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export const BAD_CONFIG = [
+  'providers:',
+  '  - { id: openai, type: openai, api_key: sk-x }',
+  '  - { id: openai, type: openai, api_key: sk-y }',
+  'models:',
+  '  - { id: gpt-4o-mini, provider: openai }',
+  '  - { id: gpt-6-luna, provider: openai }',
+  '  - { id: custom, provider: openai, context_window: 10, max_output_tokens: 10, price: { input: free, output: 1 } }',
+  'keys:',
+  '  - { key: sk-team-key-1, team: nobody }',
+  '',
+].join('\n');

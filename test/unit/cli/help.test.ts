@@ -2,15 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { quorum } from './helpers.ts';
 
 describe('help and usage errors', () => {
-  it('--help on the main command exits 0 and lists the commands', () => {
-    for (const flag of ['--help', '-h', 'help']) {
-      const r = quorum([flag]);
-      expect(r.status, flag).toBe(0);
-      expect(r.stdout).toMatch(/Usage: quorum <command>/);
-      expect(r.stdout).toContain('serve');
-      expect(r.stdout).toContain('validate');
-      expect(r.stdout).toContain('--help');
-    }
+  it.each(['--help', '-h', 'help'])('%s on the main command exits 0 and lists the commands', (flag) => {
+    const r = quorum([flag]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: quorum <command>/);
+    expect(r.stdout).toContain('serve');
+    expect(r.stdout).toContain('validate');
+    expect(r.stdout).toContain('--help');
   });
 
   it('serve --help exits 0 and explains its options without starting a server', () => {
@@ -36,12 +34,10 @@ describe('help and usage errors', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('an unknown flag exits 2 with a pointer to the command help', () => {
-    for (const cmd of ['validate', 'serve']) {
-      const r = quorum([cmd, '--no-such-flag']);
-      expect(r.status, cmd).toBe(2);
-      expect(r.stderr).toContain('--no-such-flag');
-      expect(r.stderr).toContain(`quorum ${cmd} --help`);
-    }
+  it.each(['validate', 'serve'])('an unknown flag on %s exits 2 with a pointer to its help', (cmd) => {
+    const r = quorum([cmd, '--no-such-flag']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--no-such-flag');
+    expect(r.stderr).toContain(`quorum ${cmd} --help`);
   });
 });

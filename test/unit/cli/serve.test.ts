@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { BAD_CONFIG, cleanEnv, quorum, scratch } from './helpers.ts';
+import { BAD_CONFIG, quorum, scratch } from './helpers.ts';
 
 const tmp = scratch();
 afterAll(() => tmp.cleanup());

@@ -62,12 +62,40 @@ function areaOf(frame: CallFrame): string {
   return parts.length > 2 ? `${parts[0]}/${parts[1]}` : short;
 }
 
+/** True for frames in application or package code (not node: internals, natives or GC). */
+function isUserFrame(frame: CallFrame): boolean {
+  return frame.url !== '' && !frame.url.startsWith('node:') && !frame.url.startsWith('wasm:');
+}
+
 export function summarise(
   profile: CpuProfile,
   top = 25,
-): { totalMs: number; busyMs: number; hotspots: Hotspot[]; areas: Hotspot[] } {
+): { totalMs: number; busyMs: number; hotspots: Hotspot[]; areas: Hotspot[]; callers: Hotspot[] } {
   const byId = new Map<number, ProfileNode>();
-  for (const n of profile.nodes) byId.set(n.id, n);
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
+  // The nearest package/app frame at or above a node: who asked for the time spent in internals.
+  const ownerCache = new Map<number, string>();
+  const ownerOf = (id: number): string => {
+    const cached = ownerCache.get(id);
+    if (cached !== undefined) return cached;
+    let cur: number | undefined = id;
+    let owner = '(no package frame: event loop / runtime)';
+    while (cur !== undefined) {
+      const node = byId.get(cur);
+      if (!node) break;
+      if (isUserFrame(node.callFrame)) {
+        owner = areaOf(node.callFrame);
+        break;
+      }
+      cur = parent.get(cur);
+    }
+    ownerCache.set(id, owner);
+    return owner;
+  };
   const selfUs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i] as number;
@@ -78,6 +106,7 @@ export function summarise(
   const totalUs = profile.endTime - profile.startTime;
   const fn = new Map<string, { name: string; where: string; us: number }>();
   const area = new Map<string, number>();
+  const caller = new Map<string, number>();
   let idleUs = 0;
   for (const [id, us] of selfUs) {
     const node = byId.get(id);
@@ -94,6 +123,8 @@ export function summarise(
     fn.set(key, entry);
     const a = areaOf(f);
     area.set(a, (area.get(a) ?? 0) + us);
+    const o = f.functionName === '(garbage collector)' ? '(gc)' : ownerOf(id);
+    caller.set(o, (caller.get(o) ?? 0) + us);
   }
   const busyUs = totalUs - idleUs;
   const hotspots = [...fn.values()]
@@ -104,7 +135,11 @@ export function summarise(
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
     .map(([name, us]) => ({ name, where: '', selfMs: us / 1000, share: us / busyUs }));
-  return { totalMs: totalUs / 1000, busyMs: busyUs / 1000, hotspots, areas };
+  const callers = [...caller.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, us]) => ({ name, where: '', selfMs: us / 1000, share: us / busyUs }));
+  return { totalMs: totalUs / 1000, busyMs: busyUs / 1000, hotspots, areas, callers };
 }
 
 function newestProfile(dir: string): string {
@@ -129,6 +164,11 @@ if (import.meta.main) {
   console.log(`${file}\nwall ${s.totalMs.toFixed(0)} ms, busy (non-idle) ${s.busyMs.toFixed(0)} ms\n`);
   console.log('self time by area (share of busy time):');
   for (const a of s.areas.slice(0, 15))
+    console.log(`  ${pct(a.share)}  ${a.selfMs.toFixed(0).padStart(7)} ms  ${a.name}`);
+  console.log(
+    '\nself time charged to the nearest package/app frame (node internals count for their caller):',
+  );
+  for (const a of s.callers.slice(0, 15))
     console.log(`  ${pct(a.share)}  ${a.selfMs.toFixed(0).padStart(7)} ms  ${a.name}`);
   console.log('\ntop functions by self time (share of busy time):');
   for (const h of s.hotspots)

@@ -17,7 +17,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -90,7 +90,8 @@ export interface Summary {
 /** Nearest-rank percentiles over raw samples (ms, sub-millisecond precision). */
 export function summarise(samples: number[]): Summary {
   const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => (s.length ? (s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] as number) : NaN);
+  const at = (p: number) =>
+    s.length ? (s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] as number) : NaN;
   const mean = s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN;
   return {
     n: s.length,
@@ -187,7 +188,8 @@ async function readFirstLine(child: ChildProcess, timeoutMs: number): Promise<st
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with code ${child.exitCode} before becoming ready`);
+    if (child.exitCode !== null)
+      throw new Error(`gateway exited with code ${child.exitCode} before becoming ready`);
     try {
       const r = await fetch(`${url}/readyz`);
       await r.arrayBuffer();
@@ -233,7 +235,10 @@ async function load(url: string, seconds: number, connections: number, record: b
     timeout: 10,
   });
   // autocannon's own histogram has 1 ms resolution; keep the raw (fractional ms) response times.
-  if (record) instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => samples.push(ms));
+  if (record)
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) =>
+      samples.push(ms),
+    );
   const result = await instance;
   return {
     reqPerSec: round(result.requests.total / (result.duration || seconds), 0),
@@ -275,7 +280,11 @@ interface StreamSample {
 /** One streaming request: time to the first `data:` line, and to the end of the body. */
 async function oneStream(url: string): Promise<StreamSample> {
   const t0 = performance.now();
-  const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body: STREAM_BODY });
+  const r = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: HEADERS,
+    body: STREAM_BODY,
+  });
   if (!r.ok || !r.body) throw new Error(`stream request failed: HTTP ${r.status}`);
   const decoder = new TextDecoder();
   let ttfc = -1;
@@ -321,6 +330,12 @@ async function streams(url: string, sequentialN: number, workers: number, perWor
 
 async function main() {
   const started = Date.now();
+  const loadAtStart = loadavg().map((x) => round(x, 2));
+  if ((loadAtStart[0] ?? 0) > availableParallelism() * 0.5) {
+    log(
+      `note: 1-min load average is ${loadAtStart[0]} on ${availableParallelism()} CPUs; figures will be noisy`,
+    );
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'quorum-bench-'));
   let fake: ChildProcess | undefined;
   let gateway: ChildProcess | undefined;
@@ -343,16 +358,33 @@ async function main() {
       ].join('\n'),
     );
     const gwPort = await freePort();
-    const nodeFlags: string[] = [];
+    // e.g. BENCH_GATEWAY_NODE_OPTIONS="--max-old-space-size=96" to see a capped heap's effect on RSS
+    const nodeFlags: string[] = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
     if (PROFILE) {
       mkdirSync(PROFILE_DIR, { recursive: true });
       nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
     }
     const gwEnv: NodeJS.ProcessEnv = { ...process.env, QUORUM_LOG_LEVEL: 'silent', NODE_ENV: 'production' };
-    for (const k of ['QUORUM_MASTER_KEY', 'QUORUM_CONFIG', 'OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT']) delete gwEnv[k];
+    for (const k of [
+      'QUORUM_MASTER_KEY',
+      'QUORUM_CONFIG',
+      'OTEL_TRACES_EXPORTER',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+    ])
+      delete gwEnv[k];
     gateway = startChild(
       'gateway',
-      [...nodeFlags, 'src/cli/main.ts', 'serve', '--config', configPath, '--port', String(gwPort), '--host', '127.0.0.1'],
+      [
+        ...nodeFlags,
+        'src/cli/main.ts',
+        'serve',
+        '--config',
+        configPath,
+        '--port',
+        String(gwPort),
+        '--host',
+        '127.0.0.1',
+      ],
       gwEnv,
     );
     const viaGateway = `http://127.0.0.1:${gwPort}`;
@@ -373,7 +405,9 @@ async function main() {
       const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body: BODY });
       const j = (await r.json()) as any;
       if (!r.ok || typeof j?.choices?.[0]?.message?.content !== 'string') {
-        throw new Error(`sanity request to ${url} failed: HTTP ${r.status} ${JSON.stringify(j).slice(0, 300)}`);
+        throw new Error(
+          `sanity request to ${url} failed: HTTP ${r.status} ${JSON.stringify(j).slice(0, 300)}`,
+        );
       }
     }
     await oneStream(viaGateway);
@@ -382,10 +416,14 @@ async function main() {
     log(`non-stream load: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per side`);
     await load(direct, WARMUP, CONNECTIONS, false);
     const loadDirect = await load(direct, DURATION, CONNECTIONS, true);
-    log(`  direct:  ${loadDirect.reqPerSec} req/s, p50 ${loadDirect.latencyMs.p50} ms, p99 ${loadDirect.latencyMs.p99} ms`);
+    log(
+      `  direct:  ${loadDirect.reqPerSec} req/s, p50 ${loadDirect.latencyMs.p50} ms, p99 ${loadDirect.latencyMs.p99} ms`,
+    );
     await load(viaGateway, WARMUP, CONNECTIONS, false);
     const loadGateway = await load(viaGateway, DURATION, CONNECTIONS, true);
-    log(`  gateway: ${loadGateway.reqPerSec} req/s, p50 ${loadGateway.latencyMs.p50} ms, p99 ${loadGateway.latencyMs.p99} ms`);
+    log(
+      `  gateway: ${loadGateway.reqPerSec} req/s, p50 ${loadGateway.latencyMs.p50} ms, p99 ${loadGateway.latencyMs.p99} ms`,
+    );
 
     // 5. unloaded per-request cost (sequential, one at a time)
     log(`sequential non-stream: ${SEQ_REQUESTS} per side`);
@@ -396,8 +434,10 @@ async function main() {
     log(
       `streaming: ${SEQ_REQUESTS} sequential + ${CONCURRENT_WORKERS}x${CONCURRENT_PER_WORKER} concurrent per side`,
     );
-    await streams(direct, 20, 4, 5); // warm the fetch pool and the JIT on both paths
-    await streams(viaGateway, 20, 4, 5);
+    // warm the fetch pool and the JIT on both paths
+    const warm = QUICK ? 20 : 100;
+    await streams(direct, warm, 4, 5);
+    await streams(viaGateway, warm, 4, 5);
     const streamDirect = await streams(direct, SEQ_REQUESTS, CONCURRENT_WORKERS, CONCURRENT_PER_WORKER);
     const streamGateway = await streams(viaGateway, SEQ_REQUESTS, CONCURRENT_WORKERS, CONCURRENT_PER_WORKER);
 
@@ -419,6 +459,9 @@ async function main() {
         memGb: round(totalmem() / 1024 ** 3, 1),
         node: process.version,
         platform: `${process.platform}-${process.arch}`,
+        // Other work on the machine skews every figure; a load average near or above the CPU count means noise.
+        loadAverageAtStart: loadAtStart,
+        loadAverageAtEnd: loadavg().map((x) => round(x, 2)),
       },
       settings: {
         durationS: DURATION,
@@ -428,6 +471,7 @@ async function main() {
         concurrentStreams: `${CONCURRENT_WORKERS}x${CONCURRENT_PER_WORKER}`,
         upstreamLatencyMs: 0,
         processes: 'load generator (this process), fake upstream (child), gateway (child)',
+        gatewayNodeFlags: nodeFlags,
       },
       nonStream: {
         direct: loadDirect,
@@ -458,13 +502,21 @@ async function main() {
           addedTotalP99Ms: added(streamGateway.concurrent.totalMs.p99, streamDirect.concurrent.totalMs.p99),
         },
       },
-      memory: { gatewayRssAtStartMb: memAtStart?.rssMb ?? null, gatewayRssAtEndMb: memAtEnd?.rssMb ?? null, gatewayPeakRssMb: peakRssMb },
+      memory: {
+        gatewayRssAtStartMb: memAtStart?.rssMb ?? null,
+        gatewayRssAtEndMb: memAtEnd?.rssMb ?? null,
+        gatewayPeakRssMb: peakRssMb,
+      },
       targets: {} as Record<string, { target: string; actual: number; met: boolean }>,
       profile: PROFILE ? PROFILE_DIR : null,
       elapsedS: 0,
     };
     results.targets = {
-      addedP99NonStream: { target: '< 1 ms', actual: results.nonStream.addedP99Ms, met: results.nonStream.addedP99Ms < 1 },
+      addedP99NonStream: {
+        target: '< 1 ms',
+        actual: results.nonStream.addedP99Ms,
+        met: results.nonStream.addedP99Ms < 1,
+      },
       addedTtfc: {
         target: '< 1 ms (p50, sequential)',
         actual: results.streaming.sequential.addedTtfcP50Ms,
@@ -497,24 +549,87 @@ function printTable(r: any) {
   const st = r.streaming;
   const rows: [string, string, string, string][] = [
     ['', 'direct', 'gateway', 'added'],
-    [`non-stream, ${r.settings.connections} conn: req/s`, String(ns.direct.reqPerSec), String(ns.gateway.reqPerSec), `ratio ${ns.throughputRatio}`],
+    [
+      `non-stream, ${r.settings.connections} conn: req/s`,
+      String(ns.direct.reqPerSec),
+      String(ns.gateway.reqPerSec),
+      `ratio ${ns.throughputRatio}`,
+    ],
     ['  latency p50 (ms)', f(ns.direct.latencyMs.p50), f(ns.gateway.latencyMs.p50), f(ns.addedP50Ms)],
     ['  latency p99 (ms)', f(ns.direct.latencyMs.p99), f(ns.gateway.latencyMs.p99), f(ns.addedP99Ms)],
-    ['non-stream, sequential: p50 (ms)', f(sq.direct.latencyMs.p50), f(sq.gateway.latencyMs.p50), f(sq.addedP50Ms)],
+    [
+      'non-stream, sequential: p50 (ms)',
+      f(sq.direct.latencyMs.p50),
+      f(sq.gateway.latencyMs.p50),
+      f(sq.addedP50Ms),
+    ],
     ['  p99 (ms)', f(sq.direct.latencyMs.p99), f(sq.gateway.latencyMs.p99), f(sq.addedP99Ms)],
-    ['  gateway-reported overhead p50/p99', '', sq.gateway.reportedOverheadMs ? `${f(sq.gateway.reportedOverheadMs.p50)} / ${f(sq.gateway.reportedOverheadMs.p99)}` : 'n/a', ''],
-    ['stream, sequential: TTFC p50 (ms)', f(st.direct.sequential.ttfcMs.p50), f(st.gateway.sequential.ttfcMs.p50), f(st.sequential.addedTtfcP50Ms)],
-    ['  TTFC p99 (ms)', f(st.direct.sequential.ttfcMs.p99), f(st.gateway.sequential.ttfcMs.p99), f(st.sequential.addedTtfcP99Ms)],
-    ['  full stream p50 (ms)', f(st.direct.sequential.totalMs.p50), f(st.gateway.sequential.totalMs.p50), f(st.sequential.addedTotalP50Ms)],
-    ['  full stream p99 (ms)', f(st.direct.sequential.totalMs.p99), f(st.gateway.sequential.totalMs.p99), f(st.sequential.addedTotalP99Ms)],
-    [`stream, ${r.settings.concurrentStreams} concurrent: TTFC p50`, f(st.direct.concurrent.ttfcMs.p50), f(st.gateway.concurrent.ttfcMs.p50), f(st.concurrent.addedTtfcP50Ms)],
-    ['  TTFC p99 (ms)', f(st.direct.concurrent.ttfcMs.p99), f(st.gateway.concurrent.ttfcMs.p99), f(st.concurrent.addedTtfcP99Ms)],
-    ['  full stream p50 (ms)', f(st.direct.concurrent.totalMs.p50), f(st.gateway.concurrent.totalMs.p50), f(st.concurrent.addedTotalP50Ms)],
-    ['  full stream p99 (ms)', f(st.direct.concurrent.totalMs.p99), f(st.gateway.concurrent.totalMs.p99), f(st.concurrent.addedTotalP99Ms)],
-    ['gateway RSS start / end / peak (MB)', '', `${r.memory.gatewayRssAtStartMb} / ${r.memory.gatewayRssAtEndMb} / ${r.memory.gatewayPeakRssMb}`, ''],
+    [
+      '  gateway-reported overhead p50/p99',
+      '',
+      sq.gateway.reportedOverheadMs
+        ? `${f(sq.gateway.reportedOverheadMs.p50)} / ${f(sq.gateway.reportedOverheadMs.p99)}`
+        : 'n/a',
+      '',
+    ],
+    [
+      'stream, sequential: TTFC p50 (ms)',
+      f(st.direct.sequential.ttfcMs.p50),
+      f(st.gateway.sequential.ttfcMs.p50),
+      f(st.sequential.addedTtfcP50Ms),
+    ],
+    [
+      '  TTFC p99 (ms)',
+      f(st.direct.sequential.ttfcMs.p99),
+      f(st.gateway.sequential.ttfcMs.p99),
+      f(st.sequential.addedTtfcP99Ms),
+    ],
+    [
+      '  full stream p50 (ms)',
+      f(st.direct.sequential.totalMs.p50),
+      f(st.gateway.sequential.totalMs.p50),
+      f(st.sequential.addedTotalP50Ms),
+    ],
+    [
+      '  full stream p99 (ms)',
+      f(st.direct.sequential.totalMs.p99),
+      f(st.gateway.sequential.totalMs.p99),
+      f(st.sequential.addedTotalP99Ms),
+    ],
+    [
+      `stream, ${r.settings.concurrentStreams} concurrent: TTFC p50`,
+      f(st.direct.concurrent.ttfcMs.p50),
+      f(st.gateway.concurrent.ttfcMs.p50),
+      f(st.concurrent.addedTtfcP50Ms),
+    ],
+    [
+      '  TTFC p99 (ms)',
+      f(st.direct.concurrent.ttfcMs.p99),
+      f(st.gateway.concurrent.ttfcMs.p99),
+      f(st.concurrent.addedTtfcP99Ms),
+    ],
+    [
+      '  full stream p50 (ms)',
+      f(st.direct.concurrent.totalMs.p50),
+      f(st.gateway.concurrent.totalMs.p50),
+      f(st.concurrent.addedTotalP50Ms),
+    ],
+    [
+      '  full stream p99 (ms)',
+      f(st.direct.concurrent.totalMs.p99),
+      f(st.gateway.concurrent.totalMs.p99),
+      f(st.concurrent.addedTotalP99Ms),
+    ],
+    [
+      'gateway RSS start / end / peak (MB)',
+      '',
+      `${r.memory.gatewayRssAtStartMb} / ${r.memory.gatewayRssAtEndMb} / ${r.memory.gatewayPeakRssMb}`,
+      '',
+    ],
   ];
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) => `  ${row[0]!.padEnd(w[0]!)}  ${row[1]!.padStart(w[1]!)}  ${row[2]!.padStart(w[2]!)}  ${row[3]!.padStart(w[3]!)}`;
+  const line = (row: string[]) =>
+    `  ${row[0]!.padEnd(w[0]!)}  ${row[1]!.padStart(w[1]!)}  ${row[2]!.padStart(w[2]!)}  ${row[3]!.padStart(w[3]!)}`;
   const out = [
     '',
     `Quorum benchmark (${r.mode}): ${r.machine.cpus} CPU ${r.machine.cpuModel}, Node ${r.machine.node}, upstream latency 0 ms`,

@@ -355,13 +355,11 @@ describe('streams that fail', () => {
       dropAfterChunks: 7,
       chunkDelayMs: 10,
     });
-    const stream = await gw
-      .client(KEY)
-      .chat.completions.create({
-        model: 'an-model',
-        messages: [{ role: 'user', content: 'x' }],
-        stream: true,
-      });
+    const stream = await gw.client(KEY).chat.completions.create({
+      model: 'an-model',
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
     const seen: string[] = [];
     const err = await (async () => {
       for await (const chunk of stream) seen.push(chunk.choices[0]?.delta?.content ?? '');

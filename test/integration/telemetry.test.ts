@@ -77,13 +77,11 @@ describe('spans', () => {
   it('one client span per upstream attempt, failures marked with error.type', async () => {
     fakes.openai.enqueue({ error: { status: 503, message: 'busy' } });
     fakes.anthropic.enqueue({ text: 'fallback answer' });
-    await gw
-      .client(CLIENT_KEY)
-      .chat.completions.create({
-        model: 'oa-model',
-        messages: [{ role: 'user', content: 'x' }],
-        quorum: { fallbacks: ['an-model'] },
-      } as any);
+    await gw.client(CLIENT_KEY).chat.completions.create({
+      model: 'oa-model',
+      messages: [{ role: 'user', content: 'x' }],
+      quorum: { fallbacks: ['an-model'] },
+    } as any);
     const spans = await settled();
     const chats = spans.filter((s) => s.name.startsWith('chat '));
     expect(chats.map((s) => s.name)).toEqual(['chat gpt-up', 'chat claude-up']);
@@ -94,13 +92,11 @@ describe('spans', () => {
 
   it('a streamed call keeps its span open until the stream ends, with usage', async () => {
     fakes.gemini.enqueue({ text: 'streamed words here', usage: { input: 9, output: 4 } });
-    const stream = await gw
-      .client(CLIENT_KEY)
-      .chat.completions.create({
-        model: 'ge-model',
-        stream: true,
-        messages: [{ role: 'user', content: 'x' }],
-      });
+    const stream = await gw.client(CLIENT_KEY).chat.completions.create({
+      model: 'ge-model',
+      stream: true,
+      messages: [{ role: 'user', content: 'x' }],
+    });
     for await (const _ of stream) {
       // drain
     }

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { formatPath } from '../../../src/config/format-path.ts';
 import { CATALOG_PATH, loadCatalog } from '../../../src/config/index.ts';
 import { ModelSchema } from '../../../src/config/schema.ts';
-import { formatPath } from '../../../src/config/format-path.ts';
 
-const raw = parse(readFileSync(CATALOG_PATH, 'utf8')) as { prices_read?: unknown; models: Record<string, unknown>[] };
+const raw = parse(readFileSync(CATALOG_PATH, 'utf8')) as {
+  prices_read?: unknown;
+  models: Record<string, unknown>[];
+};
 const models = raw.models;
 
 describe('config/models.yaml (the built-in catalog)', () => {
@@ -17,7 +20,9 @@ describe('config/models.yaml (the built-in catalog)', () => {
     const problems: string[] = [];
     models.forEach((m, i) => {
       const r = ModelSchema.safeParse(m);
-      if (!r.success) for (const issue of r.error.issues) problems.push(`models[${i}] (${String(m.id)}) ${formatPath(issue.path)}: ${issue.message}`);
+      if (!r.success)
+        for (const issue of r.error.issues)
+          problems.push(`models[${i}] (${String(m.id)}) ${formatPath(issue.path)}: ${issue.message}`);
     });
     expect(problems).toEqual([]);
   });

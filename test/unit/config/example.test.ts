@@ -7,7 +7,8 @@ import { load, problemsOf } from './helpers.ts';
 
 const EXAMPLE = resolve(import.meta.dirname, '../../../config/quorum.example.yaml');
 const KEYS = { OPENAI_API_KEY: 'sk-openai', ANTHROPIC_API_KEY: 'sk-ant', GEMINI_API_KEY: 'g-key' };
-const catalog = (parse(readFileSync(CATALOG_PATH, 'utf8')) as { models: { id: string; price: unknown }[] }).models;
+const catalog = (parse(readFileSync(CATALOG_PATH, 'utf8')) as { models: { id: string; price: unknown }[] })
+  .models;
 
 describe('config/quorum.example.yaml', () => {
   it('loads with the three provider keys set', () => {
@@ -24,7 +25,9 @@ describe('config/quorum.example.yaml', () => {
     expect(Object.keys(cfg.ensembles)).toEqual(['panel']);
     expect(cfg.teams[0]).toMatchObject({ id: 'research', budget: { limit_usd: 25, period: 'monthly' } });
     expect(cfg.teams[0]!.models?.length).toBeGreaterThan(0);
-    expect(cfg.keys).toEqual([{ key: 'sk-quorum-research-change-me', team: 'research', name: 'research-ci' }]);
+    expect(cfg.keys).toEqual([
+      { key: 'sk-quorum-research-change-me', team: 'research', name: 'research-ci' },
+    ]);
     expect(cfg.notes).toEqual([]);
   });
 

@@ -22,7 +22,11 @@ export function scratchDir(prefix = 'quorum-config-') {
 }
 
 /** Loads a config file with an explicit (usually empty) environment. */
-export function load(path: string, env: NodeJS.ProcessEnv = {}, extra: Partial<LoadOptions> = {}): GatewayConfig {
+export function load(
+  path: string,
+  env: NodeJS.ProcessEnv = {},
+  extra: Partial<LoadOptions> = {},
+): GatewayConfig {
   return loadConfig({ path, env, ...extra });
 }
 

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are ${VAR} config placeholders, not templates
 import { afterAll, describe, expect, it } from 'vitest';
 import { type InterpolationProblem, interpolate } from '../../../src/config/interpolate.ts';
 import { at, load, problemsOf, scratchDir } from './helpers.ts';
@@ -31,7 +32,13 @@ describe('interpolate()', () => {
 
   it('re-types whole-string numbers and booleans (defaults and env values alike)', () => {
     const { value } = run(
-      { port: '${PORT:-8080}', retries: '${RETRIES}', ratio: '${RATIO:-0.5}', on: '${FLAG:-true}', off: '${OFF}' },
+      {
+        port: '${PORT:-8080}',
+        retries: '${RETRIES}',
+        ratio: '${RATIO:-0.5}',
+        on: '${FLAG:-true}',
+        off: '${OFF}',
+      },
       { RETRIES: '3', OFF: 'false' },
     );
     expect(value).toEqual({ port: 8080, retries: 3, ratio: 0.5, on: true, off: false });

@@ -52,7 +52,9 @@ describe('no config file', () => {
 
   it('with only OPENAI_API_KEY enables provider openai with the catalog OpenAI models', () => {
     const cfg = loadConfig({ env: { OPENAI_API_KEY: 'sk-only-openai' } });
-    expect(cfg.providers.map((p) => [p.id, p.type, p.api_key])).toEqual([['openai', 'openai', 'sk-only-openai']]);
+    expect(cfg.providers.map((p) => [p.id, p.type, p.api_key])).toEqual([
+      ['openai', 'openai', 'sk-only-openai'],
+    ]);
     const expected = ofType('openai');
     expect(expected.length).toBeGreaterThan(0);
     expect(cfg.models.map((m) => m.id)).toEqual(expected.map((e) => e.id));
@@ -154,7 +156,8 @@ describe('config file with providers and models', () => {
     expect(m!.max_output_tokens).toBe(entry.max_output_tokens);
     expect(m!.capabilities).toEqual(entry.capabilities);
     expect(m!.aliases).toEqual(entry.aliases ?? []);
-    for (const [category, value] of Object.entries(entry.quality ?? {})) expect(m!.quality[category as 'general']).toBe(value);
+    for (const [category, value] of Object.entries(entry.quality ?? {}))
+      expect(m!.quality[category as 'general']).toBe(value);
   });
 
   it('an entry that overrides price keeps its own price and inherits the rest', () => {
@@ -172,7 +175,9 @@ describe('config file with providers and models', () => {
 
   it('a demo model id inherits the demo model fields', () => {
     const smart = DEMO_MODELS.find((d) => d.id === 'demo-smart')!;
-    const path = scratch.write('providers:\n  - { id: demo, type: demo }\nmodels:\n  - { id: demo-smart, provider: demo }\n');
+    const path = scratch.write(
+      'providers:\n  - { id: demo, type: demo }\nmodels:\n  - { id: demo-smart, provider: demo }\n',
+    );
     const [m] = load(path).models;
     expect(m!.price).toEqual(smart.price);
     expect(m!.context_window).toBe(smart.context_window);

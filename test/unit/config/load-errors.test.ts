@@ -54,7 +54,9 @@ describe('loadConfig: every problem, each naming its path', () => {
   });
 
   it('the thrown ConfigError message lists every problem line', () => {
-    const path = scratch.write('providers:\n  - { id: a, type: openai }\n  - { id: a, type: openai }\nkeys:\n  - { key: k-00000001, team: x }\n');
+    const path = scratch.write(
+      'providers:\n  - { id: a, type: openai }\n  - { id: a, type: openai }\nkeys:\n  - { key: k-00000001, team: x }\n',
+    );
     try {
       load(path);
       expect.unreachable('the config should not load');
@@ -272,7 +274,14 @@ describe('loadConfig: every problem, each naming its path', () => {
         '',
       ].join('\n'),
     );
-    expect(load(path).teams[0]!.models).toEqual(['auto', 'auto:cost', 'auto:quality', 'auto:latency', 'panel', 'demo']);
+    expect(load(path).teams[0]!.models).toEqual([
+      'auto',
+      'auto:cost',
+      'auto:quality',
+      'auto:latency',
+      'panel',
+      'demo',
+    ]);
   });
 
   it('rejects a team allow-list entry that only starts with "auto"', () => {
@@ -284,7 +293,9 @@ describe('loadConfig: every problem, each naming its path', () => {
 
 describe('loadConfig: files', () => {
   it('reports YAML syntax errors with their line number', () => {
-    const path = scratch.write('server:\n  max_body_bytes: 100\nproviders: [\n  { id: a, type: openai }\nmodels: x\n');
+    const path = scratch.write(
+      'server:\n  max_body_bytes: 100\nproviders: [\n  { id: a, type: openai }\nmodels: x\n',
+    );
     const problems = problemsOf(() => load(path));
     expect(problems.length).toBeGreaterThan(0);
     expect(problems[0]!.startsWith(path)).toBe(true);

@@ -1,5 +1,3 @@
-import { parse as parseYaml } from 'yaml';
-
 const WHOLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
 const ANY = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
@@ -10,8 +8,8 @@ export interface InterpolationProblem {
 
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree. Substituting after
- * parsing means a value can never inject YAML structure; a string that was a whole `${…}` is re-read as
- * a YAML scalar so `${PORT:-8080}` becomes a number and `${FLAG:-true}` a boolean.
+ * parsing means a value can never inject YAML structure. Results stay strings (an all-digit key must
+ * stay a key); the schema turns numeric strings into numbers where it expects a number.
  */
 export function interpolate(
   node: unknown,
@@ -52,7 +50,7 @@ function interpolateString(
       });
       return value;
     }
-    return resolved === '' ? '' : parseScalar(resolved);
+    return resolved;
   }
   return value.replace(ANY, (match, name: string, fallback: string | undefined) => {
     const resolved = lookup(name, fallback, env);
@@ -62,13 +60,4 @@ function interpolateString(
     }
     return resolved;
   });
-}
-
-function parseScalar(text: string): unknown {
-  try {
-    const parsed = parseYaml(text);
-    return parsed === null || typeof parsed === 'object' ? text : parsed;
-  } catch {
-    return text;
-  }
 }

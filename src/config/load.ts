@@ -61,7 +61,7 @@ function readYaml(path: string, label: string, problems: string[]): unknown {
     problems.push(`${label}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     return undefined;
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length) {
     for (const e of doc.errors) {
       const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
@@ -99,18 +99,70 @@ function completeModel(parsed: ReturnType<typeof ModelSchema.parse>): ModelSpec 
   };
 }
 
-function providersFromEnv(env: NodeJS.ProcessEnv): ProviderConfig[] {
+function providersFromEnv(env: NodeJS.ProcessEnv, problems: string[]): ProviderConfig[] {
   const found: ProviderConfig[] = [];
-  const add = (id: 'openai' | 'anthropic' | 'gemini', key: string | undefined, baseUrl?: string) => {
-    if (key)
-      found.push(
-        ProviderSchema.parse({ id, type: id, api_key: key, ...(baseUrl ? { base_url: baseUrl } : {}) }),
+  const add = (id: 'openai' | 'anthropic' | 'gemini', key: string | undefined, baseUrlVar: string) => {
+    if (!key) return;
+    const baseUrl = env[baseUrlVar];
+    const parsed = ProviderSchema.safeParse({
+      id,
+      type: id,
+      api_key: key,
+      ...(baseUrl ? { base_url: baseUrl } : {}),
+    });
+    if (parsed.success) found.push(parsed.data);
+    else
+      problems.push(
+        ...parsed.error.issues.map((i) => `${i.path[0] === 'base_url' ? baseUrlVar : id}: ${i.message}`),
       );
   };
-  add('openai', env.OPENAI_API_KEY, env.OPENAI_BASE_URL);
-  add('anthropic', env.ANTHROPIC_API_KEY, env.ANTHROPIC_BASE_URL);
-  add('gemini', env.GEMINI_API_KEY ?? env.GOOGLE_API_KEY, env.GEMINI_BASE_URL);
+  add('openai', env.OPENAI_API_KEY, 'OPENAI_BASE_URL');
+  add('anthropic', env.ANTHROPIC_API_KEY, 'ANTHROPIC_BASE_URL');
+  add('gemini', env.GEMINI_API_KEY || env.GOOGLE_API_KEY, 'GEMINI_BASE_URL');
   return found;
+}
+
+/** A model with the path it was declared at, for problem messages. */
+interface PlacedModel {
+  spec: ModelSpec;
+  path: string;
+}
+
+/** Config `models` entries, each completed from the catalog entry with the same id. */
+function configuredModels(entries: unknown[], catalog: CatalogEntry[], problems: string[]): PlacedModel[] {
+  const placed: PlacedModel[] = [];
+  entries.forEach((entry, i) => {
+    const id = (entry as { id?: unknown })?.id;
+    const base = catalog.find((c) => c.id === id) ?? DEMO_MODELS.find((d) => d.id === id) ?? {};
+    const parsed = ModelSchema.safeParse(entry && typeof entry === 'object' ? { ...base, ...entry } : entry);
+    if (parsed.success) placed.push({ spec: completeModel(parsed.data), path: `models[${i}]` });
+    else problems.push(...zodProblems(parsed.error, ['models', i]));
+  });
+  return placed;
+}
+
+/** With no `models` in the config: the catalog's models of each provider's type, bound to that provider. */
+function catalogModels(
+  providers: ProviderConfig[],
+  catalog: CatalogEntry[],
+  problems: string[],
+): PlacedModel[] {
+  const placed: PlacedModel[] = [];
+  for (const p of providers) {
+    if (p.type === 'demo') {
+      placed.push(
+        ...DEMO_MODELS.map((m) => ({ spec: { ...m, provider: p.id }, path: `demo model ${m.id}` })),
+      );
+      continue;
+    }
+    for (const entry of catalog.filter((c) => c.provider === p.type)) {
+      const parsed = ModelSchema.safeParse({ ...entry, provider: p.id });
+      if (parsed.success)
+        placed.push({ spec: completeModel(parsed.data), path: `catalog model ${entry.id}` });
+      else problems.push(...zodProblems(parsed.error, ['catalog', entry.id]));
+    }
+  }
+  return placed;
 }
 
 /** Loads, interpolates and validates the configuration; throws ConfigError listing every problem. */
@@ -133,47 +185,36 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   raw = interpolate(raw, env, interpolationProblems);
   problems.push(...interpolationProblems.map((p) => `${p.path}: ${p.message}`));
 
+  const catalog = loadCatalog(options.catalogPath);
+  const rawModels = (raw as { models?: unknown }).models;
   const result = ConfigSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError([...problems, ...zodProblems(result.error)]);
+  if (!result.success) {
+    problems.push(...zodProblems(result.error).filter((p) => !p.startsWith('models[')));
+    // Still check every model, so one run reports every problem.
+    if (Array.isArray(rawModels)) configuredModels(rawModels, catalog, problems);
+    throw new ConfigError(problems);
+  }
   const cfg = result.data;
 
   let providers = cfg.providers ?? [];
   if (!cfg.providers?.length) {
-    providers = providersFromEnv(env);
+    providers = providersFromEnv(env, problems);
     if (providers.length)
       notes.push(`providers from environment keys: ${providers.map((p) => p.id).join(', ')}`);
   }
-  if (!providers.length) {
+  if (!providers.length && !problems.length) {
     providers = [ProviderSchema.parse({ id: 'demo', type: 'demo' })];
     notes.push(
       'no provider configured and no OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY set: serving the built-in deterministic demo provider',
     );
   }
 
-  const catalog = loadCatalog(options.catalogPath);
-  const models: ModelSpec[] = [];
-  if (cfg.models?.length) {
-    cfg.models.forEach((entry, i) => {
-      const base = catalog.find((c) => c.id === entry.id) ?? DEMO_MODELS.find((d) => d.id === entry.id) ?? {};
-      const parsed = ModelSchema.safeParse({ ...base, ...entry });
-      if (parsed.success) models.push(completeModel(parsed.data));
-      else problems.push(...zodProblems(parsed.error, ['models', i]));
-    });
-  } else {
-    for (const p of providers) {
-      if (p.type === 'demo') {
-        models.push(...DEMO_MODELS.map((m) => ({ ...m, provider: p.id })));
-        continue;
-      }
-      for (const entry of catalog.filter((c) => c.provider === p.type)) {
-        const parsed = ModelSchema.safeParse({ ...entry, provider: p.id });
-        if (parsed.success) models.push(completeModel(parsed.data));
-        else problems.push(...zodProblems(parsed.error, ['catalog', entry.id]));
-      }
-    }
-  }
+  const placed = cfg.models?.length
+    ? configuredModels(cfg.models, catalog, problems)
+    : catalogModels(providers, catalog, problems);
+  const models = placed.map((p) => p.spec);
 
-  problems.push(...crossCheck(providers, models, cfg));
+  problems.push(...crossCheck(providers, placed, cfg));
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -189,7 +230,9 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
   };
 }
 
-function crossCheck(providers: ProviderConfig[], models: ModelSpec[], cfg: RawConfig): string[] {
+const AUTO = /^auto(:(cost|quality|latency|balanced))?$/;
+
+function crossCheck(providers: ProviderConfig[], models: PlacedModel[], cfg: RawConfig): string[] {
   const problems: string[] = [];
   const providerIds = new Set<string>();
   providers.forEach((p, i) => {
@@ -198,24 +241,24 @@ function crossCheck(providers: ProviderConfig[], models: ModelSpec[], cfg: RawCo
   });
 
   const names = new Map<string, string>(); // name → what it is, for collision messages
-  models.forEach((m, i) => {
-    if (!providerIds.has(m.provider)) {
+  for (const { spec, path } of models) {
+    if (!providerIds.has(spec.provider)) {
       problems.push(
-        `models[${i}].provider: unknown provider "${m.provider}" (known: ${[...providerIds].join(', ')})`,
+        `${path}.provider: unknown provider "${spec.provider}" (known: ${[...providerIds].join(', ')})`,
       );
     }
-    names.set(m.id, 'model');
-  });
-  models.forEach((m, i) => {
-    m.aliases.forEach((a, j) => {
+    names.set(spec.id, 'model');
+  }
+  for (const { spec, path } of models) {
+    spec.aliases.forEach((a, j) => {
       const owner = names.get(a);
-      if (owner && owner !== `alias of ${m.id}` && a !== m.id) {
-        problems.push(`models[${i}].aliases[${j}]: "${a}" is already a ${owner}`);
+      if (owner && owner !== `alias of ${spec.id}` && a !== spec.id) {
+        problems.push(`${path}.aliases[${j}]: "${a}" is already a ${owner}`);
       }
-      names.set(a, `alias of ${m.id}`);
+      names.set(a, `alias of ${spec.id}`);
     });
-  });
-  const known = (name: string) => names.has(name) || name in cfg.ensembles || name.startsWith('auto');
+  }
+  const known = (name: string) => names.has(name) || name in cfg.ensembles || AUTO.test(name);
 
   for (const [from, chain] of Object.entries(cfg.routing.fallbacks)) {
     if (!names.has(from)) problems.push(`routing.fallbacks.${from}: unknown model "${from}"`);

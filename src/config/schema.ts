@@ -1,8 +1,19 @@
 import { z } from 'zod';
 import { CAPABILITIES, CATEGORIES } from '../../routing/types.ts';
 
-const positiveInt = z.number().int().positive();
-const score = z.number().min(0).max(1);
+/**
+ * A number that may arrive as a string: `${VAR:-8080}` interpolates to text, and only the schema knows
+ * the field wants a number.
+ */
+const numeric = <T extends z.ZodType>(schema: T) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v),
+    schema,
+  );
+
+const positiveInt = numeric(z.number().int().positive());
+const nonNegative = numeric(z.number().nonnegative());
+const score = numeric(z.number().min(0).max(1));
 
 export const ProviderTypeSchema = z.enum(['openai', 'anthropic', 'gemini', 'demo']);
 
@@ -12,7 +23,7 @@ export const ProviderSchema = z.strictObject({
   base_url: z.url().optional(),
   api_key: z.string().optional(),
   timeout_ms: positiveInt.default(60_000),
-  max_retries: z.number().int().min(0).max(10).default(1),
+  max_retries: numeric(z.number().int().min(0).max(10)).default(1),
   limits: z
     .strictObject({
       rpm: positiveInt.optional(),
@@ -31,14 +42,14 @@ export const ModelSchema = z.strictObject({
   context_window: positiveInt,
   max_output_tokens: positiveInt,
   price: z.strictObject({
-    input: z.number().nonnegative(),
-    output: z.number().nonnegative(),
-    cached_input: z.number().nonnegative().optional(),
+    input: nonNegative,
+    output: nonNegative,
+    cached_input: nonNegative.optional(),
   }),
   capabilities: z.array(z.enum(CAPABILITIES as [string, ...string[]])).default([]),
   quality: z.partialRecord(z.enum(CATEGORIES as [string, ...string[]]), score).default({}),
   aliases: z.array(z.string().min(1)).default([]),
-  weight: z.number().positive().default(1),
+  weight: numeric(z.number().positive()).default(1),
 });
 
 export const EnsembleSchema = z.looseObject({
@@ -53,9 +64,9 @@ export const TeamSchema = z.strictObject({
   id: z.string().min(1),
   budget: z
     .strictObject({
-      limit_usd: z.number().nonnegative(),
+      limit_usd: nonNegative,
       period: z.enum(['daily', 'weekly', 'monthly', 'total']).default('monthly'),
-      soft_limit_usd: z.number().nonnegative().optional(),
+      soft_limit_usd: nonNegative.optional(),
     })
     .optional(),
   limits: z.strictObject({ rpm: positiveInt.optional(), tpm: positiveInt.optional() }).optional(),

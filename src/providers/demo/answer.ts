@@ -13,35 +13,58 @@ function textOf(content: unknown): string {
     .join(' ');
 }
 
-/** Evaluates a plain arithmetic expression such as `12 * (3 + 4)`; null for anything else. */
+const CANDIDATE = /[-(\d][\d\s+\-*/().]*[\d)]/g;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Evaluates the first plain arithmetic expression in a text, such as `(1 + 2) * (3 + 4)`; null when
+ * there is none. A full recursive-descent parse, so anything it does not understand yields null.
+ */
 export function arithmetic(text: string): number | null {
-  const match = /(-?\d+(?:\.\d+)?(?:\s*[-+*/]\s*\(?\s*-?\d+(?:\.\d+)?\s*\)?)+)/.exec(text);
-  if (!match?.[1] || !/^[\d\s+\-*/().]+$/.test(match[1])) return null;
-  const tokens = match[1].match(/\d+(?:\.\d+)?|[-+*/()]/g) ?? [];
+  for (const match of text.matchAll(CANDIDATE)) {
+    const candidate = match[0].trim();
+    if (DATE.test(candidate) || !/\d\s*[-+*/]\s*[-(\d]/.test(candidate)) continue;
+    const value = evaluate(candidate);
+    if (value !== null) return value;
+  }
+  return null;
+}
+
+function evaluate(expression: string): number | null {
+  const tokens = expression.match(/\d+(?:\.\d+)?|[-+*/()]/g) ?? [];
   let pos = 0;
-  const peek = () => tokens[pos];
+  const fail = () => {
+    throw new SyntaxError('not arithmetic');
+  };
   const factor = (): number => {
     const t = tokens[pos++];
     if (t === '(') {
       const v = expr();
-      pos++;
+      if (tokens[pos++] !== ')') fail();
       return v;
     }
     if (t === '-') return -factor();
+    if (t === undefined || !/^\d/.test(t)) fail();
     return Number(t);
   };
   const term = (): number => {
     let v = factor();
-    while (peek() === '*' || peek() === '/') v = tokens[pos++] === '*' ? v * factor() : v / factor();
+    while (tokens[pos] === '*' || tokens[pos] === '/')
+      v = tokens[pos++] === '*' ? v * factor() : v / factor();
     return v;
   };
   const expr = (): number => {
     let v = term();
-    while (peek() === '+' || peek() === '-') v = tokens[pos++] === '+' ? v + term() : v - term();
+    while (tokens[pos] === '+' || tokens[pos] === '-') v = tokens[pos++] === '+' ? v + term() : v - term();
     return v;
   };
-  const value = expr();
-  return Number.isFinite(value) ? Math.round(value * 1e9) / 1e9 : null;
+  try {
+    const value = expr();
+    if (pos !== tokens.length || !Number.isFinite(value)) return null;
+    return Math.round(value * 1e9) / 1e9;
+  } catch {
+    return null;
+  }
 }
 
 function sampleFor(schema: unknown): unknown {

@@ -20,6 +20,7 @@ export const createDemoAdapter: AdapterFactory = (config): ProviderAdapter => ({
   },
 
   async *stream({ model, request, signal }: UpstreamCall): AsyncIterable<StreamEvent> {
+    checkAborted(config.id, signal);
     const answer = demoAnswer(model, request);
     yield { type: 'model', model };
     for (const piece of answer.content?.match(/\S+\s*|\s+/g) ?? []) {
@@ -27,6 +28,7 @@ export const createDemoAdapter: AdapterFactory = (config): ProviderAdapter => ({
       yield { type: 'text', text: piece };
     }
     for (const [index, call] of (answer.tool_calls ?? []).entries()) {
+      checkAborted(config.id, signal);
       yield {
         type: 'tool_call',
         index,

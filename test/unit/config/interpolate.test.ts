@@ -30,18 +30,12 @@ describe('interpolate()', () => {
     expect(value).toEqual({ url: 'http://localhost:7000/v1', greeting: 'hi ada and ada!' });
   });
 
-  it('re-types whole-string numbers and booleans (defaults and env values alike)', () => {
+  it('leaves results as text, so an all-digit secret stays a string (the schema types numbers)', () => {
     const { value } = run(
-      {
-        port: '${PORT:-8080}',
-        retries: '${RETRIES}',
-        ratio: '${RATIO:-0.5}',
-        on: '${FLAG:-true}',
-        off: '${OFF}',
-      },
-      { RETRIES: '3', OFF: 'false' },
+      { port: '${PORT:-8080}', key: '${KEY}', hex: '${HEX}' },
+      { KEY: '0123456789', HEX: '0x10' },
     );
-    expect(value).toEqual({ port: 8080, retries: 3, ratio: 0.5, on: true, off: false });
+    expect(value).toEqual({ port: '8080', key: '0123456789', hex: '0x10' });
   });
 
   it('keeps a number embedded in a longer string as text', () => {

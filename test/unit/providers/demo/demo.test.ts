@@ -364,3 +364,18 @@ describe('demo models', () => {
     expect(demoAnswer('demo-smart', req)).toEqual(await complete(req, 'demo-smart'));
   });
 });
+
+describe('demo arithmetic edge cases', () => {
+  it.each([
+    ['(2+3)*4', 20],
+    ['what is (1 + 2) * (3 + 4) - 5?', 16],
+    ['-3 + 5', 2],
+    ['10 / 4', 2.5],
+  ])('%s = %s', (text, value) => {
+    expect(arithmetic(text)).toBe(value);
+  });
+
+  it.each(['born on 2024-01-01', 'no numbers here', '42', '(1 + 2'])('%s is not arithmetic', (text) => {
+    expect(arithmetic(text)).toBeNull();
+  });
+});

@@ -115,6 +115,8 @@ function freePort(): Promise<number> {
 }
 
 const children = new Set<ChildProcess>();
+/** The temp directory holding the gateway config; removed on every way out. */
+let tmpDir: string | undefined;
 
 function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -155,7 +157,14 @@ function killAllSync() {
     }
   }
 }
-process.once('exit', killAllSync);
+function removeTmp() {
+  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
+  tmpDir = undefined;
+}
+process.once('exit', () => {
+  killAllSync();
+  removeTmp();
+});
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     log(`${sig}: stopping`);
@@ -337,6 +346,7 @@ async function main() {
     );
   }
   const tmp = mkdtempSync(join(tmpdir(), 'quorum-bench-'));
+  tmpDir = tmp;
   let fake: ChildProcess | undefined;
   let gateway: ChildProcess | undefined;
   try {
@@ -539,7 +549,7 @@ async function main() {
     shuttingDown = true;
     if (gateway) await stopChild(gateway, 2000).catch(() => {});
     if (fake) await stopChild(fake, 2000).catch(() => {});
-    rmSync(tmp, { recursive: true, force: true });
+    removeTmp();
   }
 }
 

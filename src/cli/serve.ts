@@ -16,7 +16,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_HELP);
     return 0;
   }
-  const shutdownTelemetry = startTelemetry();
+  const shutdownTelemetry = await startTelemetry();
   const logger = createLogger();
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -31,7 +31,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   for (const note of config.notes) logger.info(note);
   const masterKey = process.env.QUORUM_MASTER_KEY || undefined;
   let ready = false;
-  const gateway = new Gateway(config);
+  const gateway = await Gateway.create(config);
   const { app, keys } = createApp({
     gateway,
     logger,

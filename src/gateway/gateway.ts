@@ -12,12 +12,17 @@ export class Gateway {
   private readonly adapters = new Map<string, ProviderAdapter>();
   private readonly deployments = new Map<ModelSpec, Deployment>();
 
-  constructor(config: GatewayConfig, adapters?: Map<string, ProviderAdapter>) {
+  /** Builds the gateway, loading only the adapters of the configured provider types. */
+  static async create(config: GatewayConfig): Promise<Gateway> {
+    const adapters = new Map<string, ProviderAdapter>();
+    for (const provider of config.providers) adapters.set(provider.id, await createAdapter(provider));
+    return new Gateway(config, adapters);
+  }
+
+  constructor(config: GatewayConfig, adapters: Map<string, ProviderAdapter>) {
     this.config = config;
     this.table = new ModelTable(config.models);
-    for (const provider of config.providers) {
-      this.adapters.set(provider.id, adapters?.get(provider.id) ?? createAdapter(provider));
-    }
+    for (const [id, adapter] of adapters) this.adapters.set(id, adapter);
     for (const spec of config.models) {
       const provider = config.providers.find((p) => p.id === spec.provider)!;
       this.deployments.set(spec, { spec, provider, adapter: this.adapters.get(provider.id)! });

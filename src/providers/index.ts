@@ -1,19 +1,19 @@
 import type { ProviderConfig, ProviderType } from '../config/index.ts';
-import { createAnthropicAdapter } from './anthropic/index.ts';
-import { createDemoAdapter } from './demo/index.ts';
-import { createGeminiAdapter } from './gemini/index.ts';
-import { createOpenAIAdapter } from './openai/index.ts';
 import type { AdapterFactory, ProviderAdapter } from './types.ts';
 
-const FACTORIES: Record<ProviderType, AdapterFactory> = {
-  openai: createOpenAIAdapter,
-  anthropic: createAnthropicAdapter,
-  gemini: createGeminiAdapter,
-  demo: createDemoAdapter,
+/**
+ * Adapters load on demand: each provider SDK costs 7–30 MB of memory, and most deployments use one or
+ * two of the three, so only the configured types are ever imported.
+ */
+const LOADERS: Record<ProviderType, () => Promise<AdapterFactory>> = {
+  openai: async () => (await import('./openai/index.ts')).createOpenAIAdapter,
+  anthropic: async () => (await import('./anthropic/index.ts')).createAnthropicAdapter,
+  gemini: async () => (await import('./gemini/index.ts')).createGeminiAdapter,
+  demo: async () => (await import('./demo/index.ts')).createDemoAdapter,
 };
 
-export function createAdapter(config: ProviderConfig): ProviderAdapter {
-  return FACTORIES[config.type](config);
+export async function createAdapter(config: ProviderConfig): Promise<ProviderAdapter> {
+  return (await LOADERS[config.type]())(config);
 }
 
 export type { ProviderAdapter, UpstreamCall } from './types.ts';

@@ -1,11 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import { GatewayError } from '../errors/index.ts';
 import type { Gateway } from '../gateway/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { KeyRing } from './auth.ts';
 import type { AppEnv } from './env.ts';
-import { errorResponse, notFound, onError } from './errors.ts';
+import { notFound, onError } from './errors.ts';
 import { authenticate, requestContext } from './middleware.ts';
 import { registerChat } from './routes/chat.ts';
 import { registerHealth } from './routes/health.ts';
@@ -25,20 +23,6 @@ export function createApp(options: AppOptions) {
   const keys = new KeyRing(gateway.config, options.masterKey);
 
   app.use('*', requestContext(logger));
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: gateway.config.server.max_body_bytes,
-      onError: (c) =>
-        errorResponse(
-          c,
-          new GatewayError(
-            'body_too_large',
-            `The request body is larger than ${gateway.config.server.max_body_bytes} bytes (server.max_body_bytes).`,
-          ),
-        ),
-    }),
-  );
   app.use('/v1/*', authenticate(keys));
 
   registerHealth(app, options.isReady ?? (() => true));

@@ -1,17 +1,61 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { formatPath } from '../config/format-path.ts';
 import { GatewayError } from '../errors/index.ts';
 
+function tooLarge(max: number): GatewayError {
+  return new GatewayError(
+    'body_too_large',
+    `The request body is larger than ${max} bytes (server.max_body_bytes).`,
+  );
+}
+
+/**
+ * The raw body, refused with 413 as soon as it passes `max` bytes (declared or counted). On Node it is
+ * read straight from the socket, skipping the web-stream Request a generic reader would build.
+ */
+export function readBody(c: Context, max: number): Promise<Buffer> {
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge(max));
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) {
+    return c.req.arrayBuffer().then((buf) => {
+      if (buf.byteLength > max) throw tooLarge(max);
+      return Buffer.from(buf);
+    });
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        // Keep draining (so the 413 can be answered on this connection) but stop keeping the bytes.
+        incoming.off('data', onData);
+        incoming.resume();
+        reject(tooLarge(max));
+      } else chunks.push(chunk);
+    };
+    incoming.on('data', onData);
+    incoming.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    incoming.once('error', reject);
+  });
+}
+
 /**
  * Reads and validates a JSON body. Parsing here (not in a validator middleware) lets a plain
  * `curl -d` without a content type work, and puts the JSON path of the first problem in `param`.
  */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const text = await c.req.text();
+export async function readJson<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  maxBytes: number,
+): Promise<z.infer<S>> {
+  const raw = await readBody(c, maxBytes);
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(raw.toString('utf8'));
   } catch (err) {
     throw new GatewayError('invalid_body', `The body is not valid JSON: ${(err as Error).message}`, {
       param: null,

@@ -1,5 +1,6 @@
 /** The Anthropic adapter: OpenAI-shaped calls through the official `@anthropic-ai/sdk` Messages API. */
 import Anthropic from '@anthropic-ai/sdk';
+import { nodeFetch } from '../http/node-fetch.ts';
 import type { AdapterFactory, ProviderAdapter } from '../types.ts';
 import { toUpstreamError } from './errors.ts';
 import { toAnthropicParams, wantsJson } from './request.ts';
@@ -29,6 +30,7 @@ export const createAnthropicAdapter: AdapterFactory = (config) => {
     timeout: config.timeout_ms,
     // The gateway retries (and falls back) itself; SDK retries would multiply attempts and hide them.
     maxRetries: 0,
+    fetch: nodeFetch,
     defaultHeaders: headers,
   });
   const options = {

@@ -8,6 +8,7 @@
  */
 import { GoogleGenAI } from '@google/genai';
 import type { StreamEvent } from '../../chat/index.ts';
+import { nodeFetch } from '../http/node-fetch.ts';
 import type { AdapterFactory, UpstreamCall } from '../types.ts';
 import { toUpstreamError } from './errors.ts';
 import { toGeminiRequest } from './request.ts';
@@ -54,6 +55,7 @@ export const createGeminiAdapter: AdapterFactory = (config) => {
     // No `retryOptions`: the SDK then makes exactly one attempt; the gateway does the retrying.
     httpOptions: {
       apiVersion: 'v1beta',
+      fetch: nodeFetch,
       ...(config.base_url ? { baseUrl: config.base_url } : {}),
       ...(config.headers ? { headers: config.headers } : {}),
     },

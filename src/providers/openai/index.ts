@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { ChatResult, StreamEvent } from '../../chat/index.ts';
+import { nodeFetch } from '../http/node-fetch.ts';
 import type { AdapterFactory, ProviderAdapter, UpstreamCall } from '../types.ts';
 import { toUpstreamError } from './errors.ts';
 import { toOpenAIBody } from './request.ts';
@@ -14,6 +15,7 @@ export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => 
     timeout: config.timeout_ms,
     // The gateway retries and falls back itself; SDK retries would hide attempts and double the wait.
     maxRetries: 0,
+    fetch: nodeFetch,
     ...(config.headers ? { defaultHeaders: config.headers } : {}),
   });
 

@@ -28,7 +28,7 @@ export const chatRoute = createRoute({
 export function registerChat(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(chatRoute);
   app.post(chatRoute.path.replace(/{(\w+)}/g, ':$1'), async (c) => {
-    const request = await readJson(c, ChatRequestSchema);
+    const request = await readJson(c, ChatRequestSchema, gw.config.server.max_body_bytes);
     const reply = await chatCompletion(
       gw,
       {

@@ -47,7 +47,7 @@ export async function startGateway(
   });
   const logger = createLogger({ level: 'debug', destination });
   const { app } = createApp({
-    gateway: new Gateway(gatewayConfig),
+    gateway: await Gateway.create(gatewayConfig),
     logger,
     ...(options.masterKey ? { masterKey: options.masterKey } : {}),
   });

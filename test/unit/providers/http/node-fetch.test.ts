@@ -1,0 +1,133 @@
+/** The provider SDKs' fetch: what they rely on must behave like the WHATWG fetch it replaces. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeFetch } from '../../../../src/providers/http/node-fetch.ts';
+
+let server: Server;
+let url: string;
+let lastClosedEarly = false;
+
+beforeAll(async () => {
+  server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    if (req.url === '/echo') {
+      res.writeHead(201, {
+        'content-type': 'application/json',
+        'x-seen-auth': req.headers.authorization ?? '',
+      });
+      res.end(JSON.stringify({ method: req.method, body, length: req.headers['content-length'] }));
+    } else if (req.url === '/sse') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      // The second event only after a pause: the reader must see the first before the stream ends.
+      setTimeout(() => res.end('data: two\n\n'), 150);
+    } else if (req.url === '/slow-sse') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      const timer = setInterval(() => res.write('data: more\n\n'), 20);
+      res.on('close', () => {
+        clearInterval(timer);
+        lastClosedEarly = !res.writableFinished;
+      });
+    } else if (req.url === '/hang') {
+      // never answers
+    } else {
+      res.writeHead(204).end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+describe('nodeFetch', () => {
+  it('sends method, headers and a string body with its length, and returns status, headers and JSON', async () => {
+    const res = await nodeFetch(`${url}/echo`, {
+      method: 'POST',
+      headers: new Headers({ Authorization: 'Bearer k', 'content-type': 'application/json' }),
+      body: '{"héllo":1}',
+    });
+    expect(res.status).toBe(201);
+    expect(res.ok).toBe(true);
+    expect(res.headers.get('x-seen-auth')).toBe('Bearer k');
+    expect(await res.json()).toEqual({
+      method: 'POST',
+      body: '{"héllo":1}',
+      length: String(Buffer.byteLength('{"héllo":1}')),
+    });
+  });
+
+  it('answers 204 with an empty body', async () => {
+    const res = await nodeFetch(`${url}/nothing`);
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe('');
+  });
+
+  it('streams an event-stream body as it arrives', async () => {
+    const started = performance.now();
+    const res = await nodeFetch(`${url}/sse`);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    const firstAt = performance.now() - started;
+    expect(new TextDecoder().decode(first.value)).toBe('data: one\n\n');
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read())
+      rest += new TextDecoder().decode(r.value);
+    expect(rest).toBe('data: two\n\n');
+    // The first event was readable before the server finished (it waits 150 ms before the second).
+    expect(firstAt).toBeLessThan(140);
+  });
+
+  it('rejects with an AbortError when the signal aborts before the answer, and closes the connection', async () => {
+    const controller = new AbortController();
+    const pending = nodeFetch(`${url}/hang`, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('rejects at once for an already-aborted signal', async () => {
+    await expect(nodeFetch(`${url}/echo`, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+  });
+
+  it('aborting mid-stream errors the body and closes the upstream connection', async () => {
+    const controller = new AbortController();
+    const res = await nodeFetch(`${url}/slow-sse`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await expect(
+      (async () => {
+        for (;;) if ((await reader.read()).done) return 'ended';
+      })(),
+    ).rejects.toBeDefined();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lastClosedEarly).toBe(true);
+  });
+
+  it('cancelling the body closes the upstream connection', async () => {
+    lastClosedEarly = false;
+    const res = await nodeFetch(`${url}/slow-sse`);
+    await res.body!.cancel();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lastClosedEarly).toBe(true);
+  });
+
+  it('reports a refused connection as TypeError("fetch failed") like the global fetch', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const err = await nodeFetch(`http://127.0.0.1:${port}/`).catch((e) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err.message).toBe('fetch failed');
+    expect(err.cause.code).toBe('ECONNREFUSED');
+  });
+});

@@ -9,18 +9,13 @@ export function errorResponse(c: Context, err: GatewayError): Response {
   return c.json(err.toBody(), err.status as 400);
 }
 
-/** Hono's own exceptions (malformed JSON, …) in our terms. */
+/** Hono's own exceptions (a malformed request line or header, …) in our terms. */
 function fromHono(err: HTTPException): GatewayError {
-  if (err.status === 413) return new GatewayError('body_too_large', 'The request body is too large.');
-  if (err.status === 415) {
-    return new GatewayError(
-      'unsupported_media_type',
-      'Send the body as JSON with `content-type: application/json`.',
-    );
-  }
-  if (err.status === 400)
+  if (err.status < 500)
     return new GatewayError('invalid_body', err.message || 'Malformed request.', { param: null });
-  return new GatewayError('internal_error', err.message);
+  return new GatewayError('internal_error', 'The gateway hit an internal error; it has been logged.', {
+    cause: err,
+  });
 }
 
 export function onError(logger: Logger) {

@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import {
   type FakeReply,
   type FakeServer,
+  lastOpenAIUserText,
   type ReceivedRequest,
   type ReplyContext,
   type Responder,
@@ -200,17 +201,6 @@ export const anthropicWire: WireFormat = {
   },
 };
 
-/** Text of the last user message: string content or its text blocks (tool results are not user text). */
-export function lastAnthropicUserText(body: any): string {
-  const last = [...(body?.messages ?? [])].reverse().find((m: any) => m?.role === 'user');
-  if (!last) return '';
-  if (typeof last.content === 'string') return last.content;
-  return (last.content ?? [])
-    .filter((b: any) => b?.type === 'text')
-    .map((b: any) => b.text)
-    .join(' ');
-}
-
 const invalid = (message: string): FakeReply => ({
   error: { status: 400, type: 'invalid_request_error', message },
 });
@@ -244,7 +234,8 @@ function checkRequest(req: ReceivedRequest): FakeReply | null {
  * `respond`); replies queued with `enqueue` are played as scripted, unchecked.
  */
 export async function startFakeAnthropic(options: { port?: number } = {}): Promise<FakeServer> {
-  const fake = await startFake(anthropicWire, lastAnthropicUserText, options);
+  // Anthropic messages have OpenAI's role/content shape for user text (string or text blocks).
+  const fake = await startFake(anthropicWire, (body) => lastOpenAIUserText(body?.messages), options);
   let responder: Responder = () => ({});
   const checked: Responder = (req) => checkRequest(req) ?? responder(req);
   fake.respond(checked);

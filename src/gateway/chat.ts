@@ -39,11 +39,13 @@ export type ChatReply =
 function signalsFor(gw: Gateway, ctx: ChatContext): CallSignals & { cleanup(): void } {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), gw.config.server.request_timeout_ms);
-  return {
-    signal: AbortSignal.any([ctx.clientSignal, deadline.signal]),
-    deadline: deadline.signal,
-    cleanup: () => clearTimeout(timer),
+  const cleanup = () => {
+    clearTimeout(timer);
+    ctx.clientSignal.removeEventListener('abort', cleanup);
   };
+  // A client gone before its stream was read never runs the stream's own cleanup.
+  ctx.clientSignal.addEventListener('abort', cleanup, { once: true });
+  return { signal: AbortSignal.any([ctx.clientSignal, deadline.signal]), deadline: deadline.signal, cleanup };
 }
 
 const ms = (n: number) => Math.round(n * 1000) / 1000;

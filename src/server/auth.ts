@@ -23,7 +23,10 @@ export class KeyRing {
         allowedModels: team?.models ? new Set(team.models) : null,
       });
     }
-    this.open = this.byHash.size === 0 && !masterKey;
+    // The master key may call the API too (as LiteLLM's does), as the unrestricted default team.
+    if (masterKey)
+      this.byHash.set(hash(masterKey), { team: 'default', keyName: 'master', allowedModels: null });
+    this.open = this.byHash.size === 0;
   }
 
   /** Resolves the caller of a request from `Authorization: Bearer …` or `x-api-key`. */

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { GatewayConfig } from '../../../src/config/index.ts';
+import { GatewayError } from '../../../src/errors/index.ts';
+import { KeyRing } from '../../../src/server/auth.ts';
+
+const config = (keys: GatewayConfig['keys'], teams: GatewayConfig['teams'] = []) =>
+  ({ keys, teams }) as unknown as GatewayConfig;
+
+function refusal(run: () => unknown): GatewayError {
+  try {
+    run();
+  } catch (err) {
+    return err as GatewayError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('KeyRing', () => {
+  it('with no keys and no master key, every request is the default team’s', () => {
+    const ring = new KeyRing(config([]));
+    expect(ring.open).toBe(true);
+    expect(ring.authenticate(undefined, undefined)).toEqual({
+      team: 'default',
+      keyName: null,
+      allowedModels: null,
+    });
+  });
+
+  it('resolves a static key to its team, name and allow-list, from either header', () => {
+    const ring = new KeyRing(
+      config(
+        [{ key: 'qk-alpha-123456', team: 'research', name: 'ci' }],
+        [{ id: 'research', models: ['m1'] }],
+      ),
+    );
+    const caller = ring.authenticate('Bearer qk-alpha-123456', undefined);
+    expect(caller).toMatchObject({ team: 'research', keyName: 'ci' });
+    expect([...caller.allowedModels!]).toEqual(['m1']);
+    expect(ring.authenticate('bearer   qk-alpha-123456  ', undefined).team).toBe('research');
+    expect(ring.authenticate(undefined, 'qk-alpha-123456').team).toBe('research');
+  });
+
+  it('refuses missing, unknown and near-miss keys with 401 invalid_api_key', () => {
+    const ring = new KeyRing(config([{ key: 'qk-alpha-123456', team: 'research' }]));
+    for (const [auth, header] of [
+      [undefined, undefined],
+      ['Bearer qk-alpha-12345', undefined],
+      ['Bearer qk-alpha-1234567', undefined],
+      ['Basic qk-alpha-123456', undefined],
+    ] as const) {
+      const err = refusal(() => ring.authenticate(auth, header));
+      expect(err).toBeInstanceOf(GatewayError);
+      expect([err.status, err.code]).toEqual([401, 'invalid_api_key']);
+    }
+  });
+
+  it('accepts the master key as the unrestricted default team, and closes open mode', () => {
+    const ring = new KeyRing(config([]), 'master-secret-xyz');
+    expect(ring.open).toBe(false);
+    expect(ring.authenticate('Bearer master-secret-xyz', undefined)).toEqual({
+      team: 'default',
+      keyName: 'master',
+      allowedModels: null,
+    });
+    expect(refusal(() => ring.authenticate(undefined, undefined)).status).toBe(401);
+  });
+});

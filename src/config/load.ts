@@ -28,6 +28,7 @@ export interface GatewayConfig {
   providers: ProviderConfig[];
   models: ModelSpec[];
   routing: RawConfig['routing'];
+  cache: RawConfig['cache'];
   ensembles: Record<string, EnsembleConfig>;
   teams: TeamConfig[];
   keys: KeyConfig[];
@@ -223,6 +224,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     providers,
     models,
     routing: cfg.routing,
+    cache: cfg.cache,
     ensembles: cfg.ensembles,
     teams: cfg.teams,
     keys: cfg.keys,

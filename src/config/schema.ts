@@ -94,6 +94,16 @@ export const ConfigSchema = z.strictObject({
       fallbacks: z.record(z.string(), z.array(z.string())).default({}),
     })
     .prefault({}),
+  /** Exact-match response cache (requests with temperature 0 or `quorum.cache: true`). */
+  cache: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      ttl_ms: positiveInt.default(300_000),
+      max_entries: positiveInt.default(1_000),
+      /** Total size bound over cached answers (approximate, from their JSON length). */
+      max_bytes: positiveInt.default(64 * 1024 * 1024),
+    })
+    .prefault({}),
   ensembles: z.record(z.string(), EnsembleSchema).default({}),
   teams: z.array(TeamSchema).default([]),
   keys: z.array(KeySchema).default([]),

@@ -8,6 +8,8 @@ export const ERROR_TABLE = {
   /** A provider rejected the request (its message is passed on); e.g. context too long. */
   upstream_invalid_request: { status: 400, type: 'invalid_request_error' },
   context_length_exceeded: { status: 400, type: 'invalid_request_error' },
+  /** `auto` found no model that can serve the request (capabilities, context, allow-list, max cost). */
+  no_eligible_model: { status: 400, type: 'invalid_request_error' },
   invalid_api_key: { status: 401, type: 'authentication_error' },
   model_not_allowed: { status: 403, type: 'permission_error' },
   admin_only: { status: 403, type: 'permission_error' },

@@ -1,5 +1,6 @@
 import type { ModelSpec } from '../../routing/types.ts';
 import { GatewayError } from '../errors/index.ts';
+import { orderDeployments } from './balance.ts';
 import type { Caller } from './caller.ts';
 import type { Deployment } from './deployment.ts';
 import type { Gateway } from './gateway.ts';
@@ -37,12 +38,19 @@ export function buildChain(
       },
     );
   }
-  const chain = specs.map((s) => gw.deployment(s));
+  const chain = orderDeployments(
+    specs.map((s) => gw.deployment(s)),
+    gw.health,
+    Math.random,
+  );
   const fallbackNames = requestFallbacks ?? gw.config.routing.fallbacks[primary.id] ?? [];
   for (const fb of fallbackNames) {
-    for (const spec of gw.table.resolve(fb)) {
-      if (!allowed(caller, fb, spec)) continue;
-      const dep = gw.deployment(spec);
+    const specs = gw.table.resolve(fb).filter((spec) => allowed(caller, fb, spec));
+    for (const dep of orderDeployments(
+      specs.map((s) => gw.deployment(s)),
+      gw.health,
+      Math.random,
+    )) {
       if (!chain.includes(dep)) chain.push(dep);
     }
   }

@@ -1,12 +1,13 @@
-import type { ChatRequest, FinishReason, StreamEvent, Usage } from '../chat/index.ts';
-import { GatewayError, toGatewayError } from '../errors/index.ts';
+import type { ChatRequest, Usage } from '../chat/index.ts';
+import { type CachedAnswer, replayEvents, StreamRecorder } from './cache.ts';
 import type { Caller } from './caller.ts';
-import { buildChain } from './chain.ts';
-import { costOf, usageBody } from './cost.ts';
+import { costOf } from './cost.ts';
 import type { CallSignals } from './execute.ts';
 import { completeChain, openStreamChain } from './execute.ts';
 import type { Gateway } from './gateway.ts';
-import { ChunkBuilder, completionBody, publicAttempts, type QuorumRecord } from './response.ts';
+import { planRequest, routeRecord } from './plan.ts';
+import { completionBody, publicAttempts, type QuorumRecord } from './response.ts';
+import { streamChunks, streamFailure } from './stream-reply.ts';
 
 /** One request's context, created by the server. */
 export interface ChatContext {
@@ -25,6 +26,8 @@ export interface ChatMeta {
   costUsd: number;
   /** Time spent in the gateway itself, excluding upstream time. */
   overheadMs: number;
+  /** Set when the request was cacheable. */
+  cache?: 'hit' | 'miss';
 }
 
 export type ChatReply =
@@ -45,122 +48,146 @@ function signalsFor(gw: Gateway, ctx: ChatContext): CallSignals & { cleanup(): v
   };
   // A client gone before its stream was read never runs the stream's own cleanup.
   ctx.clientSignal.addEventListener('abort', cleanup, { once: true });
-  return { signal: AbortSignal.any([ctx.clientSignal, deadline.signal]), deadline: deadline.signal, cleanup };
+  return {
+    signal: AbortSignal.any([ctx.clientSignal, deadline.signal]),
+    deadline: deadline.signal,
+    deadlineAt: Date.now() + gw.config.server.request_timeout_ms,
+    cleanup,
+  };
 }
 
 const ms = (n: number) => Math.round(n * 1000) / 1000;
+const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0 };
 
 export async function chatCompletion(
   gw: Gateway,
   ctx: ChatContext,
   request: ChatRequest,
 ): Promise<ChatReply> {
-  const chain = buildChain(gw, ctx.caller, request.model, request.quorum?.fallbacks);
-  const signals = signalsFor(gw, ctx);
+  const plan = planRequest(gw, ctx.caller, request);
   const id = `chatcmpl-${ctx.requestId}`;
   const created = Math.floor(Date.now() / 1000);
+  const record = (
+    cost: number,
+    attempts: QuorumRecord['attempts'],
+    extra: Record<string, unknown> = {},
+  ): QuorumRecord => ({
+    request_id: ctx.requestId,
+    cost_usd: cost,
+    ...(plan.route ? { route: routeRecord(plan.route) } : {}),
+    attempts,
+    ...extra,
+  });
 
+  const cacheKey = gw.cache.keyFor(ctx.caller.team, request);
+  const hit = cacheKey ? gw.cache.get(cacheKey) : undefined;
+  const cache = cacheKey ? (hit ? 'hit' : 'miss') : undefined;
+  if (hit) return cachedReply(ctx, request, hit, id, created, record);
+
+  const signals = signalsFor(gw, ctx);
   if (!request.stream) {
     try {
       const callStart = performance.now();
-      const { result, deployment, attempts } = await completeChain(chain, request, signals);
+      const { result, deployment, attempts } = await completeChain(gw, plan.chain, request, signals);
       const upstreamMs = performance.now() - callStart;
+      if (cacheKey) gw.cache.set(cacheKey, { model: deployment.spec.id, result });
       const cost = costOf(result.usage, deployment.spec.price);
-      const quorum: QuorumRecord = {
-        request_id: ctx.requestId,
-        cost_usd: cost,
-        attempts: publicAttempts(attempts),
-      };
-      const body = completionBody(id, created, deployment.spec.id, result, result.usage, quorum);
+      const body = completionBody(
+        id,
+        created,
+        deployment.spec.id,
+        result,
+        result.usage,
+        record(cost, publicAttempts(attempts)),
+      );
       const overheadMs = ms(performance.now() - ctx.startedAt - upstreamMs);
-      return { stream: false, body, meta: { model: deployment.spec.id, costUsd: cost, overheadMs } };
+      return {
+        stream: false,
+        body,
+        meta: { model: deployment.spec.id, costUsd: cost, overheadMs, ...(cache ? { cache } : {}) },
+      };
     } finally {
       signals.cleanup();
     }
   }
 
-  let opened: Awaited<ReturnType<typeof openStreamChain>>;
   const callStart = performance.now();
+  let opened: Awaited<ReturnType<typeof openStreamChain>>;
   try {
-    opened = await openStreamChain(chain, request, signals);
+    opened = await openStreamChain(gw, plan.chain, request, signals);
   } catch (err) {
     signals.cleanup();
     throw err;
   }
   const firstEventAt = performance.now();
-  const { deployment, attempts, first, rest } = opened;
-  const builder = new ChunkBuilder(id, created, deployment.spec.id);
-  const includeUsage = request.stream_options?.include_usage === true;
+  const { deployment, attempts } = opened;
+  const recorder = cacheKey ? new StreamRecorder() : undefined;
   const meta: ChatMeta = {
     model: deployment.spec.id,
     costUsd: 0,
     overheadMs: ms(callStart - ctx.startedAt + (performance.now() - firstEventAt)),
+    ...(cache ? { cache } : {}),
   };
-
-  async function* chunks(): AsyncGenerator<Record<string, unknown>> {
-    let usage: Usage = { prompt_tokens: 0, completion_tokens: 0 };
-    let finish: FinishReason = 'stop';
-    let sawToolCall = false;
-    try {
-      yield builder.delta({ role: 'assistant', content: '' });
-      let event: StreamEvent | undefined = first;
-      while (event) {
-        switch (event.type) {
-          case 'text':
-            yield builder.delta({ content: event.text });
-            break;
-          case 'tool_call':
-            sawToolCall = true;
-            yield builder.delta({ tool_calls: [toolCallDelta(event)] });
-            break;
-          case 'finish':
-            finish = event.reason;
-            break;
-          case 'usage':
-            usage = event.usage;
-            break;
-        }
-        const next = await rest.next();
-        event = next.done ? undefined : next.value;
-      }
-      if (sawToolCall && finish === 'stop') finish = 'tool_calls';
-      const cost = costOf(usage, deployment.spec.price);
-      meta.costUsd = cost;
-      const quorum: QuorumRecord = {
-        request_id: ctx.requestId,
-        cost_usd: cost,
-        attempts: publicAttempts(attempts),
-      };
-      const tail = { usage: usageBody(usage), quorum };
-      if (includeUsage) {
-        yield builder.finish(finish);
-        yield builder.usage(tail);
-      } else {
-        yield builder.finish(finish, tail);
-      }
-    } catch (err) {
-      if (signals.deadline.aborted) {
-        throw new GatewayError('upstream_timeout', `The stream from ${deployment.spec.id} ran out of time.`);
-      }
-      const e = toGatewayError(err);
-      throw e.kind === 'internal_error'
-        ? new GatewayError(
-            'upstream_failed',
-            `The stream from ${deployment.spec.id} failed: ${(err as Error).message}`,
-          )
-        : e;
-    } finally {
-      signals.cleanup();
-      await rest.return?.();
-    }
-  }
-
-  return { stream: true, meta, chunks: chunks() };
+  const chunks = streamChunks(opened, {
+    id,
+    created,
+    model: deployment.spec.id,
+    includeUsage: request.stream_options?.include_usage === true,
+    ...(recorder ? { onEvent: (e) => recorder.push(e) } : {}),
+    finish: (usage) => {
+      const result = recorder?.result();
+      if (cacheKey && result) gw.cache.set(cacheKey, { model: deployment.spec.id, result });
+      meta.costUsd = costOf(usage, deployment.spec.price);
+      return { usage, quorum: record(meta.costUsd, publicAttempts(attempts)) };
+    },
+    describeFailure: (err) => streamFailure(deployment.spec.id, err, signals.deadline.aborted),
+    cleanup: () => signals.cleanup(),
+  });
+  return { stream: true, meta, chunks };
 }
 
-function toolCallDelta(event: Extract<StreamEvent, { type: 'tool_call' }>) {
-  const fn: Record<string, string> = {};
-  if (event.name !== undefined) fn.name = event.name;
-  fn.arguments = event.arguments ?? '';
-  return { index: event.index, ...(event.id ? { id: event.id, type: 'function' } : {}), function: fn };
+/**
+ * A cache hit: no upstream call, so no usage and no cost (the contract's `usage` sums upstream calls);
+ * the cached answer's own usage is reported as `quorum.cached_usage`.
+ */
+function cachedReply(
+  ctx: ChatContext,
+  request: ChatRequest,
+  hit: CachedAnswer,
+  id: string,
+  created: number,
+  record: (cost: number, attempts: QuorumRecord['attempts'], extra?: Record<string, unknown>) => QuorumRecord,
+): ChatReply {
+  const quorum = record(0, [], { cache: 'hit', cached_usage: hit.result.usage });
+  const meta: ChatMeta = {
+    model: hit.model,
+    costUsd: 0,
+    overheadMs: ms(performance.now() - ctx.startedAt),
+    cache: 'hit',
+  };
+  if (!request.stream) {
+    return {
+      stream: false,
+      body: completionBody(id, created, hit.model, hit.result, NO_USAGE, quorum),
+      meta,
+    };
+  }
+  const events = replayEvents(hit);
+  const first = events.next();
+  const rest = (async function* () {
+    yield* events;
+  })();
+  const chunks = streamChunks(
+    { first: first.done ? { type: 'finish', reason: hit.result.finish_reason } : first.value, rest },
+    {
+      id,
+      created,
+      model: hit.model,
+      includeUsage: request.stream_options?.include_usage === true,
+      finish: () => ({ usage: NO_USAGE, quorum }),
+      describeFailure: (err) => streamFailure(hit.model, err, false),
+      cleanup: () => {},
+    },
+  );
+  return { stream: true, meta, chunks };
 }

@@ -2,6 +2,7 @@ import type { ChatRequest, ChatResult, StreamEvent } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import { UpstreamError } from '../providers/upstream-error.ts';
 import type { Attempt, Deployment } from './deployment.ts';
+import type { Gateway } from './gateway.ts';
 import { completeOnce, streamOnce } from './upstream-call.ts';
 
 /** The signals one request's upstream calls obey. */
@@ -10,6 +11,8 @@ export interface CallSignals {
   signal: AbortSignal;
   /** Aborted only when the request's deadline passes (to tell 504 from a vanished client). */
   deadline: AbortSignal;
+  /** When the deadline passes (epoch ms), for queues that must not wait beyond it. */
+  deadlineAt: number;
 }
 
 const BACKOFF_BASE_MS = 100;
@@ -36,12 +39,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function attemptOf(dep: Deployment, err: unknown, startedAt: number): Attempt {
   const latency_ms = Math.round(performance.now() - startedAt);
+  const base = { model: dep.spec.id, provider: dep.provider.id, latency_ms };
   if (err instanceof UpstreamError) {
-    const status = err.status || (err.failure === 'timeout' ? 504 : 502);
-    return { model: dep.spec.id, provider: dep.provider.id, status, error: err.message, latency_ms };
+    return { ...base, status: err.status || (err.failure === 'timeout' ? 504 : 502), error: err.message };
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return { model: dep.spec.id, provider: dep.provider.id, status: 502, error: message, latency_ms };
+  if (err instanceof GatewayError) return { ...base, status: err.status, error: err.message };
+  return { ...base, status: 502, error: err instanceof Error ? err.message : String(err) };
 }
 
 function describe(attempts: Attempt[]): string {
@@ -49,34 +52,51 @@ function describe(attempts: Attempt[]): string {
 }
 
 /** The error a failed chain ends in. */
-function chainFailure(attempts: Attempt[], signals: CallSignals): GatewayError {
+function chainFailure(
+  attempts: Attempt[],
+  skipped: number,
+  signals: CallSignals,
+  queueRefusal?: GatewayError,
+): GatewayError {
   if (signals.deadline.aborted) {
     return new GatewayError(
       'upstream_timeout',
       `The request ran out of time after ${attempts.length} attempt(s): ${describe(attempts)}`,
     );
   }
+  // Every try was refused by a provider queue: say so as the 429 it is, with its retry-after.
+  if (
+    queueRefusal &&
+    attempts.length > 0 &&
+    attempts.every((a) => a.status === 429 && a.error === queueRefusal.message)
+  ) {
+    return queueRefusal;
+  }
+  const open = skipped ? ` ${skipped} deployment(s) were skipped because their circuit is open.` : '';
   return new GatewayError(
     'upstream_failed',
-    `Every model in the chain failed (${attempts.length} attempt(s)): ${describe(attempts)}`,
+    attempts.length
+      ? `Every model in the chain failed (${attempts.length} attempt(s)): ${describe(attempts)}.${open}`
+      : `No deployment could be tried.${open}`,
   );
 }
 
-type Decision = 'retry' | 'next' | 'stop';
+type Decision = 'retry' | 'next' | 'larger' | 'stop';
 
 /** What to do after a failed try; throws when the client's request itself was refused. */
 function decide(
   err: unknown,
   dep: Deployment,
   tryIndex: number,
-  isLast: boolean,
+  hasLarger: boolean,
   signals: CallSignals,
 ): Decision {
   if (signals.signal.aborted) return 'stop';
+  if (err instanceof GatewayError) return 'next'; // a provider queue refused: another provider may have room
   if (!(err instanceof UpstreamError)) return 'next';
   if (err.failure === 'context_length') {
-    if (isLast) throw new GatewayError('context_length_exceeded', err.message);
-    return 'next';
+    if (!hasLarger) throw new GatewayError('context_length_exceeded', err.message);
+    return 'larger';
   }
   if (err.isClientError) {
     // The provider refused the request itself: another model would refuse it too, so say why now.
@@ -88,34 +108,75 @@ function decide(
   return 'next';
 }
 
+/** Whether a failure says something about the deployment's health (for the circuit breaker). */
+function countsAgainst(err: unknown): boolean {
+  return err instanceof UpstreamError && err.failure !== 'aborted' && !err.isClientError;
+}
+
+interface Tried<T> {
+  value: T;
+  deployment: Deployment;
+  attempts: Attempt[];
+}
+
 /**
- * Runs the chain until one deployment succeeds: retries the same deployment on retryable failures
- * (backing off, honouring retry-after), then falls back to the next one.
+ * Runs the chain until one deployment succeeds: each try is admitted by the circuit breaker and the
+ * provider's queue, retried on the same deployment on retryable failures (backing off, honouring
+ * retry-after), then the next one; a prompt too long for a model moves on to a model with a larger
+ * context window. `tryOnce` gets a `done` to call when the deployment's work is over (for streams,
+ * when the stream ends), which frees its queue slot.
  */
 async function runChain<T>(
+  gw: Gateway,
   chain: Deployment[],
   signals: CallSignals,
-  tryOnce: (dep: Deployment) => Promise<T>,
-): Promise<{ value: T; deployment: Deployment; attempts: Attempt[] }> {
+  tryOnce: (dep: Deployment, done: () => void) => Promise<T>,
+): Promise<Tried<T>> {
   const attempts: Attempt[] = [];
+  let skipped = 0;
+  let queueRefusal: GatewayError | undefined;
+  let minContext = 0;
   for (const [i, dep] of chain.entries()) {
+    if (dep.spec.context_window <= minContext) continue;
+    const hasLarger = chain.slice(i + 1).some((d) => d.spec.context_window > dep.spec.context_window);
     for (let tryIndex = 0; ; tryIndex++) {
-      const startedAt = performance.now();
+      if (!gw.health.begin(dep.spec)) {
+        skipped++;
+        break;
+      }
+      let startedAt = performance.now();
+      let release: (() => void) | undefined;
       try {
-        const value = await tryOnce(dep);
-        const latency_ms = Math.round(performance.now() - startedAt);
-        attempts.push({ model: dep.spec.id, provider: dep.provider.id, status: 200, latency_ms });
+        release = await gw.queues.acquire(dep.provider.id, {
+          signal: signals.signal,
+          deadline: signals.deadlineAt,
+        });
+        startedAt = performance.now(); // upstream latency only, not the queue wait
+        const value = await tryOnce(dep, release);
+        const latency_ms = performance.now() - startedAt;
+        gw.health.succeed(dep.spec, latency_ms);
+        attempts.push({
+          model: dep.spec.id,
+          provider: dep.provider.id,
+          status: 200,
+          latency_ms: Math.round(latency_ms),
+        });
         return { value, deployment: dep, attempts };
       } catch (err) {
+        release?.();
+        if (countsAgainst(err) || signals.deadline.aborted) gw.health.fail(dep.spec);
+        else gw.health.release(dep.spec);
+        if (err instanceof GatewayError) queueRefusal = err;
         attempts.push(attemptOf(dep, err, startedAt));
-        const decision = decide(err, dep, tryIndex, i === chain.length - 1, signals);
-        if (decision === 'stop') throw chainFailure(attempts, signals);
-        if (decision === 'next') break;
+        const decision = decide(err, dep, tryIndex, hasLarger, signals);
+        if (decision === 'stop') throw chainFailure(attempts, skipped, signals);
+        if (decision === 'larger') minContext = dep.spec.context_window;
+        if (decision !== 'retry') break;
         await sleep(backoffMs(tryIndex, (err as UpstreamError).retryAfterMs), signals.signal);
       }
     }
   }
-  throw chainFailure(attempts, signals);
+  throw chainFailure(attempts, skipped, signals, queueRefusal);
 }
 
 export interface CompleteOutcome {
@@ -125,13 +186,18 @@ export interface CompleteOutcome {
 }
 
 export async function completeChain(
+  gw: Gateway,
   chain: Deployment[],
   request: ChatRequest,
   signals: CallSignals,
 ): Promise<CompleteOutcome> {
-  const { value, deployment, attempts } = await runChain(chain, signals, (dep) =>
-    completeOnce(dep, request, signals.signal),
-  );
+  const { value, deployment, attempts } = await runChain(gw, chain, signals, async (dep, done) => {
+    try {
+      return await completeOnce(dep, request, signals.signal);
+    } finally {
+      done();
+    }
+  });
   return { result: value, deployment, attempts };
 }
 
@@ -144,24 +210,41 @@ export interface StreamOutcome {
   rest: AsyncIterator<StreamEvent>;
 }
 
+/** Holds the provider-queue slot until the stream ends, however it ends. */
+async function* holding(stream: AsyncGenerator<StreamEvent>, done: () => void): AsyncGenerator<StreamEvent> {
+  try {
+    yield* stream;
+  } finally {
+    done();
+  }
+}
+
 /**
  * Opens a stream on the first deployment that produces an event. Failures before the first event fall
  * back like non-streaming calls; after it, nothing is retried (the client may have seen output).
  */
 export async function openStreamChain(
+  gw: Gateway,
   chain: Deployment[],
   request: ChatRequest,
   signals: CallSignals,
 ): Promise<StreamOutcome> {
-  const { value, deployment, attempts } = await runChain(chain, signals, async (dep) => {
-    const rest = streamOnce(dep, request, signals.signal);
-    const first = await rest.next();
+  const { value, deployment, attempts } = await runChain(gw, chain, signals, async (dep, done) => {
+    const stream = streamOnce(dep, request, signals.signal);
+    let first: IteratorResult<StreamEvent>;
+    try {
+      first = await stream.next();
+    } catch (err) {
+      done();
+      throw err;
+    }
     if (first.done) {
+      done();
       throw new UpstreamError(dep.provider.id, 0, 'the stream ended before any event', {
         failure: 'bad_response',
       });
     }
-    return { first: first.value, rest };
+    return { first: first.value, rest: holding(stream, done) };
   });
   return { deployment, attempts, ...value };
 }

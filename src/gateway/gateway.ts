@@ -1,14 +1,22 @@
 import type { ModelSpec } from '../../routing/types.ts';
 import type { GatewayConfig } from '../config/index.ts';
+import { ProviderQueues } from '../limits/index.ts';
 import { createAdapter } from '../providers/index.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
+import { ResponseCache } from './cache.ts';
 import type { Deployment } from './deployment.ts';
+import { HealthTracker } from './health.ts';
 import { ModelTable } from './model-table.ts';
 
 /** Everything built once at start-up from the configuration. */
 export class Gateway {
   readonly config: GatewayConfig;
   readonly table: ModelTable;
+  /** Latency/error EWMAs and circuit breakers per deployment; the router reads it, calls update it. */
+  readonly health = new HealthTracker();
+  /** Outbound queues for providers with `limits`. */
+  readonly queues: ProviderQueues;
+  readonly cache: ResponseCache;
   private readonly adapters = new Map<string, ProviderAdapter>();
   private readonly deployments = new Map<ModelSpec, Deployment>();
 
@@ -22,11 +30,18 @@ export class Gateway {
   constructor(config: GatewayConfig, adapters: Map<string, ProviderAdapter>) {
     this.config = config;
     this.table = new ModelTable(config.models);
+    this.queues = new ProviderQueues(config.providers);
+    this.cache = new ResponseCache(config.cache);
     for (const [id, adapter] of adapters) this.adapters.set(id, adapter);
     for (const spec of config.models) {
       const provider = config.providers.find((p) => p.id === spec.provider)!;
       this.deployments.set(spec, { spec, provider, adapter: this.adapters.get(provider.id)! });
     }
+  }
+
+  /** Stops the provider queues (queued calls are refused). */
+  async close(): Promise<void> {
+    await this.queues.stop();
   }
 
   deployment(spec: ModelSpec): Deployment {

@@ -41,6 +41,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, gw: Gateway) {
     );
     c.header('x-quorum-model', reply.meta.model);
     c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
+    if (reply.meta.cache) c.header('x-quorum-cache', reply.meta.cache);
     if (!reply.stream) {
       c.header('x-quorum-cost-usd', String(reply.meta.costUsd));
       return c.json(reply.body);

@@ -1,0 +1,42 @@
+import { categorize } from './categorize.ts';
+import { difficulty } from './difficulty.ts';
+import type { RouteRequest } from './request.ts';
+import type { TaskProfile } from './route-types.ts';
+import { taskText } from './task-text.ts';
+import { estimatePromptTokens } from './tokens.ts';
+import type { Capability } from './types.ts';
+
+/**
+ * What a request needs, from its body alone. Deterministic heuristics (see docs/routing.md): category
+ * weights from cue counts, difficulty from length, constraints, turns, category and hardness cues.
+ */
+export function analyzeTask(request: RouteRequest): TaskProfile {
+  const text = taskText(request.messages);
+  const categories = categorize(text);
+  return {
+    categories,
+    difficulty: difficulty(text, categories),
+    required: requiredCapabilities(request, text.hasImage, text.hasToolTraffic),
+    promptTokens: estimatePromptTokens(request.messages, request.tools ?? undefined),
+    maxOutputTokens: request.max_completion_tokens ?? request.max_tokens ?? null,
+  };
+}
+
+/**
+ * Capabilities in CAPABILITIES order. `tools` also when the history already holds tool calls or
+ * results: providers reject those on a model without tool support, even with tool_choice "none".
+ */
+export function requiredCapabilities(
+  request: RouteRequest,
+  hasImage: boolean,
+  hasToolTraffic: boolean,
+): Capability[] {
+  const out: Capability[] = [];
+  const offersTools = (request.tools?.length ?? 0) > 0 && request.tool_choice !== 'none';
+  if (offersTools || hasToolTraffic) out.push('tools');
+  if (hasImage) out.push('vision');
+  const format = request.response_format?.type;
+  if (format === 'json_object' || format === 'json_schema') out.push('json');
+  if (request.stream === true) out.push('streaming');
+  return out;
+}

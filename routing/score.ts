@@ -1,0 +1,92 @@
+import { outputReserve } from './filter.ts';
+import type { DeploymentHealth, TaskProfile } from './route-types.ts';
+import { CATEGORIES, type ModelSpec, type Policy } from './types.ts';
+
+/**
+ * The quality bar: 0.45 for a greeting (any competent model), 0.6 at difficulty 0.3, 0.8 at 0.7, 0.95
+ * for the hardest task (where, on today's catalog, nothing clears and the best model is taken).
+ */
+export const BAR_BASE = 0.45;
+export const BAR_SLOPE = 0.5;
+
+/** Difficulty sets the bar; `min_quality` can only raise it. Clamped to [0, 1]. */
+export function qualityBar(difficulty: number, minQuality?: number): number {
+  const bar = Math.max(BAR_BASE + BAR_SLOPE * difficulty, minQuality ?? 0);
+  return bar < 0 ? 0 : bar > 1 ? 1 : bar;
+}
+
+/** Σ category weight × the model's quality in that category. */
+export function expectedQuality(spec: ModelSpec, task: TaskProfile): number {
+  let q = 0;
+  for (const c of CATEGORIES) q += task.categories[c] * spec.quality[c];
+  return q;
+}
+
+/**
+ * What the request is expected to cost: like the worst case, but with the output reserve (max_tokens,
+ * else at most 4,096) instead of the model's full max_output_tokens. Ranking on the worst case would
+ * make a model look 8× cheaper just because its output cap is 16K rather than 128K.
+ */
+export function expectedCost(spec: ModelSpec, task: TaskProfile): number {
+  return (task.promptTokens * spec.price.input + outputReserve(spec, task) * spec.price.output) / 1e6;
+}
+
+/** USD per 1M tokens treated as "practically free": the scale of the log-cost penalty. */
+export const PRICE_FLOOR = 0.01;
+
+/**
+ * Cost on a log scale: log2(1 + cost / ε), where ε is what the same tokens cost at PRICE_FLOOR. Free
+ * models score 0, one at the floor price 1, and each doubling of price adds about 1. So cost / ε is
+ * the task's blended price per token over $0.01/M: independent of prompt size and of other models,
+ * which keeps every model's score a function of its own spec (what the monotonicity tests rely on).
+ */
+export function costPenalty(spec: ModelSpec, task: TaskProfile): number {
+  const tokens = task.promptTokens + outputReserve(spec, task);
+  const epsilon = (tokens * PRICE_FLOOR) / 1e6;
+  return epsilon > 0 ? Math.log2(1 + expectedCost(spec, task) / epsilon) : 0;
+}
+
+/**
+ * Latency with no measurement yet: pricier models are bigger and slower. 500 ms plus 250 ms per
+ * doubling of the mean of input and output price (free: 500 ms; $0.10/$0.50: ~650 ms; $8/$40: ~1.8 s).
+ */
+export function defaultLatencyMs(spec: ModelSpec): number {
+  return 500 + 250 * Math.log2(1 + (spec.price.input + spec.price.output) / 2);
+}
+
+/** The latency EWMA when there is one, else the default; a failure rate r costs r retries' worth more. */
+export function expectedLatencyMs(spec: ModelSpec, health: DeploymentHealth | undefined): number {
+  const base = health?.latencyMs ?? defaultLatencyMs(spec);
+  return base * (1 + (health?.errorRate ?? 0));
+}
+
+/** How much a doubling of price must buy under `balanced` (see balancedValue). */
+export const BALANCE_LAMBDA = 0.05;
+
+/**
+ * Quality per log-dollar: q / (1 + λ·penalty). A free model keeps its full quality; at typical
+ * penalties (5-12) one doubling of price must buy about 3-4% more quality to pay off.
+ */
+export function balancedValue(quality: number, penalty: number): number {
+  return quality / (1 + BALANCE_LAMBDA * penalty);
+}
+
+/**
+ * The policy's score, higher is better. `quality` ranks every eligible model by quality alone. The
+ * others rank models that clear the bar in (0, 1] by their own measure, and the rest by quality in
+ * [-1, 0), so a model below the bar never beats one above it and, when none clears, the best one
+ * comes first. A negative total therefore reads "below the bar by 1 − total in quality".
+ */
+export function policyTotal(
+  policy: Policy,
+  quality: number,
+  penalty: number,
+  latencyMs: number,
+  bar: number,
+): number {
+  if (policy === 'quality') return quality;
+  if (quality < bar) return quality - 1;
+  if (policy === 'cost') return 1 / (1 + penalty);
+  if (policy === 'latency') return 1 / (1 + latencyMs / 1000);
+  return balancedValue(quality, penalty);
+}

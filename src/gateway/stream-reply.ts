@@ -1,0 +1,95 @@
+import type { FinishReason, StreamEvent, Usage } from '../chat/index.ts';
+import { GatewayError, toGatewayError } from '../errors/index.ts';
+import { usageBody } from './cost.ts';
+import { ChunkBuilder, type QuorumRecord } from './response.ts';
+
+export interface StreamSource {
+  /** The first event, already received. */
+  first: StreamEvent;
+  rest: AsyncIterator<StreamEvent>;
+}
+
+export interface StreamReplyOptions {
+  id: string;
+  created: number;
+  /** Catalog id shown as `model` on every chunk. */
+  model: string;
+  includeUsage: boolean;
+  /** The final `usage` and `quorum` record, from what the stream reported. */
+  finish(usage: Usage, events: { finish: FinishReason }): { usage: Usage; quorum: QuorumRecord };
+  /** Sees every upstream event (e.g. to record the answer for the cache). */
+  onEvent?(event: StreamEvent): void;
+  /** Why a failure happened, when the generator is about to throw. */
+  describeFailure(err: unknown): GatewayError;
+  /** Runs once however the stream ends. */
+  cleanup(): void | Promise<void>;
+}
+
+/**
+ * Turns stream events into `chat.completion.chunk` objects: role first, deltas as they come, then the
+ * finishing chunk carrying usage and the quorum record (or a separate usage chunk when the client asked
+ * for `include_usage`, as OpenAI does).
+ */
+export async function* streamChunks(
+  source: StreamSource,
+  options: StreamReplyOptions,
+): AsyncGenerator<Record<string, unknown>> {
+  const builder = new ChunkBuilder(options.id, options.created, options.model);
+  let usage: Usage = { prompt_tokens: 0, completion_tokens: 0 };
+  let finish: FinishReason = 'stop';
+  let sawToolCall = false;
+  try {
+    yield builder.delta({ role: 'assistant', content: '' });
+    let event: StreamEvent | undefined = source.first;
+    while (event) {
+      options.onEvent?.(event);
+      switch (event.type) {
+        case 'text':
+          yield builder.delta({ content: event.text });
+          break;
+        case 'tool_call':
+          sawToolCall = true;
+          yield builder.delta({ tool_calls: [toolCallDelta(event)] });
+          break;
+        case 'finish':
+          finish = event.reason;
+          break;
+        case 'usage':
+          usage = event.usage;
+          break;
+      }
+      const next = await source.rest.next();
+      event = next.done ? undefined : next.value;
+    }
+    if (sawToolCall && finish === 'stop') finish = 'tool_calls';
+    const tail = options.finish(usage, { finish });
+    const extra = { usage: usageBody(tail.usage), quorum: tail.quorum };
+    if (options.includeUsage) {
+      yield builder.finish(finish);
+      yield builder.usage(extra);
+    } else {
+      yield builder.finish(finish, extra);
+    }
+  } catch (err) {
+    throw options.describeFailure(err);
+  } finally {
+    await options.cleanup();
+    await source.rest.return?.();
+  }
+}
+
+function toolCallDelta(event: Extract<StreamEvent, { type: 'tool_call' }>) {
+  const fn: Record<string, string> = {};
+  if (event.name !== undefined) fn.name = event.name;
+  fn.arguments = event.arguments ?? '';
+  return { index: event.index, ...(event.id ? { id: event.id, type: 'function' } : {}), function: fn };
+}
+
+/** A mid-stream failure in the client's terms. */
+export function streamFailure(model: string, err: unknown, timedOut: boolean): GatewayError {
+  if (timedOut) return new GatewayError('upstream_timeout', `The stream from ${model} ran out of time.`);
+  const e = toGatewayError(err);
+  return e.kind === 'internal_error'
+    ? new GatewayError('upstream_failed', `The stream from ${model} failed: ${(err as Error).message}`)
+    : e;
+}

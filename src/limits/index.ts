@@ -1,0 +1,6 @@
+export {
+  ProviderQueues,
+  type ProviderQueuesOptions,
+  type Release,
+  type RunOptions,
+} from './provider-queue.ts';

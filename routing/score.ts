@@ -62,13 +62,19 @@ export function expectedLatencyMs(spec: ModelSpec, health: DeploymentHealth | un
 
 /** How much a doubling of price must buy under `balanced` (see balancedValue). */
 export const BALANCE_LAMBDA = 0.05;
+/** Quality more than this far above the bar buys nothing under `balanced`: the task cannot use it. */
+export const QUALITY_HEADROOM = 0.1;
 
 /**
- * Quality per log-dollar: q / (1 + λ·penalty). A free model keeps its full quality; at typical
- * penalties (5-12) one doubling of price must buy about 3-4% more quality to pay off.
+ * Quality per log-dollar: min(q, bar + headroom) / (1 + λ·penalty). A free model keeps its full
+ * (usable) quality; at typical penalties (5-12) one doubling of price must buy about 3-4% more usable
+ * quality to pay off. The headroom cap is what keeps a $40/M model off a greeting: for an easy task
+ * every competent model is equally good, so price decides; for a hard one the cap is out of reach and
+ * quality counts in full.
  */
-export function balancedValue(quality: number, penalty: number): number {
-  return quality / (1 + BALANCE_LAMBDA * penalty);
+export function balancedValue(quality: number, penalty: number, bar: number): number {
+  const usable = Math.min(quality, bar + QUALITY_HEADROOM);
+  return usable / (1 + BALANCE_LAMBDA * penalty);
 }
 
 /**
@@ -88,5 +94,5 @@ export function policyTotal(
   if (quality < bar) return quality - 1;
   if (policy === 'cost') return 1 / (1 + penalty);
   if (policy === 'latency') return 1 / (1 + latencyMs / 1000);
-  return balancedValue(quality, penalty);
+  return balancedValue(quality, penalty, bar);
 }

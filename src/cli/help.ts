@@ -5,6 +5,7 @@ Usage: quorum <command> [options]
 Commands:
   serve              start the gateway (the default for \`npm start\`)
   validate <config>  check a configuration file and print every problem with its path
+  route              show how the router would serve a chat body (no model is called)
 
 Run \`quorum <command> --help\` for a command's options.
 
@@ -46,4 +47,23 @@ cross-reference) and prints one line per problem, e.g.
   models[2].price.input: Invalid input: expected number, received string
 
 Exit codes: 0 when valid (a summary is printed), 2 when not.
+`;
+
+export const ROUTE_HELP = `quorum route — explain the routing decision for a chat body, without calling any model
+
+Usage: quorum route --body <file.json | -> [--config <file>] [--json]
+
+Options:
+  --body <file>    a /v1/chat/completions body (JSON); - reads standard input
+  --config <file>  configuration file (default: $QUORUM_CONFIG, else config/quorum.yaml if it exists)
+  --json           print the decision as POST /v1/route returns it
+  -h, --help       show this help
+
+The body's model decides: auto, auto:cost, auto:quality, auto:latency or auto:balanced lets the router
+choose; a catalog name shows how that model and its fallbacks fit the task. Every candidate is listed
+with its scores, or the reason it was excluded.
+
+  echo '{"model":"auto:cost","messages":[{"role":"user","content":"hi"}]}' | quorum route --body -
+
+Exit codes: 0 decided, 1 no decision possible (e.g. unknown model), 2 bad input or configuration.
 `;

@@ -1,10 +1,12 @@
 import { MAIN_HELP } from './help.ts';
+import { routeCommand } from './route.ts';
 import { serveCommand } from './serve.ts';
 import { validateCommand } from './validate.ts';
 
 const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   serve: serveCommand,
   validate: validateCommand,
+  route: routeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -99,3 +99,38 @@ export function planRequest(gw: Gateway, caller: Caller, request: ChatRequest): 
 export function routeRecord(plan: RoutePlan) {
   return { policy: plan.policy, chosen: plan.chosen, candidates: plan.candidates };
 }
+
+/** `POST /v1/route`: the decision the gateway would make for a chat body, without calling anything. */
+export function dryRun(gw: Gateway, caller: Caller, request: ChatRequest) {
+  const policy = autoPolicy(gw, request);
+  let plan: RoutePlan;
+  let chosen: string | null;
+  let fallbacks: string[];
+  if (policy) {
+    plan = decide(gw, caller, request, policy);
+    chosen = plan.chosen;
+    const chain = chosen ? buildChain(gw, caller, chosen, request.quorum?.fallbacks ?? plan.fallbacks) : [];
+    fallbacks = [...new Set(chain.map((d) => d.spec.id))].filter((id) => id !== chosen);
+  } else {
+    // A named model is used as named; the router still explains how it fits the task.
+    const chain = buildChain(gw, caller, request.model, request.quorum?.fallbacks);
+    const ids = [...new Set(chain.map((d) => d.spec.id))];
+    plan = decide(gw, caller, request, request.quorum?.route?.policy ?? gw.config.routing.policy, ids);
+    chosen = ids[0] ?? null;
+    fallbacks = ids.slice(1);
+  }
+  const { categories, difficulty, required, promptTokens, maxOutputTokens } = plan.task;
+  return {
+    policy: plan.policy,
+    chosen,
+    task: {
+      categories,
+      difficulty,
+      required,
+      prompt_tokens: promptTokens,
+      max_output_tokens: maxOutputTokens,
+    },
+    candidates: plan.candidates,
+    fallbacks,
+  };
+}

@@ -8,6 +8,7 @@ import { authenticate, requestContext } from './middleware.ts';
 import { registerChat } from './routes/chat.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerModels } from './routes/models.ts';
+import { registerRoute } from './routes/route.ts';
 
 export interface AppOptions {
   gateway: Gateway;
@@ -28,6 +29,7 @@ export function createApp(options: AppOptions) {
   registerHealth(app, options.isReady ?? (() => true));
   registerChat(app, gateway);
   registerModels(app, gateway);
+  registerRoute(app, gateway);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.get('/openapi.json', (c) =>

@@ -102,7 +102,7 @@ export function route(
       quality,
       cost_usd: worstCaseCost(spec, task),
       latency_ms: latency,
-      total: policyTotal(policy, quality, costPenalty(spec, task), latency, bar),
+      total: policyTotal(policy, quality, costPenalty(spec, task, cost), latency, bar),
     };
   }
 
@@ -123,7 +123,7 @@ export function route(
     task,
     bar,
     candidates,
-    fallbacks: chosen === null ? [] : fallbackChain(chosen, eligible, models, options.fallbacks),
+    fallbacks: chosen === null ? [] : fallbackChain(eligible, entries, models, options.fallbacks),
   };
 }
 
@@ -138,34 +138,32 @@ function resolve(name: string, models: readonly ModelSpec[]): string | undefined
 }
 
 /**
- * After `chosen`: its configured chain (aliases resolved, eligible ones only, each once), then every
- * other eligible id in ranking order.
+ * After the chosen (ranked[0]): its configured chain (aliases resolved, eligible ones only, each
+ * once), then every other eligible id in ranking order.
  */
 function fallbackChain(
-  chosen: string,
   ranked: readonly Entry[],
+  entries: ReadonlyMap<string, Entry>,
   models: readonly ModelSpec[],
   configured: RouteOptions['fallbacks'],
 ): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>([chosen]);
+  const chosen = ranked[0]!.id;
   const chain = configured?.[chosen];
-  if (chain?.length) {
-    const eligible = new Set<string>();
-    for (const e of ranked) eligible.add(e.id);
-    for (const name of chain) {
-      const id = resolve(name, models);
-      if (id !== undefined && eligible.has(id) && !seen.has(id)) {
-        seen.add(id);
-        out.push(id);
-      }
+  const out: string[] = [];
+  if (!chain?.length) {
+    for (let i = 1; i < ranked.length; i++) out.push(ranked[i]!.id);
+    return out;
+  }
+  const seen = new Set<string>([chosen]);
+  for (const name of chain) {
+    const id = entries.get(name)?.best ? name : resolve(name, models);
+    if (id !== undefined && entries.get(id)?.best && !seen.has(id)) {
+      seen.add(id);
+      out.push(id);
     }
   }
   for (const e of ranked) {
-    if (!seen.has(e.id)) {
-      seen.add(e.id);
-      out.push(e.id);
-    }
+    if (!seen.has(e.id)) out.push(e.id);
   }
   return out;
 }

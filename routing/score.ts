@@ -1,6 +1,6 @@
 import { outputReserve } from './filter.ts';
 import type { DeploymentHealth, TaskProfile } from './route-types.ts';
-import { CATEGORIES, type ModelSpec, type Policy } from './types.ts';
+import type { ModelSpec, Policy } from './types.ts';
 
 /**
  * The quality bar: 0.45 for a greeting (any competent model), 0.6 at difficulty 0.3, 0.8 at 0.7, 0.95
@@ -17,9 +17,10 @@ export function qualityBar(difficulty: number, minQuality?: number): number {
 
 /** Σ category weight × the model's quality in that category. */
 export function expectedQuality(spec: ModelSpec, task: TaskProfile): number {
-  let q = 0;
-  for (const c of CATEGORIES) q += task.categories[c] * spec.quality[c];
-  return q;
+  const w = task.categories;
+  const q = spec.quality;
+  // Unrolled over CATEGORIES: this runs once per model per request.
+  return w.general * q.general + w.code * q.code + w.math * q.math + w.reasoning * q.reasoning + w.writing * q.writing;
 }
 
 /**
@@ -40,10 +41,10 @@ export const PRICE_FLOOR = 0.01;
  * the task's blended price per token over $0.01/M: independent of prompt size and of other models,
  * which keeps every model's score a function of its own spec (what the monotonicity tests rely on).
  */
-export function costPenalty(spec: ModelSpec, task: TaskProfile): number {
+export function costPenalty(spec: ModelSpec, task: TaskProfile, cost = expectedCost(spec, task)): number {
   const tokens = task.promptTokens + outputReserve(spec, task);
   const epsilon = (tokens * PRICE_FLOOR) / 1e6;
-  return epsilon > 0 ? Math.log2(1 + expectedCost(spec, task) / epsilon) : 0;
+  return epsilon > 0 ? Math.log2(1 + cost / epsilon) : 0;
 }
 
 /**

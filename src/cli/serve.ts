@@ -78,6 +78,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  await gateway.close();
   await shutdownTelemetry?.();
   logger.info('stopped');
   logger.flush();

@@ -1,19 +1,25 @@
 import type { ModelSpec } from '../../routing/types.ts';
 import type { GatewayConfig } from '../config/index.ts';
-import { ProviderQueues } from '../limits/index.ts';
+import { ProviderQueues, type ProviderQueuesOptions } from '../limits/index.ts';
 import { createAdapter } from '../providers/index.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { ResponseCache } from './cache.ts';
 import type { Deployment } from './deployment.ts';
-import { HealthTracker } from './health.ts';
+import { type HealthOptions, HealthTracker } from './health.ts';
 import { ModelTable } from './model-table.ts';
+
+/** Tuning that is not configuration (tests shorten cooldowns and windows with it). */
+export interface GatewayOptions {
+  health?: HealthOptions;
+  queues?: ProviderQueuesOptions;
+}
 
 /** Everything built once at start-up from the configuration. */
 export class Gateway {
   readonly config: GatewayConfig;
   readonly table: ModelTable;
   /** Latency/error EWMAs and circuit breakers per deployment; the router reads it, calls update it. */
-  readonly health = new HealthTracker();
+  readonly health: HealthTracker;
   /** Outbound queues for providers with `limits`. */
   readonly queues: ProviderQueues;
   readonly cache: ResponseCache;
@@ -21,16 +27,17 @@ export class Gateway {
   private readonly deployments = new Map<ModelSpec, Deployment>();
 
   /** Builds the gateway, loading only the adapters of the configured provider types. */
-  static async create(config: GatewayConfig): Promise<Gateway> {
+  static async create(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const adapters = new Map<string, ProviderAdapter>();
     for (const provider of config.providers) adapters.set(provider.id, await createAdapter(provider));
-    return new Gateway(config, adapters);
+    return new Gateway(config, adapters, options);
   }
 
-  constructor(config: GatewayConfig, adapters: Map<string, ProviderAdapter>) {
+  constructor(config: GatewayConfig, adapters: Map<string, ProviderAdapter>, options: GatewayOptions = {}) {
     this.config = config;
     this.table = new ModelTable(config.models);
-    this.queues = new ProviderQueues(config.providers);
+    this.health = new HealthTracker(options.health);
+    this.queues = new ProviderQueues(config.providers, options.queues);
     this.cache = new ResponseCache(config.cache);
     for (const [id, adapter] of adapters) this.adapters.set(id, adapter);
     for (const spec of config.models) {

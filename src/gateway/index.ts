@@ -2,4 +2,4 @@ export { type Caller, OPEN_CALLER } from './caller.ts';
 export { type ChatContext, type ChatMeta, type ChatReply, chatCompletion } from './chat.ts';
 export { costOf } from './cost.ts';
 export type { Attempt, Deployment } from './deployment.ts';
-export { Gateway } from './gateway.ts';
+export { Gateway, type GatewayOptions } from './gateway.ts';

@@ -109,7 +109,6 @@ describe('400 invalid_body', () => {
     },
   );
 
-
   it('accepts a body sent without a JSON content type (curl -d)', async () => {
     const res = await post(
       { model: 'ge-model', messages: hello },

@@ -12,7 +12,7 @@ import { serve } from '@hono/node-server';
 import OpenAI from 'openai';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../../src/config/index.ts';
-import { Gateway } from '../../../src/gateway/index.ts';
+import { Gateway, type GatewayOptions } from '../../../src/gateway/index.ts';
 import { createApp } from '../../../src/server/app.ts';
 import { createLogger } from '../../../src/telemetry/index.ts';
 import { startFakeAnthropic } from '../../fakes/anthropic.ts';
@@ -31,7 +31,7 @@ export interface TestGateway {
 
 export async function startGateway(
   config: Record<string, unknown>,
-  options: { env?: NodeJS.ProcessEnv; masterKey?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; masterKey?: string; gateway?: GatewayOptions } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-test-'));
   const path = join(dir, 'quorum.yaml');
@@ -46,8 +46,9 @@ export async function startGateway(
     },
   });
   const logger = createLogger({ level: 'debug', destination });
+  const gateway = await Gateway.create(gatewayConfig, options.gateway);
   const { app } = createApp({
-    gateway: await Gateway.create(gatewayConfig),
+    gateway,
     logger,
     ...(options.masterKey ? { masterKey: options.masterKey } : {}),
   });
@@ -59,14 +60,14 @@ export async function startGateway(
     url,
     client: (apiKey = 'unused') => new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 }),
     logs: () => logText,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await gateway.close();
+      await new Promise<void>((resolve) => {
         (server as unknown as { closeAllConnections(): void }).closeAllConnections();
-        server.close(() => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-      }),
+        server.close(() => resolve());
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -17,7 +17,8 @@ function accuracy(table: readonly LabelledPrompt[]) {
   for (const p of table) {
     const t = profile(p);
     const top = topCategory(t.categories);
-    if (top !== p.category) misses.push(`${p.name}: expected ${p.category}, got ${top} ${JSON.stringify(t.categories)}`);
+    if (top !== p.category)
+      misses.push(`${p.name}: expected ${p.category}, got ${top} ${JSON.stringify(t.categories)}`);
   }
   return { share: (table.length - misses.length) / table.length, misses };
 }
@@ -26,7 +27,8 @@ describe('analyzeTask on the labelled table', () => {
   it('has at least 60 prompts covering every category and band', () => {
     expect(ALL.length).toBeGreaterThanOrEqual(60);
     for (const c of CATEGORIES) expect(ALL.some((p) => p.category === c)).toBe(true);
-    for (const b of ['low', 'medium', 'high'] as Band[]) expect(ALL.filter((p) => p.band === b).length).toBeGreaterThan(10);
+    for (const b of ['low', 'medium', 'high'] as Band[])
+      expect(ALL.filter((p) => p.band === b).length).toBeGreaterThan(10);
   });
 
   it('gets the top category right for at least 90% of the prompts', () => {
@@ -104,7 +106,10 @@ describe('analyzeTask', () => {
       messages: [
         { role: 'user', content: 'Write a poem about the sea.' },
         { role: 'assistant', content: 'The sea, the sea...' },
-        { role: 'user', content: '```python\ndef f(x):\n    return x[0]\n```\nWhy does this raise IndexError?' },
+        {
+          role: 'user',
+          content: '```python\ndef f(x):\n    return x[0]\n```\nWhy does this raise IndexError?',
+        },
       ],
     });
     expect(topCategory(t.categories)).toBe('code');
@@ -147,8 +152,12 @@ describe('analyzeTask', () => {
       ],
     };
     expect(analyzeTask(image).required).toEqual(['vision']);
-    expect(analyzeTask({ ...user('x'), response_format: { type: 'json_object' } }).required).toEqual(['json']);
-    expect(analyzeTask({ ...user('x'), response_format: { type: 'json_schema' } }).required).toEqual(['json']);
+    expect(analyzeTask({ ...user('x'), response_format: { type: 'json_object' } }).required).toEqual([
+      'json',
+    ]);
+    expect(analyzeTask({ ...user('x'), response_format: { type: 'json_schema' } }).required).toEqual([
+      'json',
+    ]);
     expect(analyzeTask({ ...user('x'), response_format: { type: 'text' } }).required).toEqual([]);
     expect(analyzeTask({ ...user('x'), stream: true }).required).toEqual(['streaming']);
     expect(analyzeTask({ ...user('x'), stream: false }).required).toEqual([]);

@@ -28,7 +28,9 @@ describe('exclusionReason', () => {
   });
 
   it('names every missing capability', () => {
-    expect(exclusionReason(CHEAP, task({ required: ['tools'] }), OPEN, undefined)).toBe('lacks capability: tools');
+    expect(exclusionReason(CHEAP, task({ required: ['tools'] }), OPEN, undefined)).toBe(
+      'lacks capability: tools',
+    );
     expect(exclusionReason(CHEAP, task({ required: ['tools', 'vision', 'json'] }), OPEN, undefined)).toBe(
       'lacks capability: tools, vision',
     );
@@ -82,7 +84,9 @@ describe('exclusionReason', () => {
   it('reports the first failing check: who may be used, then fit, then money, then health', () => {
     const limits: FilterLimits = { models: new Set(['mid']), allowList: null, maxCostUsd: 0 };
     const h = { errorRate: 1, inFlight: 0, circuit: 'open' as const };
-    expect(exclusionReason(CHEAP, task({ required: ['tools'] }), limits, h)).toBe('not in quorum.route.models');
+    expect(exclusionReason(CHEAP, task({ required: ['tools'] }), limits, h)).toBe(
+      'not in quorum.route.models',
+    );
     expect(exclusionReason(MID, task({ required: ['vision'] }), limits, h)).toBe('lacks capability: vision');
     expect(exclusionReason(MID, task(), limits, h)).toMatch(/^worst-case cost/);
   });

@@ -1,7 +1,13 @@
 import type { TaskProfile } from '../../../routing/route-types.ts';
 import type { Category, ModelSpec } from '../../../routing/types.ts';
 
-const flat = (q: number): Record<Category, number> => ({ general: q, code: q, math: q, reasoning: q, writing: q });
+const flat = (q: number): Record<Category, number> => ({
+  general: q,
+  code: q,
+  math: q,
+  reasoning: q,
+  writing: q,
+});
 
 export function model(id: string, over: Partial<ModelSpec> = {}): ModelSpec {
   return {

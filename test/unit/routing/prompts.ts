@@ -46,14 +46,34 @@ export const PROMPTS: readonly LabelledPrompt[] = [
   { name: 'good morning', prompt: 'good morning :)', category: 'general', band: 'low' },
   { name: 'capital', prompt: 'What is the capital of Australia?', category: 'general', band: 'low' },
   { name: 'author', prompt: 'Who wrote Pride and Prejudice?', category: 'general', band: 'low' },
-  { name: 'dog name', prompt: "What's a good name for a golden retriever puppy?", category: 'general', band: 'low' },
+  {
+    name: 'dog name',
+    prompt: "What's a good name for a golden retriever puppy?",
+    category: 'general',
+    band: 'low',
+  },
   { name: 'ounces', prompt: 'How many ounces are in a cup?', category: 'general', band: 'low' },
-  { name: 'books', prompt: 'Recommend three sci-fi novels for a beginner.', category: 'general', band: 'low' },
+  {
+    name: 'books',
+    prompt: 'Recommend three sci-fi novels for a beginner.',
+    category: 'general',
+    band: 'low',
+  },
   { name: 'time zone', prompt: 'What time zone is Tokyo in?', category: 'general', band: 'low' },
   { name: 'fun fact', prompt: 'Tell me a fun fact about octopuses.', category: 'general', band: 'low' },
-  { name: 'photosynthesis', prompt: 'Explain what photosynthesis is in simple terms.', category: 'general', band: 'low' },
+  {
+    name: 'photosynthesis',
+    prompt: 'Explain what photosynthesis is in simple terms.',
+    category: 'general',
+    band: 'low',
+  },
   { name: 'joke', prompt: 'Tell me a joke.', category: 'general', band: 'low' },
-  { name: 'weather', prompt: "What's the weather usually like in Lisbon in October?", category: 'general', band: 'low' },
+  {
+    name: 'weather',
+    prompt: "What's the weather usually like in Lisbon in October?",
+    category: 'general',
+    band: 'low',
+  },
   { name: 'sky', prompt: 'Why is the sky blue?', category: 'general', band: 'low' },
   {
     name: 'vaccines',
@@ -223,7 +243,12 @@ export const PROMPTS: readonly LabelledPrompt[] = [
     category: 'math',
     band: 'medium',
   },
-  { name: 'sqrt2', prompt: 'Prove that the square root of 2 is irrational.', category: 'math', band: 'medium' },
+  {
+    name: 'sqrt2',
+    prompt: 'Prove that the square root of 2 is irrational.',
+    category: 'math',
+    band: 'medium',
+  },
   {
     name: 'induction',
     prompt:
@@ -298,7 +323,7 @@ export const PROMPTS: readonly LabelledPrompt[] = [
   {
     name: 'missing dollar',
     prompt:
-      'Three guests pay $30 for a room, the clerk refunds $5 through the bellboy, who keeps $2 and gives each guest $1 back. Each guest paid $9, 3 × 9 = 27, plus the bellboy\'s 2 is 29. Where is the missing dollar? Explain the flaw in the reasoning.',
+      "Three guests pay $30 for a room, the clerk refunds $5 through the bellboy, who keeps $2 and gives each guest $1 back. Each guest paid $9, 3 × 9 = 27, plus the bellboy's 2 is 29. Where is the missing dollar? Explain the flaw in the reasoning.",
     category: 'reasoning',
     band: 'medium',
   },
@@ -345,7 +370,12 @@ export const PROMPTS: readonly LabelledPrompt[] = [
 
   // ---- writing
   { name: 'haiku', prompt: 'Write a haiku about autumn rain.', category: 'writing', band: 'low' },
-  { name: 'cat poem', prompt: 'Write a short poem about my cat for her birthday.', category: 'writing', band: 'low' },
+  {
+    name: 'cat poem',
+    prompt: 'Write a short poem about my cat for her birthday.',
+    category: 'writing',
+    band: 'low',
+  },
   {
     name: 'persuasive essay',
     prompt:
@@ -386,7 +416,8 @@ export const PROMPTS: readonly LabelledPrompt[] = [
   },
   {
     name: 'proofread',
-    prompt: 'Proofread this and fix the grammar: Their going too the park tomorow, and they was happy about it.',
+    prompt:
+      'Proofread this and fix the grammar: Their going too the park tomorow, and they was happy about it.',
     category: 'writing',
     band: 'low',
   },
@@ -431,8 +462,18 @@ export const PROMPTS: readonly LabelledPrompt[] = [
  */
 export const HELD_OUT: readonly LabelledPrompt[] = [
   { name: 'hey there', prompt: 'hey there!', category: 'general', band: 'low' },
-  { name: 'olympics', prompt: 'When were the first modern Olympic Games held?', category: 'general', band: 'low' },
-  { name: 'gift ideas', prompt: 'Any gift ideas for a 10-year-old who loves dinosaurs?', category: 'general', band: 'low' },
+  {
+    name: 'olympics',
+    prompt: 'When were the first modern Olympic Games held?',
+    category: 'general',
+    band: 'low',
+  },
+  {
+    name: 'gift ideas',
+    prompt: 'Any gift ideas for a 10-year-old who loves dinosaurs?',
+    category: 'general',
+    band: 'low',
+  },
   {
     name: 'npe',
     prompt:

@@ -1,6 +1,16 @@
+import {
+  CLAUSE,
+  CODE,
+  CONSTRAINT,
+  GENERAL,
+  GREETING,
+  MATH,
+  REASONING,
+  type Signal,
+  WRITING,
+} from './signals.ts';
 import type { TaskText } from './task-text.ts';
 import { CATEGORIES, type Category } from './types.ts';
-import { CLAUSE, CODE, CONSTRAINT, GENERAL, GREETING, MATH, REASONING, type Signal, WRITING } from './signals.ts';
 
 /** Weight of the rest of the conversation against the last user message: context nudges, the ask decides. */
 const CONTEXT_WEIGHT = 0.5;

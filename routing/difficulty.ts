@@ -56,7 +56,8 @@ export interface DifficultyParts {
 
 export function difficultyParts(t: TaskText, categories: Record<Category, number>): DifficultyParts {
   let category = 0;
-  for (const c of Object.keys(CATEGORY_HARDNESS) as Category[]) category += categories[c] * CATEGORY_HARDNESS[c];
+  for (const c of Object.keys(CATEGORY_HARDNESS) as Category[])
+    category += categories[c] * CATEGORY_HARDNESS[c];
   const instruction = instructionText(t.ask);
   return {
     length: lengthScore(t),

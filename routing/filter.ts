@@ -67,7 +67,8 @@ export function exclusionReason(
   }
   if (limits.maxCostUsd !== undefined) {
     const cost = worstCaseCost(spec, task);
-    if (cost > limits.maxCostUsd) return `worst-case cost ${usd(cost)} > max_cost_usd ${usd(limits.maxCostUsd)}`;
+    if (cost > limits.maxCostUsd)
+      return `worst-case cost ${usd(cost)} > max_cost_usd ${usd(limits.maxCostUsd)}`;
   }
   if (health?.circuit === 'open') return 'circuit open';
   return undefined;

@@ -8,7 +8,14 @@ import type {
   RoutePlan,
   TaskProfile,
 } from './route-types.ts';
-import { costPenalty, expectedCost, expectedLatencyMs, expectedQuality, policyTotal, qualityBar } from './score.ts';
+import {
+  costPenalty,
+  expectedCost,
+  expectedLatencyMs,
+  expectedQuality,
+  policyTotal,
+  qualityBar,
+} from './score.ts';
 import type { ModelSpec } from './types.ts';
 
 /** One distinct catalog id: its best eligible deployment, or why every deployment was excluded. */
@@ -93,7 +100,8 @@ export function route(
     }
     const latency = expectedLatencyMs(spec, h);
     const cost = expectedCost(spec, task);
-    if (entry.best && !healthier(h, latency, cost, entry.health, entry.scores!.latency_ms, entry.cost)) continue;
+    if (entry.best && !healthier(h, latency, cost, entry.health, entry.scores!.latency_ms, entry.cost))
+      continue;
     const quality = expectedQuality(spec, task);
     entry.best = spec;
     entry.health = h;

@@ -20,7 +20,13 @@ export function expectedQuality(spec: ModelSpec, task: TaskProfile): number {
   const w = task.categories;
   const q = spec.quality;
   // Unrolled over CATEGORIES: this runs once per model per request.
-  return w.general * q.general + w.code * q.code + w.math * q.math + w.reasoning * q.reasoning + w.writing * q.writing;
+  return (
+    w.general * q.general +
+    w.code * q.code +
+    w.math * q.math +
+    w.reasoning * q.reasoning +
+    w.writing * q.writing
+  );
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * The cue patterns task analysis counts. Each signal is a global regex, a weight per match and a cap,
- * so one repeated word cannot swamp everything else. Patterns marked `i` run on the original text
- * case-insensitively; the few case-sensitive ones (SQL keywords, error class names) look for the
- * shape code actually has.
+ * so one repeated word cannot swamp everything else. Most patterns ignore case; the few that do not
+ * (SQL keywords, error class names, identifiers) look for the shape code actually has. The word lists
+ * were written for, and checked against, the labelled table in test/unit/routing/prompts.ts.
  */
 export interface Signal {
   re: RegExp;
@@ -46,13 +46,21 @@ export const MATH: readonly Signal[] = [
   ),
   s(/[∫∑∏√π≤≥≠∞∂±÷×]/g, 1.5, 3),
   // Arithmetic: a minus sign only with spaces around it, so dates and phone numbers do not count.
-  s(/\d\s*[+*/^×÷]\s*\(?\d|\d\s+-\s+\(?\d|\d\s*=\s*\d|\b\d*[a-z]\^\d|\b\d+[a-z]\s*[-+=]|\b[a-z]\s*[+=]\s*\d/g, 1.5, 4.5),
+  s(
+    /\d\s*[+*/^×÷]\s*\(?\d|\d\s+-\s+\(?\d|\d\s*=\s*\d|\b\d*[a-z]\^\d|\b\d+[a-z]\s*[-+=]|\b[a-z]\s*[+=]\s*\d/g,
+    1.5,
+    4.5,
+  ),
   s(
     /\b(prove|proof|theorem|lemma|corollary|integrals?|integrate|derivatives?|differentiate|equations?|inequalit(y|ies)|probability|expected value|variance|matri(x|ces)|eigen\w*|determinant|primes?|polynomials?|factorial|modulo|logarithms?|square root|algebra(ic)?|geometry|triangles?|radius|vectors?|limit|converge\w*|divisible|gcd|lcm|combinatorics|permutations?|induction|irrational|integers?|extrema|concavity|derivative|field|integral domain|characteristic|decimal|fraction)\b/gi,
     1.5,
     6,
   ),
-  s(/\b(solve|compute|calculate|how (many|much)|percent(age)?|sum of|average|mean|ratio|interest rate|compound(ed|ing)?|squared|cubed|divided by|times|plus|minus)\b|%/gi, 0.75, 3),
+  s(
+    /\b(solve|compute|calculate|how (many|much)|percent(age)?|sum of|average|mean|ratio|interest rate|compound(ed|ing)?|squared|cubed|divided by|times|plus|minus)\b|%/gi,
+    0.75,
+    3,
+  ),
 ];
 
 /** Reasoning: why/compare/trade-off/plan, logic puzzles, decisions. */
@@ -64,7 +72,7 @@ export const REASONING: readonly Signal[] = [
     3,
   ),
   s(
-    /\b(why|compare|comparison|trade-?offs?|pros and cons|versus|vs\.?|plan|planning|strategy|should i|should we|decide|decision|evaluate|analy[sz]e|implications?|reasoning|logic(al)?|puzzle|riddle|paradox|deduce|infer|hypothes\w+|arguments?|assumptions?|which is better|best approach|step by step|think through|weigh|prioriti[sz]e|itinerary|schedule|roadmap|risks?|recommendation|difference between|rent or buy|missing dollar|migration plan|arrangements?)\b/gi,
+    /\b(why|compare|comparison|trade-?offs?|pros and cons|versus|vs\.?|plan|planning|strategy|should i|should we|decide|decision|evaluate|analy[sz]e|implications?|reasoning|logic(al)?|puzzle|riddle|paradox|deduce|infer|hypothes\w+|arguments?|assumptions?|which is better|best approach|step by step|think through|weigh|prioriti[sz]e|itinerary|schedule|roadmap|risks?|recommendation|difference between|arrangements?)\b/gi,
     1,
     5,
   ),
@@ -97,7 +105,11 @@ export const WRITING: readonly Signal[] = [
 
 /** General: extraction and classification of given text, the everyday data chores. */
 export const GENERAL: readonly Signal[] = [
-  s(/\b(extract|classify|categori[sz]e|label|as json|into json|tell me about|fun fact|recommend)\b/gi, 1.5, 3),
+  s(
+    /\b(extract|classify|categori[sz]e|label|as json|into json|tell me about|fun fact|recommend)\b/gi,
+    1.5,
+    3,
+  ),
 ];
 
 /** A message that is only a greeting, thanks or small talk. */

@@ -254,35 +254,4 @@ describe('route: plan shape', () => {
     expect(route(catalog, greeting, healthy, opts('balanced'))).toEqual(a);
     expect(route([...catalog].reverse(), greeting, healthy, opts('balanced'))).toEqual(a);
   });
-
-  it('routes a 50-model catalog in well under a millisecond', () => {
-    const catalog: ModelSpec[] = [];
-    for (let i = 0; i < 50; i++) {
-      catalog.push(
-        model(`m${i}`, {
-          price: { input: (i % 7) * 0.7, output: (i % 11) * 2.1 },
-          aliases: [`a${i}`],
-          quality: {
-            general: 0.5 + (i % 9) / 20,
-            code: 0.5 + (i % 5) / 10,
-            math: 0.6,
-            reasoning: 0.7,
-            writing: 0.55,
-          },
-        }),
-      );
-    }
-    const t = analyzeTask(user('Write a Python function that merges two sorted lists.'));
-    const o = opts('balanced', {
-      allowList: new Set(catalog.map((m) => m.id)),
-      fallbacks: { m1: ['a2', 'a3'] },
-    });
-    for (let i = 0; i < 2000; i++) route(catalog, t, healthy, o);
-    const n = 5000;
-    const start = performance.now();
-    for (let i = 0; i < n; i++) route(catalog, t, healthy, o);
-    const perCall = ((performance.now() - start) * 1000) / n;
-    console.log(`route() over 50 models: ${perCall.toFixed(1)} µs per call`);
-    expect(perCall).toBeLessThan(500); // generous for CI; the target is < 50 µs
-  });
 });

@@ -23,8 +23,9 @@ function headersOf(init: RequestInit | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   const h = init?.headers;
   if (!h) return out;
-  if (h instanceof Headers) h.forEach((v, k) => (out[k] = v));
-  else if (Array.isArray(h)) for (const [k, v] of h) out[k.toLowerCase()] = v;
+  if (h instanceof Headers) {
+    for (const [k, v] of h) out[k] = v;
+  } else if (Array.isArray(h)) for (const [k, v] of h) out[k.toLowerCase()] = v;
   else for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = String(v);
   return out;
 }

@@ -4,7 +4,7 @@ import { worstCaseCost } from '../../../routing/filter.ts';
 import { route } from '../../../routing/route.ts';
 import type { DeploymentHealth, HealthView, RouteOptions } from '../../../routing/route-types.ts';
 import { BAR_BASE, BAR_SLOPE, qualityBar } from '../../../routing/score.ts';
-import type { ModelSpec, Policy } from '../../../routing/types.ts';
+import type { Policy } from '../../../routing/types.ts';
 import { CHEAP, MID, model, STRONG, TRIO, task, user } from './fixtures.ts';
 import { PROMPTS } from './prompts.ts';
 

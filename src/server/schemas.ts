@@ -55,7 +55,7 @@ export const ModelObjectSchema = z
     object: z.literal('model'),
     created: z.number(),
     owned_by: z.string(),
-    quorum: z.looseObject({ kind: z.enum(['model', 'alias', 'preset']) }),
+    quorum: z.looseObject({ kind: z.enum(['model', 'alias', 'router', 'preset']) }),
   })
   .openapi('Model');
 

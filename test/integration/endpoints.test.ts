@@ -33,7 +33,19 @@ describe('GET /v1/models', () => {
   it('lists models, aliases and presets in the OpenAI list shape with quorum metadata', async () => {
     const page = await gw.client().models.list();
     const byId = new Map(page.data.map((m) => [m.id, m as any]));
-    expect([...byId.keys()]).toEqual(['oa-model', 'oa', 'an-model', 'ge-model', 'panel']);
+    expect([...byId.keys()]).toEqual([
+      'oa-model',
+      'oa',
+      'an-model',
+      'ge-model',
+      'auto',
+      'auto:cost',
+      'auto:quality',
+      'auto:latency',
+      'auto:balanced',
+      'panel',
+    ]);
+    expect(byId.get('auto').quorum).toEqual({ kind: 'router', policy: 'balanced' });
     expect(byId.get('oa-model')).toMatchObject({
       object: 'model',
       owned_by: 'oa',

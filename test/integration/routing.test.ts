@@ -152,6 +152,25 @@ describe('choosing by task and policy', () => {
     expect(res.json.model).toBe('cheap-mini');
   });
 
+  it("a team's allow-list bounds what auto may choose", async () => {
+    await gw.close();
+    gw = await startGateway(
+      config(fakes, {
+        teams: [{ id: 'frugal', models: ['cheap-mini', 'coder-pro'] }],
+        keys: [{ key: 'qk-frugal-000000', team: 'frugal' }],
+      }),
+    );
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer qk-frugal-000000' },
+      body: JSON.stringify({ model: 'auto:quality', messages: GREETING }),
+    });
+    const body = (await res.json()) as any;
+    expect(body.model).toBe('coder-pro');
+    const strong = body.quorum.route.candidates.find((c: any) => c.model === 'strong-max');
+    expect(strong).toMatchObject({ eligible: false, reason: expect.stringMatching(/allow-list/) });
+  });
+
   it('an unknown policy is a 404 that lists the valid ones', async () => {
     const res = await chat({ model: 'auto:fastest', messages: GREETING });
     expect(res.status).toBe(404);

@@ -111,6 +111,20 @@ describe('spans', () => {
     expect(chat.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
   });
 
+  it('an auto request records a quorum.route span with the policy and the chosen model', async () => {
+    fakes.gemini.enqueue({ text: 'routed' });
+    await gw.client(CLIENT_KEY).chat.completions.create({
+      model: 'auto:cost',
+      messages: [{ role: 'user', content: 'hello' }],
+    });
+    const spans = await settled();
+    const routeSpan = spans.find((s) => s.name === 'quorum.route')!;
+    const server = spans.find((s) => s.name === 'POST /v1/chat/completions')!;
+    expect(routeSpan.attributes).toMatchObject({ 'quorum.route.policy': 'cost', 'quorum.route.chosen': 'ge-model' });
+    expect(routeSpan.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+    expect(spans.some((s) => s.name === 'chat gemini-up')).toBe(true);
+  });
+
   it('records no prompt, completion or key on any span', async () => {
     fakes.openai.enqueue({ text: 'the completion text zebra' });
     await gw.client(CLIENT_KEY).chat.completions.create({

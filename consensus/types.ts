@@ -1,0 +1,127 @@
+/**
+ * The consensus module's inputs and outputs. Every strategy is a function of its inputs plus an injected
+ * `complete` — the only way it reaches a model — so strategies are tested with deterministic fakes and
+ * the gateway supplies the real call path (routing, fallback, budgets, telemetry).
+ */
+
+/** The message shapes strategies read and write (a subset of the OpenAI chat message). */
+export interface Message {
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+  content: string | null | { type: string; text?: string; [k: string]: unknown }[];
+  [extra: string]: unknown;
+}
+
+/** A chat request as strategies see it: the client's body (minus routing fields) or one they build. */
+export interface CompletionRequest {
+  messages: Message[];
+  temperature?: number | null;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+  response_format?: { type: string; [k: string]: unknown };
+  [extra: string]: unknown;
+}
+
+export interface TokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/** One answered model call. */
+export interface Completion {
+  /** Catalog id of the model that answered (after any fallback). */
+  model: string;
+  content: string;
+  usage: TokenUsage;
+  cost_usd: number;
+  latency_ms: number;
+}
+
+/**
+ * Calls one model. Rejects on failure (after the gateway's own retries and fallback) and when `signal`
+ * aborts; strategies treat a rejection as that candidate failing.
+ */
+export type Complete = (model: string, request: CompletionRequest, signal: AbortSignal) => Promise<Completion>;
+
+export type Strategy = 'consensus' | 'best_of_n' | 'ensemble' | 'review';
+
+/** A candidate in the aggregation record (the contract's `quorum.candidates[]`). */
+export interface CandidateRecord {
+  model: string;
+  content: string | null;
+  usage: TokenUsage;
+  cost_usd: number;
+  latency_ms: number;
+  score?: number;
+  error?: string;
+}
+
+/** What every fan-out strategy returns. */
+export interface AggregationResult {
+  strategy: Strategy;
+  /** The final answer (`choices[0].message.content`). */
+  content: string;
+  /** Catalog id reported as the response's `model`: the selected candidate's, or the aggregator's. */
+  model: string;
+  candidates: CandidateRecord[];
+  /** Share of answered candidates agreeing with the selected answer, 0..1. */
+  agreement: number;
+  /** Answer groups (consensus): normalised answer → candidate indices. */
+  groups?: { answer: string; members: number[] }[];
+  selected: { index: number; model: string };
+  judge?: { model: string; rationale: string };
+  /** Every call made (candidates, judge, aggregator), for usage and cost sums. */
+  calls: Completion[];
+}
+
+export interface FanOutOptions {
+  /** Candidate models, in order; a model may repeat (n samples of one model). */
+  models: string[];
+  /** consensus: tie-break/synthesis · best_of_n: scorer · ensemble: aggregator. */
+  judge?: string;
+  /** Answer once this many candidates are in; the rest are aborted. Default: all. */
+  quorum?: number;
+  /** Seed for anything order-dependent (judge order randomisation). */
+  seed?: number;
+  /** best_of_n: judge in both orders to cancel position bias (default true). */
+  bothOrders?: boolean;
+  /** ensemble: proposer layers (default 1). */
+  layers?: number;
+  /** best_of_n: what the judge scores against. */
+  rubric?: string;
+}
+
+export interface ReviewOptions {
+  artifact: string;
+  instructions: string;
+  reviewers: string[];
+  /** Revises the artifact between rounds when given. */
+  author?: string;
+  /** Upper bound on review rounds (default 3). */
+  rounds?: number;
+  /** Score (0..10) at which the artifact passes (default 8). */
+  threshold?: number;
+}
+
+export interface Review {
+  reviewer: string;
+  round: number;
+  verdict: 'accept' | 'revise' | 'reject';
+  score: number;
+  issues: string[];
+  error?: string;
+}
+
+export interface ReviewResult {
+  reviews: Review[];
+  /** Consolidated verdict of the last round. */
+  verdict: 'accept' | 'revise' | 'reject';
+  score: number;
+  /** The best-scored draft (not merely the last). */
+  artifact: string;
+  /** Which round produced it (0 = the original). */
+  best_round: number;
+  rounds: number;
+  /** Why the loop stopped. */
+  stopped_by: 'accepted' | 'threshold' | 'no_new_issues' | 'max_rounds' | 'no_author';
+  calls: Completion[];
+}

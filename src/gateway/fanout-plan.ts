@@ -36,9 +36,13 @@ export function fanOutPlan(gw: Gateway, caller: Caller, request: ChatRequest): F
   const inline = request.quorum?.ensemble;
   if (!preset && !inline) return null;
   if (preset && caller.allowedModels && !caller.allowedModels.has(request.model)) {
-    throw new GatewayError('model_not_allowed', `Team \`${caller.team}\` may not use the preset \`${request.model}\`.`, {
-      param: 'model',
-    });
+    throw new GatewayError(
+      'model_not_allowed',
+      `Team \`${caller.team}\` may not use the preset \`${request.model}\`.`,
+      {
+        param: 'model',
+      },
+    );
   }
   const extra = (preset ?? {}) as Record<string, unknown>;
   const plan: FanOutPlan = {
@@ -52,9 +56,13 @@ export function fanOutPlan(gw: Gateway, caller: Caller, request: ChatRequest): F
     ...(typeof extra.rounds === 'number' ? { rounds: extra.rounds } : {}),
   };
   if (!plan.models.length) {
-    throw new GatewayError('invalid_body', 'quorum.ensemble.models: name the candidate models (or use a preset).', {
-      param: 'quorum.ensemble.models',
-    });
+    throw new GatewayError(
+      'invalid_body',
+      'quorum.ensemble.models: name the candidate models (or use a preset).',
+      {
+        param: 'quorum.ensemble.models',
+      },
+    );
   }
   const named: [string, string][] = plan.models.map((m, i) => [m, `quorum.ensemble.models[${i}]`]);
   if (plan.judge) named.push([plan.judge, 'quorum.ensemble.judge']);
@@ -63,7 +71,11 @@ export function fanOutPlan(gw: Gateway, caller: Caller, request: ChatRequest): F
       throw new GatewayError('model_not_found', `The model \`${model}\` does not exist.`, { param });
     }
     if (!preset && caller.allowedModels && !caller.allowedModels.has(model)) {
-      throw new GatewayError('model_not_allowed', `Team \`${caller.team}\` may not use the model \`${model}\`.`, { param });
+      throw new GatewayError(
+        'model_not_allowed',
+        `Team \`${caller.team}\` may not use the model \`${model}\`.`,
+        { param },
+      );
     }
   }
   if ((plan.strategy === 'best_of_n' || plan.strategy === 'ensemble') && !plan.judge) {
@@ -74,9 +86,13 @@ export function fanOutPlan(gw: Gateway, caller: Caller, request: ChatRequest): F
     );
   }
   if (plan.quorum !== undefined && plan.quorum > plan.models.length) {
-    throw new GatewayError('invalid_body', `quorum.ensemble.quorum is ${plan.quorum} but only ${plan.models.length} models are named.`, {
-      param: 'quorum.ensemble.quorum',
-    });
+    throw new GatewayError(
+      'invalid_body',
+      `quorum.ensemble.quorum is ${plan.quorum} but only ${plan.models.length} models are named.`,
+      {
+        param: 'quorum.ensemble.quorum',
+      },
+    );
   }
   return plan;
 }

@@ -120,7 +120,10 @@ describe('spans', () => {
     const spans = await settled();
     const routeSpan = spans.find((s) => s.name === 'quorum.route')!;
     const server = spans.find((s) => s.name === 'POST /v1/chat/completions')!;
-    expect(routeSpan.attributes).toMatchObject({ 'quorum.route.policy': 'cost', 'quorum.route.chosen': 'ge-model' });
+    expect(routeSpan.attributes).toMatchObject({
+      'quorum.route.policy': 'cost',
+      'quorum.route.chosen': 'ge-model',
+    });
     expect(routeSpan.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
     expect(spans.some((s) => s.name === 'chat gemini-up')).toBe(true);
   });

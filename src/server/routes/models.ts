@@ -59,7 +59,13 @@ export function listModels(gw: Gateway, caller: Caller) {
   // The router's names: `auto` uses the configured policy, `auto:<policy>` a fixed one.
   for (const name of ['auto', 'auto:cost', 'auto:quality', 'auto:latency', 'auto:balanced']) {
     const policy = name === 'auto' ? gw.config.routing.policy : name.slice(5);
-    data.push({ id: name, object: 'model', created: CREATED, owned_by: 'quorum', quorum: { kind: 'router', policy } });
+    data.push({
+      id: name,
+      object: 'model',
+      created: CREATED,
+      owned_by: 'quorum',
+      quorum: { kind: 'router', policy },
+    });
   }
   for (const [name, preset] of Object.entries(gw.config.ensembles)) {
     if (!may(name)) continue;

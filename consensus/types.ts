@@ -40,7 +40,11 @@ export interface Completion {
  * Calls one model. Rejects on failure (after the gateway's own retries and fallback) and when `signal`
  * aborts; strategies treat a rejection as that candidate failing.
  */
-export type Complete = (model: string, request: CompletionRequest, signal: AbortSignal) => Promise<Completion>;
+export type Complete = (
+  model: string,
+  request: CompletionRequest,
+  signal: AbortSignal,
+) => Promise<Completion>;
 
 export type Strategy = 'consensus' | 'best_of_n' | 'ensemble' | 'review';
 

@@ -6,6 +6,11 @@
  * figure is measured twice with the same request body: straight at the fake ("direct") and through
  * the gateway; the difference is the gateway's cost (its own work plus one extra local hop).
  *
+ * Routing: before the children start, bench/routing.ts times analyzeTask + route over a 50-model
+ * catalog in-process. The gateway's config has five models on the fake, and the same body is also sent
+ * as `model: "auto"` (closed loop, and sequentially interleaved with named and direct requests), so the
+ * cost of routing shows next to the named-model figures.
+ *
  *   npm run bench                       # full run (10 s per load phase, 32 connections)
  *   npm run bench -- --quick            # smoke run (2 s per phase, fewer streams)
  *   npm run bench -- --profile          # also write a V8 CPU profile of the gateway
@@ -22,6 +27,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { type RoutingBenchResult, routingTable, runRoutingBench } from './routing.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
@@ -34,7 +40,7 @@ const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
 if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(
-    'usage: npm run bench [-- --quick] [-- --profile]\n' +
+    'usage: npm run bench [-- --quick] [-- --profile]   (routing decision time alone: node bench/routing.ts)\n' +
       'env: BENCH_DURATION (s per load phase, default 10; 2 with --quick), BENCH_CONNECTIONS (default 32),\n' +
       '     BENCH_STREAMS (sequential streams per side, default 300; 60 with --quick)\n',
   );
@@ -57,6 +63,13 @@ const SEQ_REQUESTS = Math.round(envNumber('BENCH_STREAMS', QUICK ? 60 : 300));
 const CONCURRENT_WORKERS = QUICK ? 8 : 16;
 const CONCURRENT_PER_WORKER = QUICK ? 5 : 25;
 const MODEL = 'bench-model';
+/** Models the router chooses among for `model: "auto"` (besides MODEL), all on the fake upstream. */
+const ROUTED_MODELS = [
+  '{ id: bench-luna, provider: fake, context_window: 1050000, max_output_tokens: 128000, price: { input: 0.10, output: 0.50 }, capabilities: [tools, vision, json, streaming], quality: { general: 0.75, code: 0.75, math: 0.76, reasoning: 0.76, writing: 0.73 } }',
+  '{ id: bench-terra, provider: fake, context_window: 1050000, max_output_tokens: 128000, price: { input: 1.00, output: 5.00 }, capabilities: [tools, vision, json, streaming], quality: { general: 0.82, code: 0.84, math: 0.84, reasoning: 0.84, writing: 0.82 } }',
+  '{ id: bench-sol, provider: fake, context_window: 1000000, max_output_tokens: 128000, price: { input: 2.00, output: 10.00 }, capabilities: [tools, json, streaming], quality: { general: 0.83, code: 0.87, math: 0.85, reasoning: 0.85, writing: 0.83 } }',
+  '{ id: bench-astra, provider: fake, context_window: 1050000, max_output_tokens: 128000, price: { input: 8.00, output: 40.00 }, capabilities: [tools, vision, json, streaming], quality: { general: 0.85, code: 0.88, math: 0.88, reasoning: 0.87, writing: 0.86 }, aliases: [bench-best] }',
+];
 
 // A typical small chat request; the fake answers with a short text (6 stream chunks + [DONE]).
 const CHAT = {
@@ -69,6 +82,8 @@ const CHAT = {
   max_tokens: 64,
 };
 const BODY = JSON.stringify(CHAT);
+/** The same request with the choice left to the router. */
+const AUTO_BODY = JSON.stringify({ ...CHAT, model: 'auto' });
 const STREAM_BODY = JSON.stringify({ ...CHAT, stream: true, stream_options: { include_usage: true } });
 const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer bench' };
 
@@ -232,13 +247,19 @@ interface LoadResult {
   latencyMs: Summary;
 }
 
-async function load(url: string, seconds: number, connections: number, record: boolean): Promise<LoadResult> {
+async function load(
+  url: string,
+  seconds: number,
+  connections: number,
+  record: boolean,
+  body = BODY,
+): Promise<LoadResult> {
   const samples: number[] = [];
   const instance = autocannon({
     url: `${url}/v1/chat/completions`,
     method: 'POST',
     headers: HEADERS,
-    body: BODY,
+    body,
     connections,
     duration: seconds,
     timeout: 10,
@@ -264,21 +285,54 @@ interface SequentialResult {
   reportedOverheadMs: Summary | null;
 }
 
+interface SequentialSamples {
+  latency: number[];
+  overhead: number[];
+  /** `x-quorum-model` answers seen, with counts (which model the router chose). */
+  models: Record<string, number>;
+}
+
+const newSamples = (): SequentialSamples => ({ latency: [], overhead: [], models: {} });
+
+/** One non-stream request, timed from send to the end of the body. */
+async function oneRequest(url: string, body: string, into: SequentialSamples): Promise<void> {
+  const t0 = performance.now();
+  const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body });
+  await r.arrayBuffer();
+  const dt = performance.now() - t0;
+  if (!r.ok) throw new Error(`non-stream request failed: HTTP ${r.status}`);
+  into.latency.push(dt);
+  const o = r.headers.get('x-quorum-overhead-ms');
+  if (o !== null && Number.isFinite(Number(o))) into.overhead.push(Number(o));
+  const model = r.headers.get('x-quorum-model');
+  if (model !== null) into.models[model] = (into.models[model] ?? 0) + 1;
+}
+
+const toResult = (s: SequentialSamples): SequentialResult => ({
+  latencyMs: summarise(s.latency),
+  reportedOverheadMs: s.overhead.length ? summarise(s.overhead) : null,
+});
+
 /** Sequential non-stream requests with fetch: the per-request cost when nothing queues. */
 async function sequential(url: string, n: number): Promise<SequentialResult> {
-  const samples: number[] = [];
-  const overhead: number[] = [];
+  const s = newSamples();
+  for (let i = 0; i < n; i++) await oneRequest(url, BODY, s);
+  return toResult(s);
+}
+
+/**
+ * Sequential requests to several targets in turn (a, b, c, a, b, c, …): each sees the same machine
+ * conditions, so small differences (routing's tens of µs) are not swamped by drift between phases.
+ */
+async function interleaved(
+  targets: { url: string; body: string }[],
+  n: number,
+): Promise<SequentialSamples[]> {
+  const out = targets.map(newSamples);
   for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body: BODY });
-    await r.arrayBuffer();
-    const dt = performance.now() - t0;
-    if (!r.ok) throw new Error(`non-stream request failed: HTTP ${r.status}`);
-    samples.push(dt);
-    const o = r.headers.get('x-quorum-overhead-ms');
-    if (o !== null && Number.isFinite(Number(o))) overhead.push(Number(o));
+    for (let t = 0; t < targets.length; t++) await oneRequest(targets[t]!.url, targets[t]!.body, out[t]!);
   }
-  return { latencyMs: summarise(samples), reportedOverheadMs: overhead.length ? summarise(overhead) : null };
+  return out;
 }
 
 interface StreamSample {
@@ -345,6 +399,13 @@ async function main() {
       `note: 1-min load average is ${loadAtStart[0]} on ${availableParallelism()} CPUs; figures will be noisy`,
     );
   }
+  // 0. routing decision time, in-process, before the children exist (nothing else of ours is running)
+  log(`routing decision: analyzeTask + route over a 50-model catalog${QUICK ? ' (quick)' : ''}`);
+  const routingDecision: RoutingBenchResult = runRoutingBench({ quick: QUICK });
+  log(
+    `  slowest typical request p50 ${routingDecision.typical.p50} µs (mean ${routingDecision.typical.mean}); long prompt p50 ${routingDecision.long?.p50} µs`,
+  );
+
   const tmp = mkdtempSync(join(tmpdir(), 'quorum-bench-'));
   tmpDir = tmp;
   let fake: ChildProcess | undefined;
@@ -364,6 +425,7 @@ async function main() {
         `  - { id: fake, type: openai, base_url: ${direct}/v1, api_key: test-key, max_retries: 0 }`,
         'models:',
         `  - { id: ${MODEL}, provider: fake, context_window: 128000, max_output_tokens: 4096, price: { input: 0.15, output: 0.6 }, capabilities: [tools, json, streaming] }`,
+        ...ROUTED_MODELS.map((m) => `  - ${m}`),
         '',
       ].join('\n'),
     );
@@ -421,6 +483,20 @@ async function main() {
       }
     }
     await oneStream(viaGateway);
+    const autoProbe = await fetch(`${viaGateway}/v1/chat/completions`, {
+      method: 'POST',
+      headers: HEADERS,
+      body: AUTO_BODY,
+    });
+    const autoJson = (await autoProbe.json()) as any;
+    if (!autoProbe.ok || !autoJson?.quorum?.route?.chosen) {
+      throw new Error(
+        `sanity auto request failed: HTTP ${autoProbe.status} ${JSON.stringify(autoJson).slice(0, 300)}`,
+      );
+    }
+    const autoChosen = String(autoJson.quorum.route.chosen);
+    const autoCandidates = (autoJson.quorum.route.candidates as unknown[]).length;
+    log(`model "auto" routes this body to ${autoChosen} (${autoCandidates} candidates)`);
 
     // 4. non-stream throughput/latency under load (closed loop, autocannon)
     log(`non-stream load: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per side`);
@@ -434,11 +510,28 @@ async function main() {
     log(
       `  gateway: ${loadGateway.reqPerSec} req/s, p50 ${loadGateway.latencyMs.p50} ms, p99 ${loadGateway.latencyMs.p99} ms`,
     );
+    await load(viaGateway, WARMUP, CONNECTIONS, false, AUTO_BODY);
+    const loadAuto = await load(viaGateway, DURATION, CONNECTIONS, true, AUTO_BODY);
+    log(
+      `  auto:    ${loadAuto.reqPerSec} req/s, p50 ${loadAuto.latencyMs.p50} ms, p99 ${loadAuto.latencyMs.p99} ms`,
+    );
 
     // 5. unloaded per-request cost (sequential, one at a time)
     log(`sequential non-stream: ${SEQ_REQUESTS} per side`);
     const seqDirect = await sequential(direct, SEQ_REQUESTS);
     const seqGateway = await sequential(viaGateway, SEQ_REQUESTS);
+    log(`sequential, routing: direct / named / auto interleaved, ${SEQ_REQUESTS} each`);
+    const abc = [
+      { url: direct, body: BODY },
+      { url: viaGateway, body: BODY },
+      { url: viaGateway, body: AUTO_BODY },
+    ];
+    await interleaved(abc, QUICK ? 10 : 30);
+    const [ilDirect, ilNamed, ilAuto] = (await interleaved(abc, SEQ_REQUESTS)) as [
+      SequentialSamples,
+      SequentialSamples,
+      SequentialSamples,
+    ];
 
     // 6. streaming: time to first chunk and full duration
     log(
@@ -460,6 +553,13 @@ async function main() {
 
     const peakRssMb = Math.max(memAtEnd?.hwmMb ?? 0, sampledPeakMb);
     const added = (g: number, d: number) => round(g - d, 3);
+    const seqIlDirect = toResult(ilDirect);
+    const seqIlNamed = toResult(ilNamed);
+    const seqIlAuto = toResult(ilAuto);
+    const overheadDiff = (p: 'p50' | 'p99') =>
+      seqIlAuto.reportedOverheadMs && seqIlNamed.reportedOverheadMs
+        ? added(seqIlAuto.reportedOverheadMs[p], seqIlNamed.reportedOverheadMs[p])
+        : null;
     const results = {
       date: new Date().toISOString(),
       mode: QUICK ? 'quick' : 'full',
@@ -512,6 +612,37 @@ async function main() {
           addedTotalP99Ms: added(streamGateway.concurrent.totalMs.p99, streamDirect.concurrent.totalMs.p99),
         },
       },
+      routing: {
+        decision: routingDecision,
+        endToEnd: {
+          models: [MODEL, ...ROUTED_MODELS.map((m) => /id: ([\w.-]+)/.exec(m)?.[1] ?? '?')],
+          policy: 'balanced',
+          chosen: autoChosen,
+          nonStream: {
+            named: loadGateway,
+            auto: loadAuto,
+            throughputRatioAutoVsNamed: round(loadAuto.reqPerSec / loadGateway.reqPerSec, 3),
+            autoMinusNamedP50Ms: added(loadAuto.latencyMs.p50, loadGateway.latencyMs.p50),
+            autoMinusNamedP99Ms: added(loadAuto.latencyMs.p99, loadGateway.latencyMs.p99),
+            addedP50Ms: added(loadAuto.latencyMs.p50, loadDirect.latencyMs.p50),
+            addedP99Ms: added(loadAuto.latencyMs.p99, loadDirect.latencyMs.p99),
+          },
+          /** direct, named and auto requests interleaved one by one. */
+          sequential: {
+            direct: seqIlDirect,
+            named: seqIlNamed,
+            auto: seqIlAuto,
+            autoModels: ilAuto.models,
+            namedAddedP50Ms: added(seqIlNamed.latencyMs.p50, seqIlDirect.latencyMs.p50),
+            namedAddedP99Ms: added(seqIlNamed.latencyMs.p99, seqIlDirect.latencyMs.p99),
+            autoAddedP50Ms: added(seqIlAuto.latencyMs.p50, seqIlDirect.latencyMs.p50),
+            autoAddedP99Ms: added(seqIlAuto.latencyMs.p99, seqIlDirect.latencyMs.p99),
+            autoMinusNamedP50Ms: added(seqIlAuto.latencyMs.p50, seqIlNamed.latencyMs.p50),
+            overheadAutoMinusNamedP50Ms: overheadDiff('p50'),
+            overheadAutoMinusNamedP99Ms: overheadDiff('p99'),
+          },
+        },
+      },
       memory: {
         gatewayRssAtStartMb: memAtStart?.rssMb ?? null,
         gatewayRssAtEndMb: memAtEnd?.rssMb ?? null,
@@ -533,15 +664,28 @@ async function main() {
         met: results.streaming.sequential.addedTtfcP50Ms < 1,
       },
       peakRss: { target: '< 150 MB', actual: peakRssMb, met: peakRssMb > 0 && peakRssMb < 150 },
+      routingDecision: {
+        target: routingDecision.target.target,
+        actual: routingDecision.target.actual,
+        met: routingDecision.target.met,
+      },
     };
     results.elapsedS = round((Date.now() - started) / 1000, 1);
 
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     printTable(results);
-    if (loadDirect.errors + loadDirect.non2xx + loadGateway.errors + loadGateway.non2xx > 0) {
+    if (
+      loadDirect.errors +
+        loadDirect.non2xx +
+        loadGateway.errors +
+        loadGateway.non2xx +
+        loadAuto.errors +
+        loadAuto.non2xx >
+      0
+    ) {
       log(
-        `WARNING: errors during load (direct ${loadDirect.errors} errors/${loadDirect.non2xx} non-2xx, gateway ${loadGateway.errors}/${loadGateway.non2xx})`,
+        `WARNING: errors during load (direct ${loadDirect.errors} errors/${loadDirect.non2xx} non-2xx, gateway ${loadGateway.errors}/${loadGateway.non2xx}, auto ${loadAuto.errors}/${loadAuto.non2xx})`,
       );
     }
     return 0;
@@ -637,7 +781,54 @@ function printTable(r: any) {
       '',
     ],
   ];
-  const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const e2e = r.routing.endToEnd;
+  const rn = e2e.nonStream;
+  const rs = e2e.sequential;
+  const ov = (x: SequentialResult, p: 'p50' | 'p99') =>
+    x.reportedOverheadMs ? f(x.reportedOverheadMs[p]) : 'n/a';
+  const diff = (x: number | null) => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);
+  const routingRows: [string, string, string, string][] = [
+    [
+      `routing on (model "auto", ${e2e.models.length} models → ${e2e.chosen})`,
+      'named',
+      'auto',
+      'auto − named',
+    ],
+    [
+      `non-stream, ${r.settings.connections} conn: req/s`,
+      String(rn.named.reqPerSec),
+      String(rn.auto.reqPerSec),
+      `ratio ${rn.throughputRatioAutoVsNamed}`,
+    ],
+    ['  latency p50 (ms)', f(rn.named.latencyMs.p50), f(rn.auto.latencyMs.p50), diff(rn.autoMinusNamedP50Ms)],
+    ['  latency p99 (ms)', f(rn.named.latencyMs.p99), f(rn.auto.latencyMs.p99), diff(rn.autoMinusNamedP99Ms)],
+    [
+      'sequential, interleaved: added p50 vs direct (ms)',
+      f(rs.namedAddedP50Ms),
+      f(rs.autoAddedP50Ms),
+      diff(rs.autoMinusNamedP50Ms),
+    ],
+    [
+      '  added p99 vs direct (ms)',
+      f(rs.namedAddedP99Ms),
+      f(rs.autoAddedP99Ms),
+      diff(round(rs.autoAddedP99Ms - rs.namedAddedP99Ms, 3)),
+    ],
+    [
+      '  gateway-reported overhead p50 (ms)',
+      ov(rs.named, 'p50'),
+      ov(rs.auto, 'p50'),
+      diff(rs.overheadAutoMinusNamedP50Ms),
+    ],
+    [
+      '  gateway-reported overhead p99 (ms)',
+      ov(rs.named, 'p99'),
+      ov(rs.auto, 'p99'),
+      diff(rs.overheadAutoMinusNamedP99Ms),
+    ],
+  ];
+  const all = [...rows, ...routingRows];
+  const w = [0, 1, 2, 3].map((i) => Math.max(...all.map((row) => row[i]!.length)));
   const line = (row: string[]) =>
     `  ${row[0]!.padEnd(w[0]!)}  ${row[1]!.padStart(w[1]!)}  ${row[2]!.padStart(w[2]!)}  ${row[3]!.padStart(w[3]!)}`;
   const out = [
@@ -646,6 +837,11 @@ function printTable(r: any) {
     '',
     line(rows[0]!),
     ...rows.slice(1).map(line),
+    '',
+    line(routingRows[0]!),
+    ...routingRows.slice(1).map(line),
+    '',
+    ...routingTable(r.routing.decision),
     '',
     'targets:',
     ...Object.entries(r.targets as Record<string, { target: string; actual: number; met: boolean }>).map(

@@ -22,17 +22,20 @@ const GREETING_BONUS = 3;
 const CONSTRAINT_WEIGHT = 0.25;
 const CONSTRAINT_CAP = 1;
 
-export function countMatches(re: RegExp, text: string): number {
+/** Matches of `re` in `text`, counting no further than `limit` (a capped signal need not scan on). */
+export function countMatches(re: RegExp, text: string, limit = Number.POSITIVE_INFINITY): number {
   re.lastIndex = 0;
   let n = 0;
-  while (re.exec(text) !== null) n++;
+  while (n < limit && re.exec(text) !== null) n++;
   return n;
 }
 
 export function signalScore(signals: readonly Signal[], text: string): number {
   if (!text) return 0;
   let total = 0;
-  for (const sig of signals) total += Math.min(sig.cap, countMatches(sig.re, text) * sig.weight);
+  for (const sig of signals) {
+    total += Math.min(sig.cap, countMatches(sig.re, text, Math.ceil(sig.cap / sig.weight)) * sig.weight);
+  }
   return total;
 }
 

@@ -22,8 +22,8 @@ export interface TaskText {
   hasToolTraffic: boolean;
 }
 
-const ASK_CAP = 16_000;
-const CONTEXT_CAP = 8_000;
+const ASK_CAP = 6_000;
+const CONTEXT_CAP = 4_000;
 
 function textOf(content: unknown, onImage: () => void): string {
   if (typeof content === 'string') return content;

@@ -47,6 +47,8 @@ interface State {
   openedAt: number | null;
   /** A half-open probe is in flight. */
   probing: boolean;
+  /** The router's view while the circuit is closed, rebuilt only after a change (the router reads every model per request). */
+  snapshot: DeploymentHealth | undefined;
 }
 
 export class HealthTracker {
@@ -55,6 +57,8 @@ export class HealthTracker {
   private readonly cooldownMs: number;
   private readonly bucketMs: number;
   private readonly states = new Map<string, State>();
+  /** Keys by spec object, so the hot path builds no strings. */
+  private readonly keys = new WeakMap<ModelSpec, string>();
 
   constructor(options: HealthOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -65,14 +69,17 @@ export class HealthTracker {
 
   /** A snapshot for the router; undefined = never called ("no data, healthy"). */
   readonly view: HealthView = (spec) => {
-    const s = this.states.get(deploymentKey(spec));
+    const s = this.states.get(this.key(spec));
     if (!s) return undefined;
+    // Open circuits turn half-open with the clock, so only closed ones may reuse their snapshot.
+    if (s.openedAt === null && s.snapshot) return s.snapshot;
     const health: DeploymentHealth = {
       errorRate: s.errorRate,
       circuit: this.circuit(s),
       inFlight: s.inFlight,
     };
     if (s.latencyMs !== undefined) health.latencyMs = s.latencyMs;
+    if (s.openedAt === null) s.snapshot = health;
     return health;
   };
 
@@ -89,6 +96,7 @@ export class HealthTracker {
       s.probing = true;
     }
     s.inFlight++;
+    s.snapshot = undefined;
     return true;
   }
 
@@ -98,6 +106,7 @@ export class HealthTracker {
     s.latencyMs = s.latencyMs === undefined ? latencyMs : this.ewma(s.latencyMs, latencyMs);
     s.errorRate = this.ewma(s.errorRate, 0);
     s.consecutiveFailures = 0;
+    s.snapshot = undefined;
     // While half-open the next outcome decides (normally the probe's): a success closes the circuit and
     // forgets the failures that opened it. Stragglers finishing while fully open change nothing.
     if (s.openedAt !== null) {
@@ -111,6 +120,7 @@ export class HealthTracker {
   fail(spec: ModelSpec): void {
     const s = this.end(spec);
     s.errorRate = this.ewma(s.errorRate, 1);
+    s.snapshot = undefined;
     if (s.openedAt !== null) {
       // A failed probe buys another full cooldown; a straggler failing while open does not extend it.
       if (this.circuit(s) === 'half_open') s.openedAt = this.now();
@@ -127,8 +137,17 @@ export class HealthTracker {
     this.end(spec);
   }
 
+  private key(spec: ModelSpec): string {
+    let key = this.keys.get(spec);
+    if (key === undefined) {
+      key = deploymentKey(spec);
+      this.keys.set(spec, key);
+    }
+    return key;
+  }
+
   private state(spec: ModelSpec): State {
-    const key = deploymentKey(spec);
+    const key = this.key(spec);
     let s = this.states.get(key);
     if (!s) {
       s = {
@@ -141,6 +160,7 @@ export class HealthTracker {
         failures: 0,
         openedAt: null,
         probing: false,
+        snapshot: undefined,
       };
       this.states.set(key, s);
     }
@@ -151,6 +171,7 @@ export class HealthTracker {
     const s = this.state(spec);
     if (s.inFlight > 0) s.inFlight--;
     s.probing = false;
+    s.snapshot = undefined;
     return s;
   }
 
@@ -162,6 +183,7 @@ export class HealthTracker {
 
   private close(s: State): void {
     s.openedAt = null;
+    s.snapshot = undefined;
     s.consecutiveFailures = 0;
     s.buckets = [];
     s.calls = 0;

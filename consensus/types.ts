@@ -57,6 +57,10 @@ export interface CandidateRecord {
   latency_ms: number;
   score?: number;
   error?: string;
+  /** ensemble: the proposer layer (1-based) this answer belongs to. */
+  layer?: number;
+  /** ensemble: marks the aggregator's synthesis, appended after the proposers (`selected` points at it). */
+  role?: 'aggregator';
 }
 
 /** What every fan-out strategy returns. */
@@ -104,6 +108,8 @@ export interface ReviewOptions {
   rounds?: number;
   /** Score (0..10) at which the artifact passes (default 8). */
   threshold?: number;
+  /** Seed for the prompts' fence tokens. */
+  seed?: number;
 }
 
 export interface Review {
@@ -119,6 +125,7 @@ export interface ReviewResult {
   reviews: Review[];
   /** Consolidated verdict of the last round. */
   verdict: 'accept' | 'revise' | 'reject';
+  /** Consolidated (mean) score of the returned draft, `artifact`; `history` has every round's. */
   score: number;
   /** The best-scored draft (not merely the last). */
   artifact: string;
@@ -128,4 +135,12 @@ export interface ReviewResult {
   /** Why the loop stopped. */
   stopped_by: 'accepted' | 'threshold' | 'no_new_issues' | 'max_rounds' | 'no_author';
   calls: Completion[];
+  /** Per round: the consolidated verdict, mean score, merged issues and how many of them were new. */
+  history?: {
+    round: number;
+    verdict: Review['verdict'];
+    score: number;
+    issues: string[];
+    new_issues: number;
+  }[];
 }

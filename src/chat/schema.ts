@@ -110,6 +110,8 @@ export const QuorumOptionsSchema = z.object({
       models: z.array(z.string()).optional(),
       judge: z.string().optional(),
       quorum: z.number().int().positive().optional(),
+      /** ensemble: proposer layers (mixture-of-agents depth). */
+      layers: z.number().int().min(1).max(4).optional(),
     })
     .optional(),
   cache: z.boolean().optional(),

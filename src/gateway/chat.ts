@@ -4,6 +4,8 @@ import type { Caller } from './caller.ts';
 import { costOf } from './cost.ts';
 import type { CallSignals } from './execute.ts';
 import { completeChain, openStreamChain } from './execute.ts';
+import { fanOutCompletion } from './fanout.ts';
+import { fanOutPlan } from './fanout-plan.ts';
 import type { Gateway } from './gateway.ts';
 import { planRequest, routeRecord } from './plan.ts';
 import { completionBody, publicAttempts, type QuorumRecord } from './response.ts';
@@ -64,6 +66,8 @@ export async function chatCompletion(
   ctx: ChatContext,
   request: ChatRequest,
 ): Promise<ChatReply> {
+  const fan = fanOutPlan(gw, ctx.caller, request);
+  if (fan) return fanOutCompletion(gw, ctx, request, fan);
   const plan = planRequest(gw, ctx.caller, request);
   const id = `chatcmpl-${ctx.requestId}`;
   const created = Math.floor(Date.now() / 1000);

@@ -1,6 +1,6 @@
+import { plannedCalls, plannedReviewCalls } from '../../consensus/index.ts';
 import { worstCaseCost } from '../../routing/filter.ts';
 import type { TaskProfile } from '../../routing/route-types.ts';
-import type { ModelSpec } from '../../routing/types.ts';
 import type { ChatRequest } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import type { Caller } from './caller.ts';
@@ -52,7 +52,7 @@ export function fanOutPlan(gw: Gateway, caller: Caller, request: ChatRequest): F
     ...((inline?.judge ?? preset?.judge) ? { judge: inline?.judge ?? preset?.judge } : {}),
     ...((inline?.quorum ?? preset?.quorum) ? { quorum: inline?.quorum ?? preset?.quorum } : {}),
     ...(preset?.timeout_ms ? { timeoutMs: preset.timeout_ms } : {}),
-    ...(typeof extra.layers === 'number' ? { layers: extra.layers } : {}),
+    ...((inline?.layers ?? extra.layers) ? { layers: (inline?.layers ?? extra.layers) as number } : {}),
     ...(typeof extra.rounds === 'number' ? { rounds: extra.rounds } : {}),
   };
   if (!plan.models.length) {
@@ -98,40 +98,54 @@ export function fanOutPlan(gw: Gateway, caller: Caller, request: ChatRequest): F
 }
 
 /** The most expensive deployment of a name, so the bound holds whichever one answers. */
-function priciest(gw: Gateway, name: string, task: TaskProfile): { spec: ModelSpec; cost: number } {
-  let best: { spec: ModelSpec; cost: number } | undefined;
-  for (const spec of gw.table.resolve(name)) {
-    const cost = worstCaseCost(spec, task);
-    if (!best || cost > best.cost) best = { spec, cost };
-  }
-  return best!;
+function priciest(gw: Gateway, name: string, task: TaskProfile): number {
+  let most = 0;
+  for (const spec of gw.table.resolve(name)) most = Math.max(most, worstCaseCost(spec, task));
+  return most;
 }
 
+/** Output tokens a model may write for this task: the request's limit, else the model's own. */
+function maxOutput(gw: Gateway, name: string, task: TaskProfile): number {
+  let most = 0;
+  for (const spec of gw.table.resolve(name))
+    most = Math.max(most, task.maxOutputTokens ?? spec.max_output_tokens);
+  return most;
+}
+
+/** Instructions a judge, aggregator, reviewer or author prompt adds around the material it reads. */
+const INSTRUCTION_TOKENS = 500;
+
 /**
- * The worst-case cost of a whole fan-out, for budget reservation: every candidate at its maximum, plus
- * every judge/aggregator/reviewer call with a prompt that carries all candidates' maximum outputs.
+ * The worst-case cost of a whole fan-out, for budget reservation: every call the strategy may make
+ * (consensus/plannedCalls lists them) at its maximum. Judges, aggregators, reviewers and authors read
+ * the request plus every candidate's maximum output, and write at most what the strategy allows.
  */
 export function maxCost(gw: Gateway, plan: FanOutPlan, task: TaskProfile): number {
-  const candidates = plan.models.map((m) => priciest(gw, m, task));
-  const outputs = candidates.reduce((sum, c) => sum + (task.maxOutputTokens ?? c.spec.max_output_tokens), 0);
-  const candidateCost = candidates.reduce((sum, c) => sum + c.cost, 0);
-  // A judge reads the question and every candidate; 500 tokens cover its instructions.
-  const judgeTask: TaskProfile = { ...task, promptTokens: task.promptTokens + outputs + 500 };
-  const judgeCost = plan.judge ? priciest(gw, plan.judge, judgeTask).cost : 0;
-  switch (plan.strategy) {
-    case 'consensus':
-      return candidateCost + judgeCost;
-    case 'best_of_n':
-      return candidateCost + 2 * judgeCost; // judged in both orders
-    case 'ensemble':
-      return (plan.layers ?? 1) * candidateCost + judgeCost;
-    case 'review': {
-      // models[0] drafts, the others review; each round re-reviews and revises.
-      const rounds = plan.rounds ?? 3;
-      const [author, ...reviewers] = candidates;
-      const reviewCost = reviewers.reduce((sum, r) => sum + priciest(gw, r.spec.id, judgeTask).cost, 0);
-      const authorCost = author ? priciest(gw, author.spec.id, judgeTask).cost : 0;
-      return (author?.cost ?? 0) + rounds * (reviewCost + authorCost);
-    }
-  }
+  const calls =
+    plan.strategy === 'review'
+      ? [
+          { model: plan.models[0]!, role: 'candidate' as const },
+          ...plannedReviewCalls({
+            artifact: '',
+            instructions: '',
+            reviewers: plan.models.slice(1),
+            author: plan.models[0]!,
+            ...(plan.rounds ? { rounds: plan.rounds } : {}),
+          }),
+        ]
+      : plannedCalls(plan.strategy, {
+          models: plan.models,
+          ...(plan.judge ? { judge: plan.judge } : {}),
+          ...(plan.layers ? { layers: plan.layers } : {}),
+        });
+  const candidateOutput = plan.models.reduce((sum, m) => sum + maxOutput(gw, m, task), 0);
+  const reading: TaskProfile = {
+    ...task,
+    promptTokens: task.promptTokens + candidateOutput + INSTRUCTION_TOKENS,
+  };
+  return calls.reduce((sum, call) => {
+    if (call.role === 'candidate') return sum + priciest(gw, call.model, task);
+    const t = call.maxTokens ? { ...reading, maxOutputTokens: call.maxTokens } : reading;
+    return sum + priciest(gw, call.model, t);
+  }, 0);
 }

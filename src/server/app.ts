@@ -6,8 +6,10 @@ import type { AppEnv } from './env.ts';
 import { notFound, onError } from './errors.ts';
 import { authenticate, requestContext } from './middleware.ts';
 import { registerChat } from './routes/chat.ts';
+import { registerConsensus } from './routes/consensus.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerModels } from './routes/models.ts';
+import { registerReviews } from './routes/reviews.ts';
 import { registerRoute } from './routes/route.ts';
 
 export interface AppOptions {
@@ -30,6 +32,8 @@ export function createApp(options: AppOptions) {
   registerChat(app, gateway);
   registerModels(app, gateway);
   registerRoute(app, gateway);
+  registerConsensus(app, gateway);
+  registerReviews(app, gateway);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.get('/openapi.json', (c) =>

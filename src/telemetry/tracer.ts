@@ -1,4 +1,4 @@
-import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 
 export const tracer = trace.getTracer('quorum');
 
@@ -11,4 +11,9 @@ export const traceContent = () => process.env.QUORUM_TRACE_CONTENT === 'true';
 export function failSpan(span: Span, errorType: string, message?: string): void {
   span.setAttribute('error.type', errorType);
   span.setStatus({ code: SpanStatusCode.ERROR, ...(message ? { message } : {}) });
+}
+
+/** Runs `fn` with `span` as the active span, so spans started inside become its children. */
+export function withSpan<T>(span: Span, fn: () => T): T {
+  return context.with(trace.setSpan(context.active(), span), fn);
 }

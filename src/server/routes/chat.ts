@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { ChatRequestSchema } from '../../chat/index.ts';
-import { chatCompletion, type Gateway } from '../../gateway/index.ts';
+import { type ChatContext, type ChatReply, chatCompletion, type Gateway } from '../../gateway/index.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
@@ -25,35 +26,40 @@ export const chatRoute = createRoute({
   },
 });
 
+/** The request context handlers pass to the gateway. */
+export function chatContext(c: Context<AppEnv>): ChatContext {
+  return {
+    requestId: c.get('requestId'),
+    caller: c.get('caller'),
+    clientSignal: c.req.raw.signal,
+    startedAt: c.get('startedAt'),
+  };
+}
+
+/** Writes a chat reply: JSON with the cost header, or an SSE stream whose span and log end with it. */
+export function respondChat(c: Context<AppEnv>, reply: ChatReply): Response {
+  c.header('x-quorum-model', reply.meta.model);
+  c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
+  if (reply.meta.cache) c.header('x-quorum-cache', reply.meta.cache);
+  if (!reply.stream) {
+    c.header('x-quorum-cost-usd', String(reply.meta.costUsd));
+    return c.json(reply.body);
+  }
+  const finish = c.get('deferEnd')();
+  const body = sseBody(reply.chunks, {
+    onEnd: (error, cancelled) => finish({ ...(error ? { error: error.code } : {}), cancelled }),
+  });
+  return c.body(body, 200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+}
+
 export function registerChat(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(chatRoute);
-  app.post(chatRoute.path.replace(/{(\w+)}/g, ':$1'), async (c) => {
+  app.post(chatRoute.path, async (c) => {
     const request = await readJson(c, ChatRequestSchema, gw.config.server.max_body_bytes);
-    const reply = await chatCompletion(
-      gw,
-      {
-        requestId: c.get('requestId'),
-        caller: c.get('caller'),
-        clientSignal: c.req.raw.signal,
-        startedAt: c.get('startedAt'),
-      },
-      request,
-    );
-    c.header('x-quorum-model', reply.meta.model);
-    c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
-    if (reply.meta.cache) c.header('x-quorum-cache', reply.meta.cache);
-    if (!reply.stream) {
-      c.header('x-quorum-cost-usd', String(reply.meta.costUsd));
-      return c.json(reply.body);
-    }
-    const finish = c.get('deferEnd')();
-    const body = sseBody(reply.chunks, {
-      onEnd: (error, cancelled) => finish({ ...(error ? { error: error.code } : {}), cancelled }),
-    });
-    return c.body(body, 200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-    });
+    return respondChat(c, await chatCompletion(gw, chatContext(c), request));
   });
 }

@@ -1,0 +1,388 @@
+import {
+  type AggregationResult,
+  aggregate,
+  aggregatorRequest,
+  type Complete,
+  type Completion,
+  type CompletionRequest,
+  ensembleResult,
+  GatherError,
+  propose,
+  type ReviewResult,
+  requestText,
+  review,
+} from '../../consensus/index.ts';
+import type { ChatRequest, ChatResult, StreamEvent, Usage } from '../chat/index.ts';
+import { GatewayError, toGatewayError } from '../errors/index.ts';
+import { failSpan, SpanKind, tracer, withSpan } from '../telemetry/index.ts';
+import type { Caller } from './caller.ts';
+import { buildChain } from './chain.ts';
+import type { ChatContext, ChatReply } from './chat.ts';
+import { addUsage, costOf } from './cost.ts';
+import type { Attempt } from './deployment.ts';
+import { type CallSignals, completeChain, openStreamChain } from './execute.ts';
+import type { FanOutPlan } from './fanout-plan.ts';
+import type { Gateway } from './gateway.ts';
+import { completionBody, publicAttempts, type QuorumRecord } from './response.ts';
+import { streamChunks, streamFailure } from './stream-reply.ts';
+
+const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0 };
+
+/** The request as every candidate sees it: the client's body without routing or streaming fields. */
+export function candidateRequest(request: ChatRequest): CompletionRequest {
+  const { model: _m, stream: _s, stream_options: _o, quorum: _q, ...rest } = request;
+  return rest as CompletionRequest;
+}
+
+export interface FanOutSignals extends CallSignals {
+  cleanup(): void;
+}
+
+export function fanOutSignals(gw: Gateway, ctx: ChatContext, timeoutMs?: number): FanOutSignals {
+  const ms = Math.min(gw.config.server.request_timeout_ms, timeoutMs ?? Number.POSITIVE_INFINITY);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), ms);
+  const cleanup = () => {
+    clearTimeout(timer);
+    ctx.clientSignal.removeEventListener('abort', cleanup);
+  };
+  ctx.clientSignal.addEventListener('abort', cleanup, { once: true });
+  return {
+    signal: AbortSignal.any([ctx.clientSignal, deadline.signal]),
+    deadline: deadline.signal,
+    deadlineAt: Date.now() + ms,
+    cleanup,
+  };
+}
+
+/**
+ * The `complete` strategies call: one model through the normal call path (its own chain of fallbacks,
+ * breakers, queues, telemetry), inside a `quorum.candidate {model}` span. Every attempt is collected for
+ * the response's `quorum.attempts`.
+ */
+export function completer(gw: Gateway, caller: Caller, signals: CallSignals, attempts: Attempt[]): Complete {
+  return (model, request, signal) =>
+    tracer.startActiveSpan(`quorum.candidate ${model}`, { kind: SpanKind.INTERNAL }, async (span) => {
+      const started = performance.now();
+      try {
+        const chain = buildChain(gw, caller, model);
+        const body = { ...request, model, stream: false } as ChatRequest;
+        const outcome = await completeChain(gw, chain, body, {
+          ...signals,
+          signal: AbortSignal.any([signals.signal, signal]),
+        });
+        attempts.push(...outcome.attempts);
+        const cost = costOf(outcome.result.usage, outcome.deployment.spec.price);
+        span.setAttributes({ 'quorum.candidate.model': outcome.deployment.spec.id, 'quorum.cost_usd': cost });
+        return {
+          model: outcome.deployment.spec.id,
+          content: outcome.result.content ?? '',
+          usage: outcome.result.usage,
+          cost_usd: cost,
+          latency_ms: Math.round(performance.now() - started),
+        } satisfies Completion;
+      } catch (err) {
+        failSpan(span, err instanceof GatewayError ? err.code : 'error');
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+}
+
+/** A failed fan-out in the client's terms. */
+function fanOutFailure(err: unknown, signals: CallSignals): GatewayError {
+  if (err instanceof GatherError) {
+    return err.aborted && signals.deadline.aborted
+      ? new GatewayError('upstream_timeout', `The fan-out ran out of time: ${err.message}`)
+      : new GatewayError('upstream_failed', `Too few candidates answered: ${err.message}`);
+  }
+  if (signals.deadline.aborted) return new GatewayError('upstream_timeout', 'The fan-out ran out of time.');
+  return toGatewayError(err);
+}
+
+function sumCalls(calls: readonly Completion[]) {
+  return {
+    usage: calls.reduce<Usage>((u, c) => addUsage(u, c.usage), NO_USAGE),
+    cost: calls.reduce((sum, c) => sum + c.cost_usd, 0),
+    models: [...new Set(calls.map((c) => c.model))].join(','),
+  };
+}
+
+/** The fan-out part of the `quorum` record. */
+function aggregationRecord(result: AggregationResult) {
+  return {
+    strategy: result.strategy,
+    candidates: result.candidates,
+    agreement: result.agreement,
+    ...(result.groups ? { groups: result.groups } : {}),
+    selected: result.selected,
+    ...(result.judge ? { judge: result.judge } : {}),
+  };
+}
+
+/**
+ * `review` as a chat strategy: the first model drafts an answer to the request, the others review it,
+ * and the first revises until the loop's rules stop it (Self-Refine with a panel).
+ */
+async function reviewStrategy(
+  plan: FanOutPlan,
+  base: CompletionRequest,
+  complete: Complete,
+  signal: AbortSignal,
+) {
+  const [author, ...reviewers] = plan.models;
+  if (!author || !reviewers.length) {
+    throw new GatewayError(
+      'invalid_body',
+      'The review strategy needs an author and at least one reviewer model.',
+      {
+        param: 'quorum.ensemble.models',
+      },
+    );
+  }
+  const draft = await complete(author, base, signal);
+  const result = await review(
+    {
+      artifact: draft.content,
+      instructions: `Answer this request as well as possible:\n${requestText(base)}`,
+      reviewers,
+      author,
+      ...(plan.rounds ? { rounds: plan.rounds } : {}),
+    },
+    complete,
+    signal,
+  );
+  return { draft, result };
+}
+
+function reviewAggregation(draft: Completion, result: ReviewResult): AggregationResult {
+  return {
+    strategy: 'review',
+    content: result.artifact,
+    model: draft.model,
+    candidates: [
+      {
+        model: draft.model,
+        content: draft.content,
+        usage: draft.usage,
+        cost_usd: draft.cost_usd,
+        latency_ms: draft.latency_ms,
+      },
+    ],
+    agreement: result.reviews.length
+      ? result.reviews.filter((r) => r.verdict === 'accept').length / result.reviews.length
+      : 0,
+    selected: { index: 0, model: draft.model },
+    calls: [draft, ...result.calls],
+  };
+}
+
+/** Replays a finished answer as stream events, so fan-outs that must finish first still stream. */
+async function* replay(model: string, content: string): AsyncGenerator<StreamEvent> {
+  yield { type: 'model', model };
+  for (const piece of content.match(/\S+\s*|\s+/g) ?? []) yield { type: 'text', text: piece };
+  yield { type: 'finish', reason: 'stop' };
+}
+
+/** Runs a fan-out request: candidates in parallel, then the strategy's judge/aggregator/reviewers. */
+export async function fanOutCompletion(
+  gw: Gateway,
+  ctx: ChatContext,
+  request: ChatRequest,
+  plan: FanOutPlan,
+): Promise<ChatReply> {
+  const signals = fanOutSignals(gw, ctx, plan.timeoutMs);
+  const attempts: Attempt[] = [];
+  // A preset the team may use brings its members; inline models were checked by fanOutPlan.
+  const members: Caller = { ...ctx.caller, allowedModels: null };
+  const complete = completer(gw, members, signals, attempts);
+  const base = candidateRequest(request);
+  const options = {
+    models: plan.models,
+    ...(plan.judge ? { judge: plan.judge } : {}),
+    ...(plan.quorum ? { quorum: plan.quorum } : {}),
+    ...(plan.layers ? { layers: plan.layers } : {}),
+  };
+  const id = `chatcmpl-${ctx.requestId}`;
+  const created = Math.floor(Date.now() / 1000);
+  const record = (result: AggregationResult, extra: Record<string, unknown> = {}): QuorumRecord => ({
+    request_id: ctx.requestId,
+    cost_usd: sumCalls(result.calls).cost,
+    attempts: publicAttempts(attempts),
+    ...aggregationRecord(result),
+    ...extra,
+  });
+
+  const span = tracer.startSpan(`quorum.ensemble ${plan.strategy}`, {
+    attributes: {
+      'quorum.ensemble.strategy': plan.strategy,
+      'quorum.ensemble.name': plan.name,
+      'quorum.ensemble.candidates': plan.models.length,
+    },
+  });
+  const run = <T>(fn: () => Promise<T>) => withSpan(span, fn);
+  const endSpan = (result?: AggregationResult, error?: GatewayError) => {
+    if (result)
+      span.setAttributes({
+        'quorum.cost_usd': sumCalls(result.calls).cost,
+        'quorum.agreement': result.agreement,
+      });
+    if (error) failSpan(span, error.code, error.message);
+    span.end();
+  };
+
+  // Ensemble streams its aggregator live; everything else must finish before the answer is known.
+  if (request.stream && plan.strategy === 'ensemble') {
+    return streamEnsemble(gw, ctx, request, plan, {
+      signals,
+      attempts,
+      complete,
+      base,
+      options,
+      id,
+      created,
+      record,
+      span,
+      run,
+      endSpan,
+    });
+  }
+
+  let result: AggregationResult;
+  let extra: Record<string, unknown> = {};
+  const callStart = performance.now();
+  try {
+    result = await run(async () => {
+      if (plan.strategy !== 'review')
+        return aggregate(plan.strategy, base, options, complete, signals.signal);
+      const { draft, result: reviewed } = await reviewStrategy(plan, base, complete, signals.signal);
+      extra = {
+        review: {
+          verdict: reviewed.verdict,
+          score: reviewed.score,
+          rounds: reviewed.rounds,
+          stopped_by: reviewed.stopped_by,
+          best_round: reviewed.best_round,
+          reviews: reviewed.reviews,
+        },
+      };
+      return reviewAggregation(draft, reviewed);
+    });
+  } catch (err) {
+    const failure = fanOutFailure(err, signals);
+    endSpan(undefined, failure);
+    signals.cleanup();
+    throw failure;
+  }
+  signals.cleanup();
+  endSpan(result);
+  const { usage, cost, models } = sumCalls(result.calls);
+  const quorum = record(result, extra);
+  // Gateway time before the fan-out began; the fan-out itself is upstream calls and their aggregation.
+  const meta = {
+    model: models,
+    costUsd: cost,
+    overheadMs: Math.round((callStart - ctx.startedAt) * 1000) / 1000,
+  };
+  if (!request.stream) {
+    const answer: ChatResult = { content: result.content, finish_reason: 'stop', usage };
+    return { stream: false, body: completionBody(id, created, result.model, answer, usage, quorum), meta };
+  }
+  const events = replay(result.model, result.content);
+  const first = await events.next();
+  const chunks = streamChunks(
+    { first: first.value as StreamEvent, rest: events },
+    {
+      id,
+      created,
+      model: result.model,
+      includeUsage: request.stream_options?.include_usage === true,
+      finish: () => ({ usage, quorum }),
+      describeFailure: (err) => streamFailure(result.model, err, false),
+      cleanup: () => {},
+    },
+  );
+  return { stream: true, meta, chunks };
+}
+
+interface EnsembleContext {
+  signals: FanOutSignals;
+  attempts: Attempt[];
+  complete: Complete;
+  base: CompletionRequest;
+  options: { models: string[]; judge?: string; quorum?: number; layers?: number };
+  id: string;
+  created: number;
+  record: (result: AggregationResult, extra?: Record<string, unknown>) => QuorumRecord;
+  span: ReturnType<typeof tracer.startSpan>;
+  run: <T>(fn: () => Promise<T>) => Promise<T>;
+  endSpan: (result?: AggregationResult, error?: GatewayError) => void;
+}
+
+/** Mixture-of-agents with the aggregator's answer streamed as it is written. */
+async function streamEnsemble(
+  gw: Gateway,
+  ctx: ChatContext,
+  request: ChatRequest,
+  plan: FanOutPlan,
+  e: EnsembleContext,
+): Promise<ChatReply> {
+  const judge = plan.judge!;
+  let opened: Awaited<ReturnType<typeof openStreamChain>>;
+  let proposals: Awaited<ReturnType<typeof propose>>;
+  try {
+    proposals = await e.run(() => propose(e.base, e.options, e.complete, e.signals.signal));
+    const aggregatorBody = {
+      ...aggregatorRequest(e.base, proposals.answers),
+      model: judge,
+      stream: true,
+    } as ChatRequest;
+    const chain = buildChain(gw, { ...ctx.caller, allowedModels: null }, judge);
+    opened = await e.run(() => openStreamChain(gw, chain, aggregatorBody, e.signals));
+  } catch (err) {
+    const failure = fanOutFailure(err, e.signals);
+    e.endSpan(undefined, failure);
+    e.signals.cleanup();
+    throw failure;
+  }
+  e.attempts.push(...opened.attempts);
+  const started = performance.now();
+  let text = '';
+  const proposalCalls = proposals.calls;
+  const meta = {
+    model: [...new Set([...proposalCalls.map((c) => c.model), opened.deployment.spec.id])].join(','),
+    costUsd: 0,
+    overheadMs: 0,
+  };
+  const chunks = streamChunks(opened, {
+    id: e.id,
+    created: e.created,
+    model: opened.deployment.spec.id,
+    includeUsage: request.stream_options?.include_usage === true,
+    onEvent: (event) => {
+      if (event.type === 'text') text += event.text;
+    },
+    finish: (usage) => {
+      const aggregator: Completion = {
+        model: opened.deployment.spec.id,
+        content: text,
+        usage,
+        cost_usd: costOf(usage, opened.deployment.spec.price),
+        latency_ms: Math.round(performance.now() - started),
+      };
+      const result = ensembleResult(proposals, aggregator);
+      e.endSpan(result);
+      const totals = sumCalls(result.calls);
+      meta.costUsd = totals.cost;
+      return { usage: totals.usage, quorum: e.record(result) };
+    },
+    describeFailure: (err) => {
+      const failure = streamFailure(opened.deployment.spec.id, err, e.signals.deadline.aborted);
+      e.endSpan(undefined, failure);
+      return failure;
+    },
+    cleanup: () => e.signals.cleanup(),
+  });
+  return { stream: true, meta, chunks };
+}

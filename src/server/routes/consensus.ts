@@ -1,0 +1,71 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { ChatRequestSchema, QuorumOptionsSchema } from '../../chat/index.ts';
+import { chatCompletion, type Gateway } from '../../gateway/index.ts';
+import { readJson } from '../body.ts';
+import type { AppEnv } from '../env.ts';
+import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
+import { chatContext, respondChat } from './chat.ts';
+
+/**
+ * A chat body plus the fan-out: `strategy`, `models`, `judge` and `quorum` (how many answers to wait
+ * for; all by default). `quorum` may also be the usual extension object, for tags and routing options.
+ */
+export const ConsensusRequestSchema = ChatRequestSchema.omit({ model: true, quorum: true })
+  .extend({
+    model: z.string().min(1).optional(),
+    strategy: z.enum(['consensus', 'best_of_n', 'ensemble', 'review']),
+    models: z.array(z.string().min(1)).min(1),
+    judge: z.string().min(1).optional(),
+    quorum: z.union([z.number().int().positive(), QuorumOptionsSchema]).optional(),
+    layers: z.number().int().min(1).max(4).optional(),
+  })
+  .openapi('ConsensusRequest');
+
+export const consensusRoute = createRoute({
+  method: 'post',
+  path: '/v1/consensus',
+  summary:
+    'Fan a chat request out to several models and aggregate: consensus vote, best-of-n, ensemble or review',
+  security: [{ bearer: [] }],
+  request: { body: { required: true, content: { 'application/json': { schema: ConsensusRequestSchema } } } },
+  responses: {
+    200: {
+      description: 'The chat completion of the final answer, with the full aggregation record in `quorum`',
+      content: {
+        'application/json': { schema: ChatCompletionSchema },
+        'text/event-stream': { schema: { type: 'string' } },
+      },
+    },
+    ...errorResponses,
+  },
+});
+
+export function registerConsensus(app: OpenAPIHono<AppEnv>, gw: Gateway) {
+  app.openAPIRegistry.registerPath(consensusRoute);
+  app.post(consensusRoute.path, async (c) => {
+    const { strategy, models, judge, quorum, layers, model, ...chat } = await readJson(
+      c,
+      ConsensusRequestSchema,
+      gw.config.server.max_body_bytes,
+    );
+    const extension = typeof quorum === 'object' ? quorum : {};
+    const request = {
+      ...chat,
+      model: model ?? 'consensus',
+      quorum: {
+        ...extension,
+        ensemble: {
+          strategy,
+          models,
+          ...(judge ? { judge } : {}),
+          ...(typeof quorum === 'number' ? { quorum } : {}),
+          ...(layers ? { layers } : {}),
+        },
+      },
+    };
+    return respondChat(
+      c,
+      await chatCompletion(gw, chatContext(c), request as typeof chat & { model: string }),
+    );
+  });
+}

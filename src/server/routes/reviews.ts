@@ -1,0 +1,140 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { review } from '../../../consensus/index.ts';
+import { GatewayError } from '../../errors/index.ts';
+import { addUsage, usageBody } from '../../gateway/cost.ts';
+import type { Attempt } from '../../gateway/deployment.ts';
+import { completer, fanOutSignals } from '../../gateway/fanout.ts';
+import type { Gateway } from '../../gateway/index.ts';
+import { publicAttempts } from '../../gateway/response.ts';
+import { failSpan, tracer, withSpan } from '../../telemetry/index.ts';
+import { readJson } from '../body.ts';
+import type { AppEnv } from '../env.ts';
+import { errorResponses } from '../schemas.ts';
+import { chatContext } from './chat.ts';
+
+export const ReviewRequestSchema = z
+  .object({
+    artifact: z.string().min(1),
+    instructions: z.string().min(1),
+    reviewers: z.array(z.string().min(1)).min(1).max(8),
+    author: z.string().min(1).optional(),
+    rounds: z.number().int().min(1).max(10).optional(),
+    threshold: z.number().min(0).max(10).optional(),
+  })
+  .openapi('ReviewRequest');
+
+const ReviewSchema = z.object({
+  reviewer: z.string(),
+  round: z.number(),
+  verdict: z.enum(['accept', 'revise', 'reject']),
+  score: z.number(),
+  issues: z.array(z.string()),
+  error: z.string().optional(),
+});
+
+export const ReviewResponseSchema = z
+  .object({
+    object: z.literal('quorum.review'),
+    verdict: z.enum(['accept', 'revise', 'reject']),
+    score: z.number(),
+    artifact: z.string(),
+    revised: z.boolean(),
+    best_round: z.number(),
+    rounds: z.number(),
+    stopped_by: z.enum(['accepted', 'threshold', 'no_new_issues', 'max_rounds', 'no_author']),
+    reviews: z.array(ReviewSchema),
+    usage: z.looseObject({ prompt_tokens: z.number(), completion_tokens: z.number() }),
+    quorum: z.looseObject({ request_id: z.string(), cost_usd: z.number() }),
+  })
+  .openapi('ReviewResult');
+
+export const reviewsRoute = createRoute({
+  method: 'post',
+  path: '/v1/reviews',
+  summary: 'Collaborative review: reviewers score an artifact; with an author it is revised until accepted',
+  security: [{ bearer: [] }],
+  request: { body: { required: true, content: { 'application/json': { schema: ReviewRequestSchema } } } },
+  responses: {
+    200: {
+      description: 'Each review, the consolidated verdict, and the best draft',
+      content: { 'application/json': { schema: ReviewResponseSchema } },
+    },
+    ...errorResponses,
+  },
+});
+
+export function registerReviews(app: OpenAPIHono<AppEnv>, gw: Gateway) {
+  app.openAPIRegistry.registerPath(reviewsRoute);
+  app.post(reviewsRoute.path, async (c) => {
+    const body = await readJson(c, ReviewRequestSchema, gw.config.server.max_body_bytes);
+    const ctx = chatContext(c);
+    const models: [string, string][] = body.reviewers.map((m, i) => [m, `reviewers[${i}]`]);
+    if (body.author) models.push([body.author, 'author']);
+    for (const [model, param] of models) {
+      if (!gw.table.resolve(model).length)
+        throw new GatewayError('model_not_found', `The model \`${model}\` does not exist.`, { param });
+      if (ctx.caller.allowedModels && !ctx.caller.allowedModels.has(model)) {
+        throw new GatewayError(
+          'model_not_allowed',
+          `Team \`${ctx.caller.team}\` may not use the model \`${model}\`.`,
+          { param },
+        );
+      }
+    }
+    const signals = fanOutSignals(gw, ctx);
+    const attempts: Attempt[] = [];
+    const span = tracer.startSpan('quorum.ensemble review', {
+      attributes: { 'quorum.ensemble.strategy': 'review' },
+    });
+    try {
+      const result = await withSpan(span, () =>
+        review(
+          {
+            artifact: body.artifact,
+            instructions: body.instructions,
+            reviewers: body.reviewers,
+            ...(body.author ? { author: body.author } : {}),
+            ...(body.rounds ? { rounds: body.rounds } : {}),
+            ...(body.threshold !== undefined ? { threshold: body.threshold } : {}),
+          },
+          completer(gw, ctx.caller, signals, attempts),
+          signals.signal,
+        ),
+      );
+      const usage = result.calls.reduce((u, call) => addUsage(u, call.usage), {
+        prompt_tokens: 0,
+        completion_tokens: 0,
+      });
+      const cost = result.calls.reduce((sum, call) => sum + call.cost_usd, 0);
+      span.setAttribute('quorum.cost_usd', cost);
+      c.header('x-quorum-model', [...new Set(result.calls.map((call) => call.model))].join(','));
+      c.header('x-quorum-cost-usd', String(cost));
+      return c.json({
+        object: 'quorum.review' as const,
+        verdict: result.verdict,
+        score: result.score,
+        artifact: result.artifact,
+        revised: result.best_round > 0,
+        best_round: result.best_round,
+        rounds: result.rounds,
+        stopped_by: result.stopped_by,
+        reviews: result.reviews,
+        ...(result.history ? { history: result.history } : {}),
+        usage: usageBody(usage),
+        quorum: { request_id: ctx.requestId, cost_usd: cost, attempts: publicAttempts(attempts) },
+      });
+    } catch (err) {
+      const failure =
+        err instanceof GatewayError
+          ? err
+          : signals.deadline.aborted
+            ? new GatewayError('upstream_timeout', 'The review ran out of time.')
+            : new GatewayError('upstream_failed', `The review failed: ${(err as Error).message}`);
+      failSpan(span, failure.code, failure.message);
+      throw failure;
+    } finally {
+      span.end();
+      signals.cleanup();
+    }
+  });
+}

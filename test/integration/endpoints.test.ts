@@ -75,7 +75,15 @@ describe('GET /openapi.json', () => {
     const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as any;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/chat/completions', '/v1/models', '/healthz', '/readyz']),
+      expect.arrayContaining([
+        '/v1/chat/completions',
+        '/v1/models',
+        '/v1/route',
+        '/v1/consensus',
+        '/v1/reviews',
+        '/healthz',
+        '/readyz',
+      ]),
     );
     const post = doc.paths['/v1/chat/completions'].post;
     expect(post.requestBody.content['application/json'].schema.$ref).toBe(

@@ -128,6 +128,31 @@ describe('spans', () => {
     expect(spans.some((s) => s.name === 'chat gemini-up')).toBe(true);
   });
 
+  it('a fan-out records quorum.ensemble {strategy} with a child per candidate, each over its chat span', async () => {
+    fakes.openai.enqueue({ text: '42' });
+    fakes.anthropic.enqueue({ text: '42' });
+    await gw.client(CLIENT_KEY).chat.completions.create({
+      model: 'oa-model',
+      messages: [{ role: 'user', content: 'six times seven?' }],
+      quorum: { ensemble: { strategy: 'consensus', models: ['oa-model', 'an-model'] } },
+    } as any);
+    const spans = await settled();
+    const ensemble = spans.find((s) => s.name === 'quorum.ensemble consensus')!;
+    const candidates = spans.filter((s) => s.name.startsWith('quorum.candidate '));
+    expect(ensemble.attributes).toMatchObject({
+      'quorum.ensemble.strategy': 'consensus',
+      'quorum.agreement': 1,
+    });
+    expect(candidates.map((s) => s.name).sort()).toEqual([
+      'quorum.candidate an-model',
+      'quorum.candidate oa-model',
+    ]);
+    for (const c of candidates) expect(c.parentSpanContext?.spanId).toBe(ensemble.spanContext().spanId);
+    const chat = spans.find((s) => s.name === 'chat claude-up')!;
+    const anCandidate = candidates.find((s) => s.name.endsWith('an-model'))!;
+    expect(chat.parentSpanContext?.spanId).toBe(anCandidate.spanContext().spanId);
+  });
+
   it('records no prompt, completion or key on any span', async () => {
     fakes.openai.enqueue({ text: 'the completion text zebra' });
     await gw.client(CLIENT_KEY).chat.completions.create({

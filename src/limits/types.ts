@@ -1,0 +1,88 @@
+/**
+ * Budgets and rate limits behind one interface with two backends: in memory (one gateway instance)
+ * and Redis (several instances share the counters; every check-and-update is one atomic Lua script).
+ * Money is counted in integer nano-dollars (1e-9 USD) so sums are exact and atomic increments never
+ * round; `toNanos`/`fromNanos` convert at the edge.
+ */
+
+export type BudgetPeriod = 'daily' | 'weekly' | 'monthly' | 'total';
+
+export interface BudgetPolicy {
+  team: string;
+  limitUsd: number;
+  period: BudgetPeriod;
+  /** Crossing it logs, counts a metric and marks GET /v1/budget; it never refuses. */
+  softLimitUsd?: number;
+}
+
+/** A hold on part of a team's budget for one request, until it settles. */
+export interface Reservation {
+  id: string;
+  team: string;
+  /** The budget period the hold was taken in (e.g. `2026-11` for monthly). */
+  period: string;
+  nanos: number;
+  /** Epoch ms after which the hold lapses even if never settled (request deadline + margin). */
+  expiresAt: number;
+}
+
+export interface BudgetStatus {
+  team: string;
+  period: BudgetPeriod;
+  /** The current period's key (`2026-11-22`, `2026-W47`, `2026-11`, `total`). */
+  periodKey: string;
+  limitUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  remainingUsd: number;
+  /** ISO time the period resets; null for `total`. */
+  resetsAt: string | null;
+  softLimitReached: boolean;
+}
+
+export type ReserveResult = { ok: true; reservation: Reservation } | { ok: false; status: BudgetStatus };
+
+export interface BudgetBackend {
+  /**
+   * Atomically: refuse when spent + reserved + amount > limit, else hold `amountUsd` until settle,
+   * release or `ttlMs` passes. Expired holds are dropped before the check.
+   */
+  reserve(policy: BudgetPolicy, amountUsd: number, ttlMs: number): Promise<ReserveResult>;
+  /** Ends a hold and charges the actual cost (which may exceed the hold: usage is what it is). */
+  settle(reservation: Reservation, actualUsd: number): Promise<void>;
+  /** Ends a hold without charging (nothing was spent). */
+  release(reservation: Reservation): Promise<void>;
+  status(policy: BudgetPolicy): Promise<BudgetStatus>;
+  /** Sets a period's spent total (start-up rebuild from the ledger); only raises, never lowers. */
+  seed(team: string, periodKey: string, spentUsd: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One subject's limits: a key (`key:<id>`) or a team (`team:<id>`). */
+export interface RateLimits {
+  rpm?: number;
+  tpm?: number;
+}
+
+export interface RateDecision {
+  ok: boolean;
+  /** Seconds until a retry could succeed (when refused). */
+  retryAfterSeconds?: number;
+  /** OpenAI's x-ratelimit-* headers for the tightest limit that applies. */
+  headers: Record<string, string>;
+}
+
+export interface RateLimitBackend {
+  /**
+   * Sliding one-minute windows: counts one request and `tokens` (the estimate) against the subject's
+   * rpm/tpm, or refuses without counting anything when either would be exceeded.
+   */
+  admit(subject: string, limits: RateLimits, tokens: number): Promise<RateDecision>;
+  /** Corrects the token count once the actual usage is known (delta may be negative). */
+  adjust(subject: string, tokensDelta: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const NANOS_PER_USD = 1e9;
+export const toNanos = (usd: number) => Math.ceil(usd * NANOS_PER_USD);
+export const fromNanos = (nanos: number) => nanos / NANOS_PER_USD;

@@ -1,10 +1,27 @@
-/** Who is calling: the team a key belongs to and what it may use. */
+import type { BudgetPolicy, RateLimits } from '../limits/types.ts';
+
+/** Who is calling: the team a key belongs to, what it may use, and what it may spend. */
 export interface Caller {
   team: string;
+  /** The key's id in the store, or null for static keys and open access. */
+  keyId: string | null;
   /** The key's name (never the key itself). */
   keyName: string | null;
   /** Model names, aliases and presets the team may use; null = everything. */
   allowedModels: ReadonlySet<string> | null;
+  /** The team's budget; null = unlimited. */
+  budget: BudgetPolicy | null;
+  /** Rate limits of the team and of the key itself. */
+  teamLimits: RateLimits | null;
+  keyLimits: RateLimits | null;
 }
 
-export const OPEN_CALLER: Caller = { team: 'default', keyName: null, allowedModels: null };
+export const OPEN_CALLER: Caller = {
+  team: 'default',
+  keyId: null,
+  keyName: null,
+  allowedModels: null,
+  budget: null,
+  teamLimits: null,
+  keyLimits: null,
+};

@@ -1,6 +1,7 @@
 import type { ChatRequest, ChatResult, StreamEvent } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import { UpstreamError } from '../providers/upstream-error.ts';
+import type { Account } from './accounting.ts';
 import type { Attempt, Deployment } from './deployment.ts';
 import type { Gateway } from './gateway.ts';
 import { completeOnce, streamOnce } from './upstream-call.ts';
@@ -13,6 +14,8 @@ export interface CallSignals {
   deadline: AbortSignal;
   /** When the deadline passes (epoch ms), for queues that must not wait beyond it. */
   deadlineAt: number;
+  /** Receives every upstream call's outcome (budget settlement, the ledger). */
+  account?: Account;
 }
 
 const BACKOFF_BASE_MS = 100;
@@ -193,7 +196,7 @@ export async function completeChain(
 ): Promise<CompleteOutcome> {
   const { value, deployment, attempts } = await runChain(gw, chain, signals, async (dep, done) => {
     try {
-      return await completeOnce(dep, request, signals.signal);
+      return await completeOnce(dep, request, signals.signal, signals.account);
     } finally {
       done();
     }
@@ -230,7 +233,7 @@ export async function openStreamChain(
   signals: CallSignals,
 ): Promise<StreamOutcome> {
   const { value, deployment, attempts } = await runChain(gw, chain, signals, async (dep, done) => {
-    const stream = streamOnce(dep, request, signals.signal);
+    const stream = streamOnce(dep, request, signals.signal, signals.account);
     let first: IteratorResult<StreamEvent>;
     try {
       first = await stream.next();

@@ -19,6 +19,7 @@ import {
   SpanKind,
   tracer,
 } from '../telemetry/index.ts';
+import { type Account, estimatedUsage, recordOf } from './accounting.ts';
 import { costOf } from './cost.ts';
 import type { Deployment } from './deployment.ts';
 
@@ -56,14 +57,18 @@ export async function completeOnce(
   dep: Deployment,
   request: ChatRequest,
   signal: AbortSignal,
+  account?: Account,
 ): Promise<ChatResult> {
   const span = startSpan(dep, request);
+  const started = performance.now();
   try {
     const result = await dep.adapter.complete({ model: dep.spec.upstream, request, signal });
     finishSpan(span, dep, result.usage, result.finish_reason, result.upstream_model);
+    account?.(recordOf(dep, result.usage, performance.now() - started, 200));
     return result;
   } catch (err) {
     failSpan(span, errorType(err), err instanceof Error ? err.message : undefined);
+    account?.(recordOf(dep, NO_USAGE, performance.now() - started, statusOf(err)));
     throw err;
   } finally {
     span.end();
@@ -75,25 +80,42 @@ export async function* streamOnce(
   dep: Deployment,
   request: ChatRequest,
   signal: AbortSignal,
+  account?: Account,
 ): AsyncGenerator<StreamEvent> {
   const span = startSpan(dep, request);
-  let usage: Usage = { prompt_tokens: 0, completion_tokens: 0 };
+  const started = performance.now();
+  let usage: Usage | undefined;
+  let generated = 0;
   let finish = 'stop';
   let responseModel: string | undefined;
-  let failed = false;
+  let error: unknown;
   try {
     for await (const event of dep.adapter.stream({ model: dep.spec.upstream, request, signal })) {
       if (event.type === 'usage') usage = event.usage;
       else if (event.type === 'finish') finish = event.reason;
       else if (event.type === 'model') responseModel = event.model;
+      else if (event.type === 'text') generated += event.text.length;
+      else if (event.type === 'tool_call')
+        generated += (event.arguments?.length ?? 0) + (event.name?.length ?? 0);
       yield event;
     }
   } catch (err) {
-    failed = true;
+    error = err;
     failSpan(span, errorType(err), err instanceof Error ? err.message : undefined);
     throw err;
   } finally {
-    if (!failed) finishSpan(span, dep, usage, finish, responseModel);
+    // Ended early (client gone, dropped connection) without the provider's usage: charge an estimate
+    // of what was generated, so an abandoned stream is never free.
+    const charged = usage ?? (generated > 0 || !error ? estimatedUsage(request, generated) : NO_USAGE);
+    if (!error) finishSpan(span, dep, charged, finish, responseModel);
+    account?.(recordOf(dep, charged, performance.now() - started, error ? statusOf(error) : 200, !usage));
     span.end();
   }
+}
+
+const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0 };
+
+function statusOf(err: unknown): number {
+  if (err instanceof UpstreamError) return err.status || (err.failure === 'timeout' ? 504 : 502);
+  return 502;
 }

@@ -19,13 +19,25 @@ export class KeyRing {
       const team = config.teams.find((t) => t.id === k.team);
       this.byHash.set(hash(k.key), {
         team: k.team,
+        keyId: null,
         keyName: k.name ?? null,
         allowedModels: team?.models ? new Set(team.models) : null,
+        budget: team?.budget
+          ? {
+              team: k.team,
+              limitUsd: team.budget.limit_usd,
+              period: team.budget.period,
+              ...(team.budget.soft_limit_usd !== undefined
+                ? { softLimitUsd: team.budget.soft_limit_usd }
+                : {}),
+            }
+          : null,
+        teamLimits: team?.limits ?? null,
+        keyLimits: null,
       });
     }
     // The master key may call the API too (as LiteLLM's does), as the unrestricted default team.
-    if (masterKey)
-      this.byHash.set(hash(masterKey), { team: 'default', keyName: 'master', allowedModels: null });
+    if (masterKey) this.byHash.set(hash(masterKey), { ...OPEN_CALLER, keyName: 'master' });
     this.open = this.byHash.size === 0;
   }
 

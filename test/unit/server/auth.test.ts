@@ -19,7 +19,7 @@ describe('KeyRing', () => {
   it('with no keys and no master key, every request is the default team’s', () => {
     const ring = new KeyRing(config([]));
     expect(ring.open).toBe(true);
-    expect(ring.authenticate(undefined, undefined)).toEqual({
+    expect(ring.authenticate(undefined, undefined)).toMatchObject({
       team: 'default',
       keyName: null,
       allowedModels: null,
@@ -57,10 +57,11 @@ describe('KeyRing', () => {
   it('accepts the master key as the unrestricted default team, and closes open mode', () => {
     const ring = new KeyRing(config([]), 'master-secret-xyz');
     expect(ring.open).toBe(false);
-    expect(ring.authenticate('Bearer master-secret-xyz', undefined)).toEqual({
+    expect(ring.authenticate('Bearer master-secret-xyz', undefined)).toMatchObject({
       team: 'default',
       keyName: 'master',
       allowedModels: null,
+      budget: null,
     });
     expect(refusal(() => ring.authenticate(undefined, undefined)).status).toBe(401);
   });

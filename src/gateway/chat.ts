@@ -1,13 +1,15 @@
+import { analyzeTask } from '../../routing/analyze.ts';
+import { worstCaseCost } from '../../routing/filter.ts';
 import type { ChatRequest, Usage } from '../chat/index.ts';
 import { type CachedAnswer, replayEvents, StreamRecorder } from './cache.ts';
 import type { Caller } from './caller.ts';
 import { costOf } from './cost.ts';
-import type { CallSignals } from './execute.ts';
 import { completeChain, openStreamChain } from './execute.ts';
 import { fanOutCompletion } from './fanout.ts';
 import { fanOutPlan } from './fanout-plan.ts';
 import type { Gateway } from './gateway.ts';
-import { planRequest, routeRecord } from './plan.ts';
+import { beginRequest, tokenEstimate } from './lifecycle.ts';
+import { type Plan, planRequest, routeRecord } from './plan.ts';
 import { completionBody, publicAttempts, type QuorumRecord } from './response.ts';
 import { streamChunks, streamFailure } from './stream-reply.ts';
 
@@ -30,6 +32,8 @@ export interface ChatMeta {
   overheadMs: number;
   /** Set when the request was cacheable. */
   cache?: 'hit' | 'miss';
+  /** Rate-limit headers (x-ratelimit-*) for the response. */
+  headers?: Record<string, string>;
 }
 
 export type ChatReply =
@@ -40,23 +44,6 @@ export type ChatReply =
       /** Chunk objects; the last one carries usage and quorum. Throws GatewayError on a mid-stream failure. */
       chunks: AsyncGenerator<Record<string, unknown>>;
     };
-
-function signalsFor(gw: Gateway, ctx: ChatContext): CallSignals & { cleanup(): void } {
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), gw.config.server.request_timeout_ms);
-  const cleanup = () => {
-    clearTimeout(timer);
-    ctx.clientSignal.removeEventListener('abort', cleanup);
-  };
-  // A client gone before its stream was read never runs the stream's own cleanup.
-  ctx.clientSignal.addEventListener('abort', cleanup, { once: true });
-  return {
-    signal: AbortSignal.any([ctx.clientSignal, deadline.signal]),
-    deadline: deadline.signal,
-    deadlineAt: Date.now() + gw.config.server.request_timeout_ms,
-    cleanup,
-  };
-}
 
 const ms = (n: number) => Math.round(n * 1000) / 1000;
 const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0 };
@@ -88,7 +75,11 @@ export async function chatCompletion(
   const cache = cacheKey ? (hit ? 'hit' : 'miss') : undefined;
   if (hit) return cachedReply(ctx, request, hit, id, created, record);
 
-  const signals = signalsFor(gw, ctx);
+  const signals = await beginRequest(gw, ctx, {
+    reserveUsd: () => chainReserve(plan, request),
+    ...(request.quorum?.tags ? { tags: request.quorum.tags } : {}),
+    estimateTokens: () => tokenEstimate(request),
+  });
   if (!request.stream) {
     try {
       const callStart = performance.now();
@@ -108,10 +99,16 @@ export async function chatCompletion(
       return {
         stream: false,
         body,
-        meta: { model: deployment.spec.id, costUsd: cost, overheadMs, ...(cache ? { cache } : {}) },
+        meta: {
+          model: deployment.spec.id,
+          costUsd: cost,
+          overheadMs,
+          headers: signals.headers,
+          ...(cache ? { cache } : {}),
+        },
       };
     } finally {
-      signals.cleanup();
+      await signals.end();
     }
   }
 
@@ -120,7 +117,7 @@ export async function chatCompletion(
   try {
     opened = await openStreamChain(gw, plan.chain, request, signals);
   } catch (err) {
-    signals.cleanup();
+    await signals.end();
     throw err;
   }
   const firstEventAt = performance.now();
@@ -130,6 +127,7 @@ export async function chatCompletion(
     model: deployment.spec.id,
     costUsd: 0,
     overheadMs: ms(callStart - ctx.startedAt + (performance.now() - firstEventAt)),
+    headers: signals.headers,
     ...(cache ? { cache } : {}),
   };
   const chunks = streamChunks(opened, {
@@ -145,7 +143,7 @@ export async function chatCompletion(
       return { usage, quorum: record(meta.costUsd, publicAttempts(attempts)) };
     },
     describeFailure: (err) => streamFailure(deployment.spec.id, err, signals.deadline.aborted),
-    cleanup: () => signals.cleanup(),
+    cleanup: () => signals.end(),
   });
   return { stream: true, meta, chunks };
 }
@@ -194,4 +192,12 @@ function cachedReply(
     },
   );
   return { stream: true, meta, chunks };
+}
+
+/** The most this request can cost on any deployment of its chain (it may fall back to the priciest). */
+function chainReserve(plan: Plan, request: ChatRequest): number {
+  const task = plan.route?.task ?? analyzeTask(request);
+  let most = 0;
+  for (const dep of plan.chain) most = Math.max(most, worstCaseCost(dep.spec, task));
+  return most;
 }

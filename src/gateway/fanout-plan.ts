@@ -149,3 +149,38 @@ export function maxCost(gw: Gateway, plan: FanOutPlan, task: TaskProfile): numbe
     return sum + priciest(gw, call.model, t);
   }, 0);
 }
+
+/** The worst-case cost of a POST /v1/reviews call: every review and revision the loop may make. */
+export function reviewReserve(
+  gw: Gateway,
+  body: { artifact: string; instructions: string; reviewers: string[]; author?: string; rounds?: number },
+): number {
+  const artifactTokens =
+    Math.ceil((body.artifact.length + body.instructions.length) / 4) + INSTRUCTION_TOKENS;
+  const calls = plannedReviewCalls({
+    artifact: body.artifact,
+    instructions: body.instructions,
+    reviewers: body.reviewers,
+    ...(body.author ? { author: body.author } : {}),
+    ...(body.rounds ? { rounds: body.rounds } : {}),
+  });
+  return calls.reduce((sum, call) => {
+    // A revision can be as long as the model writes; it then becomes the next round's prompt.
+    const task: TaskProfile = {
+      categories: { general: 1, code: 0, math: 0, reasoning: 0, writing: 0 },
+      difficulty: 0,
+      required: [],
+      promptTokens: artifactTokens + maxOutput(gw, call.model, NO_LIMIT),
+      maxOutputTokens: call.maxTokens ?? null,
+    };
+    return sum + priciest(gw, call.model, task);
+  }, 0);
+}
+
+const NO_LIMIT: TaskProfile = {
+  categories: { general: 1, code: 0, math: 0, reasoning: 0, writing: 0 },
+  difficulty: 0,
+  required: [],
+  promptTokens: 0,
+  maxOutputTokens: null,
+};

@@ -12,6 +12,7 @@ import {
   requestText,
   review,
 } from '../../consensus/index.ts';
+import { analyzeTask } from '../../routing/analyze.ts';
 import type { ChatRequest, ChatResult, StreamEvent, Usage } from '../chat/index.ts';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
 import { failSpan, SpanKind, tracer, withSpan } from '../telemetry/index.ts';
@@ -21,8 +22,9 @@ import type { ChatContext, ChatReply } from './chat.ts';
 import { addUsage, costOf } from './cost.ts';
 import type { Attempt } from './deployment.ts';
 import { type CallSignals, completeChain, openStreamChain } from './execute.ts';
-import type { FanOutPlan } from './fanout-plan.ts';
+import { type FanOutPlan, maxCost } from './fanout-plan.ts';
 import type { Gateway } from './gateway.ts';
+import { beginRequest, type RequestScope, tokenEstimate } from './lifecycle.ts';
 import { completionBody, publicAttempts, type QuorumRecord } from './response.ts';
 import { streamChunks, streamFailure } from './stream-reply.ts';
 
@@ -32,27 +34,6 @@ const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0 };
 export function candidateRequest(request: ChatRequest): CompletionRequest {
   const { model: _m, stream: _s, stream_options: _o, quorum: _q, ...rest } = request;
   return rest as CompletionRequest;
-}
-
-export interface FanOutSignals extends CallSignals {
-  cleanup(): void;
-}
-
-export function fanOutSignals(gw: Gateway, ctx: ChatContext, timeoutMs?: number): FanOutSignals {
-  const ms = Math.min(gw.config.server.request_timeout_ms, timeoutMs ?? Number.POSITIVE_INFINITY);
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), ms);
-  const cleanup = () => {
-    clearTimeout(timer);
-    ctx.clientSignal.removeEventListener('abort', cleanup);
-  };
-  ctx.clientSignal.addEventListener('abort', cleanup, { once: true });
-  return {
-    signal: AbortSignal.any([ctx.clientSignal, deadline.signal]),
-    deadline: deadline.signal,
-    deadlineAt: Date.now() + ms,
-    cleanup,
-  };
 }
 
 /**
@@ -192,7 +173,12 @@ export async function fanOutCompletion(
   request: ChatRequest,
   plan: FanOutPlan,
 ): Promise<ChatReply> {
-  const signals = fanOutSignals(gw, ctx, plan.timeoutMs);
+  const signals = await beginRequest(gw, ctx, {
+    ...(plan.timeoutMs ? { timeoutMs: plan.timeoutMs } : {}),
+    reserveUsd: () => maxCost(gw, plan, analyzeTask(request)),
+    ...(request.quorum?.tags ? { tags: request.quorum.tags } : {}),
+    estimateTokens: () => plan.models.length * tokenEstimate(request),
+  });
   const attempts: Attempt[] = [];
   // A preset the team may use brings its members; inline models were checked by fanOutPlan.
   const members: Caller = { ...ctx.caller, allowedModels: null };
@@ -272,10 +258,10 @@ export async function fanOutCompletion(
   } catch (err) {
     const failure = fanOutFailure(err, signals);
     endSpan(undefined, failure);
-    signals.cleanup();
+    await signals.end();
     throw failure;
   }
-  signals.cleanup();
+  await signals.end();
   endSpan(result);
   const { usage, cost, models } = sumCalls(result.calls);
   const quorum = record(result, extra);
@@ -284,6 +270,7 @@ export async function fanOutCompletion(
     model: models,
     costUsd: cost,
     overheadMs: Math.round((callStart - ctx.startedAt) * 1000) / 1000,
+    headers: signals.headers,
   };
   if (!request.stream) {
     const answer: ChatResult = { content: result.content, finish_reason: 'stop', usage };
@@ -307,7 +294,7 @@ export async function fanOutCompletion(
 }
 
 interface EnsembleContext {
-  signals: FanOutSignals;
+  signals: RequestScope;
   attempts: Attempt[];
   complete: Complete;
   base: CompletionRequest;
@@ -343,7 +330,7 @@ async function streamEnsemble(
   } catch (err) {
     const failure = fanOutFailure(err, e.signals);
     e.endSpan(undefined, failure);
-    e.signals.cleanup();
+    await e.signals.end();
     throw failure;
   }
   e.attempts.push(...opened.attempts);
@@ -354,6 +341,7 @@ async function streamEnsemble(
     model: [...new Set([...proposalCalls.map((c) => c.model), opened.deployment.spec.id])].join(','),
     costUsd: 0,
     overheadMs: 0,
+    headers: e.signals.headers,
   };
   const chunks = streamChunks(opened, {
     id: e.id,
@@ -382,7 +370,7 @@ async function streamEnsemble(
       e.endSpan(undefined, failure);
       return failure;
     },
-    cleanup: () => e.signals.cleanup(),
+    cleanup: () => e.signals.end(),
   });
   return { stream: true, meta, chunks };
 }

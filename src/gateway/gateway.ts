@@ -1,17 +1,33 @@
 import type { ModelSpec } from '../../routing/types.ts';
 import type { GatewayConfig } from '../config/index.ts';
+import { createLimitBackends } from '../limits/backends.ts';
 import { ProviderQueues, type ProviderQueuesOptions } from '../limits/index.ts';
+import { toNanos } from '../limits/types.ts';
 import { createAdapter } from '../providers/index.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
+import type { LedgerTable } from '../store/types.ts';
+import type { Account } from './accounting.ts';
+import type { LimitBackends } from './admission.ts';
 import { ResponseCache } from './cache.ts';
+import type { ChatContext } from './chat.ts';
 import type { Deployment } from './deployment.ts';
 import { type HealthOptions, HealthTracker } from './health.ts';
 import { ModelTable } from './model-table.ts';
 
-/** Tuning that is not configuration (tests shorten cooldowns and windows with it). */
+/** Where each upstream call is recorded (the store's ledger writer); appends must not block. */
+export interface LedgerSink {
+  append(row: Omit<LedgerTable, 'id'>): void;
+}
+
+/** Tuning and services that are not configuration. */
 export interface GatewayOptions {
   health?: HealthOptions;
   queues?: ProviderQueuesOptions;
+  /** Budget and rate-limit backends; in memory when not given. */
+  limits?: LimitBackends;
+  ledger?: LedgerSink;
+  /** Errors that must not fail a request (a settle or ledger write that failed). */
+  onError?: (err: Error) => void;
 }
 
 /** Everything built once at start-up from the configuration. */
@@ -23,6 +39,9 @@ export class Gateway {
   /** Outbound queues for providers with `limits`. */
   readonly queues: ProviderQueues;
   readonly cache: ResponseCache;
+  readonly limits: LimitBackends;
+  readonly ledger: LedgerSink | undefined;
+  readonly onError: ((err: Error) => void) | undefined;
   private readonly adapters = new Map<string, ProviderAdapter>();
   private readonly deployments = new Map<ModelSpec, Deployment>();
 
@@ -38,6 +57,9 @@ export class Gateway {
     this.table = new ModelTable(config.models);
     this.health = new HealthTracker(options.health);
     this.queues = new ProviderQueues(config.providers, options.queues);
+    this.limits = options.limits ?? createLimitBackends({});
+    this.ledger = options.ledger;
+    this.onError = options.onError;
     this.cache = new ResponseCache(config.cache);
     for (const [id, adapter] of adapters) this.adapters.set(id, adapter);
     for (const spec of config.models) {
@@ -46,9 +68,33 @@ export class Gateway {
     }
   }
 
-  /** Stops the provider queues (queued calls are refused). */
+  /** Stops the provider queues (queued calls are refused) and the limit backends. */
   async close(): Promise<void> {
     await this.queues.stop();
+    await this.limits.close();
+  }
+
+  /** The per-call hook that writes one ledger row per upstream call, tagged with the request. */
+  recordCall(ctx: ChatContext, tags?: Record<string, string>): Account | undefined {
+    const ledger = this.ledger;
+    if (!ledger) return undefined;
+    const tagText = tags && Object.keys(tags).length ? JSON.stringify(tags) : null;
+    return (call) =>
+      ledger.append({
+        request_id: ctx.requestId,
+        team_id: ctx.caller.team,
+        key_id: ctx.caller.keyId,
+        model: call.model,
+        provider: call.provider,
+        input_tokens: call.usage.prompt_tokens,
+        cached_tokens: call.usage.cached_tokens ?? 0,
+        output_tokens: call.usage.completion_tokens,
+        cost_nanos: toNanos(call.costUsd),
+        latency_ms: call.latencyMs,
+        status: call.status,
+        tags: tagText,
+        created_at: Date.now(),
+      });
   }
 
   deployment(spec: ModelSpec): Deployment {

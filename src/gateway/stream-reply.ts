@@ -73,8 +73,9 @@ export async function* streamChunks(
   } catch (err) {
     throw options.describeFailure(err);
   } finally {
-    await options.cleanup();
+    // Close the upstream first, so its final accounting is in before the request settles.
     await source.rest.return?.();
+    await options.cleanup();
   }
 }
 

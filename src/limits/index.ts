@@ -1,6 +1,15 @@
+export { createLimitBackends, type LimitBackends, type LimitBackendsOptions } from './backends.ts';
+export { LimitsUnavailableError } from './errors.ts';
+export type { FailMode, WarnFn } from './failover.ts';
+export { MemoryBudget } from './memory-budget.ts';
+export { MemoryRateLimit } from './memory-rate.ts';
+export { periodKey, periodWindow } from './periods.ts';
 export {
   ProviderQueues,
   type ProviderQueuesOptions,
   type Release,
   type RunOptions,
 } from './provider-queue.ts';
+export { RedisBudget } from './redis-budget.ts';
+export { RedisRateLimit } from './redis-rate.ts';
+export * from './types.ts';

@@ -70,6 +70,9 @@ export interface RateDecision {
   retryAfterSeconds?: number;
   /** OpenAI's x-ratelimit-* headers for the tightest limit that applies. */
   headers: Record<string, string>;
+  /** When refused: which kind of limit, and whose (for the 429 message). */
+  limitedBy?: 'requests' | 'tokens';
+  subject?: string;
 }
 
 export interface RateLimitBackend {
@@ -78,11 +81,17 @@ export interface RateLimitBackend {
    * rpm/tpm, or refuses without counting anything when either would be exceeded.
    */
   admit(subject: string, limits: RateLimits, tokens: number): Promise<RateDecision>;
+  /**
+   * `admit` for several subjects at once (a key and its team) in one atomic step: counts the request in
+   * all of them or in none, so a refusal by one never uses up another's quota.
+   */
+  admitMany?(subjects: { subject: string; limits: RateLimits }[], tokens: number): Promise<RateDecision>;
   /** Corrects the token count once the actual usage is known (delta may be negative). */
   adjust(subject: string, tokensDelta: number): Promise<void>;
   close(): Promise<void>;
 }
 
 export const NANOS_PER_USD = 1e9;
-export const toNanos = (usd: number) => Math.ceil(usd * NANOS_PER_USD);
+/** Rounds float noise away first (0.000123 → 123000, not 123001), then up to whole nanos. */
+export const toNanos = (usd: number) => Math.ceil(Math.round(usd * 1e12) / 1e3);
 export const fromNanos = (nanos: number) => nanos / NANOS_PER_USD;

@@ -5,6 +5,7 @@ import { KeyRing } from './auth.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, onError } from './errors.ts';
 import { authenticate, requestContext } from './middleware.ts';
+import { registerBudget } from './routes/budget.ts';
 import { registerChat } from './routes/chat.ts';
 import { registerConsensus } from './routes/consensus.ts';
 import { registerHealth } from './routes/health.ts';
@@ -34,6 +35,7 @@ export function createApp(options: AppOptions) {
   registerRoute(app, gateway);
   registerConsensus(app, gateway);
   registerReviews(app, gateway);
+  registerBudget(app, gateway);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.get('/openapi.json', (c) =>

@@ -39,6 +39,7 @@ export function chatContext(c: Context<AppEnv>): ChatContext {
 /** Writes a chat reply: JSON with the cost header, or an SSE stream whose span and log end with it. */
 export function respondChat(c: Context<AppEnv>, reply: ChatReply): Response {
   c.header('x-quorum-model', reply.meta.model);
+  for (const [name, value] of Object.entries(reply.meta.headers ?? {})) c.header(name, value);
   c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
   if (reply.meta.cache) c.header('x-quorum-cache', reply.meta.cache);
   if (!reply.stream) {

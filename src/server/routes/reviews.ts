@@ -3,8 +3,10 @@ import { review } from '../../../consensus/index.ts';
 import { GatewayError } from '../../errors/index.ts';
 import { addUsage, usageBody } from '../../gateway/cost.ts';
 import type { Attempt } from '../../gateway/deployment.ts';
-import { completer, fanOutSignals } from '../../gateway/fanout.ts';
+import { completer } from '../../gateway/fanout.ts';
+import { reviewReserve } from '../../gateway/fanout-plan.ts';
 import type { Gateway } from '../../gateway/index.ts';
+import { beginRequest } from '../../gateway/lifecycle.ts';
 import { publicAttempts } from '../../gateway/response.ts';
 import { failSpan, tracer, withSpan } from '../../telemetry/index.ts';
 import { readJson } from '../body.ts';
@@ -81,7 +83,11 @@ export function registerReviews(app: OpenAPIHono<AppEnv>, gw: Gateway) {
         );
       }
     }
-    const signals = fanOutSignals(gw, ctx);
+    const signals = await beginRequest(gw, ctx, {
+      reserveUsd: () => reviewReserve(gw, body),
+      estimateTokens: () =>
+        (body.reviewers.length + 1) * Math.ceil((body.artifact.length + body.instructions.length) / 4),
+    });
     const attempts: Attempt[] = [];
     const span = tracer.startSpan('quorum.ensemble review', {
       attributes: { 'quorum.ensemble.strategy': 'review' },
@@ -134,7 +140,7 @@ export function registerReviews(app: OpenAPIHono<AppEnv>, gw: Gateway) {
       throw failure;
     } finally {
       span.end();
-      signals.cleanup();
+      await signals.end();
     }
   });
 }

@@ -1,0 +1,112 @@
+import { GatewayError } from '../errors/index.ts';
+import { LimitsUnavailableError } from '../limits/errors.ts';
+import type { BudgetBackend, RateLimitBackend, RateLimits, Reservation } from '../limits/types.ts';
+import type { Caller } from './caller.ts';
+
+export interface LimitBackends {
+  budget: BudgetBackend;
+  rates: RateLimitBackend;
+  close(): Promise<void>;
+}
+
+/** A request let in: its x-ratelimit-* headers, and how to settle once its cost is known. */
+export interface Admission {
+  headers: Record<string, string>;
+  /** Charges what the request actually spent (every upstream call) and ends its budget hold. Idempotent. */
+  settle(actualUsd: number, actualTokens: number): Promise<void>;
+}
+
+const usd = (n: number) => `$${n < 0.01 ? n.toPrecision(3) : n.toFixed(2)}`;
+
+const NOTHING: Admission = { headers: {}, settle: async () => {} };
+
+/**
+ * Before any upstream call: the key's and the team's rate limits (one request, the token estimate), then
+ * the team's budget (a hold on the request's worst-case cost). Refusals are the contract's 429s; nothing
+ * is counted for a refused request. Callers without limits or a budget pay nothing here.
+ */
+export async function admit(
+  limits: LimitBackends,
+  caller: Caller,
+  reserveUsd: () => number,
+  estimateTokens: () => number,
+  ttlMs: number,
+): Promise<Admission> {
+  if (!caller.budget && !caller.teamLimits && !caller.keyLimits) return NOTHING;
+  const estimatedTokens = caller.teamLimits?.tpm || caller.keyLimits?.tpm ? estimateTokens() : 0;
+  const subjects: { subject: string; limits: RateLimits }[] = [];
+  if (caller.keyLimits && (caller.keyLimits.rpm || caller.keyLimits.tpm)) {
+    subjects.push({
+      subject: `key:${caller.keyId ?? caller.keyName ?? caller.team}`,
+      limits: caller.keyLimits,
+    });
+  }
+  if (caller.teamLimits && (caller.teamLimits.rpm || caller.teamLimits.tpm)) {
+    subjects.push({ subject: `team:${caller.team}`, limits: caller.teamLimits });
+  }
+  let headers: Record<string, string> = {};
+  if (subjects.length) {
+    // Both subjects count the request, or neither does, in one step (one Redis round trip).
+    const decision = await unavailable(() => limits.rates.admitMany!(subjects, estimatedTokens));
+    headers = decision.headers;
+    if (!decision.ok) {
+      const retry = String(Math.max(1, Math.ceil(decision.retryAfterSeconds ?? 1)));
+      const who = decision.subject?.startsWith('key:') ? 'this key' : `team \`${caller.team}\``;
+      throw new GatewayError(
+        'rate_limit_exceeded',
+        `Rate limit reached for ${who}: too many ${decision.limitedBy ?? 'requests'} per minute. Retry after ${retry} s.`,
+        { headers: { ...headers, 'retry-after': retry } },
+      );
+    }
+  }
+  const counted = subjects.map((s) => s.subject);
+
+  let reservation: Reservation | null = null;
+  if (caller.budget) {
+    const amount = reserveUsd();
+    const result = await unavailable(() => limits.budget.reserve(caller.budget!, amount, ttlMs));
+    if (!result.ok) {
+      await Promise.all(counted.map((s) => limits.rates.adjust(s, -estimatedTokens)));
+      const st = result.status;
+      throw new GatewayError(
+        'budget_exceeded',
+        `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget; this request may cost up to ${usd(amount)}.${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
+        { headers: { 'x-should-retry': 'false' } },
+      );
+    }
+    reservation = result.reservation;
+  }
+
+  let settled = false;
+  return {
+    headers,
+    async settle(actualUsd, actualTokens) {
+      if (settled) return;
+      settled = true;
+      const corrections = counted.map((s) => limits.rates.adjust(s, actualTokens - estimatedTokens));
+      await Promise.all([
+        ...corrections,
+        reservation ? limits.budget.settle(reservation, actualUsd) : undefined,
+      ]);
+    },
+  };
+}
+
+/** Redis unreachable with fail-closed limits: the request is refused as 503, to be retried shortly. */
+export async function unavailable<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof LimitsUnavailableError) {
+      throw new GatewayError(
+        'not_ready',
+        'Budgets and rate limits are unavailable (Redis unreachable); retry shortly.',
+        {
+          headers: { 'retry-after': '1' },
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+}

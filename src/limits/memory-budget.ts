@@ -1,0 +1,140 @@
+/**
+ * Budgets for a single gateway instance. Every method body runs without an await between reading and
+ * writing the counters, and JS runs one callback at a time, so each check-and-update is atomic.
+ */
+import { randomUUID } from 'node:crypto';
+import { budgetStatus, ENDED_RETENTION_MS, periodTtlMs } from './budget-status.ts';
+import { amountNanos, limitNanos } from './nanos.ts';
+import { periodOfKey, periodWindow } from './periods.ts';
+import type { BudgetBackend, BudgetPolicy, BudgetStatus, Reservation, ReserveResult } from './types.ts';
+
+interface Hold {
+  nanos: number;
+  expiresAt: number;
+}
+
+/** One team's counters for one period. */
+interface Bucket {
+  spent: number;
+  /** Sum of `holds`, kept alongside so a check is O(1). */
+  reserved: number;
+  holds: Map<string, Hold>;
+  /** Ids already settled or released → when to forget them (insertion order ≈ that order). */
+  ended: Map<string, number>;
+  /** Earliest hold expiry, so the purge skips its scan until something can have lapsed. */
+  nextExpiry: number;
+  /** Like a Redis key TTL: once past, with no holds left, the bucket is dropped (never for `total`). */
+  dropAt: number;
+}
+
+export interface MemoryBudgetOptions {
+  /** Clock in epoch ms (default Date.now). */
+  now?: () => number;
+}
+
+export class MemoryBudget implements BudgetBackend {
+  private readonly now: () => number;
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(options: MemoryBudgetOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async reserve(policy: BudgetPolicy, amountUsd: number, ttlMs: number): Promise<ReserveResult> {
+    const now = this.now();
+    const { key, resetsAt } = periodWindow(policy.period, now);
+    const bucket = this.bucket(policy.team, key);
+    purgeHolds(bucket, now);
+    const nanos = amountNanos(amountUsd);
+    if (bucket.spent + bucket.reserved + nanos > limitNanos(policy.limitUsd)) {
+      return { ok: false, status: budgetStatus(policy, key, resetsAt, bucket.spent, bucket.reserved) };
+    }
+    const id = randomUUID();
+    const expiresAt = now + Math.max(0, ttlMs);
+    bucket.holds.set(id, { nanos, expiresAt });
+    bucket.reserved += nanos;
+    bucket.nextExpiry = Math.min(bucket.nextExpiry, expiresAt);
+    return { ok: true, reservation: { id, team: policy.team, period: key, nanos, expiresAt } };
+  }
+
+  async settle(reservation: Reservation, actualUsd: number): Promise<void> {
+    this.end(reservation, amountNanos(actualUsd));
+  }
+
+  async release(reservation: Reservation): Promise<void> {
+    this.end(reservation, 0);
+  }
+
+  async status(policy: BudgetPolicy): Promise<BudgetStatus> {
+    const now = this.now();
+    const { key, resetsAt } = periodWindow(policy.period, now);
+    const bucket = this.buckets.get(bucketKey(policy.team, key));
+    if (bucket) purgeHolds(bucket, now);
+    return budgetStatus(policy, key, resetsAt, bucket?.spent ?? 0, bucket?.reserved ?? 0);
+  }
+
+  async seed(team: string, periodKey: string, spentUsd: number): Promise<void> {
+    const bucket = this.bucket(team, periodKey);
+    bucket.spent = Math.max(bucket.spent, amountNanos(spentUsd));
+  }
+
+  async close(): Promise<void> {}
+
+  /** Settle or release: charged to the period the hold was taken in, even after a rollover. */
+  private end(reservation: Reservation, chargeNanos: number): void {
+    const now = this.now();
+    const bucket = this.bucket(reservation.team, reservation.period);
+    forgetEnded(bucket, now);
+    if (bucket.ended.has(reservation.id)) return;
+    // A hold that lapsed and was purged no longer counts in `reserved`: only subtract a live one.
+    const hold = bucket.holds.get(reservation.id);
+    if (hold) {
+      bucket.holds.delete(reservation.id);
+      bucket.reserved -= hold.nanos;
+    }
+    bucket.spent += chargeNanos;
+    bucket.ended.set(reservation.id, now + ENDED_RETENTION_MS);
+  }
+
+  private bucket(team: string, periodKey: string): Bucket {
+    const key = bucketKey(team, periodKey);
+    const now = this.now();
+    const ttl = periodTtlMs(periodOfKey(periodKey));
+    const dropAt = ttl === null ? Infinity : now + ttl;
+    let bucket = this.buckets.get(key);
+    if (bucket) {
+      bucket.dropAt = dropAt;
+      return bucket;
+    }
+    // A new bucket means a new period began somewhere: a good moment to drop finished ones.
+    for (const [k, b] of this.buckets) if (b.dropAt <= now && b.holds.size === 0) this.buckets.delete(k);
+    bucket = { spent: 0, reserved: 0, holds: new Map(), ended: new Map(), nextExpiry: Infinity, dropAt };
+    this.buckets.set(key, bucket);
+    return bucket;
+  }
+}
+
+const bucketKey = (team: string, periodKey: string) => `${team}\u0000${periodKey}`;
+
+/** Drops lapsed holds (a hold lapses at `expiresAt`). */
+function purgeHolds(bucket: Bucket, now: number): void {
+  if (now < bucket.nextExpiry) return;
+  let next = Infinity;
+  for (const [id, hold] of bucket.holds) {
+    if (hold.expiresAt <= now) {
+      bucket.holds.delete(id);
+      bucket.reserved -= hold.nanos;
+    } else if (hold.expiresAt < next) {
+      next = hold.expiresAt;
+    }
+  }
+  bucket.nextExpiry = next;
+}
+
+/** Forgets ended ids past retention; they were inserted in time order, so stop at the first live one. */
+function forgetEnded(bucket: Bucket, now: number): void {
+  for (const [id, until] of bucket.ended) {
+    if (until > now) return;
+    bucket.ended.delete(id);
+  }
+}

@@ -1,0 +1,32 @@
+/** The persistence layer: `openStore(QUORUM_DATABASE_URL)` and the shapes its repositories speak. */
+export { parseDatabaseUrl, redactUrl } from './database-url.ts';
+export { StoreError, type StoreErrorCode } from './errors.ts';
+export {
+  type CreatedKey,
+  hashKey,
+  KEY_PREFIX,
+  type KeyInfo,
+  type KeyInput,
+  type KeyLookup,
+  type KeyStatus,
+  KeysRepo,
+} from './keys.ts';
+export {
+  Ledger,
+  type LedgerEntry,
+  type LedgerOptions,
+  type SpendGroupBy,
+  type SpendQuery,
+  type SpendRow,
+} from './ledger.ts';
+export type { Engine } from './migrations.ts';
+export { type OpenStoreOptions, openStore, type Store } from './open.ts';
+export {
+  type Team,
+  type TeamBudget,
+  type TeamInput,
+  type TeamLimits,
+  type TeamPatch,
+  TeamsRepo,
+} from './teams.ts';
+export type { Database } from './types.ts';

@@ -1,0 +1,185 @@
+/**
+ * API keys made through the admin API. A key is `qk-` + 32 random bytes (base64url), shown once at
+ * creation; the store keeps only sha256(pepper + key), so a leaked database cannot be replayed as keys,
+ * and a per-install pepper (see meta.ts) keeps hashes from matching across installs. Lookups are by
+ * hash on a unique index — one indexed read per request, so revocation takes effect on the next one.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { StoreContext } from './context.ts';
+import { StoreError } from './errors.ts';
+import { limitValue, type TeamLimits } from './teams.ts';
+import { toEpochMs, toIso, toIsoOrNull } from './time.ts';
+import type { KeysTable } from './types.ts';
+
+export const KEY_PREFIX = 'qk-';
+/** How much of the key lists show, e.g. `qk-3f9aB7x`. */
+const SHOWN_PREFIX_LENGTH = 10;
+
+export interface KeyInput {
+  team: string;
+  name: string;
+  /** ISO 8601 string or epoch milliseconds; absent/null = never expires. */
+  expires_at?: string | number | null;
+  limits?: TeamLimits | null;
+}
+
+/** A key as lists show it: no secret, no hash. */
+export interface KeyInfo {
+  id: string;
+  team: string;
+  name: string;
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  limits?: TeamLimits;
+}
+
+/** Returned once, by create: the only time the key itself exists outside the caller. */
+export interface CreatedKey extends KeyInfo {
+  key: string;
+}
+
+export type KeyStatus = 'active' | 'revoked' | 'expired';
+
+export interface KeyLookup {
+  status: KeyStatus;
+  key: KeyInfo;
+}
+
+export function hashKey(pepper: string, key: string): string {
+  return createHash('sha256').update(pepper).update(key).digest('base64url');
+}
+
+type KeyRow = Omit<KeysTable, 'key_hash'>;
+
+function toInfo(row: KeyRow): KeyInfo {
+  const info: KeyInfo = {
+    id: row.id,
+    team: row.team_id,
+    name: row.name,
+    prefix: row.prefix,
+    created_at: toIso(row.created_at),
+    expires_at: toIsoOrNull(row.expires_at),
+    revoked_at: toIsoOrNull(row.revoked_at),
+  };
+  if (row.rpm !== null || row.tpm !== null) {
+    info.limits = {};
+    if (row.rpm !== null) info.limits.rpm = row.rpm;
+    if (row.tpm !== null) info.limits.tpm = row.tpm;
+  }
+  return info;
+}
+
+const PUBLIC_COLUMNS = [
+  'id',
+  'team_id',
+  'name',
+  'prefix',
+  'rpm',
+  'tpm',
+  'created_at',
+  'expires_at',
+  'revoked_at',
+] as const;
+
+export class KeysRepo {
+  readonly #ctx: StoreContext;
+  readonly #pepper: string;
+
+  constructor(ctx: StoreContext, pepper: string) {
+    this.#ctx = ctx;
+    this.#pepper = pepper;
+  }
+
+  /** Throws StoreError `not_found` for an unknown team, `invalid` for a bad field. */
+  async create(input: KeyInput): Promise<CreatedKey> {
+    if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 200) {
+      throw new StoreError('invalid', 'name: expected a non-empty name of at most 200 characters', 'name');
+    }
+    if (typeof input.team !== 'string' || input.team === '') {
+      throw new StoreError('invalid', 'team: expected a team id', 'team');
+    }
+    const expiresAt =
+      input.expires_at === undefined || input.expires_at === null
+        ? null
+        : toEpochMs(input.expires_at, 'expires_at');
+    const team = await this.#ctx.db
+      .selectFrom('teams')
+      .select('id')
+      .where('id', '=', input.team)
+      .executeTakeFirst();
+    if (!team) throw new StoreError('not_found', `team "${input.team}" not found`, 'team');
+
+    const key = KEY_PREFIX + randomBytes(32).toString('base64url');
+    const row: KeysTable = {
+      id: 'key_' + randomBytes(12).toString('base64url'),
+      team_id: input.team,
+      name: input.name,
+      key_hash: hashKey(this.#pepper, key),
+      prefix: key.slice(0, SHOWN_PREFIX_LENGTH),
+      rpm: limitValue(input.limits?.rpm, 'limits.rpm'),
+      tpm: limitValue(input.limits?.tpm, 'limits.tpm'),
+      created_at: this.#ctx.now(),
+      expires_at: expiresAt,
+      revoked_at: null,
+    };
+    await this.#ctx.db.insertInto('keys').values(row).execute();
+    return { ...toInfo(row), key };
+  }
+
+  /** The key's record and whether it is usable now; null for a key the store never issued. */
+  async lookup(key: string): Promise<KeyLookup | null> {
+    const row = await this.#ctx.db
+      .selectFrom('keys')
+      .select(PUBLIC_COLUMNS)
+      .where('key_hash', '=', hashKey(this.#pepper, key))
+      .executeTakeFirst();
+    if (!row) return null;
+    const status: KeyStatus =
+      row.revoked_at !== null
+        ? 'revoked'
+        : row.expires_at !== null && row.expires_at <= this.#ctx.now()
+          ? 'expired'
+          : 'active';
+    return { status, key: toInfo(row) };
+  }
+
+  /** The key's record when it is active; null when unknown, revoked or expired (all a 401). */
+  async findByKey(key: string): Promise<KeyInfo | null> {
+    const found = await this.lookup(key);
+    return found?.status === 'active' ? found.key : null;
+  }
+
+  async get(id: string): Promise<KeyInfo | null> {
+    const row = await this.#ctx.db
+      .selectFrom('keys')
+      .select(PUBLIC_COLUMNS)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toInfo(row) : null;
+  }
+
+  /** Every key (of one team, when given), oldest first; revoked and expired ones included. */
+  async list(team?: string): Promise<KeyInfo[]> {
+    let query = this.#ctx.db.selectFrom('keys').select(PUBLIC_COLUMNS);
+    if (team !== undefined) query = query.where('team_id', '=', team);
+    const rows = await query.orderBy('created_at').orderBy('id').execute();
+    return rows.map(toInfo);
+  }
+
+  /**
+   * Revokes a key from the next request on. true when the key exists (revoking twice keeps the first
+   * time), false when there is no such key.
+   */
+  async revoke(id: string): Promise<boolean> {
+    const result = await this.#ctx.db
+      .updateTable('keys')
+      .set({ revoked_at: this.#ctx.now() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) > 0) return true;
+    return (await this.get(id)) !== null;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The schema, as one ordered list of migrations shared by both engines and run at every open. Types are
+ * the portable subset (text, integer, bigint, double precision): times are epoch ms in `bigint` (they
+ * overflow a 32-bit Postgres integer) and money is integer nano-dollars in `bigint`; SQLite reads both
+ * as 64-bit integers. The one engine difference is the ledger's auto-generated id.
+ *
+ * To change the schema, append a migration (never edit a shipped one): names sort, so keep the prefix.
+ */
+import { type Kysely, sql } from 'kysely';
+import { type Migration, Migrator } from 'kysely/migration';
+
+export type Engine = 'sqlite' | 'postgres';
+
+function migrations(engine: Engine): Record<string, Migration> {
+  return {
+    '0001_teams_keys_ledger_meta': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('teams')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('budget_limit_usd', 'double precision')
+          .addColumn('budget_period', 'text')
+          .addColumn('soft_limit_usd', 'double precision')
+          .addColumn('rpm', 'integer')
+          .addColumn('tpm', 'integer')
+          .addColumn('models', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          // Cascade only ever removes dead keys: teams.delete refuses while a team has active ones.
+          .addColumn('team_id', 'text', (c) => c.notNull().references('teams.id').onDelete('cascade'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('key_hash', 'text', (c) => c.notNull())
+          .addColumn('prefix', 'text', (c) => c.notNull())
+          .addColumn('rpm', 'integer')
+          .addColumn('tpm', 'integer')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint')
+          .addColumn('revoked_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('keys_key_hash_idx').on('keys').column('key_hash').unique().execute();
+        await db.schema.createIndex('keys_team_id_idx').on('keys').column('team_id').execute();
+
+        // No foreign keys: the ledger is history and outlives deleted teams and keys.
+        await db.schema
+          .createTable('ledger')
+          .addColumn('id', engine === 'postgres' ? 'bigint' : 'integer', (c) =>
+            engine === 'postgres' ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey(),
+          )
+          .addColumn('request_id', 'text', (c) => c.notNull())
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('key_id', 'text')
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('provider', 'text', (c) => c.notNull())
+          .addColumn('input_tokens', 'integer', (c) => c.notNull())
+          .addColumn('cached_tokens', 'integer', (c) => c.notNull())
+          .addColumn('output_tokens', 'integer', (c) => c.notNull())
+          .addColumn('cost_nanos', 'bigint', (c) => c.notNull())
+          .addColumn('latency_ms', 'integer', (c) => c.notNull())
+          .addColumn('status', 'integer', (c) => c.notNull())
+          .addColumn('tags', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('ledger_team_created_idx')
+          .on('ledger')
+          .columns(['team_id', 'created_at'])
+          .execute();
+        await db.schema.createIndex('ledger_created_idx').on('ledger').column('created_at').execute();
+      },
+    },
+  };
+}
+
+/** Brings the schema up to date; safe to call from several processes at once on either engine. */
+export async function migrateToLatest(db: Kysely<any>, engine: Engine): Promise<void> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which one: name ours, or a
+  // quorum_migration table in another schema of the same database would be taken for this one's.
+  const schema = engine === 'postgres' ? await currentSchema(db) : undefined;
+  const run = async (target: Kysely<any>) => {
+    const migrator = new Migrator({
+      db: target,
+      provider: { getMigrations: async () => migrations(engine) },
+      // Our own names, so a database shared with another Kysely app keeps the two histories apart.
+      migrationTableName: 'quorum_migration',
+      migrationLockTableName: 'quorum_migration_lock',
+      ...(schema ? { migrationTableSchema: schema } : {}),
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+      throw new Error(
+        `Database migration ${failed ?? ''} failed: ${String((error as Error).message ?? error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  };
+  if (engine === 'postgres') {
+    // Kysely runs Postgres migrations in a transaction under an advisory lock.
+    await run(db);
+    return;
+  }
+  // Kysely's SQLite migration lock is a no-op (it assumes one connection), but two processes can open
+  // the same file. BEGIN IMMEDIATE takes SQLite's write lock for the whole run (DDL is transactional in
+  // SQLite), so a second process waits for the first and then finds nothing left to do.
+  await db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      await run(conn);
+    } catch (err) {
+      await sql`rollback`.execute(conn);
+      throw err;
+    }
+    await sql`commit`.execute(conn);
+  });
+}
+
+async function currentSchema(db: Kysely<any>): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error('no schema of the search_path exists (create it first)');
+  return schema;
+}

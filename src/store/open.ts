@@ -1,0 +1,89 @@
+/**
+ * `openStore(QUORUM_DATABASE_URL)`: picks the engine, connects, brings the schema up to date, makes sure
+ * the key pepper exists, and hands back the repositories. Everything above this file is engine-blind.
+ */
+import { Kysely, sql } from 'kysely';
+import { parseDatabaseUrl, redactUrl } from './database-url.ts';
+import { KeysRepo } from './keys.ts';
+import { Ledger, type LedgerOptions } from './ledger.ts';
+import { ensurePepper } from './meta.ts';
+import { type Engine, migrateToLatest } from './migrations.ts';
+import { createPostgresDialect, createPostgresPool } from './postgres-dialect.ts';
+import { createSqliteDialect, openSqliteDatabase } from './sqlite-dialect.ts';
+import { TeamsRepo } from './teams.ts';
+import type { Database } from './types.ts';
+
+export interface OpenStoreOptions {
+  /** Clock in epoch ms (default Date.now); key expiry, created_at/updated_at, ledger times. */
+  now?: () => number;
+  /** Background failures: ledger writes that will be retried, dropped ledger rows, idle pg connections. */
+  onError?: (err: unknown) => void;
+  /** Ledger batching (flushIntervalMs 250, batchSize 500, maxBuffered 100 000). */
+  ledger?: Omit<LedgerOptions, 'onError'>;
+  /** Postgres only: the schema holding the tables (sets search_path; it must exist). */
+  schema?: string;
+  /** Postgres only: pool size (default 10). */
+  poolSize?: number;
+}
+
+export interface Store {
+  readonly engine: Engine;
+  readonly db: Kysely<Database>;
+  readonly teams: TeamsRepo;
+  readonly keys: KeysRepo;
+  readonly ledger: Ledger;
+  /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
+  readonly pepper: string;
+  /** A trivial query, for /readyz. */
+  ping(): Promise<void>;
+  /** Flushes the ledger, then closes the database (even if the flush failed; its error is rethrown). */
+  close(): Promise<void>;
+}
+
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const target = parseDatabaseUrl(url);
+  const onError = options.onError ?? (() => {});
+  const now = options.now ?? Date.now;
+
+  let db: Kysely<Database>;
+  try {
+    db =
+      target.engine === 'sqlite'
+        ? new Kysely<Database>({ dialect: createSqliteDialect(openSqliteDatabase(target.path)) })
+        : new Kysely<Database>({
+            dialect: createPostgresDialect(
+              createPostgresPool(target.url, { schema: options.schema, max: options.poolSize, onError }),
+            ),
+          });
+  } catch (err) {
+    throw new Error(`Cannot open database "${redactUrl(url)}": ${(err as Error).message}`, { cause: err });
+  }
+
+  let pepper: string;
+  try {
+    await migrateToLatest(db, target.engine);
+    pepper = await ensurePepper(db);
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    throw new Error(`Cannot open database "${redactUrl(url)}": ${(err as Error).message}`, { cause: err });
+  }
+
+  const ctx = { db, engine: target.engine, now };
+  const ledger = new Ledger(ctx, { ...options.ledger, onError });
+  let closing: Promise<void> | null = null;
+  return {
+    engine: target.engine,
+    db,
+    teams: new TeamsRepo(ctx),
+    keys: new KeysRepo(ctx, pepper),
+    ledger,
+    pepper,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close() {
+      closing ??= ledger.close().finally(() => db.destroy());
+      return closing;
+    },
+  };
+}

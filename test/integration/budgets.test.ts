@@ -1,0 +1,219 @@
+/**
+ * Budgets that cannot be overspent: many concurrent requests against a budget that covers a few of them.
+ * Memory backend here; the Redis suite (two gateway instances sharing counters) runs when
+ * QUORUM_TEST_REDIS_URL is set.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLimitBackends } from '../../src/limits/backends.ts';
+import type { FakeServer } from '../fakes/harness.ts';
+import { startFakeOpenAI } from '../fakes/openai.ts';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+
+const KEY = 'qk-budget-team-0001';
+let fake: FakeServer;
+
+const PRICE = { input: 10, output: 40 }; // USD per 1M tokens
+const MAX_TOKENS = 100;
+
+function config(url: string, limitUsd: number, extra: Record<string, unknown> = {}) {
+  return {
+    providers: [{ id: 'up', type: 'openai', base_url: `${url}/v1`, api_key: 'k', max_retries: 0 }],
+    models: [
+      {
+        id: 'priced',
+        provider: 'up',
+        context_window: 100_000,
+        max_output_tokens: 4_000,
+        price: PRICE,
+        capabilities: ['streaming'],
+      },
+    ],
+    teams: [{ id: 'research', budget: { limit_usd: limitUsd, period: 'total' } }],
+    keys: [{ key: KEY, team: 'research', name: 'ci' }],
+    ...extra,
+  };
+}
+
+const body = JSON.stringify({
+  model: 'priced',
+  max_tokens: MAX_TOKENS,
+  messages: [{ role: 'user', content: 'count the stars' }],
+});
+
+async function call(gw: TestGateway) {
+  const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    body,
+  });
+  return { status: res.status, headers: res.headers, json: (await res.json()) as any };
+}
+
+async function budget(gw: TestGateway) {
+  const res = await fetch(`${gw.url}/v1/budget`, { headers: { authorization: `Bearer ${KEY}` } });
+  return (await res.json()) as any;
+}
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.reset();
+  // Each answer: 5 prompt + 60 completion tokens, less than the 100 reserved, as real answers are.
+  fake.respond({ text: 'many', usage: { input: 5, output: 60 }, latencyMs: 15 });
+});
+
+const ACTUAL = (5 * PRICE.input + 60 * PRICE.output) / 1e6;
+
+describe('budgets in memory (one instance)', () => {
+  let gw: TestGateway;
+  afterEach(async () => {
+    await gw.close();
+  });
+
+  it('200 concurrent requests never take the team past its limit; refusals are budget_exceeded', async () => {
+    // The worst case of one request is its prompt estimate plus 100 output tokens; the limit covers ~20.
+    gw = await startGateway(config(fake.url, 0.1));
+    const results = await Promise.all(Array.from({ length: 200 }, () => call(gw)));
+    const ok = results.filter((r) => r.status === 200);
+    const refused = results.filter((r) => r.status !== 200);
+    expect(ok.length).toBeGreaterThanOrEqual(20);
+    for (const r of refused) {
+      expect(r.status).toBe(429);
+      expect(r.json.error).toMatchObject({ type: 'insufficient_quota', code: 'budget_exceeded' });
+      expect(r.headers.get('x-should-retry')).toBe('false');
+      expect(r.json.error.message).toMatch(/spent \$.* of its \$0\.10 total budget/);
+    }
+    const charged = ok.reduce((sum, r) => sum + Number(r.headers.get('x-quorum-cost-usd')), 0);
+    expect(charged).toBeLessThanOrEqual(0.1);
+    expect(charged).toBeCloseTo(ok.length * ACTUAL, 12);
+    const b = await budget(gw);
+    expect(b).toMatchObject({ team: 'research', period: 'total', limit_usd: 0.1, reserved_usd: 0 });
+    expect(b.spent_usd).toBeCloseTo(charged, 12);
+    expect(b.spent_usd).toBeLessThanOrEqual(0.1);
+    expect(fake.received.length).toBe(ok.length);
+  });
+
+  it('GET /v1/budget reports spent, remaining and the reset time', async () => {
+    gw = await startGateway(
+      config(fake.url, 5, { teams: [{ id: 'research', budget: { limit_usd: 5, period: 'monthly' } }] }),
+    );
+    await call(gw);
+    const b = await budget(gw);
+    expect(b.period).toBe('monthly');
+    expect(b.spent_usd).toBeCloseTo(ACTUAL, 12);
+    expect(b.remaining_usd).toBeCloseTo(5 - ACTUAL, 12);
+    expect(new Date(b.resets_at).getUTCDate()).toBe(1);
+    expect(b.soft_limit_reached).toBe(false);
+  });
+
+  it('a client that disconnects mid-stream is charged for what was generated', async () => {
+    gw = await startGateway(config(fake.url, 5));
+    fake.respond({ text: Array.from({ length: 100 }, (_, i) => `w${i}`).join(' '), chunkDelayMs: 10 });
+    const controller = new AbortController();
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({
+        model: 'priced',
+        stream: true,
+        max_tokens: 400,
+        messages: [{ role: 'user', content: 'go' }],
+      }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    for (let i = 0; i < 5; i++) await reader.read();
+    controller.abort();
+    await fake.received[0]!.done;
+    await new Promise((r) => setTimeout(r, 100));
+    const b = await budget(gw);
+    expect(b.reserved_usd).toBe(0);
+    expect(b.spent_usd).toBeGreaterThan(0);
+  });
+});
+
+describe('rate limits', () => {
+  let gw: TestGateway;
+  afterEach(async () => {
+    await gw.close();
+  });
+
+  it('rpm: the request over the limit gets 429 rate_limit_exceeded with retry-after and x-ratelimit headers', async () => {
+    gw = await startGateway(config(fake.url, 5, { teams: [{ id: 'research', limits: { rpm: 3 } }] }));
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await call(gw));
+    expect(results.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(results.map((r) => r.headers.get('x-ratelimit-remaining-requests'))).toEqual(['2', '1', '0', '0']);
+    expect(results[0]!.headers.get('x-ratelimit-limit-requests')).toBe('3');
+    expect(results[0]!.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d/);
+    const refused = results[3]!;
+    expect(refused.status).toBe(429);
+    expect(refused.json.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(fake.received).toHaveLength(3);
+  });
+
+  it('tpm counts the estimate before the call, so a request too large for the window is refused', async () => {
+    gw = await startGateway(config(fake.url, 5, { teams: [{ id: 'research', limits: { tpm: 500 } }] }));
+    const first = await call(gw); // ~10 prompt + 100 max_tokens estimated, 65 actual
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-ratelimit-limit-tokens')).toBe('500');
+    const big = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({
+        model: 'priced',
+        max_tokens: 1_000,
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+    });
+    expect(big.status).toBe(429);
+    expect(((await big.json()) as any).error.code).toBe('rate_limit_exceeded');
+  });
+
+  it('a fan-out reserves its whole worst case: a budget that covers one call refuses a three-way panel', async () => {
+    gw = await startGateway(
+      config(fake.url, 0.005, {
+        ensembles: { panel: { strategy: 'consensus', models: ['priced', 'priced', 'priced'] } },
+      }),
+    );
+    expect((await call(gw)).status).toBe(200);
+    const panel = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model: 'panel', max_tokens: 100, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(panel.status).toBe(429);
+    expect(((await panel.json()) as any).error.code).toBe('budget_exceeded');
+    expect(fake.received).toHaveLength(1);
+  });
+});
+
+describe.runIf(process.env.QUORUM_TEST_REDIS_URL)('budgets in Redis (two instances)', () => {
+  it('two gateways sharing Redis stay within the limit together', async () => {
+    const prefix = `quorum-test:${Math.random().toString(36).slice(2)}:`;
+    const make = () =>
+      createLimitBackends({ redisUrl: process.env.QUORUM_TEST_REDIS_URL!, prefix, failMode: 'closed' });
+    const a = await startGateway(config(fake.url, 0.1), { gateway: { limits: make() } });
+    const b = await startGateway(config(fake.url, 0.1), { gateway: { limits: make() } });
+    try {
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(i % 2 ? a : b)));
+      const ok = results.filter((r) => r.status === 200);
+      expect(ok.length).toBeGreaterThanOrEqual(20);
+      for (const r of results.filter((x) => x.status !== 200))
+        expect(r.json.error.code).toBe('budget_exceeded');
+      const charged = ok.reduce((sum, r) => sum + Number(r.headers.get('x-quorum-cost-usd')), 0);
+      expect(charged).toBeLessThanOrEqual(0.1);
+      const [sa, sb] = [await budget(a), await budget(b)];
+      expect(sa.spent_usd).toBeCloseTo(charged, 12);
+      expect(sb.spent_usd).toBeCloseTo(charged, 12);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { categorize } from './categorize.ts';
+import { categorize, taskCues } from './categorize.ts';
 import { difficulty } from './difficulty.ts';
 import type { RouteRequest } from './request.ts';
 import type { TaskProfile } from './route-types.ts';
@@ -12,10 +12,11 @@ import type { Capability } from './types.ts';
  */
 export function analyzeTask(request: RouteRequest): TaskProfile {
   const text = taskText(request.messages);
-  const categories = categorize(text);
+  const cues = taskCues(text);
+  const categories = categorize(text, cues);
   return {
     categories,
-    difficulty: difficulty(text, categories),
+    difficulty: difficulty(text, categories, cues),
     required: requiredCapabilities(request, text.hasImage, text.hasToolTraffic),
     promptTokens: estimatePromptTokens(request.messages, request.tools ?? undefined),
     maxOutputTokens: request.max_completion_tokens ?? request.max_tokens ?? null,

@@ -1,3 +1,4 @@
+import { scan } from './scan.ts';
 import {
   CLAUSE,
   CODE,
@@ -22,20 +23,33 @@ const GREETING_BONUS = 3;
 const CONSTRAINT_WEIGHT = 0.25;
 const CONSTRAINT_CAP = 1;
 
-/** Matches of `re` in `text`, counting no further than `limit` (a capped signal need not scan on). */
-export function countMatches(re: RegExp, text: string, limit = Number.POSITIVE_INFINITY): number {
-  re.lastIndex = 0;
-  let n = 0;
-  while (n < limit && re.exec(text) !== null) n++;
-  return n;
+/**
+ * Signal counts for the three texts analysis reads (see scan.ts): the ask and the context for the
+ * categories, the instruction part of the ask for constraints and difficulty cues. Each text is scanned
+ * once; analyzeTask() hands the result to both categorize() and difficulty().
+ */
+export interface TaskCues {
+  ask: readonly number[];
+  context: readonly number[];
+  instruction: readonly number[];
+  greeting: boolean;
 }
 
-export function signalScore(signals: readonly Signal[], text: string): number {
-  if (!text) return 0;
+export function taskCues(t: TaskText): TaskCues {
+  const ask = scan(t.ask);
+  const instruction = instructionText(t.ask);
+  return {
+    ask,
+    context: scan(t.context),
+    instruction: instruction === t.ask ? ask : scan(instruction, false),
+    greeting: isGreeting(t.ask),
+  };
+}
+
+/** Weighted, capped sum of `signals` in a scan's counts. */
+export function signalScore(signals: readonly Signal[], counts: readonly number[]): number {
   let total = 0;
-  for (const sig of signals) {
-    total += Math.min(sig.cap, countMatches(sig.re, text, Math.ceil(sig.cap / sig.weight)) * sig.weight);
-  }
+  for (const sig of signals) total += Math.min(sig.cap, counts[sig.id]! * sig.weight);
   return total;
 }
 
@@ -43,17 +57,18 @@ export function isGreeting(ask: string): boolean {
   return ask.length <= 80 && GREETING.test(ask);
 }
 
-const both = (signals: readonly Signal[], t: TaskText) =>
-  signalScore(signals, t.ask) + CONTEXT_WEIGHT * signalScore(signals, t.context);
+const both = (signals: readonly Signal[], c: TaskCues) =>
+  signalScore(signals, c.ask) + CONTEXT_WEIGHT * signalScore(signals, c.context);
 
 /** Raw cue scores per category, before normalising. */
-export function categoryScores(t: TaskText, constraints: number): Record<Category, number> {
+export function categoryScores(c: TaskCues): Record<Category, number> {
+  const constraints = constraintCount(c.instruction);
   return {
-    general: GENERAL_BASE + (isGreeting(t.ask) ? GREETING_BONUS : 0) + both(GENERAL, t),
-    code: both(CODE, t),
-    math: both(MATH, t),
-    reasoning: both(REASONING, t) + Math.min(CONSTRAINT_CAP, constraints * CONSTRAINT_WEIGHT),
-    writing: both(WRITING, t),
+    general: GENERAL_BASE + (c.greeting ? GREETING_BONUS : 0) + both(GENERAL, c),
+    code: both(CODE, c),
+    math: both(MATH, c),
+    reasoning: both(REASONING, c) + Math.min(CONSTRAINT_CAP, constraints * CONSTRAINT_WEIGHT),
+    writing: both(WRITING, c),
   };
 }
 
@@ -105,13 +120,13 @@ export function instructionText(ask: string): string {
 }
 
 /** Constraint words and list items, plus half a constraint per comma or semicolon (listed requirements). */
-export function constraintCount(instruction: string): number {
-  return countMatches(CONSTRAINT, instruction) + 0.5 * countMatches(CLAUSE, instruction);
+export function constraintCount(instruction: readonly number[]): number {
+  return instruction[CONSTRAINT.id]! + CLAUSE.weight * instruction[CLAUSE.id]!;
 }
 
-export function categorize(t: TaskText): Record<Category, number> {
-  const constraints = constraintCount(instructionText(t.ask));
-  return normalise(categoryScores(t, constraints));
+/** Category weights; pass `cues` when difficulty() will read the same text, so it is scanned once. */
+export function categorize(t: TaskText, cues: TaskCues = taskCues(t)): Record<Category, number> {
+  return normalise(categoryScores(cues));
 }
 
 /** The category with the largest weight; ties go to the earlier one in CATEGORIES. */

@@ -1,4 +1,4 @@
-import { constraintCount, countMatches, instructionText, isGreeting } from './categorize.ts';
+import { constraintCount, type TaskCues, taskCues } from './categorize.ts';
 import { EASY, HARD } from './signals.ts';
 import type { TaskText } from './task-text.ts';
 import type { Category } from './types.ts';
@@ -54,24 +54,32 @@ export interface DifficultyParts {
   easy: number;
 }
 
-export function difficultyParts(t: TaskText, categories: Record<Category, number>): DifficultyParts {
+export function difficultyParts(
+  t: TaskText,
+  categories: Record<Category, number>,
+  cues: TaskCues = taskCues(t),
+): DifficultyParts {
   let category = 0;
   for (const c of Object.keys(CATEGORY_HARDNESS) as Category[])
     category += categories[c] * CATEGORY_HARDNESS[c];
-  const instruction = instructionText(t.ask);
+  const instruction = cues.instruction;
   return {
     length: lengthScore(t),
     constraints: clamp01(constraintCount(instruction) / 6),
     turns: clamp01((t.userTurns - 1) / 6),
     category,
-    hard: clamp01(countMatches(HARD, instruction) / 3),
-    easy: Math.min(EASY_MAX, countMatches(EASY, instruction)) * EASY_STEP,
+    hard: clamp01(instruction[HARD.id]! / 3),
+    easy: Math.min(EASY_MAX, instruction[EASY.id]!) * EASY_STEP,
   };
 }
 
 /** Difficulty in [0, 1], rounded to 1e-3. */
-export function difficulty(t: TaskText, categories: Record<Category, number>): number {
-  const p = difficultyParts(t, categories);
+export function difficulty(
+  t: TaskText,
+  categories: Record<Category, number>,
+  cues: TaskCues = taskCues(t),
+): number {
+  const p = difficultyParts(t, categories, cues);
   let d =
     W_LENGTH * p.length +
     W_CONSTRAINTS * p.constraints +
@@ -80,6 +88,6 @@ export function difficulty(t: TaskText, categories: Record<Category, number>): n
     W_HARD * p.hard -
     p.easy;
   d *= STRETCH;
-  if (isGreeting(t.ask)) d = Math.min(d, GREETING_CEILING);
+  if (cues.greeting) d = Math.min(d, GREETING_CEILING);
   return Math.round(clamp01(d) * 1000) / 1000;
 }

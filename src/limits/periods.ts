@@ -60,3 +60,19 @@ export function periodOfKey(key: string): BudgetPeriod {
   if (key.includes('-W')) return 'weekly';
   return key.length > 7 ? 'daily' : 'monthly';
 }
+
+/** Epoch ms the period containing `nowMs` began (0 for `total`): where its spend starts counting. */
+export function periodStart(period: BudgetPeriod, nowMs: number): number {
+  const d = new Date(nowMs);
+  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  switch (period) {
+    case 'daily':
+      return day;
+    case 'weekly':
+      return day - ((d.getUTCDay() + 6) % 7) * DAY_MS; // back to Monday
+    case 'monthly':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    case 'total':
+      return 0;
+  }
+}

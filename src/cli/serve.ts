@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { Gateway } from '../gateway/index.ts';
+import { openServices } from '../gateway/services.ts';
 import { createApp } from '../server/app.ts';
 import { createLogger, startTelemetry } from '../telemetry/index.ts';
 import { parse } from './args.ts';
@@ -31,8 +32,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
   for (const note of config.notes) logger.info(note);
   const masterKey = process.env.QUORUM_MASTER_KEY || undefined;
   let ready = false;
-  const gateway = await Gateway.create(config);
+  let services: Awaited<ReturnType<typeof openServices>>;
+  try {
+    services = await openServices(config, process.env, logger);
+  } catch (err) {
+    logger.error({ err }, `cannot open the store or the limit backends: ${(err as Error).message}`);
+    return 1;
+  }
+  const gateway = await Gateway.create(config, {
+    limits: services.limits,
+    ledger: services.store.ledger,
+    onError: (err) => logger.warn({ err }, err.message),
+  });
   const { app, keys } = createApp({
+    store: services.store,
     gateway,
     logger,
     ...(masterKey ? { masterKey } : {}),
@@ -79,6 +92,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await gateway.close();
+  await services.store.close(); // flushes the ledger
   await shutdownTelemetry?.();
   logger.info('stopped');
   logger.flush();

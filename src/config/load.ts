@@ -29,6 +29,7 @@ export interface GatewayConfig {
   models: ModelSpec[];
   routing: RawConfig['routing'];
   cache: RawConfig['cache'];
+  limits: RawConfig['limits'];
   ensembles: Record<string, EnsembleConfig>;
   teams: TeamConfig[];
   keys: KeyConfig[];
@@ -225,6 +226,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     models,
     routing: cfg.routing,
     cache: cfg.cache,
+    limits: cfg.limits,
     ensembles: cfg.ensembles,
     teams: cfg.teams,
     keys: cfg.keys,

@@ -104,6 +104,10 @@ export const ConfigSchema = z.strictObject({
       max_bytes: positiveInt.default(64 * 1024 * 1024),
     })
     .prefault({}),
+  /** Budgets and rate limits: what to do when QUORUM_REDIS_URL is set but Redis does not answer. */
+  limits: z
+    .strictObject({ redis_fail_mode: z.enum(['closed', 'open']).default('closed') })
+    .prefault({}),
   ensembles: z.record(z.string(), EnsembleSchema).default({}),
   teams: z.array(TeamSchema).default([]),
   keys: z.array(KeySchema).default([]),

@@ -5,7 +5,7 @@ import { ProviderQueues, type ProviderQueuesOptions } from '../limits/index.ts';
 import { toNanos } from '../limits/types.ts';
 import { createAdapter } from '../providers/index.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
-import type { LedgerTable } from '../store/types.ts';
+import type { LedgerEntry } from '../store/index.ts';
 import type { Account } from './accounting.ts';
 import type { LimitBackends } from './admission.ts';
 import { ResponseCache } from './cache.ts';
@@ -16,7 +16,7 @@ import { ModelTable } from './model-table.ts';
 
 /** Where each upstream call is recorded (the store's ledger writer); appends must not block. */
 export interface LedgerSink {
-  append(row: Omit<LedgerTable, 'id'>): void;
+  append(row: LedgerEntry): void;
 }
 
 /** Tuning and services that are not configuration. */
@@ -78,7 +78,7 @@ export class Gateway {
   recordCall(ctx: ChatContext, tags?: Record<string, string>): Account | undefined {
     const ledger = this.ledger;
     if (!ledger) return undefined;
-    const tagText = tags && Object.keys(tags).length ? JSON.stringify(tags) : null;
+    const tagged = tags && Object.keys(tags).length ? tags : null;
     return (call) =>
       ledger.append({
         request_id: ctx.requestId,
@@ -92,7 +92,7 @@ export class Gateway {
         cost_nanos: toNanos(call.costUsd),
         latency_ms: call.latencyMs,
         status: call.status,
-        tags: tagText,
+        tags: tagged,
         created_at: Date.now(),
       });
   }

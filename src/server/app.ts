@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Gateway } from '../gateway/index.ts';
+import type { Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { KeyRing } from './auth.ts';
 import type { AppEnv } from './env.ts';
@@ -17,6 +18,8 @@ export interface AppOptions {
   gateway: Gateway;
   logger: Logger;
   masterKey?: string;
+  /** The store: keys made through the admin API, teams, the ledger. */
+  store?: Store;
   /** Readiness; defaults to always ready. */
   isReady?: () => boolean;
 }
@@ -24,7 +27,7 @@ export interface AppOptions {
 export function createApp(options: AppOptions) {
   const { gateway, logger } = options;
   const app = new OpenAPIHono<AppEnv>();
-  const keys = new KeyRing(gateway.config, options.masterKey);
+  const keys = new KeyRing(gateway.config, options.masterKey, options.store);
 
   app.use('*', requestContext(logger));
   app.use('/v1/*', authenticate(keys));

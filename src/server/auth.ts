@@ -2,39 +2,66 @@ import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../config/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import { type Caller, OPEN_CALLER } from '../gateway/index.ts';
+import type { Store } from '../store/index.ts';
 
 const hash = (key: string) => createHash('sha256').update(key).digest('base64url');
 
+interface TeamSettings {
+  models?: string[] | null;
+  budget?: {
+    limit_usd: number;
+    period: 'daily' | 'weekly' | 'monthly' | 'total';
+    soft_limit_usd?: number | undefined;
+  } | null;
+  limits?: { rpm?: number | undefined; tpm?: number | undefined } | null;
+}
+
+/** A caller with its team's allow-list, budget and limits. */
+function callerFor(
+  team: string,
+  settings: TeamSettings | undefined,
+  key: { id: string | null; name: string | null; limits?: TeamSettings['limits'] },
+): Caller {
+  const budget = settings?.budget;
+  return {
+    team,
+    keyId: key.id,
+    keyName: key.name,
+    allowedModels: settings?.models ? new Set(settings.models) : null,
+    budget: budget
+      ? {
+          team,
+          limitUsd: budget.limit_usd,
+          period: budget.period,
+          ...(budget.soft_limit_usd !== undefined ? { softLimitUsd: budget.soft_limit_usd } : {}),
+        }
+      : null,
+    teamLimits: settings?.limits ?? null,
+    keyLimits: key.limits ?? null,
+  };
+}
+
+/** How long team settings read from the store are reused (admin changes apply within this). */
+const TEAM_CACHE_MS = 2_000;
+
 /**
- * Static keys from the config. Keys are held only as SHA-256 digests and looked up by digest, so the
- * comparison never runs over the secret itself.
+ * Resolves callers. Static keys from the config are held only as SHA-256 digests and looked up by
+ * digest, so no comparison runs over the secret itself. Keys made through the admin API live in the
+ * store (hashed with the install's pepper) and are looked up on every request, so a revocation or an
+ * expiry takes effect on the next one.
  */
 export class KeyRing {
   private readonly byHash = new Map<string, Caller>();
+  private readonly store: Store | undefined;
+  private readonly teams = new Map<string, { at: number; settings: TeamSettings | undefined }>();
   /** True when no keys and no master key are configured: everything is the default team's. */
   readonly open: boolean;
 
-  constructor(config: GatewayConfig, masterKey?: string) {
+  constructor(config: GatewayConfig, masterKey?: string, store?: Store) {
+    this.store = store;
     for (const k of config.keys) {
       const team = config.teams.find((t) => t.id === k.team);
-      this.byHash.set(hash(k.key), {
-        team: k.team,
-        keyId: null,
-        keyName: k.name ?? null,
-        allowedModels: team?.models ? new Set(team.models) : null,
-        budget: team?.budget
-          ? {
-              team: k.team,
-              limitUsd: team.budget.limit_usd,
-              period: team.budget.period,
-              ...(team.budget.soft_limit_usd !== undefined
-                ? { softLimitUsd: team.budget.soft_limit_usd }
-                : {}),
-            }
-          : null,
-        teamLimits: team?.limits ?? null,
-        keyLimits: null,
-      });
+      this.byHash.set(hash(k.key), callerFor(k.team, team, { id: null, name: k.name ?? null }));
     }
     // The master key may call the API too (as LiteLLM's does), as the unrestricted default team.
     if (masterKey) this.byHash.set(hash(masterKey), { ...OPEN_CALLER, keyName: 'master' });
@@ -42,15 +69,36 @@ export class KeyRing {
   }
 
   /** Resolves the caller of a request from `Authorization: Bearer …` or `x-api-key`. */
-  authenticate(authorization: string | undefined, apiKeyHeader: string | undefined): Caller {
+  async authenticate(authorization: string | undefined, apiKeyHeader: string | undefined): Promise<Caller> {
     if (this.open) return OPEN_CALLER;
     const token = bearer(authorization) ?? apiKeyHeader?.trim();
     if (!token) {
       throw new GatewayError('invalid_api_key', 'Missing API key: send `Authorization: Bearer <key>`.');
     }
     const caller = this.byHash.get(hash(token));
-    if (!caller) throw new GatewayError('invalid_api_key', 'Incorrect API key provided.');
-    return caller;
+    if (caller) return caller;
+    const found = this.store ? await this.store.keys.lookup(token) : null;
+    if (!found) throw new GatewayError('invalid_api_key', 'Incorrect API key provided.');
+    if (found.status !== 'active') {
+      throw new GatewayError(
+        'invalid_api_key',
+        `This API key was ${found.status === 'revoked' ? 'revoked' : 'valid only until ' + found.key.expires_at}.`,
+      );
+    }
+    const k = found.key;
+    return callerFor(k.team, await this.team(k.team), {
+      id: k.id,
+      name: k.name,
+      ...(k.limits ? { limits: k.limits } : {}),
+    });
+  }
+
+  private async team(id: string): Promise<TeamSettings | undefined> {
+    const cached = this.teams.get(id);
+    if (cached && Date.now() - cached.at < TEAM_CACHE_MS) return cached.settings;
+    const team = (await this.store?.teams.get(id)) ?? undefined;
+    this.teams.set(id, { at: Date.now(), settings: team });
+    return team;
   }
 }
 

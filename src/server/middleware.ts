@@ -82,7 +82,7 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
 
 export function authenticate(keys: KeyRing): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    c.set('caller', keys.authenticate(c.req.header('authorization'), c.req.header('x-api-key')));
+    c.set('caller', await keys.authenticate(c.req.header('authorization'), c.req.header('x-api-key')));
     await next();
   };
 }

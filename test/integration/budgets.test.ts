@@ -8,6 +8,7 @@ import { createLimitBackends } from '../../src/limits/backends.ts';
 import type { FakeServer } from '../fakes/harness.ts';
 import { startFakeOpenAI } from '../fakes/openai.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { backends } from './store/backends.ts';
 
 const KEY = 'qk-budget-team-0001';
 let fake: FakeServer;
@@ -76,7 +77,11 @@ describe('budgets in memory (one instance)', () => {
 
   it('200 concurrent requests never take the team past its limit; refusals are budget_exceeded', async () => {
     // The worst case of one request is its prompt estimate plus 100 output tokens; the limit covers ~20.
-    gw = await startGateway(config(fake.url, 0.1));
+    const sqlite = backends()
+      .find((b) => b.name === 'sqlite')!
+      .make();
+    const store = await (await sqlite.fresh()).open();
+    gw = await startGateway(config(fake.url, 0.1), { gateway: { ledger: store.ledger } });
     const results = await Promise.all(Array.from({ length: 200 }, () => call(gw)));
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status !== 200);
@@ -95,6 +100,12 @@ describe('budgets in memory (one instance)', () => {
     expect(b.spent_usd).toBeCloseTo(charged, 12);
     expect(b.spent_usd).toBeLessThanOrEqual(0.1);
     expect(fake.received.length).toBe(ok.length);
+    // The SQLite ledger holds one row per upstream call, summing to what was charged.
+    await store.ledger.flush();
+    const [row] = await store.ledger.spendReport({ team: 'research', group_by: 'team' });
+    expect(row!.requests).toBe(ok.length);
+    expect(row!.cost_usd).toBeCloseTo(charged, 12);
+    await sqlite.cleanup();
   });
 
   it('GET /v1/budget reports spent, remaining and the reset time', async () => {
@@ -193,27 +204,47 @@ describe('rate limits', () => {
   });
 });
 
-describe.runIf(process.env.QUORUM_TEST_REDIS_URL)('budgets in Redis (two instances)', () => {
-  it('two gateways sharing Redis stay within the limit together', async () => {
-    const prefix = `quorum-test:${Math.random().toString(36).slice(2)}:`;
-    const make = () =>
-      createLimitBackends({ redisUrl: process.env.QUORUM_TEST_REDIS_URL!, prefix, failMode: 'closed' });
-    const a = await startGateway(config(fake.url, 0.1), { gateway: { limits: make() } });
-    const b = await startGateway(config(fake.url, 0.1), { gateway: { limits: make() } });
-    try {
-      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(i % 2 ? a : b)));
-      const ok = results.filter((r) => r.status === 200);
-      expect(ok.length).toBeGreaterThanOrEqual(20);
-      for (const r of results.filter((x) => x.status !== 200))
-        expect(r.json.error.code).toBe('budget_exceeded');
-      const charged = ok.reduce((sum, r) => sum + Number(r.headers.get('x-quorum-cost-usd')), 0);
-      expect(charged).toBeLessThanOrEqual(0.1);
-      const [sa, sb] = [await budget(a), await budget(b)];
-      expect(sa.spent_usd).toBeCloseTo(charged, 12);
-      expect(sb.spent_usd).toBeCloseTo(charged, 12);
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  });
-});
+describe.runIf(process.env.QUORUM_TEST_REDIS_URL && process.env.QUORUM_TEST_POSTGRES_URL)(
+  'two instances sharing Redis and Postgres',
+  () => {
+    it('stay within the limit together, and the shared ledger holds exactly what was charged', async () => {
+      const pg = backends()
+        .find((b) => b.name === 'postgres')!
+        .make();
+      const target = await pg.fresh();
+      const prefix = `quorum-test:${Math.random().toString(36).slice(2)}:`;
+      const instance = async () => {
+        const store = await target.open();
+        const limits = createLimitBackends({
+          redisUrl: process.env.QUORUM_TEST_REDIS_URL!,
+          prefix,
+          failMode: 'closed',
+        });
+        const gw = await startGateway(config(fake.url, 0.1), { gateway: { limits, ledger: store.ledger } });
+        return { gw, store };
+      };
+      const [a, b] = [await instance(), await instance()];
+      try {
+        const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(i % 2 ? a.gw : b.gw)));
+        const ok = results.filter((r) => r.status === 200);
+        expect(ok.length).toBeGreaterThanOrEqual(20);
+        for (const r of results.filter((x) => x.status !== 200))
+          expect(r.json.error.code).toBe('budget_exceeded');
+        const charged = ok.reduce((sum, r) => sum + Number(r.headers.get('x-quorum-cost-usd')), 0);
+        expect(charged).toBeLessThanOrEqual(0.1);
+        const [sa, sb] = [await budget(a.gw), await budget(b.gw)];
+        expect(sa.spent_usd).toBeCloseTo(charged, 12);
+        expect(sb.spent_usd).toBeCloseTo(charged, 12);
+        await a.store.ledger.flush();
+        await b.store.ledger.flush();
+        const [row] = await a.store.ledger.spendReport({ team: 'research', group_by: 'team' });
+        expect(row!.requests).toBe(ok.length);
+        expect(row!.cost_usd).toBeCloseTo(charged, 12);
+      } finally {
+        await a.gw.close();
+        await b.gw.close();
+        await pg.cleanup();
+      }
+    });
+  },
+);

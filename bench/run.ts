@@ -16,6 +16,10 @@
  *   npm run bench -- --profile          # also write a V8 CPU profile of the gateway
  *   BENCH_DURATION=30 BENCH_CONNECTIONS=64 npm run bench
  *
+ * Fan-out: last, bench/fanout.ts starts its own fake (latency by model: 300 ms candidates, a 100 ms judge)
+ * and gateway (ensemble presets) and times best-of-n / consensus / quorum-2 requests against their
+ * critical path (run on its own with `node bench/fanout.ts`).
+ *
  * Results: printed as a table and written to bench/results/latest.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -27,7 +31,11 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { type FanoutResult, fanoutTable, runFanoutBench } from './fanout.ts';
 import { type RoutingBenchResult, routingTable, runRoutingBench } from './routing.ts';
+import { round, type Summary, summarise } from './stats.ts';
+
+export { type Summary, summarise };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
@@ -40,9 +48,11 @@ const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
 if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(
-    'usage: npm run bench [-- --quick] [-- --profile]   (routing decision time alone: node bench/routing.ts)\n' +
+    'usage: npm run bench [-- --quick] [-- --profile]\n' +
+      '       (routing decision time alone: node bench/routing.ts; fan-out alone: node bench/fanout.ts)\n' +
       'env: BENCH_DURATION (s per load phase, default 10; 2 with --quick), BENCH_CONNECTIONS (default 32),\n' +
-      '     BENCH_STREAMS (sequential streams per side, default 300; 60 with --quick)\n',
+      '     BENCH_STREAMS (sequential streams per side, default 300; 60 with --quick),\n' +
+      '     BENCH_FANOUT_N (fan-out requests per target, default 30; 8 with --quick)\n',
   );
   process.exit(0);
 }
@@ -91,33 +101,6 @@ const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer ben
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-export interface Summary {
-  n: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-/** Nearest-rank percentiles over raw samples (ms, sub-millisecond precision). */
-export function summarise(samples: number[]): Summary {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) =>
-    s.length ? (s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] as number) : NaN;
-  const mean = s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN;
-  return {
-    n: s.length,
-    mean: round(mean, 3),
-    p50: round(at(0.5), 3),
-    p90: round(at(0.9), 3),
-    p99: round(at(0.99), 3),
-    max: round(at(1), 3),
-  };
-}
-
 function freePort(): Promise<number> {
   return new Promise((resolveP, reject) => {
     const srv = createServer();
@@ -551,6 +534,20 @@ async function main() {
     await stopChild(gateway, PROFILE ? 15_000 : 5000);
     await stopChild(fake);
 
+    // 8. fan-out overhead: its own fake (latency by model) and gateway (presets), started now that the
+    //    others are gone
+    log('fan-out: presets bon / vote / fast against 300 ms candidates and a 100 ms judge');
+    const fanout: FanoutResult = await runFanoutBench({
+      quick: QUICK,
+      log,
+      nodeFlags: nodeFlags.filter((flag) => !flag.startsWith('--cpu-prof')),
+    });
+    log(
+      `  overhead p50: ${Object.entries(fanout.presets)
+        .map(([name, p]) => `${name} ${p.overheadMs.p50} ms`)
+        .join(', ')} (direct floor ${fanout.direct.overheadMs.p50} ms)`,
+    );
+
     const peakRssMb = Math.max(memAtEnd?.hwmMb ?? 0, sampledPeakMb);
     const added = (g: number, d: number) => round(g - d, 3);
     const seqIlDirect = toResult(ilDirect);
@@ -643,6 +640,7 @@ async function main() {
           },
         },
       },
+      fanout,
       memory: {
         gatewayRssAtStartMb: memAtStart?.rssMb ?? null,
         gatewayRssAtEndMb: memAtEnd?.rssMb ?? null,
@@ -668,6 +666,11 @@ async function main() {
         target: routingDecision.target.target,
         actual: routingDecision.target.actual,
         met: routingDecision.target.met,
+      },
+      fanOutOverhead: {
+        target: fanout.target.target,
+        actual: fanout.target.actual,
+        met: fanout.target.met,
       },
     };
     results.elapsedS = round((Date.now() - started) / 1000, 1);
@@ -842,6 +845,8 @@ function printTable(r: any) {
     ...routingRows.slice(1).map(line),
     '',
     ...routingTable(r.routing.decision),
+    '',
+    ...fanoutTable(r.fanout),
     '',
     'targets:',
     ...Object.entries(r.targets as Record<string, { target: string; actual: number; met: boolean }>).map(

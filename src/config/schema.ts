@@ -105,9 +105,7 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   /** Budgets and rate limits: what to do when QUORUM_REDIS_URL is set but Redis does not answer. */
-  limits: z
-    .strictObject({ redis_fail_mode: z.enum(['closed', 'open']).default('closed') })
-    .prefault({}),
+  limits: z.strictObject({ redis_fail_mode: z.enum(['closed', 'open']).default('closed') }).prefault({}),
   ensembles: z.record(z.string(), EnsembleSchema).default({}),
   teams: z.array(TeamSchema).default([]),
   keys: z.array(KeySchema).default([]),

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { ChatRequest, ChatResult, FinishReason, StreamEvent, ToolCall, Usage } from '../chat/index.ts';
+import {
+  type ChatRequest,
+  type ChatResult,
+  type FinishReason,
+  resultEvents,
+  type StreamEvent,
+  type ToolCall,
+  type Usage,
+} from '../chat/index.ts';
 
 /**
  * Exact-match response cache (issue 3, item 6).
@@ -135,24 +143,9 @@ export function isCacheable(result: ChatResult): boolean {
   return CACHEABLE_FINISH.has(result.finish_reason) && !result.refusal;
 }
 
-/** The events of a cached answer, in the order the providers' streams use. */
-export function* replayEvents(answer: CachedAnswer): Generator<StreamEvent> {
-  const { result } = answer;
-  // The model event carries the provider's own name; fall back to the catalog id.
-  yield { type: 'model', model: result.upstream_model ?? answer.model };
-  // Word-sized deltas like the providers' streams, so clients see a normal stream.
-  for (const piece of result.content?.match(/\S+\s*|\s+/g) ?? []) yield { type: 'text', text: piece };
-  for (const [index, call] of (result.tool_calls ?? []).entries()) {
-    yield {
-      type: 'tool_call',
-      index,
-      id: call.id,
-      name: call.function.name,
-      arguments: call.function.arguments,
-    };
-  }
-  yield { type: 'finish', reason: result.finish_reason };
-  yield { type: 'usage', usage: result.usage };
+/** The events of a cached answer; the model event carries the provider's own name, else the catalog id. */
+export function replayEvents(answer: CachedAnswer): Generator<StreamEvent> {
+  return resultEvents(answer.result, answer.result.upstream_model ?? answer.model);
 }
 
 /**

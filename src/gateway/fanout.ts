@@ -13,7 +13,13 @@ import {
   review,
 } from '../../consensus/index.ts';
 import { analyzeTask } from '../../routing/analyze.ts';
-import type { ChatRequest, ChatResult, StreamEvent, Usage } from '../chat/index.ts';
+import {
+  type ChatRequest,
+  type ChatResult,
+  resultEvents,
+  type StreamEvent,
+  type Usage,
+} from '../chat/index.ts';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
 import { failSpan, SpanKind, tracer, withSpan } from '../telemetry/index.ts';
 import type { Caller } from './caller.ts';
@@ -159,13 +165,6 @@ function reviewAggregation(draft: Completion, result: ReviewResult): Aggregation
   };
 }
 
-/** Replays a finished answer as stream events, so fan-outs that must finish first still stream. */
-async function* replay(model: string, content: string): AsyncGenerator<StreamEvent> {
-  yield { type: 'model', model };
-  for (const piece of content.match(/\S+\s*|\s+/g) ?? []) yield { type: 'text', text: piece };
-  yield { type: 'finish', reason: 'stop' };
-}
-
 /** Runs a fan-out request: candidates in parallel, then the strategy's judge/aggregator/reviewers. */
 export async function fanOutCompletion(
   gw: Gateway,
@@ -276,7 +275,9 @@ export async function fanOutCompletion(
     const answer: ChatResult = { content: result.content, finish_reason: 'stop', usage };
     return { stream: false, body: completionBody(id, created, result.model, answer, usage, quorum), meta };
   }
-  const events = replay(result.model, result.content);
+  const events = (async function* () {
+    yield* resultEvents({ content: result.content, finish_reason: 'stop', usage }, result.model);
+  })();
   const first = await events.next();
   const chunks = streamChunks(
     { first: first.value as StreamEvent, rest: events },

@@ -1,7 +1,7 @@
+import type { GatewayConfig } from '../config/index.ts';
 import { createLimitBackends, type LimitBackends } from '../limits/backends.ts';
 import { periodKey, periodStart } from '../limits/periods.ts';
 import { fromNanos } from '../limits/types.ts';
-import type { GatewayConfig } from '../config/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 
@@ -16,13 +16,23 @@ export interface Services {
  * them), starts the budget/rate-limit backends, and rebuilds each budget's spend for the current period
  * from the ledger — so spend survives restarts.
  */
-export async function openServices(config: GatewayConfig, env: NodeJS.ProcessEnv, logger: Logger): Promise<Services> {
+export async function openServices(
+  config: GatewayConfig,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): Promise<Services> {
   const url = env.QUORUM_DATABASE_URL || 'sqlite:./data/quorum.db';
   const store = await openStore(url, { onError: (err) => logger.error({ err }, 'store error') });
   for (const t of config.teams) {
     await store.teams.upsert({
       id: t.id,
-      budget: t.budget ? { limit_usd: t.budget.limit_usd, period: t.budget.period, ...(t.budget.soft_limit_usd !== undefined ? { soft_limit_usd: t.budget.soft_limit_usd } : {}) } : null,
+      budget: t.budget
+        ? {
+            limit_usd: t.budget.limit_usd,
+            period: t.budget.period,
+            ...(t.budget.soft_limit_usd !== undefined ? { soft_limit_usd: t.budget.soft_limit_usd } : {}),
+          }
+        : null,
       limits: t.limits ?? null,
       models: t.models ?? null,
     });
@@ -33,7 +43,9 @@ export async function openServices(config: GatewayConfig, env: NodeJS.ProcessEnv
     onWarn: (message, err) => logger.warn({ err }, message),
   });
   if (env.QUORUM_REDIS_URL && !(await limits.ready(2_000))) {
-    logger.warn(`Redis at QUORUM_REDIS_URL is not answering yet; budgets fail ${config.limits.redis_fail_mode} until it does`);
+    logger.warn(
+      `Redis at QUORUM_REDIS_URL is not answering yet; budgets fail ${config.limits.redis_fail_mode} until it does`,
+    );
   }
   const now = Date.now();
   for (const team of await store.teams.list()) {

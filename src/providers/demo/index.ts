@@ -1,4 +1,4 @@
-import type { ChatResult, StreamEvent } from '../../chat/index.ts';
+import { type ChatResult, resultEvents, type StreamEvent } from '../../chat/index.ts';
 import type { AdapterFactory, ProviderAdapter, UpstreamCall } from '../types.ts';
 import { UpstreamError } from '../upstream-error.ts';
 import { demoAnswer } from './answer.ts';
@@ -20,24 +20,9 @@ export const createDemoAdapter: AdapterFactory = (config): ProviderAdapter => ({
   },
 
   async *stream({ model, request, signal }: UpstreamCall): AsyncIterable<StreamEvent> {
-    checkAborted(config.id, signal);
-    const answer = demoAnswer(model, request);
-    yield { type: 'model', model };
-    for (const piece of answer.content?.match(/\S+\s*|\s+/g) ?? []) {
+    for (const event of resultEvents(demoAnswer(model, request), model)) {
       checkAborted(config.id, signal);
-      yield { type: 'text', text: piece };
+      yield event;
     }
-    for (const [index, call] of (answer.tool_calls ?? []).entries()) {
-      checkAborted(config.id, signal);
-      yield {
-        type: 'tool_call',
-        index,
-        id: call.id,
-        name: call.function.name,
-        arguments: call.function.arguments,
-      };
-    }
-    yield { type: 'finish', reason: answer.finish_reason };
-    yield { type: 'usage', usage: answer.usage };
   },
 });

@@ -1,12 +1,16 @@
 import { MAIN_HELP } from './help.ts';
+import { keysCommand } from './keys.ts';
 import { routeCommand } from './route.ts';
 import { serveCommand } from './serve.ts';
+import { spendCommand } from './spend.ts';
 import { validateCommand } from './validate.ts';
 
 const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   serve: serveCommand,
   validate: validateCommand,
   route: routeCommand,
+  keys: keysCommand,
+  spend: spendCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -6,6 +6,7 @@ import { KeyRing } from './auth.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, onError } from './errors.ts';
 import { authenticate, requestContext } from './middleware.ts';
+import { registerAdmin } from './routes/admin/index.ts';
 import { registerBudget } from './routes/budget.ts';
 import { registerChat } from './routes/chat.ts';
 import { registerConsensus } from './routes/consensus.ts';
@@ -39,6 +40,7 @@ export function createApp(options: AppOptions) {
   registerConsensus(app, gateway);
   registerReviews(app, gateway);
   registerBudget(app, gateway);
+  if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.get('/openapi.json', (c) =>

@@ -1,0 +1,11 @@
+import type { Gateway } from '../../../gateway/index.ts';
+import type { Store } from '../../../store/index.ts';
+
+export interface AdminDeps {
+  gateway: Gateway;
+  store: Store;
+  /** The admin API answers 401 to everyone while this is unset. */
+  masterKey: string | undefined;
+  /** Clock for key status (active/expired); pass the store's when it has its own. Default Date.now. */
+  now?: () => number;
+}

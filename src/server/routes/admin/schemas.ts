@@ -1,0 +1,147 @@
+/** Request and response shapes of the admin API, for validation and the OpenAPI document. */
+import { z } from '@hono/zod-openapi';
+import { ErrorSchema } from '../../schemas.ts';
+
+const PERIODS = ['daily', 'weekly', 'monthly', 'total'] as const;
+const usd = z.number().nonnegative();
+const perMinute = z.number().int().positive();
+
+const LimitsSchema = z
+  .strictObject({ rpm: perMinute.optional(), tpm: perMinute.optional() })
+  .openapi('AdminLimits', { description: 'Requests and tokens per minute' });
+
+const BudgetSchema = z.strictObject({
+  limit_usd: usd,
+  period: z.enum(PERIODS).default('monthly'),
+  soft_limit_usd: usd.optional().openapi({ description: 'Crossing it logs and counts; it never refuses' }),
+});
+
+const ModelsSchema = z
+  .array(z.string().min(1))
+  .openapi({ description: 'Allow-list of models, aliases and presets; absent = all' });
+
+export const CreateTeamSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .max(200)
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/,
+        'use letters, digits and _ . : @ - (starting with a letter or digit)',
+      ),
+    budget: BudgetSchema.optional(),
+    limits: LimitsSchema.optional(),
+    models: ModelsSchema.optional(),
+  })
+  .openapi('AdminTeamCreate');
+
+/** JSON merge patch: absent = unchanged, null = removed, objects merge field by field. */
+export const PatchTeamSchema = z
+  .strictObject({
+    budget: z
+      .strictObject({
+        limit_usd: usd.optional(),
+        period: z.enum(PERIODS).optional(),
+        soft_limit_usd: usd.nullable().optional(),
+      })
+      .nullable()
+      .optional(),
+    limits: z
+      .strictObject({ rpm: perMinute.nullable().optional(), tpm: perMinute.nullable().optional() })
+      .nullable()
+      .optional(),
+    models: ModelsSchema.nullable().optional(),
+  })
+  .openapi('AdminTeamPatch');
+
+export const TeamSchema = z
+  .object({
+    id: z.string(),
+    budget: z
+      .object({ limit_usd: z.number(), period: z.enum(PERIODS), soft_limit_usd: z.number().optional() })
+      .optional(),
+    limits: z.object({ rpm: z.number().optional(), tpm: z.number().optional() }).optional(),
+    models: z.array(z.string()).optional(),
+    source: z
+      .enum(['config', 'api'])
+      .openapi({ description: 'config: defined in the config file, read-only through this API' }),
+    created_at: z.string().nullable(),
+    updated_at: z.string().nullable(),
+    spent_usd: z.number().optional().openapi({ description: 'Current budget period; teams with a budget' }),
+    reserved_usd: z.number().optional(),
+    remaining_usd: z.number().optional(),
+    resets_at: z.string().nullable().optional(),
+    soft_limit_reached: z.boolean().optional(),
+  })
+  .openapi('AdminTeam');
+
+export const CreateKeySchema = z
+  .strictObject({
+    team: z.string().min(1),
+    name: z.string().min(1).max(200),
+    expires_at: z
+      .union([z.string(), z.number()])
+      .nullable()
+      .optional()
+      .openapi({ description: 'ISO 8601 (a bare date is UTC midnight) or epoch ms; absent = never' }),
+    limits: LimitsSchema.optional(),
+  })
+  .openapi('AdminKeyCreate');
+
+export const KeySchema = z
+  .object({
+    id: z.string(),
+    team: z.string(),
+    name: z.string(),
+    prefix: z.string().openapi({ description: 'The first characters of the key, to recognise it' }),
+    status: z.enum(['active', 'revoked', 'expired']),
+    created_at: z.string(),
+    expires_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+    limits: z.object({ rpm: z.number().optional(), tpm: z.number().optional() }).optional(),
+  })
+  .openapi('AdminKey');
+
+export const CreatedKeySchema = KeySchema.extend({
+  key: z.string().openapi({ description: 'The key itself: shown this once, stored only as a hash' }),
+}).openapi('AdminCreatedKey');
+
+export const GROUP_BY = ['day', 'model', 'key', 'team'] as const;
+
+export const SpendQuerySchema = z.strictObject({
+  team: z.string().min(1).optional(),
+  key: z.string().min(1).optional().openapi({ description: 'A key id (key_…)' }),
+  model: z.string().min(1).optional(),
+  from: z.string().min(1).optional().openapi({ description: 'Inclusive; ISO 8601 or epoch ms' }),
+  to: z.string().min(1).optional().openapi({ description: 'Exclusive; a bare date includes that whole day' }),
+  group_by: z.enum(GROUP_BY).default('day'),
+});
+
+export const SpendRowSchema = z
+  .object({
+    group: z.string().nullable().openapi({ description: 'YYYY-MM-DD, model, key id or team; null = no key' }),
+    requests: z.number(),
+    calls: z.number().openapi({ description: 'Upstream calls (a fan-out request makes several)' }),
+    input_tokens: z.number(),
+    output_tokens: z.number(),
+    cost_usd: z.number(),
+  })
+  .openapi('SpendRow');
+
+export const IdParams = z.object({ id: z.string().min(1) });
+
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({ object: z.literal('list'), data: z.array(item) });
+
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorSchema } },
+});
+
+export const adminErrors = {
+  400: error('Invalid request; `param` names the field'),
+  401: error('Missing or wrong master key, or no QUORUM_MASTER_KEY configured'),
+  403: error('A team key on the admin API (admin_only)'),
+} as const;
+
+export const notFoundError = { 404: error('No such team or key') } as const;

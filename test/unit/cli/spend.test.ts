@@ -1,0 +1,177 @@
+/** `quorum spend`, run in-process against a temporary SQLite database with known ledger rows. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { spendCommand } from '../../../src/cli/spend.ts';
+import { openStore, type Store } from '../../../src/store/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'quorum-spend-cli-'));
+const DB = `sqlite:${join(dir, 'q.db')}`;
+let store: Store;
+
+async function spend(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await spendCommand([...argv, '--database', DB]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+const at = (iso: string) => Date.parse(iso);
+const row = (
+  request_id: string,
+  team: string,
+  key: string | null,
+  model: string,
+  when: string,
+  usd: number,
+) => ({
+  request_id,
+  team_id: team,
+  key_id: key,
+  model,
+  provider: 'demo',
+  input_tokens: 1000,
+  output_tokens: 200,
+  cost_nanos: Math.round(usd * 1e9),
+  latency_ms: 5,
+  status: 200,
+  created_at: at(when),
+});
+
+beforeAll(async () => {
+  store = await openStore(DB);
+  for (const r of [
+    row('r1', 'research', 'key_a', 'demo-fast', '2026-11-20T09:00:00Z', 0.1),
+    // One consensus request fanned out to two models.
+    row('r2', 'research', 'key_a', 'demo-fast', '2026-11-21T09:00:00Z', 0.2),
+    row('r2', 'research', 'key_a', 'demo-smart', '2026-11-21T09:00:01Z', 0.3),
+    row('r3', 'ops', null, 'demo-smart', '2026-11-21T10:00:00Z', 0.4),
+  ]) {
+    store.ledger.append(r);
+  }
+  await store.ledger.flush();
+});
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const lines = (text: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split(/\s{2,}/));
+
+describe('quorum spend', () => {
+  it('prints spend per day with a total row', async () => {
+    const r = await spend();
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      ['day', 'requests', 'calls', 'input tokens', 'output tokens', 'cost USD'],
+      ['2026-11-20', '1', '1', '1,000', '200', '0.100000'],
+      ['2026-11-21', '2', '3', '3,000', '600', '0.900000'],
+      ['total', '3', '4', '4,000', '800', '1.000000'],
+    ]);
+  });
+
+  it('groups by model without counting a fan-out request twice in the total', async () => {
+    const r = await spend('--group-by', 'model', '--team', 'research');
+    expect(lines(r.stdout)).toEqual([
+      ['model', 'requests', 'calls', 'input tokens', 'output tokens', 'cost USD'],
+      ['demo-fast', '2', '2', '2,000', '400', '0.300000'],
+      ['demo-smart', '1', '1', '1,000', '200', '0.300000'],
+      ['total', '2', '3', '3,000', '600', '0.600000'],
+    ]);
+  });
+
+  it('groups by key, showing calls made without a store key', async () => {
+    const r = await spend('--group-by', 'key');
+    expect(lines(r.stdout).map((l) => [l[0], l[5]])).toEqual([
+      ['key', 'cost USD'],
+      ['key_a', '0.600000'],
+      ['(no key)', '0.400000'],
+      ['total', '1.000000'],
+    ]);
+  });
+
+  it('filters by key, model and dates (--to includes that whole day)', async () => {
+    const r = await spend(
+      '--group-by',
+      'team',
+      '--model',
+      'demo-smart',
+      '--from',
+      '2026-11-21',
+      '--to',
+      '2026-11-21',
+    );
+    expect(lines(r.stdout).slice(1)).toEqual([
+      ['ops', '1', '1', '1,000', '200', '0.400000'],
+      ['research', '1', '1', '1,000', '200', '0.300000'],
+      ['total', '2', '2', '2,000', '400', '0.700000'],
+    ]);
+    const byKey = await spend('--key', 'key_a', '--to', '2026-11-20', '--json');
+    expect(JSON.parse(byKey.stdout).data.map((d: any) => d.group)).toEqual(['2026-11-20']);
+  });
+
+  it('prints the rows and the exact total as JSON with --json', async () => {
+    const r = await spend('--group-by', 'team', '--json');
+    expect(JSON.parse(r.stdout)).toEqual({
+      object: 'list',
+      group_by: 'team',
+      data: [
+        { group: 'ops', requests: 1, calls: 1, input_tokens: 1000, output_tokens: 200, cost_usd: 0.4 },
+        { group: 'research', requests: 2, calls: 3, input_tokens: 3000, output_tokens: 600, cost_usd: 0.6 },
+      ],
+      total: { requests: 3, calls: 4, input_tokens: 4000, output_tokens: 800, cost_usd: 1 },
+    });
+  });
+
+  it('says so when nothing matches', async () => {
+    const r = await spend('--team', 'nobody');
+    expect(r).toMatchObject({ code: 0, stdout: 'No spend recorded for these filters.\n' });
+  });
+
+  it.each([
+    [['--group-by', 'week'], /--group-by: expected one of day, model, key, team, got "week"/],
+    [['--from', 'last tuesday'], /--from: expected an ISO 8601 date-time/],
+    [['--teams', 'x'], /--teams/],
+    [['research'], /unexpected argument "research"/],
+  ])('exits 2 for %j, pointing at --help', async (argv, message) => {
+    const r = await spend(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain('quorum spend --help');
+  });
+
+  it('--help explains the filters and grouping with examples', async () => {
+    const r = await spend('--help');
+    expect(r.code).toBe(0);
+    for (const text of [
+      '--team',
+      '--key',
+      '--model',
+      '--from',
+      '--to',
+      '--group-by',
+      '--json',
+      'Examples:',
+    ]) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+});

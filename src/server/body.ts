@@ -44,6 +44,23 @@ export function readBody(c: Context, max: number): Promise<Buffer> {
 }
 
 /**
+ * The first problem as a 400 whose `param` is its JSON path; an unknown field is named itself rather than
+ * its parent object.
+ */
+export function validationError(error: z.ZodError, what: 'body' | 'query' = 'body'): GatewayError {
+  const issue = error.issues[0]!;
+  const path = [...issue.path];
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    path.push(issue.keys[0]!);
+    message = `unknown ${what === 'query' ? 'query parameter' : 'field'}`;
+  }
+  const param = path.length ? formatPath(path) : null;
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : '';
+  return new GatewayError('invalid_body', `${param ?? what}: ${message}${more}`, { param });
+}
+
+/**
  * Reads and validates a JSON body. Parsing here (not in a validator middleware) lets a plain
  * `curl -d` without a content type work, and puts the JSON path of the first problem in `param`.
  */
@@ -63,9 +80,12 @@ export async function readJson<S extends z.ZodType>(
   }
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const param = issue.path.length ? formatPath(issue.path) : null;
-  const more =
-    result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
-  throw new GatewayError('invalid_body', `${param ?? 'body'}: ${issue.message}${more}`, { param });
+  throw validationError(result.error);
+}
+
+/** The query string against a schema. */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success) throw validationError(result.error, 'query');
+  return result.data;
 }

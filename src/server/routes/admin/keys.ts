@@ -5,7 +5,7 @@ import type { KeyInfo } from '../../../store/index.ts';
 import { toEpochMs } from '../../../store/time.ts';
 import type { AppEnv } from '../../env.ts';
 import type { AdminDeps } from './deps.ts';
-import { fromStore, readAdminJson, readQuery } from './input.ts';
+import { fromStore, readJson, readQuery } from './input.ts';
 import {
   adminErrors,
   CreatedKeySchema,
@@ -88,7 +88,7 @@ export function registerAdminKeys(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
   for (const route of Object.values(routes)) app.openAPIRegistry.registerPath(route);
 
   app.post(routes.create.getRoutingPath(), async (c) => {
-    const input = await readAdminJson(c, CreateKeySchema, gateway.config.server.max_body_bytes);
+    const input = await readJson(c, CreateKeySchema, gateway.config.server.max_body_bytes);
     if (input.expires_at !== undefined && input.expires_at !== null) {
       const at = await fromStore(async () => toEpochMs(input.expires_at!, 'expires_at'));
       if (at <= now()) {

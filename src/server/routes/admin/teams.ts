@@ -4,7 +4,7 @@ import { GatewayError } from '../../../errors/index.ts';
 import { StoreError } from '../../../store/index.ts';
 import type { AppEnv } from '../../env.ts';
 import type { AdminDeps } from './deps.ts';
-import { fromStore, readAdminJson } from './input.ts';
+import { fromStore, readJson } from './input.ts';
 import {
   adminErrors,
   CreateTeamSchema,
@@ -104,7 +104,7 @@ export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
   for (const route of Object.values(routes)) app.openAPIRegistry.registerPath(route);
 
   app.post(routes.create.getRoutingPath(), async (c) => {
-    const input = await readAdminJson(c, CreateTeamSchema, maxBytes);
+    const input = await readJson(c, CreateTeamSchema, maxBytes);
     if (configTeam(gateway, input.id)) throw readOnly(deps, input.id);
     checkModels(deps, input.models);
     const team = await fromStore(() => store.teams.create(input));
@@ -126,7 +126,7 @@ export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
   app.patch(routes.patch.getRoutingPath(), async (c) => {
     const id = c.req.param('id');
     if (configTeam(gateway, id)) throw readOnly(deps, id);
-    const patch = await readAdminJson(c, PatchTeamSchema, maxBytes);
+    const patch = await readJson(c, PatchTeamSchema, maxBytes);
     checkModels(deps, patch.models);
     const team = await fromStore(() => store.teams.update(id, patch)).catch((err: unknown) => {
       throw err instanceof GatewayError && err.kind === 'not_found' ? missing(id) : err;

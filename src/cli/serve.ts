@@ -43,6 +43,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     limits: services.limits,
     ledger: services.store.ledger,
     onError: (err) => logger.warn({ err }, err.message),
+    onWarn: (message, fields) => logger.warn(fields, message),
   });
   const { app, keys } = createApp({
     store: services.store,

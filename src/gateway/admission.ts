@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors/index.ts';
 import { LimitsUnavailableError } from '../limits/errors.ts';
 import type { BudgetBackend, RateLimitBackend, RateLimits, Reservation } from '../limits/types.ts';
+import { metrics } from '../telemetry/index.ts';
 import type { Caller } from './caller.ts';
 
 export interface LimitBackends {
@@ -50,6 +51,7 @@ export async function admit(
     const decision = await unavailable(() => limits.rates.admitMany!(subjects, estimatedTokens));
     headers = decision.headers;
     if (!decision.ok) {
+      metrics.refusals.inc({ team: caller.team, reason: 'rate_limit_exceeded' });
       const retry = String(Math.max(1, Math.ceil(decision.retryAfterSeconds ?? 1)));
       const who = decision.subject?.startsWith('key:') ? 'this key' : `team \`${caller.team}\``;
       throw new GatewayError(
@@ -66,6 +68,7 @@ export async function admit(
     const amount = reserveUsd();
     const result = await unavailable(() => limits.budget.reserve(caller.budget!, amount, ttlMs));
     if (!result.ok) {
+      metrics.refusals.inc({ team: caller.team, reason: 'budget_exceeded' });
       await Promise.all(counted.map((s) => limits.rates.adjust(s, -estimatedTokens)));
       const st = result.status;
       throw new GatewayError(

@@ -2,10 +2,11 @@ import type { ModelSpec } from '../../routing/types.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { createLimitBackends } from '../limits/backends.ts';
 import { ProviderQueues, type ProviderQueuesOptions } from '../limits/index.ts';
-import { toNanos } from '../limits/types.ts';
+import { type BudgetPolicy, toNanos } from '../limits/types.ts';
 import { createAdapter } from '../providers/index.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { LedgerEntry } from '../store/index.ts';
+import { metrics } from '../telemetry/index.ts';
 import type { Account } from './accounting.ts';
 import type { LimitBackends } from './admission.ts';
 import { ResponseCache } from './cache.ts';
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   ledger?: LedgerSink;
   /** Errors that must not fail a request (a settle or ledger write that failed). */
   onError?: (err: Error) => void;
+  /** Operator notices, such as a team crossing its soft budget limit. */
+  onWarn?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 /** Everything built once at start-up from the configuration. */
@@ -42,6 +45,9 @@ export class Gateway {
   readonly limits: LimitBackends;
   readonly ledger: LedgerSink | undefined;
   readonly onError: ((err: Error) => void) | undefined;
+  private readonly onWarn: GatewayOptions['onWarn'];
+  /** Team/period pairs already reported past their soft limit (one notice each per instance). */
+  private readonly softNoticed = new Set<string>();
   private readonly adapters = new Map<string, ProviderAdapter>();
   private readonly deployments = new Map<ModelSpec, Deployment>();
 
@@ -60,6 +66,7 @@ export class Gateway {
     this.limits = options.limits ?? createLimitBackends({});
     this.ledger = options.ledger;
     this.onError = options.onError;
+    this.onWarn = options.onWarn;
     this.cache = new ResponseCache(config.cache);
     for (const [id, adapter] of adapters) this.adapters.set(id, adapter);
     for (const spec of config.models) {
@@ -74,13 +81,40 @@ export class Gateway {
     await this.limits.close();
   }
 
-  /** The per-call hook that writes one ledger row per upstream call, tagged with the request. */
-  recordCall(ctx: ChatContext, tags?: Record<string, string>): Account | undefined {
+  /**
+   * After a settle: when the team has a soft limit and its spend has crossed it this period, log and
+   * count it once. Costs a status read only for teams that set a soft limit.
+   */
+  async noticeSoftLimit(policy: BudgetPolicy): Promise<void> {
+    if (policy.softLimitUsd === undefined) return;
+    const status = await this.limits.budget.status(policy);
+    const key = `${policy.team}:${status.periodKey}`;
+    if (!status.softLimitReached || this.softNoticed.has(key)) return;
+    this.softNoticed.add(key);
+    metrics.softLimitCrossings.inc({ team: policy.team });
+    this.onWarn?.(`team ${policy.team} crossed its soft budget limit`, {
+      team: policy.team,
+      period: status.periodKey,
+      spent_usd: status.spentUsd,
+      soft_limit_usd: policy.softLimitUsd,
+      limit_usd: status.limitUsd,
+    });
+  }
+
+  /** The per-call hook: metrics, and one ledger row per upstream call tagged with the request. */
+  recordCall(ctx: ChatContext, tags?: Record<string, string>): Account {
     const ledger = this.ledger;
-    if (!ledger) return undefined;
     const tagged = tags && Object.keys(tags).length ? tags : null;
-    return (call) =>
-      ledger.append({
+    const team = ctx.caller.team;
+    return (call) => {
+      metrics.upstreamCalls.inc({ model: call.model, provider: call.provider, status: String(call.status) });
+      if (call.costUsd > 0) metrics.costUsd.inc({ team, model: call.model }, call.costUsd);
+      if (call.usage.prompt_tokens)
+        metrics.tokens.inc({ team, model: call.model, kind: 'input' }, call.usage.prompt_tokens);
+      if (call.usage.completion_tokens) {
+        metrics.tokens.inc({ team, model: call.model, kind: 'output' }, call.usage.completion_tokens);
+      }
+      ledger?.append({
         request_id: ctx.requestId,
         team_id: ctx.caller.team,
         key_id: ctx.caller.keyId,
@@ -95,6 +129,7 @@ export class Gateway {
         tags: tagged,
         created_at: Date.now(),
       });
+    };
   }
 
   deployment(spec: ModelSpec): Deployment {

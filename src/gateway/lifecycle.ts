@@ -75,6 +75,7 @@ export async function beginRequest(
         );
         try {
           await admission.settle(spent.totalUsd, tokens);
+          if (ctx.caller.budget) await gw.noticeSoftLimit(ctx.caller.budget);
         } catch (err) {
           // A settle that fails (Redis gone) must not fail an answered request; the hold expires by itself.
           gw.onError?.(err instanceof Error ? err : new GatewayError('internal_error', String(err)));

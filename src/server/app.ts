@@ -11,6 +11,7 @@ import { registerBudget } from './routes/budget.ts';
 import { registerChat } from './routes/chat.ts';
 import { registerConsensus } from './routes/consensus.ts';
 import { registerHealth } from './routes/health.ts';
+import { registerMetrics } from './routes/metrics.ts';
 import { registerModels } from './routes/models.ts';
 import { registerReviews } from './routes/reviews.ts';
 import { registerRoute } from './routes/route.ts';
@@ -40,6 +41,7 @@ export function createApp(options: AppOptions) {
   registerConsensus(app, gateway);
   registerReviews(app, gateway);
   registerBudget(app, gateway);
+  registerMetrics(app);
   if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });

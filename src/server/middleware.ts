@@ -10,6 +10,7 @@ import {
   ATTR_URL_PATH,
   failSpan,
   type Logger,
+  metrics,
   SpanKind,
   tracer,
 } from '../telemetry/index.ts';
@@ -48,6 +49,8 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
           if (team) span.setAttribute(ATTR_QUORUM_TEAM, team);
           if (status >= 500 || info.error) failSpan(span, info.error ?? String(status));
           span.end();
+          metrics.requests.inc({ route, status: String(status) });
+          metrics.requestSeconds.observe({ route }, (performance.now() - startedAt) / 1000);
           const line = {
             req_id: requestId,
             method: c.req.method,

@@ -1,4 +1,5 @@
 export { createLogger, type Logger, REDACT_PATHS } from './logger.ts';
+export * as metrics from './metrics.ts';
 export { startTelemetry, telemetryRequested } from './sdk.ts';
 export * from './semconv.ts';
 export { failSpan, type Span, SpanKind, SpanStatusCode, traceContent, tracer, withSpan } from './tracer.ts';

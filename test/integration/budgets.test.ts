@@ -121,6 +121,36 @@ describe('budgets in memory (one instance)', () => {
     expect(b.soft_limit_reached).toBe(false);
   });
 
+  it('a soft limit logs once, counts a metric and marks GET /v1/budget, but refuses nothing', async () => {
+    gw = await startGateway(
+      config(fake.url, 5, {
+        teams: [{ id: 'research', budget: { limit_usd: 5, period: 'monthly', soft_limit_usd: 0.001 } }],
+      }),
+    );
+    const metric = async () => {
+      const text = await (await fetch(`${gw.url}/metrics`)).text();
+      return Number(/quorum_budget_soft_limit_crossings_total\{team="research"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const before = await metric();
+    expect((await budget(gw)).soft_limit_reached).toBe(false);
+    for (let i = 0; i < 3; i++) expect((await call(gw)).status).toBe(200);
+    expect((await budget(gw)).soft_limit_reached).toBe(true);
+    expect(await metric()).toBe(before + 1);
+    expect(gw.logs().match(/crossed its soft budget limit/g)).toHaveLength(1);
+  });
+
+  it('GET /metrics counts requests, upstream calls, spend and refusals', async () => {
+    gw = await startGateway(config(fake.url, 0.0042));
+    expect((await call(gw)).status).toBe(200);
+    expect((await call(gw)).status).toBe(429); // spent + its worst case no longer fits
+    const text = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(text).toMatch(/quorum_requests_total\{route="\/v1\/chat\/completions",status="200"\} \d+/);
+    expect(text).toMatch(/quorum_upstream_calls_total\{model="priced",provider="up",status="200"\} \d+/);
+    expect(text).toMatch(/quorum_cost_usd_total\{team="research",model="priced"\} [\d.e-]+/);
+    expect(text).toMatch(/quorum_refusals_total\{team="research",reason="budget_exceeded"\} [1-9]/);
+    expect(text).not.toMatch(/qk-budget/);
+  });
+
   it('a client that disconnects mid-stream is charged for what was generated', async () => {
     gw = await startGateway(config(fake.url, 5));
     fake.respond({ text: Array.from({ length: 100 }, (_, i) => `w${i}`).join(' '), chunkDelayMs: 10 });

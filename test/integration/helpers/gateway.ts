@@ -46,7 +46,11 @@ export async function startGateway(
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const gateway = await Gateway.create(gatewayConfig, options.gateway);
+  const gateway = await Gateway.create(gatewayConfig, {
+    onWarn: (message, fields) => logger.warn(fields, message),
+    ...options.gateway,
+  });
+
   const { app } = createApp({
     gateway,
     logger,

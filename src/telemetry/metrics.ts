@@ -1,0 +1,57 @@
+import { Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics for GET /metrics. One registry per process; labels are bounded (routes, models,
+ * providers, teams, statuses — never keys or request ids).
+ */
+export const registry = new Registry();
+
+export const requests = new Counter({
+  name: 'quorum_requests_total',
+  help: 'HTTP requests answered, by route and status',
+  labelNames: ['route', 'status'] as const,
+  registers: [registry],
+});
+
+export const requestSeconds = new Histogram({
+  name: 'quorum_request_duration_seconds',
+  help: 'Time from request to response headers (streams: to the end of the stream)',
+  labelNames: ['route'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  registers: [registry],
+});
+
+export const upstreamCalls = new Counter({
+  name: 'quorum_upstream_calls_total',
+  help: 'Upstream calls, by catalog model, provider and HTTP status (200 = answered)',
+  labelNames: ['model', 'provider', 'status'] as const,
+  registers: [registry],
+});
+
+export const costUsd = new Counter({
+  name: 'quorum_cost_usd_total',
+  help: 'Spend in USD, by team and model',
+  labelNames: ['team', 'model'] as const,
+  registers: [registry],
+});
+
+export const tokens = new Counter({
+  name: 'quorum_tokens_total',
+  help: 'Tokens, by team, model and kind (input, output)',
+  labelNames: ['team', 'model', 'kind'] as const,
+  registers: [registry],
+});
+
+export const refusals = new Counter({
+  name: 'quorum_refusals_total',
+  help: 'Requests refused before any upstream call, by team and reason (budget_exceeded, rate_limit_exceeded)',
+  labelNames: ['team', 'reason'] as const,
+  registers: [registry],
+});
+
+export const softLimitCrossings = new Counter({
+  name: 'quorum_budget_soft_limit_crossings_total',
+  help: "Times a team's spend crossed its soft budget limit (once per team and period per instance)",
+  labelNames: ['team'] as const,
+  registers: [registry],
+});

@@ -20,6 +20,11 @@
  * and gateway (ensemble presets) and times best-of-n / consensus / quorum-2 requests against their
  * critical path (run on its own with `node bench/fanout.ts`).
  *
+ * Budgets and rate limits: after that, bench/limits.ts times admit + settle in-process (memory and Redis
+ * backends, Redis commands and round trips counted) and runs four gateways of its own (no limits / budget
+ * + rpm/tpm, each in memory and with QUORUM_REDIS_URL) interleaved (alone: `node bench/limits.ts`).
+ * Redis is skipped with a note when BENCH_REDIS_URL (default redis://127.0.0.1:6379) does not answer.
+ *
  * Results: printed as a table and written to bench/results/latest.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -32,6 +37,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { type FanoutResult, fanoutTable, runFanoutBench } from './fanout.ts';
+import { type LimitsBenchResult, limitsTable, runLimitsBench } from './limits.ts';
 import { type RoutingBenchResult, routingTable, runRoutingBench } from './routing.ts';
 import { round, type Summary, summarise } from './stats.ts';
 
@@ -49,10 +55,14 @@ const PROFILE = argv.includes('--profile');
 if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(
     'usage: npm run bench [-- --quick] [-- --profile]\n' +
-      '       (routing decision time alone: node bench/routing.ts; fan-out alone: node bench/fanout.ts)\n' +
+      '       (routing decision time alone: node bench/routing.ts; fan-out alone: node bench/fanout.ts;\n' +
+      '        budgets and rate limits alone: node bench/limits.ts)\n' +
       'env: BENCH_DURATION (s per load phase, default 10; 2 with --quick), BENCH_CONNECTIONS (default 32),\n' +
       '     BENCH_STREAMS (sequential streams per side, default 300; 60 with --quick),\n' +
-      '     BENCH_FANOUT_N (fan-out requests per target, default 30; 8 with --quick)\n',
+      '     BENCH_FANOUT_N (fan-out requests per target, default 30; 8 with --quick),\n' +
+      '     BENCH_LIMITS_N (limits end-to-end rounds, default 1000; 150 with --quick),\n' +
+      '     BENCH_LIMITS_ITERATIONS (in-process admit + settle, default 20000; 3000 with --quick),\n' +
+      '     BENCH_REDIS_URL (default redis://127.0.0.1:6379; Redis figures skipped if it does not answer)\n',
   );
   process.exit(0);
 }
@@ -548,6 +558,14 @@ async function main() {
         .join(', ')} (direct floor ${fanout.direct.overheadMs.p50} ms)`,
     );
 
+    // 9. budgets and rate limits: in-process admit + settle, then its own fake and four gateways
+    log('budgets and rate limits: admit + settle in-process, then gateways without / with limits');
+    const limits: LimitsBenchResult = await runLimitsBench({
+      quick: QUICK,
+      log,
+      nodeFlags: nodeFlags.filter((flag) => !flag.startsWith('--cpu-prof')),
+    });
+
     const peakRssMb = Math.max(memAtEnd?.hwmMb ?? 0, sampledPeakMb);
     const added = (g: number, d: number) => round(g - d, 3);
     const seqIlDirect = toResult(ilDirect);
@@ -641,6 +659,7 @@ async function main() {
         },
       },
       fanout,
+      limits,
       memory: {
         gatewayRssAtStartMb: memAtStart?.rssMb ?? null,
         gatewayRssAtEndMb: memAtEnd?.rssMb ?? null,
@@ -672,7 +691,19 @@ async function main() {
         actual: fanout.target.actual,
         met: fanout.target.met,
       },
+      limitsMemory: {
+        target: limits.targets.memory.target,
+        actual: limits.targets.memory.actual,
+        met: limits.targets.memory.met,
+      },
     };
+    if (limits.targets.redis) {
+      results.targets.limitsRedis = {
+        target: limits.targets.redis.target,
+        actual: limits.targets.redis.actual,
+        met: limits.targets.redis.met,
+      };
+    }
     results.elapsedS = round((Date.now() - started) / 1000, 1);
 
     mkdirSync(RESULTS_DIR, { recursive: true });
@@ -847,6 +878,8 @@ function printTable(r: any) {
     ...routingTable(r.routing.decision),
     '',
     ...fanoutTable(r.fanout),
+    '',
+    ...limitsTable(r.limits),
     '',
     'targets:',
     ...Object.entries(r.targets as Record<string, { target: string; actual: number; met: boolean }>).map(

@@ -45,39 +45,52 @@ export async function admit(
   if (caller.teamLimits && (caller.teamLimits.rpm || caller.teamLimits.tpm)) {
     subjects.push({ subject: `team:${caller.team}`, limits: caller.teamLimits });
   }
-  let headers: Record<string, string> = {};
-  if (subjects.length) {
-    // Both subjects count the request, or neither does, in one step (one Redis round trip).
-    const decision = await unavailable(() => limits.rates.admitMany!(subjects, estimatedTokens));
-    headers = decision.headers;
-    if (!decision.ok) {
-      metrics.refusals.inc({ team: caller.team, reason: 'rate_limit_exceeded' });
-      const retry = String(Math.max(1, Math.ceil(decision.retryAfterSeconds ?? 1)));
-      const who = decision.subject?.startsWith('key:') ? 'this key' : `team \`${caller.team}\``;
-      throw new GatewayError(
-        'rate_limit_exceeded',
-        `Rate limit reached for ${who}: too many ${decision.limitedBy ?? 'requests'} per minute. Retry after ${retry} s.`,
-        { headers: { ...headers, 'retry-after': retry } },
-      );
-    }
-  }
   const counted = subjects.map((s) => s.subject);
+  const amount = caller.budget ? reserveUsd() : 0;
 
-  let reservation: Reservation | null = null;
-  if (caller.budget) {
-    const amount = reserveUsd();
-    const result = await unavailable(() => limits.budget.reserve(caller.budget!, amount, ttlMs));
-    if (!result.ok) {
-      metrics.refusals.inc({ team: caller.team, reason: 'budget_exceeded' });
-      await Promise.all(counted.map((s) => limits.rates.adjust(s, -estimatedTokens)));
-      const st = result.status;
-      throw new GatewayError(
-        'budget_exceeded',
-        `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget; this request may cost up to ${usd(amount)}.${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
-        { headers: { 'x-should-retry': 'false' } },
-      );
-    }
-    reservation = result.reservation;
+  // Rate limits and the budget hold go out together (with Redis: two scripts, one round trip); a
+  // refusal by one undoes what the other took.
+  const [rateOutcome, budgetOutcome] = await Promise.allSettled([
+    subjects.length ? unavailable(() => limits.rates.admitMany!(subjects, estimatedTokens)) : undefined,
+    caller.budget ? unavailable(() => limits.budget.reserve(caller.budget!, amount, ttlMs)) : undefined,
+  ]);
+  const decision = rateOutcome.status === 'fulfilled' ? rateOutcome.value : undefined;
+  const result = budgetOutcome.status === 'fulfilled' ? budgetOutcome.value : undefined;
+  const rateCounted = !!decision?.ok;
+  const reservation: Reservation | null = result?.ok ? result.reservation : null;
+  const undo = async () => {
+    await Promise.all([
+      ...(rateCounted ? counted.map((s) => limits.rates.adjust(s, -estimatedTokens)) : []),
+      reservation ? limits.budget.release(reservation) : undefined,
+    ]);
+  };
+  if (rateOutcome.status === 'rejected' || budgetOutcome.status === 'rejected') {
+    await undo();
+    throw rateOutcome.status === 'rejected'
+      ? rateOutcome.reason
+      : (budgetOutcome as PromiseRejectedResult).reason;
+  }
+  const headers: Record<string, string> = decision?.headers ?? {};
+  if (decision && !decision.ok) {
+    await undo();
+    metrics.refusals.inc({ team: caller.team, reason: 'rate_limit_exceeded' });
+    const retry = String(Math.max(1, Math.ceil(decision.retryAfterSeconds ?? 1)));
+    const who = decision.subject?.startsWith('key:') ? 'this key' : `team \`${caller.team}\``;
+    throw new GatewayError(
+      'rate_limit_exceeded',
+      `Rate limit reached for ${who}: too many ${decision.limitedBy ?? 'requests'} per minute. Retry after ${retry} s.`,
+      { headers: { ...headers, 'retry-after': retry } },
+    );
+  }
+  if (result && !result.ok) {
+    await undo();
+    metrics.refusals.inc({ team: caller.team, reason: 'budget_exceeded' });
+    const st = result.status;
+    throw new GatewayError(
+      'budget_exceeded',
+      `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget; this request may cost up to ${usd(amount)}.${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
+      { headers: { 'x-should-retry': 'false' } },
+    );
   }
 
   let settled = false;

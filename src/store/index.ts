@@ -30,3 +30,16 @@ export {
   TeamsRepo,
 } from './teams.ts';
 export type { Database } from './types.ts';
+export {
+  type CreateRunInput,
+  type CreateRunResult,
+  type ListRunsQuery,
+  type ListWorkflowsQuery,
+  type NewRunEvent,
+  type RunChange,
+  type TransitionStage,
+  UNFINISHED_STATUSES,
+  type WorkflowInput,
+  WorkflowsRepo,
+  type WorkflowsRepoOptions,
+} from './workflows.ts';

@@ -79,6 +79,74 @@ function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.createIndex('ledger_created_idx').on('ledger').column('created_at').execute();
       },
     },
+
+    // Workflow definitions and the durable state of their runs (CONTRACT §5, src/store/workflows.ts).
+    '0002_workflows': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('workflows')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('definition', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // Also the index on name: lookups by name use its leading column.
+        await db.schema
+          .createIndex('workflows_name_version_idx')
+          .on('workflows')
+          .columns(['name', 'version'])
+          .unique()
+          .execute();
+
+        // Runs keep their team and key without foreign keys: like the ledger, they outlive both.
+        await db.schema
+          .createTable('runs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('workflow_id', 'text', (c) => c.notNull().references('workflows.id'))
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('inputs', 'text', (c) => c.notNull())
+          .addColumn('outputs', 'text')
+          .addColumn('cost_nanos', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('key_id', 'text')
+          .addColumn('idempotency_key', 'text')
+          .addColumn('error', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('runs_status_idx').on('runs').column('status').execute();
+        await db.schema.createIndex('runs_workflow_id_idx').on('runs').column('workflow_id').execute();
+        // A partial unique index, which both engines support alike.
+        await db.schema
+          .createIndex('runs_team_idempotency_key_idx')
+          .on('runs')
+          .columns(['team_id', 'idempotency_key'])
+          .unique()
+          .where(sql.ref('idempotency_key'), 'is not', null)
+          .execute();
+
+        await db.schema
+          .createTable('run_steps')
+          .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+          .addColumn('step', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('run_steps_pk', ['run_id', 'step'])
+          .execute();
+
+        await db.schema
+          .createTable('run_events')
+          .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('step', 'text')
+          .addColumn('data', 'text')
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('run_events_pk', ['run_id', 'seq'])
+          .execute();
+      },
+    },
   };
 }
 

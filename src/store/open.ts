@@ -12,6 +12,7 @@ import { createPostgresDialect, createPostgresPool } from './postgres-dialect.ts
 import { createSqliteDialect, openSqliteDatabase } from './sqlite-dialect.ts';
 import { TeamsRepo } from './teams.ts';
 import type { Database } from './types.ts';
+import { WorkflowsRepo } from './workflows.ts';
 
 export interface OpenStoreOptions {
   /** Clock in epoch ms (default Date.now); key expiry, created_at/updated_at, ledger times. */
@@ -32,6 +33,8 @@ export interface Store {
   readonly teams: TeamsRepo;
   readonly keys: KeysRepo;
   readonly ledger: Ledger;
+  /** Workflow definitions and the durable state of their runs. */
+  readonly workflows: WorkflowsRepo;
   /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
   readonly pepper: string;
   /** A trivial query, for /readyz. */
@@ -77,6 +80,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     teams: new TeamsRepo(ctx),
     keys: new KeysRepo(ctx, pepper),
     ledger,
+    workflows: new WorkflowsRepo(ctx),
     pepper,
     async ping() {
       await sql`select 1`.execute(db);

@@ -4,6 +4,7 @@
  * nano-dollars (see src/limits/types.ts).
  */
 import type { Generated } from 'kysely';
+import type { EventType, RunStatus } from '../workflows/state.ts';
 
 export interface TeamsTable {
   id: string;
@@ -57,9 +58,62 @@ export interface MetaTable {
   value: string;
 }
 
+/** One version of a workflow definition; versions of a name count 1, 2, 3… */
+export interface WorkflowsTable {
+  id: string;
+  name: string;
+  version: number;
+  /** JSON of the validated definition. */
+  definition: string;
+  created_at: number;
+}
+
+export interface RunsTable {
+  id: string;
+  workflow_id: string;
+  status: RunStatus;
+  /** JSON object. */
+  inputs: string;
+  /** JSON object, once the run has outputs. */
+  outputs: string | null;
+  /** Integer nano-dollars spent by the run so far. */
+  cost_nanos: number;
+  /** The team and key that started the run (no foreign keys: runs outlive both, like the ledger). */
+  team_id: string;
+  key_id: string | null;
+  /** The `Idempotency-Key` of the creating request; unique per team when present. */
+  idempotency_key: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RunStepsTable {
+  run_id: string;
+  step: string;
+  /** JSON of the step's `StepState`. */
+  state: string;
+  updated_at: number;
+}
+
+export interface RunEventsTable {
+  run_id: string;
+  /** 1, 2, 3… per run, without gaps. */
+  seq: number;
+  type: EventType;
+  step: string | null;
+  /** JSON object. */
+  data: string | null;
+  at: number;
+}
+
 export interface Database {
   teams: TeamsTable;
   keys: KeysTable;
   ledger: LedgerTable;
   meta: MetaTable;
+  workflows: WorkflowsTable;
+  runs: RunsTable;
+  run_steps: RunStepsTable;
+  run_events: RunEventsTable;
 }

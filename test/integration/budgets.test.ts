@@ -198,6 +198,19 @@ describe('rate limits', () => {
     expect(fake.received).toHaveLength(3);
   });
 
+  it('a request refused by its rate limit leaves no budget hold behind', async () => {
+    gw = await startGateway(
+      config(fake.url, 5, {
+        teams: [{ id: 'research', budget: { limit_usd: 5, period: 'total' }, limits: { rpm: 1 } }],
+      }),
+    );
+    expect((await call(gw)).status).toBe(200);
+    expect((await call(gw)).status).toBe(429);
+    const b = await budget(gw);
+    expect(b.reserved_usd).toBe(0);
+    expect(b.spent_usd).toBeCloseTo(ACTUAL, 12);
+  });
+
   it('tpm counts the estimate before the call, so a request too large for the window is refused', async () => {
     gw = await startGateway(config(fake.url, 5, { teams: [{ id: 'research', limits: { tpm: 500 } }] }));
     const first = await call(gw); // ~10 prompt + 100 max_tokens estimated, 65 actual

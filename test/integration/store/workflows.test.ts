@@ -1,0 +1,522 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CreateRunInput,
+  type Store,
+  StoreError,
+  type TransitionStage,
+  WorkflowsRepo,
+} from '../../../src/store/index.ts';
+import type { RunRecord, StepState } from '../../../src/workflows/state.ts';
+import { type Backend, backends } from './backends.ts';
+
+const T0 = Date.parse('2026-11-23T09:00:00Z');
+
+const DEFINITION = {
+  name: 'hometown-distance',
+  inputs: { a: { type: 'string' }, b: { type: 'string' } },
+  steps: {
+    town_a: { prompt: 'Home town of {{ inputs.a }}?' },
+    town_b: { prompt: 'Home town of {{ inputs.b }}?' },
+    distance: { needs: ['town_a', 'town_b'], prompt: 'Distance?' },
+  },
+  outputs: { km: '{{ steps.distance.output }}' },
+};
+
+function step(over: Partial<StepState> = {}): StepState {
+  return {
+    status: 'pending',
+    output: null,
+    attempts: 0,
+    iterations: 0,
+    cost_usd: 0,
+    started_at: null,
+    ended_at: null,
+    error: null,
+    history: [],
+    feedback: null,
+    loops: 0,
+    ...over,
+  };
+}
+
+const STEPS = { town_a: step(), town_b: step(), distance: step() };
+
+/** Everything the database holds about a run, to compare before and after a failed transition. */
+async function snapshot(store: Store, runId: string) {
+  return {
+    run: await store.db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst(),
+    steps: await store.db
+      .selectFrom('run_steps')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('step')
+      .execute(),
+    events: await store.db
+      .selectFrom('run_events')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('seq')
+      .execute(),
+  };
+}
+
+describe.each(backends())('workflows on $name', ({ make }) => {
+  const backend: Backend = make();
+  let clock = T0;
+  let store: Store;
+  let workflowId: string;
+
+  const newRun = async (over: Partial<CreateRunInput> = {}) =>
+    (
+      await store.workflows.createRun({
+        workflow_id: workflowId,
+        inputs: { a: 'Ada Lovelace', b: 'Alan Turing' },
+        team: 'research',
+        steps: STEPS,
+        ...over,
+      })
+    ).run;
+
+  beforeAll(async () => {
+    store = await (await backend.fresh()).open({ now: () => clock });
+    workflowId = (await store.workflows.createWorkflow({ name: 'hometown-distance', definition: DEFINITION }))
+      .id;
+  });
+  afterAll(() => backend.cleanup());
+
+  describe('definitions', () => {
+    it('numbers versions per name and finds the latest', async () => {
+      const a1 = await store.workflows.createWorkflow({ name: 'plan', definition: { v: 1 } });
+      clock += 1000;
+      const a2 = await store.workflows.createWorkflow({ name: 'plan', definition: { v: 2 } });
+      const b1 = await store.workflows.createWorkflow({ name: 'draft', definition: { v: 1 } });
+      expect(a1).toEqual({ id: expect.stringMatching(/^wf_/), name: 'plan', version: 1, definition: { v: 1 }, created_at: T0 });
+      expect(a2).toMatchObject({ name: 'plan', version: 2, definition: { v: 2 }, created_at: T0 + 1000 });
+      expect(b1).toMatchObject({ name: 'draft', version: 1 });
+      expect(new Set([a1.id, a2.id, b1.id]).size).toBe(3);
+
+      expect(await store.workflows.getWorkflow(a1.id)).toEqual(a1);
+      expect(await store.workflows.getWorkflow('wf_nope')).toBeNull();
+      expect(await store.workflows.latestByName('plan')).toEqual(a2);
+      expect(await store.workflows.latestByName('nope')).toBeNull();
+
+      const latest = await store.workflows.listWorkflows();
+      expect(latest.map((w) => [w.name, w.version])).toEqual([
+        ['draft', 1],
+        ['hometown-distance', 1],
+        ['plan', 2],
+      ]);
+      const all = await store.workflows.listWorkflows({ versions: 'all' });
+      expect(all.map((w) => [w.name, w.version])).toEqual([
+        ['draft', 1],
+        ['hometown-distance', 1],
+        ['plan', 1],
+        ['plan', 2],
+      ]);
+    });
+
+    it('gives concurrent creates of one name distinct, consecutive versions', async () => {
+      const made = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => store.workflows.createWorkflow({ name: 'race', definition: { i } })),
+      );
+      expect(made.map((w) => w.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    });
+
+    it('refuses an empty name and a definition JSON cannot hold', async () => {
+      await expect(store.workflows.createWorkflow({ name: ' ', definition: {} })).rejects.toMatchObject({
+        code: 'invalid',
+        param: 'name',
+      });
+      await expect(store.workflows.createWorkflow({ name: 'x', definition: { n: 1n } })).rejects.toMatchObject({
+        code: 'invalid',
+        param: 'definition',
+      });
+      expect(await store.workflows.latestByName('x')).toBeNull();
+    });
+  });
+
+  describe('runs', () => {
+    it('creates a pending run with its steps', async () => {
+      const { run, created } = await store.workflows.createRun({
+        workflow_id: workflowId,
+        inputs: { a: 'Ada', b: 'Alan' },
+        team: 'research',
+        key_id: 'key_1',
+        steps: { ...STEPS, town_a: step({ output: undefined }) },
+      });
+      expect(created).toBe(true);
+      expect(run).toEqual({
+        id: expect.stringMatching(/^run_/),
+        workflow_id: workflowId,
+        status: 'pending',
+        inputs: { a: 'Ada', b: 'Alan' },
+        outputs: null,
+        cost_usd: 0,
+        steps: STEPS,
+        team: 'research',
+        key_id: 'key_1',
+        idempotency_key: null,
+        error: null,
+        created_at: clock,
+        updated_at: clock,
+      } satisfies RunRecord);
+      expect(await store.workflows.getRun(run.id)).toEqual(run);
+      expect(await store.workflows.getRun('run_nope')).toBeNull();
+      expect(await store.workflows.events(run.id)).toEqual([]);
+    });
+
+    it('returns the existing run for a repeated idempotency key of the same team', async () => {
+      const first = await store.workflows.createRun({
+        workflow_id: workflowId,
+        inputs: { a: 'x', b: 'y' },
+        team: 'research',
+        idempotency_key: 'idem-1',
+        steps: STEPS,
+      });
+      expect(first.created).toBe(true);
+      const again = await store.workflows.createRun({
+        workflow_id: workflowId,
+        inputs: { a: 'other', b: 'inputs' },
+        team: 'research',
+        idempotency_key: 'idem-1',
+        steps: STEPS,
+      });
+      expect(again).toEqual({ run: first.run, created: false });
+
+      const otherTeam = await store.workflows.createRun({
+        workflow_id: workflowId,
+        inputs: { a: 'x', b: 'y' },
+        team: 'ops',
+        idempotency_key: 'idem-1',
+        steps: STEPS,
+      });
+      expect(otherTeam.created).toBe(true);
+      expect(otherTeam.run.id).not.toBe(first.run.id);
+
+      // Without a key, every call is a new run.
+      const a = await newRun();
+      const b = await newRun();
+      expect(a.id).not.toBe(b.id);
+
+      // The same key for another workflow is a mistake, not a replay.
+      const other = await store.workflows.createWorkflow({ name: 'other', definition: {} });
+      await expect(
+        store.workflows.createRun({
+          workflow_id: other.id,
+          inputs: {},
+          team: 'research',
+          idempotency_key: 'idem-1',
+          steps: {},
+        }),
+      ).rejects.toMatchObject({ code: 'conflict', param: 'idempotency_key' });
+    });
+
+    it('makes one run for concurrent creates with the same key', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          store.workflows.createRun({
+            workflow_id: workflowId,
+            inputs: {},
+            team: 'research',
+            idempotency_key: 'idem-race',
+            steps: STEPS,
+          }),
+        ),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.run.id)).size).toBe(1);
+      const rows = await store.db.selectFrom('runs').select('id').where('idempotency_key', '=', 'idem-race').execute();
+      expect(rows).toHaveLength(1);
+      const steps = await store.db.selectFrom('run_steps').select('step').where('run_id', '=', rows[0]!.id).execute();
+      expect(steps).toHaveLength(3);
+    });
+
+    it('refuses an unknown workflow and bad fields', async () => {
+      await expect(newRun({ workflow_id: 'wf_nope' })).rejects.toMatchObject({
+        code: 'not_found',
+        param: 'workflow_id',
+      });
+      await expect(newRun({ team: '' })).rejects.toMatchObject({ code: 'invalid', param: 'team' });
+      await expect(newRun({ inputs: [] as unknown as Record<string, unknown> })).rejects.toMatchObject({
+        code: 'invalid',
+        param: 'inputs',
+      });
+      await expect(newRun({ steps: { s: step({ output: { big: 1n } }) } })).rejects.toMatchObject({
+        code: 'invalid',
+        param: 'steps.s',
+      });
+      await expect(newRun({ steps: { s: step({ status: 'done' as never }) } })).rejects.toMatchObject({
+        code: 'invalid',
+        param: 'steps.s.status',
+      });
+    });
+  });
+
+  describe('transition', () => {
+    it('changes the run, its steps and appends numbered events together', async () => {
+      const run = await newRun();
+      clock += 500;
+      const started = await store.workflows.transition(run.id, {
+        run: { status: 'running' },
+        steps: { town_a: step({ status: 'running', started_at: clock, attempts: 1 }) },
+        events: [{ type: 'run.started' }, { type: 'step.started', step: 'town_a', data: { attempt: 1 } }],
+      });
+      expect(started).toEqual([
+        { seq: 1, type: 'run.started', run_id: run.id, at: clock },
+        { seq: 2, type: 'step.started', run_id: run.id, step: 'town_a', data: { attempt: 1 }, at: clock },
+      ]);
+
+      clock += 500;
+      const done = await store.workflows.transition(run.id, {
+        run: { addCostUsd: 0.1 },
+        steps: {
+          town_a: step({ status: 'succeeded', output: 'London', attempts: 1, cost_usd: 0.1, ended_at: clock }),
+        },
+        events: [{ type: 'step.succeeded', step: 'town_a', data: { cost_usd: 0.1 } }],
+      });
+      expect(done.map((e) => e.seq)).toEqual([3]);
+      await store.workflows.transition(run.id, {
+        run: { addCostUsd: 0.2, status: 'succeeded', outputs: { km: 42 } },
+        events: [{ type: 'run.succeeded' }],
+      });
+
+      const after = await store.workflows.getRun(run.id);
+      expect(after).toMatchObject({
+        status: 'succeeded',
+        outputs: { km: 42 },
+        // Integer nano-dollars: 0.1 + 0.2 is exactly 0.3 here.
+        cost_usd: 0.3,
+        created_at: run.created_at,
+        updated_at: clock,
+        steps: { ...STEPS, town_a: { status: 'succeeded', output: 'London', cost_usd: 0.1 } },
+      });
+      expect(after!.steps.town_a?.ended_at).toBe(clock);
+
+      const all = await store.workflows.events(run.id);
+      expect(all.map((e) => [e.seq, e.type])).toEqual([
+        [1, 'run.started'],
+        [2, 'step.started'],
+        [3, 'step.succeeded'],
+        [4, 'run.succeeded'],
+      ]);
+      expect(await store.workflows.events(run.id, 2)).toEqual(all.slice(2));
+      expect(await store.workflows.events(run.id, 4)).toEqual([]);
+
+      // Clearing the outputs and error is explicit (null); absent fields stay.
+      await store.workflows.transition(run.id, { run: { error: 'boom' }, events: [] });
+      await store.workflows.transition(run.id, { run: { outputs: null }, events: [] });
+      expect(await store.workflows.getRun(run.id)).toMatchObject({ status: 'succeeded', outputs: null, error: 'boom' });
+      expect(await store.workflows.events(run.id)).toHaveLength(4);
+    });
+
+    it('adds a step that had no row', async () => {
+      const run = await newRun({ steps: {} });
+      await store.workflows.transition(run.id, { steps: { extra: step({ status: 'skipped' }) }, events: [] });
+      expect((await store.workflows.getRun(run.id))!.steps).toEqual({ extra: step({ status: 'skipped' }) });
+    });
+
+    it('writes nothing when a step cannot be serialised', async () => {
+      const run = await newRun();
+      await store.workflows.transition(run.id, { run: { status: 'running' }, events: [{ type: 'run.started' }] });
+      const before = await snapshot(store, run.id);
+      clock += 1000;
+      const err = await store.workflows
+        .transition(run.id, {
+          run: { status: 'failed', addCostUsd: 1 },
+          steps: {
+            town_a: step({ status: 'succeeded', output: 'fine' }),
+            town_b: step({ status: 'succeeded', output: { tokens: 12n } }),
+          },
+          events: [{ type: 'step.succeeded', step: 'town_a' }, { type: 'step.succeeded', step: 'town_b' }],
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect(err).toMatchObject({ code: 'invalid', param: 'steps.town_b' });
+      expect(await snapshot(store, run.id)).toEqual(before);
+    });
+
+    it.each<TransitionStage>(['run', 'steps', 'events'])(
+      'rolls everything back when the transaction fails after its %s write',
+      async (stage) => {
+        const failing = new WorkflowsRepo(
+          { db: store.db, engine: store.engine, now: () => clock },
+          {
+            onTransitionWrite: (at) => {
+              if (at === stage) throw new Error(`injected failure after ${at}`);
+            },
+          },
+        );
+        const run = await newRun();
+        await store.workflows.transition(run.id, { run: { status: 'running' }, events: [{ type: 'run.started' }] });
+        const before = await snapshot(store, run.id);
+        clock += 1000;
+        await expect(
+          failing.transition(run.id, {
+            run: { status: 'waiting', addCostUsd: 0.5, outputs: { x: 1 }, error: 'e' },
+            steps: { town_a: step({ status: 'succeeded', output: 'Paris' }), newcomer: step() },
+            events: [{ type: 'step.succeeded', step: 'town_a' }, { type: 'step.waiting', step: 'check' }],
+          }),
+        ).rejects.toThrow(`injected failure after ${stage}`);
+        expect(await snapshot(store, run.id)).toEqual(before);
+
+        // The run is not stuck: the next transition continues the sequence.
+        const next = await store.workflows.transition(run.id, { events: [{ type: 'step.started', step: 'town_a' }] });
+        expect(next[0]?.seq).toBe(2);
+      },
+    );
+
+    it('refuses an unknown run, an unknown event type and a negative cost, writing nothing', async () => {
+      await expect(store.workflows.transition('run_nope', { events: [{ type: 'run.started' }] })).rejects.toMatchObject({
+        code: 'not_found',
+      });
+      expect(await store.workflows.events('run_nope')).toEqual([]);
+      const run = await newRun();
+      const before = await snapshot(store, run.id);
+      await expect(
+        store.workflows.transition(run.id, { events: [{ type: 'run.exploded' as never }] }),
+      ).rejects.toMatchObject({ code: 'invalid', param: 'events[0].type' });
+      await expect(
+        store.workflows.transition(run.id, { run: { addCostUsd: -1 }, events: [] }),
+      ).rejects.toMatchObject({ code: 'invalid', param: 'run.addCostUsd' });
+      await expect(
+        store.workflows.transition(run.id, { run: { status: 'done' as never }, events: [] }),
+      ).rejects.toMatchObject({ code: 'invalid', param: 'run.status' });
+      expect(await snapshot(store, run.id)).toEqual(before);
+    });
+
+    it('keeps sequence numbers consecutive and gap-free under 50 concurrent transitions of one run', async () => {
+      const run = await newRun();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.workflows.transition(run.id, {
+            run: { addCostUsd: 0.001 },
+            steps: { town_a: step({ status: 'running', attempts: i + 1 }) },
+            events: [
+              { type: 'step.started', step: 'town_a', data: { i } },
+              { type: 'step.failed', step: 'town_a', data: { i } },
+            ],
+          }),
+        ),
+      );
+      // Each transition got two adjacent numbers; together they are 1..100.
+      for (const events of results) expect(events[1]!.seq).toBe(events[0]!.seq + 1);
+      const seqs = results.flatMap((events) => events.map((e) => e.seq)).sort((a, b) => a - b);
+      expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+
+      const stored = await store.workflows.events(run.id);
+      expect(stored.map((e) => e.seq)).toEqual(seqs);
+      // Stored pairs are never interleaved with another transition's events.
+      for (let i = 0; i < 100; i += 2) expect(stored[i]!.data).toEqual(stored[i + 1]!.data);
+      const after = await store.workflows.getRun(run.id);
+      expect(after!.cost_usd).toBe(0.05);
+      // The last transition to commit wrote the step: the one that owns the highest seq.
+      const last = stored[99]!.data as { i: number };
+      expect(after!.steps.town_a?.attempts).toBe(last.i + 1);
+    });
+  });
+
+  describe('listing', () => {
+    it('lists runs by status and finds unfinished runs, oldest first', async () => {
+      const wf = await store.workflows.createWorkflow({ name: 'listing', definition: {} });
+      const ids: string[] = [];
+      for (const status of ['pending', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] as const) {
+        clock += 10;
+        const run = await newRun({ workflow_id: wf.id, team: 'listing' });
+        if (status !== 'pending') await store.workflows.transition(run.id, { run: { status }, events: [] });
+        ids.push(run.id);
+      }
+      const mine = (runs: RunRecord[]) => runs.filter((r) => r.workflow_id === wf.id).map((r) => r.id);
+
+      expect(mine(await store.workflows.unfinishedRuns())).toEqual(ids.slice(0, 3));
+      const unfinished = await store.workflows.unfinishedRuns();
+      expect(unfinished.every((r) => ['pending', 'running', 'waiting'].includes(r.status))).toBe(true);
+      expect(unfinished.find((r) => r.id === ids[1])!.steps).toEqual(STEPS);
+
+      expect(await store.workflows.listRuns({ workflow_id: wf.id }).then((r) => r.map((x) => x.id))).toEqual(
+        [...ids].reverse(),
+      );
+      expect(mine(await store.workflows.listRuns({ status: 'waiting' }))).toEqual([ids[2]]);
+      expect(mine(await store.workflows.listRuns({ status: ['succeeded', 'failed'] }))).toEqual([ids[4], ids[3]]);
+      expect(mine(await store.workflows.listRuns({ team: 'listing', limit: 2 }))).toEqual([ids[5], ids[4]]);
+      expect(await store.workflows.listRuns({ status: [] })).toEqual([]);
+    });
+  });
+
+  describe('durability', () => {
+    it('keeps definitions, runs, steps and events across close and reopen', async () => {
+      const target = await backend.fresh();
+      const first = await target.open({ now: () => clock });
+      const wf = await first.workflows.createWorkflow({ name: 'durable', definition: DEFINITION });
+      const { run } = await first.workflows.createRun({
+        workflow_id: wf.id,
+        inputs: { a: 'é', b: '🙂' },
+        team: 'research',
+        key_id: 'key_9',
+        idempotency_key: 'k',
+        steps: STEPS,
+      });
+      await first.workflows.transition(run.id, {
+        run: { status: 'running', addCostUsd: 0.000123 },
+        steps: {
+          town_a: step({
+            status: 'succeeded',
+            output: { town: 'London', nested: [1, { x: null }] },
+            history: [{ output: 'London', source: 'model', at: clock }],
+          }),
+          town_b: step({ status: 'running', attempts: 1 }),
+        },
+        events: [{ type: 'run.started' }, { type: 'step.succeeded', step: 'town_a', data: { cost_usd: 0.000123 } }],
+      });
+      const before = { run: await first.workflows.getRun(run.id), events: await first.workflows.events(run.id) };
+      await first.close();
+
+      const second = await target.open();
+      expect(await second.workflows.getWorkflow(wf.id)).toEqual(wf);
+      expect(await second.workflows.getRun(run.id)).toEqual(before.run);
+      expect(before.run!.cost_usd).toBe(0.000123);
+      expect(await second.workflows.events(run.id)).toEqual(before.events);
+      expect((await second.workflows.unfinishedRuns()).map((r) => r.id)).toEqual([run.id]);
+      // The idempotency key still holds after the restart.
+      const again = await second.workflows.createRun({
+        workflow_id: wf.id,
+        inputs: {},
+        team: 'research',
+        idempotency_key: 'k',
+        steps: {},
+      });
+      expect(again.created).toBe(false);
+      expect(again.run.id).toBe(run.id);
+      // And the sequence continues where it stopped.
+      const next = await second.workflows.transition(run.id, { events: [{ type: 'step.started', step: 'distance' }] });
+      expect(next[0]?.seq).toBe(3);
+    });
+
+    it('upgrades a database that has only migration 0001', async () => {
+      const target = await backend.fresh();
+      // Make the database exactly what the 0001-only release left: its tables and its migration row.
+      const setup = await target.open();
+      await sql`drop table run_events`.execute(setup.db);
+      await sql`drop table run_steps`.execute(setup.db);
+      await sql`drop table runs`.execute(setup.db);
+      await sql`drop table workflows`.execute(setup.db);
+      await sql`delete from quorum_migration where name = '0002_workflows'`.execute(setup.db);
+      await setup.teams.create({ id: 'old-team' });
+      const { key } = await setup.keys.create({ team: 'old-team', name: 'old-key' });
+      const pepper = setup.pepper;
+      await setup.close();
+
+      const upgraded = await target.open();
+      const names = await sql<{ name: string }>`select name from quorum_migration order by name`.execute(upgraded.db);
+      expect(names.rows.map((r) => r.name)).toEqual(['0001_teams_keys_ledger_meta', '0002_workflows']);
+      expect(upgraded.pepper).toBe(pepper);
+      expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });
+      expect((await upgraded.keys.findByKey(key))?.team).toBe('old-team');
+
+      const wf = await upgraded.workflows.createWorkflow({ name: 'after-upgrade', definition: {} });
+      const { run } = await upgraded.workflows.createRun({ workflow_id: wf.id, inputs: {}, team: 'old-team', steps: STEPS });
+      const events = await upgraded.workflows.transition(run.id, { events: [{ type: 'run.started' }] });
+      expect(events[0]?.seq).toBe(1);
+    });
+  });
+});

@@ -146,7 +146,11 @@ function toJson(value: unknown, param: string): string {
 
 function checkString(value: unknown, param: string, max = MAX_NAME_LENGTH): string {
   if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
-    throw new StoreError('invalid', `${param}: expected a non-empty string of at most ${max} characters`, param);
+    throw new StoreError(
+      'invalid',
+      `${param}: expected a non-empty string of at most ${max} characters`,
+      param,
+    );
   }
   return value;
 }
@@ -160,7 +164,11 @@ function checkObject(value: unknown, param: string): Record<string, unknown> {
 
 function checkRunStatus(value: unknown, param: string): RunStatus {
   if (!has(RUN_STATUSES, value)) {
-    throw new StoreError('invalid', `${param}: expected one of ${Object.keys(RUN_STATUSES).join(', ')}`, param);
+    throw new StoreError(
+      'invalid',
+      `${param}: expected one of ${Object.keys(RUN_STATUSES).join(', ')}`,
+      param,
+    );
   }
   return value;
 }
@@ -292,7 +300,11 @@ export class WorkflowsRepo {
   }
 
   async getWorkflow(id: string): Promise<WorkflowRecord | null> {
-    const row = await this.#ctx.db.selectFrom('workflows').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.#ctx.db
+      .selectFrom('workflows')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row ? toWorkflow(row) : null;
   }
 
@@ -323,9 +335,7 @@ export class WorkflowsRepo {
       );
     }
     const rows = await select.execute();
-    return rows
-      .map(toWorkflow)
-      .sort((a, b) => byString(a.name, b.name) || a.version - b.version);
+    return rows.map(toWorkflow).sort((a, b) => byString(a.name, b.name) || a.version - b.version);
   }
 
   // ---- runs ----------------------------------------------------------------------------------------
@@ -340,7 +350,11 @@ export class WorkflowsRepo {
     const workflowId = checkString(input.workflow_id, 'workflow_id');
     const team = checkString(input.team, 'team');
     const keyId = optionalString(input.key_id, 'key_id');
-    const idempotencyKey = optionalString(input.idempotency_key, 'idempotency_key', MAX_IDEMPOTENCY_KEY_LENGTH);
+    const idempotencyKey = optionalString(
+      input.idempotency_key,
+      'idempotency_key',
+      MAX_IDEMPOTENCY_KEY_LENGTH,
+    );
     const inputs = toJson(checkObject(input.inputs, 'inputs'), 'inputs');
     const now = this.#ctx.now();
     const id = newId('run_');
@@ -352,7 +366,11 @@ export class WorkflowsRepo {
       if (existing) return { run: existing, created: false };
     }
     // Definitions are never deleted, so checking outside the transaction is enough.
-    const workflow = await db.selectFrom('workflows').select('id').where('id', '=', workflowId).executeTakeFirst();
+    const workflow = await db
+      .selectFrom('workflows')
+      .select('id')
+      .where('id', '=', workflowId)
+      .executeTakeFirst();
     if (!workflow) throw new StoreError('not_found', `workflow "${workflowId}" not found`, 'workflow_id');
 
     const row: RunsTable = {
@@ -383,8 +401,10 @@ export class WorkflowsRepo {
     if (created) return { run: (await this.getRun(id))!, created: true };
 
     // Lost a race for the same idempotency key: the winner's run is committed by now.
-    const existing = idempotencyKey === null ? null : await this.#byIdempotencyKey(team, idempotencyKey, workflowId);
-    if (!existing) throw new Error(`run insert for workflow "${workflowId}" conflicted without an idempotent match`);
+    const existing =
+      idempotencyKey === null ? null : await this.#byIdempotencyKey(team, idempotencyKey, workflowId);
+    if (!existing)
+      throw new Error(`run insert for workflow "${workflowId}" conflicted without an idempotent match`);
     return { run: existing, created: false };
   }
 
@@ -445,7 +465,8 @@ export class WorkflowsRepo {
       checkObject(run, 'run');
       if (run.status !== undefined) set.status = checkRunStatus(run.status, 'run.status');
       if (run.outputs !== undefined) {
-        set.outputs = run.outputs === null ? null : toJson(checkObject(run.outputs, 'run.outputs'), 'run.outputs');
+        set.outputs =
+          run.outputs === null ? null : toJson(checkObject(run.outputs, 'run.outputs'), 'run.outputs');
       }
       if (run.error !== undefined) {
         if (run.error !== null && typeof run.error !== 'string') {
@@ -455,7 +476,11 @@ export class WorkflowsRepo {
       }
       if (run.addCostUsd !== undefined) {
         if (typeof run.addCostUsd !== 'number' || !Number.isFinite(run.addCostUsd) || run.addCostUsd < 0) {
-          throw new StoreError('invalid', 'run.addCostUsd: expected a non-negative number of USD', 'run.addCostUsd');
+          throw new StoreError(
+            'invalid',
+            'run.addCostUsd: expected a non-negative number of USD',
+            'run.addCostUsd',
+          );
         }
         addNanos = toNanos(run.addCostUsd);
       }
@@ -493,7 +518,8 @@ export class WorkflowsRepo {
         .set((eb) => (addNanos > 0 ? { ...set, cost_nanos: eb('cost_nanos', '+', addNanos) } : set))
         .where('id', '=', runId)
         .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) throw new StoreError('not_found', `run "${runId}" not found`, 'id');
+      if (Number(updated.numUpdatedRows) === 0)
+        throw new StoreError('not_found', `run "${runId}" not found`, 'id');
       await hook?.('run', runId);
 
       for (const batch of chunks(steps)) {
@@ -530,6 +556,9 @@ export class WorkflowsRepo {
 
   /** The run's events with `seq > afterSeq` (default: all), in order — for SSE replay after Last-Event-ID. */
   async events(runId: string, afterSeq = 0): Promise<RunEvent[]> {
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
+      throw new StoreError('invalid', 'afterSeq: expected a non-negative integer', 'afterSeq');
+    }
     const rows = await this.#ctx.db
       .selectFrom('run_events')
       .selectAll()
@@ -548,7 +577,8 @@ export class WorkflowsRepo {
    */
   #transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     const { db, engine } = this.#ctx;
-    const builder = engine === 'postgres' ? db.transaction().setIsolationLevel('read committed') : db.transaction();
+    const builder =
+      engine === 'postgres' ? db.transaction().setIsolationLevel('read committed') : db.transaction();
     return builder.execute(fn);
   }
 

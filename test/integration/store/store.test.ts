@@ -21,7 +21,7 @@ describe.each(backends())('store on $name', ({ make }) => {
     expect(second.pepper).toBe(pepper);
     expect((await second.teams.list()).map((t) => t.id)).toEqual(['research']);
     const migrations = await sql<{ name: string }>`select name from quorum_migration`.execute(second.db);
-    expect(migrations.rows.map((r) => r.name)).toEqual(['0001_teams_keys_ledger_meta']);
+    expect(migrations.rows.map((r) => r.name)).toEqual(['0001_teams_keys_ledger_meta', '0002_workflows']);
     await second.ping();
   });
 

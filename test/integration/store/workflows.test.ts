@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,7 +11,10 @@ import {
   WorkflowsRepo,
 } from '../../../src/store/index.ts';
 import type { RunRecord, StepState } from '../../../src/workflows/state.ts';
-import { type Backend, backends } from './backends.ts';
+import { type Backend, backends, SqliteBackend } from './backends.ts';
+
+const run = promisify(execFile);
+const STORE_MODULE = fileURLToPath(new URL('../../../src/store/index.ts', import.meta.url));
 
 const T0 = Date.parse('2026-11-23T09:00:00Z');
 
@@ -91,7 +97,13 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       clock += 1000;
       const a2 = await store.workflows.createWorkflow({ name: 'plan', definition: { v: 2 } });
       const b1 = await store.workflows.createWorkflow({ name: 'draft', definition: { v: 1 } });
-      expect(a1).toEqual({ id: expect.stringMatching(/^wf_/), name: 'plan', version: 1, definition: { v: 1 }, created_at: T0 });
+      expect(a1).toEqual({
+        id: expect.stringMatching(/^wf_/),
+        name: 'plan',
+        version: 1,
+        definition: { v: 1 },
+        created_at: T0,
+      });
       expect(a2).toMatchObject({ name: 'plan', version: 2, definition: { v: 2 }, created_at: T0 + 1000 });
       expect(b1).toMatchObject({ name: 'draft', version: 1 });
       expect(new Set([a1.id, a2.id, b1.id]).size).toBe(3);
@@ -118,9 +130,13 @@ describe.each(backends())('workflows on $name', ({ make }) => {
 
     it('gives concurrent creates of one name distinct, consecutive versions', async () => {
       const made = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => store.workflows.createWorkflow({ name: 'race', definition: { i } })),
+        Array.from({ length: 12 }, (_, i) =>
+          store.workflows.createWorkflow({ name: 'race', definition: { i } }),
+        ),
       );
-      expect(made.map((w) => w.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      expect(made.map((w) => w.version).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 12 }, (_, i) => i + 1),
+      );
     });
 
     it('refuses an empty name and a definition JSON cannot hold', async () => {
@@ -128,7 +144,9 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         code: 'invalid',
         param: 'name',
       });
-      await expect(store.workflows.createWorkflow({ name: 'x', definition: { n: 1n } })).rejects.toMatchObject({
+      await expect(
+        store.workflows.createWorkflow({ name: 'x', definition: { n: 1n } }),
+      ).rejects.toMatchObject({
         code: 'invalid',
         param: 'definition',
       });
@@ -226,9 +244,17 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       );
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.run.id)).size).toBe(1);
-      const rows = await store.db.selectFrom('runs').select('id').where('idempotency_key', '=', 'idem-race').execute();
+      const rows = await store.db
+        .selectFrom('runs')
+        .select('id')
+        .where('idempotency_key', '=', 'idem-race')
+        .execute();
       expect(rows).toHaveLength(1);
-      const steps = await store.db.selectFrom('run_steps').select('step').where('run_id', '=', rows[0]!.id).execute();
+      const steps = await store.db
+        .selectFrom('run_steps')
+        .select('step')
+        .where('run_id', '=', rows[0]!.id)
+        .execute();
       expect(steps).toHaveLength(3);
     });
 
@@ -271,7 +297,13 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       const done = await store.workflows.transition(run.id, {
         run: { addCostUsd: 0.1 },
         steps: {
-          town_a: step({ status: 'succeeded', output: 'London', attempts: 1, cost_usd: 0.1, ended_at: clock }),
+          town_a: step({
+            status: 'succeeded',
+            output: 'London',
+            attempts: 1,
+            cost_usd: 0.1,
+            ended_at: clock,
+          }),
         },
         events: [{ type: 'step.succeeded', step: 'town_a', data: { cost_usd: 0.1 } }],
       });
@@ -302,11 +334,16 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       ]);
       expect(await store.workflows.events(run.id, 2)).toEqual(all.slice(2));
       expect(await store.workflows.events(run.id, 4)).toEqual([]);
+      await expect(store.workflows.events(run.id, Number.NaN)).rejects.toMatchObject({ code: 'invalid' });
 
       // Clearing the outputs and error is explicit (null); absent fields stay.
       await store.workflows.transition(run.id, { run: { error: 'boom' }, events: [] });
       await store.workflows.transition(run.id, { run: { outputs: null }, events: [] });
-      expect(await store.workflows.getRun(run.id)).toMatchObject({ status: 'succeeded', outputs: null, error: 'boom' });
+      expect(await store.workflows.getRun(run.id)).toMatchObject({
+        status: 'succeeded',
+        outputs: null,
+        error: 'boom',
+      });
       expect(await store.workflows.events(run.id)).toHaveLength(4);
     });
 
@@ -318,7 +355,10 @@ describe.each(backends())('workflows on $name', ({ make }) => {
 
     it('writes nothing when a step cannot be serialised', async () => {
       const run = await newRun();
-      await store.workflows.transition(run.id, { run: { status: 'running' }, events: [{ type: 'run.started' }] });
+      await store.workflows.transition(run.id, {
+        run: { status: 'running' },
+        events: [{ type: 'run.started' }],
+      });
       const before = await snapshot(store, run.id);
       clock += 1000;
       const err = await store.workflows
@@ -328,7 +368,10 @@ describe.each(backends())('workflows on $name', ({ make }) => {
             town_a: step({ status: 'succeeded', output: 'fine' }),
             town_b: step({ status: 'succeeded', output: { tokens: 12n } }),
           },
-          events: [{ type: 'step.succeeded', step: 'town_a' }, { type: 'step.succeeded', step: 'town_b' }],
+          events: [
+            { type: 'step.succeeded', step: 'town_a' },
+            { type: 'step.succeeded', step: 'town_b' },
+          ],
         })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreError);
@@ -348,26 +391,36 @@ describe.each(backends())('workflows on $name', ({ make }) => {
           },
         );
         const run = await newRun();
-        await store.workflows.transition(run.id, { run: { status: 'running' }, events: [{ type: 'run.started' }] });
+        await store.workflows.transition(run.id, {
+          run: { status: 'running' },
+          events: [{ type: 'run.started' }],
+        });
         const before = await snapshot(store, run.id);
         clock += 1000;
         await expect(
           failing.transition(run.id, {
             run: { status: 'waiting', addCostUsd: 0.5, outputs: { x: 1 }, error: 'e' },
             steps: { town_a: step({ status: 'succeeded', output: 'Paris' }), newcomer: step() },
-            events: [{ type: 'step.succeeded', step: 'town_a' }, { type: 'step.waiting', step: 'check' }],
+            events: [
+              { type: 'step.succeeded', step: 'town_a' },
+              { type: 'step.waiting', step: 'check' },
+            ],
           }),
         ).rejects.toThrow(`injected failure after ${stage}`);
         expect(await snapshot(store, run.id)).toEqual(before);
 
         // The run is not stuck: the next transition continues the sequence.
-        const next = await store.workflows.transition(run.id, { events: [{ type: 'step.started', step: 'town_a' }] });
+        const next = await store.workflows.transition(run.id, {
+          events: [{ type: 'step.started', step: 'town_a' }],
+        });
         expect(next[0]?.seq).toBe(2);
       },
     );
 
     it('refuses an unknown run, an unknown event type and a negative cost, writing nothing', async () => {
-      await expect(store.workflows.transition('run_nope', { events: [{ type: 'run.started' }] })).rejects.toMatchObject({
+      await expect(
+        store.workflows.transition('run_nope', { events: [{ type: 'run.started' }] }),
+      ).rejects.toMatchObject({
         code: 'not_found',
       });
       expect(await store.workflows.events('run_nope')).toEqual([]);
@@ -437,7 +490,10 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         [...ids].reverse(),
       );
       expect(mine(await store.workflows.listRuns({ status: 'waiting' }))).toEqual([ids[2]]);
-      expect(mine(await store.workflows.listRuns({ status: ['succeeded', 'failed'] }))).toEqual([ids[4], ids[3]]);
+      expect(mine(await store.workflows.listRuns({ status: ['succeeded', 'failed'] }))).toEqual([
+        ids[4],
+        ids[3],
+      ]);
       expect(mine(await store.workflows.listRuns({ team: 'listing', limit: 2 }))).toEqual([ids[5], ids[4]]);
       expect(await store.workflows.listRuns({ status: [] })).toEqual([]);
     });
@@ -466,9 +522,15 @@ describe.each(backends())('workflows on $name', ({ make }) => {
           }),
           town_b: step({ status: 'running', attempts: 1 }),
         },
-        events: [{ type: 'run.started' }, { type: 'step.succeeded', step: 'town_a', data: { cost_usd: 0.000123 } }],
+        events: [
+          { type: 'run.started' },
+          { type: 'step.succeeded', step: 'town_a', data: { cost_usd: 0.000123 } },
+        ],
       });
-      const before = { run: await first.workflows.getRun(run.id), events: await first.workflows.events(run.id) };
+      const before = {
+        run: await first.workflows.getRun(run.id),
+        events: await first.workflows.events(run.id),
+      };
       await first.close();
 
       const second = await target.open();
@@ -488,7 +550,9 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       expect(again.created).toBe(false);
       expect(again.run.id).toBe(run.id);
       // And the sequence continues where it stopped.
-      const next = await second.workflows.transition(run.id, { events: [{ type: 'step.started', step: 'distance' }] });
+      const next = await second.workflows.transition(run.id, {
+        events: [{ type: 'step.started', step: 'distance' }],
+      });
       expect(next[0]?.seq).toBe(3);
     });
 
@@ -507,16 +571,61 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       await setup.close();
 
       const upgraded = await target.open();
-      const names = await sql<{ name: string }>`select name from quorum_migration order by name`.execute(upgraded.db);
+      const names = await sql<{ name: string }>`select name from quorum_migration order by name`.execute(
+        upgraded.db,
+      );
       expect(names.rows.map((r) => r.name)).toEqual(['0001_teams_keys_ledger_meta', '0002_workflows']);
       expect(upgraded.pepper).toBe(pepper);
       expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });
       expect((await upgraded.keys.findByKey(key))?.team).toBe('old-team');
 
       const wf = await upgraded.workflows.createWorkflow({ name: 'after-upgrade', definition: {} });
-      const { run } = await upgraded.workflows.createRun({ workflow_id: wf.id, inputs: {}, team: 'old-team', steps: STEPS });
+      const { run } = await upgraded.workflows.createRun({
+        workflow_id: wf.id,
+        inputs: {},
+        team: 'old-team',
+        steps: STEPS,
+      });
       const events = await upgraded.workflows.transition(run.id, { events: [{ type: 'run.started' }] });
       expect(events[0]?.seq).toBe(1);
     });
+  });
+});
+
+describe('workflows on sqlite: several processes', () => {
+  const backend = new SqliteBackend();
+  afterAll(() => backend.cleanup());
+
+  it('serialises transitions and versions across processes sharing the file', async () => {
+    const target = await backend.fresh();
+    const store = await target.open();
+    const wf = await store.workflows.createWorkflow({ name: 'shared', definition: {} });
+    const { run: shared } = await store.workflows.createRun({
+      workflow_id: wf.id,
+      inputs: {},
+      team: 'research',
+      steps: {},
+    });
+    const script = `import { openStore } from ${JSON.stringify(STORE_MODULE)};
+      const store = await openStore(${JSON.stringify(target.url)});
+      for (let i = 0; i < 20; i++) {
+        const data = { pid: process.pid, i };
+        await store.workflows.transition(${JSON.stringify(shared.id)}, {
+          run: { addCostUsd: 0.001 },
+          events: [{ type: 'step.started', data }, { type: 'step.succeeded', data }],
+        });
+        await store.workflows.createWorkflow({ name: 'shared', definition: data });
+      }
+      await store.close();`;
+    await Promise.all(
+      Array.from({ length: 4 }, () => run(process.execPath, ['--input-type=module', '-e', script])),
+    );
+
+    const events = await store.workflows.events(shared.id);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 160 }, (_, i) => i + 1));
+    for (let i = 0; i < 160; i += 2) expect(events[i]!.data).toEqual(events[i + 1]!.data);
+    expect((await store.workflows.getRun(shared.id))!.cost_usd).toBe(0.08);
+    const versions = (await store.workflows.listWorkflows({ versions: 'all' })).map((w) => w.version);
+    expect(versions).toEqual(Array.from({ length: 81 }, (_, i) => i + 1));
   });
 });

@@ -1,5 +1,5 @@
-import { INPUT_TYPES } from './schema.ts';
 import { didYouMean, listNames, type Problem } from './problems.ts';
+import { INPUT_TYPES } from './schema.ts';
 import { extractReferences } from './template.ts';
 
 /** What a template may read, as the definition (even a broken one) declares it. */
@@ -29,7 +29,9 @@ function schemaPathProblem(schema: unknown, path: readonly string[]): string | u
     if (!isObject(node)) return undefined;
     const type = node.type;
     if (type === 'array' || (node.items !== undefined && type === undefined)) {
-      if (!/^\d+$/.test(segment)) return `output${seen.map((s) => `.${s}`).join('')} is an array; read items by index`;
+      if (!/^\d+$/.test(segment)) {
+        return `output${seen.map((s) => `.${s}`).join('')} is an array; read items by index`;
+      }
       node = Array.isArray(node.prefixItems) ? (node.prefixItems[Number(segment)] ?? node.items) : node.items;
     } else if (isObject(node.properties)) {
       if (!Object.hasOwn(node.properties, segment)) {
@@ -69,7 +71,9 @@ export function checkTemplate(text: string, path: string, scope: TemplateScope):
       const type = scope.inputs.get(ref.name);
       const structured = type === 'object' || type === 'array' || !INPUT_TYPES.includes(type as never);
       if (ref.path.length && !structured) {
-        add(`${ref.raw}: input "${ref.name}" is a ${type}, so it has no fields; write {{ inputs.${ref.name} }}`);
+        add(
+          `${ref.raw}: input "${ref.name}" is a ${type}, so it has no fields; write {{ inputs.${ref.name} }}`,
+        );
       }
       continue;
     }
@@ -83,7 +87,9 @@ export function checkTemplate(text: string, path: string, scope: TemplateScope):
     }
     if (scope.reader !== undefined) {
       if (ref.step === scope.reader) {
-        add(`${ref.raw}: a step cannot read its own output; use {{ feedback }} for the critique of its last attempt`);
+        add(
+          `${ref.raw}: a step cannot read its own output; use {{ feedback }} for the critique of its last attempt`,
+        );
         continue;
       }
       if (!scope.readable?.has(ref.step)) {

@@ -132,7 +132,12 @@ export function buildDag(steps: Record<string, { needs?: readonly string[] }> | 
   const graph: NeedsGraph =
     steps instanceof Map
       ? steps
-      : new Map(Object.entries(steps as Record<string, { needs?: readonly string[] }>).map(([k, s]) => [k, s.needs ?? []]));
+      : new Map(
+          Object.entries(steps as Record<string, { needs?: readonly string[] }>).map(([k, s]) => [
+            k,
+            s.needs ?? [],
+          ]),
+        );
   const names = [...graph.keys()];
   const parentsOf = new Map<string, string[]>();
   for (const [name, needs] of graph) {
@@ -148,13 +153,20 @@ export function buildDag(steps: Record<string, { needs?: readonly string[] }> | 
   const remaining = new Map(names.map((n) => [n, parentsOf.get(n)!.length]));
   const childrenOf = new Map<string, string[]>(names.map((n) => [n, []]));
   for (const name of names) for (const parent of parentsOf.get(name)!) childrenOf.get(parent)!.push(name);
+  const position = new Map(names.map((n, i) => [n, i]));
+  const ready = names.filter((n) => remaining.get(n) === 0); // kept sorted by definition order
   const order: string[] = [];
-  const done = new Set<string>();
-  while (order.length < names.length) {
-    const next = names.find((n) => !done.has(n) && remaining.get(n) === 0)!;
+  while (ready.length) {
+    const next = ready.shift()!;
     order.push(next);
-    done.add(next);
-    for (const child of childrenOf.get(next)!) remaining.set(child, remaining.get(child)! - 1);
+    for (const child of childrenOf.get(next)!) {
+      const left = remaining.get(child)! - 1;
+      remaining.set(child, left);
+      if (left > 0) continue;
+      let at = ready.length;
+      while (at > 0 && position.get(ready[at - 1]!)! > position.get(child)!) at--;
+      ready.splice(at, 0, child);
+    }
   }
   const rank = new Map(order.map((n, i) => [n, i]));
   const byOrder = (set: Iterable<string>) => [...set].sort((a, b) => rank.get(a)! - rank.get(b)!);
@@ -191,7 +203,9 @@ export function buildDag(steps: Record<string, { needs?: readonly string[] }> | 
       const up = ancestorSet(graph, to);
       if (from !== to && !up.has(from)) return [];
       const down = descendantSet(from);
-      return byOrder([from, ...[...down].filter((n) => up.has(n)), to].filter((n, i, a) => a.indexOf(n) === i));
+      return byOrder(
+        [from, ...[...down].filter((n) => up.has(n)), to].filter((n, i, a) => a.indexOf(n) === i),
+      );
     },
   };
 }

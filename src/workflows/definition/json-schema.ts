@@ -17,7 +17,9 @@ export type CompiledSchema = (value: unknown) => SchemaValidation;
 
 export interface SchemaCompiler {
   /** Problems carry paths relative to the schema (`properties.tasks.type`; `(root)` for the schema itself). */
-  compile(schema: Record<string, unknown>): { ok: true; validate: CompiledSchema } | { ok: false; problems: Problem[] };
+  compile(
+    schema: Record<string, unknown>,
+  ): { ok: true; validate: CompiledSchema } | { ok: false; problems: Problem[] };
 }
 
 const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
@@ -112,23 +114,32 @@ export function checkSchema(root: Record<string, unknown>): Problem[] {
           add(at, `type must be one of ${[...TYPES].join(', ')} (or a list of them)`);
         }
       } else if (SCHEMA.includes(key)) {
-        if (key === 'items' && Array.isArray(value)) value.forEach((s, i) => visit(s, [...at, i]));
-        else visit(value, at);
+        if (key === 'items' && Array.isArray(value)) {
+          for (const [i, s] of value.entries()) visit(s, [...at, i]);
+        } else {
+          visit(value, at);
+        }
       } else if (SCHEMA_LISTS.includes(key)) {
-        if (!Array.isArray(value) || value.length === 0) add(at, `${key} must be a non-empty list of schemas`);
-        else value.forEach((s, i) => visit(s, [...at, i]));
+        if (!Array.isArray(value) || value.length === 0) {
+          add(at, `${key} must be a non-empty list of schemas`);
+        } else {
+          for (const [i, s] of value.entries()) visit(s, [...at, i]);
+        }
       } else if (SCHEMA_MAPS.includes(key)) {
         if (!isObject(value)) add(at, `${key} must be an object mapping names to schemas`);
         else {
           for (const [name, sub] of Object.entries(value)) {
-            if (key === 'patternProperties' && !compilePattern(name)) add([...at, name], 'not a valid regular expression');
+            if (key === 'patternProperties' && !compilePattern(name)) {
+              add([...at, name], 'not a valid regular expression');
+            }
             visit(sub, [...at, name]);
           }
         }
       } else if (NUMBERS.includes(key)) {
         if (typeof value !== 'number' || !Number.isFinite(value)) add(at, `${key} must be a number`);
       } else if (COUNTS.includes(key)) {
-        if (!Number.isInteger(value) || (value as number) < 0) add(at, `${key} must be a non-negative integer`);
+        if (!Number.isInteger(value) || (value as number) < 0)
+          add(at, `${key} must be a non-negative integer`);
       } else if (key === 'multipleOf') {
         if (typeof value !== 'number' || !(value > 0)) add(at, 'multipleOf must be a number above 0');
       } else if (key === 'required') {
@@ -138,12 +149,16 @@ export function checkSchema(root: Record<string, unknown>): Problem[] {
       } else if (key === 'enum') {
         if (!Array.isArray(value) || value.length === 0) add(at, 'enum must be a non-empty list of values');
       } else if (key === 'pattern') {
-        if (typeof value !== 'string' || !compilePattern(value)) add(at, 'pattern must be a valid regular expression');
+        if (typeof value !== 'string' || !compilePattern(value))
+          add(at, 'pattern must be a valid regular expression');
       } else if (key === 'uniqueItems') {
         if (typeof value !== 'boolean') add(at, 'uniqueItems must be true or false');
       } else if (key === '$ref') {
         if (typeof value !== 'string' || resolveRef(root, value) === undefined) {
-          add(at, '$ref must point inside this schema (e.g. "#/$defs/item"); remote references are not followed');
+          add(
+            at,
+            '$ref must point inside this schema (e.g. "#/$defs/item"); remote references are not followed',
+          );
         }
       } else if (key === 'format' || key === 'title' || key === 'description' || key === '$schema') {
         if (typeof value !== 'string') add(at, `${key} must be a string`);
@@ -160,7 +175,9 @@ function equal(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => equal(v, b[i]));
   if (isObject(a) && isObject(b)) {
     const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && equal(a[k], b[k]));
+    return (
+      keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && equal(a[k], b[k]))
+    );
   }
   return false;
 }
@@ -223,7 +240,8 @@ export function validateAgainst(root: Record<string, unknown>, value: unknown): 
     if (Array.isArray(schema.enum) && !schema.enum.some((e) => equal(e, v))) {
       fail(`must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`);
     }
-    if (Object.hasOwn(schema, 'const') && !equal(schema.const, v)) fail(`must be ${JSON.stringify(schema.const)}`);
+    if (Object.hasOwn(schema, 'const') && !equal(schema.const, v))
+      fail(`must be ${JSON.stringify(schema.const)}`);
     for (const s of (schema.allOf as unknown[] | undefined) ?? []) sub(s, v);
     if (Array.isArray(schema.anyOf) && !schema.anyOf.some((s) => passes(s, v))) {
       fail('must match at least one of anyOf');
@@ -282,7 +300,8 @@ export function validateAgainst(root: Record<string, unknown>, value: unknown): 
           : [];
       v.forEach((item, i) => {
         if (i < prefix.length) sub(prefix[i], item, [...path, i]);
-        else if (schema.items !== undefined && !Array.isArray(schema.items)) sub(schema.items, item, [...path, i]);
+        else if (schema.items !== undefined && !Array.isArray(schema.items))
+          sub(schema.items, item, [...path, i]);
       });
       if (schema.contains !== undefined && !v.some((item) => passes(schema.contains, item))) {
         fail('must contain an item matching "contains"');

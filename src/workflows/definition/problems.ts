@@ -40,7 +40,9 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
     }
   }
   const limit = Math.max(1, Math.floor(word.length / 3));
-  return best !== undefined && bestDistance <= limit ? ` — did you mean "${best}"?` : '';
+  return best !== undefined && bestDistance <= limit && bestDistance < word.length
+    ? ` — did you mean "${best}"?`
+    : '';
 }
 
 /** Lists names for a message: `"a", "b"` (or `none`). */

@@ -53,14 +53,14 @@ export const InputObjectSchema = z.strictObject({
 });
 
 export const InputSchema = InputObjectSchema.superRefine((input, ctx) => {
-    if (input.default !== undefined && !hasInputType(input.default, input.type)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['default'],
-        message: `default must be of type ${input.type}`,
-      });
-    }
-  });
+  if (input.default !== undefined && !hasInputType(input.default, input.type)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['default'],
+      message: `default must be of type ${input.type}`,
+    });
+  }
+});
 
 export const STEP_TYPES = ['llm', 'ensemble', 'review', 'approval'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
@@ -92,48 +92,51 @@ export const BackToSchema = z.strictObject({
 
 /** A step's fields, before the per-type defaults (`model: auto`, `strategy: consensus`). */
 export const StepObjectSchema = z.strictObject({
-    type: z.enum(STEP_TYPES).default('llm'),
-    /** Free text; an approval step shows it to the person. */
-    description: z.string().optional(),
-    needs: z
-      .array(z.string(), {
-        error: (issue) =>
-          issue.code === 'invalid_type' ? 'needs is a list of step names, e.g. needs: [town_a]' : undefined,
-      })
-      .default([]),
-    prompt: z.string().optional(),
-    system: z.string().optional(),
-    /** `llm` steps: the model (default `auto`, the router picks). */
-    model: modelName.optional(),
-    max_tokens: positiveInt.optional(),
-    temperature: z.number().min(0).max(2).optional(),
-    output: z.enum(['text', 'json']).default('text'),
-    /** With `output: json`: the JSON Schema the output must match. */
-    schema: z.record(z.string(), z.unknown()).optional(),
-    retry: RetrySchema.optional(),
-    timeout_ms: positiveInt.optional(),
-    until: UntilSchema.optional(),
-    back_to: BackToSchema.optional(),
-    // ensemble
-    strategy: z.enum(ENSEMBLE_STRATEGIES).optional(),
-    models: z.array(modelName).min(1, 'models needs at least one model').optional(),
-    judge: modelName.optional(),
-    quorum: positiveInt.optional(),
-    // review
-    reviewers: z.array(modelName).min(1, 'reviewers needs at least one model').optional(),
-    author: modelName.optional(),
-    rounds: z.int().min(1).max(10).optional(),
-    /** Score (0..10) at which the reviewed artifact passes (the review default is 8). */
-    threshold: z.number().min(0).max(10).optional(),
-    /** What is reviewed (a template); defaults to the output of the step's single need. */
-    artifact: z.string().optional(),
+  type: z.enum(STEP_TYPES).default('llm'),
+  /** Free text; an approval step shows it to the person. */
+  description: z.string().optional(),
+  needs: z
+    .array(z.string(), {
+      error: (issue) =>
+        issue.code === 'invalid_type' ? 'needs is a list of step names, e.g. needs: [town_a]' : undefined,
+    })
+    .default([]),
+  prompt: z.string().optional(),
+  system: z.string().optional(),
+  /** `llm` steps: the model (default `auto`, the router picks). */
+  model: modelName.optional(),
+  max_tokens: positiveInt.optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  /** `llm` and `ensemble` steps: `text` (default) or `json` (parsed, and checked against `schema`). */
+  output: z.enum(['text', 'json']).optional(),
+  /** With `output: json`: the JSON Schema the output must match. */
+  schema: z.record(z.string(), z.unknown()).optional(),
+  retry: RetrySchema.optional(),
+  timeout_ms: positiveInt.optional(),
+  until: UntilSchema.optional(),
+  back_to: BackToSchema.optional(),
+  // ensemble
+  strategy: z.enum(ENSEMBLE_STRATEGIES).optional(),
+  models: z.array(modelName).min(1, 'models needs at least one model').optional(),
+  judge: modelName.optional(),
+  quorum: positiveInt.optional(),
+  // review
+  reviewers: z.array(modelName).min(1, 'reviewers needs at least one model').optional(),
+  author: modelName.optional(),
+  rounds: z.int().min(1).max(10).optional(),
+  /** Score (0..10) at which the reviewed artifact passes (the review default is 8). */
+  threshold: z.number().min(0).max(10).optional(),
+  /** What is reviewed (a template); defaults to the output of the step's single need. */
+  artifact: z.string().optional(),
 });
 
 export const StepSchema = StepObjectSchema.transform((step) => {
-    if (step.type === 'llm') return { ...step, model: step.model ?? 'auto' };
-    if (step.type === 'ensemble') return { ...step, strategy: step.strategy ?? 'consensus' };
-    return step;
-  });
+  if (step.type === 'llm') return { ...step, model: step.model ?? 'auto', output: step.output ?? 'text' };
+  if (step.type === 'ensemble') {
+    return { ...step, strategy: step.strategy ?? 'consensus', output: step.output ?? 'text' };
+  }
+  return step;
+});
 
 export const WorkflowDefinitionSchema = z.strictObject({
   name: z

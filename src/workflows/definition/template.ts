@@ -118,7 +118,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function describeFields(value: Record<string, unknown>): string {
   const keys = Object.keys(value);
-  return keys.length ? `fields: ${keys.slice(0, 12).join(', ')}${keys.length > 12 ? ', …' : ''}` : 'no fields';
+  return keys.length
+    ? `fields: ${keys.slice(0, 12).join(', ')}${keys.length > 12 ? ', …' : ''}`
+    : 'no fields';
 }
 
 /** Follows `path` from `value` through own properties of plain objects and array items. */
@@ -153,6 +155,9 @@ function walk(raw: string, base: string, start: unknown, path: readonly string[]
     }
     where = `${where}.${segment}`;
     if (value === undefined) throw new TemplateError(raw, `${raw}: ${where} has no value`);
+  }
+  if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+    throw new TemplateError(raw, `${raw}: ${where} is not a JSON value`);
   }
   return value;
 }

@@ -4,15 +4,8 @@ export interface Problem {
   message: string;
 }
 
-/** Renders a path as `steps.distance.needs[1]` (numbers become indices). */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out || '(root)';
-}
+/** Paths render like the config loader's: `steps.distance.needs[1]`. */
+export { formatPath } from '../../config/format-path.ts';
 
 /** Edit distance, for "did you mean" hints on misspelt names. */
 export function editDistance(a: string, b: string): number {

@@ -15,7 +15,7 @@ import {
 } from './schema.ts';
 
 export interface ParseOptions {
-  /** Checks `schema` fields (default: the built-in structural check; inject ajv for full JSON Schema). */
+  /** Checks `schema` fields (default: the built-in structural check; the default compiler is Ajv (draft 2020-12)). */
   schemaCompiler?: SchemaCompiler;
 }
 

@@ -16,11 +16,11 @@ describe('checkSchema', () => {
           mode: { enum: ['a', 'b'] },
           n: { type: ['integer', 'null'], minimum: 0 },
           'x-extra': true,
+          email: { type: 'string', format: 'email' },
         },
         required: ['tasks'],
         additionalProperties: false,
         $defs: { task: { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z]+$' } } } },
-        'x-vendor': 1,
       }),
     ).toEqual([]);
   });
@@ -33,16 +33,32 @@ describe('checkSchema', () => {
         requird: ['a'],
         anyOf: [],
         pattern: '(',
+        patternProperties: { '[': true },
+        allOf: [{ type: 'string', 'x-vendor': 1 }],
         $ref: 'https://example.com/s.json',
       }),
-    ).toEqual([
-      { path: 'type', message: expect.stringMatching(/type must be one of/) },
-      { path: 'properties.a.minLength', message: 'minLength must be a non-negative integer' },
-      { path: 'properties.b', message: 'a schema must be an object (or true/false)' },
-      { path: 'requird', message: 'unknown JSON Schema keyword "requird" — did you mean "required"?' },
-      { path: 'anyOf', message: 'anyOf must be a non-empty list of schemas' },
-      { path: 'pattern', message: 'pattern must be a valid regular expression' },
-      { path: '$ref', message: expect.stringMatching(/must point inside this schema/) },
+    ).toEqual(
+      expect.arrayContaining([
+        { path: 'type', message: expect.stringMatching(/allowed values: .*"object".* or must be array/) },
+        { path: 'properties.a.minLength', message: 'must be integer' },
+        { path: 'properties.b', message: 'must be object,boolean' },
+        { path: 'requird', message: 'unknown JSON Schema keyword "requird" — did you mean "required"?' },
+        { path: 'allOf[0].x-vendor', message: 'unknown JSON Schema keyword "x-vendor"' },
+        { path: 'anyOf', message: 'must NOT have fewer than 1 items' },
+        { path: 'pattern', message: 'must match format "regex"' },
+        { path: 'patternProperties.[', message: 'must match format "regex"' },
+        { path: '$ref', message: 'must match pattern "^#"' },
+      ]),
+    );
+    expect(checkSchema({ type: 'obj', pattern: '(' })).toHaveLength(2);
+  });
+
+  it('reports what only compiling finds at the root', () => {
+    expect(checkSchema({ $ref: '#/$defs/nope' })).toEqual([
+      { path: '(root)', message: expect.stringMatching(/can't resolve reference #\/\$defs\/nope/) },
+    ]);
+    expect(checkSchema({ type: 'string', format: 'nope' })).toEqual([
+      { path: '(root)', message: expect.stringMatching(/unknown format "nope"/) },
     ]);
   });
 });
@@ -78,17 +94,18 @@ describe('validateAgainst', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual([
-      '/title: must have at least 1 characters',
-      '/tasks: must have at most 2 items',
-      '/tasks/0/name: must be string (got number)',
-      '/tasks/1: must have property "name"',
-      '/level: must be one of "low", "high"',
+      '(root): must NOT have additional properties ("x")',
+      '/title: must NOT have fewer than 1 characters',
+      '/tasks: must NOT have more than 2 items',
+      '/tasks/0/name: must be string',
+      "/tasks/1: must have required property 'name'",
+      '/level: must be equal to one of the allowed values: "low", "high"',
       '/n: must be < 10',
-      '(root): must not have property "x"',
     ]);
-    expect(validateAgainst(schema, [])).toEqual({
+    expect(validateAgainst(schema, [])).toEqual({ ok: false, errors: ['(root): must be object'] });
+    expect(validateAgainst(schema, { title: 't', tasks: [{ name: 'a' }, { name: 'a' }] })).toEqual({
       ok: false,
-      errors: ['(root): must be object (got array)'],
+      errors: [expect.stringMatching(/^\/tasks: must NOT have duplicate items/)],
     });
   });
 
@@ -102,14 +119,31 @@ describe('validateAgainst', () => {
     };
     expect(validateAgainst(s, 'yes').ok).toBe(true);
     expect(validateAgainst(s, 4).ok).toBe(true);
-    expect(validateAgainst(s, 3)).toEqual({ ok: false, errors: ['(root): must be a multiple of 2'] });
-    expect(validateAgainst(s, 'no')).toEqual({ ok: false, errors: ['(root): must not match "not"'] });
+    expect(validateAgainst(s, 3)).toEqual({
+      ok: false,
+      errors: ['(root): must be multiple of 2', '(root): must match "then" schema'],
+    });
+    expect(validateAgainst(s, 'no')).toEqual({ ok: false, errors: ['(root): must NOT be valid'] });
     expect(validateAgainst(s, true).ok).toBe(false);
     const one = { oneOf: [{ type: 'integer' }, { type: 'number' }] };
     expect(validateAgainst(one, 1.5).ok).toBe(true);
     expect(validateAgainst(one, 1)).toEqual({
       ok: false,
-      errors: ['(root): must match exactly one of oneOf (matched 2)'],
+      errors: ['(root): must match exactly one schema in oneOf'],
+    });
+  });
+
+  it('checks formats and follows recursive $refs', () => {
+    expect(validateAgainst({ type: 'string', format: 'email' }, 'a@b.example')).toEqual({ ok: true });
+    expect(validateAgainst({ type: 'string', format: 'email' }, 'nope')).toEqual({
+      ok: false,
+      errors: ['(root): must match format "email"'],
+    });
+    const tree = { type: 'object', properties: { children: { type: 'array', items: { $ref: '#' } } } };
+    expect(validateAgainst(tree, { children: [{ children: [] }] })).toEqual({ ok: true });
+    expect(validateAgainst(tree, { children: [{ children: [1] }] })).toEqual({
+      ok: false,
+      errors: ['/children/0/children/0: must be object'],
     });
   });
 
@@ -118,13 +152,38 @@ describe('validateAgainst', () => {
     expect(result.ok).toBe(false);
   });
 
+  it('refuses values for a schema it cannot compile', () => {
+    expect(validateAgainst({ type: 'nope' }, 1)).toEqual({
+      ok: false,
+      errors: [expect.stringMatching(/^invalid schema at type: must be equal to one of the allowed values/)],
+    });
+  });
+
   it('is what the built-in compiler returns', () => {
     const compiled = builtinSchemaCompiler.compile({ type: 'string' });
     expect(compiled.ok).toBe(true);
     if (compiled.ok) {
       expect(compiled.validate('x')).toEqual({ ok: true });
-      expect(compiled.validate(1)).toEqual({ ok: false, errors: ['(root): must be string (got number)'] });
+      expect(compiled.validate(1)).toEqual({ ok: false, errors: ['(root): must be string'] });
     }
     expect(builtinSchemaCompiler.compile({ type: 'nope' }).ok).toBe(false);
+  });
+
+  it('compiles each schema object once', () => {
+    const schema = { type: 'string' };
+    expect(builtinSchemaCompiler.compile(schema)).toBe(builtinSchemaCompiler.compile(schema));
+  });
+
+  it('lets different schemas share an $id', () => {
+    const a = builtinSchemaCompiler.compile({ $id: 'https://example.com/out', type: 'string' });
+    const b = builtinSchemaCompiler.compile({ $id: 'https://example.com/out', type: 'number' });
+    expect(a.ok && a.validate('x')).toEqual({ ok: true });
+    expect(b.ok && b.validate(1)).toEqual({ ok: true });
+    // even the meta-schema's own, without breaking later checks
+    const meta = 'https://json-schema.org/draft/2020-12/schema';
+    expect(checkSchema({ $schema: meta, $id: meta, type: 'string' })).toEqual([]);
+    expect(checkSchema({ $schema: meta, type: 'strin' })).toEqual([
+      { path: 'type', message: expect.stringMatching(/allowed values/) },
+    ]);
   });
 });

@@ -295,13 +295,9 @@ describe('parseDefinition: problems, each with its path', () => {
         b: { prompt: 'y', schema: { type: 'object' } },
       },
     });
-    expectProblem(
-      problems,
-      'steps.a.schema.properties.n.type',
-      /type must be one of string, number, integer/,
-    );
-    expectProblem(problems, 'steps.a.schema.properties.tags.items.minLength', /non-negative integer/);
-    expectProblem(problems, 'steps.a.schema.required', /list of property names/);
+    expectProblem(problems, 'steps.a.schema.properties.n.type', /one of the allowed values: "array"/);
+    expectProblem(problems, 'steps.a.schema.properties.tags.items.minLength', /must be >= 0/);
+    expectProblem(problems, 'steps.a.schema.required', /must be array/);
     expectProblem(problems, 'steps.b.schema', /schema applies to JSON outputs: add output: json/);
   });
 

@@ -15,7 +15,7 @@ import {
 } from './schema.ts';
 
 export interface ParseOptions {
-  /** Checks `schema` fields (default: the built-in structural check; the default compiler is Ajv (draft 2020-12)). */
+  /** Checks `schema` fields and validates JSON outputs (default: Ajv, draft 2020-12). */
   schemaCompiler?: SchemaCompiler;
 }
 

@@ -15,6 +15,7 @@ import { registerMetrics } from './routes/metrics.ts';
 import { registerModels } from './routes/models.ts';
 import { registerReviews } from './routes/reviews.ts';
 import { registerRoute } from './routes/route.ts';
+import { registerWorkflowDefinitions } from './routes/workflows/definitions.ts';
 
 export interface AppOptions {
   gateway: Gateway;
@@ -43,6 +44,7 @@ export function createApp(options: AppOptions) {
   registerBudget(app, gateway);
   registerMetrics(app);
   if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });
+  if (options.store) registerWorkflowDefinitions(app, gateway, options.store);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.get('/openapi.json', (c) =>

@@ -1,0 +1,240 @@
+import {
+  builtinSchemaCompiler,
+  type CompiledSchema,
+  render,
+  type SchemaCompiler,
+  type StepDefinition,
+  stringify,
+  type TemplateContext,
+} from '../definition/index.ts';
+import { raceAbort, sleep } from './abort.ts';
+import { parseJsonReply, parseJudgeReply } from './parse-reply.ts';
+import type { RunnerKind, RunnerMessage, RunnerRequest, RunnerResult, StepRunner } from './runner.ts';
+
+/**
+ * One execution of a model step (llm, ensemble, review): templates rendered, each attempt under its
+ * own timeout, retries with doubling backoff, `output: json` parsed and validated with one repair,
+ * and the `until` loop with a judge. No store, no scheduling: the engine records what comes back.
+ */
+
+export interface ExecuteStepInput {
+  runId: string;
+  name: string;
+  step: StepDefinition;
+  /** Inputs and the outputs of the run's steps, as templates read them. */
+  context: Omit<TemplateContext, 'feedback'>;
+  /** Feedback for the first iteration (a `back_to` or a person); later iterations get the judge's critique. */
+  feedback: string | null;
+  team: string;
+  keyId: string | null;
+  runner: StepRunner;
+  /** Aborted on cancel, a correction of this step, or the run failing elsewhere. */
+  signal: AbortSignal;
+  /** Called with the cost of every runner call, as it happens (per-step and run cost, max_cost_usd). */
+  onCost: (usd: number) => void;
+  /** Called when an attempt starts, so the step's `attempts`/`iterations` are visible while it runs. */
+  onProgress?: (progress: { attempt: number; iteration: number }) => void;
+  schemaCompiler?: SchemaCompiler;
+}
+
+export interface StepOutcome {
+  output: unknown;
+  iterations: number;
+  attempts: number;
+  /** Set when the step asks to go back (`back_to`): a review not approved, or `until` never passing. */
+  revise?: { feedback: string };
+  /** The last judge score, when the step has `until`. */
+  score?: number;
+}
+
+/** A step failure that retrying cannot fix (a template error, a schema that does not compile). */
+export class StepError extends Error {
+  readonly retryable: boolean;
+  constructor(message: string, retryable = true) {
+    super(message);
+    this.name = 'StepError';
+    this.retryable = retryable;
+  }
+}
+
+const JUDGE_SYSTEM =
+  'You are a strict judge. Score the output from 0 (useless) to 10 (perfect) against the criteria, and ' +
+  'write a short, actionable critique of what to improve. Reply with JSON only: {"score": <0-10>, "critique": "<text>"}.';
+
+function renderOrFail(template: string, context: TemplateContext, field: string): string {
+  try {
+    return render(template, context);
+  } catch (err) {
+    throw new StepError(`${field}: ${(err as Error).message}`, false);
+  }
+}
+
+/** The messages of a step's own call. Review steps get the artifact after the instructions. */
+function stepMessages(input: ExecuteStepInput, feedback: string | null): RunnerMessage[] {
+  const { step, name } = input;
+  const context: TemplateContext = { ...input.context, feedback };
+  const messages: RunnerMessage[] = [];
+  if (step.system) messages.push({ role: 'system', content: renderOrFail(step.system, context, 'system') });
+  let user = step.prompt ? renderOrFail(step.prompt, context, 'prompt') : '';
+  if (step.type === 'review') {
+    const only = step.needs.length === 1 ? step.needs[0] : undefined;
+    const artifact = step.artifact
+      ? renderOrFail(step.artifact, context, 'artifact')
+      : stringify(only === undefined ? '' : input.context.steps?.[only]?.output);
+    user = `${user || 'Review this.'}\n\n---\n${artifact}`;
+    if (feedback) user += `\n---\nFeedback on the previous version: ${feedback}`;
+  }
+  if (user === '') throw new StepError(`step "${name}" has no prompt`, false);
+  messages.push({ role: 'user', content: user });
+  return messages;
+}
+
+export async function executeStep(input: ExecuteStepInput): Promise<StepOutcome> {
+  const { step } = input;
+  let validate: CompiledSchema | undefined;
+  if (step.output === 'json' && step.schema) {
+    const compiled = (input.schemaCompiler ?? builtinSchemaCompiler).compile(step.schema);
+    if (!compiled.ok) {
+      throw new StepError(`schema: ${compiled.problems.map((p) => p.message).join('; ')}`, false);
+    }
+    validate = compiled.validate;
+  }
+  const kind: RunnerKind = step.type === 'ensemble' ? 'ensemble' : step.type === 'review' ? 'review' : 'llm';
+  let attempts = 0;
+
+  const call = async (
+    request: Omit<RunnerRequest, 'run_id' | 'step' | 'definition' | 'team' | 'key_id'>,
+    signal: AbortSignal,
+  ): Promise<RunnerResult> => {
+    const full: RunnerRequest = {
+      ...request,
+      run_id: input.runId,
+      step: input.name,
+      definition: step,
+      team: input.team,
+      key_id: input.keyId,
+    };
+    const result = await raceAbort(input.runner.complete(full, signal), signal);
+    input.onCost(Number.isFinite(result.cost_usd) && result.cost_usd > 0 ? result.cost_usd : 0);
+    return result;
+  };
+
+  /** Runs `once` under the retry policy, each attempt with its own timeout signal. */
+  const withRetry = async <T>(once: (signal: AbortSignal, attempt: number) => Promise<T>): Promise<T> => {
+    const tries = step.retry?.attempts ?? 1;
+    const backoff = step.retry?.backoff_ms ?? 0;
+    for (let attempt = 1; ; attempt++) {
+      const timeout = step.timeout_ms ? AbortSignal.timeout(step.timeout_ms) : undefined;
+      const signal = timeout ? AbortSignal.any([input.signal, timeout]) : input.signal;
+      try {
+        return await once(signal, attempt);
+      } catch (err) {
+        if (input.signal.aborted) throw err; // cancelled or superseded: never retry
+        const error =
+          timeout?.aborted === true ? new StepError(`timed out after ${step.timeout_ms} ms`) : (err as Error);
+        if (attempt >= tries || (error instanceof StepError && !error.retryable)) throw error;
+        await sleep(backoff * 2 ** (attempt - 1), input.signal);
+      }
+    }
+  };
+
+  /** The step's own call; JSON outputs parsed, validated, and repaired once. */
+  const produce = async (feedback: string | null, iteration: number): Promise<unknown> =>
+    withRetry(async (signal, attempt) => {
+      attempts++;
+      input.onProgress?.({ attempt: attempts, iteration });
+      const messages = stepMessages(input, feedback);
+      const base = {
+        kind,
+        model: kind === 'llm' ? (step.model ?? 'auto') : undefined,
+        max_tokens: step.max_tokens,
+        temperature: step.temperature,
+        json: step.output === 'json',
+        attempt,
+        iteration,
+      };
+      const first = await call({ ...base, messages }, signal);
+      if (kind === 'review') {
+        const verdict = first.verdict;
+        if (verdict && !verdict.approved) revise = verdict.feedback ?? 'The reviewers asked for changes.';
+        else revise = undefined;
+        return first.text;
+      }
+      if (step.output !== 'json') return first.text;
+      const checked = checkJson(first.text, validate);
+      if (checked.ok) return checked.value;
+      // One repair: show the model its reply and what is wrong with it.
+      const repair = await call(
+        {
+          ...base,
+          messages: [
+            ...messages,
+            { role: 'assistant', content: first.text },
+            {
+              role: 'user',
+              content: `Your reply is not valid: ${checked.errors.join('; ')}. Reply again with the corrected JSON only.`,
+            },
+          ],
+        },
+        signal,
+      );
+      const repaired = checkJson(repair.text, validate);
+      if (repaired.ok) return repaired.value;
+      throw new StepError(`invalid JSON output after one repair: ${repaired.errors.join('; ')}`);
+    });
+
+  let revise: string | undefined;
+  let feedback = input.feedback;
+  const until = step.until;
+  if (!until || step.type === 'review') {
+    const output = await produce(feedback, 1);
+    return { output, iterations: 1, attempts, ...(revise !== undefined && { revise: { feedback: revise } }) };
+  }
+
+  for (let iteration = 1; ; iteration++) {
+    const output = await produce(feedback, iteration);
+    const criteria = renderOrFail(until.criteria, { ...input.context, feedback }, 'until.criteria');
+    const verdict = await withRetry(async (signal, attempt) => {
+      const reply = await call(
+        {
+          kind: 'judge',
+          model: until.judge,
+          json: true,
+          attempt,
+          iteration,
+          messages: [
+            { role: 'system', content: JUDGE_SYSTEM },
+            { role: 'user', content: `Criteria: ${criteria}\n\nOutput:\n${stringify(output)}` },
+          ],
+        },
+        signal,
+      );
+      const parsed = parseJudgeReply(reply.text);
+      if (!parsed) throw new StepError(`the judge's reply has no score: ${reply.text.slice(0, 200)}`);
+      return parsed;
+    });
+    if (verdict.score >= until.min_score)
+      return { output, iterations: iteration, attempts, score: verdict.score };
+    feedback = verdict.critique || `Scored ${verdict.score}/10 against: ${criteria}`;
+    if (iteration >= until.max_iterations) {
+      return {
+        output,
+        iterations: iteration,
+        attempts,
+        score: verdict.score,
+        ...(step.back_to && { revise: { feedback } }),
+      };
+    }
+  }
+}
+
+function checkJson(
+  text: string,
+  validate: CompiledSchema | undefined,
+): { ok: true; value: unknown } | { ok: false; errors: string[] } {
+  const parsed = parseJsonReply(text);
+  if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+  if (!validate) return parsed;
+  const result = validate(parsed.value);
+  return result.ok ? parsed : { ok: false, errors: result.errors };
+}

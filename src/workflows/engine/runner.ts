@@ -1,0 +1,59 @@
+import type { StepDefinition } from '../definition/index.ts';
+
+/**
+ * The seam between the engine and model work. The gateway implements it over its own request path (so
+ * routing, fallback, consensus, budgets and telemetry apply to every step); tests use a scripted fake.
+ */
+
+export interface RunnerMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/**
+ * `llm`, `ensemble` and `review` run a step of that type; `judge` scores a step's output for `until`
+ * (the reply should be `{"score": 0..10, "critique": "…"}`).
+ */
+export type RunnerKind = 'llm' | 'ensemble' | 'review' | 'judge';
+
+export interface RunnerRequest {
+  kind: RunnerKind;
+  run_id: string;
+  /** The step's name and definition (ensemble `strategy`/`models`/`judge`, review `reviewers`/`author`/`rounds`/`threshold`). */
+  step: string;
+  definition: StepDefinition;
+  /** Rendered prompts; a repair or a judge call carries the whole exchange. */
+  messages: RunnerMessage[];
+  /** `llm`: the step's model (default `auto`); `judge`: `until.judge`; otherwise the step's own fields decide. */
+  model?: string;
+  max_tokens?: number;
+  temperature?: number;
+  /** Ask for a JSON reply (`output: json`, judge calls). */
+  json?: boolean;
+  /** Who is charged: the run's team and key. */
+  team: string;
+  key_id: string | null;
+  /** 1-based: the retry attempt and the `until` iteration this call belongs to. */
+  attempt: number;
+  iteration: number;
+}
+
+export interface ReviewVerdict {
+  /** false: the reviewers want changes (a `back_to` sends the run back with `feedback`). */
+  approved: boolean;
+  score?: number;
+  feedback?: string;
+}
+
+export interface RunnerResult {
+  /** The model's reply; for `review`, the reviewed (possibly revised) artifact. */
+  text: string;
+  cost_usd: number;
+  /** `review` only; absent means approved. */
+  verdict?: ReviewVerdict;
+}
+
+export interface StepRunner {
+  /** Must reject promptly once `signal` aborts (cancel, timeout, a person's correction). */
+  complete(request: RunnerRequest, signal: AbortSignal): Promise<RunnerResult>;
+}

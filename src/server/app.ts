@@ -2,6 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Gateway } from '../gateway/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
+import type { Engine } from '../workflows/engine/index.ts';
+import type { EventHub } from '../workflows/event-hub.ts';
 import { KeyRing } from './auth.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, onError } from './errors.ts';
@@ -16,6 +18,7 @@ import { registerModels } from './routes/models.ts';
 import { registerReviews } from './routes/reviews.ts';
 import { registerRoute } from './routes/route.ts';
 import { registerWorkflowDefinitions } from './routes/workflows/definitions.ts';
+import { registerWorkflowRuns } from './routes/workflows/runs.ts';
 
 export interface AppOptions {
   gateway: Gateway;
@@ -23,6 +26,8 @@ export interface AppOptions {
   masterKey?: string;
   /** The store: keys made through the admin API, teams, the ledger. */
   store?: Store;
+  /** The workflow engine and its live event hub (with a store). */
+  workflows?: { engine: Engine; hub: EventHub };
   /** Readiness; defaults to always ready. */
   isReady?: () => boolean;
 }
@@ -45,6 +50,9 @@ export function createApp(options: AppOptions) {
   registerMetrics(app);
   if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });
   if (options.store) registerWorkflowDefinitions(app, gateway, options.store);
+  if (options.store && options.workflows) {
+    registerWorkflowRuns(app, { gateway, store: options.store, ...options.workflows });
+  }
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.get('/openapi.json', (c) =>

@@ -13,7 +13,7 @@ import OpenAI from 'openai';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../../src/config/index.ts';
 import { Gateway, type GatewayOptions } from '../../../src/gateway/index.ts';
-import { createApp } from '../../../src/server/app.ts';
+import { type AppOptions, createApp } from '../../../src/server/app.ts';
 import { createLogger } from '../../../src/telemetry/index.ts';
 import { startFakeAnthropic } from '../../fakes/anthropic.ts';
 import { startFakeGemini } from '../../fakes/gemini.ts';
@@ -31,7 +31,13 @@ export interface TestGateway {
 
 export async function startGateway(
   config: Record<string, unknown>,
-  options: { env?: NodeJS.ProcessEnv; masterKey?: string; gateway?: GatewayOptions } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    masterKey?: string;
+    gateway?: GatewayOptions;
+    /** Extra app services (a store, the workflow engine), built against the started gateway. */
+    app?: (gateway: Gateway) => Partial<Pick<AppOptions, 'store' | 'workflows'>>;
+  } = {},
 ): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-test-'));
   const path = join(dir, 'quorum.yaml');
@@ -55,6 +61,7 @@ export async function startGateway(
     gateway,
     logger,
     ...(options.masterKey ? { masterKey: options.masterKey } : {}),
+    ...options.app?.(gateway),
   });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', resolve));

@@ -1,0 +1,282 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { GatewayError } from '../../../errors/index.ts';
+import type { Gateway } from '../../../gateway/index.ts';
+import type { Store } from '../../../store/index.ts';
+import { type Engine, EngineError } from '../../../workflows/engine/index.ts';
+import type { EventHub } from '../../../workflows/event-hub.ts';
+import type { RunEvent, RunRecord } from '../../../workflows/state.ts';
+import { readJson } from '../../body.ts';
+import type { AppEnv } from '../../env.ts';
+import { ErrorSchema } from '../../schemas.ts';
+
+export interface RunDeps {
+  gateway: Gateway;
+  store: Store;
+  engine: Engine;
+  hub: EventHub;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The contract's run object. */
+export function runView(run: RunRecord) {
+  const steps: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(run.steps)) {
+    steps[name] = {
+      status: s.status,
+      output: s.output,
+      attempts: s.attempts,
+      iterations: s.iterations,
+      cost_usd: s.cost_usd,
+      started_at: iso(s.started_at),
+      ended_at: iso(s.ended_at),
+      error: s.error,
+      ...(s.history.length ? { history: s.history } : {}),
+    };
+  }
+  return {
+    id: run.id,
+    workflow_id: run.workflow_id,
+    status: run.status,
+    inputs: run.inputs,
+    outputs: run.outputs,
+    cost_usd: run.cost_usd,
+    error: run.error,
+    steps,
+    created_at: iso(run.created_at),
+    updated_at: iso(run.updated_at),
+  };
+}
+
+function engineError(err: unknown): never {
+  if (err instanceof EngineError) {
+    if (err.code === 'not_found') throw new GatewayError('not_found', err.message);
+    const problems = err.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
+    throw new GatewayError('invalid_body', problems ? `${err.message}\n${problems}` : err.message, {
+      param: err.problems[0]?.path ?? null,
+    });
+  }
+  throw err;
+}
+
+const call = async <T>(fn: () => Promise<T>) => {
+  try {
+    return await fn();
+  } catch (err) {
+    engineError(err);
+  }
+};
+
+const RunSchema = z
+  .looseObject({ id: z.string(), workflow_id: z.string(), status: z.string() })
+  .openapi('Run');
+const errors = {
+  400: { description: 'Invalid', content: { 'application/json': { schema: ErrorSchema } } },
+  404: { description: 'Unknown', content: { 'application/json': { schema: ErrorSchema } } },
+};
+const routes = [
+  createRoute({
+    method: 'post',
+    path: '/v1/workflows/{id}/runs',
+    summary:
+      'Start a run: 202 {run_id, status}; with ?wait=true, 200 with the run once it ends or waits for a person',
+    security: [{ bearer: [] }],
+    request: {
+      params: z.object({ id: z.string() }),
+      body: {
+        content: {
+          'application/json': { schema: z.object({ inputs: z.record(z.string(), z.unknown()).optional() }) },
+        },
+      },
+    },
+    responses: {
+      202: {
+        description: 'Started',
+        content: { 'application/json': { schema: z.object({ run_id: z.string(), status: z.string() }) } },
+      },
+      200: { description: 'Finished or waiting', content: { 'application/json': { schema: RunSchema } } },
+      ...errors,
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/v1/runs/{id}',
+    summary: 'A run with every step',
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string() }) },
+    responses: {
+      200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
+      ...errors,
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/v1/runs/{id}/events',
+    summary: 'SSE: past events replayed, then live; honours Last-Event-ID',
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string() }) },
+    responses: {
+      200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } },
+      ...errors,
+    },
+  }),
+  createRoute({
+    method: 'put',
+    path: '/v1/runs/{id}/steps/{step}/output',
+    summary: "A person corrects a step's output: exactly its descendants re-run",
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string(), step: z.string() }) },
+    responses: {
+      200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
+      ...errors,
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/v1/runs/{id}/steps/{step}/approve',
+    summary: 'Release an approval step; approved: false fails it',
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string(), step: z.string() }) },
+    responses: {
+      200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
+      ...errors,
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/v1/runs/{id}/rerun',
+    summary: 'Re-run a step and its descendants',
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string() }) },
+    responses: {
+      200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
+      ...errors,
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/v1/runs/{id}/cancel',
+    summary: 'Cancel a run, aborting its in-flight upstream calls',
+    security: [{ bearer: [] }],
+    request: { params: z.object({ id: z.string() }) },
+    responses: {
+      200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
+      ...errors,
+    },
+  }),
+];
+
+const StartSchema = z.object({ inputs: z.record(z.string(), z.unknown()).optional() });
+
+const TERMINAL = new Set(['run.succeeded', 'run.failed', 'run.cancelled']);
+
+const frame = (e: RunEvent) =>
+  `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ seq: e.seq, type: e.type, run_id: e.run_id, ...(e.step ? { step: e.step } : {}), ...e.data, at: new Date(e.at).toISOString() })}\n\n`;
+
+export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
+  const { engine, store, hub, gateway } = deps;
+  for (const r of routes) app.openAPIRegistry.registerPath(r);
+  const max = gateway.config.server.max_body_bytes;
+
+  /** A run the caller's team may see (other teams' runs are reported as unknown). */
+  const ownRun = async (c: Context<AppEnv>) => {
+    const id = c.req.param('id')!;
+    const run = await store.workflows.getRun(id);
+    const caller = c.get('caller');
+    if (!run || (caller.team !== 'default' && run.team !== caller.team)) {
+      throw new GatewayError('not_found', `No run with id \`${id}\`.`, { param: 'id' });
+    }
+    return run;
+  };
+
+  app.post('/v1/workflows/:id/runs', async (c) => {
+    // The body is optional: a workflow without inputs may be started with an empty POST.
+    const empty = c.req.header('content-length') === '0' || !c.req.header('content-type');
+    const body = empty ? {} : await readJson(c, StartSchema, max);
+    const caller = c.get('caller');
+    const idempotency = c.req.header('idempotency-key');
+    const run = await call(() =>
+      engine.start(c.req.param('id'), body.inputs ?? {}, {
+        team: caller.team,
+        key_id: caller.keyId,
+        ...(idempotency ? { idempotency_key: idempotency } : {}),
+      }),
+    );
+    if (c.req.query('wait') === 'true') return c.json(runView(await engine.wait(run.id)), 200);
+    return c.json({ run_id: run.id, status: run.status }, 202);
+  });
+
+  app.get('/v1/runs/:id', async (c) => c.json(runView(await ownRun(c))));
+
+  app.get('/v1/runs/:id/events', async (c) => {
+    const run = await ownRun(c);
+    const after = Number(c.req.header('last-event-id') ?? c.req.query('after') ?? 0) || 0;
+    const encoder = new TextEncoder();
+    let unsubscribe: (() => void) | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        let last = after;
+        let closed = false;
+        const send = (e: RunEvent) => {
+          if (closed || e.seq <= last) return;
+          last = e.seq;
+          controller.enqueue(encoder.encode(frame(e)));
+          if (TERMINAL.has(e.type)) {
+            closed = true;
+            unsubscribe?.();
+            controller.close();
+          }
+        };
+        // Subscribe first, then replay: anything published meanwhile is deduplicated by seq.
+        const live: RunEvent[] = [];
+        let replaying = true;
+        unsubscribe = hub.subscribe(run.id, (e) => (replaying ? live.push(e) : send(e)));
+        for (const e of await store.workflows.events(run.id, after)) send(e);
+        replaying = false;
+        for (const e of live) send(e);
+      },
+      cancel() {
+        unsubscribe?.();
+      },
+    });
+    return c.body(body, 200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+    });
+  });
+
+  app.put('/v1/runs/:id/steps/:step/output', async (c) => {
+    const run = await ownRun(c);
+    const body = await readJson(c, z.object({ output: z.unknown(), comment: z.string().optional() }), max);
+    return c.json(
+      runView(await call(() => engine.editOutput(run.id, c.req.param('step'), body.output, body.comment))),
+    );
+  });
+
+  app.post('/v1/runs/:id/steps/:step/approve', async (c) => {
+    const run = await ownRun(c);
+    const body = await readJson(c, z.object({ approved: z.boolean(), comment: z.string().optional() }), max);
+    return c.json(
+      runView(
+        await call(() =>
+          engine.approve(run.id, c.req.param('step'), {
+            approved: body.approved,
+            ...(body.comment ? { comment: body.comment } : {}),
+          }),
+        ),
+      ),
+    );
+  });
+
+  app.post('/v1/runs/:id/rerun', async (c) => {
+    const run = await ownRun(c);
+    const body = await readJson(c, z.object({ from: z.string().min(1) }), max);
+    return c.json(runView(await call(() => engine.rerun(run.id, body.from))));
+  });
+
+  app.post('/v1/runs/:id/cancel', async (c) => {
+    const run = await ownRun(c);
+    return c.json(runView(await call(() => engine.cancel(run.id))));
+  });
+}

@@ -1,0 +1,20 @@
+import type { RunEvent } from './state.ts';
+
+/** Live run events for SSE subscribers: the engine publishes, each open /events stream listens. */
+export class EventHub {
+  private readonly listeners = new Map<string, Set<(event: RunEvent) => void>>();
+
+  publish = (event: RunEvent): void => {
+    for (const listen of this.listeners.get(event.run_id) ?? []) listen(event);
+  };
+
+  subscribe(runId: string, listen: (event: RunEvent) => void): () => void {
+    let set = this.listeners.get(runId);
+    if (!set) this.listeners.set(runId, (set = new Set()));
+    set.add(listen);
+    return () => {
+      set.delete(listen);
+      if (!set.size) this.listeners.delete(runId);
+    };
+  }
+}

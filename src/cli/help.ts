@@ -7,6 +7,7 @@ Commands:
   validate <config>  check a configuration file and print every problem with its path
   route              show how the router would serve a chat body (no model is called)
   keys               create, list and revoke API keys (create|list|revoke)
+  graph <workflow>   validate a workflow definition and draw its DAG (mermaid or dot)
   spend              spend per day, model, key or team, from the ledger
 
 Run \`quorum <command> --help\` for a command's options.

@@ -1,3 +1,4 @@
+import { graphCommand } from './graph.ts';
 import { MAIN_HELP } from './help.ts';
 import { keysCommand } from './keys.ts';
 import { routeCommand } from './route.ts';
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   validate: validateCommand,
   route: routeCommand,
   keys: keysCommand,
+  graph: graphCommand,
   spend: spendCommand,
 };
 

@@ -4,6 +4,9 @@ import { Gateway } from '../gateway/index.ts';
 import { openServices } from '../gateway/services.ts';
 import { createApp } from '../server/app.ts';
 import { createLogger, startTelemetry } from '../telemetry/index.ts';
+import { Engine } from '../workflows/engine/index.ts';
+import { EventHub } from '../workflows/event-hub.ts';
+import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-runner.ts';
 import { parse } from './args.ts';
 import { SERVE_HELP } from './help.ts';
 
@@ -45,8 +48,19 @@ export async function serveCommand(argv: string[]): Promise<number> {
     onError: (err) => logger.warn({ err }, err.message),
     onWarn: (message, fields) => logger.warn(fields, message),
   });
+  // Workflows: the engine runs steps through the gateway's own request path; unfinished runs resume.
+  const hub = new EventHub();
+  const engine = new Engine({
+    store: services.store,
+    runner: createGatewayRunner(gateway, storeCallerResolver(services.store, config)),
+    onEvent: hub.publish,
+    onError: (err, runId) => logger.error({ err, run_id: runId }, 'workflow engine error'),
+  });
+  const resumed = await engine.resume();
+  if (resumed.length) logger.info({ runs: resumed }, `resumed ${resumed.length} unfinished workflow run(s)`);
   const { app, keys } = createApp({
     store: services.store,
+    workflows: { engine, hub },
     gateway,
     logger,
     ...(masterKey ? { masterKey } : {}),

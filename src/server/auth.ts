@@ -17,7 +17,7 @@ interface TeamSettings {
 }
 
 /** A caller with its team's allow-list, budget and limits. */
-function callerFor(
+export function callerFor(
   team: string,
   settings: TeamSettings | undefined,
   key: { id: string | null; name: string | null; limits?: TeamSettings['limits'] },

@@ -1,5 +1,6 @@
 import type { Store } from '../../store/index.ts';
 import type { NewRunEvent, RunChange } from '../../store/workflows.ts';
+import { failSpan, type Span, tracer, withSpan } from '../../telemetry/index.ts';
 import {
   type Dag,
   parseDefinition,
@@ -60,6 +61,8 @@ interface Live {
   unpersisted: number;
   lock: Promise<unknown>;
   waiters: ((run: RunRecord) => void)[];
+  /** `workflow.run {name}`: open while the run is running here (ended when it ends or waits). */
+  span?: Span | undefined;
 }
 
 /** What one transition will write: the steps that changed, the run fields, the events. */
@@ -337,29 +340,50 @@ export class Engine {
     const state = live.run.steps[name]!;
     const definition = live.definition.steps[name]!;
     let result: { ok: true; outcome: StepOutcome } | { ok: false; error: string };
+    // `workflow.step {step}` under the run's span; the model calls' spans become its children.
+    const attrs = { 'workflow.run_id': live.run.id, 'workflow.step': name, 'quorum.team': live.run.team };
+    const open = () => tracer.startSpan(`workflow.step ${name}`, { attributes: attrs });
+    const span = live.span ? withSpan(live.span, open) : open();
+    let spent = 0;
     try {
-      const outcome = await executeStep({
-        runId: live.run.id,
-        name,
-        step: definition,
-        context: { inputs: live.run.inputs, steps: live.run.steps },
-        feedback: state.feedback,
-        team: live.run.team,
-        keyId: live.run.key_id,
-        runner: this.#runner,
-        signal: controller.signal,
-        onCost: (usd) => this.#addCost(live, name, usd),
-        onProgress: ({ attempt, iteration }) => {
-          if (live.generation.get(name) !== generation) return;
-          state.attempts = attempt;
-          state.iterations = iteration;
-        },
-        ...(this.#schemaCompiler && { schemaCompiler: this.#schemaCompiler }),
-      });
+      const outcome = await withSpan(span, () =>
+        executeStep({
+          runId: live.run.id,
+          name,
+          step: definition,
+          context: { inputs: live.run.inputs, steps: live.run.steps },
+          feedback: state.feedback,
+          team: live.run.team,
+          keyId: live.run.key_id,
+          runner: this.#runner,
+          signal: controller.signal,
+          onCost: (usd) => {
+            spent += usd;
+            this.#addCost(live, name, usd);
+          },
+          onProgress: ({ attempt, iteration }) => {
+            if (live.generation.get(name) !== generation) return;
+            state.attempts = attempt;
+            state.iterations = iteration;
+          },
+          ...(this.#schemaCompiler && { schemaCompiler: this.#schemaCompiler }),
+        }),
+      );
       result = { ok: true, outcome };
+      span.setAttributes({
+        'workflow.step.attempts': outcome.attempts,
+        'workflow.step.iterations': outcome.iterations,
+      });
     } catch (err) {
       result = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      failSpan(
+        span,
+        controller.signal.aborted ? 'aborted' : err instanceof Error ? err.name : 'error',
+        result.error,
+      );
     } finally {
+      span.setAttribute('quorum.cost_usd', spent);
+      span.end();
       this.#active--;
       if (live.controllers.get(name) === controller) live.controllers.delete(name);
     }
@@ -530,6 +554,7 @@ export class Engine {
       events: batch.events,
     });
     live.run.updated_at = this.#now();
+    this.#traceRun(live);
     for (const event of events) {
       try {
         this.#onEvent?.(event);
@@ -545,6 +570,26 @@ export class Engine {
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
+
+  /** Opens `workflow.run {name}` when the run (re)starts running here; ends it when it ends or waits. */
+  #traceRun(live: Live): void {
+    const { run } = live;
+    if (run.status === 'running' && !live.span) {
+      live.span = tracer.startSpan(`workflow.run ${live.definition.name}`, {
+        attributes: {
+          'workflow.run_id': run.id,
+          'workflow.id': run.workflow_id,
+          'quorum.team': run.team,
+        },
+      });
+    } else if (live.span && isSettled(run.status)) {
+      const span = live.span;
+      live.span = undefined;
+      span.setAttributes({ 'workflow.run.status': run.status, 'quorum.cost_usd': run.cost_usd });
+      if (run.status === 'failed') failSpan(span, 'workflow_failed', run.error ?? undefined);
+      span.end();
+    }
+  }
 
   #locked<T>(live: Live, fn: () => Promise<T>): Promise<T> {
     const next = live.lock.then(fn);

@@ -1,0 +1,246 @@
+import { type ReviewOptions, type ReviewResult, review } from '../../consensus/index.ts';
+import type { ChatRequest } from '../chat/index.ts';
+import { GatewayError } from '../errors/index.ts';
+import type { Attempt } from '../gateway/deployment.ts';
+import { completer } from '../gateway/fanout.ts';
+import { reviewReserve } from '../gateway/fanout-plan.ts';
+import { type Caller, type ChatContext, chatCompletion, type Gateway } from '../gateway/index.ts';
+import { beginRequest } from '../gateway/lifecycle.ts';
+import { callerFor } from '../server/auth.ts';
+import type { Store } from '../store/index.ts';
+import { failSpan, tracer, withSpan } from '../telemetry/index.ts';
+import { StepError } from './engine/execute-step.ts';
+import type { RunnerMessage, RunnerRequest, RunnerResult, StepRunner } from './engine/runner.ts';
+
+/**
+ * The workflow engine's StepRunner over the gateway's own request path: every step call is a chat
+ * request (or, for review steps, the `/v1/reviews` loop) made as the key that started the run, so
+ * routing, fallback, fan-out, budgets and rate limits, the ledger and telemetry all apply. The runner's
+ * signal is the request's client signal: cancelling a step aborts its upstream calls.
+ */
+
+/** The caller a run is charged to: its team, and the key that started it (null: a static key or open access). */
+export type ResolveCaller = (team: string, keyId: string | null) => Promise<Caller>;
+
+/**
+ * A gateway refusal that retrying the step cannot fix (over budget, a model that does not exist or is
+ * not allowed, an invalid request): fails the step at once with the gateway's own message.
+ */
+export class GatewayStepError extends StepError {
+  readonly code: string;
+  readonly status: number;
+  constructor(cause: GatewayError) {
+    super(cause.message, false);
+    this.name = 'GatewayStepError';
+    this.code = cause.code;
+    this.status = cause.status;
+    this.cause = cause;
+  }
+}
+
+/** Gateway failures worth another attempt (the step's `retry`): upstream trouble and rate limits. */
+const RETRYABLE = new Set<GatewayError['kind']>([
+  'upstream_failed',
+  'upstream_timeout',
+  'rate_limit_exceeded',
+  'internal_error',
+  'not_ready',
+]);
+
+function stepFailure(err: unknown): unknown {
+  return err instanceof GatewayError && !RETRYABLE.has(err.kind) ? new GatewayStepError(err) : err;
+}
+
+/** `wf-<run>-<step>-<attempt>`, with the iteration, judge and repair calls told apart for the ledger. */
+function requestId(req: RunnerRequest): string {
+  let id = `wf-${req.run_id}-${req.step}-${req.attempt}`;
+  if (req.iteration > 1) id += `-i${req.iteration}`;
+  if (req.kind === 'judge') id += '-judge';
+  else if (req.messages.some((m) => m.role === 'assistant')) id += '-repair';
+  return id;
+}
+
+const tagsOf = (req: RunnerRequest) => ({ workflow_run: req.run_id, workflow_step: req.step });
+
+export function createGatewayRunner(gw: Gateway, resolveCaller: ResolveCaller): StepRunner {
+  return {
+    async complete(req, signal) {
+      try {
+        const caller = await resolveCaller(req.team, req.key_id);
+        const ctx: ChatContext = {
+          requestId: requestId(req),
+          caller,
+          clientSignal: signal,
+          startedAt: performance.now(),
+        };
+        return req.kind === 'review' ? await reviewStep(gw, ctx, req) : await chatStep(gw, ctx, req);
+      } catch (err) {
+        throw stepFailure(err);
+      }
+    },
+  };
+}
+
+/** llm, judge and ensemble: one chat request (ensemble through `quorum.ensemble`, the fan-out path). */
+async function chatStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Promise<RunnerResult> {
+  const def = req.definition;
+  const ensemble =
+    req.kind === 'ensemble'
+      ? {
+          strategy: def.strategy ?? 'consensus',
+          ...(def.models && { models: def.models }),
+          ...(def.judge && { judge: def.judge }),
+          ...(def.quorum !== undefined && { quorum: def.quorum }),
+        }
+      : undefined;
+  const request: ChatRequest = {
+    model: ensemble ? (def.models?.[0] ?? 'auto') : (req.model ?? 'auto'),
+    messages: req.messages,
+    ...(req.max_tokens !== undefined && { max_tokens: req.max_tokens }),
+    ...(req.temperature !== undefined && { temperature: req.temperature }),
+    ...(req.json && { response_format: { type: 'json_object' as const } }),
+    quorum: { tags: tagsOf(req), ...(ensemble && { ensemble }) },
+  };
+  const reply = await chatCompletion(gw, ctx, request);
+  if (reply.stream) throw new GatewayError('internal_error', 'a workflow step got a streamed reply');
+  return { text: reply.body.choices[0]?.message.content ?? '', cost_usd: reply.meta.costUsd };
+}
+
+/**
+ * The engine's review message: `[system], user = "<instructions>\n\n---\n<artifact>[\n---\nFeedback on
+ * the previous version: <feedback>]"` (see execute-step.ts). Back to instructions and artifact; the
+ * feedback joins the instructions, since the author is to act on it.
+ */
+const ARTIFACT_SEPARATOR = '\n\n---\n';
+const FEEDBACK_MARKER = '\n---\nFeedback on the previous version: ';
+
+export function splitReviewMessages(messages: readonly RunnerMessage[]): {
+  instructions: string;
+  artifact: string;
+} {
+  const system = messages
+    .filter((m) => m.role === 'system')
+    .map((m) => m.content)
+    .join('\n\n');
+  const user = messages.findLast((m) => m.role === 'user')?.content ?? '';
+  const at = user.indexOf(ARTIFACT_SEPARATOR);
+  let instructions = at < 0 ? 'Review this.' : user.slice(0, at);
+  let artifact = at < 0 ? user : user.slice(at + ARTIFACT_SEPARATOR.length);
+  const fb = artifact.lastIndexOf(FEEDBACK_MARKER);
+  if (fb >= 0) {
+    instructions += `\n\nFeedback on the previous version: ${artifact.slice(fb + FEEDBACK_MARKER.length)}`;
+    artifact = artifact.slice(0, fb);
+  }
+  return { instructions: system ? `${system}\n\n${instructions}` : instructions, artifact };
+}
+
+/** review: the consensus review loop, every reviewer and author call through the gateway's call path. */
+async function reviewStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Promise<RunnerResult> {
+  const def = req.definition;
+  const { instructions, artifact } = splitReviewMessages(req.messages);
+  const options: ReviewOptions = {
+    artifact,
+    instructions,
+    reviewers: def.reviewers ?? [],
+    ...(def.author && { author: def.author }),
+    ...(def.rounds && { rounds: def.rounds }),
+    ...(def.threshold !== undefined && { threshold: def.threshold }),
+  };
+  if (!options.reviewers.length) {
+    throw new GatewayError('invalid_body', `review step "${req.step}" has no reviewers`);
+  }
+  const models: [string, string][] = options.reviewers.map((m, i) => [m, `reviewers[${i}]`]);
+  if (options.author) models.push([options.author, 'author']);
+  for (const [model, param] of models) {
+    if (!gw.table.resolve(model).length)
+      throw new GatewayError('model_not_found', `The model \`${model}\` does not exist.`, { param });
+    if (ctx.caller.allowedModels && !ctx.caller.allowedModels.has(model)) {
+      throw new GatewayError(
+        'model_not_allowed',
+        `Team \`${ctx.caller.team}\` may not use the model \`${model}\`.`,
+        { param },
+      );
+    }
+  }
+  const signals = await beginRequest(gw, ctx, {
+    reserveUsd: () => reviewReserve(gw, options),
+    estimateTokens: () =>
+      (options.reviewers.length + 1) * Math.ceil((artifact.length + instructions.length) / 4),
+    tags: tagsOf(req),
+  });
+  const attempts: Attempt[] = [];
+  const span = tracer.startSpan('quorum.ensemble review', {
+    attributes: { 'quorum.ensemble.strategy': 'review' },
+  });
+  let result: ReviewResult;
+  try {
+    result = await withSpan(span, () =>
+      review(options, completer(gw, ctx.caller, signals, attempts), signals.signal),
+    );
+    span.setAttribute('quorum.cost_usd', costOfCalls(result));
+  } catch (err) {
+    const failure =
+      err instanceof GatewayError
+        ? err
+        : signals.deadline.aborted
+          ? new GatewayError('upstream_timeout', 'The review ran out of time.')
+          : new GatewayError('upstream_failed', `The review failed: ${(err as Error).message}`);
+    failSpan(span, failure.code, failure.message);
+    throw failure;
+  } finally {
+    span.end();
+    await signals.end();
+  }
+  const cost = costOfCalls(result);
+  // The issues raised about the returned (best) draft.
+  const issues = result.history?.[result.best_round]?.issues ?? [];
+  const approved = result.verdict === 'accept' || result.stopped_by === 'threshold';
+  return {
+    text: result.artifact,
+    cost_usd: cost,
+    verdict: {
+      approved,
+      score: result.score,
+      ...(issues.length && { feedback: issues.join('\n') }),
+    },
+  };
+}
+
+const costOfCalls = (result: ReviewResult) => result.calls.reduce((sum, call) => sum + call.cost_usd, 0);
+
+/**
+ * Resolves a run's caller as the server would have authenticated it: the key from the store (refused
+ * once revoked or expired), its team's allow-list, budget and limits from the store or the config.
+ */
+export function storeCallerResolver(
+  store: Pick<Store, 'keys' | 'teams'>,
+  config: Pick<Gateway['config'], 'teams'>,
+  now: () => number = Date.now,
+): ResolveCaller {
+  return async (team, keyId) => {
+    const configTeam = config.teams.find((t) => t.id === team);
+    if (keyId === null) {
+      return callerFor(team, configTeam ?? (await store.teams.get(team)) ?? undefined, {
+        id: null,
+        name: null,
+      });
+    }
+    const key = await store.keys.get(keyId);
+    if (!key)
+      throw new GatewayError('invalid_api_key', 'The API key that started this run no longer exists.');
+    if (key.revoked_at)
+      throw new GatewayError('invalid_api_key', 'The API key that started this run was revoked.');
+    if (key.expires_at && Date.parse(key.expires_at) <= now()) {
+      throw new GatewayError(
+        'invalid_api_key',
+        `The API key that started this run expired at ${key.expires_at}.`,
+      );
+    }
+    const settings = (await store.teams.get(key.team)) ?? configTeam;
+    return callerFor(key.team, settings, {
+      id: key.id,
+      name: key.name,
+      ...(key.limits && { limits: key.limits }),
+    });
+  };
+}

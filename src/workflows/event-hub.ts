@@ -10,7 +10,10 @@ export class EventHub {
 
   subscribe(runId: string, listen: (event: RunEvent) => void): () => void {
     let set = this.listeners.get(runId);
-    if (!set) this.listeners.set(runId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.listeners.set(runId, set);
+    }
     set.add(listen);
     return () => {
       set.delete(listen);

@@ -7,6 +7,7 @@ Commands:
   validate <config>  check a configuration file and print every problem with its path
   route              show how the router would serve a chat body (no model is called)
   keys               create, list and revoke API keys (create|list|revoke)
+  run <workflow>     run a workflow with live per-step progress (embedded, or --server URL)
   graph <workflow>   validate a workflow definition and draw its DAG (mermaid or dot)
   spend              spend per day, model, key or team, from the ledger
 
@@ -15,6 +16,7 @@ Run \`quorum <command> --help\` for a command's options.
 Environment:
   PORT (8080)  HOST (127.0.0.1)  QUORUM_CONFIG (config/quorum.yaml)  QUORUM_MASTER_KEY
   QUORUM_DATABASE_URL (sqlite:./data/quorum.db, or postgres://…)  QUORUM_REDIS_URL (shared limits)
+  QUORUM_API_KEY (the key quorum run --server sends)
   OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY  enable providers when no config names any
   OTEL_*  OpenTelemetry exporter settings (tracing is off unless an exporter is configured)
   QUORUM_LOG_LEVEL (info)  QUORUM_TRACE_CONTENT (false)

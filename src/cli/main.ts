@@ -2,6 +2,7 @@ import { graphCommand } from './graph.ts';
 import { MAIN_HELP } from './help.ts';
 import { keysCommand } from './keys.ts';
 import { routeCommand } from './route.ts';
+import { runCommand } from './run.ts';
 import { serveCommand } from './serve.ts';
 import { spendCommand } from './spend.ts';
 import { validateCommand } from './validate.ts';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   route: routeCommand,
   keys: keysCommand,
   graph: graphCommand,
+  run: runCommand,
   spend: spendCommand,
 };
 

@@ -1,14 +1,10 @@
-import { type ReviewOptions, type ReviewResult, review } from '../../consensus/index.ts';
+import type { ReviewOptions } from '../../consensus/index.ts';
 import type { ChatRequest } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
-import type { Attempt } from '../gateway/deployment.ts';
-import { completer } from '../gateway/fanout.ts';
-import { reviewReserve } from '../gateway/fanout-plan.ts';
 import { type Caller, type ChatContext, chatCompletion, type Gateway } from '../gateway/index.ts';
-import { beginRequest } from '../gateway/lifecycle.ts';
+import { runReview } from '../gateway/review-run.ts';
 import { callerFor } from '../server/auth.ts';
 import type { Store } from '../store/index.ts';
-import { failSpan, tracer, withSpan } from '../telemetry/index.ts';
 import { StepError } from './engine/execute-step.ts';
 import type { RunnerMessage, RunnerRequest, RunnerResult, StepRunner } from './engine/runner.ts';
 
@@ -149,49 +145,7 @@ async function reviewStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Pr
   if (!options.reviewers.length) {
     throw new GatewayError('invalid_body', `review step "${req.step}" has no reviewers`);
   }
-  const models: [string, string][] = options.reviewers.map((m, i) => [m, `reviewers[${i}]`]);
-  if (options.author) models.push([options.author, 'author']);
-  for (const [model, param] of models) {
-    if (!gw.table.resolve(model).length)
-      throw new GatewayError('model_not_found', `The model \`${model}\` does not exist.`, { param });
-    if (ctx.caller.allowedModels && !ctx.caller.allowedModels.has(model)) {
-      throw new GatewayError(
-        'model_not_allowed',
-        `Team \`${ctx.caller.team}\` may not use the model \`${model}\`.`,
-        { param },
-      );
-    }
-  }
-  const signals = await beginRequest(gw, ctx, {
-    reserveUsd: () => reviewReserve(gw, options),
-    estimateTokens: () =>
-      (options.reviewers.length + 1) * Math.ceil((artifact.length + instructions.length) / 4),
-    tags: tagsOf(req),
-  });
-  const attempts: Attempt[] = [];
-  const span = tracer.startSpan('quorum.ensemble review', {
-    attributes: { 'quorum.ensemble.strategy': 'review' },
-  });
-  let result: ReviewResult;
-  try {
-    result = await withSpan(span, () =>
-      review(options, completer(gw, ctx.caller, signals, attempts), signals.signal),
-    );
-    span.setAttribute('quorum.cost_usd', costOfCalls(result));
-  } catch (err) {
-    const failure =
-      err instanceof GatewayError
-        ? err
-        : signals.deadline.aborted
-          ? new GatewayError('upstream_timeout', 'The review ran out of time.')
-          : new GatewayError('upstream_failed', `The review failed: ${(err as Error).message}`);
-    failSpan(span, failure.code, failure.message);
-    throw failure;
-  } finally {
-    span.end();
-    await signals.end();
-  }
-  const cost = costOfCalls(result);
+  const { result, costUsd: cost } = await runReview(gw, ctx, options, tagsOf(req));
   // The issues raised about the returned (best) draft.
   const issues = result.history?.[result.best_round]?.issues ?? [];
   const approved = result.verdict === 'accept' || result.stopped_by === 'threshold';
@@ -205,8 +159,6 @@ async function reviewStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Pr
     },
   };
 }
-
-const costOfCalls = (result: ReviewResult) => result.calls.reduce((sum, call) => sum + call.cost_usd, 0);
 
 /**
  * Resolves a run's caller as the server would have authenticated it: the key from the store (refused

@@ -1,14 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { review } from '../../../consensus/index.ts';
-import { GatewayError } from '../../errors/index.ts';
 import { addUsage, usageBody } from '../../gateway/cost.ts';
-import type { Attempt } from '../../gateway/deployment.ts';
-import { completer } from '../../gateway/fanout.ts';
-import { reviewReserve } from '../../gateway/fanout-plan.ts';
 import type { Gateway } from '../../gateway/index.ts';
-import { beginRequest } from '../../gateway/lifecycle.ts';
 import { publicAttempts } from '../../gateway/response.ts';
-import { failSpan, tracer, withSpan } from '../../telemetry/index.ts';
+import { runReview } from '../../gateway/review-run.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { errorResponses } from '../schemas.ts';
@@ -70,77 +64,33 @@ export function registerReviews(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.post(reviewsRoute.path, async (c) => {
     const body = await readJson(c, ReviewRequestSchema, gw.config.server.max_body_bytes);
     const ctx = chatContext(c);
-    const models: [string, string][] = body.reviewers.map((m, i) => [m, `reviewers[${i}]`]);
-    if (body.author) models.push([body.author, 'author']);
-    for (const [model, param] of models) {
-      if (!gw.table.resolve(model).length)
-        throw new GatewayError('model_not_found', `The model \`${model}\` does not exist.`, { param });
-      if (ctx.caller.allowedModels && !ctx.caller.allowedModels.has(model)) {
-        throw new GatewayError(
-          'model_not_allowed',
-          `Team \`${ctx.caller.team}\` may not use the model \`${model}\`.`,
-          { param },
-        );
-      }
-    }
-    const signals = await beginRequest(gw, ctx, {
-      reserveUsd: () => reviewReserve(gw, body),
-      estimateTokens: () =>
-        (body.reviewers.length + 1) * Math.ceil((body.artifact.length + body.instructions.length) / 4),
+    const { result, attempts, costUsd } = await runReview(gw, ctx, {
+      artifact: body.artifact,
+      instructions: body.instructions,
+      reviewers: body.reviewers,
+      ...(body.author ? { author: body.author } : {}),
+      ...(body.rounds ? { rounds: body.rounds } : {}),
+      ...(body.threshold !== undefined ? { threshold: body.threshold } : {}),
     });
-    const attempts: Attempt[] = [];
-    const span = tracer.startSpan('quorum.ensemble review', {
-      attributes: { 'quorum.ensemble.strategy': 'review' },
+    const usage = result.calls.reduce((u, call) => addUsage(u, call.usage), {
+      prompt_tokens: 0,
+      completion_tokens: 0,
     });
-    try {
-      const result = await withSpan(span, () =>
-        review(
-          {
-            artifact: body.artifact,
-            instructions: body.instructions,
-            reviewers: body.reviewers,
-            ...(body.author ? { author: body.author } : {}),
-            ...(body.rounds ? { rounds: body.rounds } : {}),
-            ...(body.threshold !== undefined ? { threshold: body.threshold } : {}),
-          },
-          completer(gw, ctx.caller, signals, attempts),
-          signals.signal,
-        ),
-      );
-      const usage = result.calls.reduce((u, call) => addUsage(u, call.usage), {
-        prompt_tokens: 0,
-        completion_tokens: 0,
-      });
-      const cost = result.calls.reduce((sum, call) => sum + call.cost_usd, 0);
-      span.setAttribute('quorum.cost_usd', cost);
-      c.header('x-quorum-model', [...new Set(result.calls.map((call) => call.model))].join(','));
-      c.header('x-quorum-cost-usd', String(cost));
-      return c.json({
-        object: 'quorum.review' as const,
-        verdict: result.verdict,
-        score: result.score,
-        artifact: result.artifact,
-        revised: result.best_round > 0,
-        best_round: result.best_round,
-        rounds: result.rounds,
-        stopped_by: result.stopped_by,
-        reviews: result.reviews,
-        ...(result.history ? { history: result.history } : {}),
-        usage: usageBody(usage),
-        quorum: { request_id: ctx.requestId, cost_usd: cost, attempts: publicAttempts(attempts) },
-      });
-    } catch (err) {
-      const failure =
-        err instanceof GatewayError
-          ? err
-          : signals.deadline.aborted
-            ? new GatewayError('upstream_timeout', 'The review ran out of time.')
-            : new GatewayError('upstream_failed', `The review failed: ${(err as Error).message}`);
-      failSpan(span, failure.code, failure.message);
-      throw failure;
-    } finally {
-      span.end();
-      await signals.end();
-    }
+    c.header('x-quorum-model', [...new Set(result.calls.map((call) => call.model))].join(','));
+    c.header('x-quorum-cost-usd', String(costUsd));
+    return c.json({
+      object: 'quorum.review' as const,
+      verdict: result.verdict,
+      score: result.score,
+      artifact: result.artifact,
+      revised: result.best_round > 0,
+      best_round: result.best_round,
+      rounds: result.rounds,
+      stopped_by: result.stopped_by,
+      reviews: result.reviews,
+      ...(result.history ? { history: result.history } : {}),
+      usage: usageBody(usage),
+      quorum: { request_id: ctx.requestId, cost_usd: costUsd, attempts: publicAttempts(attempts) },
+    });
   });
 }

@@ -75,6 +75,26 @@ const errors = {
   400: { description: 'Invalid', content: { 'application/json': { schema: ErrorSchema } } },
   404: { description: 'Unknown', content: { 'application/json': { schema: ErrorSchema } } },
 };
+/** A /v1/runs route: answers with the run (or the given content), 400/404 otherwise. */
+function runRoute(
+  method: 'get' | 'put' | 'post',
+  path: string,
+  summary: string,
+  content: Record<string, { schema: z.ZodType }> = { 'application/json': { schema: RunSchema } },
+) {
+  const params = path.includes('{step}')
+    ? z.object({ id: z.string(), step: z.string() })
+    : z.object({ id: z.string() });
+  return createRoute({
+    method,
+    path,
+    summary,
+    security: [{ bearer: [] }],
+    request: { params },
+    responses: { 200: { description: 'The run', content }, ...errors },
+  });
+}
+
 const routes = [
   createRoute({
     method: 'post',
@@ -99,72 +119,22 @@ const routes = [
       ...errors,
     },
   }),
-  createRoute({
-    method: 'get',
-    path: '/v1/runs/{id}',
-    summary: 'A run with every step',
-    security: [{ bearer: [] }],
-    request: { params: z.object({ id: z.string() }) },
-    responses: {
-      200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
-      ...errors,
-    },
+  runRoute('get', '/v1/runs/{id}', 'A run with every step'),
+  runRoute('get', '/v1/runs/{id}/events', 'SSE: past events replayed, then live; honours Last-Event-ID', {
+    'text/event-stream': { schema: z.string() },
   }),
-  createRoute({
-    method: 'get',
-    path: '/v1/runs/{id}/events',
-    summary: 'SSE: past events replayed, then live; honours Last-Event-ID',
-    security: [{ bearer: [] }],
-    request: { params: z.object({ id: z.string() }) },
-    responses: {
-      200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } },
-      ...errors,
-    },
-  }),
-  createRoute({
-    method: 'put',
-    path: '/v1/runs/{id}/steps/{step}/output',
-    summary: "A person corrects a step's output: exactly its descendants re-run",
-    security: [{ bearer: [] }],
-    request: { params: z.object({ id: z.string(), step: z.string() }) },
-    responses: {
-      200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
-      ...errors,
-    },
-  }),
-  createRoute({
-    method: 'post',
-    path: '/v1/runs/{id}/steps/{step}/approve',
-    summary: 'Release an approval step; approved: false fails it',
-    security: [{ bearer: [] }],
-    request: { params: z.object({ id: z.string(), step: z.string() }) },
-    responses: {
-      200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
-      ...errors,
-    },
-  }),
-  createRoute({
-    method: 'post',
-    path: '/v1/runs/{id}/rerun',
-    summary: 'Re-run a step and its descendants',
-    security: [{ bearer: [] }],
-    request: { params: z.object({ id: z.string() }) },
-    responses: {
-      200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
-      ...errors,
-    },
-  }),
-  createRoute({
-    method: 'post',
-    path: '/v1/runs/{id}/cancel',
-    summary: 'Cancel a run, aborting its in-flight upstream calls',
-    security: [{ bearer: [] }],
-    request: { params: z.object({ id: z.string() }) },
-    responses: {
-      200: { description: 'The run', content: { 'application/json': { schema: RunSchema } } },
-      ...errors,
-    },
-  }),
+  runRoute(
+    'put',
+    '/v1/runs/{id}/steps/{step}/output',
+    "A person corrects a step's output: exactly its descendants re-run",
+  ),
+  runRoute(
+    'post',
+    '/v1/runs/{id}/steps/{step}/approve',
+    'Release an approval step; approved: false fails it',
+  ),
+  runRoute('post', '/v1/runs/{id}/rerun', 'Re-run a step and its descendants'),
+  runRoute('post', '/v1/runs/{id}/cancel', 'Cancel a run, aborting its in-flight upstream calls'),
 ];
 
 const StartSchema = z.object({ inputs: z.record(z.string(), z.unknown()).optional() });

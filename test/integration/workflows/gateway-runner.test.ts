@@ -175,6 +175,34 @@ describe('the gateway runner', () => {
     expect(status.spentUsd).toBeCloseTo(total, 9);
   });
 
+  it('independent steps are in flight at the same time at the fakes; their dependent waits for both', async () => {
+    // town_a (OpenAI fake) answers after 300 ms; town_b (Anthropic fake) notes whether town_a is in flight.
+    let overlap = false;
+    fakes.openai.enqueue({ text: 'London', latencyMs: 300 });
+    fakes.anthropic.respond(() => {
+      const a = fakes.openai.received[0];
+      overlap = a !== undefined && !aFinished;
+      return { text: 'Maida Vale' };
+    });
+    let aFinished = false;
+    fakes.gemini.enqueue({ text: '8 km' });
+    const e = engine();
+    const run = await e.start(
+      await save(hometown()),
+      { a: 'Ada', b: 'Alan' },
+      { team: 'lab', key_id: labKey },
+    );
+    await until(() => fakes.openai.received.length === 1);
+    void fakes.openai.received[0]!.done.then(() => {
+      aFinished = true;
+    });
+    expect((await e.wait(run.id)).status).toBe('waiting');
+    expect(overlap).toBe(true); // town_b reached its fake while town_a was still in flight
+    expect(fakes.gemini.received).toHaveLength(1);
+    expect(body(fakes.gemini)).toContain('London');
+    expect(body(fakes.gemini)).toContain('Maida Vale');
+  });
+
   it('a team budget too small refuses the step with budget_exceeded and the run fails', async () => {
     const e = engine();
     const id = await save({

@@ -362,6 +362,15 @@ describe('keys', () => {
     });
     expect(keys.find((k: any) => k.id === later.id)).toMatchObject({ expires_at: future, status: 'active' });
     expect((await call('GET', '/admin/teams', undefined, old.key)).status).toBe(401);
+    const v1 = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${old.key}` } });
+    expect(v1.status).toBe(401);
+    expect(((await v1.json()) as any).error).toMatchObject({
+      code: 'invalid_api_key',
+      message: expect.stringMatching(/valid only until/),
+    });
+    expect(
+      (await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${later.key}` } })).status,
+    ).toBe(200);
   });
 
   it('lists every key without ?team, oldest first', async () => {

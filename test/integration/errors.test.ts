@@ -283,6 +283,28 @@ describe('retries and fallback', () => {
     expect(res.json.error.message).toContain('an-model via an: 500 fallback down');
   });
 
+  it('a prompt too long for the model moves on to a model with a larger context window', async () => {
+    // oa-model (128k) falls back to an-model (200k) in this config.
+    fakes.openai.enqueue({
+      error: {
+        status: 400,
+        message: "This model's maximum context length is 128000 tokens",
+        code: 'context_length_exceeded',
+      },
+    });
+    fakes.anthropic.enqueue({ text: 'read it all' });
+    const res = await post({ model: 'oa-model', messages: hello });
+    expect(res.status).toBe(200);
+    expect(res.json.model).toBe('an-model');
+    expect(
+      res.json.quorum.attempts.map((a: { model: string; status: number }) => [a.model, a.status]),
+    ).toEqual([
+      ['oa-model', 400],
+      ['an-model', 200],
+    ]);
+    expect(fakes.openai.received).toHaveLength(1); // not retried on the same model
+  });
+
   it('does not retry or fall back on a provider 400', async () => {
     fakes.openai.enqueue({
       error: { status: 400, message: "Invalid value for 'logit_bias'", code: 'invalid_value' },

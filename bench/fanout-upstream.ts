@@ -11,13 +11,13 @@
  * clock bench/fanout.ts uses too), so the bench can place each upstream call inside its client request
  * and measure the fake's own precision (end − read − nominal latency = timer lateness + writing).
  *
- * Protocol on stdin/stdout: prints `{"port": N}` once listening; on the line `stats` prints one JSON line
- * with the events so far (FakeEvent[]); on `reset` clears them. Exits on SIGTERM/SIGINT or when stdin
- * closes.
+ * Protocol on stdin/stdout (bench/fake-server.ts): prints `{"port": N}` once listening; on the line `stats`
+ * prints one JSON line with the events so far (FakeEvent[]); on `reset` clears them. Exits on SIGTERM/SIGINT
+ * or when stdin closes.
  */
 import { performance } from 'node:perf_hooks';
 import type { ReceivedRequest } from '../test/fakes/harness.ts';
-import { startFakeOpenAI } from '../test/fakes/openai.ts';
+import { serveFake } from './fake-server.ts';
 
 export interface FanoutModel {
   latencyMs: number;
@@ -52,46 +52,24 @@ function verdict(req: ReceivedRequest): string {
   return JSON.stringify({ scores, best: use[1] ?? use[0], rationale: 'bench verdict' });
 }
 
-const fake = await startFakeOpenAI({ port: Number(process.env.BENCH_FAKE_PORT ?? 0) });
-fake.respond((req) => {
-  const model = String(req.body?.model ?? '');
-  const spec = models[model];
-  if (!spec) return {};
-  const at = now();
-  void req.done.then(() => {
-    events.push({ model, at, end: now(), aborted: req.aborted });
-  });
-  return {
-    latencyMs: spec.latencyMs,
-    text: spec.role === 'judge' ? verdict(req) : 'The answer is 42.',
-  };
-});
-// Nothing reads `received`; clearing it keeps memory flat.
-const trim = setInterval(() => {
-  fake.received.length = 0;
-}, 1000);
-trim.unref();
-
-process.stdout.write(`${JSON.stringify({ port: fake.port })}\n`);
-
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
-  await fake.close();
-  process.exit(0);
-}
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
-let pending = '';
-process.stdin.on('data', (d: Buffer) => {
-  pending += d.toString();
-  for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-    const line = pending.slice(0, nl).trim();
-    pending = pending.slice(nl + 1);
+await serveFake({
+  setup(fake) {
+    fake.respond((req) => {
+      const model = String(req.body?.model ?? '');
+      const spec = models[model];
+      if (!spec) return {};
+      const at = now();
+      void req.done.then(() => {
+        events.push({ model, at, end: now(), aborted: req.aborted });
+      });
+      return {
+        latencyMs: spec.latencyMs,
+        text: spec.role === 'judge' ? verdict(req) : 'The answer is 42.',
+      };
+    });
+  },
+  onLine(line) {
     if (line === 'stats') process.stdout.write(`${JSON.stringify(events)}\n`);
     else if (line === 'reset') events = [];
-  }
+  },
 });
-process.stdin.on('end', stop);
-process.stdin.on('close', stop);

@@ -30,18 +30,12 @@
  * precision: time from reading a request to the end of its answer, minus the nominal latency. Response
  * caching is off in the gateway's config, so every request reaches the fake.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { ChildGroup, isMain, runAlone, sleep, stopChild } from './children.ts';
 import type { FakeEvent, FanoutModel } from './fanout-upstream.ts';
-import { round, type Summary, summarise } from './stats.ts';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+import { columns, loadAverage, round, type Summary, summarise } from './stats.ts';
 
 export const CANDIDATE_MS = 300;
 export const JUDGE_MS = 100;
@@ -193,105 +187,7 @@ export interface FanoutResult {
   elapsedS: number;
 }
 
-// ---------------------------------------------------------------------------------------------- processes
-
-const children = new Set<ChildProcess>();
-let stopping = false;
-let tmpDir: string | undefined;
-
-process.once('exit', () => {
-  for (const c of children) {
-    try {
-      c.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-});
-
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, log: (m: string) => void) {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
-  });
-  child.once('exit', (code, signal) => {
-    children.delete(child);
-    if (!stopping) {
-      log(`fan-out ${name} exited unexpectedly (code ${code}, signal ${signal})`);
-      if (stderr.trim()) log(`${name} stderr:\n${stderr.trim()}`);
-    }
-  });
-  return child;
-}
-
-async function stopChild(child: ChildProcess, ms = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Lines from a child's stdout, one at a time. */
-function lineReader(child: ChildProcess) {
-  const lines: string[] = [];
-  const waiters: ((line: string) => void)[] = [];
-  let buf = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const w = waiters.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
-  });
-  return (timeoutMs: number) =>
-    new Promise<string>((resolveP, reject) => {
-      const ready = lines.shift();
-      if (ready !== undefined) return resolveP(ready);
-      const timer = setTimeout(() => reject(new Error('timed out waiting for the fan-out fake')), timeoutMs);
-      waiters.push((line) => {
-        clearTimeout(timer);
-        resolveP(line);
-      });
-    });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolveP, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolveP(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`fan-out gateway exited with code ${child.exitCode}`);
-    try {
-      const r = await fetch(`${url}/readyz`);
-      await r.arrayBuffer();
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`fan-out gateway not ready after ${timeoutMs} ms`);
-}
+// ---------------------------------------------------------------------------------------------- config
 
 function configYaml(upstream: string): string {
   const yamlList = (xs: string[]) => `[${xs.join(', ')}]`;
@@ -408,56 +304,26 @@ export async function runFanoutBench(
   const n = options.n ?? (envN > 0 ? envN : options.quick ? 8 : 30);
   const warmupRounds = options.quick ? 2 : 5;
   const nodeFlags = options.nodeFlags ?? [];
-  const loadAverageAtStart = loadavg().map((x) => round(x, 2));
-  stopping = false;
-  tmpDir = mkdtempSync(join(tmpdir(), 'quorum-bench-fanout-'));
-  let fake: ChildProcess | undefined;
-  let gateway: ChildProcess | undefined;
+  const loadAverageAtStart = loadAverage();
+  const group = new ChildGroup('quorum-bench-fanout-', log);
   try {
-    fake = startChild(
-      'fake upstream',
-      ['bench/fanout-upstream.ts'],
-      { ...process.env, BENCH_FANOUT_MODELS: JSON.stringify(MODELS) },
-      log,
-    );
-    const nextLine = lineReader(fake);
-    const { port: fakePort } = JSON.parse(await nextLine(15_000)) as { port: number };
-    const direct = `http://127.0.0.1:${fakePort}`;
+    const fake = await group.upstream('fan-out fake upstream', 'bench/fanout-upstream.ts', {
+      ...process.env,
+      BENCH_FANOUT_MODELS: JSON.stringify(MODELS),
+    });
+    const { url: direct, nextLine } = fake;
+    const fakeStdin = fake.child.stdin!;
     const fakeEvents = async (): Promise<FakeEvent[]> => {
       await sleep(50); // let the last answers' `close` events land
-      fake!.stdin!.write('stats\n');
+      fakeStdin.write('stats\n');
       return JSON.parse(await nextLine(5000)) as FakeEvent[];
     };
 
-    const configPath = join(tmpDir, 'quorum.yaml');
+    const configPath = join(group.dir, 'quorum.yaml');
     writeFileSync(configPath, configYaml(direct));
-    const gwPort = await freePort();
-    const gwEnv: NodeJS.ProcessEnv = { ...process.env, QUORUM_LOG_LEVEL: 'silent', NODE_ENV: 'production' };
-    for (const k of [
-      'QUORUM_MASTER_KEY',
-      'QUORUM_CONFIG',
-      'OTEL_TRACES_EXPORTER',
-      'OTEL_EXPORTER_OTLP_ENDPOINT',
-    ])
-      delete gwEnv[k];
-    gateway = startChild(
-      'gateway',
-      [
-        ...nodeFlags,
-        'src/cli/main.ts',
-        'serve',
-        '--config',
-        configPath,
-        '--port',
-        String(gwPort),
-        '--host',
-        '127.0.0.1',
-      ],
-      gwEnv,
-      log,
-    );
-    const viaGateway = `http://127.0.0.1:${gwPort}`;
-    await waitHealthy(viaGateway, gateway, 20_000);
+    const gateway = await group.gateway({ name: 'fan-out gateway', configPath, nodeFlags });
+    const viaGateway = gateway.url;
+    await gateway.ready();
 
     // sanity: every preset does what it claims (also the first warm-up request)
     for (const p of PRESETS) checkRecord(p, (await post(viaGateway, p.name)).body);
@@ -483,13 +349,12 @@ export async function runFanoutBench(
     log(`fan-out: ${warmupRounds} warm-up rounds, then ${n} sequential requests per target, interleaved`);
     for (let i = 0; i < warmupRounds; i++) await round1(false);
     await fakeEvents();
-    fake.stdin!.write('reset\n');
+    fakeStdin.write('reset\n');
     for (let i = 0; i < n; i++) await round1(true);
     const events = await fakeEvents();
 
-    stopping = true;
-    await stopChild(gateway);
-    await stopChild(fake);
+    await stopChild(gateway.child);
+    await stopChild(fake.child);
 
     const singleWall = timed.get('single')!.map((r) => r.recv - r.send);
     const resultOf = (t: Target): FanoutTargetResult => {
@@ -545,7 +410,7 @@ export async function runFanoutBench(
         gatewayNodeFlags: nodeFlags,
       },
       loadAverageAtStart,
-      loadAverageAtEnd: loadavg().map((x) => round(x, 2)),
+      loadAverageAtEnd: loadAverage(),
       direct: resultOf(targets[0]!),
       single: resultOf(targets[1]!),
       presets,
@@ -565,28 +430,13 @@ export async function runFanoutBench(
       elapsedS: round((Date.now() - started) / 1000, 1),
     };
   } finally {
-    stopping = true;
-    if (gateway) await stopChild(gateway, 2000).catch(() => {});
-    if (fake) await stopChild(fake, 2000).catch(() => {});
-    if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-    tmpDir = undefined;
+    await group.close();
   }
 }
 
 // ---------------------------------------------------------------------------------------------- table
 
 const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
-
-function columns(rows: string[][]): string[] {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map(
-    (row) =>
-      `  ${row[0]!.padEnd(w[0]!)}  ${row
-        .slice(1)
-        .map((c, i) => c.padStart(w[i + 1]!))
-        .join('  ')}`,
-  );
-}
 
 export function fanoutTable(r: FanoutResult): string[] {
   const all: [string, FanoutTargetResult][] = [
@@ -638,24 +488,4 @@ export function fanoutTable(r: FanoutResult): string[] {
 
 // ---------------------------------------------------------------------------------------------- alone
 
-const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isMain) {
-  const args = process.argv.slice(2);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
-  runFanoutBench({
-    quick: args.includes('--quick'),
-    nodeFlags: (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean),
-  }).then(
-    (result) => {
-      process.stdout.write(['', ...fanoutTable(result), '', ''].join('\n'));
-      if (args.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      process.exit(0);
-    },
-    (err) => {
-      process.stderr.write(
-        `[fanout] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+if (isMain(import.meta.url)) runAlone('fanout', runFanoutBench, fanoutTable);

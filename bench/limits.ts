@@ -36,15 +36,11 @@
  * Verdicts: in memory, the end-to-end overhead-header difference (paired p50) against 0.2 ms, with the
  * in-process admit + settle p50 beside it; with Redis, sequential round trips per request against 1.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { analyzeTask } from '../routing/analyze.ts';
 import { worstCaseCost } from '../routing/filter.ts';
@@ -55,15 +51,14 @@ import type { Caller } from '../src/gateway/caller.ts';
 import { tokenEstimate } from '../src/gateway/lifecycle.ts';
 import { createLimitBackends } from '../src/limits/backends.ts';
 import { openStore } from '../src/store/index.ts';
-import { round, type Summary, summarise } from './stats.ts';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+import { ChildGroup, type Gateway, isMain, runAlone, sleep, stopChild } from './children.ts';
+import { CHAT, MODEL } from './request.ts';
+import { columns, loadAverage, round, type Summary, summarise } from './stats.ts';
 
 /** Issue 5: budgets + rate limits add < 0.2 ms p50 in memory, one Redis round trip with Redis. */
 export const TARGET_MEMORY_MS = 0.2;
 export const TARGET_REDIS_ROUND_TRIPS = 1;
 
-const MODEL = 'bench-model';
 const PRICE = { input: 0.15, output: 0.6 }; // USD per million tokens, as in run.ts
 /** Never refuse, whatever the run length (safe integers; the budget stays far below 2^53 nanos). */
 const RPM = 1_000_000_000;
@@ -72,16 +67,6 @@ const BUDGET_USD = 1_000_000;
 /** The hold's TTL: server.request_timeout_ms's default (120 s) + the 30 s margin of lifecycle.ts. */
 const HOLD_TTL_MS = 150_000;
 
-// The same small chat request as run.ts; the fake answers with a short text.
-const CHAT = {
-  model: MODEL,
-  messages: [
-    { role: 'system', content: 'You are a concise assistant.' },
-    { role: 'user', content: 'Summarise the benefits of connection pooling in one sentence.' },
-  ],
-  temperature: 0.2,
-  max_tokens: 64,
-};
 const BODY = JSON.stringify(CHAT);
 
 // ---------------------------------------------------------------------------------------------- result
@@ -183,97 +168,6 @@ export interface LimitsBenchResult {
 }
 
 // ---------------------------------------------------------------------------------------------- helpers
-
-const children = new Set<ChildProcess>();
-let stopping = false;
-let tmpDir: string | undefined;
-
-process.once('exit', () => {
-  for (const c of children) {
-    try {
-      c.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-});
-
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, log: (m: string) => void) {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
-  });
-  child.once('exit', (code, signal) => {
-    children.delete(child);
-    if (!stopping) {
-      log(`limits ${name} exited unexpectedly (code ${code}, signal ${signal})`);
-      if (stderr.trim()) log(`${name} stderr:\n${stderr.trim()}`);
-    }
-  });
-  return child;
-}
-
-async function stopChild(child: ChildProcess, ms = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function readFirstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
-  const stdout = child.stdout;
-  if (!stdout) throw new Error('child has no stdout');
-  let buf = '';
-  return await new Promise<string>((resolveP, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for the fake upstream')), timeoutMs);
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        stdout.off('data', onData);
-        resolveP(buf.slice(0, nl));
-      }
-    };
-    stdout.on('data', onData);
-    child.once('exit', () => reject(new Error('fake upstream exited before listening')));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolveP, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolveP(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`limits gateway exited with code ${child.exitCode}`);
-    try {
-      const r = await fetch(`${url}/readyz`);
-      await r.arrayBuffer();
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`limits gateway not ready after ${timeoutMs} ms`);
-}
 
 /** Does a Redis server answer PING at this URL within `ms`? Null when it does, else why not. */
 async function redisProblem(url: string, ms = 1000): Promise<string | null> {
@@ -674,7 +568,7 @@ export async function runLimitsBench(
   const microWarmup = quick ? 500 : 2000;
   const rounds = envCount('BENCH_LIMITS_N') ?? (quick ? 150 : 1000);
   const warmupRounds = quick ? 30 : 100;
-  const loadAverageAtStart = loadavg().map((x) => round(x, 2));
+  const loadAverageAtStart = loadAverage();
   const runId = randomBytes(4).toString('hex');
   const team = `bench-${runId}`;
 
@@ -702,59 +596,33 @@ export async function runLimitsBench(
   }
 
   // 2. end to end
-  stopping = false;
-  tmpDir = mkdtempSync(join(tmpdir(), 'quorum-bench-limits-'));
-  const gateways: { variant: Variant; child: ChildProcess; url: string; key: string; keyId: string }[] = [];
-  let fake: ChildProcess | undefined;
+  const group = new ChildGroup('quorum-bench-limits-', log);
+  const gateways: { variant: Variant; gateway: Gateway; url: string; key: string; keyId: string }[] = [];
   const redisKeyPatterns: string[] = [`quorum:budget:${team}:*`, `quorum:rate:team:${team}:*`];
   try {
-    fake = startChild('fake upstream', ['bench/fake-upstream.ts'], { ...process.env }, log);
-    const { port: fakePort } = JSON.parse(await readFirstLine(fake, 15_000)) as { port: number };
-    const direct = `http://127.0.0.1:${fakePort}`;
+    const fake = await group.upstream('limits fake upstream', 'bench/fake-upstream.ts');
+    const direct = fake.url;
     const variants = VARIANTS.filter((v) => !v.redis || !redisNote);
     log(`limits: starting ${variants.length} gateways (${variants.map((v) => v.name).join(', ')})`);
     for (const variant of variants) {
-      const dir = join(tmpDir, variant.name.replace(/\W/g, '-'));
+      const dir = join(group.dir, variant.name.replace(/\W/g, '-'));
       const dbPath = `${dir}.db`;
       const { key, keyId } = await prepareStore(dbPath, team, variant.limits);
       if (variant.redis) redisKeyPatterns.push(`quorum:rate:key:${keyId}:*`);
       const configPath = `${dir}.yaml`;
       writeFileSync(configPath, configYaml(direct, team, variant.limits, `bench-static-${runId}`));
-      const port = await freePort();
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        QUORUM_LOG_LEVEL: 'silent',
-        NODE_ENV: 'production',
-        QUORUM_DATABASE_URL: `sqlite:${dbPath}`,
-      };
-      for (const k of [
-        'QUORUM_MASTER_KEY',
-        'QUORUM_CONFIG',
-        'QUORUM_REDIS_URL',
-        'OTEL_TRACES_EXPORTER',
-        'OTEL_EXPORTER_OTLP_ENDPOINT',
-      ])
-        delete env[k];
-      if (variant.redis) env.QUORUM_REDIS_URL = redisUrl;
-      const child = startChild(
-        `gateway (${variant.name})`,
-        [
-          ...nodeFlags,
-          'src/cli/main.ts',
-          'serve',
-          '--config',
-          configPath,
-          '--port',
-          String(port),
-          '--host',
-          '127.0.0.1',
-        ],
-        env,
-        log,
-      );
-      gateways.push({ variant, child, url: `http://127.0.0.1:${port}`, key, keyId });
+      const gateway = await group.gateway({
+        name: `limits gateway (${variant.name})`,
+        configPath,
+        nodeFlags,
+        env: {
+          QUORUM_DATABASE_URL: `sqlite:${dbPath}`,
+          QUORUM_REDIS_URL: variant.redis ? redisUrl : undefined,
+        },
+      });
+      gateways.push({ variant, gateway, url: gateway.url, key, keyId });
     }
-    for (const g of gateways) await waitHealthy(g.url, g.child, 20_000);
+    for (const g of gateways) await g.gateway.ready();
 
     // sanity: every gateway answers; the limited ones count the request (x-ratelimit-* headers)
     for (const g of gateways) {
@@ -802,9 +670,8 @@ export async function runLimitsBench(
       }
     }
 
-    stopping = true;
-    await Promise.all(gateways.map((g) => stopChild(g.child)));
-    await stopChild(fake);
+    await Promise.all(gateways.map((g) => stopChild(g.gateway.child)));
+    await stopChild(fake.child);
 
     const resultTargets: Record<string, EndToEndTarget> = {};
     for (const t of targets) {
@@ -840,7 +707,7 @@ export async function runLimitsBench(
         gatewayNodeFlags: nodeFlags,
       },
       loadAverageAtStart,
-      loadAverageAtEnd: loadavg().map((x) => round(x, 2)),
+      loadAverageAtEnd: loadAverage(),
       redisNote,
       micro: { memory, redis: redisSide, redisPingUs },
       endToEnd: { targets: resultTargets, addedMemory, addedRedis, noise },
@@ -865,9 +732,7 @@ export async function runLimitsBench(
       elapsedS: round((Date.now() - started) / 1000, 1),
     };
   } finally {
-    stopping = true;
-    await Promise.all(gateways.map((g) => stopChild(g.child, 2000).catch(() => {})));
-    if (fake) await stopChild(fake, 2000).catch(() => {});
+    await group.close();
     if (!redisNote) {
       const admin = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
       admin.on('error', () => {});
@@ -875,8 +740,6 @@ export async function runLimitsBench(
       if (deleted < 0) log(`limits: could not delete the gateways' keys (${redisKeyPatterns.join(', ')})`);
       await admin.quit().catch(() => admin.disconnect());
     }
-    if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-    tmpDir = undefined;
   }
 }
 
@@ -886,17 +749,6 @@ const f = (x: number | null | undefined, d = 2) =>
   x !== null && x !== undefined && Number.isFinite(x) ? x.toFixed(d) : 'n/a';
 const signed = (x: number | null, d = 3) =>
   x === null || !Number.isFinite(x) ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(d)}`;
-
-function columns(rows: string[][]): string[] {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map(
-    (row) =>
-      `  ${row[0]!.padEnd(w[0]!)}  ${row
-        .slice(1)
-        .map((c, i) => c.padStart(w[i + 1]!))
-        .join('  ')}`,
-  );
-}
 
 export function limitsTable(r: LimitsBenchResult): string[] {
   const pair = (s: Summary, d = 1) => `${f(s.p50, d)} / ${f(s.p99, d)}`;
@@ -982,24 +834,4 @@ export function limitsTable(r: LimitsBenchResult): string[] {
 
 // ---------------------------------------------------------------------------------------------- alone
 
-const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isMain) {
-  const args = process.argv.slice(2);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
-  runLimitsBench({
-    quick: args.includes('--quick'),
-    nodeFlags: (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean),
-  }).then(
-    (result) => {
-      process.stdout.write(['', ...limitsTable(result), '', ''].join('\n'));
-      if (args.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      process.exit(0);
-    },
-    (err) => {
-      process.stderr.write(
-        `[limits] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+if (isMain(import.meta.url)) runAlone('limits', runLimitsBench, limitsTable);

@@ -16,7 +16,6 @@
  * < 50 µs verdict uses the p50 of the slowest typical request (the 20k-token one is reported apart).
  */
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topCategory } from '../routing/categorize.ts';
@@ -35,6 +34,7 @@ import {
 import { loadCatalog } from '../src/config/load.ts';
 import { ModelSchema } from '../src/config/schema.ts';
 import { HealthTracker } from '../src/gateway/health.ts';
+import { loadAverage } from './stats.ts';
 
 export const CATALOG_SIZE = 50;
 export const TARGET_US = 50;
@@ -466,7 +466,7 @@ export function runRoutingBench(options: { quick?: boolean } = {}): RoutingBench
   const budgetNs = (quick ? 0.08 : 0.5) * 1e9;
   const [minBatches, maxBatches] = quick ? [40, 400] : [200, 2000];
   const warmupNs = (quick ? 40 : 250) * 1e6;
-  const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
+  const loadAverageAtStart = loadAverage();
   const cpuAtStart = cpuJiffies();
 
   const models = buildCatalog();
@@ -541,7 +541,7 @@ export function runRoutingBench(options: { quick?: boolean } = {}): RoutingBench
     policy: routeOptions.policy,
     batchTargetUs: BATCH_TARGET_NS / 1000,
     loadAverageAtStart,
-    loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+    loadAverageAtEnd: loadAverage(),
     stealPercent: stealSince(cpuAtStart),
     requests: timings,
     healthView: {

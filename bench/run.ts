@@ -27,23 +27,20 @@
  *
  * Results: printed as a table and written to bench/results/latest.json.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { ChildGroup, exitOnSignals, gatewayNodeFlagsFromEnv, ROOT, stopChild } from './children.ts';
 import { type FanoutResult, fanoutTable, runFanoutBench } from './fanout.ts';
 import { type LimitsBenchResult, limitsTable, runLimitsBench } from './limits.ts';
+import { CHAT, MODEL } from './request.ts';
 import { type RoutingBenchResult, routingTable, runRoutingBench } from './routing.ts';
-import { round, type Summary, summarise } from './stats.ts';
+import { loadAverage, round, type Summary, summarise } from './stats.ts';
 
 export { type Summary, summarise };
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const PROFILE_DIR = join(RESULTS_DIR, 'profiles');
 
@@ -82,7 +79,6 @@ const WARMUP = QUICK ? 1 : 3;
 const SEQ_REQUESTS = Math.round(envNumber('BENCH_STREAMS', QUICK ? 60 : 300));
 const CONCURRENT_WORKERS = QUICK ? 8 : 16;
 const CONCURRENT_PER_WORKER = QUICK ? 5 : 25;
-const MODEL = 'bench-model';
 /** Models the router chooses among for `model: "auto"` (besides MODEL), all on the fake upstream. */
 const ROUTED_MODELS = [
   '{ id: bench-luna, provider: fake, context_window: 1050000, max_output_tokens: 128000, price: { input: 0.10, output: 0.50 }, capabilities: [tools, vision, json, streaming], quality: { general: 0.75, code: 0.75, math: 0.76, reasoning: 0.76, writing: 0.73 } }',
@@ -91,16 +87,6 @@ const ROUTED_MODELS = [
   '{ id: bench-astra, provider: fake, context_window: 1050000, max_output_tokens: 128000, price: { input: 8.00, output: 40.00 }, capabilities: [tools, vision, json, streaming], quality: { general: 0.85, code: 0.88, math: 0.88, reasoning: 0.87, writing: 0.86 }, aliases: [bench-best] }',
 ];
 
-// A typical small chat request; the fake answers with a short text (6 stream chunks + [DONE]).
-const CHAT = {
-  model: MODEL,
-  messages: [
-    { role: 'system', content: 'You are a concise assistant.' },
-    { role: 'user', content: 'Summarise the benefits of connection pooling in one sentence.' },
-  ],
-  temperature: 0.2,
-  max_tokens: 64,
-};
 const BODY = JSON.stringify(CHAT);
 /** The same request with the choice left to the router. */
 const AUTO_BODY = JSON.stringify({ ...CHAT, model: 'auto' });
@@ -110,114 +96,7 @@ const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer ben
 // ---------------------------------------------------------------------------------------------- helpers
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-function freePort(): Promise<number> {
-  return new Promise((resolveP, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolveP(port));
-    });
-  });
-}
-
-const children = new Set<ChildProcess>();
-/** The temp directory holding the gateway config; removed on every way out. */
-let tmpDir: string | undefined;
-
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (stderr.length > 20_000) stderr = stderr.slice(-10_000);
-  });
-  child.once('exit', (code, signal) => {
-    if (!shuttingDown) {
-      log(`${name} exited unexpectedly (code ${code}, signal ${signal})`);
-      if (stderr.trim()) log(`${name} stderr:\n${stderr.trim()}`);
-    }
-  });
-  return child;
-}
-
-let shuttingDown = false;
-
-/** SIGTERM, wait up to `ms`, then SIGKILL. */
-async function stopChild(child: ChildProcess, ms = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  await exited;
-  clearTimeout(timer);
-}
-
-function killAllSync() {
-  for (const c of children) {
-    try {
-      c.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-function removeTmp() {
-  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
-  tmpDir = undefined;
-}
-process.once('exit', () => {
-  killAllSync();
-  removeTmp();
-});
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    log(`${sig}: stopping`);
-    shuttingDown = true;
-    killAllSync();
-    process.exit(130);
-  });
-}
-
-async function readFirstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
-  const stdout = child.stdout;
-  if (!stdout) throw new Error('child has no stdout');
-  let buf = '';
-  return await new Promise<string>((resolveP, reject) => {
-    const timer = setTimeout(() => reject(new Error('timed out waiting for the fake upstream')), timeoutMs);
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        stdout.off('data', onData);
-        resolveP(buf.slice(0, nl));
-      }
-    };
-    stdout.on('data', onData);
-    child.once('exit', () => reject(new Error('fake upstream exited before listening')));
-  });
-}
-
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`gateway exited with code ${child.exitCode} before becoming ready`);
-    try {
-      const r = await fetch(`${url}/readyz`);
-      await r.arrayBuffer();
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`gateway not ready after ${timeoutMs} ms`);
-}
+exitOnSignals(log);
 
 /** VmRSS / VmHWM of a process in MB (Linux /proc); null elsewhere. */
 function memOf(pid: number): { rssMb: number; hwmMb: number } | null {
@@ -386,7 +265,7 @@ async function streams(url: string, sequentialN: number, workers: number, perWor
 
 async function main() {
   const started = Date.now();
-  const loadAtStart = loadavg().map((x) => round(x, 2));
+  const loadAtStart = loadAverage();
   if ((loadAtStart[0] ?? 0) > availableParallelism() * 0.5) {
     log(
       `note: 1-min load average is ${loadAtStart[0]} on ${availableParallelism()} CPUs; figures will be noisy`,
@@ -399,18 +278,14 @@ async function main() {
     `  slowest typical request p50 ${routingDecision.typical.p50} µs (mean ${routingDecision.typical.mean}); long prompt p50 ${routingDecision.long?.p50} µs`,
   );
 
-  const tmp = mkdtempSync(join(tmpdir(), 'quorum-bench-'));
-  tmpDir = tmp;
-  let fake: ChildProcess | undefined;
-  let gateway: ChildProcess | undefined;
+  const group = new ChildGroup('quorum-bench-', log);
   try {
     // 1. the upstream
-    fake = startChild('fake upstream', ['bench/fake-upstream.ts'], { ...process.env });
-    const { port: fakePort } = JSON.parse(await readFirstLine(fake, 15_000)) as { port: number };
-    const direct = `http://127.0.0.1:${fakePort}`;
+    const fake = await group.upstream('fake upstream', 'bench/fake-upstream.ts');
+    const direct = fake.url;
 
     // 2. the gateway, in its own process, configured at the fake
-    const configPath = join(tmp, 'quorum.yaml');
+    const configPath = join(group.dir, 'quorum.yaml');
     writeFileSync(
       configPath,
       [
@@ -422,39 +297,16 @@ async function main() {
         '',
       ].join('\n'),
     );
-    const gwPort = await freePort();
     // e.g. BENCH_GATEWAY_NODE_OPTIONS="--max-old-space-size=96" to see a capped heap's effect on RSS
-    const nodeFlags: string[] = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+    const nodeFlags = gatewayNodeFlagsFromEnv();
     if (PROFILE) {
       mkdirSync(PROFILE_DIR, { recursive: true });
       nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
     }
-    const gwEnv: NodeJS.ProcessEnv = { ...process.env, QUORUM_LOG_LEVEL: 'silent', NODE_ENV: 'production' };
-    for (const k of [
-      'QUORUM_MASTER_KEY',
-      'QUORUM_CONFIG',
-      'OTEL_TRACES_EXPORTER',
-      'OTEL_EXPORTER_OTLP_ENDPOINT',
-    ])
-      delete gwEnv[k];
-    gateway = startChild(
-      'gateway',
-      [
-        ...nodeFlags,
-        'src/cli/main.ts',
-        'serve',
-        '--config',
-        configPath,
-        '--port',
-        String(gwPort),
-        '--host',
-        '127.0.0.1',
-      ],
-      gwEnv,
-    );
-    const viaGateway = `http://127.0.0.1:${gwPort}`;
-    await waitHealthy(viaGateway, gateway, 20_000);
-    const gwPid = gateway.pid as number;
+    const gateway = await group.gateway({ name: 'gateway', configPath, nodeFlags });
+    const viaGateway = gateway.url;
+    await gateway.ready();
+    const gwPid = gateway.child.pid as number;
     const memAtStart = memOf(gwPid);
 
     // peak-RSS sampler (VmHWM is the kernel's own high-water mark; the samples are a cross-check)
@@ -540,9 +392,8 @@ async function main() {
     // 7. memory, then shut the gateway down
     clearInterval(sampler);
     const memAtEnd = memOf(gwPid);
-    shuttingDown = true;
-    await stopChild(gateway, PROFILE ? 15_000 : 5000);
-    await stopChild(fake);
+    await stopChild(gateway.child, PROFILE ? 15_000 : 5000);
+    await stopChild(fake.child);
 
     // 8. fan-out overhead: its own fake (latency by model) and gateway (presets), started now that the
     //    others are gone
@@ -586,7 +437,7 @@ async function main() {
         platform: `${process.platform}-${process.arch}`,
         // Other work on the machine skews every figure; a load average near or above the CPU count means noise.
         loadAverageAtStart: loadAtStart,
-        loadAverageAtEnd: loadavg().map((x) => round(x, 2)),
+        loadAverageAtEnd: loadAverage(),
       },
       settings: {
         durationS: DURATION,
@@ -724,10 +575,7 @@ async function main() {
     }
     return 0;
   } finally {
-    shuttingDown = true;
-    if (gateway) await stopChild(gateway, 2000).catch(() => {});
-    if (fake) await stopChild(fake, 2000).catch(() => {});
-    removeTmp();
+    await group.close();
   }
 }
 
@@ -900,7 +748,6 @@ main().then(
   (code) => process.exit(code),
   (err) => {
     log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    killAllSync();
-    process.exit(1);
+    process.exit(1); // the exit handler of children.ts kills the children and removes the temp dir
   },
 );

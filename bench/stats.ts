@@ -1,4 +1,6 @@
-/** Summary statistics shared by the bench phases (bench/run.ts, bench/fanout.ts). */
+/** Summary statistics and table layout shared by the bench phases (bench/run.ts, fanout.ts, limits.ts). */
+
+import { loadavg } from 'node:os';
 
 export const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -25,4 +27,19 @@ export function summarise(samples: number[]): Summary {
     p99: round(at(0.99), 3),
     max: round(at(1), 3),
   };
+}
+
+/** The 1-, 5- and 15-minute load averages, to 2 decimals. */
+export const loadAverage = () => loadavg().map((x) => round(x, 2));
+
+/** Rows as aligned text lines: the first column padded right, the others left. */
+export function columns(rows: string[][]): string[] {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map(
+    (row) =>
+      `  ${row[0]!.padEnd(w[0]!)}  ${row
+        .slice(1)
+        .map((c, i) => c.padStart(w[i + 1]!))
+        .join('  ')}`,
+  );
 }

@@ -4,7 +4,11 @@
  * the fail-closed/fail-open choice (backends.ts) is made within milliseconds.
  */
 import { once } from 'node:events';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+
+/** ioredis is loaded on the first Redis client only: a gateway without QUORUM_REDIS_URL never pays for it. */
+const load = () => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
 
 export interface RedisClientOptions {
   /** Per-command timeout (default 1000 ms): a hung Redis is treated like an unreachable one. */
@@ -13,7 +17,8 @@ export interface RedisClientOptions {
 }
 
 export function createRedisClient(url: string, options: RedisClientOptions = {}): Redis {
-  const redis = new Redis(url, {
+  const RedisClient = load();
+  const redis = new RedisClient(url, {
     lazyConnect: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

@@ -8,7 +8,6 @@ import { KeysRepo } from './keys.ts';
 import { Ledger, type LedgerOptions } from './ledger.ts';
 import { ensurePepper } from './meta.ts';
 import { type Engine, migrateToLatest } from './migrations.ts';
-import { createPostgresDialect, createPostgresPool } from './postgres-dialect.ts';
 import { createSqliteDialect, openSqliteDatabase } from './sqlite-dialect.ts';
 import { TeamsRepo } from './teams.ts';
 import type { Database } from './types.ts';
@@ -50,14 +49,17 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 
   let db: Kysely<Database>;
   try {
-    db =
-      target.engine === 'sqlite'
-        ? new Kysely<Database>({ dialect: createSqliteDialect(openSqliteDatabase(target.path)) })
-        : new Kysely<Database>({
-            dialect: createPostgresDialect(
-              createPostgresPool(target.url, { schema: options.schema, max: options.poolSize, onError }),
-            ),
-          });
+    if (target.engine === 'sqlite') {
+      db = new Kysely<Database>({ dialect: createSqliteDialect(openSqliteDatabase(target.path)) });
+    } else {
+      // pg is loaded only for Postgres: most installs run on the embedded SQLite default.
+      const { createPostgresDialect, createPostgresPool } = await import('./postgres-dialect.ts');
+      db = new Kysely<Database>({
+        dialect: createPostgresDialect(
+          createPostgresPool(target.url, { schema: options.schema, max: options.poolSize, onError }),
+        ),
+      });
+    }
   } catch (err) {
     throw new Error(`Cannot open database "${redactUrl(url)}": ${(err as Error).message}`, { cause: err });
   }

@@ -2,50 +2,35 @@
  * The newcomer's path: `quorum serve` with no config and no keys answers from the demo provider, says
  * so in its startup log, and shuts down cleanly on SIGTERM.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServeProcess, spawnServe } from './helpers/serve.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-let child: ChildProcess;
-let output = '';
+let server: ServeProcess;
 let url = '';
 const cwd = mkdtempSync(join(tmpdir(), 'quorum-demo-'));
 
 beforeAll(async () => {
   // A clean environment: no provider keys, no config file in the working directory.
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, QUORUM_LOG_LEVEL: 'info' };
-  child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0'], { cwd, env });
-  child.stdout!.on('data', (d) => {
-    output += d;
+  server = await spawnServe([], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, QUORUM_LOG_LEVEL: 'info' },
   });
-  child.stderr!.on('data', (d) => {
-    output += d;
-  });
-  url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
-    child.stdout!.on('data', () => {
-      const match = /Quorum listening on (http:\/\/[\d.]+:\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolveUrl(match[1]!);
-      }
-    });
-  });
+  url = server.url;
 });
 
-afterAll(() => {
-  if (child.exitCode === null) child.kill('SIGKILL');
+afterAll(async () => {
+  await server.stop('SIGKILL');
   rmSync(cwd, { recursive: true, force: true });
 });
 
 describe('quorum serve with no configuration', () => {
   it('announces the demo provider and the open access in its startup log', () => {
-    expect(output).toMatch(/serving the built-in deterministic demo provider/);
-    expect(output).toMatch(/no keys and no QUORUM_MASTER_KEY/);
+    expect(server.output()).toMatch(/serving the built-in deterministic demo provider/);
+    expect(server.output()).toMatch(/no keys and no QUORUM_MASTER_KEY/);
   });
 
   it('answers the OpenAI SDK from the demo provider, deterministically', async () => {
@@ -81,10 +66,8 @@ describe('quorum serve with no configuration', () => {
   });
 
   it('drains and exits 0 on SIGTERM, and /readyz no longer answers', async () => {
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(output).toMatch(/SIGTERM received/);
+    expect(await server.stop('SIGTERM')).toBe(0);
+    expect(server.output()).toMatch(/SIGTERM received/);
     await expect(fetch(`${url}/readyz`)).rejects.toThrow();
   });
 });

@@ -2,13 +2,12 @@
  * The real `quorum serve` with a SQLite store: spend is written to the ledger and rebuilt at start-up,
  * so a team's budget survives a restart.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type ServeProcess, spawnServe } from './helpers/serve.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'quorum-persist-'));
 const KEY = 'qk-persist-team-0001';
 writeFileSync(
@@ -20,53 +19,25 @@ writeFileSync(
     `keys: [{ key: ${KEY}, team: research }]`,
   ].join('\n'),
 );
-const children: ChildProcess[] = [];
+const servers: ServeProcess[] = [];
 
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const s of servers) void s.stop('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(): Promise<{ url: string; stop(): Promise<number | null> }> {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--config', join(dir, 'quorum.yaml')],
-    {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        QUORUM_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`,
-        QUORUM_LOG_LEVEL: 'info',
-      },
+const start = async () => {
+  const server = await spawnServe(['--config', join(dir, 'quorum.yaml')], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      QUORUM_DATABASE_URL: `sqlite:${join(dir, 'q.db')}`,
+      QUORUM_LOG_LEVEL: 'info',
     },
-  );
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
   });
-  child.stderr!.on('data', (d) => {
-    out += d;
-  });
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`did not start:\n${out}`)), 15_000);
-    child.stdout!.on('data', () => {
-      const m = /Quorum listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        ok(m[1]!);
-      }
-    });
-  });
-  return {
-    url,
-    stop: () =>
-      new Promise((done) => {
-        child.once('exit', (code) => done(code));
-        child.kill('SIGTERM');
-      }),
-  };
-}
+  servers.push(server);
+  return server;
+};
 
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
 

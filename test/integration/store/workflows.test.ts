@@ -10,6 +10,7 @@ import {
   type TransitionStage,
   WorkflowsRepo,
 } from '../../../src/store/index.ts';
+import { freshStep } from '../../../src/workflows/engine/step-state.ts';
 import type { RunRecord, StepState } from '../../../src/workflows/state.ts';
 import { type Backend, backends, SqliteBackend } from './backends.ts';
 
@@ -30,20 +31,7 @@ const DEFINITION = {
 };
 
 function step(over: Partial<StepState> = {}): StepState {
-  return {
-    status: 'pending',
-    output: null,
-    attempts: 0,
-    iterations: 0,
-    cost_usd: 0,
-    started_at: null,
-    ended_at: null,
-    error: null,
-    history: [],
-    feedback: null,
-    loops: 0,
-    ...over,
-  };
+  return { ...freshStep(), ...over };
 }
 
 const STEPS = { town_a: step(), town_b: step(), distance: step() };

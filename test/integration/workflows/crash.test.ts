@@ -3,20 +3,19 @@
  * the same database, and finishes the run without re-running any finished step — on SQLite, and on
  * Postgres when QUORUM_TEST_POSTGRES_URL is set.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeServer } from '../../fakes/harness.ts';
 import { startFakeOpenAI } from '../../fakes/openai.ts';
+import { type ServeProcess, spawnServe } from '../helpers/serve.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'quorum-crash-'));
 let fake: FakeServer;
-const children: ChildProcess[] = [];
+const servers: ServeProcess[] = [];
 
 const WORKFLOW = {
   name: 'crash-test',
@@ -44,39 +43,18 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const s of servers) void s.stop('SIGKILL');
   await fake.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function serve(databaseUrl: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'src/cli/main.ts'), 'serve', '--port', '0', '--config', join(dir, 'quorum.yaml')],
-    {
-      cwd: dir,
-      env: { PATH: process.env.PATH, QUORUM_DATABASE_URL: databaseUrl, QUORUM_LOG_LEVEL: 'info' },
-    },
-  );
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
+async function serve(databaseUrl: string): Promise<ServeProcess> {
+  const server = await spawnServe(['--config', join(dir, 'quorum.yaml')], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, QUORUM_DATABASE_URL: databaseUrl, QUORUM_LOG_LEVEL: 'info' },
   });
-  child.stderr!.on('data', (d) => {
-    out += d;
-  });
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`did not start:\n${out}`)), 20_000);
-    child.stdout!.on('data', () => {
-      const m = /Quorum listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        ok(m[1]!);
-      }
-    });
-  });
-  return { url, child };
+  servers.push(server);
+  return server;
 }
 
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
@@ -122,8 +100,7 @@ async function crashAndResume(databaseUrl: string) {
     async () => (await (await fetch(runUrl)).json()) as any,
     (r) => r.steps.quick.status === 'succeeded' && r.steps.slow.status === 'running',
   );
-  first.child.kill('SIGKILL');
-  await new Promise((r) => first.child.once('exit', r));
+  await first.stop('SIGKILL');
 
   const second = await serve(databaseUrl);
   const done = await until(
@@ -135,8 +112,7 @@ async function crashAndResume(databaseUrl: string) {
   expect(count('QUICK')).toBe(1); // finished before the crash: never runs again
   expect(count('SLOW')).toBe(2); // running at the crash: runs again
   expect(count('JOIN')).toBe(1);
-  second.child.kill('SIGTERM');
-  await new Promise((r) => second.child.once('exit', r));
+  await second.stop();
 }
 
 describe('a run survives SIGKILL', () => {

@@ -257,6 +257,7 @@ function benchCaller(team: string, keyId: string): Caller {
     budget: { team, limitUsd: BUDGET_USD, period: 'monthly' },
     teamLimits: { rpm: RPM, tpm: TPM },
     keyLimits: { rpm: RPM, tpm: TPM },
+    operator: false,
   };
 }
 

@@ -30,6 +30,7 @@ export interface GatewayConfig {
   routing: RawConfig['routing'];
   cache: RawConfig['cache'];
   limits: RawConfig['limits'];
+  metrics: RawConfig['metrics'];
   ensembles: Record<string, EnsembleConfig>;
   teams: TeamConfig[];
   keys: KeyConfig[];
@@ -227,6 +228,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     routing: cfg.routing,
     cache: cfg.cache,
     limits: cfg.limits,
+    metrics: cfg.metrics,
     ensembles: cfg.ensembles,
     teams: cfg.teams,
     keys: cfg.keys,

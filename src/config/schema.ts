@@ -84,6 +84,28 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       max_body_bytes: positiveInt.default(10 * 1024 * 1024),
       request_timeout_ms: positiveInt.default(120_000),
+      /** How long a client may take to send its request headers (slow-header connections). */
+      headers_timeout_ms: positiveInt.default(10_000),
+      /** How long a client may take to send its whole request, headers and body. */
+      body_timeout_ms: positiveInt.default(30_000),
+      /** How long an idle keep-alive connection is kept open. */
+      keep_alive_timeout_ms: positiveInt.default(5_000),
+      /** Deepest nesting of arrays/objects accepted in a JSON or YAML body. */
+      max_json_depth: positiveInt.default(64),
+      /** Browser origins allowed to call the API cross-origin (`*` for any); none by default. */
+      cors: z.strictObject({ origins: z.array(z.string().min(1)).default([]) }).prefault({}),
+      /**
+       * Host names accepted in the `Host` header when no keys are configured (open mode); loopback
+       * names are always accepted. Stops DNS-rebinding pages from reading an open gateway.
+       */
+      allowed_hosts: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  /** GET /metrics: behind a bearer key, and/or on a listener of its own instead of the main port. */
+  metrics: z
+    .strictObject({
+      key: z.string().min(8, 'metrics keys must be at least 8 characters').optional(),
+      port: numeric(z.number().int().min(1).max(65535)).optional(),
     })
     .prefault({}),
   providers: z.array(ProviderSchema).optional(),

@@ -14,6 +14,12 @@ export interface Caller {
   /** Rate limits of the team and of the key itself. */
   teamLimits: RateLimits | null;
   keyLimits: RateLimits | null;
+  /**
+   * True only for the master key (and for open mode, where there are no keys at all): the operator's
+   * principal, which may read and act on every team's definitions and runs. Never derived from a team
+   * name, so a team an operator happens to call `default` gets no more than any other team.
+   */
+  operator: boolean;
 }
 
 export const OPEN_CALLER: Caller = {
@@ -24,4 +30,5 @@ export const OPEN_CALLER: Caller = {
   budget: null,
   teamLimits: null,
   keyLimits: null,
+  operator: true,
 };

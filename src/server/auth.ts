@@ -38,6 +38,7 @@ export function callerFor(
       : null,
     teamLimits: settings?.limits ?? null,
     keyLimits: key.limits ?? null,
+    operator: false,
   };
 }
 

@@ -154,7 +154,7 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
     const id = c.req.param('id')!;
     const run = await store.workflows.getRun(id);
     const caller = c.get('caller');
-    if (!run || (caller.team !== 'default' && run.team !== caller.team)) {
+    if (!run || (!caller.operator && run.team !== caller.team)) {
       throw new GatewayError('not_found', `No run with id \`${id}\`.`, { param: 'id' });
     }
     return run;

@@ -85,7 +85,7 @@ describe('interpolation through loadConfig', () => {
         '  - { id: openai, type: openai, api_key: "${OPENAI_API_KEY}", max_retries: "${RETRIES:-3}" }\n',
     );
     const cfg = load(path, { TIMEOUT: '5000', OPENAI_API_KEY: 'sk-abc' });
-    expect(cfg.server).toEqual({ max_body_bytes: 2048, request_timeout_ms: 5000 });
+    expect(cfg.server).toMatchObject({ max_body_bytes: 2048, request_timeout_ms: 5000 });
     expect(cfg.providers[0]).toMatchObject({ id: 'openai', api_key: 'sk-abc', max_retries: 3 });
   });
 

@@ -16,7 +16,7 @@ describe('loadConfig: interpolated numbers and secrets', () => {
       ].join('\n'),
     );
     const config = load(path, { TIMEOUT: '5000' });
-    expect(config.server).toEqual({ max_body_bytes: 2048, request_timeout_ms: 5000 });
+    expect(config.server).toMatchObject({ max_body_bytes: 2048, request_timeout_ms: 5000 });
     expect(config.providers[0]!.max_retries).toBe(0);
     expect(config.models[0]!.price.input).toBe(0.25);
   });

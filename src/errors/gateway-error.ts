@@ -13,14 +13,24 @@ export const ERROR_TABLE = {
   invalid_api_key: { status: 401, type: 'authentication_error' },
   model_not_allowed: { status: 403, type: 'permission_error' },
   admin_only: { status: 403, type: 'permission_error' },
+  /** A browser page from an origin not in `server.cors.origins`. */
+  origin_not_allowed: { status: 403, type: 'permission_error' },
+  /** Open mode only: a `Host` that is neither loopback nor in `server.allowed_hosts` (DNS rebinding). */
+  host_not_allowed: { status: 403, type: 'permission_error' },
+  /** /metrics asked by a peer it is not served to. */
+  metrics_not_allowed: { status: 403, type: 'permission_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
   body_too_large: { status: 413, type: 'invalid_request_error' },
+  /** A body that is not declared as JSON (or YAML, for workflow definitions). */
+  unsupported_media_type: { status: 415, type: 'invalid_request_error' },
   budget_exceeded: { status: 429, type: 'insufficient_quota' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
   internal_error: { status: 500, type: 'server_error' },
   upstream_failed: { status: 502, type: 'upstream_error' },
   not_ready: { status: 503, type: 'server_error' },
+  /** The database does not answer; the request did nothing and may be retried. */
+  store_unavailable: { status: 503, type: 'service_unavailable' },
   upstream_timeout: { status: 504, type: 'upstream_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 

@@ -6,10 +6,10 @@ import type { Caller } from './caller.ts';
 import { costOf } from './cost.ts';
 import { completeChain, openStreamChain } from './execute.ts';
 import { fanOutCompletion } from './fanout.ts';
-import { fanOutPlan } from './fanout-plan.ts';
 import type { Gateway } from './gateway.ts';
 import { beginRequest, tokenEstimate } from './lifecycle.ts';
-import { type Plan, planRequest, routeRecord } from './plan.ts';
+import { type Plan, routeRecord } from './plan.ts';
+import { authorizeChat } from './reach.ts';
 import { completionBody, publicAttempts, type QuorumRecord } from './response.ts';
 import { streamChunks, streamFailure } from './stream-reply.ts';
 
@@ -53,9 +53,9 @@ export async function chatCompletion(
   ctx: ChatContext,
   request: ChatRequest,
 ): Promise<ChatReply> {
-  const fan = fanOutPlan(gw, ctx.caller, request);
-  if (fan) return fanOutCompletion(gw, ctx, request, fan);
-  const plan = planRequest(gw, ctx.caller, request);
+  const decision = authorizeChat(gw, ctx.caller, request);
+  if (decision.kind === 'fanout') return fanOutCompletion(gw, ctx, request, decision.plan, decision.reach);
+  const plan = decision.plan;
   const id = `chatcmpl-${ctx.requestId}`;
   const created = Math.floor(Date.now() / 1000);
   const record = (

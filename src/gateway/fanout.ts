@@ -1,3 +1,7 @@
+/**
+ * Running a fan-out: candidates in parallel, then the strategy's judge, aggregator or reviewers, each
+ * call on the chain the authorization decision (reach.ts) gave its model.
+ */
 import {
   type AggregationResult,
   aggregate,
@@ -22,8 +26,6 @@ import {
 } from '../chat/index.ts';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
 import { failSpan, SpanKind, tracer, withSpan } from '../telemetry/index.ts';
-import type { Caller } from './caller.ts';
-import { buildChain } from './chain.ts';
 import type { ChatContext, ChatReply } from './chat.ts';
 import { addUsage, costOf } from './cost.ts';
 import type { Attempt } from './deployment.ts';
@@ -31,6 +33,7 @@ import { type CallSignals, completeChain, openStreamChain } from './execute.ts';
 import { type FanOutPlan, maxCost } from './fanout-plan.ts';
 import type { Gateway } from './gateway.ts';
 import { beginRequest, type RequestScope, tokenEstimate } from './lifecycle.ts';
+import type { Reach } from './reach.ts';
 import { completionBody, publicAttempts, type QuorumRecord } from './response.ts';
 import { streamChunks, streamFailure } from './stream-reply.ts';
 
@@ -43,16 +46,16 @@ export function candidateRequest(request: ChatRequest): CompletionRequest {
 }
 
 /**
- * The `complete` strategies call: one model through the normal call path (its own chain of fallbacks,
- * breakers, queues, telemetry), inside a `quorum.candidate {model}` span. Every attempt is collected for
- * the response's `quorum.attempts`.
+ * The `complete` strategies call: one model through the normal call path (the chain the authorization
+ * decision gave it, breakers, queues, telemetry), inside a `quorum.candidate {model}` span. Every
+ * attempt is collected for the response's `quorum.attempts`.
  */
-export function completer(gw: Gateway, caller: Caller, signals: CallSignals, attempts: Attempt[]): Complete {
+export function completer(gw: Gateway, reach: Reach, signals: CallSignals, attempts: Attempt[]): Complete {
   return (model, request, signal) =>
     tracer.startActiveSpan(`quorum.candidate ${model}`, { kind: SpanKind.INTERNAL }, async (span) => {
       const started = performance.now();
       try {
-        const chain = buildChain(gw, caller, model);
+        const chain = reach.chain(model);
         const body = { ...request, model, stream: false } as ChatRequest;
         const outcome = await completeChain(gw, chain, body, {
           ...signals,
@@ -171,17 +174,16 @@ export async function fanOutCompletion(
   ctx: ChatContext,
   request: ChatRequest,
   plan: FanOutPlan,
+  reach: Reach,
 ): Promise<ChatReply> {
   const signals = await beginRequest(gw, ctx, {
     ...(plan.timeoutMs ? { timeoutMs: plan.timeoutMs } : {}),
-    reserveUsd: () => maxCost(gw, plan, analyzeTask(request)),
+    reserveUsd: () => maxCost(plan, analyzeTask(request), reach),
     ...(request.quorum?.tags ? { tags: request.quorum.tags } : {}),
     estimateTokens: () => plan.models.length * tokenEstimate(request),
   });
   const attempts: Attempt[] = [];
-  // A preset the team may use brings its members; inline models were checked by fanOutPlan.
-  const members: Caller = { ...ctx.caller, allowedModels: null };
-  const complete = completer(gw, members, signals, attempts);
+  const complete = completer(gw, reach, signals, attempts);
   const base = candidateRequest(request);
   const options = {
     models: plan.models,
@@ -219,8 +221,9 @@ export async function fanOutCompletion(
 
   // Ensemble streams its aggregator live; everything else must finish before the answer is known.
   if (request.stream && plan.strategy === 'ensemble') {
-    return streamEnsemble(gw, ctx, request, plan, {
+    return streamEnsemble(gw, request, plan, {
       signals,
+      reach,
       attempts,
       complete,
       base,
@@ -296,6 +299,7 @@ export async function fanOutCompletion(
 
 interface EnsembleContext {
   signals: RequestScope;
+  reach: Reach;
   attempts: Attempt[];
   complete: Complete;
   base: CompletionRequest;
@@ -311,7 +315,6 @@ interface EnsembleContext {
 /** Mixture-of-agents with the aggregator's answer streamed as it is written. */
 async function streamEnsemble(
   gw: Gateway,
-  ctx: ChatContext,
   request: ChatRequest,
   plan: FanOutPlan,
   e: EnsembleContext,
@@ -326,7 +329,7 @@ async function streamEnsemble(
       model: judge,
       stream: true,
     } as ChatRequest;
-    const chain = buildChain(gw, { ...ctx.caller, allowedModels: null }, judge);
+    const chain = e.reach.chain(judge);
     opened = await e.run(() => openStreamChain(gw, chain, aggregatorBody, e.signals));
   } catch (err) {
     const failure = fanOutFailure(err, e.signals);

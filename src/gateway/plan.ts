@@ -1,3 +1,7 @@
+/**
+ * A single request's plan: the named model's chain, or the router's choice for `auto[:policy]` and its
+ * fallbacks (the router sees only the team's allow-list); and the dry run behind POST /v1/route.
+ */
 import { analyzeTask } from '../../routing/analyze.ts';
 import { route } from '../../routing/route.ts';
 import type { RoutePlan } from '../../routing/route-types.ts';
@@ -9,6 +13,7 @@ import type { Caller } from './caller.ts';
 import { buildChain } from './chain.ts';
 import type { Deployment } from './deployment.ts';
 import type { Gateway } from './gateway.ts';
+import { ownRecord } from './own-key.ts';
 
 const AUTO = /^auto(?::(cost|quality|latency|balanced))?$/;
 
@@ -45,7 +50,7 @@ export function decide(
         ...(options?.max_cost_usd !== undefined ? { maxCostUsd: options.max_cost_usd } : {}),
         ...((models ?? options?.models) ? { models: models ?? options?.models } : {}),
         allowList: caller.allowedModels,
-        fallbacks: gw.config.routing.fallbacks,
+        fallbacks: ownRecord(gw.config.routing.fallbacks),
       });
       span.setAttributes({
         'quorum.route.policy': policy,

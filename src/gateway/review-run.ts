@@ -1,3 +1,4 @@
+/** One review execution, shared by POST /v1/reviews and workflow review steps. */
 import { type ReviewOptions, type ReviewResult, review } from '../../consensus/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import { failSpan, tracer, withSpan } from '../telemetry/index.ts';
@@ -7,6 +8,7 @@ import { completer } from './fanout.ts';
 import { reviewReserve } from './fanout-plan.ts';
 import type { Gateway } from './gateway.ts';
 import { beginRequest } from './lifecycle.ts';
+import { authorizeReview } from './reach.ts';
 
 export interface ReviewRun {
   result: ReviewResult;
@@ -16,7 +18,7 @@ export interface ReviewRun {
 
 /**
  * A collaborative review through the gateway (POST /v1/reviews and workflow review steps): every model
- * checked against the catalog and the team's allow-list, the whole loop's worst case reserved, each
+ * and its fallbacks authorised (reach.ts), the whole loop's worst case over those reserved, each
  * review and revision a normal call, inside a `quorum.ensemble review` span.
  */
 export async function runReview(
@@ -25,24 +27,9 @@ export async function runReview(
   options: ReviewOptions,
   tags?: Record<string, string>,
 ): Promise<ReviewRun> {
-  const models: [string, string][] = options.reviewers.map((m, i) => [m, `reviewers[${i}]`]);
-  if (options.author) models.push([options.author, 'author']);
-  for (const [model, param] of models) {
-    if (!gw.table.resolve(model).length) {
-      throw new GatewayError('model_not_found', `The model \`${model}\` does not exist.`, { param });
-    }
-    if (ctx.caller.allowedModels && !ctx.caller.allowedModels.has(model)) {
-      throw new GatewayError(
-        'model_not_allowed',
-        `Team \`${ctx.caller.team}\` may not use the model \`${model}\`.`,
-        {
-          param,
-        },
-      );
-    }
-  }
+  const reach = authorizeReview(gw, ctx.caller, options);
   const signals = await beginRequest(gw, ctx, {
-    reserveUsd: () => reviewReserve(gw, options),
+    reserveUsd: () => reviewReserve(options, reach),
     estimateTokens: () =>
       (options.reviewers.length + 1) * Math.ceil((options.artifact.length + options.instructions.length) / 4),
     ...(tags ? { tags } : {}),
@@ -53,7 +40,7 @@ export async function runReview(
   });
   try {
     const result = await withSpan(span, () =>
-      review(options, completer(gw, ctx.caller, signals, attempts), signals.signal),
+      review(options, completer(gw, reach, signals, attempts), signals.signal),
     );
     const costUsd = result.calls.reduce((sum, call) => sum + call.cost_usd, 0);
     span.setAttribute('quorum.cost_usd', costUsd);

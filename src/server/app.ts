@@ -5,6 +5,7 @@ import type { Logger } from '../telemetry/index.ts';
 import type { Engine } from '../workflows/engine/index.ts';
 import type { EventHub } from '../workflows/event-hub.ts';
 import { KeyRing } from './auth.ts';
+import { hostGuard, jsonBodies, originGuard } from './browser-guards.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, onError } from './errors.ts';
 import { authenticate, requestContext } from './middleware.ts';
@@ -37,17 +38,23 @@ export function createApp(options: AppOptions) {
   const app = new OpenAPIHono<AppEnv>();
   const keys = new KeyRing(gateway.config, options.masterKey, options.store);
 
+  const { server, metrics } = gateway.config;
   app.use('*', requestContext(logger));
+  app.use('*', hostGuard(keys.open, server.allowed_hosts));
+  app.use('*', originGuard(server.cors.origins));
+  app.use('/v1/*', jsonBodies());
+  app.use('/admin/*', jsonBodies());
   app.use('/v1/*', authenticate(keys));
 
-  registerHealth(app, options.isReady ?? (() => true));
+  registerHealth(app, options.isReady ?? (() => true), options.store);
   registerChat(app, gateway);
   registerModels(app, gateway);
   registerRoute(app, gateway);
   registerConsensus(app, gateway);
   registerReviews(app, gateway);
   registerBudget(app, gateway);
-  registerMetrics(app);
+  // With a port of its own, /metrics is served there (cli/serve.ts) and not here.
+  if (metrics.port === undefined) registerMetrics(app, { key: metrics.key, masterKey: options.masterKey });
   if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });
   if (options.store) registerWorkflowDefinitions(app, gateway, options.store);
   if (options.store && options.workflows) {

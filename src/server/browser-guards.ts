@@ -1,0 +1,128 @@
+/**
+ * What keeps a web page the operator happens to visit from driving the gateway. A page can send a
+ * cross-site POST without asking first only with a "simple" content type (text/plain, forms), so
+ * bodies must be declared as JSON; a page can read answers only with the browser's CORS consent, so
+ * foreign origins are refused unless configured; and DNS rebinding makes a foreign page same-origin,
+ * so an open gateway (no keys to stop it) also insists on a loopback or configured `Host`.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { cors } from 'hono/cors';
+import { GatewayError } from '../errors/index.ts';
+import type { AppEnv } from './env.ts';
+import { isAllowedHost } from './loopback.ts';
+
+/** Probes answer whatever the host name: load balancers and orchestrators use their own. */
+const PROBES = new Set(['/healthz', '/readyz']);
+
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json$/;
+const YAML_TYPES = new Set(['application/yaml', 'text/yaml', 'application/x-yaml']);
+const WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Response headers a browser script may read: ours, and the ones telling it when to retry. */
+const EXPOSED = [
+  'x-quorum-request-id',
+  'x-quorum-model',
+  'x-quorum-cost-usd',
+  'x-quorum-overhead-ms',
+  'x-quorum-cache',
+  'x-quorum-max-tokens',
+  'x-quorum-budget-scope',
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-limit-tokens',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-remaining-tokens',
+  'x-ratelimit-reset-requests',
+  'x-ratelimit-reset-tokens',
+  'retry-after',
+  'x-should-retry',
+];
+
+/**
+ * Open mode only: refuses a `Host` that is neither loopback nor in `server.allowed_hosts`. With keys
+ * configured a rebinding page has no key to send, so any host is fine.
+ */
+export function hostGuard(open: boolean, allowed: readonly string[]): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const host = c.req.header('host');
+    if (open && host && !PROBES.has(c.req.path) && !isAllowedHost(host, allowed)) {
+      throw new GatewayError(
+        'host_not_allowed',
+        `Host "${host}" is not allowed: with no keys configured Quorum answers only to localhost. ` +
+          'Add the name to server.allowed_hosts, or configure keys (QUORUM_MASTER_KEY or keys:).',
+      );
+    }
+    await next();
+  };
+}
+
+/**
+ * Same-origin requests and requests without `Origin` (curl, server-side SDKs) pass untouched; an
+ * origin in `server.cors.origins` (or `*`) gets CORS answers, preflight included; any other origin is
+ * refused before anything is done.
+ */
+export function originGuard(origins: readonly string[]): MiddlewareHandler<AppEnv> {
+  const any = origins.includes('*');
+  const allowed = new Set(origins.map(normalOrigin));
+  const withCors = cors({
+    origin: (origin) => (any ? '*' : allowed.has(normalOrigin(origin)) ? origin : null),
+    exposeHeaders: EXPOSED,
+    maxAge: 600,
+  });
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin === undefined || PROBES.has(c.req.path) || sameOrigin(origin, c.req.header('host'))) {
+      return next();
+    }
+    if (!any && !allowed.has(normalOrigin(origin))) {
+      throw new GatewayError(
+        'origin_not_allowed',
+        `Origin ${origin} is not allowed to call this gateway. Add it to server.cors.origins to allow it.`,
+      );
+    }
+    return withCors(c, next);
+  };
+}
+
+/**
+ * POST, PUT and PATCH bodies must say they are JSON (workflow definitions: or YAML). A body without a
+ * content type counts as undeclared too: `fetch` of a Blob sends one without asking.
+ */
+export function jsonBodies(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!WITH_BODY.has(c.req.method)) return next();
+    const header = c.req.header('content-type');
+    const type = header?.split(';')[0]?.trim().toLowerCase();
+    const yamlToo = c.req.method === 'POST' && /^\/v1\/workflows\/?$/.test(c.req.path);
+    const ok =
+      type === undefined || type === ''
+        ? !hasBody(c.req.header('content-length'), c.req.header('transfer-encoding'))
+        : JSON_TYPE.test(type) || (yamlToo && YAML_TYPES.has(type));
+    if (!ok) {
+      throw new GatewayError(
+        'unsupported_media_type',
+        `Send the body as JSON with \`Content-Type: application/json\`${yamlToo ? ' (or application/yaml)' : ''}; ` +
+          `got ${type ? `\`${type}\`` : 'no content type'}.`,
+        { param: null },
+      );
+    }
+    await next();
+  };
+}
+
+function hasBody(length: string | undefined, transferEncoding: string | undefined): boolean {
+  return transferEncoding !== undefined || (length !== undefined && Number(length) !== 0);
+}
+
+function normalOrigin(origin: string): string {
+  return origin.trim().toLowerCase().replace(/\/+$/, '');
+}
+
+/** The page was served by this gateway under the name it was reached by. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host || origin === 'null') return false;
+  try {
+    return new URL(origin).host === new URL(`http://${host}`).host;
+  } catch {
+    return false;
+  }
+}

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from '../config/index.ts';
 import { Gateway } from '../gateway/index.ts';
 import { openServices } from '../gateway/services.ts';
 import { createApp } from '../server/app.ts';
+import { createMetricsApp } from '../server/routes/metrics.ts';
 import { createLogger, startTelemetry } from '../telemetry/index.ts';
 import { Engine } from '../workflows/engine/index.ts';
 import { EventHub } from '../workflows/event-hub.ts';
@@ -82,6 +83,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     logger.error(`cannot listen on ${hostname}:${port}: ${err.code ?? err.message}`);
     process.exit(1);
   });
+  const metricsServer = await listenMetrics(config, logger, hostname, masterKey, keys.open);
   ready = true;
   const actualPort = (server.address() as { port: number } | null)?.port ?? port;
   logger.info(
@@ -100,6 +102,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       logger.info(`${signal} received: draining connections`);
       ready = false;
       server.close(() => resolve());
+      metricsServer?.close();
       // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
       (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
     };
@@ -112,4 +115,33 @@ export async function serveCommand(argv: string[]): Promise<number> {
   logger.info('stopped');
   logger.flush();
   return 0;
+}
+
+/** `metrics.port`: /metrics on a listener of its own (same host), for a scraper the operator lets in. */
+async function listenMetrics(
+  config: ReturnType<typeof loadConfig>,
+  logger: ReturnType<typeof createLogger>,
+  hostname: string,
+  masterKey: string | undefined,
+  open: boolean,
+) {
+  const port = config.metrics.port;
+  if (port === undefined) return null;
+  const app = createMetricsApp({
+    logger,
+    key: config.metrics.key,
+    masterKey,
+    open,
+    allowedHosts: config.server.allowed_hosts,
+  });
+  const server = serve({ fetch: app.fetch, port, hostname });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  }).catch((err: NodeJS.ErrnoException) => {
+    logger.error(`cannot listen for metrics on ${hostname}:${port}: ${err.code ?? err.message}`);
+    process.exit(1);
+  });
+  logger.info(`metrics on http://${hostname}:${port}/metrics`);
+  return server;
 }

@@ -1,7 +1,27 @@
+/**
+ * How any failure becomes an HTTP answer: GatewayErrors as they are; Hono's own exceptions in our
+ * terms; a database that is down or busy as a 503 a client may retry (recognised here once, whatever
+ * route or middleware met it); anything else as a logged 500 that reveals nothing.
+ */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
+import { isStoreUnavailable, unavailableReason } from '../store/errors.ts';
 import type { Logger } from '../telemetry/index.ts';
+
+/** Seconds a client is told to wait before retrying while the store is down. */
+const STORE_RETRY_AFTER_S = 5;
+
+export function storeUnavailable(detail: string, cause?: unknown): GatewayError {
+  return new GatewayError(
+    'store_unavailable',
+    `The gateway's database is unavailable: ${detail}. Retry later.`,
+    {
+      headers: { 'retry-after': String(STORE_RETRY_AFTER_S) },
+      cause,
+    },
+  );
+}
 
 /** The JSON error response for any GatewayError, with its extra headers. */
 export function errorResponse(c: Context, err: GatewayError): Response {
@@ -18,8 +38,20 @@ function fromHono(err: HTTPException): GatewayError {
   });
 }
 
+/** A failure that is the database's: what wraps it (an internal error, an engine error) does not matter. */
+function fromStore(err: Error): GatewayError | null {
+  if (err instanceof GatewayError && err.kind !== 'internal_error') return null;
+  if (!isStoreUnavailable(err)) return null;
+  return storeUnavailable(`it does not answer (${unavailableReason(err)})`, err);
+}
+
 export function onError(logger: Logger) {
   return (err: Error, c: Context): Response => {
+    const storeErr = fromStore(err);
+    if (storeErr) {
+      logger.warn({ err, req_id: c.get('requestId' as never) }, 'store unavailable');
+      return errorResponse(c, storeErr);
+    }
     const gwErr = err instanceof HTTPException ? fromHono(err) : toGatewayError(err);
     if (gwErr.status >= 500 && gwErr.kind === 'internal_error') {
       logger.error({ err, req_id: c.get('requestId' as never) }, 'unhandled error');

@@ -8,6 +8,7 @@ import { KeysRepo } from './keys.ts';
 import { Ledger, type LedgerOptions } from './ledger.ts';
 import { ensurePepper } from './meta.ts';
 import { type Engine, migrateToLatest } from './migrations.ts';
+import { cachedProbe, type StoreProbe } from './probe.ts';
 import { createSqliteDialect, openSqliteDatabase } from './sqlite-dialect.ts';
 import { TeamsRepo } from './teams.ts';
 import type { Database } from './types.ts';
@@ -38,6 +39,8 @@ export interface Store {
   readonly pepper: string;
   /** A trivial query, for /readyz. */
   ping(): Promise<void>;
+  /** `ping` cached for a second and bounded in time: null while the database answers, else why not. */
+  probe: StoreProbe;
   /** Flushes the ledger, then closes the database (even if the flush failed; its error is rethrown). */
   close(): Promise<void>;
 }
@@ -76,6 +79,9 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const ctx = { db, engine: target.engine, now };
   const ledger = new Ledger(ctx, { ...options.ledger, onError });
   let closing: Promise<void> | null = null;
+  const ping = async () => {
+    await sql`select 1`.execute(db);
+  };
   return {
     engine: target.engine,
     db,
@@ -84,9 +90,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     ledger,
     workflows: new WorkflowsRepo(ctx),
     pepper,
-    async ping() {
-      await sql`select 1`.execute(db);
-    },
+    ping,
+    probe: cachedProbe(ping),
     close() {
       closing ??= ledger.close().finally(() => db.destroy());
       return closing;

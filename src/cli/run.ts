@@ -311,11 +311,15 @@ async function runEmbedded(
   try {
     const caller = await callerOf(options.key, config, services);
     if (typeof caller === 'string') return usage('run', caller);
-    const latest = await services.store.workflows.latestByName(definition.name);
+    const latest = await services.store.workflows.latestByName(caller.team, definition.name);
     const stored =
       latest && isDeepStrictEqual(latest.definition, JSON.parse(JSON.stringify(definition)))
         ? latest
-        : await services.store.workflows.createWorkflow({ name: definition.name, definition });
+        : await services.store.workflows.createWorkflow({
+            team: caller.team,
+            name: definition.name,
+            definition,
+          });
     progress = new Progress(`${definition.name} v${stored.version}`);
     let run: Awaited<ReturnType<Engine['start']>>;
     try {

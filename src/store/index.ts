@@ -37,6 +37,8 @@ export {
   type ListWorkflowsQuery,
   type NewRunEvent,
   type RunChange,
+  type StoredWorkflow,
+  type StoreWorkflowResult,
   type TransitionStage,
   UNFINISHED_STATUSES,
   type WorkflowInput,

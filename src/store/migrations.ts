@@ -147,6 +147,24 @@ function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+
+    // Definitions belong to the team that stored them; names are unique (and versioned) per team.
+    // Rows stored before this migration had no owner: they go to team `default`.
+    '0003_workflow_teams': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .alterTable('workflows')
+          .addColumn('team_id', 'text', (c) => c.notNull().defaultTo('default'))
+          .execute();
+        await db.schema.dropIndex('workflows_name_version_idx').execute();
+        await db.schema
+          .createIndex('workflows_team_name_version_idx')
+          .on('workflows')
+          .columns(['team_id', 'name', 'version'])
+          .unique()
+          .execute();
+      },
+    },
   };
 }
 

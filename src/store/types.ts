@@ -58,9 +58,11 @@ export interface MetaTable {
   value: string;
 }
 
-/** One version of a workflow definition; versions of a name count 1, 2, 3… */
+/** One version of a workflow definition; versions of a team's name count 1, 2, 3… */
 export interface WorkflowsTable {
   id: string;
+  /** The team that stored it: only that team (and the operator) may read or run it. */
+  team_id: string;
   name: string;
   version: number;
   /** JSON of the validated definition. */

@@ -1,5 +1,5 @@
 /**
- * Workflow definitions (versioned by name) and the durable state of their runs (CONTRACT §5): the run
+ * Workflow definitions (owned by a team, versioned per team and name) and the durable state of their runs (CONTRACT §5): the run
  * row, one row per step holding its `StepState` as JSON, and the run's events numbered 1, 2, 3… without
  * gaps. The engine changes a run only through `transition`, which writes the run row, the changed
  * steps and the events that report the change in one transaction — so after a crash the store says
@@ -28,14 +28,29 @@ import { StoreError } from './errors.ts';
 import type { Database, RunEventsTable, RunStepsTable, RunsTable, WorkflowsTable } from './types.ts';
 
 export interface WorkflowInput {
+  /** The owning team: only it (and the operator) may read or run the definition. */
+  team: string;
   name: string;
   /** The validated definition; stored as JSON. */
   definition: unknown;
 }
 
+/** A stored definition with its owner. */
+export interface StoredWorkflow extends WorkflowRecord {
+  team: string;
+}
+
+export interface StoreWorkflowResult {
+  workflow: StoredWorkflow;
+  /** false when the team's latest version of the name was identical: `workflow` is that one. */
+  created: boolean;
+}
+
 export interface ListWorkflowsQuery {
   /** `latest` (default): the newest version of each name; `all`: every version. */
   versions?: 'latest' | 'all';
+  /** Only this team's definitions; absent = every team's (the operator's view). */
+  team?: string;
 }
 
 export interface CreateRunInput {
@@ -203,9 +218,10 @@ function stepRows(runId: string, steps: Record<string, StepState> | undefined, n
   }));
 }
 
-function toWorkflow(row: WorkflowsTable): WorkflowRecord {
+function toWorkflow(row: WorkflowsTable): StoredWorkflow {
   return {
     id: row.id,
+    team: row.team_id,
     name: row.name,
     version: Number(row.version),
     definition: JSON.parse(row.definition),
@@ -260,82 +276,104 @@ export class WorkflowsRepo {
 
   // ---- definitions -------------------------------------------------------------------------------
 
+  /** `storeWorkflow`, for callers that do not care whether a new version was made. */
+  async createWorkflow(input: WorkflowInput): Promise<StoredWorkflow> {
+    return (await this.storeWorkflow(input)).workflow;
+  }
+
   /**
-   * Stores a definition as the next version of its name (1 for a new name). Throws StoreError `invalid`
-   * for an empty name or a definition JSON cannot hold.
+   * Stores a definition as the next version of the team's name (1 for a name new to the team); when the
+   * team's latest version of the name is identical, returns it instead (`created: false`). Throws
+   * StoreError `invalid` for an empty team or name or a definition JSON cannot hold.
    */
-  async createWorkflow(input: WorkflowInput): Promise<WorkflowRecord> {
+  async storeWorkflow(input: WorkflowInput): Promise<StoreWorkflowResult> {
+    const team = checkString(input.team, 'team');
     const name = checkString(input.name, 'name');
     const definition = toJson(input.definition, 'definition');
     const { db } = this.#ctx;
+    const latest = await this.#latestRow(team, name);
+    if (latest && latest.definition === definition) return { workflow: toWorkflow(latest), created: false };
     for (let attempt = 1; ; attempt++) {
       const id = newId('wf_');
       const createdAt = this.#ctx.now();
       try {
         // One statement, so the version is read and taken atomically: SQLite holds its write lock for
         // the whole statement; on Postgres two concurrent creates may pick the same version, the
-        // unique (name, version) index refuses the second, and it tries again.
+        // unique (team, name, version) index refuses the second, and it tries again.
         const row = await db
           .insertInto('workflows')
-          .columns(['id', 'name', 'version', 'definition', 'created_at'])
+          .columns(['id', 'team_id', 'name', 'version', 'definition', 'created_at'])
           .expression((eb) =>
             eb
               .selectFrom('workflows')
               .select((s) => [
                 s.cast<string>(s.val(id), 'text').as('id'),
+                s.cast<string>(s.val(team), 'text').as('team_id'),
                 s.cast<string>(s.val(name), 'text').as('name'),
                 s(s.fn.coalesce(s.fn.max('version'), s.lit(0)), '+', s.lit(1)).as('version'),
                 s.cast<string>(s.val(definition), 'text').as('definition'),
                 s.cast<number>(s.val(createdAt), 'bigint').as('created_at'),
               ])
+              .where('team_id', '=', team)
               .where('name', '=', name),
           )
           .returningAll()
           .executeTakeFirstOrThrow();
-        return toWorkflow(row);
+        return { workflow: toWorkflow(row), created: true };
       } catch (err) {
         if (attempt >= VERSION_ATTEMPTS || !isUniqueViolation(err)) throw err;
       }
     }
   }
 
-  async getWorkflow(id: string): Promise<WorkflowRecord | null> {
-    const row = await this.#ctx.db
-      .selectFrom('workflows')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+  /**
+   * A definition by id; with `team`, only when that team owns it (another team's is reported as absent,
+   * exactly like an unknown id).
+   */
+  async getWorkflow(id: string, team?: string): Promise<StoredWorkflow | null> {
+    let select = this.#ctx.db.selectFrom('workflows').selectAll().where('id', '=', id);
+    if (team !== undefined) select = select.where('team_id', '=', team);
+    const row = await select.executeTakeFirst();
     return row ? toWorkflow(row) : null;
   }
 
-  /** The newest version of a name, or null when no version exists. */
-  async latestByName(name: string): Promise<WorkflowRecord | null> {
-    const row = await this.#ctx.db
-      .selectFrom('workflows')
-      .selectAll()
-      .where('name', '=', name)
-      .orderBy('version', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+  /** The team's newest version of a name, or null when it has none. */
+  async latestByName(team: string, name: string): Promise<StoredWorkflow | null> {
+    const row = await this.#latestRow(team, name);
     return row ? toWorkflow(row) : null;
   }
 
   /**
-   * By default the newest version of each name; `{versions: 'all'}` every version. Ordered by name
-   * (code-unit order), then version.
+   * By default the newest version of each name; `{versions: 'all'}` every version. Only the given team's,
+   * or every team's without one. Ordered by name (code-unit order), team, then version.
    */
-  async listWorkflows(query: ListWorkflowsQuery = {}): Promise<WorkflowRecord[]> {
+  async listWorkflows(query: ListWorkflowsQuery = {}): Promise<StoredWorkflow[]> {
     let select = this.#ctx.db.selectFrom('workflows as w').selectAll('w');
+    if (query.team !== undefined) select = select.where('w.team_id', '=', query.team);
     if (query.versions !== 'all') {
       select = select.where('w.version', '=', (eb) =>
         eb
           .selectFrom('workflows as v')
           .select((v) => v.fn.max('v.version').as('latest'))
+          .whereRef('v.team_id', '=', 'w.team_id')
           .whereRef('v.name', '=', 'w.name'),
       );
     }
     const rows = await select.execute();
-    return rows.map(toWorkflow).sort((a, b) => byString(a.name, b.name) || a.version - b.version);
+    return rows
+      .map(toWorkflow)
+      .sort((a, b) => byString(a.name, b.name) || byString(a.team, b.team) || a.version - b.version);
+  }
+
+  #latestRow(team: string, name: string): Promise<WorkflowsTable | undefined> {
+    return this.#ctx.db
+      .selectFrom('workflows')
+      .selectAll()
+      .where('team_id', '=', team)
+      .where('name', '=', name)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
   }
 
   // ---- runs ----------------------------------------------------------------------------------------

@@ -74,19 +74,37 @@ describe.each(backends())('workflows on $name', ({ make }) => {
 
   beforeAll(async () => {
     store = await (await backend.fresh()).open({ now: () => clock });
-    workflowId = (await store.workflows.createWorkflow({ name: 'hometown-distance', definition: DEFINITION }))
-      .id;
+    workflowId = (
+      await store.workflows.createWorkflow({
+        team: 'research',
+        name: 'hometown-distance',
+        definition: DEFINITION,
+      })
+    ).id;
   });
   afterAll(() => backend.cleanup());
 
   describe('definitions', () => {
     it('numbers versions per name and finds the latest', async () => {
-      const a1 = await store.workflows.createWorkflow({ name: 'plan', definition: { v: 1 } });
+      const a1 = await store.workflows.createWorkflow({
+        team: 'research',
+        name: 'plan',
+        definition: { v: 1 },
+      });
       clock += 1000;
-      const a2 = await store.workflows.createWorkflow({ name: 'plan', definition: { v: 2 } });
-      const b1 = await store.workflows.createWorkflow({ name: 'draft', definition: { v: 1 } });
+      const a2 = await store.workflows.createWorkflow({
+        team: 'research',
+        name: 'plan',
+        definition: { v: 2 },
+      });
+      const b1 = await store.workflows.createWorkflow({
+        team: 'research',
+        name: 'draft',
+        definition: { v: 1 },
+      });
       expect(a1).toEqual({
         id: expect.stringMatching(/^wf_/),
+        team: 'research',
         name: 'plan',
         version: 1,
         definition: { v: 1 },
@@ -98,8 +116,8 @@ describe.each(backends())('workflows on $name', ({ make }) => {
 
       expect(await store.workflows.getWorkflow(a1.id)).toEqual(a1);
       expect(await store.workflows.getWorkflow('wf_nope')).toBeNull();
-      expect(await store.workflows.latestByName('plan')).toEqual(a2);
-      expect(await store.workflows.latestByName('nope')).toBeNull();
+      expect(await store.workflows.latestByName('research', 'plan')).toEqual(a2);
+      expect(await store.workflows.latestByName('research', 'nope')).toBeNull();
 
       const latest = await store.workflows.listWorkflows();
       expect(latest.map((w) => [w.name, w.version])).toEqual([
@@ -119,7 +137,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
     it('gives concurrent creates of one name distinct, consecutive versions', async () => {
       const made = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
-          store.workflows.createWorkflow({ name: 'race', definition: { i } }),
+          store.workflows.createWorkflow({ team: 'research', name: 'race', definition: { i } }),
         ),
       );
       expect(made.map((w) => w.version).sort((a, b) => a - b)).toEqual(
@@ -128,17 +146,74 @@ describe.each(backends())('workflows on $name', ({ make }) => {
     });
 
     it('refuses an empty name and a definition JSON cannot hold', async () => {
-      await expect(store.workflows.createWorkflow({ name: ' ', definition: {} })).rejects.toMatchObject({
+      await expect(
+        store.workflows.createWorkflow({ team: 'research', name: ' ', definition: {} }),
+      ).rejects.toMatchObject({
         code: 'invalid',
         param: 'name',
       });
       await expect(
-        store.workflows.createWorkflow({ name: 'x', definition: { n: 1n } }),
+        store.workflows.createWorkflow({ team: 'research', name: 'x', definition: { n: 1n } }),
       ).rejects.toMatchObject({
         code: 'invalid',
         param: 'definition',
       });
-      expect(await store.workflows.latestByName('x')).toBeNull();
+      expect(await store.workflows.latestByName('research', 'x')).toBeNull();
+    });
+
+    it('keeps definitions per team: the same name is each team its own version 1, listed only to it', async () => {
+      const a = await store.workflows.createWorkflow({
+        team: 'team-a',
+        name: 'shared-name',
+        definition: { a: 1 },
+      });
+      const b = await store.workflows.createWorkflow({
+        team: 'team-b',
+        name: 'shared-name',
+        definition: { b: 1 },
+      });
+      expect([a.version, b.version]).toEqual([1, 1]);
+      expect(a).toMatchObject({ team: 'team-a' });
+      expect(await store.workflows.latestByName('team-a', 'shared-name')).toEqual(a);
+      expect(await store.workflows.latestByName('team-b', 'shared-name')).toEqual(b);
+      expect(await store.workflows.getWorkflow(a.id, 'team-b')).toBeNull();
+      expect(await store.workflows.getWorkflow(a.id, 'team-a')).toEqual(a);
+      const listed = await store.workflows.listWorkflows({ team: 'team-b' });
+      expect(listed.map((w) => [w.team, w.name, w.version])).toEqual([['team-b', 'shared-name', 1]]);
+      const everyone = await store.workflows.listWorkflows();
+      expect(everyone.filter((w) => w.name === 'shared-name').map((w) => w.team)).toEqual([
+        'team-a',
+        'team-b',
+      ]);
+    });
+
+    it('returns the existing version for an identical definition, a new one when it differs', async () => {
+      const first = await store.workflows.storeWorkflow({
+        team: 'team-c',
+        name: 'same',
+        definition: { x: 1 },
+      });
+      const again = await store.workflows.storeWorkflow({
+        team: 'team-c',
+        name: 'same',
+        definition: { x: 1 },
+      });
+      expect(first.created).toBe(true);
+      expect(again).toEqual({ workflow: first.workflow, created: false });
+      const changed = await store.workflows.storeWorkflow({
+        team: 'team-c',
+        name: 'same',
+        definition: { x: 2 },
+      });
+      expect(changed).toMatchObject({ created: true, workflow: { version: 2 } });
+      // Another team storing the very same text gets a definition of its own.
+      const other = await store.workflows.storeWorkflow({
+        team: 'team-d',
+        name: 'same',
+        definition: { x: 1 },
+      });
+      expect(other.created).toBe(true);
+      expect(other.workflow.id).not.toBe(first.workflow.id);
     });
   });
 
@@ -206,7 +281,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       expect(a.id).not.toBe(b.id);
 
       // The same key for another workflow is a mistake, not a replay.
-      const other = await store.workflows.createWorkflow({ name: 'other', definition: {} });
+      const other = await store.workflows.createWorkflow({ team: 'research', name: 'other', definition: {} });
       await expect(
         store.workflows.createRun({
           workflow_id: other.id,
@@ -459,7 +534,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
 
   describe('listing', () => {
     it('lists runs by status and finds unfinished runs, oldest first', async () => {
-      const wf = await store.workflows.createWorkflow({ name: 'listing', definition: {} });
+      const wf = await store.workflows.createWorkflow({ team: 'research', name: 'listing', definition: {} });
       const ids: string[] = [];
       for (const status of ['pending', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] as const) {
         clock += 10;
@@ -491,7 +566,11 @@ describe.each(backends())('workflows on $name', ({ make }) => {
     it('keeps definitions, runs, steps and events across close and reopen', async () => {
       const target = await backend.fresh();
       const first = await target.open({ now: () => clock });
-      const wf = await first.workflows.createWorkflow({ name: 'durable', definition: DEFINITION });
+      const wf = await first.workflows.createWorkflow({
+        team: 'research',
+        name: 'durable',
+        definition: DEFINITION,
+      });
       const { run } = await first.workflows.createRun({
         workflow_id: wf.id,
         inputs: { a: 'é', b: '🙂' },
@@ -552,7 +631,9 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       await sql`drop table run_steps`.execute(setup.db);
       await sql`drop table runs`.execute(setup.db);
       await sql`drop table workflows`.execute(setup.db);
-      await sql`delete from quorum_migration where name = '0002_workflows'`.execute(setup.db);
+      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams')`.execute(
+        setup.db,
+      );
       await setup.teams.create({ id: 'old-team' });
       const { key } = await setup.keys.create({ team: 'old-team', name: 'old-key' });
       const pepper = setup.pepper;
@@ -562,12 +643,20 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       const names = await sql<{ name: string }>`select name from quorum_migration order by name`.execute(
         upgraded.db,
       );
-      expect(names.rows.map((r) => r.name)).toEqual(['0001_teams_keys_ledger_meta', '0002_workflows']);
+      expect(names.rows.map((r) => r.name)).toEqual([
+        '0001_teams_keys_ledger_meta',
+        '0002_workflows',
+        '0003_workflow_teams',
+      ]);
       expect(upgraded.pepper).toBe(pepper);
       expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });
       expect((await upgraded.keys.findByKey(key))?.team).toBe('old-team');
 
-      const wf = await upgraded.workflows.createWorkflow({ name: 'after-upgrade', definition: {} });
+      const wf = await upgraded.workflows.createWorkflow({
+        team: 'research',
+        name: 'after-upgrade',
+        definition: {},
+      });
       const { run } = await upgraded.workflows.createRun({
         workflow_id: wf.id,
         inputs: {},
@@ -576,6 +665,47 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       });
       const events = await upgraded.workflows.transition(run.id, { events: [{ type: 'run.started' }] });
       expect(events[0]?.seq).toBe(1);
+    });
+
+    it('gives definitions stored before teams owned them to team default, keeping their runs', async () => {
+      const target = await backend.fresh();
+      // The 0002-era shape: a definition row without an owner, and a run of it.
+      const setup = await target.open();
+      const old = await setup.workflows.createWorkflow({ team: 'x', name: 'legacy', definition: { v: 1 } });
+      const { run } = await setup.workflows.createRun({
+        workflow_id: old.id,
+        inputs: {},
+        team: 'research',
+        steps: STEPS,
+      });
+      await sql`drop index workflows_team_name_version_idx`.execute(setup.db);
+      await sql`alter table workflows drop column team_id`.execute(setup.db);
+      await sql`create unique index workflows_name_version_idx on workflows (name, version)`.execute(
+        setup.db,
+      );
+      await sql`delete from quorum_migration where name = '0003_workflow_teams'`.execute(setup.db);
+      await setup.close();
+
+      const upgraded = await target.open();
+      expect(await upgraded.workflows.getWorkflow(old.id)).toMatchObject({ team: 'default', version: 1 });
+      expect(await upgraded.workflows.getWorkflow(old.id, 'research')).toBeNull();
+      expect((await upgraded.workflows.listWorkflows({ team: 'default' })).map((w) => w.id)).toEqual([
+        old.id,
+      ]);
+      expect((await upgraded.workflows.getRun(run.id))?.workflow_id).toBe(old.id);
+      // Names are now unique per team: another team starts its own version 1 of the same name.
+      const mine = await upgraded.workflows.createWorkflow({
+        team: 'research',
+        name: 'legacy',
+        definition: {},
+      });
+      expect(mine.version).toBe(1);
+      const next = await upgraded.workflows.createWorkflow({
+        team: 'default',
+        name: 'legacy',
+        definition: {},
+      });
+      expect(next.version).toBe(2);
     });
   });
 });
@@ -587,7 +717,7 @@ describe('workflows on sqlite: several processes', () => {
   it('serialises transitions and versions across processes sharing the file', async () => {
     const target = await backend.fresh();
     const store = await target.open();
-    const wf = await store.workflows.createWorkflow({ name: 'shared', definition: {} });
+    const wf = await store.workflows.createWorkflow({ team: 'research', name: 'shared', definition: {} });
     const { run: shared } = await store.workflows.createRun({
       workflow_id: wf.id,
       inputs: {},
@@ -602,7 +732,7 @@ describe('workflows on sqlite: several processes', () => {
           run: { addCostUsd: 0.001 },
           events: [{ type: 'step.started', data }, { type: 'step.succeeded', data }],
         });
-        await store.workflows.createWorkflow({ name: 'shared', definition: data });
+        await store.workflows.createWorkflow({ team: 'research', name: 'shared', definition: data });
       }
       await store.close();`;
     await Promise.all(

@@ -94,7 +94,11 @@ async function save(input: WorkflowDefinitionInput): Promise<string> {
   const parsed = parseDefinition(input);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   return (
-    await store.workflows.createWorkflow({ name: parsed.definition.name, definition: parsed.definition })
+    await store.workflows.createWorkflow({
+      team: 'lab',
+      name: parsed.definition.name,
+      definition: parsed.definition,
+    })
   ).id;
 }
 

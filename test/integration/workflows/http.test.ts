@@ -71,11 +71,17 @@ afterAll(async () => {
 
 describe('definitions', () => {
   let id = '';
-  it('stores YAML as version 1, then version 2 of the same name', async () => {
+  it('stores YAML as version 1, returns it again for an identical body, then version 2 of the same name', async () => {
     const first = await api('POST', '/v1/workflows', HOMETOWN, { 'content-type': 'application/yaml' });
     expect(first.status).toBe(201);
     expect(first.json).toMatchObject({ name: 'hometown-distance', version: 1 });
-    const second = await api('POST', '/v1/workflows', HOMETOWN, { 'content-type': 'application/yaml' });
+    const same = await api('POST', '/v1/workflows', HOMETOWN, { 'content-type': 'application/yaml' });
+    expect(same.status).toBe(200);
+    expect(same.json).toMatchObject({ id: first.json.id, version: 1 });
+    const changed = HOMETOWN.replace('Reply with the town only.', 'Reply with the town name only.');
+    expect(changed).not.toBe(HOMETOWN);
+    const second = await api('POST', '/v1/workflows', changed, { 'content-type': 'application/yaml' });
+    expect(second.status).toBe(201);
     expect(second.json.version).toBe(2);
     id = second.json.id;
     expect((await api('GET', `/v1/workflows/${id}`)).json.definition.steps.distance.needs).toEqual([

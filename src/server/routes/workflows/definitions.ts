@@ -1,15 +1,27 @@
+/**
+ * Workflow definition endpoints: store (JSON or YAML), list, read, draw. A definition belongs to the
+ * team that stored it: other teams get a 404 exactly as for an unknown id, and only the operator sees
+ * every team's.
+ */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { parseDocument } from 'yaml';
 import { GatewayError } from '../../../errors/index.ts';
+import type { Caller } from '../../../gateway/caller.ts';
 import type { Gateway } from '../../../gateway/index.ts';
 import type { Store } from '../../../store/index.ts';
 import { type Problem, parseDefinition, toDot, toMermaid } from '../../../workflows/definition/index.ts';
-import { readBody } from '../../body.ts';
+import { checkNesting, readBody } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
 import { ErrorSchema } from '../../schemas.ts';
+
+/** Aliases a YAML definition may expand: far more than any real one uses, far fewer than a bomb needs. */
+const MAX_YAML_ALIASES = 100;
 
 const WorkflowSchema = z
   .object({
     id: z.string(),
+    team: z.string(),
     name: z.string(),
     version: z.number(),
     definition: z.record(z.string(), z.unknown()).optional(),
@@ -24,34 +36,65 @@ const invalidWorkflow = (problems: Problem[]) =>
     { param: problems[0]?.path ?? null },
   );
 
-/** Parses a definition body: YAML when the content type says so, else JSON; every problem reported. */
-export async function readDefinition(c: Parameters<typeof readBody>[0], maxBytes: number) {
-  const raw = (await readBody(c, maxBytes)).toString('utf8');
-  const type = c.req.header('content-type') ?? '';
-  const yaml = /yaml/i.test(type);
-  if (!yaml) {
+const badBody = (message: string) => new GatewayError('invalid_body', message, { param: null });
+
+/**
+ * YAML text → data, refusing alias bombs. The parser and `toJS` recurse, so text nested deeper than the
+ * stack allows fails there (caught as a 400) before the iterative depth check can see it.
+ */
+function parseYaml(raw: string): unknown {
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(raw);
+  } catch {
+    throw badBody('The body is not valid YAML: it is nested too deeply to read.');
+  }
+  const [first] = doc.errors;
+  if (first) {
+    const pos = first.linePos?.[0];
+    const where = pos ? ` (line ${pos.line}, column ${pos.col})` : '';
+    throw badBody(`The body is not valid YAML${where}: ${first.message.split('\n')[0]}`);
+  }
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    if (err instanceof ReferenceError) {
+      throw badBody(`The YAML body expands too many aliases (at most ${MAX_YAML_ALIASES} are allowed).`);
+    }
+    throw badBody('The body is not valid YAML: it is nested too deeply to read.');
+  }
+}
+
+/**
+ * Parses a definition body: YAML when the content type says so, else JSON; bounded in size and depth
+ * before anything walks it, then every problem of the definition reported.
+ */
+export async function readDefinition(c: Context, server: { max_body_bytes: number; max_json_depth: number }) {
+  const raw = (await readBody(c, server.max_body_bytes)).toString('utf8');
+  const yaml = /yaml/i.test(c.req.header('content-type') ?? '');
+  let data: unknown;
+  if (yaml) data = parseYaml(raw);
+  else {
     try {
-      JSON.parse(raw);
+      data = JSON.parse(raw);
     } catch (err) {
-      throw new GatewayError(
-        'invalid_body',
+      throw badBody(
         `The body is not valid JSON (send YAML with content-type: application/yaml): ${(err as Error).message}`,
-        {
-          param: null,
-        },
       );
     }
   }
-  const parsed = parseDefinition(raw, yaml ? 'yaml' : 'json');
+  checkNesting(data, server.max_json_depth);
+  const parsed = parseDefinition(data);
   if (!parsed.ok) throw invalidWorkflow(parsed.problems);
   return parsed;
 }
 
 const view = (
-  w: { id: string; name: string; version: number; definition: unknown; created_at: number },
+  w: { id: string; team: string; name: string; version: number; definition: unknown; created_at: number },
   full: boolean,
 ) => ({
   id: w.id,
+  team: w.team,
   name: w.name,
   version: w.version,
   ...(full ? { definition: w.definition as Record<string, unknown> } : {}),
@@ -62,7 +105,7 @@ const create = createRoute({
   method: 'post',
   path: '/v1/workflows',
   summary:
-    'Store a workflow definition (JSON, or YAML with content-type: application/yaml); a new version if the name exists',
+    "Store a workflow definition (JSON, or YAML with content-type: application/yaml) as the caller's team's; a new version if the team has the name, the existing one (200) if identical",
   security: [{ bearer: [] }],
   request: {
     body: {
@@ -75,6 +118,10 @@ const create = createRoute({
   },
   responses: {
     201: { description: 'Stored', content: { 'application/json': { schema: WorkflowSchema } } },
+    200: {
+      description: "Identical to the team's latest version of the name: that version",
+      content: { 'application/json': { schema: WorkflowSchema } },
+    },
     400: {
       description: 'invalid_workflow: one line per problem, with its path',
       content: { 'application/json': { schema: ErrorSchema } },
@@ -84,7 +131,8 @@ const create = createRoute({
 const list = createRoute({
   method: 'get',
   path: '/v1/workflows',
-  summary: 'Workflow definitions: the latest version of each name (?versions=all for every version)',
+  summary:
+    "The caller's team's workflow definitions (every team's for the master key): the latest version of each name (?versions=all for every version)",
   security: [{ bearer: [] }],
   responses: {
     200: {
@@ -123,38 +171,51 @@ const graph = createRoute({
   },
 });
 
+/** The team whose definitions a caller sees: its own, or every team's (undefined) for the operator. */
+export const scopeOf = (caller: Caller): string | undefined => (caller.operator ? undefined : caller.team);
+
+/** A definition the caller may see; another team's answers exactly as an unknown id does. */
+export async function findWorkflow(store: Store, caller: Caller, id: string) {
+  const w = await store.workflows.getWorkflow(id, scopeOf(caller));
+  if (!w) {
+    throw new GatewayError('not_found', `No workflow with id \`${id}\`. GET /v1/workflows lists them.`, {
+      param: 'id',
+    });
+  }
+  return w;
+}
+
 export function registerWorkflowDefinitions(app: OpenAPIHono<AppEnv>, gw: Gateway, store: Store) {
   for (const r of [create, list, get, graph]) app.openAPIRegistry.registerPath(r);
 
   app.post('/v1/workflows', async (c) => {
-    const { definition } = await readDefinition(c, gw.config.server.max_body_bytes);
-    const stored = await store.workflows.createWorkflow({ name: definition.name, definition });
-    return c.json(view(stored, false), 201);
+    const { definition } = await readDefinition(c, gw.config.server);
+    const team = c.get('caller').team;
+    const { workflow, created } = await store.workflows.storeWorkflow({
+      team,
+      name: definition.name,
+      definition,
+    });
+    return c.json(view(workflow, false), created ? 201 : 200);
   });
 
   app.get('/v1/workflows', async (c) => {
     const versions = c.req.query('versions') === 'all' ? 'all' : 'latest';
-    const rows = await store.workflows.listWorkflows({ versions });
+    const team = scopeOf(c.get('caller'));
+    const rows = await store.workflows.listWorkflows({ versions, ...(team !== undefined && { team }) });
     return c.json({ object: 'list' as const, data: rows.map((w) => view(w, false)) });
   });
 
-  const find = async (id: string) => {
-    const w = await store.workflows.getWorkflow(id);
-    if (!w)
-      throw new GatewayError('not_found', `No workflow with id \`${id}\`. GET /v1/workflows lists them.`, {
-        param: 'id',
-      });
-    return w;
-  };
+  const find = (c: Context<AppEnv>) => findWorkflow(store, c.get('caller'), c.req.param('id')!);
 
-  app.get('/v1/workflows/:id', async (c) => c.json(view(await find(c.req.param('id')), true)));
+  app.get('/v1/workflows/:id', async (c) => c.json(view(await find(c), true)));
 
   app.get('/v1/workflows/:id/graph', async (c) => {
     const format = c.req.query('format') ?? 'mermaid';
     if (format !== 'mermaid' && format !== 'dot') {
       throw new GatewayError('invalid_body', 'format: use mermaid or dot', { param: 'format' });
     }
-    const w = await find(c.req.param('id'));
+    const w = await find(c);
     const definition = w.definition as Parameters<typeof toMermaid>[0];
     return c.text(format === 'dot' ? toDot(definition) : toMermaid(definition));
   });

@@ -1,3 +1,8 @@
+/**
+ * Workflow run endpoints: start, read, the SSE event stream, corrections, approvals, re-runs, cancel.
+ * Every one acts only on the caller's team's runs (another team's answer 404 as unknown ones do); the
+ * operator acts on all.
+ */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { GatewayError } from '../../../errors/index.ts';
@@ -9,6 +14,7 @@ import type { RunEvent, RunRecord } from '../../../workflows/state.ts';
 import { readJson } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
 import { ErrorSchema } from '../../schemas.ts';
+import { findWorkflow } from './definitions.ts';
 
 export interface RunDeps {
   gateway: Gateway;
@@ -140,6 +146,25 @@ const routes = [
 const StartSchema = z.object({ inputs: z.record(z.string(), z.unknown()).optional() });
 
 const TERMINAL = new Set(['run.succeeded', 'run.failed', 'run.cancelled']);
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** The sequence number to resume after: `Last-Event-ID` (or `?after=`), a non-negative integer. */
+function resumeAfter(c: Context<AppEnv>): number {
+  const header = c.req.header('last-event-id');
+  const raw = header ?? c.req.query('after');
+  if (raw === undefined || raw.trim() === '') return 0;
+  const value = raw.trim();
+  const seq = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(seq)) {
+    const param = header === undefined ? 'after' : 'Last-Event-ID';
+    throw new GatewayError(
+      'invalid_body',
+      `${param}: expected the non-negative integer id of an event already received`,
+      { param },
+    );
+  }
+  return seq;
+}
 
 const frame = (e: RunEvent) =>
   `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ seq: e.seq, type: e.type, run_id: e.run_id, ...(e.step ? { step: e.step } : {}), ...e.data, at: new Date(e.at).toISOString() })}\n\n`;
@@ -147,7 +172,7 @@ const frame = (e: RunEvent) =>
 export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
   const { engine, store, hub, gateway } = deps;
   for (const r of routes) app.openAPIRegistry.registerPath(r);
-  const max = gateway.config.server.max_body_bytes;
+  const max = gateway.config.server;
 
   /** A run the caller's team may see (other teams' runs are reported as unknown). */
   const ownRun = async (c: Context<AppEnv>) => {
@@ -165,9 +190,10 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
     const empty = c.req.header('content-length') === '0' || !c.req.header('content-type');
     const body = empty ? {} : await readJson(c, StartSchema, max);
     const caller = c.get('caller');
+    const workflow = await findWorkflow(store, caller, c.req.param('id'));
     const idempotency = c.req.header('idempotency-key');
     const run = await call(() =>
-      engine.start(c.req.param('id'), body.inputs ?? {}, {
+      engine.start(workflow.id, body.inputs ?? {}, {
         team: caller.team,
         key_id: caller.keyId,
         ...(idempotency ? { idempotency_key: idempotency } : {}),
@@ -181,33 +207,55 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
 
   app.get('/v1/runs/:id/events', async (c) => {
     const run = await ownRun(c);
-    const after = Number(c.req.header('last-event-id') ?? c.req.query('after') ?? 0) || 0;
+    const after = resumeAfter(c);
+    // Subscribe first, then replay: anything published meanwhile is buffered and deduplicated by seq.
+    let listener: (e: RunEvent) => void;
+    const buffered: RunEvent[] = [];
+    listener = (e) => buffered.push(e);
+    const unsubscribe = hub.subscribe(run.id, (e) => listener(e));
+    let past: RunEvent[];
+    let finished: boolean;
+    try {
+      past = await store.workflows.events(run.id, after);
+      // Read after subscribing: a run finished by now has its last event in `past` or `buffered`, or
+      // (when Last-Event-ID is at or past the end) nothing left to send at all.
+      finished = FINISHED.has((await store.workflows.getRun(run.id))?.status ?? 'failed');
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
     const encoder = new TextEncoder();
-    let unsubscribe: (() => void) | undefined;
+    let last = after;
+    let closed = false;
     const body = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        let last = after;
-        let closed = false;
-        const send = (e: RunEvent) => {
+      start(controller) {
+        const end = () => {
+          if (closed) return;
+          closed = true;
+          unsubscribe();
+          controller.close();
+        };
+        const write = (e: RunEvent) => {
           if (closed || e.seq <= last) return;
           last = e.seq;
           controller.enqueue(encoder.encode(frame(e)));
-          if (TERMINAL.has(e.type)) {
-            closed = true;
-            unsubscribe?.();
-            controller.close();
-          }
         };
-        // Subscribe first, then replay: anything published meanwhile is deduplicated by seq.
-        const live: RunEvent[] = [];
-        let replaying = true;
-        unsubscribe = hub.subscribe(run.id, (e) => (replaying ? live.push(e) : send(e)));
-        for (const e of await store.workflows.events(run.id, after)) send(e);
-        replaying = false;
-        for (const e of live) send(e);
+        // A live terminal event ends the stream even when Last-Event-ID was already past it.
+        const send = (e: RunEvent) => {
+          write(e);
+          if (TERMINAL.has(e.type)) end();
+        };
+        // History may hold an end the run was re-opened from (a rerun, a correction): the run's status
+        // says whether it is over, not the last event replayed.
+        for (const e of past) write(e);
+        for (const e of buffered.splice(0)) send(e);
+        if (finished) end();
+        else listener = send;
       },
+      // The client went away: stop listening.
       cancel() {
-        unsubscribe?.();
+        closed = true;
+        unsubscribe();
       },
     });
     return c.body(body, 200, {

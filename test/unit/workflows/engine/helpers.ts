@@ -32,6 +32,7 @@ export async function saveWorkflow(store: Store, input: WorkflowDefinitionInput)
   const parsed = parseDefinition(input);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   const record = await store.workflows.createWorkflow({
+    team: 'default',
     name: parsed.definition.name,
     definition: parsed.definition,
   });

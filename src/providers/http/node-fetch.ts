@@ -1,17 +1,26 @@
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-
 /**
  * A `fetch` for the provider SDKs on node:http with keep-alive agents. The SDKs accept a custom
  * fetch; the global one (undici's WHATWG fetch) costs about twice as much per call as node:http, and
  * this gateway makes one call per request. Only what the SDKs use is supported: string or byte bodies,
  * an AbortSignal, and a Response whose body streams as it arrives (for SSE). Anything else falls back
  * to the global fetch.
+ *
+ * Whatever the upstream sends (garbage, a reset, a truncated body, an endless line) and whenever the
+ * SDK gives up on the body, nothing here may throw outside the call: node events that arrive after the
+ * web stream was cancelled or settled are ignored, and every emitter keeps an 'error' listener for life.
  */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+
 const agents = {
   'http:': new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000, scheduling: 'lifo' }),
   'https:': new https.Agent({ keepAlive: true, keepAliveMsecs: 30_000, scheduling: 'lifo' }),
 };
+
+/** An SSE line longer than this is no event a provider sends; buffering it would only exhaust memory. */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** A whole (non-streamed) answer larger than this is refused for the same reason. */
+export const MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 function abortError(signal: AbortSignal): unknown {
   return signal.reason instanceof Error && signal.reason.name !== 'TimeoutError'
@@ -39,22 +48,40 @@ function responseHeaders(res: IncomingMessage): Headers {
 
 /** The body as a web stream that pauses the socket when the reader falls behind. */
 function streamOf(res: IncomingMessage, signal: AbortSignal | undefined): ReadableStream<Uint8Array> {
+  // Once false, the web stream is closed, errored or cancelled: its controller must not be touched.
+  let open = true;
+  let lineBytes = 0;
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      const fail = (cause?: unknown) => {
+        if (!open) return;
+        open = false;
+        controller.error(signal?.aborted ? abortError(signal) : new TypeError('terminated', { cause }));
+        res.destroy();
+      };
       res.on('data', (chunk: Buffer) => {
+        if (!open) return;
+        const newline = chunk.lastIndexOf(10);
+        lineBytes = newline < 0 ? lineBytes + chunk.byteLength : chunk.byteLength - newline - 1;
+        if (lineBytes > MAX_LINE_BYTES)
+          return fail(new Error(`an event line longer than ${MAX_LINE_BYTES} bytes`));
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         if ((controller.desiredSize ?? 1) <= 0) res.pause();
       });
-      res.once('end', () => controller.close());
-      res.once('error', (err) =>
-        controller.error(signal?.aborted ? abortError(signal) : new TypeError('terminated', { cause: err })),
-      );
-      res.once('aborted', () => controller.error(new TypeError('terminated')));
+      res.on('end', () => {
+        if (!open) return;
+        open = false;
+        controller.close();
+      });
+      res.on('error', fail);
+      // Closed before 'end' (a reset, a truncated chunked body, our own abort): the body is cut.
+      res.on('close', () => fail(new Error('the connection closed before the body ended')));
     },
     pull() {
       res.resume();
     },
     cancel() {
+      open = false;
       res.destroy();
     },
   });
@@ -71,6 +98,8 @@ export function nodeFetch(input: string | URL | Request, init?: RequestInit): Pr
 
   return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
+    const failed = (err?: unknown) =>
+      reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
     const headers = headersOf(init);
     if (body != null) headers['content-length'] = String(Buffer.byteLength(body as string | Uint8Array));
     const req = (url.protocol === 'https:' ? https : http).request(url, {
@@ -80,9 +109,10 @@ export function nodeFetch(input: string | URL | Request, init?: RequestInit): Pr
     });
     const onAbort = () => req.destroy(abortError(signal!) as Error);
     signal?.addEventListener('abort', onAbort, { once: true });
-    req.once('error', (err) => {
+    // `on`, not `once`: a second 'error' with no listener would take the process down.
+    req.on('error', (err) => {
       signal?.removeEventListener('abort', onAbort);
-      reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
+      failed(err);
     });
     req.once('response', (res) => {
       const status = res.statusCode ?? 502;
@@ -95,13 +125,20 @@ export function nodeFetch(input: string | URL | Request, init?: RequestInit): Pr
       }
       // Whole-JSON answers: one buffer, no web-stream machinery.
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.byteLength;
+        if (size > MAX_BODY_BYTES) {
+          res.destroy();
+          failed(new Error(`an answer larger than ${MAX_BODY_BYTES} bytes`));
+        } else chunks.push(c);
+      });
       res.once('end', () =>
         resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), init)),
       );
-      res.once('error', (err) =>
-        reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err })),
-      );
+      res.on('error', failed);
+      // After 'end' this settles nothing (the promise is already resolved); before it, the body was cut.
+      res.once('close', () => failed(new Error('the connection closed before the body ended')));
     });
     req.end(body as string | Uint8Array | undefined);
   });

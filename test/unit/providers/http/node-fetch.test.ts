@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeFetch } from '../../../../src/providers/http/node-fetch.ts';
+import { MAX_LINE_BYTES, nodeFetch } from '../../../../src/providers/http/node-fetch.ts';
 
 let server: Server;
 let url: string;
@@ -34,6 +34,35 @@ beforeAll(async () => {
       });
     } else if (req.url === '/hang') {
       // never answers
+    } else if (req.url === '/tail-then-end') {
+      // The last event and the end arrive while the reader is deciding to give up on the body.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"choices": [ broken\n\n');
+      setImmediate(() => res.end('data: [DONE]\n\n'));
+    } else if (req.url === '/truncated-chunked') {
+      req.socket.end(
+        'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n' +
+          'b\r\ndata: one\n\n\r\n1000\r\ndata: {"ch',
+      );
+    } else if (req.url === '/reset-json') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"choices": [', () => req.socket.resetAndDestroy());
+    } else if (req.url === '/stall-json') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"choices": [');
+    } else if (req.url === '/huge-line') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: "');
+      const block = 'x'.repeat(1024 * 1024);
+      let sent = 0;
+      const more = () => {
+        while (!res.destroyed && sent <= MAX_LINE_BYTES + 2 * block.length) {
+          sent += block.length;
+          if (!res.write(block)) return void res.once('drain', more);
+        }
+        res.end('"\n\n');
+      };
+      more();
     } else {
       res.writeHead(204).end();
     }
@@ -118,6 +147,62 @@ describe('nodeFetch', () => {
     await res.body!.cancel();
     await new Promise((r) => setTimeout(r, 50));
     expect(lastClosedEarly).toBe(true);
+  });
+
+  it('a reader that gives up on a body whose end is already on its way throws nothing outside the call', async () => {
+    const escaped: unknown[] = [];
+    const record = (err: unknown) => escaped.push(err);
+    process.on('uncaughtException', record);
+    try {
+      for (const giveUp of ['cancel', 'abort'] as const) {
+        for (let i = 0; i < 5; i++) {
+          const controller = new AbortController();
+          const res = await nodeFetch(`${url}/tail-then-end`, { signal: controller.signal });
+          const reader = res.body!.getReader();
+          await reader.read();
+          if (giveUp === 'cancel') await reader.cancel();
+          else controller.abort();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(escaped).toEqual([]);
+  });
+
+  it('a chunked body cut inside a chunk errors the stream instead of ending it quietly', async () => {
+    const res = await nodeFetch(`${url}/truncated-chunked`);
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: one\n\n');
+    await expect(
+      (async () => {
+        for (;;) if ((await reader.read()).done) return 'ended';
+      })(),
+    ).rejects.toThrow('terminated');
+  });
+
+  it('an event line longer than any provider sends errors the stream rather than filling memory', async () => {
+    const res = await nodeFetch(`${url}/huge-line`);
+    const reader = res.body!.getReader();
+    await expect(
+      (async () => {
+        for (;;) if ((await reader.read()).done) return 'ended';
+      })(),
+    ).rejects.toThrow('terminated');
+  });
+
+  it('a JSON answer reset mid-body rejects like the global fetch', async () => {
+    const err = await nodeFetch(`${url}/reset-json`).catch((e) => e);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err.message).toBe('fetch failed');
+  });
+
+  it('aborting while a JSON body stalls rejects with an AbortError', async () => {
+    const controller = new AbortController();
+    const pending = nodeFetch(`${url}/stall-json`, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('reports a refused connection as TypeError("fetch failed") like the global fetch', async () => {

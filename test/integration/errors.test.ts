@@ -109,12 +109,13 @@ describe('400 invalid_body', () => {
     },
   );
 
-  it('accepts a body sent without a JSON content type (curl -d)', async () => {
+  it('refuses a body sent without a JSON content type (curl -d) with 415', async () => {
     const res = await post(
       { model: 'ge-model', messages: hello },
       { 'content-type': 'application/x-www-form-urlencoded' },
     );
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(415);
+    expect(res.json.error.code).toBe('unsupported_media_type');
   });
 });
 

@@ -37,6 +37,10 @@ export function createPostgresPool(url: string, options: PostgresOptions = {}): 
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   pool.on('error', (err) => options.onError?.(err));
+  // pg-pool listens for errors only on idle clients: a connection lost while checked out (mid-query,
+  // mid-transaction) would emit an unhandled 'error' and end the process. The query itself rejects
+  // with the same error, so that is where it is reported.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

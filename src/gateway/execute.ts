@@ -4,7 +4,7 @@ import { UpstreamError } from '../providers/upstream-error.ts';
 import type { Account } from './accounting.ts';
 import type { Attempt, Deployment } from './deployment.ts';
 import type { Gateway } from './gateway.ts';
-import { completeOnce, streamOnce } from './upstream-call.ts';
+import { completeOnce, reportInternal, streamOnce } from './upstream-call.ts';
 
 /** The signals one request's upstream calls obey. */
 export interface CallSignals {
@@ -103,9 +103,7 @@ function decide(
   }
   if (err.isClientError) {
     // The provider refused the request itself: another model would refuse it too, so say why now.
-    throw new GatewayError('upstream_invalid_request', err.message, {
-      code: err.code ?? 'upstream_invalid_request',
-    });
+    throw err.toClientError();
   }
   if (err.retryable && tryIndex < dep.provider.max_retries) return 'retry';
   return 'next';
@@ -113,7 +111,7 @@ function decide(
 
 /** Whether a failure says something about the deployment's health (for the circuit breaker). */
 function countsAgainst(err: unknown): boolean {
-  return err instanceof UpstreamError && err.failure !== 'aborted' && !err.isClientError;
+  return err instanceof UpstreamError && err.countsAgainstHealth;
 }
 
 interface Tried<T> {
@@ -169,6 +167,7 @@ async function runChain<T>(
         release?.();
         if (countsAgainst(err) || signals.deadline.aborted) gw.health.fail(dep.spec);
         else gw.health.release(dep.spec);
+        reportInternal(gw, err);
         if (err instanceof GatewayError) queueRefusal = err;
         attempts.push(attemptOf(dep, err, startedAt));
         const decision = decide(err, dep, tryIndex, hasLarger, signals);

@@ -1,5 +1,9 @@
+/**
+ * One upstream call (plain or streamed) inside its `chat {model}` client span, with its outcome
+ * accounted; and the log line for a call that failed on the gateway's own side.
+ */
 import type { ChatRequest, ChatResult, StreamEvent, Usage } from '../chat/index.ts';
-import { UpstreamError } from '../providers/upstream-error.ts';
+import { InternalUpstreamError, UpstreamError } from '../providers/upstream-error.ts';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -116,6 +120,21 @@ export async function* streamOnce(
 const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0 };
 
 function statusOf(err: unknown): number {
-  if (err instanceof UpstreamError) return err.status || (err.failure === 'timeout' ? 504 : 502);
+  if (err instanceof UpstreamError) {
+    if (err.failure === 'internal') return 500;
+    return err.status || (err.failure === 'timeout' ? 504 : 502);
+  }
   return 502;
+}
+
+/**
+ * Logs a call that failed on the gateway's side: the client only hears that it happened, so the
+ * operator needs the real text (redacted, without a stack that could quote request data).
+ */
+export function reportInternal(sink: { onError?: ((err: Error) => void) | undefined }, err: unknown): void {
+  if (!(err instanceof InternalUpstreamError)) return;
+  const logged = new Error(`upstream call to ${err.provider} failed inside the gateway: ${err.detail}`);
+  logged.name = 'InternalUpstreamError';
+  logged.stack = `${logged.name}: ${logged.message}`;
+  sink.onError?.(logged);
 }

@@ -1,8 +1,19 @@
+/**
+ * Reading request bodies: the raw bytes under `server.max_body_bytes`, JSON bounded in depth by
+ * `server.max_json_depth`, then a zod schema, with the first problem's JSON path as the error's `param`.
+ */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { formatPath } from '../config/format-path.ts';
 import { GatewayError } from '../errors/index.ts';
+import { nestingDepthExceeds } from './nesting.ts';
+
+/** The depth used when a caller passes only a byte limit (the config default). */
+export const DEFAULT_MAX_JSON_DEPTH = 64;
+
+/** The server settings a body reader obeys; a bare number is `max_body_bytes` with the default depth. */
+export type BodyLimits = number | { max_body_bytes: number; max_json_depth?: number };
 
 function tooLarge(max: number): GatewayError {
   return new GatewayError(
@@ -61,14 +72,33 @@ export function validationError(error: z.ZodError, what: 'body' | 'query' = 'bod
 }
 
 /**
+ * A 400 when a parsed body nests deeper than `maxDepth`; `param` is the path to where it gets too deep
+ * (its first steps), or null when that is the body itself.
+ */
+export function checkNesting(data: unknown, maxDepth: number): void {
+  const problem = nestingDepthExceeds(data, maxDepth);
+  if (!problem) return;
+  const param = problem.path.length ? formatPath(problem.path) : null;
+  throw new GatewayError(
+    'invalid_body',
+    `The body is nested deeper than ${maxDepth} levels${param ? ` (at ${param})` : ''}; the limit is the server.max_json_depth setting.`,
+    { param },
+  );
+}
+
+/**
  * Reads and validates a JSON body. Parsing here (not in a validator middleware) lets a plain
  * `curl -d` without a content type work, and puts the JSON path of the first problem in `param`.
+ * The depth check comes before the schema: validation itself recurses.
  */
 export async function readJson<S extends z.ZodType>(
   c: Context,
   schema: S,
-  maxBytes: number,
+  limits: BodyLimits,
 ): Promise<z.infer<S>> {
+  const maxBytes = typeof limits === 'number' ? limits : limits.max_body_bytes;
+  const maxDepth =
+    typeof limits === 'number' ? DEFAULT_MAX_JSON_DEPTH : (limits.max_json_depth ?? DEFAULT_MAX_JSON_DEPTH);
   const raw = await readBody(c, maxBytes);
   let data: unknown;
   try {
@@ -78,6 +108,7 @@ export async function readJson<S extends z.ZodType>(
       param: null,
     });
   }
+  checkNesting(data, maxDepth);
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   throw validationError(result.error);

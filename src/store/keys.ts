@@ -15,6 +15,28 @@ export const KEY_PREFIX = 'qk-';
 /** How much of the key lists show, e.g. `qk-3f9aB7x`. */
 const SHOWN_PREFIX_LENGTH = 10;
 
+/**
+ * Expiry dates end before the year 10000: later ones cannot be written as ISO 8601 without an
+ * extended year (and past ±8.64e15 ms not at all), so a row holding one could not be listed.
+ */
+export const MAX_EXPIRES_AT_MS = Date.UTC(10000, 0, 1);
+
+/** An expiry in epoch ms, refused unless it is a date the store can hold and show. */
+function expiryMs(value: string | number): number {
+  const ms = toEpochMs(value, 'expires_at');
+  if (ms < 0 || ms >= MAX_EXPIRES_AT_MS) {
+    throw new StoreError('invalid', 'expires_at: expected a date before the year 10000', 'expires_at');
+  }
+  return ms;
+}
+
+/** A stored time as ISO 8601; null when a row written before the range check holds one out of range. */
+function isoOrNull(ms: number | null): string | null {
+  if (ms === null) return null;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
 export interface KeyInput {
   team: string;
   name: string;
@@ -59,8 +81,10 @@ function toInfo(row: KeyRow): KeyInfo {
     team: row.team_id,
     name: row.name,
     prefix: row.prefix,
+    // created_at and revoked_at are the store's own clock; an expiry too far out to show (from a row
+    // written before expiries were range-checked) shows as never, which is what it means.
     created_at: toIso(row.created_at),
-    expires_at: toIsoOrNull(row.expires_at),
+    expires_at: isoOrNull(row.expires_at),
     revoked_at: toIsoOrNull(row.revoked_at),
   };
   if (row.rpm !== null || row.tpm !== null) {
@@ -101,9 +125,7 @@ export class KeysRepo {
       throw new StoreError('invalid', 'team: expected a team id', 'team');
     }
     const expiresAt =
-      input.expires_at === undefined || input.expires_at === null
-        ? null
-        : toEpochMs(input.expires_at, 'expires_at');
+      input.expires_at === undefined || input.expires_at === null ? null : expiryMs(input.expires_at);
     const team = await this.#ctx.db
       .selectFrom('teams')
       .select('id')

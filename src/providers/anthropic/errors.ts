@@ -5,7 +5,13 @@ import {
   APIError,
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
-import { retryAfterFromHeaders, UpstreamError } from '../upstream-error.ts';
+import {
+  connectionFailure,
+  InternalUpstreamError,
+  networkFailureCode,
+  retryAfterFromHeaders,
+  UpstreamError,
+} from '../upstream-error.ts';
 
 /**
  * A mid-stream `error` event arrives after a 200, so the SDK's APIError has no status; the error type
@@ -46,10 +52,7 @@ export function toUpstreamError(providerId: string, err: unknown, signal: AbortS
     });
   }
   if (err instanceof APIConnectionError) {
-    return new UpstreamError(providerId, 0, `connection failed: ${causeMessage(err)}`, {
-      failure: 'connection',
-      cause: err,
-    });
+    return connectionFailure(providerId, networkFailureCode(err) ?? '', err);
   }
   if (err instanceof APIError) {
     const type = err.type ?? null;
@@ -63,22 +66,16 @@ export function toUpstreamError(providerId: string, err: unknown, signal: AbortS
       cause: err,
     });
   }
-  // A 2xx body the SDK could not parse.
+  // A 2xx body the SDK could not parse. Its text is not quoted: it may echo the prompt.
   if (err instanceof SyntaxError) {
-    return new UpstreamError(providerId, 200, `unreadable answer: ${err.message}`, {
+    return new UpstreamError(providerId, 200, 'the provider sent an unreadable answer', {
       failure: 'bad_response',
       cause: err,
     });
   }
-  // Anything else thrown while reading the body (e.g. undici's "terminated") is a dropped connection.
-  return new UpstreamError(providerId, 0, `connection failed: ${causeMessage(err)}`, {
-    failure: 'connection',
-    cause: err,
-  });
-}
-
-function causeMessage(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  return `${err.message}${cause}`;
+  // Thrown while reading the body (e.g. the fetch's "terminated"): a dropped connection.
+  const code = networkFailureCode(err);
+  if (code !== undefined) return connectionFailure(providerId, code, err);
+  // Anything else was thrown on our side (building or serialising the request, reading the answer).
+  return new InternalUpstreamError(providerId, err);
 }

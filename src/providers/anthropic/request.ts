@@ -1,4 +1,8 @@
-/** OpenAI chat request → Anthropic Messages request. */
+/**
+ * OpenAI chat request → Anthropic Messages request. What Anthropic would reject and can be adapted is
+ * (empty text blocks left out, a system-only request sent as the user's turn); what cannot is refused
+ * here, before any call, naming the field.
+ */
 import type {
   ContentBlockParam,
   ImageBlockParam,
@@ -9,7 +13,7 @@ import type {
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ChatMessage, ChatRequest, UserContentPart } from '../../chat/index.ts';
-import { UpstreamError } from '../upstream-error.ts';
+import { RefusedRequestError, UpstreamError } from '../upstream-error.ts';
 
 /** Anthropic requires `max_tokens`; OpenAI does not. Used when the client sent neither limit. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -69,8 +73,11 @@ export function toAnthropicParams(model: string, request: ChatRequest, options: 
   const instruction = jsonInstruction(request);
   if (instruction) system.push(instruction);
   // A system-only conversation is valid for OpenAI but an empty `messages` is a 400 here.
-  if (turns.length === 0)
+  if (turns.length === 0) {
+    // Anthropic needs one non-empty message; with no text anywhere there is nothing to send.
+    if (system.length === 0) throw emptyRequest(request, options.providerId);
     turns.push({ role: 'user', content: [{ type: 'text', text: system.splice(0).join('\n\n') }] });
+  }
 
   const params: AnthropicParams = {
     model,
@@ -91,6 +98,16 @@ export function toAnthropicParams(model: string, request: ChatRequest, options: 
   }
   if (typeof request.user === 'string' && request.user) params.metadata = { user_id: request.user };
   return params;
+}
+
+/** The refusal for a request with no text at all: names the one message when there is only one. */
+function emptyRequest(request: ChatRequest, providerId: string): RefusedRequestError {
+  const param = request.messages.length === 1 ? 'messages[0].content' : 'messages';
+  return new RefusedRequestError(
+    providerId,
+    param,
+    'Anthropic needs at least one message with non-empty content; every message here is empty',
+  );
 }
 
 /** Whether the answer must be JSON (so the response side strips a markdown fence). */

@@ -1,6 +1,11 @@
-/** SDK / network failures → UpstreamError. */
+/** Gemini SDK / network failures → UpstreamError, so retry, fallback and health decisions never look at SDK classes. */
 import { ApiError } from '@google/genai';
-import { UpstreamError } from '../upstream-error.ts';
+import {
+  connectionFailure,
+  InternalUpstreamError,
+  networkFailureCode,
+  UpstreamError,
+} from '../upstream-error.ts';
 
 export interface CallState {
   /** The gateway's own signal (client gone, deadline, cancel). */
@@ -67,8 +72,9 @@ export function toUpstreamError(providerId: string, err: unknown, state: CallSta
   }
   const chain = causeChain(err);
   const message = err instanceof Error ? err.message : String(err);
+  // Its text is not quoted: it may echo the prompt.
   if (chain.some((e) => e instanceof SyntaxError) || /parsing stream chunk|Incomplete JSON/i.test(message)) {
-    return new UpstreamError(providerId, 200, `Gemini sent an unreadable response: ${message}`, {
+    return new UpstreamError(providerId, 200, 'Gemini sent an unreadable answer', {
       failure: 'bad_response',
       cause: err,
     });
@@ -84,12 +90,8 @@ export function toUpstreamError(providerId: string, err: unknown, state: CallSta
     });
   }
   // fetch failed / socket hang up / terminated: no (complete) HTTP answer.
-  const detail = chain
-    .map((e) => (e instanceof Error ? e.message : ''))
-    .filter(Boolean)
-    .join(': ');
-  return new UpstreamError(providerId, 0, `connection to Gemini failed: ${detail || message}`, {
-    failure: 'connection',
-    cause: err,
-  });
+  const code = networkFailureCode(err);
+  if (code !== undefined) return connectionFailure(providerId, code, err);
+  // Anything else was thrown on our side, e.g. the SDK refusing to build the request.
+  return new InternalUpstreamError(providerId, err);
 }

@@ -1,4 +1,7 @@
-/** OpenAI chat request → Gemini `generateContent` contents + config. */
+/**
+ * OpenAI chat request → Gemini `generateContent` contents + config. Requests Gemini is known to reject
+ * (an empty text part, nothing to send at all) are refused here, before any call, naming the field.
+ */
 import type {
   Content,
   FunctionCallingConfigMode,
@@ -7,6 +10,7 @@ import type {
   Part,
 } from '@google/genai';
 import type { ChatMessage, ChatRequest, UserContentPart } from '../../chat/index.ts';
+import { RefusedRequestError } from '../upstream-error.ts';
 import { cleanSchema } from './schema-clean.ts';
 
 export interface GeminiRequest {
@@ -101,7 +105,25 @@ function parseArgs(args: string): Record<string, unknown> {
   }
 }
 
-export function toContents(messages: ChatMessage[]): { contents: Content[]; system: Part[] } {
+const EMPTY_TEXT = 'Gemini does not accept an empty text part; send some text or leave the message out';
+
+/** Gemini answers 400 INVALID_ARGUMENT to an empty text part in a user turn: refuse it here instead. */
+function checkUserText(message: Extract<ChatMessage, { role: 'user' }>, index: number, provider: string) {
+  if (typeof message.content === 'string') {
+    if (message.content === '')
+      throw new RefusedRequestError(provider, `messages[${index}].content`, EMPTY_TEXT);
+    return;
+  }
+  message.content.forEach((part, j) => {
+    if (part.type === 'text' && part.text === '')
+      throw new RefusedRequestError(provider, `messages[${index}].content[${j}].text`, EMPTY_TEXT);
+  });
+}
+
+export function toContents(
+  messages: ChatMessage[],
+  provider = 'gemini',
+): { contents: Content[]; system: Part[] } {
   const contents: Content[] = [];
   const system: Part[] = [];
   /** tool_call id → function name, so tool results can name their function as Gemini requires. */
@@ -115,7 +137,7 @@ export function toContents(messages: ChatMessage[]): { contents: Content[]; syst
     else contents.push({ role, parts });
   };
 
-  for (const message of messages) {
+  for (const [index, message] of messages.entries()) {
     switch (message.role) {
       case 'system':
       case 'developer': {
@@ -124,6 +146,7 @@ export function toContents(messages: ChatMessage[]): { contents: Content[]; syst
         break;
       }
       case 'user':
+        checkUserText(message, index, provider);
         push(
           'user',
           typeof message.content === 'string' ? [{ text: message.content }] : message.content.map(userPart),
@@ -157,13 +180,20 @@ export function toContents(messages: ChatMessage[]): { contents: Content[]; syst
   }
   // Gemini refuses an empty `contents`: a system-only request is sent as the user's turn.
   if (!contents.length && system.length) return { contents: [{ role: 'user', parts: system }], system: [] };
+  if (!contents.length) {
+    throw new RefusedRequestError(provider, 'messages', 'no message has any content for Gemini to answer');
+  }
   return { contents, system };
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-export function toGeminiRequest(request: ChatRequest, signal?: AbortSignal): GeminiRequest {
-  const { contents, system } = toContents(request.messages);
+export function toGeminiRequest(
+  request: ChatRequest,
+  signal?: AbortSignal,
+  provider = 'gemini',
+): GeminiRequest {
+  const { contents, system } = toContents(request.messages, provider);
   const config: GenerateContentConfig = {
     abortSignal: signal,
     // The gateway owns retries, and tools are never executed here.

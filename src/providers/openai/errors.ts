@@ -1,5 +1,12 @@
+/** OpenAI SDK errors → UpstreamError, so retry, fallback and health decisions never look at SDK classes. */
 import OpenAI from 'openai';
-import { retryAfterFromHeaders, UpstreamError } from '../upstream-error.ts';
+import {
+  connectionFailure,
+  InternalUpstreamError,
+  networkFailureCode,
+  retryAfterFromHeaders,
+  UpstreamError,
+} from '../upstream-error.ts';
 
 /** Maps an OpenAI SDK error (or anything thrown around a call) to an UpstreamError. */
 export function toUpstreamError(provider: string, err: unknown, signal: AbortSignal): UpstreamError {
@@ -14,15 +21,7 @@ export function toUpstreamError(provider: string, err: unknown, signal: AbortSig
     });
   }
   if (err instanceof OpenAI.APIConnectionError) {
-    return new UpstreamError(
-      provider,
-      0,
-      `connection failed: ${(err.cause as Error | undefined)?.message ?? err.message}`,
-      {
-        failure: 'connection',
-        cause: err,
-      },
-    );
+    return connectionFailure(provider, networkFailureCode(err) ?? '', err);
   }
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const body = err.error as { message?: unknown } | undefined;
@@ -33,9 +32,16 @@ export function toUpstreamError(provider: string, err: unknown, signal: AbortSig
       cause: err,
     });
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return new UpstreamError(provider, 0, `unreadable answer: ${message}`, {
-    failure: 'bad_response',
-    cause: err,
-  });
+  // A 2xx body (or stream event) that is not JSON. Its text is not quoted: it may echo the prompt.
+  if (err instanceof SyntaxError) {
+    return new UpstreamError(provider, 200, 'the provider sent an unreadable answer', {
+      failure: 'bad_response',
+      cause: err,
+    });
+  }
+  // A stream cut mid-way surfaces as the fetch body's own error.
+  const code = networkFailureCode(err);
+  if (code !== undefined) return connectionFailure(provider, code, err);
+  // Anything else was thrown on our side (building or serialising the request, reading the answer).
+  return new InternalUpstreamError(provider, err);
 }

@@ -60,7 +60,7 @@ export function respondChat(c: Context<AppEnv>, reply: ChatReply): Response {
 export function registerChat(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(chatRoute);
   app.post(chatRoute.path, async (c) => {
-    const request = await readJson(c, ChatRequestSchema, gw.config.server.max_body_bytes);
+    const request = await readJson(c, ChatRequestSchema, gw.config.server);
     return respondChat(c, await chatCompletion(gw, chatContext(c), request));
   });
 }

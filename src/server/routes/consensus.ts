@@ -46,7 +46,7 @@ export function registerConsensus(app: OpenAPIHono<AppEnv>, gw: Gateway) {
     const { strategy, models, judge, quorum, layers, model, ...chat } = await readJson(
       c,
       ConsensusRequestSchema,
-      gw.config.server.max_body_bytes,
+      gw.config.server,
     );
     const extension = typeof quorum === 'object' ? quorum : {};
     const request = {

@@ -62,7 +62,7 @@ export const reviewsRoute = createRoute({
 export function registerReviews(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(reviewsRoute);
   app.post(reviewsRoute.path, async (c) => {
-    const body = await readJson(c, ReviewRequestSchema, gw.config.server.max_body_bytes);
+    const body = await readJson(c, ReviewRequestSchema, gw.config.server);
     const ctx = chatContext(c);
     const { result, attempts, costUsd } = await runReview(gw, ctx, {
       artifact: body.artifact,

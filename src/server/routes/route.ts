@@ -51,7 +51,7 @@ export const routeRoute = createRoute({
 export function registerRoute(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(routeRoute);
   app.post(routeRoute.path, async (c) => {
-    const request = await readJson(c, ChatRequestSchema, gw.config.server.max_body_bytes);
+    const request = await readJson(c, ChatRequestSchema, gw.config.server);
     return c.json(dryRun(gw, c.get('caller'), request));
   });
 }

@@ -88,7 +88,7 @@ export function registerAdminKeys(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
   for (const route of Object.values(routes)) app.openAPIRegistry.registerPath(route);
 
   app.post(routes.create.getRoutingPath(), async (c) => {
-    const input = await readJson(c, CreateKeySchema, gateway.config.server.max_body_bytes);
+    const input = await readJson(c, CreateKeySchema, gateway.config.server);
     if (input.expires_at !== undefined && input.expires_at !== null) {
       const at = await fromStore(async () => toEpochMs(input.expires_at!, 'expires_at'));
       if (at <= now()) {

@@ -3,8 +3,31 @@ import { z } from '@hono/zod-openapi';
 import { ErrorSchema } from '../../schemas.ts';
 
 const PERIODS = ['daily', 'weekly', 'monthly', 'total'] as const;
-const usd = z.number().nonnegative();
-const perMinute = z.number().int().positive();
+
+/**
+ * Ranges every admin value is checked against before anything is written: past them, money and rate
+ * arithmetic loses precision or overflows (and a stored row could no longer be read back or shown).
+ */
+export const ADMIN_LIMITS = {
+  /** USD: a billion is far above any real budget, and keeps nano-dollar sums exact. */
+  maxUsd: 1_000_000_000,
+  /** Requests or tokens per minute. */
+  maxPerMinute: 1_000_000_000,
+  /** Entries in a team's model allow-list. */
+  maxModels: 1_000,
+  /** Characters in a name (team id, key name, model name). */
+  maxName: 200,
+} as const;
+
+const usd = z
+  .number()
+  .nonnegative()
+  .max(ADMIN_LIMITS.maxUsd, `at most ${ADMIN_LIMITS.maxUsd.toLocaleString('en-US')} USD`);
+const perMinute = z
+  .number()
+  .int()
+  .positive()
+  .max(ADMIN_LIMITS.maxPerMinute, `at most ${ADMIN_LIMITS.maxPerMinute.toLocaleString('en-US')} per minute`);
 
 const LimitsSchema = z
   .strictObject({ rpm: perMinute.optional(), tpm: perMinute.optional() })
@@ -17,7 +40,8 @@ const BudgetSchema = z.strictObject({
 });
 
 const ModelsSchema = z
-  .array(z.string().min(1))
+  .array(z.string().min(1).max(ADMIN_LIMITS.maxName))
+  .max(ADMIN_LIMITS.maxModels)
   .openapi({ description: 'Allow-list of models, aliases and presets; absent = all' });
 
 export const CreateTeamSchema = z
@@ -77,13 +101,16 @@ export const TeamSchema = z
 
 export const CreateKeySchema = z
   .strictObject({
-    team: z.string().min(1),
-    name: z.string().min(1).max(200),
+    team: z.string().min(1).max(ADMIN_LIMITS.maxName),
+    name: z.string().min(1).max(ADMIN_LIMITS.maxName),
     expires_at: z
-      .union([z.string(), z.number()])
+      .union([z.string().max(64), z.number()])
       .nullable()
       .optional()
-      .openapi({ description: 'ISO 8601 (a bare date is UTC midnight) or epoch ms; absent = never' }),
+      .openapi({
+        description:
+          'ISO 8601 (a bare date is UTC midnight) or epoch ms, in the future and before the year 10000; absent = never',
+      }),
     limits: LimitsSchema.optional(),
   })
   .openapi('AdminKeyCreate');

@@ -100,11 +100,11 @@ const missing = (id: string) =>
 
 export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
   const { gateway, store } = deps;
-  const maxBytes = gateway.config.server.max_body_bytes;
+  const bodyLimits = gateway.config.server;
   for (const route of Object.values(routes)) app.openAPIRegistry.registerPath(route);
 
   app.post(routes.create.getRoutingPath(), async (c) => {
-    const input = await readJson(c, CreateTeamSchema, maxBytes);
+    const input = await readJson(c, CreateTeamSchema, bodyLimits);
     if (configTeam(gateway, input.id)) throw readOnly(deps, input.id);
     checkModels(deps, input.models);
     const team = await fromStore(() => store.teams.create(input));
@@ -126,7 +126,7 @@ export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
   app.patch(routes.patch.getRoutingPath(), async (c) => {
     const id = c.req.param('id');
     if (configTeam(gateway, id)) throw readOnly(deps, id);
-    const patch = await readJson(c, PatchTeamSchema, maxBytes);
+    const patch = await readJson(c, PatchTeamSchema, bodyLimits);
     checkModels(deps, patch.models);
     const team = await fromStore(() => store.teams.update(id, patch)).catch((err: unknown) => {
       throw err instanceof GatewayError && err.kind === 'not_found' ? missing(id) : err;

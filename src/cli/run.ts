@@ -293,6 +293,7 @@ async function runEmbedded(
   const engine = new Engine({
     store: services.store,
     runner: createGatewayRunner(gateway, storeCallerResolver(services.store, config)),
+    maxTemplateBytes: config.server.max_body_bytes,
     onEvent: (event: RunEvent) => {
       const line = progress.line(event);
       if (line) err(`${line}\n`);

@@ -56,6 +56,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     runner: createGatewayRunner(gateway, storeCallerResolver(services.store, config)),
     onEvent: hub.publish,
     onError: (err, runId) => logger.error({ err, run_id: runId }, 'workflow engine error'),
+    maxTemplateBytes: config.server.max_body_bytes,
   });
   const resumed = await engine.resume();
   if (resumed.length) logger.info({ runs: resumed }, `resumed ${resumed.length} unfinished workflow run(s)`);

@@ -49,11 +49,14 @@ export {
 } from './schema.ts';
 export {
   extractReferences,
+  inputExpansionExceeds,
   type Reference,
+  type RenderOptions,
   render,
   renderValue,
   stringify,
   type TemplateContext,
   TemplateError,
   type TemplateSyntaxError,
+  TemplateTooLargeError,
 } from './template.ts';

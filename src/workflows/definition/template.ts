@@ -1,5 +1,3 @@
-import { RESERVED_NAMES } from './names.ts';
-
 /**
  * Templates: a small, safe substitution. `{{ inputs.x }}`, `{{ steps.s.output }}`,
  * `{{ steps.s.output.field.sub }}` (into JSON outputs; array items by index, `items.0`) and
@@ -7,6 +5,8 @@ import { RESERVED_NAMES } from './names.ts';
  * only own properties of plain objects and arrays are read, and `__proto__`, `constructor` and
  * `prototype` are refused. `\{{` writes a literal `{{`.
  */
+
+import { RESERVED_NAMES } from './names.ts';
 
 export type Reference =
   | { kind: 'input'; name: string; path: string[]; raw: string }
@@ -194,15 +194,42 @@ function tokensOrThrow(text: string): Token[] {
   return tokens;
 }
 
+export interface RenderOptions {
+  /**
+   * The most UTF-8 bytes the rendered text may have. Rendering stops at the first piece that would pass
+   * it, so a template repeating a large value never builds the huge string it describes.
+   */
+  maxBytes?: number;
+}
+
+/** A template whose expansion passes `RenderOptions.maxBytes`. */
+export class TemplateTooLargeError extends TemplateError {
+  readonly maxBytes: number;
+  constructor(reference: string, maxBytes: number) {
+    super(
+      reference,
+      `the text expands to more than ${maxBytes} bytes (the server.max_body_bytes limit) at ${reference}`,
+    );
+    this.name = 'TemplateTooLargeError';
+    this.maxBytes = maxBytes;
+  }
+}
+
 /**
  * Renders a template to text; objects and arrays are written as JSON. Throws `TemplateError` on a
- * malformed template or a missing value (an input not given, a step without output, a missing field).
+ * malformed template or a missing value (an input not given, a step without output, a missing field),
+ * and `TemplateTooLargeError` when the text would pass `maxBytes`.
  */
-export function render(text: string, context: TemplateContext): string {
+export function render(text: string, context: TemplateContext, options: RenderOptions = {}): string {
+  const max = options.maxBytes ?? Number.POSITIVE_INFINITY;
   let out = '';
+  let bytes = 0;
   for (const token of tokensOrThrow(text)) {
-    if ('text' in token) out += token.text;
-    else if ('ref' in token) out += stringify(resolve(token.ref, context));
+    if ('error' in token) continue;
+    const piece = 'text' in token ? token.text : stringify(resolve(token.ref, context));
+    bytes += Buffer.byteLength(piece);
+    if (bytes > max) throw new TemplateTooLargeError('ref' in token ? token.ref.raw : 'its text', max);
+    out += piece;
   }
   return out;
 }
@@ -211,9 +238,37 @@ export function render(text: string, context: TemplateContext): string {
  * Like `render`, but a template that is exactly one reference (`"{{ steps.plan.output }}"`, spaces
  * around allowed) yields the value itself, keeping its JSON type: for run `outputs`.
  */
-export function renderValue(text: string, context: TemplateContext): unknown {
+export function renderValue(text: string, context: TemplateContext, options: RenderOptions = {}): unknown {
   const tokens = tokensOrThrow(text.trim());
   const [only] = tokens;
   if (tokens.length === 1 && only && 'ref' in only) return resolve(only.ref, context);
-  return render(text, context);
+  return render(text, context, options);
+}
+
+/**
+ * Whether what a template makes of the run's inputs alone — its text and every input it reads, each
+ * time it reads it — already passes `maxBytes`: checkable when a run starts, before any step has an
+ * output. Step outputs, feedback and inputs that do not resolve count as nothing here.
+ */
+export function inputExpansionExceeds(
+  text: string,
+  inputs: Record<string, unknown>,
+  maxBytes: number,
+): string | undefined {
+  let bytes = 0;
+  for (const token of tokenize(text)) {
+    if ('error' in token) continue;
+    let piece = '';
+    if ('text' in token) piece = token.text;
+    else if (token.ref.kind === 'input') {
+      try {
+        piece = stringify(resolve(token.ref, { inputs }));
+      } catch {
+        piece = '';
+      }
+    }
+    bytes += Buffer.byteLength(piece);
+    if (bytes > maxBytes) return 'ref' in token ? token.ref.raw : 'its text';
+  }
+  return undefined;
 }

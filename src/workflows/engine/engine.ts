@@ -3,6 +3,7 @@ import type { NewRunEvent, RunChange } from '../../store/workflows.ts';
 import { failSpan, type Span, tracer, withSpan } from '../../telemetry/index.ts';
 import {
   type Dag,
+  inputExpansionExceeds,
   parseDefinition,
   renderValue,
   resolveInputs,
@@ -35,7 +36,16 @@ export interface EngineOptions {
   /** Background failures (a store write failing in the middle of a run). */
   onError?: (err: unknown, runId: string) => void;
   schemaCompiler?: SchemaCompiler;
+  /**
+   * The most UTF-8 bytes a run's inputs (as JSON) and each step's rendered messages and each run output
+   * may have — the gateway's `server.max_body_bytes` (default 10 MiB), so a template never sends
+   * upstream more than a client could have sent itself.
+   */
+  maxTemplateBytes?: number;
 }
+
+/** The config default of `server.max_body_bytes`. */
+const DEFAULT_MAX_TEMPLATE_BYTES = 10 * 1024 * 1024;
 
 export interface StartOptions {
   team: string;
@@ -82,6 +92,7 @@ export class Engine {
   readonly #onEvent: EngineOptions['onEvent'];
   readonly #onError: NonNullable<EngineOptions['onError']>;
   readonly #schemaCompiler: SchemaCompiler | undefined;
+  readonly #maxTemplateBytes: number;
   readonly #runs = new Map<string, Live>();
   readonly #loading = new Map<string, Promise<Live>>();
   #active = 0;
@@ -94,6 +105,7 @@ export class Engine {
     this.#onEvent = options.onEvent;
     this.#onError = options.onError ?? ((err) => console.error('workflow engine:', err));
     this.#schemaCompiler = options.schemaCompiler;
+    this.#maxTemplateBytes = options.maxTemplateBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
   }
 
   // ---- public API ------------------------------------------------------------------------------
@@ -109,6 +121,7 @@ export class Engine {
     const { definition, dag } = this.#parse(workflow.definition, workflowId);
     const resolved = resolveInputs(definition, inputs);
     if (!resolved.ok) throw new EngineError('invalid', 'invalid inputs', resolved.problems);
+    this.#checkExpansion(definition, resolved.inputs);
     const { run, created } = await this.#store.workflows.createRun({
       workflow_id: workflowId,
       inputs: resolved.inputs,
@@ -367,6 +380,7 @@ export class Engine {
             state.iterations = iteration;
           },
           ...(this.#schemaCompiler && { schemaCompiler: this.#schemaCompiler }),
+          maxPromptBytes: this.#maxTemplateBytes,
         }),
       );
       result = { ok: true, outcome };
@@ -644,6 +658,44 @@ export class Engine {
     return parsed;
   }
 
+  /**
+   * Refuses a run whose inputs are too large, or whose templates already expand past the bound from the
+   * inputs alone (before any step has spent anything).
+   */
+  #checkExpansion(definition: WorkflowDefinition, inputs: Record<string, unknown>): void {
+    const max = this.#maxTemplateBytes;
+    if (Buffer.byteLength(JSON.stringify(inputs)) > max) {
+      throw new EngineError('invalid', `the inputs are larger than ${max} bytes (server.max_body_bytes)`, [
+        { path: 'inputs', message: `larger than ${max} bytes` },
+      ]);
+    }
+    const fields: [string, string | undefined][] = [];
+    for (const [name, step] of Object.entries(definition.steps)) {
+      fields.push(
+        [`steps.${name}.system`, step.system],
+        [`steps.${name}.prompt`, step.prompt],
+        [`steps.${name}.artifact`, step.artifact],
+        [`steps.${name}.until.criteria`, step.until?.criteria],
+      );
+    }
+    for (const [name, template] of Object.entries(definition.outputs ?? {})) {
+      fields.push([`outputs.${name}`, template]);
+    }
+    const problems = fields.flatMap(([path, template]) => {
+      const at = template === undefined ? undefined : inputExpansionExceeds(template, inputs, max);
+      return at === undefined
+        ? []
+        : [{ path, message: `with these inputs it expands to more than ${max} bytes (at ${at})` }];
+    });
+    if (problems.length) {
+      throw new EngineError(
+        'invalid',
+        `the inputs make templates larger than ${max} bytes (server.max_body_bytes)`,
+        problems,
+      );
+    }
+  }
+
   #step(live: Live, step: string): StepState {
     const state = Object.hasOwn(live.run.steps, step) ? live.run.steps[step] : undefined;
     if (!state || !live.dag.has(step)) throw new EngineError('not_found', `step "${step}" not found`);
@@ -658,7 +710,11 @@ export class Engine {
     const value: Record<string, unknown> = {};
     try {
       for (const [name, template] of Object.entries(live.definition.outputs ?? {})) {
-        value[name] = renderValue(template, { inputs: live.run.inputs, steps: live.run.steps });
+        value[name] = renderValue(
+          template,
+          { inputs: live.run.inputs, steps: live.run.steps },
+          { maxBytes: this.#maxTemplateBytes },
+        );
       }
     } catch (err) {
       return { ok: false, error: `outputs: ${(err as Error).message}` };

@@ -35,6 +35,11 @@ export interface ExecuteStepInput {
   /** Called when an attempt starts, so the step's `attempts`/`iterations` are visible while it runs. */
   onProgress?: (progress: { attempt: number; iteration: number }) => void;
   schemaCompiler?: SchemaCompiler;
+  /**
+   * The most UTF-8 bytes the step's rendered messages may have together (the gateway's
+   * `server.max_body_bytes`): a template that expands past it fails the step before any call.
+   */
+  maxPromptBytes?: number;
 }
 
 export interface StepOutcome {
@@ -61,33 +66,58 @@ const JUDGE_SYSTEM =
   'You are a strict judge. Score the output from 0 (useless) to 10 (perfect) against the criteria, and ' +
   'write a short, actionable critique of what to improve. Reply with JSON only: {"score": <0-10>, "critique": "<text>"}.';
 
-function renderOrFail(template: string, context: TemplateContext, field: string): string {
+/**
+ * Renders one template field within what is left of the step's byte budget (`budget.left`, reduced by
+ * what this field takes). Failing is final: retrying renders the same text again.
+ */
+function renderOrFail(
+  template: string,
+  context: TemplateContext,
+  field: string,
+  budget: { left: number },
+): string {
+  let text: string;
   try {
-    return render(template, context);
+    text = render(template, context, { maxBytes: budget.left });
   } catch (err) {
     throw new StepError(`${field}: ${(err as Error).message}`, false);
   }
+  budget.left -= Buffer.byteLength(text);
+  return text;
 }
 
 /** The messages of a step's own call. Review steps get the artifact after the instructions. */
 function stepMessages(input: ExecuteStepInput, feedback: string | null): RunnerMessage[] {
   const { step, name } = input;
   const context: TemplateContext = { ...input.context, feedback };
+  const max = input.maxPromptBytes ?? Number.POSITIVE_INFINITY;
+  const budget = { left: max };
   const messages: RunnerMessage[] = [];
-  if (step.system) messages.push({ role: 'system', content: renderOrFail(step.system, context, 'system') });
-  let user = step.prompt ? renderOrFail(step.prompt, context, 'prompt') : '';
+  if (step.system) {
+    messages.push({ role: 'system', content: renderOrFail(step.system, context, 'system', budget) });
+  }
+  let user = step.prompt ? renderOrFail(step.prompt, context, 'prompt', budget) : '';
   if (step.type === 'review') {
     const only = step.needs.length === 1 ? step.needs[0] : undefined;
     const artifact = step.artifact
-      ? renderOrFail(step.artifact, context, 'artifact')
+      ? renderOrFail(step.artifact, context, 'artifact', budget)
       : stringify(only === undefined ? '' : input.context.steps?.[only]?.output);
     user = `${user || 'Review this.'}\n\n---\n${artifact}`;
     if (feedback) user += `\n---\nFeedback on the previous version: ${feedback}`;
   }
   if (user === '') throw new StepError(`step "${name}" has no prompt`, false);
   messages.push({ role: 'user', content: user });
+  // The review's artifact and feedback are added outside the templates: the whole is bounded too.
+  const total = messages.reduce((sum, m) => sum + Buffer.byteLength(m.content), 0);
+  if (total > max) throw tooLarge(step.type === 'review' ? 'artifact' : 'prompt', max);
   return messages;
 }
+
+const tooLarge = (field: string, max: number) =>
+  new StepError(
+    `${field}: the messages expand to more than ${max} bytes (the server.max_body_bytes limit)`,
+    false,
+  );
 
 export async function executeStep(input: ExecuteStepInput): Promise<StepOutcome> {
   const { step } = input;
@@ -193,7 +223,9 @@ export async function executeStep(input: ExecuteStepInput): Promise<StepOutcome>
 
   for (let iteration = 1; ; iteration++) {
     const output = await produce(feedback, iteration);
-    const criteria = renderOrFail(until.criteria, { ...input.context, feedback }, 'until.criteria');
+    const criteria = renderOrFail(until.criteria, { ...input.context, feedback }, 'until.criteria', {
+      left: input.maxPromptBytes ?? Number.POSITIVE_INFINITY,
+    });
     const verdict = await withRetry(async (signal, attempt) => {
       const reply = await call(
         {

@@ -253,9 +253,9 @@ describe('POST /v1/consensus', () => {
   it.each([
     [{ strategy: 'coin_flip', models: ['m-oa'], messages: ask }, 400, 'strategy'],
     [{ strategy: 'consensus', models: [], messages: ask }, 400, 'models'],
-    [{ strategy: 'best_of_n', models: ['m-oa', 'm-an'], messages: ask }, 400, 'quorum.ensemble.judge'],
-    [{ strategy: 'consensus', models: ['m-oa', 'nope'], messages: ask }, 404, 'quorum.ensemble.models[1]'],
-    [{ strategy: 'consensus', models: ['m-oa'], quorum: 3, messages: ask }, 400, 'quorum.ensemble.quorum'],
+    [{ strategy: 'best_of_n', models: ['m-oa', 'm-an'], messages: ask }, 400, 'judge'],
+    [{ strategy: 'consensus', models: ['m-oa', 'nope'], messages: ask }, 404, 'models[1]'],
+    [{ strategy: 'consensus', models: ['m-oa'], quorum: 3, messages: ask }, 400, 'quorum'],
   ])('bad fan-out %# is a clear %s naming %s', async (body, status, param) => {
     const res = await consensus(body);
     expect(res.status).toBe(status);

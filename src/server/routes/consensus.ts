@@ -1,6 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { ChatRequestSchema, QuorumOptionsSchema } from '../../chat/index.ts';
+import { GatewayError } from '../../errors/index.ts';
 import { chatCompletion, type Gateway } from '../../gateway/index.ts';
+import { ownValue } from '../../gateway/own-key.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
@@ -48,6 +50,13 @@ export function registerConsensus(app: OpenAPIHono<AppEnv>, gw: Gateway) {
       ConsensusRequestSchema,
       gw.config.server,
     );
+    // `model` may name a preset to start from; a name that is neither a preset nor a model is refused
+    // as anywhere else, rather than silently ignored.
+    if (model !== undefined && !ownValue(gw.config.ensembles, model) && !gw.table.resolve(model).length) {
+      throw new GatewayError('model_not_found', `The model or preset \`${model}\` does not exist.`, {
+        param: 'model',
+      });
+    }
     const extension = typeof quorum === 'object' ? quorum : {};
     const request = {
       ...chat,
@@ -63,9 +72,26 @@ export function registerConsensus(app: OpenAPIHono<AppEnv>, gw: Gateway) {
         },
       },
     };
-    return respondChat(
-      c,
-      await chatCompletion(gw, chatContext(c), request as typeof chat & { model: string }),
-    );
+    try {
+      return respondChat(
+        c,
+        await chatCompletion(gw, chatContext(c), request as typeof chat & { model: string }),
+      );
+    } catch (err) {
+      throw inBodyTerms(err);
+    }
+  });
+}
+
+/**
+ * The gateway names the fan-out's fields as `quorum.ensemble.*`; this endpoint's clients sent them as
+ * top-level `models`, `judge` and `quorum`, so a refusal points at the field they wrote.
+ */
+function inBodyTerms(err: unknown): unknown {
+  if (!(err instanceof GatewayError) || !err.param?.startsWith('quorum.ensemble.')) return err;
+  return new GatewayError(err.kind, err.message.replaceAll('quorum.ensemble.', ''), {
+    param: err.param.slice('quorum.ensemble.'.length),
+    code: err.code,
+    ...(err.headers ? { headers: err.headers } : {}),
   });
 }

@@ -1,0 +1,743 @@
+/**
+ * Property-based fuzzing of every JSON endpoint: arbitrary JSON, raw malformed bytes, and bodies shaped
+ * like the real thing with a hostile value in any field (nesting 10,000 deep, strings at the body
+ * limit, prototype keys, `1e400`, lone surrogates, wrong types, model names such as `constructor`).
+ * For every body: no 5xx, every 4xx in the OpenAI error shape, streams end with `[DONE]`; after each
+ * endpoint the gateway still serves, reads of what was written still work, and no circuit opened — a
+ * plain request for each model still reaches its fake upstream.
+ *
+ * QUORUM_FUZZ_RUNS sets the bodies per endpoint (default 10,000); QUORUM_FUZZ_SEED replays a run (the
+ * seed is printed at the start).
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify as toYaml } from 'yaml';
+import { fakesConfig, PROVIDERS } from '../helpers/gateway.ts';
+import {
+  anyJsonText,
+  BAD_MODEL_NAMES,
+  deep,
+  hostile,
+  hostileNumber,
+  hostileString,
+  malformedBytes,
+  shaped,
+  toJson,
+} from './helpers/hostile.ts';
+import { type InProcessGateway, isOpenAIError, type Reply, startInProcess } from './helpers/in-process.ts';
+
+const RUNS = Number(process.env.QUORUM_FUZZ_RUNS || 10_000);
+const SEED = Number(process.env.QUORUM_FUZZ_SEED || Math.floor(Math.random() * 2 ** 31));
+const MASTER = 'sk-master-fuzz-0123456789abcdef';
+/** Small, so bodies at and past the limit are cheap to build and send thousands of times. */
+const MAX_BODY = 64 * 1024;
+const PER_ENDPOINT_MS = Math.max(60_000, RUNS * 30);
+
+const MODELS = ['oa-model', 'an-model', 'ge-model', 'mini', 'panel', 'auto', 'auto:cost', 'auto:quality'];
+const STEP_NAMES = ['first', 'check', 'final'];
+
+interface Case {
+  method: string;
+  path: string;
+  body?: string | Uint8Array;
+  contentType?: string;
+  stream?: boolean;
+}
+
+/** A reply every fake gives, readable as a review, a judge's score and a plain answer alike. */
+const REVIEW_TEXT = '{"verdict":"accept","score":9,"issues":[]}';
+
+let gw: InProcessGateway;
+let runWorkflow = '';
+let editWorkflow = '';
+const runPool: string[] = [];
+const escaped: unknown[] = [];
+const onEscape = (err: unknown) => escaped.push(err);
+
+const bad = hostile(MAX_BODY);
+const model = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...MODELS) },
+  fc.constantFrom(...BAD_MODEL_NAMES),
+);
+const text = fc.string({ maxLength: 30 });
+const models = fc.array(model, { minLength: 1, maxLength: 3 });
+
+const part = fc.oneof(
+  shaped({ type: fc.constant('text'), text }, bad, ['type']),
+  shaped({ type: fc.constant('image_url'), image_url: shaped({ url: text, detail: text }, bad) }, bad, [
+    'type',
+  ]),
+  shaped({ type: fc.constant('file'), file: shaped({ file_data: text, filename: text }, bad) }, bad, [
+    'type',
+  ]),
+  shaped({ type: fc.constant('input_audio'), input_audio: shaped({ data: text, format: text }, bad) }, bad, [
+    'type',
+  ]),
+);
+const message = shaped(
+  {
+    role: fc.constantFrom('user', 'system', 'assistant', 'developer', 'tool'),
+    content: fc.oneof(text, fc.constant(''), fc.array(part, { maxLength: 3 })),
+    name: text,
+    tool_call_id: text,
+  },
+  bad,
+  ['role', 'content'],
+);
+const tool = shaped(
+  {
+    type: fc.constant('function'),
+    function: shaped(
+      {
+        name: fc.constantFrom('get_weather', 'x', '__proto__', 'constructor'),
+        description: text,
+        parameters: fc.oneof(
+          fc.constant({ type: 'object', properties: {} }),
+          deep,
+          fc.jsonValue({ maxDepth: 3 }),
+        ),
+        strict: fc.boolean(),
+      },
+      bad,
+      ['name'],
+    ),
+  },
+  bad,
+  ['type', 'function'],
+);
+const quorumOptions = shaped(
+  {
+    route: shaped(
+      {
+        policy: fc.constantFrom('cost', 'balanced', 'quality', 'latency'),
+        models,
+        min_quality: fc.double({ min: 0, max: 1, noNaN: true }),
+        max_cost_usd: fc.double({ min: 0, max: 10, noNaN: true }),
+      },
+      bad,
+    ),
+    fallbacks: models,
+    ensemble: shaped(
+      {
+        strategy: fc.constantFrom('consensus', 'best_of_n', 'ensemble', 'review'),
+        models,
+        judge: model,
+        quorum: fc.integer({ min: 1, max: 3 }),
+        layers: fc.integer({ min: 1, max: 2 }),
+      },
+      bad,
+      ['strategy'],
+    ),
+    cache: fc.boolean(),
+    tags: fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }),
+  },
+  bad,
+);
+const chatFields = (stream: boolean) => ({
+  messages: fc.array(message, { minLength: 1, maxLength: 3 }),
+  tools: fc.array(tool, { maxLength: 2 }),
+  tool_choice: fc.oneof(
+    fc.constantFrom('none', 'auto', 'required'),
+    shaped({ type: fc.constant('function') }, bad),
+  ),
+  response_format: fc.oneof(
+    fc.constant({ type: 'json_object' }),
+    shaped(
+      {
+        type: fc.constant('json_schema'),
+        json_schema: shaped({ name: text, schema: fc.oneof(deep, fc.jsonValue({ maxDepth: 3 })) }, bad, [
+          'name',
+        ]),
+      },
+      bad,
+      ['type'],
+    ),
+  ),
+  stream: fc.constant(stream),
+  stream_options: shaped({ include_usage: fc.boolean() }, bad),
+  temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+  top_p: fc.double({ min: 0, max: 1, noNaN: true }),
+  max_tokens: fc.integer({ min: 1, max: 50 }),
+  stop: fc.oneof(text, fc.array(text, { maxLength: 5 })),
+  n: fc.constantFrom(1, 2),
+  metadata: fc.jsonValue({ maxDepth: 2 }),
+});
+const chatBody = (stream: boolean) =>
+  shaped({ model, quorum: quorumOptions, ...chatFields(stream) }, bad, ['model', 'messages', 'stream']);
+const consensusBody = shaped(
+  {
+    ...chatFields(false),
+    strategy: fc.constantFrom('consensus', 'best_of_n', 'ensemble', 'review'),
+    models,
+    judge: model,
+    quorum: fc.oneof(fc.integer({ min: 1, max: 3 }), quorumOptions),
+    layers: fc.integer({ min: 1, max: 2 }),
+    model,
+  },
+  bad,
+  ['strategy', 'models', 'messages'],
+);
+const reviewBody = shaped(
+  {
+    artifact: text,
+    instructions: text,
+    reviewers: fc.array(model, { minLength: 1, maxLength: 2 }),
+    author: model,
+    rounds: fc.integer({ min: 1, max: 2 }),
+    threshold: fc.double({ min: 0, max: 10, noNaN: true }),
+  },
+  bad,
+  ['artifact', 'instructions', 'reviewers'],
+);
+
+const stepName = fc.constantFrom('a', 'b', 'c', '__proto__', 'constructor', 'toString');
+const template = fc.constantFrom(
+  'Say {{ inputs.topic }}',
+  '{{ steps.a.output }}',
+  '{{ steps.a.output.x.y }}',
+  '{{ steps.__proto__.output }}',
+  '{{ inputs.constructor }}',
+  '{{ feedback }}',
+  '{{',
+  '{{ inputs.topic }}'.repeat(20),
+);
+const step = shaped(
+  {
+    type: fc.constantFrom('llm', 'ensemble', 'review', 'approval'),
+    needs: fc.array(stepName, { maxLength: 2 }),
+    prompt: template,
+    system: text,
+    model,
+    max_tokens: fc.integer({ min: 1, max: 50 }),
+    temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+    output: fc.constantFrom('text', 'json'),
+    schema: fc.oneof(deep, fc.constant({ type: 'object' }), fc.jsonValue({ maxDepth: 3 })),
+    retry: shaped(
+      { attempts: fc.integer({ min: 1, max: 3 }), backoff_ms: fc.integer({ min: 0, max: 10 }) },
+      bad,
+    ),
+    timeout_ms: fc.integer({ min: 1, max: 60_000 }),
+    until: shaped(
+      { judge: model, criteria: text, min_score: fc.integer({ min: 0, max: 10 }), max_iterations: fc.nat(5) },
+      bad,
+    ),
+    back_to: shaped({ step: stepName, max_loops: fc.nat(3) }, bad),
+    strategy: fc.constantFrom('consensus', 'best_of_n', 'ensemble'),
+    models,
+    judge: model,
+    reviewers: models,
+    author: model,
+    rounds: fc.integer({ min: 1, max: 2 }),
+    artifact: template,
+  },
+  bad,
+);
+const definition = shaped(
+  {
+    name: fc.oneof(
+      fc.constantFrom('fuzz-flow', 'a', '__proto__', 'constructor'),
+      fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/),
+    ),
+    description: text,
+    inputs: fc.dictionary(
+      fc.constantFrom('topic', 'n', '__proto__', 'constructor'),
+      shaped(
+        {
+          type: fc.constantFrom('string', 'number', 'object', 'array', 'boolean'),
+          default: fc.jsonValue({ maxDepth: 2 }),
+        },
+        bad,
+        ['type'],
+      ),
+      { maxKeys: 2 },
+    ),
+    steps: fc.dictionary(stepName, step, { minKeys: 1, maxKeys: 3 }),
+    outputs: fc.dictionary(fc.constantFrom('out', '__proto__'), template, { maxKeys: 2 }),
+    max_cost_usd: fc.double({ min: 0, max: 5, noNaN: true }),
+  },
+  bad,
+  ['name', 'steps'],
+);
+
+const laughs = (levels: number) => {
+  const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < levels; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(',')}]`,
+    );
+  lines.push('name: bomb', `steps: { s: { prompt: "x", schema: { bomb: *a${levels - 1} } } }`);
+  return lines.join('\n');
+};
+/** YAML documents: stringified definitions (hostile values included), alias bombs, deep flow nesting, junk. */
+const yamlBody = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: definition.map((d) => {
+      // JSON is YAML too: deep or huge documents go as they are (a YAML writer would recurse on them).
+      const json = toJson(d);
+      if (json.length > 4_096) return json;
+      try {
+        return toYaml(JSON.parse(json), { aliasDuplicateObjects: false });
+      } catch {
+        return json;
+      }
+    }),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(laughs(4), laughs(9), laughs(12)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(100, 1_000, 10_000)
+      .map((d) => `name: deep\nsteps:\n  s:\n    prompt: x\n    schema: ${'['.repeat(d)}${']'.repeat(d)}\n`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'name: x\nsteps: !!js/function "function(){}"',
+      'a: &a\n  <<: *a',
+      '- - - -',
+      '"\\ud800"',
+      ':\n:\n',
+      '!!binary AAAA',
+      'name: x\nname: y\nsteps: {}',
+      '&a [*a]',
+    ),
+  },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 100 }) },
+);
+
+/** A body: mostly shaped, otherwise arbitrary JSON, a bare hostile value, or malformed bytes. */
+function bodies(shape: fc.Arbitrary<unknown>): fc.Arbitrary<string | Uint8Array> {
+  return fc.oneof(
+    { weight: 6, arbitrary: shape.map(toJson) },
+    { weight: 1, arbitrary: anyJsonText },
+    { weight: 1, arbitrary: bad.map(toJson) },
+    { weight: 1, arbitrary: malformedBytes },
+  );
+}
+
+const pathSegment = fc.oneof(
+  { weight: 1, arbitrary: hostileString.map((s) => encodeURIComponent(s.toWellFormed()) || 'x') },
+  { weight: 1, arbitrary: fc.constantFrom('%zz', '%E0%A4%A', '..', '%2F', 'constructor', '__proto__') },
+);
+const queryKeys = [
+  'team',
+  'key',
+  'model',
+  'from',
+  'to',
+  'group_by',
+  'workflow',
+  'status',
+  'waiting',
+  'limit',
+  'cursor',
+];
+const queryString = fc
+  .array(
+    fc.tuple(
+      fc.oneof(fc.constantFrom(...queryKeys, '__proto__', 'constructor'), fc.string({ maxLength: 6 })),
+      fc.oneof(
+        hostileString,
+        fc.constantFrom(
+          'day',
+          'model',
+          'key',
+          'team',
+          '2026-01-01',
+          '2026-01-01T00:00:00Z',
+          '1e308',
+          '-1',
+          '0',
+          '99999999999999999999',
+          'waiting',
+          'true',
+          '1',
+        ),
+      ),
+      fc.boolean(),
+    ),
+    { maxLength: 5 },
+  )
+  .map((pairs) =>
+    pairs
+      .map(([k, v, encode]) =>
+        encode
+          ? `${encodeURIComponent(k.toWellFormed())}=${encodeURIComponent(v.toWellFormed())}`
+          : `${k}=${v}`,
+      )
+      .join('&'),
+  );
+
+interface Endpoint {
+  name: string;
+  cases: () => fc.Arbitrary<Case>;
+  /** A read of what the endpoint writes, which must still answer after the fuzzing. */
+  readBack?: { method: string; path: () => string };
+}
+
+const post =
+  (path: string, shape: fc.Arbitrary<unknown>, stream = false) =>
+  () =>
+    bodies(shape).map((body): Case => ({ method: 'POST', path, body, stream }));
+const pooledRun = () => fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...runPool) }, pathSegment);
+const runStep = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...STEP_NAMES) }, pathSegment);
+
+const ENDPOINTS: Endpoint[] = [
+  { name: 'POST /v1/chat/completions', cases: post('/v1/chat/completions', chatBody(false)) },
+  { name: 'POST /v1/chat/completions (stream)', cases: post('/v1/chat/completions', chatBody(true), true) },
+  { name: 'POST /v1/route', cases: post('/v1/route', chatBody(false)) },
+  { name: 'POST /v1/consensus', cases: post('/v1/consensus', consensusBody) },
+  { name: 'POST /v1/reviews', cases: post('/v1/reviews', reviewBody) },
+  {
+    name: 'POST /v1/workflows (JSON)',
+    cases: post('/v1/workflows', definition),
+    readBack: { method: 'GET', path: () => '/v1/workflows' },
+  },
+  {
+    name: 'POST /v1/workflows (YAML)',
+    cases: () =>
+      yamlBody.map(
+        (body): Case => ({ method: 'POST', path: '/v1/workflows', body, contentType: 'application/yaml' }),
+      ),
+    readBack: { method: 'GET', path: () => '/v1/workflows' },
+  },
+  {
+    name: 'POST /v1/workflows/:id/runs',
+    cases: () =>
+      fc
+        .tuple(
+          fc.oneof({ weight: 8, arbitrary: fc.constant(runWorkflow) }, pathSegment),
+          fc.constantFrom('', '?wait=true'),
+          bodies(shaped({ inputs: shaped({ topic: text, n: hostileNumber }, bad) }, bad)),
+        )
+        .map(
+          ([id, query, body]): Case => ({ method: 'POST', path: `/v1/workflows/${id}/runs${query}`, body }),
+        ),
+    readBack: { method: 'GET', path: () => `/v1/workflows/${runWorkflow}` },
+  },
+  {
+    name: 'PUT /v1/runs/:id/steps/:step/output',
+    cases: () =>
+      fc
+        .tuple(
+          pooledRun(),
+          runStep,
+          bodies(
+            shaped({ output: fc.oneof(text, fc.jsonValue({ maxDepth: 3 })), comment: text }, bad, ['output']),
+          ),
+        )
+        .map(([id, s, body]): Case => ({ method: 'PUT', path: `/v1/runs/${id}/steps/${s}/output`, body })),
+    readBack: { method: 'GET', path: () => `/v1/runs/${runPool[0]}` },
+  },
+  {
+    name: 'POST /v1/runs/:id/steps/:step/approve',
+    cases: () =>
+      fc
+        .tuple(
+          pooledRun(),
+          runStep,
+          bodies(shaped({ approved: fc.boolean(), comment: text }, bad, ['approved'])),
+        )
+        .map(([id, s, body]): Case => ({ method: 'POST', path: `/v1/runs/${id}/steps/${s}/approve`, body })),
+    readBack: { method: 'GET', path: () => `/v1/runs/${runPool[0]}` },
+  },
+  {
+    name: 'POST /v1/runs/:id/rerun',
+    cases: () =>
+      fc
+        .tuple(
+          pooledRun(),
+          bodies(shaped({ from: fc.oneof(fc.constantFrom(...STEP_NAMES), hostileString) }, bad, ['from'])),
+        )
+        .map(([id, body]): Case => ({ method: 'POST', path: `/v1/runs/${id}/rerun`, body })),
+    readBack: { method: 'GET', path: () => `/v1/runs/${runPool[0]}` },
+  },
+  {
+    name: 'POST /admin/teams',
+    cases: post(
+      '/admin/teams',
+      shaped(
+        {
+          id: fc.oneof(
+            fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/),
+            fc.constantFrom('default', '__proto__', 'constructor', 'fuzz-team'),
+          ),
+          budget: shaped(
+            {
+              limit_usd: fc.double({ min: 0, max: 100, noNaN: true }),
+              period: fc.constantFrom('daily', 'weekly', 'monthly', 'total', 'hourly'),
+              soft_limit_usd: fc.double({ min: 0, max: 100, noNaN: true }),
+            },
+            bad,
+            ['limit_usd'],
+          ),
+          limits: shaped(
+            { rpm: fc.integer({ min: 1, max: 1000 }), tpm: fc.integer({ min: 1, max: 10 ** 6 }) },
+            bad,
+          ),
+          models: fc.array(model, { maxLength: 3 }),
+        },
+        bad,
+        ['id'],
+      ),
+    ),
+    readBack: { method: 'GET', path: () => '/admin/teams' },
+  },
+  {
+    name: 'PATCH /admin/teams/:id',
+    cases: () =>
+      fc
+        .tuple(
+          fc.oneof({ weight: 6, arbitrary: fc.constant('fuzz-team') }, pathSegment),
+          bodies(
+            shaped(
+              {
+                budget: fc.oneof(
+                  fc.constant(null),
+                  shaped(
+                    {
+                      limit_usd: fc.double({ min: 0, max: 100, noNaN: true }),
+                      period: fc.constantFrom('daily', 'weekly', 'monthly', 'total'),
+                      soft_limit_usd: fc.oneof(
+                        fc.constant(null),
+                        fc.double({ min: 0, max: 100, noNaN: true }),
+                      ),
+                    },
+                    bad,
+                  ),
+                ),
+                limits: fc.oneof(
+                  fc.constant(null),
+                  shaped({ rpm: fc.integer({ min: 1, max: 1000 }), tpm: fc.constant(null) }, bad),
+                ),
+                models: fc.oneof(fc.constant(null), fc.array(model, { maxLength: 3 })),
+              },
+              bad,
+            ),
+          ),
+        )
+        .map(([id, body]): Case => ({ method: 'PATCH', path: `/admin/teams/${id}`, body })),
+    readBack: { method: 'GET', path: () => '/admin/teams/fuzz-team' },
+  },
+  {
+    name: 'POST /admin/keys',
+    cases: post(
+      '/admin/keys',
+      shaped(
+        {
+          team: fc.constantFrom('fuzz-team', 'nope', '__proto__', 'constructor'),
+          name: text,
+          expires_at: fc.oneof(
+            fc.constantFrom(
+              '2099-01-01T00:00:00Z',
+              '+275760-09-13T00:00:00.000Z',
+              '275760-09-13T00:00:00.001Z',
+              '9999-12-31T23:59:59Z',
+              '+010000-01-01T00:00:00Z',
+              'tomorrow',
+              '2026-02-30',
+              '',
+            ),
+            hostileNumber,
+          ),
+          limits: shaped(
+            { rpm: fc.integer({ min: 1, max: 1000 }), tpm: fc.integer({ min: 1, max: 10 ** 6 }) },
+            bad,
+          ),
+        },
+        bad,
+        ['team', 'name'],
+      ),
+    ),
+    readBack: { method: 'GET', path: () => '/admin/keys' },
+  },
+  {
+    name: 'GET /admin/spend?…',
+    cases: () => queryString.map((q): Case => ({ method: 'GET', path: `/admin/spend?${q}` })),
+  },
+  {
+    name: 'GET /v1/runs?…',
+    cases: () => queryString.map((q): Case => ({ method: 'GET', path: `/v1/runs?${q}` })),
+  },
+];
+
+function describeCase(c: Case, res: Reply | undefined): string {
+  const body =
+    c.body === undefined
+      ? ''
+      : typeof c.body === 'string'
+        ? c.body.slice(0, 400)
+        : `bytes ${Buffer.from(c.body.slice(0, 100)).toString('hex')}`;
+  const bodyLength = c.body === undefined ? 0 : typeof c.body === 'string' ? c.body.length : c.body.length;
+  const warnings = gw
+    .warnings()
+    .slice(-3)
+    .map((l) => l.slice(0, 600))
+    .join('\n  ');
+  return [
+    `${c.method} ${c.path.slice(0, 200)} (${c.contentType ?? 'application/json'}, ${bodyLength} chars)`,
+    `body: ${body}`,
+    res ? `answer: ${res.status} ${res.text.slice(0, 400)}` : 'answer: none (threw)',
+    `last log lines:\n  ${warnings}`,
+  ].join('\n');
+}
+
+/** The guarantee for one answer. */
+function check(c: Case, res: Reply) {
+  const fail = (why: string) => {
+    throw new Error(`${why}\n${describeCase(c, res)}`);
+  };
+  if (res.status >= 500) fail(`answered ${res.status}`);
+  if (res.status >= 400 && !isOpenAIError(res.json)) fail('a 4xx without the OpenAI error shape');
+  if (c.stream && res.status === 200) {
+    if (!res.text.trimEnd().endsWith('data: [DONE]')) fail('a stream that did not end with [DONE]');
+    if (/"(internal_error|server_error)"/.test(res.text)) fail('a stream that ended with an internal error');
+  }
+}
+
+async function send(c: Case): Promise<Reply> {
+  const res = await gw.call(c.method, c.path, {
+    key: MASTER,
+    ...(c.body === undefined ? {} : { raw: c.body, contentType: c.contentType ?? 'application/json' }),
+  });
+  // An approval that went through finishes its run; keep the pool full of runs that still wait.
+  if (res.status === 200 && /\/approve$/.test(c.path)) {
+    const id = c.path.split('/')[3];
+    const at = runPool.indexOf(id!);
+    if (at >= 0) runPool[at] = await startWaitingRun();
+  }
+  return res;
+}
+
+async function startWaitingRun(): Promise<string> {
+  const res = await gw.call('POST', `/v1/workflows/${editWorkflow}/runs?wait=true`, {
+    key: MASTER,
+    json: {},
+  });
+  if (res.status !== 200 || res.json.status !== 'waiting')
+    throw new Error(`setup run: ${res.status} ${res.text}`);
+  return res.json.id;
+}
+
+/** A plain request per model must reach its own fake: a circuit opened by the fuzzing would divert it. */
+async function expectEveryUpstreamReachable(after: string) {
+  for (const p of PROVIDERS) {
+    const fake = gw.fakes[p.fake];
+    fake.reset();
+    fake.respond({ text: REVIEW_TEXT });
+    const res = await gw.call('POST', '/v1/chat/completions', {
+      key: MASTER,
+      json: { model: p.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 5 },
+    });
+    expect(
+      {
+        status: res.status,
+        reachedUpstream: fake.received.length > 0,
+        servedBy: res.headers.get('x-quorum-model'),
+      },
+      `after ${after}: ${p.model} must still be served by its own upstream (no circuit opened); got ${res.text.slice(0, 300)}`,
+    ).toEqual({ status: 200, reachedUpstream: true, servedBy: p.model });
+  }
+}
+
+beforeAll(async () => {
+  process.on('uncaughtException', onEscape);
+  process.on('unhandledRejection', onEscape);
+  console.log(
+    `fuzz: seed ${SEED}, ${RUNS} bodies per endpoint — replay with QUORUM_FUZZ_SEED=${SEED} QUORUM_FUZZ_RUNS=${RUNS}`,
+  );
+  gw = await startInProcess(
+    (fakes) => {
+      const config = fakesConfig(fakes, {
+        server: { max_body_bytes: MAX_BODY },
+        ensembles: {
+          panel: { strategy: 'consensus', models: ['oa-model', 'an-model', 'ge-model'], judge: 'oa-model' },
+        },
+      });
+      (config.models as Record<string, unknown>[])[0]!.aliases = ['mini'];
+      return config;
+    },
+    { masterKey: MASTER },
+  );
+  for (const p of PROVIDERS) gw.fakes[p.fake].respond({ text: REVIEW_TEXT });
+  const created = await gw.call('POST', '/v1/workflows', {
+    key: MASTER,
+    json: {
+      name: 'fuzz-runs',
+      inputs: { topic: { type: 'string' }, n: { type: 'number', default: 1 } },
+      steps: {
+        gate: { type: 'approval' },
+        write: { needs: ['gate'], prompt: 'About {{ inputs.topic }}', model: 'oa-model' },
+      },
+    },
+  });
+  runWorkflow = created.json.id;
+  const edit = await gw.call('POST', '/v1/workflows', {
+    key: MASTER,
+    json: {
+      name: 'fuzz-edits',
+      steps: {
+        first: { prompt: 'Say hi', model: 'oa-model', max_tokens: 5 },
+        check: { type: 'approval', needs: ['first'] },
+        final: {
+          needs: ['check'],
+          prompt: 'Sum up {{ steps.first.output }}',
+          model: 'oa-model',
+          max_tokens: 5,
+        },
+      },
+    },
+  });
+  editWorkflow = edit.json.id;
+  for (let i = 0; i < 4; i++) runPool.push(await startWaitingRun());
+  const team = await gw.call('POST', '/admin/teams', { key: MASTER, json: { id: 'fuzz-team' } });
+  expect(team.status).toBe(201);
+}, 60_000);
+
+afterAll(async () => {
+  await gw?.close();
+  process.off('uncaughtException', onEscape);
+  process.off('unhandledRejection', onEscape);
+});
+
+describe(`every JSON endpoint, ${RUNS} hostile bodies each (seed ${SEED})`, () => {
+  ENDPOINTS.forEach((endpoint, i) => {
+    it(
+      `${endpoint.name}: never 5xx, errors in the OpenAI shape, still serving, no circuit opened`,
+      async () => {
+        const started = performance.now();
+        let slowest = { ms: 0, what: '' };
+        const statuses = new Map<number, number>();
+        await fc.assert(
+          fc.asyncProperty(endpoint.cases(), async (c) => {
+            const t0 = performance.now();
+            const res = await send(c);
+            const ms = performance.now() - t0;
+            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            if (ms > slowest.ms)
+              slowest = { ms, what: `${res.status} ${describeCase(c, res).split('\n')[0]}` };
+            check(c, res);
+          }),
+          { numRuns: RUNS, seed: SEED + i, endOnFailure: true },
+        );
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        console.log(
+          `fuzz: ${endpoint.name}: ${RUNS} bodies in ${seconds} s; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; slowest ${slowest.ms.toFixed(0)} ms: ${slowest.what}`,
+        );
+
+        expect((await gw.call('GET', '/healthz')).status).toBe(200);
+        if (endpoint.readBack) {
+          const path = endpoint.readBack.path();
+          const res = await gw.call(endpoint.readBack.method, path, { key: MASTER });
+          expect(res.status, `${path} after the fuzzing: ${res.text.slice(0, 300)}`).toBeLessThan(500);
+        }
+        await expectEveryUpstreamReachable(endpoint.name);
+        expect(escaped.map(String), 'errors that escaped every handler').toEqual([]);
+      },
+      PER_ENDPOINT_MS,
+    );
+  });
+});

@@ -3,7 +3,7 @@ import { difficulty } from './difficulty.ts';
 import type { RouteRequest } from './request.ts';
 import type { TaskProfile } from './route-types.ts';
 import { taskText } from './task-text.ts';
-import { estimatePromptTokens } from './tokens.ts';
+import { estimatePromptRange } from './tokens.ts';
 import type { Capability } from './types.ts';
 
 /**
@@ -14,11 +14,13 @@ export function analyzeTask(request: RouteRequest): TaskProfile {
   const text = taskText(request.messages);
   const cues = taskCues(text);
   const categories = categorize(text, cues);
+  const prompt = estimatePromptRange(request.messages, request);
   return {
     categories,
     difficulty: difficulty(text, categories, cues),
     required: requiredCapabilities(request, text.hasImage, text.hasToolTraffic),
-    promptTokens: estimatePromptTokens(request.messages, request.tools ?? undefined),
+    promptTokens: prompt.likely,
+    promptTokensMax: prompt.most,
     maxOutputTokens: request.max_completion_tokens ?? request.max_tokens ?? null,
   };
 }

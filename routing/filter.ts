@@ -14,13 +14,15 @@ export function outputReserve(spec: ModelSpec, task: TaskProfile): number {
 }
 
 /**
- * The most this request can cost on this model (CONTRACT §4's reservation rule): prompt estimate ×
- * input price + (max_tokens, else the model's max_output_tokens) × output price, per million.
- * Budgets reserve this, and `max_cost_usd` is checked against it.
+ * The most this request can cost on this model: the prompt's upper-bound estimate (no more than the
+ * context window, which no provider bills past) × input price + (max_tokens, else the model's
+ * max_output_tokens) × output price, per million. Budgets reserve this, and `max_cost_usd` is checked
+ * against it.
  */
 export function worstCaseCost(spec: ModelSpec, task: TaskProfile): number {
   const output = task.maxOutputTokens ?? spec.max_output_tokens;
-  return (task.promptTokens * spec.price.input + output * spec.price.output) / 1e6;
+  const prompt = Math.min(task.promptTokensMax ?? task.promptTokens, spec.context_window);
+  return (prompt * spec.price.input + output * spec.price.output) / 1e6;
 }
 
 /** The request-level restrictions, prepared once per `route()` call. */

@@ -12,8 +12,13 @@ export interface TaskProfile {
   difficulty: number;
   /** Capabilities a model must have to serve the request. */
   required: Capability[];
-  /** Estimated prompt tokens (messages + tools). */
+  /** Estimated prompt tokens (messages + tools), typical for natural text: for context-window fit. */
   promptTokens: number;
+  /**
+   * The most the prompt can bill (every script, file, audio and image at its upper bound): what the
+   * worst-case cost holds. Absent: `promptTokens`.
+   */
+  promptTokensMax?: number;
   /** Output tokens reserved: max_completion_tokens ?? max_tokens, else null (the model's own maximum). */
   maxOutputTokens: number | null;
 }

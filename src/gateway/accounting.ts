@@ -1,4 +1,9 @@
-import { estimatePromptTokens } from '../../routing/tokens.ts';
+/**
+ * What one request spent: each upstream call's record (for the ledger) and the running total that
+ * settles its budget hold. Charges never pass the hold: usage reported beyond it is recorded as
+ * reported, charged only up to the hold, and reported to the operator.
+ */
+import { maxPromptTokens } from '../../routing/tokens.ts';
 import type { ChatRequest, Usage } from '../chat/index.ts';
 import { costOf } from './cost.ts';
 import type { Deployment } from './deployment.ts';
@@ -14,18 +19,21 @@ export interface CallRecord {
   status: number;
   /** True when usage was estimated (a stream cut off before the provider reported it). */
   estimated: boolean;
+  /** Set when the usage cost more than the hold had room for: what it would have cost (`costUsd` is capped). */
+  reportedCostUsd?: number;
 }
 
 export type Account = (record: CallRecord) => void;
 
 /**
  * The usage to charge for a stream that ended without the provider's usage (the client left, or the
- * connection dropped): the prompt estimate and the text generated so far. A client that disconnects is
- * charged for what was generated.
+ * connection dropped): the prompt's upper-bound estimate (the provider bills the prompt whatever
+ * happens, and the hold caps it) and the text generated so far. A client that disconnects is charged
+ * for what was generated.
  */
 export function estimatedUsage(request: ChatRequest, generatedChars: number): Usage {
   return {
-    prompt_tokens: estimatePromptTokens(request.messages, request.tools),
+    prompt_tokens: maxPromptTokens(request.messages, request.tools, request.response_format),
     completion_tokens: Math.ceil(generatedChars / 4),
   };
 }
@@ -48,19 +56,57 @@ export function recordOf(
   };
 }
 
-/** Sums what one request spent across all its upstream calls, and passes each call on (to the ledger). */
+/** Usage beyond the hold: the call as reported, and what was charged for it. */
+export type OnExcess = (record: CallRecord, chargedUsd: number) => void;
+
+export interface AccountCap {
+  /** The most the request may be charged in all (its budget hold), computed when first needed. */
+  holdUsd: () => number;
+  onExcess: OnExcess;
+}
+
+/**
+ * Sums what one request spent across all its upstream calls, and passes each call on (to the ledger).
+ * With a cap, a call is charged at most what is left of the hold; the ledger keeps its tokens as
+ * reported, so the audit shows what the upstream claimed.
+ */
 export class RequestAccount {
   totalUsd = 0;
   readonly records: CallRecord[] = [];
   private readonly onRecord: Account | undefined;
+  private readonly cap: AccountCap | undefined;
+  private holdUsd: number | undefined;
 
-  constructor(onRecord?: Account) {
+  constructor(onRecord?: Account, cap?: AccountCap) {
     this.onRecord = onRecord;
+    this.cap = cap;
   }
 
-  readonly add: Account = (record) => {
+  readonly add: Account = (reported) => {
+    let record = reported;
+    if (this.cap && reported.costUsd > 0) {
+      this.holdUsd ??= this.cap.holdUsd();
+      const room = Math.max(0, this.holdUsd - this.totalUsd);
+      if (reported.costUsd > room) {
+        record = { ...reported, costUsd: room, reportedCostUsd: reported.costUsd };
+        this.cap.onExcess(reported, room);
+      }
+    }
     this.totalUsd += record.costUsd;
     this.records.push(record);
     this.onRecord?.(record);
   };
+
+  /**
+   * Tokens to count against tpm: as reported, except that a capped call counts only the share it was
+   * charged for, so an absurd report cannot lock the team out of its rate limit either.
+   */
+  countedTokens(): number {
+    let n = 0;
+    for (const r of this.records) {
+      const tokens = r.usage.prompt_tokens + r.usage.completion_tokens;
+      n += r.reportedCostUsd ? Math.ceil((tokens * r.costUsd) / r.reportedCostUsd) : tokens;
+    }
+    return n;
+  }
 }

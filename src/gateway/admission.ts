@@ -1,3 +1,7 @@
+/**
+ * Admission: rate limits and the budget hold taken before any upstream call, and the settlement that
+ * ends the hold with what the request spent.
+ */
 import { GatewayError } from '../errors/index.ts';
 import { LimitsUnavailableError } from '../limits/errors.ts';
 import type { BudgetBackend, RateLimitBackend, RateLimits, Reservation } from '../limits/types.ts';
@@ -13,6 +17,8 @@ export interface LimitBackends {
 /** A request let in: its x-ratelimit-* headers, and how to settle once its cost is known. */
 export interface Admission {
   headers: Record<string, string>;
+  /** The budget hold in USD (the request's worst-case cost); undefined for a caller without a budget. */
+  holdUsd?: number;
   /** Charges what the request actually spent (every upstream call) and ends its budget hold. Idempotent. */
   settle(actualUsd: number, actualTokens: number): Promise<void>;
 }
@@ -96,6 +102,7 @@ export async function admit(
   let settled = false;
   return {
     headers,
+    ...(caller.budget ? { holdUsd: amount } : {}),
     async settle(actualUsd, actualTokens) {
       if (settled) return;
       settled = true;

@@ -101,6 +101,11 @@ export class Gateway {
     });
   }
 
+  /** An operator notice from the request path (usage reported past a hold), through `onWarn`. */
+  warn(message: string, fields: Record<string, unknown>): void {
+    this.onWarn?.(message, fields);
+  }
+
   /** The per-call hook: metrics, and one ledger row per upstream call tagged with the request. */
   recordCall(ctx: ChatContext, tags?: Record<string, string>): Account {
     const ledger = this.ledger;

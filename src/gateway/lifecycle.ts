@@ -1,8 +1,13 @@
+/**
+ * The life of one admitted request: admission (rate limits, budget hold), its deadline and signals,
+ * the account of its upstream calls (charged at most the hold), and the settlement that ends it.
+ */
 import { OUTPUT_RESERVE } from '../../routing/filter.ts';
-import { estimatePromptTokens } from '../../routing/tokens.ts';
+import { maxPromptTokens } from '../../routing/tokens.ts';
 import type { ChatRequest } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
-import { type Account, RequestAccount } from './accounting.ts';
+import { metrics } from '../telemetry/index.ts';
+import { type Account, type CallRecord, RequestAccount } from './accounting.ts';
 import { type Admission, admit } from './admission.ts';
 import type { ChatContext } from './chat.ts';
 import type { CallSignals } from './execute.ts';
@@ -49,7 +54,11 @@ export async function beginRequest(
     options.estimateTokens,
     ms + RESERVATION_MARGIN_MS,
   );
-  const spent = new RequestAccount(gw.recordCall(ctx, options.tags));
+  const spent = new RequestAccount(gw.recordCall(ctx, options.tags), {
+    // Without a budget there is no hold, but the worst case still bounds what a call can cost.
+    holdUsd: () => admission.holdUsd ?? options.reserveUsd(),
+    onExcess: (record, chargedUsd) => noticeExcess(gw, ctx, record, chargedUsd),
+  });
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), ms);
   const clear = () => {
@@ -69,10 +78,7 @@ export async function beginRequest(
     end() {
       ended ??= (async () => {
         clear();
-        const tokens = spent.records.reduce(
-          (n, r) => n + r.usage.prompt_tokens + r.usage.completion_tokens,
-          0,
-        );
+        const tokens = spent.countedTokens();
         try {
           await admission.settle(spent.totalUsd, tokens);
           if (ctx.caller.budget) await gw.noticeSoftLimit(ctx.caller.budget);
@@ -86,10 +92,32 @@ export async function beginRequest(
   };
 }
 
-/** Tokens counted against tpm before the answer: the prompt estimate and the output the request allows. */
+/**
+ * An upstream claimed more than the request's hold: charged only up to it. Logged (no prompt, no key),
+ * counted and passed to the operator, since it means a broken or hostile upstream, or an estimate gap.
+ */
+function noticeExcess(gw: Gateway, ctx: ChatContext, record: CallRecord, chargedUsd: number): void {
+  metrics.usageOverHold.inc({ team: ctx.caller.team, model: record.model, provider: record.provider });
+  metrics.usageOverHoldUsd.inc({ team: ctx.caller.team }, Math.max(0, record.costUsd - chargedUsd));
+  gw.warn('upstream usage exceeds the request hold; charged only up to the hold', {
+    team: ctx.caller.team,
+    request_id: ctx.requestId,
+    model: record.model,
+    provider: record.provider,
+    prompt_tokens: record.usage.prompt_tokens,
+    completion_tokens: record.usage.completion_tokens,
+    reported_cost_usd: record.costUsd,
+    charged_usd: chargedUsd,
+  });
+}
+
+/**
+ * Tokens counted against tpm before the answer: the prompt's upper-bound estimate and the output the
+ * request allows.
+ */
 export function tokenEstimate(request: ChatRequest): number {
   return (
-    estimatePromptTokens(request.messages, request.tools) +
+    maxPromptTokens(request.messages, request.tools, request.response_format) +
     (request.max_completion_tokens ?? request.max_tokens ?? OUTPUT_RESERVE)
   );
 }

@@ -41,6 +41,8 @@ export async function openServices(
     ...(env.QUORUM_REDIS_URL ? { redisUrl: env.QUORUM_REDIS_URL } : {}),
     failMode: config.limits.redis_fail_mode,
     onWarn: (message, err) => logger.warn({ err }, message),
+    // Redis may lose its counters (a restart without persistence): the ledger rebuilds them.
+    loadSpent: (team, sinceMs) => store.ledger.spentSince(team, sinceMs),
   });
   if (env.QUORUM_REDIS_URL && !(await limits.ready(2_000))) {
     logger.warn(

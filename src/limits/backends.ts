@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { type FailMode, FailoverBudget, FailoverRateLimit, RedisHealth, type WarnFn } from './failover.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { MemoryRateLimit } from './memory-rate.ts';
-import { RedisBudget } from './redis-budget.ts';
+import { RedisBudget, type SpendLoader } from './redis-budget.ts';
 import { closeRedis, createRedisClient } from './redis-client.ts';
 import { RedisRateLimit } from './redis-rate.ts';
 import type { BudgetBackend, RateLimitBackend } from './types.ts';
@@ -24,6 +24,8 @@ export interface LimitBackendsOptions {
   onWarn?: WarnFn;
   /** Per-command Redis timeout (default 1000 ms). */
   commandTimeoutMs?: number;
+  /** A team's spend since an instant, from the ledger: re-seeds budget counters Redis has lost. */
+  loadSpent?: SpendLoader;
 }
 
 export interface LimitBackends {
@@ -63,7 +65,10 @@ export function createLimitBackends(options: LimitBackendsOptions = {}): LimitBa
   });
   const shared = { redis, prefix: options.prefix ?? 'quorum:', now };
   const failover = { failMode, health, onWarn, now };
-  const budget = new FailoverBudget(new RedisBudget(shared), failover);
+  const budget = new FailoverBudget(
+    new RedisBudget({ ...shared, ...(options.loadSpent ? { loadSpent: options.loadSpent } : {}) }),
+    failover,
+  );
   const rates = new FailoverRateLimit(new RedisRateLimit(shared), failover);
   // Back after an outage: say so, and replay the settles and releases that could not be sent.
   redis.on('ready', () => {

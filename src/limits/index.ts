@@ -10,6 +10,6 @@ export {
   type Release,
   type RunOptions,
 } from './provider-queue.ts';
-export { RedisBudget } from './redis-budget.ts';
+export { RedisBudget, type SpendLoader } from './redis-budget.ts';
 export { RedisRateLimit } from './redis-rate.ts';
 export * from './types.ts';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { budgetStatus, ENDED_RETENTION_MS, periodTtlMs } from './budget-status.ts';
-import { amountNanos, limitNanos } from './nanos.ts';
+import { amountNanos, limitNanos, settleNanos } from './nanos.ts';
 import { periodOfKey, periodWindow } from './periods.ts';
 import type { BudgetBackend, BudgetPolicy, BudgetStatus, Reservation, ReserveResult } from './types.ts';
 
@@ -58,7 +58,7 @@ export class MemoryBudget implements BudgetBackend {
   }
 
   async settle(reservation: Reservation, actualUsd: number): Promise<void> {
-    this.end(reservation, amountNanos(actualUsd));
+    this.end(reservation, settleNanos(reservation, actualUsd));
   }
 
   async release(reservation: Reservation): Promise<void> {

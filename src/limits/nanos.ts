@@ -14,3 +14,10 @@ export const amountNanos = (usd: number) => (usd > 0 ? Math.ceil(picos(usd) / PI
 
 /** A limit or threshold, in nanos: rounded down. */
 export const limitNanos = (usd: number) => Math.floor(picos(usd) / PICOS_PER_NANO);
+
+/**
+ * What a settle charges: the actual cost, never more than the hold. A request's hold is its worst
+ * case, so anything above it is an upstream's claim the gateway does not pass on (it logs it instead).
+ */
+export const settleNanos = (hold: { nanos: number }, actualUsd: number) =>
+  Math.min(amountNanos(actualUsd), hold.nanos);

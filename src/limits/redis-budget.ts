@@ -11,6 +11,12 @@
  * - `…:ended`, a sorted set of settled/released ids scored by when to forget them, which makes a
  *   repeated settle or release a no-op.
  *
+ * - the hash's `seeded` field marks counters rebuilt from the ledger. Redis can lose them (a restart
+ *   without persistence, eviction, a flush): a reserve or status that finds no marker answers
+ *   "unseeded" without touching anything, and the client loads the team's period spend from the ledger,
+ *   seeds it (raising `spent` to it, never lowering, and setting the marker, so instances that race to
+ *   seed agree and never count twice) and asks again.
+ *
  * Time comes from the caller's clock (ARGV `now`), not Redis TIME, so tests can drive it; instances
  * are assumed to have roughly synchronised clocks (NTP): a skew of s seconds only moves hold expiry and
  * tombstone retention by s. Keys expire one period plus a day after their last write (never for `total`).
@@ -18,8 +24,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { budgetStatus, ENDED_RETENTION_MS, periodTtlMs } from './budget-status.ts';
-import { amountNanos, limitNanos } from './nanos.ts';
-import { periodOfKey, periodWindow } from './periods.ts';
+import { amountNanos, limitNanos, settleNanos } from './nanos.ts';
+import { periodOfKey, periodStart, periodWindow } from './periods.ts';
 import { whenUsable } from './redis-client.ts';
 import type { BudgetBackend, BudgetPolicy, BudgetStatus, Reservation, ReserveResult } from './types.ts';
 
@@ -52,8 +58,9 @@ local function counters()
 end
 `;
 
-/** ARGV: now, amount, limit, id, expiresAt, hashTtl, auxTtl → {admitted 0|1, spent, reserved}. */
+/** ARGV: now, amount, limit, id, expiresAt, hashTtl, auxTtl → {admitted 0|1 (-1: unseeded), spent, reserved}. */
 const RESERVE = `${PURGE}
+if redis.call('HEXISTS', KEYS[1], 'seeded') == 0 then return {-1, 0, 0} end
 local now = tonumber(ARGV[1])
 purge(KEYS[1], KEYS[2], now)
 local spent, reserved = counters()
@@ -86,17 +93,21 @@ expire(ARGV[5], ARGV[6])
 return 1
 `;
 
-/** ARGV: now → {spent, reserved} after dropping lapsed holds. */
+/** ARGV: now → {spent, reserved, seeded 0|1} after dropping lapsed holds. */
 const STATUS = `${PURGE}
 purge(KEYS[1], KEYS[2], tonumber(ARGV[1]))
 local spent, reserved = counters()
-return {spent, reserved}
+return {spent, reserved, redis.call('HEXISTS', KEYS[1], 'seeded')}
 `;
 
-/** ARGV: spent, hashTtl, auxTtl. Raises `spent` to the given value, never lowers it. */
+/**
+ * ARGV: spent, hashTtl, auxTtl. Raises `spent` to the given value, never lowers it, and marks the
+ * counters seeded. Raising to a maximum is idempotent, so two instances seeding at once count once.
+ */
 const SEED = `${PURGE}
 local spent = counters()
 if tonumber(ARGV[1]) > spent then redis.call('HSET', KEYS[1], 'spent', ARGV[1]) end
+redis.call('HSET', KEYS[1], 'seeded', 1)
 expire(ARGV[2], ARGV[3])
 return 1
 `;
@@ -107,9 +118,11 @@ type Arg = string | number;
 interface BudgetCommands {
   quorumBudgetReserve(...args: [...Keys, ...Arg[]]): Promise<[number, number, number]>;
   quorumBudgetEnd(...args: [...Keys, ...Arg[]]): Promise<number>;
-  quorumBudgetStatus(...args: [...Keys, ...Arg[]]): Promise<[number, number]>;
+  quorumBudgetStatus(...args: [...Keys, ...Arg[]]): Promise<[number, number, number]>;
   quorumBudgetSeed(...args: [...Keys, ...Arg[]]): Promise<number>;
 }
+
+const UNSEEDED = Symbol('unseeded');
 
 /** Holds' and tombstones' sets outlive the longest hold; a week covers `total` budgets. */
 const AUX_TTL_FLOOR_MS = 7 * 86_400_000;
@@ -121,17 +134,29 @@ export interface RedisBudgetOptions {
   prefix?: string;
   /** Clock in epoch ms (default Date.now), sent with each script instead of Redis TIME. */
   now?: () => number;
+  /**
+   * A team's spend in nanos since an instant (the ledger), to re-seed counters Redis lost. Without it
+   * lost counters restart from what Redis still has.
+   */
+  loadSpent?: SpendLoader;
 }
+
+/** A team's recorded spend in integer nanos since `sinceMs` (the period's start). */
+export type SpendLoader = (team: string, sinceMs: number) => Promise<number>;
 
 export class RedisBudget implements BudgetBackend {
   private readonly redis: Redis & BudgetCommands;
   private readonly prefix: string;
   private readonly now: () => number;
+  private readonly loadSpent: SpendLoader;
+  /** Seeds in flight by hash key, so a burst of requests after a restart reads the ledger once. */
+  private readonly seeding = new Map<string, Promise<void>>();
 
   constructor(options: RedisBudgetOptions) {
     this.redis = options.redis as Redis & BudgetCommands;
     this.prefix = options.prefix ?? 'quorum:';
     this.now = options.now ?? Date.now;
+    this.loadSpent = options.loadSpent ?? (async () => 0);
     // defineCommand sends EVALSHA and falls back to EVAL once if Redis lacks the script (NOSCRIPT).
     this.redis.defineCommand('quorumBudgetReserve', { numberOfKeys: 3, lua: RESERVE });
     this.redis.defineCommand('quorumBudgetEnd', { numberOfKeys: 3, lua: END });
@@ -141,6 +166,20 @@ export class RedisBudget implements BudgetBackend {
 
   async reserve(policy: BudgetPolicy, amountUsd: number, ttlMs: number): Promise<ReserveResult> {
     await whenUsable(this.redis);
+    const first = await this.tryReserve(policy, amountUsd, ttlMs);
+    if (first !== UNSEEDED) return first;
+    await this.reseed(policy);
+    const again = await this.tryReserve(policy, amountUsd, ttlMs);
+    // Lost again between the seed and the retry (another flush): refuse rather than guess.
+    if (again === UNSEEDED) throw new Error(`budget counters for ${policy.team} were lost while seeding`);
+    return again;
+  }
+
+  private async tryReserve(
+    policy: BudgetPolicy,
+    amountUsd: number,
+    ttlMs: number,
+  ): Promise<ReserveResult | typeof UNSEEDED> {
     const now = this.now();
     const { key, resetsAt } = periodWindow(policy.period, now);
     const nanos = amountNanos(amountUsd);
@@ -157,12 +196,13 @@ export class RedisBudget implements BudgetBackend {
       hashTtl,
       auxTtl,
     );
+    if (admitted === -1) return UNSEEDED;
     if (admitted !== 1) return { ok: false, status: budgetStatus(policy, key, resetsAt, spent, reserved) };
     return { ok: true, reservation: { id, team: policy.team, period: key, nanos, expiresAt } };
   }
 
   async settle(reservation: Reservation, actualUsd: number): Promise<void> {
-    await this.end(reservation, amountNanos(actualUsd));
+    await this.end(reservation, settleNanos(reservation, actualUsd));
   }
 
   async release(reservation: Reservation): Promise<void> {
@@ -173,8 +213,29 @@ export class RedisBudget implements BudgetBackend {
     await whenUsable(this.redis);
     const now = this.now();
     const { key, resetsAt } = periodWindow(policy.period, now);
-    const [spent, reserved] = await this.redis.quorumBudgetStatus(...this.keys(policy.team, key), now);
+    let [spent, reserved, seeded] = await this.redis.quorumBudgetStatus(...this.keys(policy.team, key), now);
+    if (seeded !== 1) {
+      await this.reseed(policy);
+      [spent, reserved] = await this.redis.quorumBudgetStatus(...this.keys(policy.team, key), now);
+    }
     return budgetStatus(policy, key, resetsAt, spent, reserved);
+  }
+
+  /** Rebuilds a team's counters for the current period from the ledger (one load per instance at a time). */
+  private async reseed(policy: BudgetPolicy): Promise<void> {
+    const now = this.now();
+    const key = periodWindow(policy.period, now).key;
+    const hash = this.keys(policy.team, key)[0];
+    let pending = this.seeding.get(hash);
+    if (!pending) {
+      pending = (async () => {
+        const nanos = await this.loadSpent(policy.team, periodStart(policy.period, now));
+        const [hashTtl, auxTtl] = ttls(key, 0);
+        await this.redis.quorumBudgetSeed(...this.keys(policy.team, key), nanos, hashTtl, auxTtl);
+      })().finally(() => this.seeding.delete(hash));
+      this.seeding.set(hash, pending);
+    }
+    await pending;
   }
 
   async seed(team: string, periodKey: string, spentUsd: number): Promise<void> {

@@ -48,7 +48,7 @@ export interface BudgetBackend {
    * release or `ttlMs` passes. Expired holds are dropped before the check.
    */
   reserve(policy: BudgetPolicy, amountUsd: number, ttlMs: number): Promise<ReserveResult>;
-  /** Ends a hold and charges the actual cost (which may exceed the hold: usage is what it is). */
+  /** Ends a hold and charges the actual cost, capped at the hold (the request's worst case). */
   settle(reservation: Reservation, actualUsd: number): Promise<void>;
   /** Ends a hold without charging (nothing was spent). */
   release(reservation: Reservation): Promise<void>;

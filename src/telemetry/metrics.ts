@@ -55,3 +55,17 @@ export const softLimitCrossings = new Counter({
   labelNames: ['team'] as const,
   registers: [registry],
 });
+
+export const usageOverHold = new Counter({
+  name: 'quorum_usage_over_hold_total',
+  help: 'Upstream calls whose reported usage cost more than the request had reserved (charged only up to the hold), by team, model and provider',
+  labelNames: ['team', 'model', 'provider'] as const,
+  registers: [registry],
+});
+
+export const usageOverHoldUsd = new Counter({
+  name: 'quorum_usage_over_hold_usd_total',
+  help: 'USD that upstreams reported beyond the requests’ holds and that was not charged, by team',
+  labelNames: ['team'] as const,
+  registers: [registry],
+});

@@ -76,11 +76,16 @@ export function budgetSuite(name: string, make: (clock: TestClock) => Promise<Bu
       ]);
     });
 
-    it('charges the actual cost even above the hold (usage is what it is)', async () => {
+    it('charges the actual cost, but never more than the hold', async () => {
       const policy = monthly(1);
       await a.settle(await reserved(a, policy, 0.1), 0.3);
-      const st = await a.status(policy);
-      expect([nanos(st.spentUsd), nanos(st.reservedUsd)]).toEqual([3e8, 0]);
+      let st = await a.status(policy);
+      expect([nanos(st.spentUsd), nanos(st.reservedUsd)]).toEqual([1e8, 0]);
+      // An absurd report (10^12 tokens' worth) is charged the hold, and the team can go on spending.
+      await b.settle(await reserved(b, policy, 0.2), 2_000_000);
+      st = await b.status(policy);
+      expect([nanos(st.spentUsd), nanos(st.reservedUsd), nanos(st.remainingUsd)]).toEqual([3e8, 0, 7e8]);
+      await reserved(a, policy, 0.7);
     });
 
     it('refuses when spent + reserved + amount > limit, naming spent, limit and reset', async () => {

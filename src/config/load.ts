@@ -1,3 +1,8 @@
+/**
+ * The configuration: the YAML file (bounded against hostile YAML), `${VAR}` interpolation, the
+ * built-in catalog, environment-key providers, and every cross-reference checked, each problem with
+ * its path.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -5,6 +10,7 @@ import { parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
 import { CATEGORIES, type Category, type ModelSpec } from '../../routing/types.ts';
 import { DEMO_MODELS } from '../providers/demo/models.ts';
+import { nestingDepthExceeds } from '../server/nesting.ts';
 import { formatPath } from './format-path.ts';
 import { type InterpolationProblem, interpolate } from './interpolate.ts';
 import {
@@ -56,6 +62,14 @@ export interface LoadOptions {
   catalogPath?: string;
 }
 
+/**
+ * Bounds on a YAML file: aliases expand by reference, so a few lines of nested aliases ("billion
+ * laughs") would build billions of nodes, and everything after parsing walks the tree recursively.
+ * No real configuration comes near either.
+ */
+export const YAML_MAX_ALIASES = 100;
+export const YAML_MAX_DEPTH = 64;
+
 function readYaml(path: string, label: string, problems: string[]): unknown {
   let text: string;
   try {
@@ -64,15 +78,39 @@ function readYaml(path: string, label: string, problems: string[]): unknown {
     problems.push(`${label}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     return undefined;
   }
-  const doc = parseDocument(text);
-  if (doc.errors.length) {
-    for (const e of doc.errors) {
-      const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
-      problems.push(`${label}${where}: ${e.message.split('\n')[0]}`);
+  let data: unknown;
+  try {
+    const doc = parseDocument(text);
+    if (doc.errors.length) {
+      for (const e of doc.errors) {
+        const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
+        // The parser reports its own stack overflow as a syntax error: say what it means.
+        const message = /call stack/i.test(e.message)
+          ? `nested deeper than ${YAML_MAX_DEPTH} levels`
+          : e.message.split('\n')[0];
+        problems.push(`${label}${where}: ${message}`);
+        if (/call stack/i.test(e.message)) break;
+      }
+      return undefined;
     }
+    data = doc.toJS({ maxAliasCount: YAML_MAX_ALIASES });
+  } catch (err) {
+    // The yaml library throws ReferenceError past maxAliasCount; a deep enough tree overflows its stack.
+    const reason =
+      err instanceof RangeError
+        ? `nested deeper than ${YAML_MAX_DEPTH} levels`
+        : /alias/i.test((err as Error).message)
+          ? `uses aliases more than ${YAML_MAX_ALIASES} times in expansion (a YAML alias bomb?)`
+          : (err as Error).message.split('\n')[0];
+    problems.push(`${label}: ${reason}`);
     return undefined;
   }
-  return doc.toJS() ?? {};
+  const deep = nestingDepthExceeds(data, YAML_MAX_DEPTH);
+  if (deep) {
+    problems.push(`${label}: nested deeper than ${YAML_MAX_DEPTH} levels (at ${formatPath(deep.path)})`);
+    return undefined;
+  }
+  return data ?? {};
 }
 
 function zodProblems(error: ZodError, prefix: readonly PropertyKey[] = []): string[] {

@@ -17,7 +17,7 @@ const SECRET_PATTERNS: Array<[RegExp, string]> = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{4,}\**/gi, `$1 ${REDACTED}`],
   // Keys in query strings and key=value text: ?key=…, api_key=…, access_token=…
   [
-    /\b((?:api[_-]?key|key|access[_-]?token|token|secret|password)\s*[=:]\s*)["']?[^\s"'&,;]{4,}/gi,
+    /\b((?:api[_-]?key|key|access[_-]?token|token|secret|password)\s*[=:]\s*)["']?[^\s"'&,;]{4,}["']?/gi,
     `$1${REDACTED}`,
   ],
   // OpenAI / Anthropic style keys (sk-…, sk-proj-…, sk-ant-…), our own (qk-…), masked or not.

@@ -212,13 +212,44 @@ export interface StreamOutcome {
   rest: AsyncIterator<StreamEvent>;
 }
 
-/** Holds the provider-queue slot until the stream ends, however it ends. */
-async function* holding(stream: AsyncGenerator<StreamEvent>, done: () => void): AsyncGenerator<StreamEvent> {
-  try {
-    yield* stream;
-  } finally {
+/**
+ * Events already read, then the rest of the stream; frees the provider-queue slot once the stream
+ * ends, however it ends — also when it is closed before it was ever read (a generator that never
+ * started would skip its own `finally`, leaking the slot and the upstream call's accounting).
+ */
+function resumed(
+  read: StreamEvent[],
+  stream: AsyncGenerator<StreamEvent>,
+  done: () => void,
+): AsyncIterator<StreamEvent> {
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
     done();
-  }
+  };
+  return {
+    async next() {
+      const buffered = read.shift();
+      if (buffered) return { done: false, value: buffered };
+      try {
+        const next = await stream.next();
+        if (next.done) release();
+        return next;
+      } catch (err) {
+        release();
+        throw err;
+      }
+    },
+    async return() {
+      try {
+        await stream.return(undefined);
+      } finally {
+        release();
+      }
+      return { done: true, value: undefined };
+    },
+  };
 }
 
 /**
@@ -233,20 +264,25 @@ export async function openStreamChain(
 ): Promise<StreamOutcome> {
   const { value, deployment, attempts } = await runChain(gw, chain, signals, async (dep, done) => {
     const stream = streamOnce(dep, request, signals.signal, signals.account);
+    // Wait past the `model` preamble for the first event the client would see: a stream that fails
+    // before any answer arrives can still fall back, or answer 502/504 like a plain request.
+    const preamble: StreamEvent[] = [];
     let first: IteratorResult<StreamEvent>;
     try {
-      first = await stream.next();
+      do first = await stream.next();
+      while (!first.done && first.value.type === 'model' && preamble.push(first.value));
     } catch (err) {
       done();
       throw err;
     }
     if (first.done) {
       done();
-      throw new UpstreamError(dep.provider.id, 0, 'the stream ended before any event', {
+      throw new UpstreamError(dep.provider.id, 0, 'the stream ended before any answer', {
         failure: 'bad_response',
       });
     }
-    return { first: first.value, rest: holding(stream, done) };
+    const events = [...preamble, first.value];
+    return { first: events[0]!, rest: resumed(events.slice(1), stream, done) };
   });
   return { deployment, attempts, ...value };
 }

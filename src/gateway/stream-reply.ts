@@ -1,5 +1,10 @@
+/**
+ * The streamed reply: stream events → `chat.completion.chunk` objects, and how a stream that fails or
+ * ends without its finish reason is told to the client (never as a normal `stop`).
+ */
 import type { FinishReason, StreamEvent, Usage } from '../chat/index.ts';
-import { GatewayError, toGatewayError } from '../errors/index.ts';
+import { GatewayError } from '../errors/index.ts';
+import { UpstreamError } from '../providers/upstream-error.ts';
 import { usageBody } from './cost.ts';
 import { ChunkBuilder, type QuorumRecord } from './response.ts';
 
@@ -36,7 +41,7 @@ export async function* streamChunks(
 ): AsyncGenerator<Record<string, unknown>> {
   const builder = new ChunkBuilder(options.id, options.created, options.model);
   let usage: Usage = { prompt_tokens: 0, completion_tokens: 0 };
-  let finish: FinishReason = 'stop';
+  let finish: FinishReason | undefined;
   let sawToolCall = false;
   try {
     yield builder.delta({ role: 'assistant', content: '' });
@@ -61,6 +66,9 @@ export async function* streamChunks(
       const next = await source.rest.next();
       event = next.done ? undefined : next.value;
     }
+    // Every source says how its answer ended; one that stops without saying so was cut short, and
+    // passing it on as `stop` would present a truncated answer as complete.
+    if (finish === undefined) throw new StreamCutError();
     if (sawToolCall && finish === 'stop') finish = 'tool_calls';
     const tail = options.finish(usage, { finish });
     const extra = { usage: usageBody(tail.usage), quorum: tail.quorum };
@@ -86,11 +94,17 @@ function toolCallDelta(event: Extract<StreamEvent, { type: 'tool_call' }>) {
   return { index: event.index, ...(event.id ? { id: event.id, type: 'function' } : {}), function: fn };
 }
 
-/** A mid-stream failure in the client's terms. */
+class StreamCutError extends Error {
+  constructor() {
+    super('it ended before its finish reason');
+  }
+}
+
+/** A mid-stream failure in the client's terms: the deadline → upstream_timeout, else upstream_failed. */
 export function streamFailure(model: string, err: unknown, timedOut: boolean): GatewayError {
   if (timedOut) return new GatewayError('upstream_timeout', `The stream from ${model} ran out of time.`);
-  const e = toGatewayError(err);
-  return e.kind === 'internal_error'
-    ? new GatewayError('upstream_failed', `The stream from ${model} failed: ${(err as Error).message}`)
-    : e;
+  if (err instanceof GatewayError) return err;
+  // Upstream messages are fit for clients; anything else is our own and stays in the log.
+  const why = err instanceof UpstreamError || err instanceof StreamCutError ? `: ${err.message}` : '';
+  return new GatewayError('upstream_failed', `The stream from ${model} failed${why}.`, { cause: err });
 }

@@ -1,3 +1,7 @@
+/**
+ * The SSE body of a streamed reply: chunk objects written the moment they exist, ending `data: [DONE]`
+ * — after an `event: error` when the stream failed — and never a hang or a throw once the client left.
+ */
 import { type GatewayError, toGatewayError } from '../errors/index.ts';
 
 const encoder = new TextEncoder();
@@ -18,33 +22,42 @@ export function sseBody(
   options: SseOptions,
 ): ReadableStream<Uint8Array> {
   let ended = false;
-  const end = (error: GatewayError | null, cancelled: boolean) => {
+  // Set when the client went away: the controller is closed and must not be written to again.
+  let cancelled = false;
+  const end = (error: GatewayError | null, gone: boolean) => {
     if (ended) return;
     ended = true;
-    options.onEnd(error, cancelled);
+    options.onEnd(error, gone);
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      const frames: Uint8Array[] = [];
+      let error: GatewayError | null = null;
+      let last = false;
       try {
         const next = await chunks.next();
-        if (next.done) {
-          controller.enqueue(DONE);
-          controller.close();
-          end(null, false);
-          return;
-        }
-        controller.enqueue(encoder.encode(`data: ${JSON.stringify(next.value)}\n\n`));
+        if (next.done) last = true;
+        else frames.push(encoder.encode(`data: ${JSON.stringify(next.value)}\n\n`));
       } catch (err) {
-        const gwErr = toGatewayError(err);
-        controller.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify(gwErr.toBody())}\n\n`));
-        controller.enqueue(DONE);
-        controller.close();
-        end(gwErr, false);
+        error = toGatewayError(err);
+        frames.push(encoder.encode(`event: error\ndata: ${JSON.stringify(error.toBody())}\n\n`));
+        last = true;
       }
+      if (cancelled) return;
+      for (const frame of frames) controller.enqueue(frame);
+      if (!last) return;
+      controller.enqueue(DONE);
+      controller.close();
+      end(error, false);
     },
     async cancel() {
-      end(null, true);
-      await chunks.return(undefined);
+      cancelled = true;
+      try {
+        end(null, true);
+      } finally {
+        // The reply's own cleanup failing must not surface here: no one awaits a cancelled body.
+        await chunks.return(undefined).catch(() => {});
+      }
     },
   });
 }

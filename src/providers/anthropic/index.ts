@@ -31,6 +31,8 @@ export const createAnthropicAdapter: AdapterFactory = (config) => {
     // The gateway retries (and falls back) itself; SDK retries would multiply attempts and hide them.
     maxRetries: 0,
     fetch: nodeFetch,
+    // The SDK would print an unparsable event to stderr, and that text can quote the prompt.
+    logLevel: 'off',
     defaultHeaders: headers,
   });
   const options = {

@@ -39,6 +39,12 @@ export async function* translateStream(
     }
     if (candidate.finishReason) finishReason = candidate.finishReason;
   }
+  // Gemini's last chunk always carries a finishReason (or the prompt was blocked); a stream without
+  // one was cut. Reported as the dropped connection it is, so the adapter's error mapping can still
+  // tell it from our own abort or timeout.
+  if (!blocked && !finishReason) {
+    throw new TypeError('terminated', { cause: new Error('the stream ended before its finishReason') });
+  }
   yield { type: 'finish', reason: blocked ? 'content_filter' : mapFinish(finishReason, toolIndex > 0) };
   if (usage) yield { type: 'usage', usage: mapUsage(usage) };
 }

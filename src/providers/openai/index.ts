@@ -4,7 +4,8 @@ import { nodeFetch } from '../http/node-fetch.ts';
 import type { AdapterFactory, ProviderAdapter, UpstreamCall } from '../types.ts';
 import { toUpstreamError } from './errors.ts';
 import { toOpenAIBody } from './request.ts';
-import { toChatResult, toFinishReason, toUsage } from './response.ts';
+import { toChatResult } from './response.ts';
+import { translateStream } from './stream.ts';
 
 /** Any OpenAI-compatible Chat Completions server (OpenAI itself, vLLM, Ollama, LM Studio, …). */
 export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => {
@@ -16,6 +17,8 @@ export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => 
     // The gateway retries and falls back itself; SDK retries would hide attempts and double the wait.
     maxRetries: 0,
     fetch: nodeFetch,
+    // The SDK would print an unparsable event to stderr, and that text can quote the prompt.
+    logLevel: 'off',
     ...(config.headers ? { defaultHeaders: config.headers } : {}),
   });
 
@@ -42,29 +45,7 @@ export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => 
           { ...toOpenAIBody(model, request), stream: true, stream_options: { include_usage: true } },
           { signal },
         );
-        let sawModel = false;
-        for await (const chunk of stream) {
-          if (!sawModel && chunk.model) {
-            sawModel = true;
-            yield { type: 'model', model: chunk.model };
-          }
-          const choice = chunk.choices[0];
-          if (choice) {
-            const delta = choice.delta;
-            if (delta?.content) yield { type: 'text', text: delta.content };
-            for (const call of delta?.tool_calls ?? []) {
-              yield {
-                type: 'tool_call',
-                index: call.index,
-                ...(call.id ? { id: call.id } : {}),
-                ...(call.function?.name ? { name: call.function.name } : {}),
-                ...(call.function?.arguments ? { arguments: call.function.arguments } : {}),
-              };
-            }
-            if (choice.finish_reason) yield { type: 'finish', reason: toFinishReason(choice.finish_reason) };
-          }
-          if (chunk.usage) yield { type: 'usage', usage: toUsage(chunk.usage) };
-        }
+        yield* translateStream(config.id, stream, signal);
       } catch (err) {
         throw toUpstreamError(config.id, err, signal);
       }

@@ -51,6 +51,15 @@ function finishSpan(span: Span, dep: Deployment, usage: Usage, finish: string, r
   });
 }
 
+/**
+ * Adapters map their SDK's errors; anything else that escapes one (a bug, a request the SDK could not
+ * build) is the gateway's own failure: it must neither reach the client verbatim nor count against
+ * the deployment.
+ */
+function asUpstreamError(dep: Deployment, err: unknown): UpstreamError {
+  return err instanceof UpstreamError ? err : new InternalUpstreamError(dep.provider.id, err);
+}
+
 export function errorType(err: unknown): string {
   if (err instanceof UpstreamError) return err.failure === 'http' ? String(err.status) : err.failure;
   return err instanceof Error ? err.name : 'unknown';
@@ -70,8 +79,9 @@ export async function completeOnce(
     finishSpan(span, dep, result.usage, result.finish_reason, result.upstream_model);
     account?.(recordOf(dep, result.usage, performance.now() - started, 200));
     return result;
-  } catch (err) {
-    failSpan(span, errorType(err), err instanceof Error ? err.message : undefined);
+  } catch (thrown) {
+    const err = asUpstreamError(dep, thrown);
+    failSpan(span, errorType(err), err.message);
     account?.(recordOf(dep, NO_USAGE, performance.now() - started, statusOf(err)));
     throw err;
   } finally {
@@ -103,9 +113,10 @@ export async function* streamOnce(
         generated += (event.arguments?.length ?? 0) + (event.name?.length ?? 0);
       yield event;
     }
-  } catch (err) {
+  } catch (thrown) {
+    const err = asUpstreamError(dep, thrown);
     error = err;
-    failSpan(span, errorType(err), err instanceof Error ? err.message : undefined);
+    failSpan(span, errorType(err), err.message);
     throw err;
   } finally {
     // Ended early (client gone, dropped connection) without the provider's usage: charge an estimate

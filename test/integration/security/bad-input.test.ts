@@ -164,26 +164,31 @@ describe('bad requests never open a circuit for everyone else', () => {
     expect(fakes.gemini.received).toHaveLength(1);
   });
 
-  it("a provider's 400 reaches the client as a 400 and counts nothing against the deployment", async () => {
+  it("a provider's 4xx answers the request and counts nothing against the deployment", async () => {
+    const ask = (key: string) =>
+      post(
+        '/v1/chat/completions',
+        { model: 'oa-model', messages: [{ role: 'user', content: 'x' }], quorum: { fallbacks: [] } },
+        key,
+      );
     fakes.openai.respond({
       error: { status: 400, message: "Invalid value for 'logit_bias'.", type: 'invalid_request_error' },
     });
     for (let i = 0; i < 6; i++) {
-      const res = await post('/v1/chat/completions', {
-        model: 'oa-model',
-        messages: [{ role: 'user', content: 'x' }],
-      });
+      const res = await ask(ALPHA);
       expect(res.status).toBe(400);
-      expect(res.json.error.type).toBe('invalid_request_error');
+      expect(res.json.error).toMatchObject({ type: 'invalid_request_error' });
       expect(res.json.error.message).toContain('logit_bias');
     }
+    // A 401/403/404 says the deployment's key or model is wrong: the client gets a 502, the circuit stays shut.
+    for (const status of [401, 403, 404]) {
+      fakes.openai.respond({ error: { status, message: 'no', type: 'invalid_request_error' } });
+      for (let i = 0; i < 3; i++) expect((await ask(ALPHA)).status).toBe(502);
+    }
     fakes.openai.reset();
-    const res = await post(
-      '/v1/chat/completions',
-      { model: 'oa-model', messages: [{ role: 'user', content: 'x' }] },
-      BETA,
-    );
+    const res = await ask(BETA);
     expect(res.status, res.text).toBe(200);
+    expect(fakes.openai.received).toHaveLength(1);
   });
 });
 
@@ -208,7 +213,31 @@ describe('requests a provider is known to refuse are refused before the call', (
   });
 });
 
+it('a streamed request the provider would refuse is a 400 before any byte is streamed', async () => {
+  const res = await post('/v1/chat/completions', {
+    model: 'ge-model',
+    stream: true,
+    messages: [{ role: 'user', content: '' }],
+  });
+  expect(res.status, res.text).toBe(400);
+  expect(res.json.error).toMatchObject({ code: 'invalid_body', param: 'messages[0].content' });
+  expect(fakes.gemini.received).toHaveLength(0);
+});
+
 describe('upstream error text is passed on without secrets or internals', () => {
+  it('an answer the gateway fails to read gives a plain description, not a JavaScript message', async () => {
+    fakes.openai.respond({ raw: '{"id":"x","object":"chat.completion","choices":null}' });
+    const res = await post('/v1/chat/completions', {
+      model: 'oa-model',
+      messages: [{ role: 'user', content: 'x' }],
+      quorum: { fallbacks: [] },
+    });
+    expect(res.status).toBe(502);
+    expect(res.json.error.code).toBe('upstream_failed');
+    expect(res.json.error.message).toContain('internal error');
+    expect(res.text).not.toMatch(/Cannot read|properties of|TypeError|at .*\.ts:\d+/);
+  });
+
   it('an upstream 401 naming a masked key fragment reaches the client without it', async () => {
     fakes.openai.respond({
       error: {
@@ -261,12 +290,29 @@ describe('admin inputs are range-checked before any write', () => {
     ['rpm 1e15', { id: 'fast', limits: { rpm: 1e15 } }, 'limits.rpm'],
     ['tpm 2^60', { id: 'fast', limits: { tpm: 2 ** 60 } }, 'limits.tpm'],
     ['5,000 models', { id: 'many', models: Array.from({ length: 5000 }, (_, i) => `m${i}`) }, 'models'],
-    ['a 1,000-character model name', { id: 'long', models: ['x'.repeat(1000)] }, 'models[0]'],
   ])('team with %s → 400, nothing written', async (_what, team, param) => {
     const res = await post('/admin/teams', team, MASTER);
     expect(res.status, res.text).toBe(400);
     expect(res.json.error).toMatchObject({ code: 'invalid_body', param });
     expect(await store.teams.get(team.id)).toBeNull();
+  });
+
+  it('a team patch out of range → 400, the team unchanged', async () => {
+    expect((await post('/admin/teams', { id: 'patched', budget: { limit_usd: 5 } }, MASTER)).status).toBe(
+      201,
+    );
+    const res = await fetch(`${gw.url}/admin/teams/patched`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ budget: { limit_usd: 1e300 }, limits: { rpm: 5 } }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error).toMatchObject({
+      code: 'invalid_body',
+      param: 'budget.limit_usd',
+    });
+    expect(await store.teams.get('patched')).toMatchObject({ budget: { limit_usd: 5 } });
+    expect((await store.teams.get('patched'))?.limits).toBeUndefined();
   });
 
   it('a key limit out of range → 400, nothing written', async () => {

@@ -1,3 +1,7 @@
+/**
+ * The catalog by name. Held in a Map, not an object, so a client-sent name such as `constructor` or
+ * `__proto__` finds nothing rather than something inherited.
+ */
 import type { ModelSpec } from '../../routing/types.ts';
 
 /** Name → deployments lookup over the catalog; several entries may share an id (load balancing). */

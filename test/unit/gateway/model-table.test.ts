@@ -23,6 +23,13 @@ describe('ModelTable', () => {
   const miniAzure = spec('gpt-mini', 'azure', ['mini'], 3);
   const table = new ModelTable([mini, haiku, miniAzure]);
 
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'knows nothing called %s (no name is inherited from Object.prototype)',
+    (name) => {
+      expect(table.resolve(name)).toEqual([]);
+    },
+  );
+
   it('resolves an id to its deployment', () => {
     expect(table.resolve('claude-haiku')).toEqual([haiku]);
   });

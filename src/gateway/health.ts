@@ -1,8 +1,11 @@
 /**
  * Per-deployment health: EWMAs of latency and error rate, in-flight count, and a circuit breaker.
  * The router reads it through `view` (a HealthView); the gateway feeds it with begin/succeed/fail/release
- * around every upstream try. Which failures count is the caller's decision (5xx, 429, timeouts and
- * connection errors do; the client's own 400s and aborts do not).
+ * around every upstream try. Which failures count is the caller's decision, made by
+ * `UpstreamError.countsAgainstHealth`: only upstream-caused ones (5xx, 408, 429, timeouts, dropped
+ * connections, unreadable answers). The provider's other 4xx, requests refused before the call, the
+ * gateway's own errors and aborts are reported with `release`: one client's bad requests must never
+ * open a circuit for everyone.
  */
 import type { DeploymentHealth, HealthView } from '../../routing/route-types.ts';
 import type { ModelSpec } from '../../routing/types.ts';

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/index.ts';
 import { type Fakes, fakesConfig, startFakes, startGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -295,6 +296,21 @@ describe('admin inputs are range-checked before any write', () => {
     expect(res.status, res.text).toBe(400);
     expect(res.json.error).toMatchObject({ code: 'invalid_body', param });
     expect(await store.teams.get(team.id)).toBeNull();
+  });
+
+  it('a key row holding an expiry it cannot render (written before the check) does not break the list', async () => {
+    const made = await post('/admin/keys', { team: 'alpha', name: 'legacy' }, MASTER);
+    expect(made.status).toBe(201);
+    const db = new DatabaseSync(join(dir, 'q.db'));
+    try {
+      db.prepare('UPDATE keys SET expires_at = ? WHERE id = ?').run(1e20, made.json.id);
+    } finally {
+      db.close();
+    }
+    const list = await fetch(`${gw.url}/admin/keys`, { headers: { authorization: `Bearer ${MASTER}` } });
+    expect(list.status).toBe(200);
+    const row = ((await list.json()) as any).data.find((k: any) => k.id === made.json.id);
+    expect(row).toMatchObject({ name: 'legacy', expires_at: null, status: 'active' });
   });
 
   it('a team patch out of range → 400, the team unchanged', async () => {

@@ -99,6 +99,14 @@ describe.each(backends())('keys on $name', ({ make }) => {
     await expect(store.keys.create({ team: 'ops', name: 'x', limits: { tpm: 0 } })).rejects.toMatchObject({
       param: 'limits.tpm',
     });
+    // Past the year 10000 an expiry cannot be shown as ISO 8601 (or, on Postgres, stored as bigint).
+    for (const expires_at of [1e20, '+275760-09-13T00:00:00.000Z', Date.UTC(10000, 0, 1)]) {
+      await expect(store.keys.create({ team: 'ops', name: 'far', expires_at })).rejects.toMatchObject({
+        code: 'invalid',
+        param: 'expires_at',
+      });
+    }
+    expect((await store.keys.list('ops')).map((k) => k.name)).not.toContain('far');
   });
 
   it('lists keys without secrets, per team or all, oldest first', async () => {

@@ -38,6 +38,11 @@ export interface CallOptions {
   /** Defaults to application/json whenever a body is sent. */
   contentType?: string;
   headers?: Record<string, string>;
+  /**
+   * Read only the first chunk of an event stream and cancel the rest: a stream that stays open while
+   * a run can still change would never end otherwise.
+   */
+  peek?: boolean;
 }
 
 export interface InProcessGateway {
@@ -120,7 +125,13 @@ export async function startInProcess(
         ...(body === undefined ? {} : { body: body as NonNullable<RequestInit['body']> }),
       }),
     );
-    const text = await res.text();
+    let text: string;
+    if (o.peek && res.body && /event-stream/.test(res.headers.get('content-type') ?? '')) {
+      const reader = res.body.getReader();
+      const first = await reader.read();
+      await reader.cancel();
+      text = first.value ? new TextDecoder().decode(first.value) : '';
+    } else text = await res.text();
     let json: any;
     try {
       json = JSON.parse(text);

@@ -1,0 +1,615 @@
+/**
+ * The two-tenant isolation matrix. Team `beta` (made through the admin API, with an admin-made key)
+ * owns a workflow definition and a run waiting for approval; two other principals attack it: team
+ * `alpha` (a static key) and a team that is literally named `default` (its own static key), which must
+ * get exactly what any team gets. One row per endpoint: every attempt on beta's definitions (by id and
+ * by name), runs, events, corrections, approvals, reruns, cancels, budget, spend and the admin API is
+ * answered 404 (403 for the admin API) and changes nothing — beta's own view, compared before and
+ * after each row, proves it. The master key, a principal of its own, may read beta's.
+ *
+ * Then allow-lists: alpha may use `oa-model` and its preset `a-panel` only; `default` only `oa-model`.
+ * Every path to another model — named, alias, `auto`, another team's preset, inline ensemble members
+ * and judge on an allowed preset, /v1/consensus, /v1/reviews reviewers and author, request and config
+ * fallbacks of a single model and of every fan-out member, workflow step models — is refused (403, or
+ * 400 for a workflow definition) or filtered to an allowed model, and the fake upstreams of the
+ * forbidden models receive nothing. GET /v1/models lists only the caller's models.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Fakes } from '../helpers/gateway.ts';
+import { type InProcessGateway, isOpenAIError, type Reply, startInProcess } from './helpers/in-process.ts';
+
+const MASTER = 'sk-master-matrix-0123456789abcdef';
+const KEYS = { alpha: 'sk-alpha-0123456789abcdef', default: 'sk-default-0123456789abcdef' } as const;
+type Actor = keyof typeof KEYS;
+const ACTORS: Actor[] = ['alpha', 'default'];
+const ALLOWED: Record<Actor, string[]> = { alpha: ['oa-model', 'a-panel'], default: ['oa-model'] };
+const FORBIDDEN_MODELS = ['an-model', 'ge-model'];
+const SECRET_PROMPT = 'beta-secret-prompt-7f3a';
+
+const model = (id: string, provider: string, upstream: string, price: number, quality: number) => ({
+  id,
+  provider,
+  upstream,
+  context_window: 128_000,
+  max_output_tokens: 4096,
+  price: { input: price, output: price * 2 },
+  capabilities: ['tools', 'vision', 'json', 'streaming'],
+  quality: { general: quality, code: quality, math: quality, reasoning: quality, writing: quality },
+  aliases: [`${id.split('-')[0]}-alias`],
+});
+
+/**
+ * The forbidden models are the tempting ones: `an-model` is the best (auto:quality), `ge-model` the
+ * cheapest (auto:cost), and both are in `oa-model`'s configured fallback chain.
+ */
+function tenantsConfig(fakes: Fakes): Record<string, unknown> {
+  const provider = (id: string, type: string, url: string) => ({
+    id,
+    type,
+    base_url: url,
+    api_key: `sk-upstream-${id}-secret`,
+    max_retries: 0,
+  });
+  return {
+    providers: [
+      provider('oa', 'openai', `${fakes.openai.url}/v1`),
+      provider('an', 'anthropic', fakes.anthropic.url),
+      provider('ge', 'gemini', fakes.gemini.url),
+    ],
+    models: [
+      model('oa-model', 'oa', 'gpt-up', 1, 0.6),
+      model('an-model', 'an', 'claude-up', 3, 0.95),
+      model('ge-model', 'ge', 'gemini-up', 0.1, 0.5),
+    ],
+    routing: { policy: 'balanced', fallbacks: { 'oa-model': ['an-model', 'ge-model'] } },
+    ensembles: {
+      'a-panel': { strategy: 'best_of_n', models: ['oa-model', 'oa-model'], judge: 'oa-model' },
+      panel: { strategy: 'consensus', models: ['an-model', 'ge-model'], judge: 'an-model' },
+    },
+    teams: [
+      { id: 'alpha', models: ALLOWED.alpha, budget: { limit_usd: 5, period: 'monthly' } },
+      { id: 'default', models: ALLOWED.default, budget: { limit_usd: 3, period: 'monthly' } },
+    ],
+    keys: [
+      { key: KEYS.alpha, team: 'alpha', name: 'alpha-static' },
+      { key: KEYS.default, team: 'default', name: 'default-static' },
+    ],
+  };
+}
+
+/** A reply every fake gives, readable as a review, a judge's score and a plain answer alike. */
+const ANSWER = '{"verdict":"accept","score":9,"issues":[]}';
+
+interface Tenants {
+  gw: InProcessGateway;
+  betaKey: string;
+  betaKeyId: string;
+  betaWorkflow: string;
+  betaRun: string;
+}
+
+/** The gateway, and beta with its key, its workflow and a run of it waiting at an approval. */
+async function startTenants(): Promise<Tenants> {
+  const gw = await startInProcess(tenantsConfig, { masterKey: MASTER });
+  answerNormally(gw);
+  const team = await gw.call('POST', '/admin/teams', {
+    key: MASTER,
+    json: {
+      id: 'beta',
+      models: ['an-model', 'ge-model', 'panel'],
+      budget: { limit_usd: 7, period: 'monthly' },
+    },
+  });
+  expect(team.status, team.text).toBe(201);
+  const key = await gw.call('POST', '/admin/keys', {
+    key: MASTER,
+    json: { team: 'beta', name: 'beta-admin-made' },
+  });
+  expect(key.status, key.text).toBe(201);
+  const betaKey = key.json.key as string;
+  const wf = await gw.call('POST', '/v1/workflows', {
+    key: betaKey,
+    json: {
+      name: 'beta-flow',
+      steps: {
+        draft: { prompt: SECRET_PROMPT, model: 'an-model', max_tokens: 5 },
+        check: { type: 'approval', needs: ['draft'] },
+        final: {
+          needs: ['check'],
+          prompt: 'Polish {{ steps.draft.output }}',
+          model: 'an-model',
+          max_tokens: 5,
+        },
+      },
+    },
+  });
+  expect(wf.status, wf.text).toBe(201);
+  const t: Tenants = { gw, betaKey, betaKeyId: key.json.id, betaWorkflow: wf.json.id, betaRun: '' };
+  await freshBetaRun(t);
+  return t;
+}
+
+/** Beta starts a new run of its workflow, which waits at the approval; each row attacks its own. */
+async function freshBetaRun(t: Tenants) {
+  const run = await t.gw.call('POST', `/v1/workflows/${t.betaWorkflow}/runs?wait=true`, {
+    key: t.betaKey,
+    json: {},
+  });
+  expect(run.json?.status, run.text).toBe('waiting');
+  t.betaRun = run.json.id;
+}
+
+function answerNormally(gw: InProcessGateway) {
+  for (const fake of [gw.fakes.openai, gw.fakes.anthropic, gw.fakes.gemini]) {
+    fake.reset();
+    fake.respond({ text: ANSWER });
+  }
+}
+
+/** Everything beta can see of itself, and what the operator sees of beta; volatile fields dropped. */
+async function betaView(t: Tenants) {
+  const asBeta = (path: string) => t.gw.call('GET', path, { key: t.betaKey });
+  const asMaster = (path: string) => t.gw.call('GET', path, { key: MASTER });
+  const reads = {
+    workflows: await asBeta('/v1/workflows?versions=all'),
+    workflow: await asBeta(`/v1/workflows/${t.betaWorkflow}`),
+    run: await asBeta(`/v1/runs/${t.betaRun}`),
+    budget: await asBeta('/v1/budget'),
+    team: await asMaster('/admin/teams/beta'),
+    keys: await asMaster('/admin/keys?team=beta'),
+    spend: await asMaster('/admin/spend?team=beta'),
+  };
+  return JSON.parse(
+    JSON.stringify(
+      Object.fromEntries(
+        Object.entries(reads).map(([name, r]) => [name, { status: r.status, body: r.json }]),
+      ),
+    ),
+    (k, v) => (/^(last_used_at|updated_at_ms)$/.test(k) ? undefined : v),
+  );
+}
+
+interface Attempt {
+  /** method + path, as the row is named */
+  name: string;
+  send(t: Tenants, key: string): Promise<Reply>;
+  /** What the attacker must be answered. */
+  expect: (res: Reply, t: Tenants, actor: Actor) => void;
+}
+
+const refusedAs = (status: number) => (res: Reply) => {
+  expect(res.status, res.text.slice(0, 300)).toBe(status);
+  expect(isOpenAIError(res.json), res.text.slice(0, 300)).toBe(true);
+};
+const notFound = refusedAs(404);
+const adminOnly = refusedAs(403);
+
+const call =
+  (method: string, path: (t: Tenants) => string, json?: unknown, peek = false) =>
+  (t: Tenants, key: string) =>
+    t.gw.call(method, path(t), { key, ...(json === undefined ? {} : { json }), peek });
+
+/** A list that answers and holds nothing of beta's. */
+const listWithoutBeta = (res: Reply, t: Tenants) => {
+  expect(res.status, res.text.slice(0, 300)).toBe(200);
+  expect(res.text).not.toContain(t.betaWorkflow);
+  expect(res.text).not.toContain(t.betaRun);
+  expect(res.text).not.toContain('beta-flow');
+  expect(res.text).not.toContain(SECRET_PROMPT);
+};
+
+const CROSS_TENANT: Attempt[] = [
+  {
+    name: 'GET /v1/workflows/:id',
+    send: call('GET', (t) => `/v1/workflows/${t.betaWorkflow}`),
+    expect: notFound,
+  },
+  { name: 'GET /v1/workflows/:name', send: call('GET', () => '/v1/workflows/beta-flow'), expect: notFound },
+  {
+    name: 'GET /v1/workflows/:id/graph',
+    send: call('GET', (t) => `/v1/workflows/${t.betaWorkflow}/graph`),
+    expect: notFound,
+  },
+  { name: 'GET /v1/workflows', send: call('GET', () => '/v1/workflows'), expect: listWithoutBeta },
+  {
+    name: 'GET /v1/workflows?versions=all',
+    send: call('GET', () => '/v1/workflows?versions=all'),
+    expect: listWithoutBeta,
+  },
+  {
+    name: 'POST /v1/workflows/:id/runs',
+    send: call('POST', (t) => `/v1/workflows/${t.betaWorkflow}/runs`, { inputs: {} }),
+    expect: notFound,
+  },
+  {
+    name: 'POST /v1/workflows/:id/runs?wait=true',
+    send: call('POST', (t) => `/v1/workflows/${t.betaWorkflow}/runs?wait=true`, { inputs: {} }),
+    expect: notFound,
+  },
+  {
+    name: 'POST /v1/workflows/:name/runs',
+    send: call('POST', () => '/v1/workflows/beta-flow/runs', { inputs: {} }),
+    expect: notFound,
+  },
+  {
+    // Names are per team: storing beta's name is the attacker's own definition, never beta's latest.
+    name: 'POST /v1/workflows (same name as beta)',
+    send: call('POST', () => '/v1/workflows', {
+      name: 'beta-flow',
+      steps: { draft: { prompt: 'hijacked', model: 'oa-model', max_tokens: 5 } },
+    }),
+    expect: (res) => expect(res.status, res.text.slice(0, 300)).toBe(201),
+  },
+  { name: 'GET /v1/runs/:id', send: call('GET', (t) => `/v1/runs/${t.betaRun}`), expect: notFound },
+  {
+    name: 'GET /v1/runs/:id/events',
+    send: call('GET', (t) => `/v1/runs/${t.betaRun}/events`, undefined, true),
+    expect: notFound,
+  },
+  { name: 'GET /v1/runs', send: call('GET', () => '/v1/runs'), expect: listWithoutBeta },
+  {
+    name: 'GET /v1/runs?workflow=:id',
+    send: call('GET', (t) => `/v1/runs?workflow=${t.betaWorkflow}`),
+    expect: listWithoutBeta,
+  },
+  {
+    name: 'GET /v1/runs?waiting=true',
+    send: call('GET', () => '/v1/runs?waiting=true'),
+    expect: listWithoutBeta,
+  },
+  {
+    name: 'PUT /v1/runs/:id/steps/:step/output',
+    send: call('PUT', (t) => `/v1/runs/${t.betaRun}/steps/draft/output`, { output: 'pwned' }),
+    expect: notFound,
+  },
+  {
+    name: 'POST /v1/runs/:id/steps/:step/approve (approved)',
+    send: call('POST', (t) => `/v1/runs/${t.betaRun}/steps/check/approve`, { approved: true }),
+    expect: notFound,
+  },
+  {
+    name: 'POST /v1/runs/:id/steps/:step/approve (rejected)',
+    send: call('POST', (t) => `/v1/runs/${t.betaRun}/steps/check/approve`, { approved: false }),
+    expect: notFound,
+  },
+  {
+    name: 'POST /v1/runs/:id/rerun',
+    send: call('POST', (t) => `/v1/runs/${t.betaRun}/rerun`, { from: 'draft' }),
+    expect: notFound,
+  },
+  {
+    name: 'POST /v1/runs/:id/cancel',
+    send: call('POST', (t) => `/v1/runs/${t.betaRun}/cancel`),
+    expect: notFound,
+  },
+  {
+    name: 'GET /v1/budget?team=beta',
+    send: call('GET', () => '/v1/budget?team=beta'),
+    expect: (res, _t, actor) => {
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      expect(res.json.team).toBe(actor);
+    },
+  },
+  {
+    // Spending is charged to the caller's own team: beta's budget and spend do not move.
+    name: 'POST /v1/chat/completions (own spend)',
+    send: call('POST', () => '/v1/chat/completions', {
+      model: 'oa-model',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 5,
+    }),
+    expect: (res) => expect(res.status, res.text.slice(0, 300)).toBe(200),
+  },
+  { name: 'GET /admin/teams', send: call('GET', () => '/admin/teams'), expect: adminOnly },
+  { name: 'GET /admin/teams/:id', send: call('GET', () => '/admin/teams/beta'), expect: adminOnly },
+  {
+    name: 'PATCH /admin/teams/:id',
+    send: call('PATCH', () => '/admin/teams/beta', { budget: { limit_usd: 0 }, models: ['oa-model'] }),
+    expect: adminOnly,
+  },
+  { name: 'DELETE /admin/teams/:id', send: call('DELETE', () => '/admin/teams/beta'), expect: adminOnly },
+  {
+    name: 'POST /admin/teams',
+    send: call('POST', () => '/admin/teams', { id: 'intruder' }),
+    expect: adminOnly,
+  },
+  {
+    name: 'POST /admin/keys',
+    send: call('POST', () => '/admin/keys', { team: 'beta', name: 'stolen' }),
+    expect: adminOnly,
+  },
+  { name: 'GET /admin/keys?team=beta', send: call('GET', () => '/admin/keys?team=beta'), expect: adminOnly },
+  {
+    name: 'DELETE /admin/keys/:id',
+    send: call('DELETE', (t) => `/admin/keys/${t.betaKeyId}`),
+    expect: adminOnly,
+  },
+  {
+    name: 'GET /admin/spend?team=beta',
+    send: call('GET', () => '/admin/spend?team=beta'),
+    expect: adminOnly,
+  },
+];
+
+describe('team A acting on team B: not found, forbidden, and nothing changes', () => {
+  let t: Tenants;
+  beforeAll(async () => {
+    t = await startTenants();
+  }, 60_000);
+  afterAll(async () => {
+    await t?.gw.close();
+  });
+
+  it("beta's view is stable when nobody acts (so the comparisons below mean something)", async () => {
+    const before = await betaView(t);
+    expect(before.run.body.status).toBe('waiting');
+    expect(before.team.status).toBe(200);
+    expect(await betaView(t)).toEqual(before);
+  });
+
+  for (const actor of ACTORS) {
+    describe(`${actor} (${actor === 'default' ? 'a team named "default", static key' : 'static key'})`, () => {
+      it.each(CROSS_TENANT.map((a) => [a.name, a] as const))('%s', async (_name, attempt) => {
+        await freshBetaRun(t);
+        const before = await betaView(t);
+        const res = await attempt.send(t, KEYS[actor]);
+        attempt.expect(res, t, actor);
+        expect(res.text, 'nothing of beta in the answer').not.toContain(SECRET_PROMPT);
+        expect(await betaView(t), "beta's own view afterwards").toEqual(before);
+      });
+    });
+  }
+
+  it("the master key, a principal of its own, reads beta's definition and run", async () => {
+    await freshBetaRun(t);
+    const wf = await t.gw.call('GET', `/v1/workflows/${t.betaWorkflow}`, { key: MASTER });
+    expect(wf.status, wf.text.slice(0, 300)).toBe(200);
+    const run = await t.gw.call('GET', `/v1/runs/${t.betaRun}`, { key: MASTER });
+    expect(run.status, run.text.slice(0, 300)).toBe(200);
+    expect(run.json.status).toBe('waiting');
+  });
+
+  it('beta still runs its own workflow by id, and its latest version is its own', async () => {
+    const list = await t.gw.call('GET', '/v1/workflows', { key: t.betaKey });
+    const mine = list.json.data.filter((w: { name: string }) => w.name === 'beta-flow');
+    expect(mine.map((w: { id: string }) => w.id)).toEqual([t.betaWorkflow]);
+  });
+});
+
+/** A request that tries to reach a forbidden model. */
+interface ModelAttempt {
+  name: string;
+  /** `refused`: 403 (400 also accepted for workflow definitions); `filtered`: served by an allowed model. */
+  outcome: 'refused' | 'filtered' | 'refused-or-filtered';
+  /** Make every oa-model call fail, so fallbacks are tried. */
+  failAllowed?: boolean;
+  send(t: Tenants, key: string): Promise<Reply>;
+}
+
+const chat = (body: Record<string, unknown>) => (t: Tenants, key: string) =>
+  t.gw.call('POST', '/v1/chat/completions', {
+    key,
+    json: { messages: [{ role: 'user', content: 'Which is better?' }], max_tokens: 5, ...body },
+  });
+const consensus = (body: Record<string, unknown>) => (t: Tenants, key: string) =>
+  t.gw.call('POST', '/v1/consensus', {
+    key,
+    json: { messages: [{ role: 'user', content: 'Which is better?' }], max_tokens: 5, ...body },
+  });
+const review = (body: Record<string, unknown>) => (t: Tenants, key: string) =>
+  t.gw.call('POST', '/v1/reviews', {
+    key,
+    json: { artifact: 'a draft', instructions: 'review it', ...body },
+  });
+
+/** Stores a one-step workflow and, when it is accepted, runs it to the end. */
+const workflow =
+  (step: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  async (t: Tenants, key: string) => {
+    const stored = await t.gw.call('POST', '/v1/workflows', {
+      key,
+      json: {
+        name: `reach-${Math.random().toString(36).slice(2, 8)}`,
+        steps: { first: { prompt: 'hi', ...step }, ...extra },
+      },
+    });
+    if (stored.status !== 201) return stored;
+    const run = await t.gw.call('POST', `/v1/workflows/${stored.json.id}/runs?wait=true`, { key, json: {} });
+    return run;
+  };
+
+const MODEL_ATTEMPTS: ModelAttempt[] = [
+  { name: 'chat: a forbidden model by id', outcome: 'refused', send: chat({ model: 'an-model' }) },
+  { name: 'chat: a forbidden model by alias', outcome: 'refused', send: chat({ model: 'an-alias' }) },
+  {
+    name: 'chat (stream): a forbidden model',
+    outcome: 'refused',
+    send: chat({ model: 'ge-model', stream: true }),
+  },
+  { name: "chat: another team's preset", outcome: 'refused', send: chat({ model: 'panel' }) },
+  {
+    name: 'chat: auto:quality (the best model is forbidden)',
+    outcome: 'filtered',
+    send: chat({ model: 'auto:quality' }),
+  },
+  {
+    name: 'chat: auto:cost (the cheapest model is forbidden)',
+    outcome: 'filtered',
+    send: chat({ model: 'auto:cost' }),
+  },
+  {
+    name: 'chat: auto with quorum.route.models naming a forbidden model',
+    outcome: 'refused-or-filtered',
+    send: chat({ model: 'auto', quorum: { route: { models: ['an-model'] } } }),
+  },
+  {
+    name: 'chat: allowed preset with inline ensemble members',
+    outcome: 'refused',
+    send: chat({
+      model: 'a-panel',
+      quorum: { ensemble: { strategy: 'consensus', models: ['an-model', 'ge-model'] } },
+    }),
+  },
+  {
+    name: 'chat: allowed preset with an inline judge',
+    outcome: 'refused',
+    send: chat({
+      model: 'a-panel',
+      quorum: { ensemble: { strategy: 'best_of_n', models: ['oa-model'], judge: 'an-model' } },
+    }),
+  },
+  {
+    name: 'chat: allowed model with an inline ensemble',
+    outcome: 'refused',
+    send: chat({
+      model: 'oa-model',
+      quorum: { ensemble: { strategy: 'consensus', models: ['oa-model', 'ge-model'] } },
+    }),
+  },
+  {
+    name: 'consensus: forbidden members',
+    outcome: 'refused',
+    send: consensus({ strategy: 'consensus', models: ['an-model', 'ge-model'] }),
+  },
+  {
+    name: 'consensus: allowed members, forbidden judge',
+    outcome: 'refused',
+    send: consensus({ strategy: 'best_of_n', models: ['oa-model', 'oa-model'], judge: 'an-model' }),
+  },
+  {
+    name: 'consensus: naming an allowed preset, forbidden members',
+    outcome: 'refused',
+    send: consensus({ model: 'a-panel', strategy: 'consensus', models: ['ge-model'] }),
+  },
+  { name: 'reviews: a forbidden reviewer', outcome: 'refused', send: review({ reviewers: ['an-model'] }) },
+  {
+    name: 'reviews: a forbidden author',
+    outcome: 'refused',
+    send: review({ reviewers: ['oa-model'], author: 'ge-model' }),
+  },
+  {
+    name: 'route (dry run): auto:quality',
+    outcome: 'filtered',
+    send: (t, key) =>
+      t.gw.call('POST', '/v1/route', {
+        key,
+        json: { model: 'auto:quality', messages: [{ role: 'user', content: 'hi' }] },
+      }),
+  },
+  { name: 'workflow: llm step model', outcome: 'refused', send: workflow({ model: 'an-model' }) },
+  { name: 'workflow: llm step by alias', outcome: 'refused', send: workflow({ model: 'ge-alias' }) },
+  {
+    name: 'workflow: ensemble step members',
+    outcome: 'refused',
+    send: workflow({ type: 'ensemble', models: ['an-model', 'ge-model'], judge: 'oa-model' }),
+  },
+  {
+    name: 'workflow: ensemble step judge',
+    outcome: 'refused',
+    send: workflow({ type: 'ensemble', models: ['oa-model', 'oa-model'], judge: 'an-model' }),
+  },
+  {
+    name: 'workflow: review step reviewers',
+    outcome: 'refused',
+    send: workflow(
+      { model: 'oa-model' },
+      { rev: { type: 'review', needs: ['first'], reviewers: ['an-model'] } },
+    ),
+  },
+  {
+    name: 'workflow: review step author',
+    outcome: 'refused',
+    send: workflow(
+      { model: 'oa-model' },
+      { rev: { type: 'review', needs: ['first'], reviewers: ['oa-model'], author: 'ge-model' } },
+    ),
+  },
+  {
+    name: 'workflow: until judge',
+    outcome: 'refused',
+    send: workflow({ model: 'oa-model', until: { judge: 'an-model', criteria: 'good', max_iterations: 1 } }),
+  },
+  {
+    name: 'workflow: auto:quality step',
+    outcome: 'refused-or-filtered',
+    send: workflow({ model: 'auto:quality' }),
+  },
+  // Fallback rows last: they make the allowed model fail, which its circuit breaker remembers.
+  {
+    name: 'chat: request fallbacks to a forbidden model, the allowed one failing',
+    outcome: 'refused-or-filtered',
+    failAllowed: true,
+    send: chat({ model: 'oa-model', quorum: { fallbacks: ['an-model'] } }),
+  },
+  {
+    name: "chat: the config's fallback chain, the allowed one failing",
+    outcome: 'refused-or-filtered',
+    failAllowed: true,
+    send: chat({ model: 'oa-model' }),
+  },
+  {
+    name: "chat: a fan-out member's fallbacks, the allowed one failing",
+    outcome: 'refused-or-filtered',
+    failAllowed: true,
+    send: chat({
+      model: 'oa-model',
+      quorum: { ensemble: { strategy: 'consensus', models: ['oa-model', 'oa-model'] } },
+    }),
+  },
+];
+
+for (const actor of ACTORS) {
+  describe(`${actor}: no path to a model outside its allow-list (${ALLOWED[actor].join(', ')})`, () => {
+    let t: Tenants;
+    beforeAll(async () => {
+      t = await startTenants();
+    }, 60_000);
+    afterAll(async () => {
+      await t?.gw.close();
+    });
+
+    it('GET /v1/models lists only its own models', async () => {
+      const res = await t.gw.call('GET', '/v1/models', { key: KEYS[actor] });
+      expect(res.status).toBe(200);
+      const ids: string[] = res.json.data.map((m: { id: string }) => m.id);
+      expect(ids).toContain('oa-model');
+      for (const forbidden of [...FORBIDDEN_MODELS, 'an-alias', 'ge-alias', 'panel'])
+        expect(ids).not.toContain(forbidden);
+      if (actor === 'default') expect(ids).not.toContain('a-panel');
+    });
+
+    it.each(MODEL_ATTEMPTS.map((a) => [a.name, a] as const))('%s', async (_name, attempt) => {
+      answerNormally(t.gw);
+      if (attempt.failAllowed)
+        t.gw.fakes.openai.respond({ error: { status: 500, message: 'upstream down' } });
+      const res = await attempt.send(t, KEYS[actor]);
+      const reached = {
+        'an-model': t.gw.fakes.anthropic.received.length,
+        'ge-model': t.gw.fakes.gemini.received.length,
+      };
+      const summary = `${res.status} ${res.text.slice(0, 300)}`;
+      expect(reached, `forbidden upstreams must receive nothing; answer: ${summary}`).toEqual({
+        'an-model': 0,
+        'ge-model': 0,
+      });
+      const servedBy = res.headers.get('x-quorum-model') ?? '';
+      for (const forbidden of FORBIDDEN_MODELS) expect(servedBy, summary).not.toContain(forbidden);
+      if (res.json?.chosen !== undefined) expect(FORBIDDEN_MODELS, summary).not.toContain(res.json.chosen);
+      if (Array.isArray(res.json?.fallbacks)) {
+        for (const forbidden of FORBIDDEN_MODELS)
+          expect(res.json.fallbacks, summary).not.toContain(forbidden);
+      }
+      const refused =
+        (res.status === 403 || (attempt.name.startsWith('workflow') && res.status === 400)) &&
+        isOpenAIError(res.json);
+      const ran = res.status === 200 || res.status === 202;
+      if (attempt.outcome === 'refused') expect(refused, `expected a refusal, got ${summary}`).toBe(true);
+      if (attempt.outcome === 'filtered' && !attempt.failAllowed) {
+        expect(ran, `expected an answer from an allowed model, got ${summary}`).toBe(true);
+      }
+      if (attempt.outcome === 'refused-or-filtered') {
+        expect(res.status < 500 || attempt.failAllowed, `expected no 5xx, got ${summary}`).toBe(true);
+      }
+    });
+  });
+}

@@ -5,8 +5,8 @@
  *
  * Upper bounds, in tokens per code point, were measured on uniformly random strings of each script
  * against cl100k and o200k (random text tokenizes far worse than prose) and rounded up:
- * ASCII letters and digits 0.75 (measured ≤ 0.72), space 0.5, other ASCII (punctuation, newlines,
- * controls) 1; two-byte scripts (Latin-1 and Latin Extended, Greek, Cyrillic, Armenian, Hebrew,
+ * ASCII letters and digits 0.75 (measured ≤ 0.72) and the first of a word 1, space 0.5, other ASCII
+ * (punctuation, newlines, controls) 1; two-byte scripts (Latin-1 and Latin Extended, Greek, Cyrillic, Armenian, Hebrew,
  * Arabic) 1.5 (measured ≤ 1.41), combining marks 2. Everything from U+0800 (Han, kana, Hangul, Thai,
  * Indic, Ethiopic…) and beyond (emoji, rare Han) takes its UTF-8 byte count, 3 and 4: byte-level BPE
  * never emits more tokens than bytes, and random Hangul, Myanmar or Ethiopic reach 2.4–2.7.
@@ -52,12 +52,19 @@ export function textTokenRange(text: string): TokenRange {
   let nonAscii = 0;
   let wide = 0;
   let ascii = 0;
+  let inWord = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) {
       ascii++;
-      most += isAlnum(c) ? Q_ALNUM : c === 32 ? Q_SPACE : Q_OTHER;
-    } else if (c < 0x800) {
+      const alnum = isAlnum(c);
+      // A word is at least one token, however short: `a\nb\nc` is five tokens.
+      most += alnum ? (inWord ? Q_ALNUM : Q_OTHER) : c === 32 ? Q_SPACE : Q_OTHER;
+      inWord = alnum;
+      continue;
+    }
+    inWord = false;
+    if (c < 0x800) {
       nonAscii++;
       most += c >= 0x300 && c <= 0x36f ? Q_COMBINING : Q_TWO_BYTE;
     } else if (c >= 0xd800 && c <= 0xdfff) {

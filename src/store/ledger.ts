@@ -62,6 +62,12 @@ const GROUP_COLUMN = { model: 'model', key: 'key_id', team: 'team_id' } as const
 
 /** Whole numbers only reach the INSERT, so one odd value cannot fail (and so block) a whole batch. */
 const int = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? Math.round(value) : 0);
+/**
+ * Token columns are 32-bit in Postgres: an upstream reporting absurd usage (10^12 tokens) would fail the
+ * whole batch, other teams' rows included, so counts are stored at most at the column's maximum.
+ */
+const TOKENS_MAX = 2_147_483_647;
+const tokens = (value: unknown) => Math.min(Math.max(int(value), 0), TOKENS_MAX);
 
 function tagsJson(tags: LedgerEntry['tags'], onError: (err: unknown) => void): string | null {
   if (tags === undefined || tags === null) return null;
@@ -105,9 +111,9 @@ export class Ledger {
       key_id: entry.key_id ?? null,
       model: String(entry.model),
       provider: String(entry.provider),
-      input_tokens: int(entry.input_tokens),
-      cached_tokens: int(entry.cached_tokens),
-      output_tokens: int(entry.output_tokens),
+      input_tokens: tokens(entry.input_tokens),
+      cached_tokens: tokens(entry.cached_tokens),
+      output_tokens: tokens(entry.output_tokens),
       cost_nanos: int(entry.cost_nanos),
       latency_ms: int(entry.latency_ms),
       status: int(entry.status),

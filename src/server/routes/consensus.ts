@@ -60,7 +60,8 @@ export function registerConsensus(app: OpenAPIHono<AppEnv>, gw: Gateway) {
     const extension = typeof quorum === 'object' ? quorum : {};
     const request = {
       ...chat,
-      model: model ?? 'consensus',
+      // Without `model` the fan-out is the body's alone: no name a preset could be called by.
+      model: model ?? '',
       quorum: {
         ...extension,
         ensemble: {

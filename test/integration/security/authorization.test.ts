@@ -65,6 +65,8 @@ function config(fakes: Fakes) {
     },
     ensembles: {
       panel: { strategy: 'consensus', models: ['oa-model', 'an-model'], judge: 'ge-model' },
+      // Named like the endpoint, and on nobody's list: POST /v1/consensus without `model` is not it.
+      consensus: { strategy: 'best_of_n', models: ['secret', 'oa-model'], judge: 'secret' },
     },
     teams: [
       { id: 'alpha', models: ['panel', 'ge-model'] },
@@ -206,6 +208,16 @@ describe('a preset does not open the door to models the client adds', () => {
     expect(judge.status).toBe(403);
     expect(judge.json.error).toMatchObject({ code: 'model_not_allowed', param: 'judge' });
     expect(upstreamCalls()).toEqual([]);
+  });
+
+  it('POST /v1/consensus without `model` is the body alone, whatever presets are called', async () => {
+    const res = await post('/v1/consensus', BETA, {
+      strategy: 'consensus',
+      models: ['an-model'],
+      messages: ask,
+    });
+    expect(res.status).toBe(200);
+    expect(upstreamCalls()).toEqual(['claude-up']);
   });
 
   it('POST /v1/reviews refuses a forbidden reviewer or author before any call', async () => {

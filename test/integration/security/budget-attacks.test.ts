@@ -102,7 +102,7 @@ const KINDS: Limits[] = [
               loadSpent: (team, since) => store.ledger.spentSince(team, since),
             }),
           cleanup: async () => {
-            await deleteKeys(redisUrl, prefix);
+            await deleteKeys(redisUrl!, prefix);
           },
         },
       ]

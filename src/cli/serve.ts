@@ -1,10 +1,11 @@
-import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { Gateway } from '../gateway/index.ts';
 import { openServices } from '../gateway/services.ts';
 import { createApp } from '../server/app.ts';
+import { listen } from '../server/listen.ts';
 import { createMetricsApp } from '../server/routes/metrics.ts';
 import { createLogger, startTelemetry } from '../telemetry/index.ts';
+import { installLastResort } from '../telemetry/last-resort.ts';
 import { Engine } from '../workflows/engine/index.ts';
 import { EventHub } from '../workflows/event-hub.ts';
 import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-runner.ts';
@@ -23,6 +24,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const shutdownTelemetry = await startTelemetry();
   const logger = createLogger();
+  // From here on, one escaped error must not end every tenant's requests: log it, count it, serve on.
+  installLastResort(logger);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(typeof values.config === 'string' ? { path: values.config } : {});
@@ -76,14 +79,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   const hostname = String(values.host ?? process.env.HOST ?? '127.0.0.1');
-  const server = serve({ fetch: app.fetch, port, hostname });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  }).catch((err: NodeJS.ErrnoException) => {
-    logger.error(`cannot listen on ${hostname}:${port}: ${err.code ?? err.message}`);
-    process.exit(1);
-  });
+  const server = await listen(app.fetch, { port, hostname, timeouts: config.server }).catch(
+    (err: NodeJS.ErrnoException) => {
+      logger.error(`cannot listen on ${hostname}:${port}: ${err.code ?? err.message}`);
+      process.exit(1);
+    },
+  );
   const metricsServer = await listenMetrics(config, logger, hostname, masterKey, keys.open);
   ready = true;
   const actualPort = (server.address() as { port: number } | null)?.port ?? port;
@@ -135,14 +136,12 @@ async function listenMetrics(
     open,
     allowedHosts: config.server.allowed_hosts,
   });
-  const server = serve({ fetch: app.fetch, port, hostname });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  }).catch((err: NodeJS.ErrnoException) => {
-    logger.error(`cannot listen for metrics on ${hostname}:${port}: ${err.code ?? err.message}`);
-    process.exit(1);
-  });
+  const server = await listen(app.fetch, { port, hostname, timeouts: config.server }).catch(
+    (err: NodeJS.ErrnoException) => {
+      logger.error(`cannot listen for metrics on ${hostname}:${port}: ${err.code ?? err.message}`);
+      process.exit(1);
+    },
+  );
   logger.info(`metrics on http://${hostname}:${port}/metrics`);
   return server;
 }

@@ -69,3 +69,10 @@ export const usageOverHoldUsd = new Counter({
   labelNames: ['team'] as const,
   registers: [registry],
 });
+
+export const escapedErrors = new Counter({
+  name: 'quorum_escaped_errors_total',
+  help: 'Errors that escaped every request handler and reached the last-resort handler (the process kept serving), by kind (uncaught_exception, unhandled_rejection); any is a bug to report',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});

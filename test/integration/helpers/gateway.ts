@@ -8,12 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { serve } from '@hono/node-server';
 import OpenAI from 'openai';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../../src/config/index.ts';
 import { Gateway, type GatewayOptions } from '../../../src/gateway/index.ts';
 import { type AppOptions, createApp } from '../../../src/server/app.ts';
+import { listen } from '../../../src/server/listen.ts';
 import { createLogger } from '../../../src/telemetry/index.ts';
 import { startFakeAnthropic } from '../../fakes/anthropic.ts';
 import { startFakeGemini } from '../../fakes/gemini.ts';
@@ -63,8 +63,7 @@ export async function startGateway(
     ...(options.masterKey ? { masterKey: options.masterKey } : {}),
     ...options.app?.(gateway),
   });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const server = await listen(app.fetch, { port: 0, hostname: '127.0.0.1', timeouts: gatewayConfig.server });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {

@@ -74,6 +74,8 @@ export interface ListRunsQuery {
   status?: RunStatus | RunStatus[];
   workflow_id?: string;
   team?: string;
+  /** Only runs older than this one (the last of a previous page), in the list's order. */
+  before?: { created_at: number; id: string };
   /** The newest `limit` runs. */
   limit?: number;
 }
@@ -464,6 +466,15 @@ export class WorkflowsRepo {
     }
     if (query.workflow_id !== undefined) select = select.where('workflow_id', '=', query.workflow_id);
     if (query.team !== undefined) select = select.where('team_id', '=', query.team);
+    const before = query.before;
+    if (before !== undefined) {
+      select = select.where((eb) =>
+        eb.or([
+          eb('created_at', '<', before.created_at),
+          eb.and([eb('created_at', '=', before.created_at), eb('id', '<', before.id)]),
+        ]),
+      );
+    }
     select = select.orderBy('created_at', 'desc').orderBy('id', 'desc');
     if (query.limit !== undefined) {
       if (!Number.isSafeInteger(query.limit) || query.limit < 1) {

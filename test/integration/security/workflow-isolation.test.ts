@@ -204,6 +204,38 @@ describe("runs act only for their own team (and the operator), a team named 'def
     expect(after.status).toBe('waiting');
   });
 
+  it("lists each team only its own runs, newest first and paged; the operator every team's", async () => {
+    const second = (
+      await api(A, 'POST', `/v1/workflows/${wf}/runs?wait=true`, { inputs: { topic: 'moths' } })
+    ).json.id;
+    const ids = (res: { json: { data: { id: string }[] } }) => res.json.data.map((r) => r.id);
+    for (const key of [B, DEFAULT_TEAM]) {
+      for (const query of ['', `?workflow=${wf}`, '?waiting=true', '?status=waiting,running']) {
+        const res = await api(key, 'GET', `/v1/runs${query}`);
+        expect(res.status).toBe(200);
+        expect(ids(res), query).toEqual([]);
+      }
+    }
+    expect(ids(await api(A, 'GET', `/v1/runs?workflow=${wf}&waiting=true`))).toEqual([second, run]);
+    const first = await api(A, 'GET', `/v1/runs?workflow=${wf}&limit=1`);
+    expect(first.json).toMatchObject({ has_more: true, data: [{ id: second }] });
+    const next = await api(A, 'GET', `/v1/runs?workflow=${wf}&limit=1&cursor=${first.json.next_cursor}`);
+    expect(next.json).toMatchObject({ has_more: false, next_cursor: null, data: [{ id: run }] });
+    expect(ids(await api(MASTER, 'GET', '/v1/runs?waiting=true'))).toEqual(
+      expect.arrayContaining([run, second]),
+    );
+    for (const [query, param] of [
+      ['?status=bogus', 'status'],
+      ['?limit=0', 'limit'],
+      ['?cursor=%%%', 'cursor'],
+    ]) {
+      const res = await api(A, 'GET', `/v1/runs${query}`);
+      expect(res.status).toBe(400);
+      expect(res.json.error.param).toBe(param);
+    }
+    await api(A, 'POST', `/v1/runs/${second}/cancel`);
+  });
+
   it('lets the master key read and approve it', async () => {
     expect((await api(MASTER, 'GET', `/v1/runs/${run}`)).json.inputs).toEqual({ topic: 'bats' });
     const approved = await api(MASTER, 'POST', `/v1/runs/${run}/steps/check/approve`, { approved: true });

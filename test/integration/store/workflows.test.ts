@@ -560,6 +560,24 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       expect(mine(await store.workflows.listRuns({ team: 'listing', limit: 2 }))).toEqual([ids[5], ids[4]]);
       expect(await store.workflows.listRuns({ status: [] })).toEqual([]);
     });
+
+    it('pages through runs after a given one, runs made in the same millisecond included', async () => {
+      const wf = await store.workflows.createWorkflow({ team: 'research', name: 'paging', definition: {} });
+      clock += 10;
+      for (let i = 0; i < 5; i++) await newRun({ workflow_id: wf.id, team: 'paging' });
+      const all = (await store.workflows.listRuns({ team: 'paging' })).map((r) => r.id);
+      expect(all).toHaveLength(5);
+      const seen: string[] = [];
+      let before: { created_at: number; id: string } | undefined;
+      for (;;) {
+        const page = await store.workflows.listRuns({ team: 'paging', limit: 2, ...(before && { before }) });
+        if (!page.length) break;
+        seen.push(...page.map((r) => r.id));
+        const last = page.at(-1)!;
+        before = { created_at: last.created_at, id: last.id };
+      }
+      expect(seen).toEqual(all);
+    });
   });
 
   describe('durability', () => {

@@ -74,6 +74,9 @@ const call = async <T>(fn: () => Promise<T>) => {
   }
 };
 
+const PAGE = 20;
+const MAX_PAGE = 100;
+
 const RunSchema = z
   .looseObject({ id: z.string(), workflow_id: z.string(), status: z.string() })
   .openapi('Run');
@@ -125,6 +128,40 @@ const routes = [
       ...errors,
     },
   }),
+  createRoute({
+    method: 'get',
+    path: '/v1/runs',
+    summary: "The caller's team's runs (every team's for the master key), newest first, paged by `cursor`",
+    security: [{ bearer: [] }],
+    request: {
+      query: z.object({
+        workflow: z.string().optional(),
+        status: z.string().optional().openapi({ description: 'One status, or several separated by commas' }),
+        waiting: z.enum(['true', 'false']).optional(),
+        limit: z
+          .string()
+          .optional()
+          .openapi({ description: `1 to ${MAX_PAGE} (default ${PAGE})` }),
+        cursor: z.string().optional().openapi({ description: 'next_cursor of the previous page' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'A page of runs',
+        content: {
+          'application/json': {
+            schema: z.object({
+              object: z.literal('list'),
+              data: z.array(RunSchema),
+              has_more: z.boolean(),
+              next_cursor: z.string().nullable(),
+            }),
+          },
+        },
+      },
+      400: errors[400],
+    },
+  }),
   runRoute('get', '/v1/runs/{id}', 'A run with every step'),
   runRoute('get', '/v1/runs/{id}/events', 'SSE: past events replayed, then live; honours Last-Event-ID', {
     'text/event-stream': { schema: z.string() },
@@ -142,6 +179,47 @@ const routes = [
   runRoute('post', '/v1/runs/{id}/rerun', 'Re-run a step and its descendants'),
   runRoute('post', '/v1/runs/{id}/cancel', 'Cancel a run, aborting its in-flight upstream calls'),
 ];
+
+const STATUSES = new Set<string>(['pending', 'running', 'waiting', 'succeeded', 'failed', 'cancelled']);
+
+const badQuery = (param: string, message: string) =>
+  new GatewayError('invalid_body', `${param}: ${message}`, { param });
+
+/** The list's filters from the query string; every bad value is a 400 naming its parameter. */
+function listQuery(c: Context<AppEnv>) {
+  const q = c.req.query();
+  let statuses: RunRecord['status'][] | undefined;
+  if (q.status !== undefined) {
+    const named = q.status.split(',').map((s) => s.trim());
+    const unknown = named.find((s) => !STATUSES.has(s));
+    if (unknown !== undefined) {
+      throw badQuery('status', `unknown status "${unknown}"; use ${[...STATUSES].join(', ')}`);
+    }
+    statuses = named as RunRecord['status'][];
+  }
+  if (q.waiting !== undefined && q.waiting !== 'true' && q.waiting !== 'false') {
+    throw badQuery('waiting', 'use true or false');
+  }
+  if (q.waiting === 'true') statuses = (statuses ?? ['waiting']).filter((s) => s === 'waiting');
+  const limit = q.limit === undefined ? PAGE : Number(q.limit);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE || !/^[0-9]+$/.test(q.limit ?? '1')) {
+    throw badQuery('limit', `expected an integer from 1 to ${MAX_PAGE}`);
+  }
+  let before: { created_at: number; id: string } | undefined;
+  if (q.cursor !== undefined) {
+    try {
+      const [created_at, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8'));
+      if (!Number.isSafeInteger(created_at) || typeof id !== 'string') throw new Error('shape');
+      before = { created_at, id };
+    } catch {
+      throw badQuery('cursor', 'not a cursor this list gave (use next_cursor of the previous page)');
+    }
+  }
+  return { statuses, limit, before, workflow: q.workflow };
+}
+
+const cursorOf = (run: RunRecord) =>
+  Buffer.from(JSON.stringify([run.created_at, run.id])).toString('base64url');
 
 const StartSchema = z.object({ inputs: z.record(z.string(), z.unknown()).optional() });
 
@@ -201,6 +279,26 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
     );
     if (c.req.query('wait') === 'true') return c.json(runView(await engine.wait(run.id)), 200);
     return c.json({ run_id: run.id, status: run.status }, 202);
+  });
+
+  app.get('/v1/runs', async (c) => {
+    const { statuses, limit, before, workflow } = listQuery(c);
+    const caller = c.get('caller');
+    const rows = await store.workflows.listRuns({
+      limit: limit + 1,
+      ...(statuses !== undefined && { status: statuses }),
+      ...(workflow !== undefined && { workflow_id: workflow }),
+      ...(!caller.operator && { team: caller.team }),
+      ...(before !== undefined && { before }),
+    });
+    const page = rows.slice(0, limit);
+    const more = rows.length > limit;
+    return c.json({
+      object: 'list' as const,
+      data: page.map(runView),
+      has_more: more,
+      next_cursor: more ? cursorOf(page.at(-1)!) : null,
+    });
   });
 
   app.get('/v1/runs/:id', async (c) => c.json(runView(await ownRun(c))));

@@ -291,11 +291,12 @@ function serveStream(res: ServerResponse, wire: Wire, model: string, fault: Faul
       sse();
       return res.end(complete('x'.repeat(HUGE_LINE_CHARS), USAGE).join(''));
     case 'malformed':
-      sse();
-      return res.end(wire.broken + wire.tail(model, USAGE).at(-1));
     case 'malformed-mid':
       sse();
-      return res.end(head.join('') + wire.broken + wire.tail(model, USAGE).at(-1));
+      res.write((fault === 'malformed' ? '' : head.join('')) + wire.broken);
+      // The terminator and the end arrive while the client is giving up on the stream.
+      setImmediate(() => res.end(wire.tail(model, USAGE).at(-1)));
+      return;
     case 'garbage':
       sse();
       res.write(head.join(''));

@@ -68,7 +68,7 @@ beforeAll(async () => {
   gw = await startGateway(
     fakesConfig(fakes, {
       server: { max_body_bytes: MAX_BODY },
-      teams: [{ id: 'team-a' }, { id: 'team-b' }, { id: 'default' }],
+      teams: [{ id: 'team-a' }, { id: 'team-b', models: ['oa-model'] }, { id: 'default' }],
       keys: [
         { key: A, team: 'team-a', name: 'a' },
         { key: B, team: 'team-b', name: 'b' },
@@ -157,6 +157,30 @@ describe('definitions belong to the team that stored them', () => {
     const again = await api(A, 'POST', '/v1/workflows', gated('shared-name', 'Secret prompt of A about'));
     expect(again.status).toBe(200);
     expect(again.json).toMatchObject({ id: a, version: 1 });
+  });
+
+  it("refuses at store time a definition naming a model outside the team's allow-list or the catalog", async () => {
+    const res = await api(B, 'POST', '/v1/workflows', {
+      name: 'forbidden',
+      steps: {
+        a: { model: 'an-model', prompt: 'hi' },
+        b: { type: 'ensemble', models: ['oa-model', 'ge-model'], prompt: 'hi' },
+        c: { type: 'review', reviewers: ['oa-model'], author: 'an-model', prompt: 'hi', needs: ['a'] },
+        d: {
+          model: 'oa-model',
+          prompt: 'hi',
+          until: { judge: 'no-such-model', criteria: 'good', max_iterations: 2 },
+        },
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error.code, res.json.error.message).toBe('invalid_workflow');
+    for (const path of ['steps.a.model', 'steps.b.models', 'steps.c.reviewers', 'steps.d.until.judge']) {
+      expect(res.json.error.message, res.json.error.message).toContain(`${path}:`);
+    }
+    expect(
+      (await api(B, 'GET', '/v1/workflows')).json.data.map((w: { name: string }) => w.name),
+    ).not.toContain('forbidden');
   });
 
   it("lets the operator list, read and draw every team's definitions", async () => {

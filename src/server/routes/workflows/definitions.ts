@@ -14,6 +14,7 @@ import { type Problem, parseDefinition, toDot, toMermaid } from '../../../workfl
 import { checkNesting, readBody } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
 import { ErrorSchema } from '../../schemas.ts';
+import { stepModelProblems } from './step-models.ts';
 
 /** Aliases a YAML definition may expand: far more than any real one uses, far fewer than a bomb needs. */
 const MAX_YAML_ALIASES = 100;
@@ -190,7 +191,10 @@ export function registerWorkflowDefinitions(app: OpenAPIHono<AppEnv>, gw: Gatewa
 
   app.post('/v1/workflows', async (c) => {
     const { definition } = await readDefinition(c, gw.config.server);
-    const team = c.get('caller').team;
+    const caller = c.get('caller');
+    const refused = stepModelProblems(gw, caller, definition);
+    if (refused.length) throw invalidWorkflow(refused);
+    const team = caller.team;
     const { workflow, created } = await store.workflows.storeWorkflow({
       team,
       name: definition.name,

@@ -38,6 +38,8 @@ const invalidWorkflow = (problems: Problem[]) =>
   );
 
 const badBody = (message: string) => new GatewayError('invalid_body', message, { param: null });
+const tooDeep = () =>
+  badBody('The YAML body is nested too deeply to read (server.max_json_depth bounds nesting).');
 
 /**
  * YAML text → data, refusing alias bombs. The parser and `toJS` recurse, so text nested deeper than the
@@ -48,9 +50,11 @@ function parseYaml(raw: string): unknown {
   try {
     doc = parseDocument(raw);
   } catch {
-    throw badBody('The body is not valid YAML: it is nested too deeply to read.');
+    throw tooDeep();
   }
   const [first] = doc.errors;
+  // The parser reports its own stack overflow as a syntax error: say what it means.
+  if (first?.message.includes('call stack')) throw tooDeep();
   if (first) {
     const pos = first.linePos?.[0];
     const where = pos ? ` (line ${pos.line}, column ${pos.col})` : '';
@@ -62,7 +66,7 @@ function parseYaml(raw: string): unknown {
     if (err instanceof ReferenceError) {
       throw badBody(`The YAML body expands too many aliases (at most ${MAX_YAML_ALIASES} are allowed).`);
     }
-    throw badBody('The body is not valid YAML: it is nested too deeply to read.');
+    throw tooDeep();
   }
 }
 

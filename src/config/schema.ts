@@ -61,7 +61,13 @@ export const EnsembleSchema = z.looseObject({
 });
 
 export const TeamSchema = z.strictObject({
-  id: z.string().min(1),
+  // Starts with a letter or digit, as through the admin API: `@master` stays the master key's own.
+  id: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/,
+      'use letters, digits and _ . : @ - (starting with a letter or digit)',
+    ),
   budget: z
     .strictObject({
       limit_usd: nonNegative,

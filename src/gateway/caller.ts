@@ -32,3 +32,10 @@ export const OPEN_CALLER: Caller = {
   keyLimits: null,
   operator: true,
 };
+
+/**
+ * The master key's principal. Its spend is recorded under a team id that no team can take (team ids
+ * start with a letter or digit), so an operator's own calls never count against, nor share workflows
+ * with, a team that happens to be called `default`.
+ */
+export const MASTER_CALLER: Caller = { ...OPEN_CALLER, team: '@master', keyName: 'master' };

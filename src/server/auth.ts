@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../config/index.ts';
 import { GatewayError } from '../errors/index.ts';
-import { type Caller, OPEN_CALLER } from '../gateway/index.ts';
+import { type Caller, MASTER_CALLER, OPEN_CALLER } from '../gateway/index.ts';
 import type { Store } from '../store/index.ts';
 
 const hash = (key: string) => createHash('sha256').update(key).digest('base64url');
@@ -64,8 +64,9 @@ export class KeyRing {
       const team = config.teams.find((t) => t.id === k.team);
       this.byHash.set(hash(k.key), callerFor(k.team, team, { id: null, name: k.name ?? null }));
     }
-    // The master key may call the API too (as LiteLLM's does), as the unrestricted default team.
-    if (masterKey) this.byHash.set(hash(masterKey), { ...OPEN_CALLER, keyName: 'master' });
+    // The master key may call the API too (as LiteLLM's does), as the operator: unrestricted, and
+    // accounted under its own id rather than any team's.
+    if (masterKey) this.byHash.set(hash(masterKey), MASTER_CALLER);
     this.open = this.byHash.size === 0;
   }
 

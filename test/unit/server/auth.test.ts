@@ -54,11 +54,12 @@ describe('KeyRing', () => {
     }
   });
 
-  it('accepts the master key as the unrestricted default team, and closes open mode', async () => {
+  it('accepts the master key as the operator, under an id no team can take, and closes open mode', async () => {
     const ring = new KeyRing(config([]), 'master-secret-xyz');
     expect(ring.open).toBe(false);
     expect(await ring.authenticate('Bearer master-secret-xyz', undefined)).toMatchObject({
-      team: 'default',
+      team: '@master',
+      operator: true,
       keyName: 'master',
       allowedModels: null,
       budget: null,

@@ -86,7 +86,8 @@ export async function chatCompletion(
       const { result, deployment, attempts } = await completeChain(gw, plan.chain, request, signals);
       const upstreamMs = performance.now() - callStart;
       if (cacheKey) gw.cache.set(cacheKey, { model: deployment.spec.id, result });
-      const cost = costOf(result.usage, deployment.spec.price);
+      // What was charged (usage beyond the hold is never charged, nor shown as charged).
+      const cost = signals.spent.totalUsd;
       const body = completionBody(
         id,
         created,
@@ -139,7 +140,8 @@ export async function chatCompletion(
     finish: (usage) => {
       const result = recorder?.result();
       if (cacheKey && result) gw.cache.set(cacheKey, { model: deployment.spec.id, result });
-      meta.costUsd = costOf(usage, deployment.spec.price);
+      // The upstream stream has ended, so its call is in the account.
+      meta.costUsd = signals.spent.totalUsd;
       return { usage, quorum: record(meta.costUsd, publicAttempts(attempts)) };
     },
     describeFailure: (err) => streamFailure(deployment.spec.id, err, signals.deadline.aborted),

@@ -195,7 +195,8 @@ export async function fanOutCompletion(
   const created = Math.floor(Date.now() / 1000);
   const record = (result: AggregationResult, extra: Record<string, unknown> = {}): QuorumRecord => ({
     request_id: ctx.requestId,
-    cost_usd: sumCalls(result.calls).cost,
+    // What was charged: the calls' costs, capped at the request's hold.
+    cost_usd: signals.spent.totalUsd,
     attempts: publicAttempts(attempts),
     ...aggregationRecord(result),
     ...extra,
@@ -265,7 +266,8 @@ export async function fanOutCompletion(
   }
   await signals.end();
   endSpan(result);
-  const { usage, cost, models } = sumCalls(result.calls);
+  const { usage, models } = sumCalls(result.calls);
+  const cost = signals.spent.totalUsd;
   const quorum = record(result, extra);
   // Gateway time before the fan-out began; the fan-out itself is upstream calls and their aggregation.
   const meta = {
@@ -366,7 +368,7 @@ async function streamEnsemble(
       const result = ensembleResult(proposals, aggregator);
       e.endSpan(result);
       const totals = sumCalls(result.calls);
-      meta.costUsd = totals.cost;
+      meta.costUsd = e.signals.spent.totalUsd;
       return { usage: totals.usage, quorum: e.record(result) };
     },
     describeFailure: (err) => {

@@ -151,6 +151,8 @@ describe.each(KINDS)('budget attacks with $name limits', (kind) => {
     expect(b.spent_usd).toBeLessThan(0.001);
     expect(b.reserved_usd).toBe(0);
     expect(await ledgerUsd()).toBeCloseTo(b.spent_usd, 9);
+    // The answer shows what was charged, not the upstream's claim.
+    expect(res.json.quorum.cost_usd).toBeCloseTo(b.spent_usd, 9);
     expect(await overHold()).toBe(before + 1);
     const warn = gw
       .logs()
@@ -181,6 +183,12 @@ describe.each(KINDS)('budget attacks with $name limits', (kind) => {
     expect(res.text).toContain('[DONE]');
     const b = await budget(gw);
     expect(b.spent_usd).toBeLessThan(0.001);
+    const last = res.text
+      .split('\n')
+      .filter((l) => l.startsWith('data: {'))
+      .map((l) => JSON.parse(l.slice(6)))
+      .find((chunk) => chunk.quorum);
+    expect(last.quorum.cost_usd).toBeCloseTo(b.spent_usd, 9);
     expect(await ledgerUsd()).toBeLessThan(0.001);
   });
 

@@ -3,7 +3,6 @@ import { worstCaseCost } from '../../routing/filter.ts';
 import type { ChatRequest, Usage } from '../chat/index.ts';
 import { type CachedAnswer, replayEvents, StreamRecorder } from './cache.ts';
 import type { Caller } from './caller.ts';
-import { costOf } from './cost.ts';
 import { completeChain, openStreamChain } from './execute.ts';
 import { fanOutCompletion } from './fanout.ts';
 import type { Gateway } from './gateway.ts';

@@ -160,7 +160,7 @@ export function hugeStrings(maxBodyBytes: number) {
 /** One hostile value of any kind. */
 export function hostile(maxBodyBytes: number): fc.Arbitrary<unknown> {
   return fc.oneof(
-    { weight: 1, arbitrary: deep },
+    { weight: 2, arbitrary: deep },
     { weight: 4, arbitrary: hostileString },
     { weight: 3, arbitrary: hostileNumber },
     { weight: 3, arbitrary: fc.constantFrom(...WRONG_TYPES) },
@@ -170,36 +170,47 @@ export function hostile(maxBodyBytes: number): fc.Arbitrary<unknown> {
   );
 }
 
-/** Usually a valid value, sometimes a hostile one. */
-export function field<T>(valid: fc.Arbitrary<T>, bad: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
-  return fc.oneof({ weight: 3, arbitrary: valid }, { weight: 1, arbitrary: bad });
-}
-
 const extraKey = fc.oneof(
   fc.constantFrom(...PROTOTYPE_NAMES, 'x', '', 'quorum'),
   fc.string({ maxLength: 8 }),
 );
 
 /**
- * A body with these fields, each optional and each sometimes hostile, plus now and then an unknown or
- * prototype key carrying a hostile value.
+ * A body with these fields (the required ones always, the others often), well-formed in most cases so
+ * the request gets past validation and deep into the gateway; otherwise one or two fields hold a
+ * hostile value, and now and then an unknown or prototype key carries one.
  */
 export function shaped(
   fields: Record<string, fc.Arbitrary<unknown>>,
   bad: fc.Arbitrary<unknown>,
   required: string[] = [],
 ): fc.Arbitrary<Record<string, unknown>> {
-  const entries = Object.entries(fields).map(([name, valid]) => {
-    const value = field(valid, bad);
-    return required.includes(name)
-      ? value.map((v) => [[name, v]] as [string, unknown][])
-      : fc
-          .option(value, { freq: 3, nil: undefined })
-          .map((v) => (v === undefined ? [] : ([[name, v]] as [string, unknown][])));
+  const names = Object.keys(fields);
+  const present = fc.tuple(
+    ...names.map((name) =>
+      required.includes(name)
+        ? fields[name]!.map((v): [string, unknown][] => [[name, v]])
+        : fc
+            .option(fields[name]!, { freq: 2, nil: undefined })
+            .map((v): [string, unknown][] => (v === undefined ? [] : [[name, v]])),
+    ),
+  );
+  const mutations = fc.oneof(
+    { weight: 6, arbitrary: fc.constant<[string, unknown][]>([]) },
+    {
+      weight: 1,
+      arbitrary: fc.array(fc.tuple(fc.constantFrom(...names), bad), { minLength: 1, maxLength: 2 }),
+    },
+  );
+  const extras = fc.oneof(
+    { weight: 8, arbitrary: fc.constant<[string, unknown][]>([]) },
+    { weight: 1, arbitrary: fc.array(fc.tuple(extraKey, bad), { minLength: 1, maxLength: 2 }) },
+  );
+  return fc.tuple(present, mutations, extras).map(([entries, changed, extra]) => {
+    const body = new Map(entries.flat());
+    for (const [name, value] of changed) body.set(name, value);
+    return objectOf([...body, ...extra]);
   });
-  return fc
-    .tuple(fc.tuple(...entries), fc.array(fc.tuple(extraKey, bad), { maxLength: 2 }))
-    .map(([present, extra]) => objectOf([...present.flat(), ...extra]));
 }
 
 /** Bytes that are not (quite) JSON: random bytes, truncations, BOMs, invalid UTF-8, trailing commas. */

@@ -22,6 +22,12 @@ const MASTER = 'sk-master-matrix-0123456789abcdef';
 const KEYS = { alpha: 'sk-alpha-0123456789abcdef', default: 'sk-default-0123456789abcdef' } as const;
 type Actor = keyof typeof KEYS;
 const ACTORS: Actor[] = ['alpha', 'default'];
+/** Who attacks beta's resources: both static keys, and a key of alpha's made through the admin API. */
+const ATTACKERS: { name: string; team: Actor; key: (t: Tenants) => string }[] = [
+  { name: 'alpha (static key)', team: 'alpha', key: () => KEYS.alpha },
+  { name: 'alpha (admin-made key)', team: 'alpha', key: (t) => t.alphaMadeKey },
+  { name: 'a team named "default" (static key)', team: 'default', key: () => KEYS.default },
+];
 const ALLOWED: Record<Actor, string[]> = { alpha: ['oa-model', 'a-panel'], default: ['oa-model'] };
 const FORBIDDEN_MODELS = ['an-model', 'ge-model'];
 const SECRET_PROMPT = 'beta-secret-prompt-7f3a';
@@ -82,6 +88,10 @@ const ANSWER = '{"verdict":"accept","score":9,"issues":[]}';
 
 interface Tenants {
   gw: InProcessGateway;
+  alphaMadeKey: string;
+  /** A workflow and a waiting run the master key made for itself. */
+  operatorWorkflow: string;
+  operatorRun: string;
   betaKey: string;
   betaKeyId: string;
   betaWorkflow: string;
@@ -124,7 +134,37 @@ async function startTenants(): Promise<Tenants> {
     },
   });
   expect(wf.status, wf.text).toBe(201);
-  const t: Tenants = { gw, betaKey, betaKeyId: key.json.id, betaWorkflow: wf.json.id, betaRun: '' };
+  const alphaKey = await gw.call('POST', '/admin/keys', {
+    key: MASTER,
+    json: { team: 'alpha', name: 'alpha-admin-made' },
+  });
+  expect(alphaKey.status, alphaKey.text).toBe(201);
+  const ops = await gw.call('POST', '/v1/workflows', {
+    key: MASTER,
+    json: {
+      name: 'operator-flow',
+      steps: {
+        gate: { type: 'approval' },
+        after: { needs: ['gate'], prompt: SECRET_PROMPT, model: 'oa-model' },
+      },
+    },
+  });
+  expect(ops.status, ops.text).toBe(201);
+  const opsRun = await gw.call('POST', `/v1/workflows/${ops.json.id}/runs?wait=true`, {
+    key: MASTER,
+    json: {},
+  });
+  expect(opsRun.json?.status, opsRun.text).toBe('waiting');
+  const t: Tenants = {
+    gw,
+    alphaMadeKey: alphaKey.json.key,
+    operatorWorkflow: ops.json.id,
+    operatorRun: opsRun.json.id,
+    betaKey,
+    betaKeyId: key.json.id,
+    betaWorkflow: wf.json.id,
+    betaRun: '',
+  };
   await freshBetaRun(t);
   return t;
 }
@@ -189,13 +229,13 @@ const call =
   (t: Tenants, key: string) =>
     t.gw.call(method, path(t), { key, ...(json === undefined ? {} : { json }), peek });
 
-/** A list that answers and holds nothing of beta's. */
+/** A list that answers and holds nothing of beta's (the caller may have a `beta-flow` of its own). */
 const listWithoutBeta = (res: Reply, t: Tenants) => {
   expect(res.status, res.text.slice(0, 300)).toBe(200);
   expect(res.text).not.toContain(t.betaWorkflow);
   expect(res.text).not.toContain(t.betaRun);
-  expect(res.text).not.toContain('beta-flow');
   expect(res.text).not.toContain(SECRET_PROMPT);
+  for (const item of res.json.data) expect(item.team ?? '(none)').not.toBe('beta');
 };
 
 const CROSS_TENANT: Attempt[] = [
@@ -232,13 +272,14 @@ const CROSS_TENANT: Attempt[] = [
     expect: notFound,
   },
   {
-    // Names are per team: storing beta's name is the attacker's own definition, never beta's latest.
+    // Names are per team: storing beta's name makes the attacker's own definition (201, or 200 when it
+    // stored the same one before), never beta's latest.
     name: 'POST /v1/workflows (same name as beta)',
     send: call('POST', () => '/v1/workflows', {
       name: 'beta-flow',
       steps: { draft: { prompt: 'hijacked', model: 'oa-model', max_tokens: 5 } },
     }),
-    expect: (res) => expect(res.status, res.text.slice(0, 300)).toBe(201),
+    expect: (res) => expect([200, 201], res.text.slice(0, 300)).toContain(res.status),
   },
   { name: 'GET /v1/runs/:id', send: call('GET', (t) => `/v1/runs/${t.betaRun}`), expect: notFound },
   {
@@ -347,13 +388,13 @@ describe('team A acting on team B: not found, forbidden, and nothing changes', (
     expect(await betaView(t)).toEqual(before);
   });
 
-  for (const actor of ACTORS) {
-    describe(`${actor} (${actor === 'default' ? 'a team named "default", static key' : 'static key'})`, () => {
+  for (const attacker of ATTACKERS) {
+    describe(attacker.name, () => {
       it.each(CROSS_TENANT.map((a) => [a.name, a] as const))('%s', async (_name, attempt) => {
         await freshBetaRun(t);
         const before = await betaView(t);
-        const res = await attempt.send(t, KEYS[actor]);
-        attempt.expect(res, t, actor);
+        const res = await attempt.send(t, attacker.key(t));
+        attempt.expect(res, t, attacker.team);
         expect(res.text, 'nothing of beta in the answer').not.toContain(SECRET_PROMPT);
         expect(await betaView(t), "beta's own view afterwards").toEqual(before);
       });

@@ -50,7 +50,15 @@ export function candidateRequest(request: ChatRequest): CompletionRequest {
  * decision gave it, breakers, queues, telemetry), inside a `quorum.candidate {model}` span. Every
  * attempt is collected for the response's `quorum.attempts`.
  */
-export function completer(gw: Gateway, reach: Reach, signals: CallSignals, attempts: Attempt[]): Complete {
+export function completer(
+  gw: Gateway,
+  reach: Reach,
+  signals: CallSignals,
+  attempts: Attempt[],
+  /** Candidates whose request was invalid for their model (a 400): collected so a fan-out that no
+   * candidate could answer for that reason is the client's 400, not an upstream failure. */
+  refusals?: GatewayError[],
+): Complete {
   return (model, request, signal) =>
     tracer.startActiveSpan(`quorum.candidate ${model}`, { kind: SpanKind.INTERNAL }, async (span) => {
       const started = performance.now();
@@ -73,6 +81,7 @@ export function completer(gw: Gateway, reach: Reach, signals: CallSignals, attem
         } satisfies Completion;
       } catch (err) {
         failSpan(span, err instanceof GatewayError ? err.code : 'error');
+        if (err instanceof GatewayError && err.status === 400) refusals?.push(err);
         throw err;
       } finally {
         span.end();
@@ -80,9 +89,17 @@ export function completer(gw: Gateway, reach: Reach, signals: CallSignals, attem
     });
 }
 
-/** A failed fan-out in the client's terms. */
-function fanOutFailure(err: unknown, signals: CallSignals): GatewayError {
+/**
+ * A failed fan-out in the client's terms. When no candidate answered and some refused the request as
+ * invalid for their model, the request is at fault: the first refusal (a 400) says why.
+ */
+export function fanOutFailure(
+  err: unknown,
+  signals: CallSignals,
+  refusals: GatewayError[] = [],
+): GatewayError {
   if (err instanceof GatherError) {
+    if (refusals[0] && err.records.every((r) => r.error)) return refusals[0];
     return err.aborted && signals.deadline.aborted
       ? new GatewayError('upstream_timeout', `The fan-out ran out of time: ${err.message}`)
       : new GatewayError('upstream_failed', `Too few candidates answered: ${err.message}`);
@@ -183,7 +200,8 @@ export async function fanOutCompletion(
     estimateTokens: () => plan.models.length * tokenEstimate(request),
   });
   const attempts: Attempt[] = [];
-  const complete = completer(gw, reach, signals, attempts);
+  const refusals: GatewayError[] = [];
+  const complete = completer(gw, reach, signals, attempts, refusals);
   const base = candidateRequest(request);
   const options = {
     models: plan.models,
@@ -226,6 +244,7 @@ export async function fanOutCompletion(
       signals,
       reach,
       attempts,
+      refusals,
       complete,
       base,
       options,
@@ -259,7 +278,7 @@ export async function fanOutCompletion(
       return reviewAggregation(draft, reviewed);
     });
   } catch (err) {
-    const failure = fanOutFailure(err, signals);
+    const failure = fanOutFailure(err, signals, refusals);
     endSpan(undefined, failure);
     await signals.end();
     throw failure;
@@ -303,6 +322,7 @@ interface EnsembleContext {
   signals: RequestScope;
   reach: Reach;
   attempts: Attempt[];
+  refusals: GatewayError[];
   complete: Complete;
   base: CompletionRequest;
   options: { models: string[]; judge?: string; quorum?: number; layers?: number };
@@ -334,7 +354,7 @@ async function streamEnsemble(
     const chain = e.reach.chain(judge);
     opened = await e.run(() => openStreamChain(gw, chain, aggregatorBody, e.signals));
   } catch (err) {
-    const failure = fanOutFailure(err, e.signals);
+    const failure = fanOutFailure(err, e.signals, e.refusals);
     e.endSpan(undefined, failure);
     await e.signals.end();
     throw failure;

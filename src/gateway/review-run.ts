@@ -35,23 +35,27 @@ export async function runReview(
     ...(tags ? { tags } : {}),
   });
   const attempts: Attempt[] = [];
+  const refusals: GatewayError[] = [];
   const span = tracer.startSpan('quorum.ensemble review', {
     attributes: { 'quorum.ensemble.strategy': 'review' },
   });
   try {
     const result = await withSpan(span, () =>
-      review(options, completer(gw, reach, signals, attempts), signals.signal),
+      review(options, completer(gw, reach, signals, attempts, refusals), signals.signal),
     );
-    const costUsd = result.calls.reduce((sum, call) => sum + call.cost_usd, 0);
+    // What was charged: usage beyond the hold is never charged, nor shown as charged.
+    const costUsd = signals.spent.totalUsd;
     span.setAttribute('quorum.cost_usd', costUsd);
     return { result, attempts, costUsd };
   } catch (err) {
     const failure =
       err instanceof GatewayError
         ? err
-        : signals.deadline.aborted
-          ? new GatewayError('upstream_timeout', 'The review ran out of time.')
-          : new GatewayError('upstream_failed', `The review failed: ${(err as Error).message}`);
+        : refusals[0]
+          ? refusals[0]
+          : signals.deadline.aborted
+            ? new GatewayError('upstream_timeout', 'The review ran out of time.')
+            : new GatewayError('upstream_failed', `The review failed: ${(err as Error).message}`);
     failSpan(span, failure.code, failure.message);
     throw failure;
   } finally {

@@ -225,6 +225,39 @@ it('a streamed request the provider would refuse is a 400 before any byte is str
   expect(fakes.gemini.received).toHaveLength(0);
 });
 
+describe('a fan-out no candidate can answer because the request is invalid for them is a 400', () => {
+  const empty = [{ role: 'user', content: '' }];
+  it.each([
+    [
+      'an inline consensus',
+      '/v1/chat/completions',
+      {
+        model: 'ge-model',
+        quorum: { ensemble: { strategy: 'consensus', models: ['ge-model', 'an-model'] } },
+      },
+    ],
+    [
+      'a streamed inline consensus',
+      '/v1/chat/completions',
+      {
+        model: 'ge-model',
+        stream: true,
+        quorum: { ensemble: { strategy: 'consensus', models: ['ge-model', 'an-model'] } },
+      },
+    ],
+    [
+      'POST /v1/consensus',
+      '/v1/consensus',
+      { strategy: 'consensus', models: ['ge-model', 'an-model'], quorum: 2 },
+    ],
+  ])('%s', async (_name, path, body) => {
+    const res = await post(path, { ...body, messages: empty });
+    expect(res.status, res.text).toBe(400);
+    expect(res.json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_body' });
+    expect(upstreamCalls()).toBe(0);
+  });
+});
+
 describe('upstream error text is passed on without secrets or internals', () => {
   it('an answer the gateway fails to read gives a plain description, not a JavaScript message', async () => {
     fakes.openai.respond({ raw: '{"id":"x","object":"chat.completion","choices":null}' });

@@ -21,7 +21,11 @@ describe.each(backends())('store on $name', ({ make }) => {
     expect(second.pepper).toBe(pepper);
     expect((await second.teams.list()).map((t) => t.id)).toEqual(['research']);
     const migrations = await sql<{ name: string }>`select name from quorum_migration`.execute(second.db);
-    expect(migrations.rows.map((r) => r.name)).toEqual(['0001_teams_keys_ledger_meta', '0002_workflows']);
+    expect(migrations.rows.map((r) => r.name)).toEqual([
+      '0001_teams_keys_ledger_meta',
+      '0002_workflows',
+      '0003_workflow_teams',
+    ]);
     await second.ping();
   });
 

@@ -87,8 +87,8 @@ export function checkNesting(data: unknown, maxDepth: number): void {
 }
 
 /**
- * Reads and validates a JSON body. Parsing here (not in a validator middleware) lets a plain
- * `curl -d` without a content type work, and puts the JSON path of the first problem in `param`.
+ * Reads and validates a JSON body (its content type was checked by the browser guards before any route).
+ * Parsing here rather than in a validator middleware puts the JSON path of the first problem in `param`.
  * The depth check comes before the schema: validation itself recurses.
  */
 export async function readJson<S extends z.ZodType>(

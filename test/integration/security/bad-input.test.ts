@@ -324,6 +324,7 @@ describe('admin inputs are range-checked before any write', () => {
     ['rpm 1e15', { id: 'fast', limits: { rpm: 1e15 } }, 'limits.rpm'],
     ['tpm 2^60', { id: 'fast', limits: { tpm: 2 ** 60 } }, 'limits.tpm'],
     ['5,000 models', { id: 'many', models: Array.from({ length: 5000 }, (_, i) => `m${i}`) }, 'models'],
+    ['a prototype name as a model', { id: 'proto', models: ['oa-model', 'constructor'] }, 'models[1]'],
   ])('team with %s → 400, nothing written', async (_what, team, param) => {
     const res = await post('/admin/teams', team, MASTER);
     expect(res.status, res.text).toBe(400);

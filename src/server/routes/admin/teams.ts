@@ -77,7 +77,9 @@ const AUTO = /^auto(:(cost|quality|latency|balanced))?$/;
 function checkModels(deps: AdminDeps, models: string[] | null | undefined) {
   models?.forEach((m, i) => {
     const known =
-      deps.gateway.table.resolve(m).length > 0 || m in deps.gateway.config.ensembles || AUTO.test(m);
+      deps.gateway.table.resolve(m).length > 0 ||
+      Object.hasOwn(deps.gateway.config.ensembles, m) ||
+      AUTO.test(m);
     if (!known) {
       throw new GatewayError('invalid_body', `models[${i}]: unknown model, alias or preset "${m}"`, {
         param: `models[${i}]`,

@@ -29,6 +29,8 @@ import { type InProcessGateway, isOpenAIError, type Reply, startInProcess } from
 const RUNS = Number(process.env.QUORUM_FUZZ_RUNS || 10_000);
 const SEED = Number(process.env.QUORUM_FUZZ_SEED || Math.floor(Math.random() * 2 ** 31));
 const MASTER = 'sk-master-fuzz-0123456789abcdef';
+/** A team's key: its requests go through the allow-list and the budget, which the master key skips. */
+const TEAM_KEY = 'sk-team-fuzz-0123456789abcdef';
 /** Small, so bodies at and past the limit are cheap to build and send thousands of times. */
 const MAX_BODY = 64 * 1024;
 const PER_ENDPOINT_MS = Math.max(60_000, RUNS * 30);
@@ -43,6 +45,8 @@ interface Case {
   contentType?: string;
   stream?: boolean;
   headers?: Record<string, string>;
+  /** Sent with the team's key instead of the master key (the API under /v1 only). */
+  asTeam?: boolean;
 }
 
 /** A reply every fake gives, readable as a review, a judge's score and a plain answer alike. */
@@ -674,7 +678,7 @@ function describeCase(c: Case, res: Reply | undefined): string {
     .map((l) => l.slice(0, 600))
     .join('\n  ');
   return [
-    `${c.method} ${c.path.slice(0, 200)} (${c.contentType ?? 'application/json'}, ${bodyLength} chars)`,
+    `${c.method} ${c.path.slice(0, 200)} (${c.contentType ?? 'application/json'}, ${bodyLength} chars, ${c.asTeam ? 'team key' : 'master key'})`,
     `body: ${body}`,
     res ? `answer: ${res.status} ${res.text.slice(0, 400)}` : 'answer: none (threw)',
     `last log lines:\n  ${warnings}`,
@@ -697,7 +701,7 @@ function check(c: Case, res: Reply) {
 async function send(c: Case): Promise<Reply> {
   c.path = c.path.replace(/@run(\d+)/, (_, slot) => runPool[Number(slot)]!);
   const res = await gw.call(c.method, c.path, {
-    key: MASTER,
+    key: c.asTeam ? TEAM_KEY : MASTER,
     ...(c.body === undefined ? {} : { raw: c.body, contentType: c.contentType ?? 'application/json' }),
     ...(c.headers ? { headers: c.headers } : {}),
   });
@@ -765,6 +769,14 @@ beforeAll(async () => {
         ensembles: {
           panel: { strategy: 'consensus', models: ['oa-model', 'an-model', 'ge-model'], judge: 'oa-model' },
         },
+        teams: [
+          {
+            id: 'fuzzers',
+            budget: { limit_usd: 1_000_000, period: 'total' },
+            models: ['oa-model', 'an-model', 'ge-model', 'mini', 'panel'],
+          },
+        ],
+        keys: [{ key: TEAM_KEY, team: 'fuzzers', name: 'fuzz' }],
       });
       (config.models as Record<string, unknown>[])[0]!.aliases = ['mini'];
       return config;
@@ -828,7 +840,8 @@ describe(`every JSON endpoint, ${RUNS} hostile bodies each (seed ${SEED})`, () =
         const statuses = new Map<number, number>();
         const refusedAt = new Map<string, number>();
         await fc.assert(
-          fc.asyncProperty(endpoint.cases(), async (c) => {
+          fc.asyncProperty(endpoint.cases(), fc.boolean(), async (c, asTeam) => {
+            c.asTeam = asTeam && c.path.startsWith('/v1/');
             const t0 = performance.now();
             const res = await send(c);
             const ms = performance.now() - t0;

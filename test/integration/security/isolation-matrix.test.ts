@@ -16,6 +16,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Fakes } from '../helpers/gateway.ts';
+import { type Backend, backends } from '../store/backends.ts';
 import { type InProcessGateway, isOpenAIError, type Reply, startInProcess } from './helpers/in-process.ts';
 
 const MASTER = 'sk-master-matrix-0123456789abcdef';
@@ -96,11 +97,17 @@ interface Tenants {
   betaKeyId: string;
   betaWorkflow: string;
   betaRun: string;
+  /** The Idempotency-Key beta started its current run with. */
+  betaIdempotencyKey: string;
 }
 
 /** The gateway, and beta with its key, its workflow and a run of it waiting at an approval. */
-async function startTenants(): Promise<Tenants> {
-  const gw = await startInProcess(tenantsConfig, { masterKey: MASTER });
+async function startTenants(backend?: Backend): Promise<Tenants> {
+  const target = await backend?.fresh();
+  const gw = await startInProcess(tenantsConfig, {
+    masterKey: MASTER,
+    ...(target ? { openStore: () => target.open() } : {}),
+  });
   answerNormally(gw);
   const team = await gw.call('POST', '/admin/teams', {
     key: MASTER,
@@ -164,6 +171,7 @@ async function startTenants(): Promise<Tenants> {
     betaKeyId: key.json.id,
     betaWorkflow: wf.json.id,
     betaRun: '',
+    betaIdempotencyKey: '',
   };
   await freshBetaRun(t);
   return t;
@@ -171,9 +179,11 @@ async function startTenants(): Promise<Tenants> {
 
 /** Beta starts a new run of its workflow, which waits at the approval; each row attacks its own. */
 async function freshBetaRun(t: Tenants) {
+  t.betaIdempotencyKey = `beta-run-${Math.random().toString(36).slice(2)}`;
   const run = await t.gw.call('POST', `/v1/workflows/${t.betaWorkflow}/runs?wait=true`, {
     key: t.betaKey,
     json: {},
+    headers: { 'idempotency-key': t.betaIdempotencyKey },
   });
   expect(run.json?.status, run.text).toBe('waiting');
   t.betaRun = run.json.id;
@@ -281,6 +291,25 @@ const CROSS_TENANT: Attempt[] = [
     }),
     expect: (res) => expect([200, 201], res.text.slice(0, 300)).toContain(res.status),
   },
+  {
+    // Idempotency keys are per team: beta's key on the attacker's own workflow starts the attacker's run.
+    name: "POST /v1/workflows/:id/runs (beta's Idempotency-Key)",
+    send: async (t, key) => {
+      const own = await t.gw.call('POST', '/v1/workflows', {
+        key,
+        json: { name: 'own-flow', steps: { gate: { type: 'approval' } } },
+      });
+      return t.gw.call('POST', `/v1/workflows/${own.json.id}/runs`, {
+        key,
+        json: {},
+        headers: { 'idempotency-key': t.betaIdempotencyKey },
+      });
+    },
+    expect: (res, t) => {
+      expect([200, 202], res.text.slice(0, 300)).toContain(res.status);
+      expect(res.text).not.toContain(t.betaRun);
+    },
+  },
   { name: 'GET /v1/runs/:id', send: call('GET', (t) => `/v1/runs/${t.betaRun}`), expect: notFound },
   {
     name: 'GET /v1/runs/:id/events',
@@ -372,50 +401,55 @@ const CROSS_TENANT: Attempt[] = [
   },
 ];
 
-describe('team A acting on team B: not found, forbidden, and nothing changes', () => {
-  let t: Tenants;
-  beforeAll(async () => {
-    t = await startTenants();
-  }, 60_000);
-  afterAll(async () => {
-    await t?.gw.close();
-  });
-
-  it("beta's view is stable when nobody acts (so the comparisons below mean something)", async () => {
-    const before = await betaView(t);
-    expect(before.run.body.status).toBe('waiting');
-    expect(before.team.status).toBe(200);
-    expect(await betaView(t)).toEqual(before);
-  });
-
-  for (const attacker of ATTACKERS) {
-    describe(attacker.name, () => {
-      it.each(CROSS_TENANT.map((a) => [a.name, a] as const))('%s', async (_name, attempt) => {
-        await freshBetaRun(t);
-        const before = await betaView(t);
-        const res = await attempt.send(t, attacker.key(t));
-        attempt.expect(res, t, attacker.team);
-        expect(res.text, 'nothing of beta in the answer').not.toContain(SECRET_PROMPT);
-        expect(await betaView(t), "beta's own view afterwards").toEqual(before);
-      });
+describe.each(backends())(
+  'team A acting on team B ($name store): not found, forbidden, nothing changes',
+  ({ make }) => {
+    let t: Tenants;
+    const backend = make();
+    beforeAll(async () => {
+      t = await startTenants(backend);
+    }, 60_000);
+    afterAll(async () => {
+      await t?.gw.close();
+      await backend.cleanup();
     });
-  }
 
-  it("the master key, a principal of its own, reads beta's definition and run", async () => {
-    await freshBetaRun(t);
-    const wf = await t.gw.call('GET', `/v1/workflows/${t.betaWorkflow}`, { key: MASTER });
-    expect(wf.status, wf.text.slice(0, 300)).toBe(200);
-    const run = await t.gw.call('GET', `/v1/runs/${t.betaRun}`, { key: MASTER });
-    expect(run.status, run.text.slice(0, 300)).toBe(200);
-    expect(run.json.status).toBe('waiting');
-  });
+    it("beta's view is stable when nobody acts (so the comparisons below mean something)", async () => {
+      const before = await betaView(t);
+      expect(before.run.body.status).toBe('waiting');
+      expect(before.team.status).toBe(200);
+      expect(await betaView(t)).toEqual(before);
+    });
 
-  it('beta still runs its own workflow by id, and its latest version is its own', async () => {
-    const list = await t.gw.call('GET', '/v1/workflows', { key: t.betaKey });
-    const mine = list.json.data.filter((w: { name: string }) => w.name === 'beta-flow');
-    expect(mine.map((w: { id: string }) => w.id)).toEqual([t.betaWorkflow]);
-  });
-});
+    for (const attacker of ATTACKERS) {
+      describe(attacker.name, () => {
+        it.each(CROSS_TENANT.map((a) => [a.name, a] as const))('%s', async (_name, attempt) => {
+          await freshBetaRun(t);
+          const before = await betaView(t);
+          const res = await attempt.send(t, attacker.key(t));
+          attempt.expect(res, t, attacker.team);
+          expect(res.text, 'nothing of beta in the answer').not.toContain(SECRET_PROMPT);
+          expect(await betaView(t), "beta's own view afterwards").toEqual(before);
+        });
+      });
+    }
+
+    it("the master key, a principal of its own, reads beta's definition and run", async () => {
+      await freshBetaRun(t);
+      const wf = await t.gw.call('GET', `/v1/workflows/${t.betaWorkflow}`, { key: MASTER });
+      expect(wf.status, wf.text.slice(0, 300)).toBe(200);
+      const run = await t.gw.call('GET', `/v1/runs/${t.betaRun}`, { key: MASTER });
+      expect(run.status, run.text.slice(0, 300)).toBe(200);
+      expect(run.json.status).toBe('waiting');
+    });
+
+    it('beta still runs its own workflow by id, and its latest version is its own', async () => {
+      const list = await t.gw.call('GET', '/v1/workflows', { key: t.betaKey });
+      const mine = list.json.data.filter((w: { name: string }) => w.name === 'beta-flow');
+      expect(mine.map((w: { id: string }) => w.id)).toEqual([t.betaWorkflow]);
+    });
+  },
+);
 
 /** A request that tries to reach a forbidden model. */
 interface ModelAttempt {

@@ -1,6 +1,6 @@
 /**
  * The whole gateway in this process, as `quorum serve` wires it — config file → loadConfig → Gateway →
- * real SQLite store → workflow engine running steps through the gateway → Hono app — with the fake
+ * real store (a SQLite file, or whatever the caller opens) → workflow engine running steps through the gateway → Hono app — with the fake
  * upstreams behind it. Requests go through `app.fetch`, so a suite can send tens of thousands of them
  * without a socket each; only the upstream calls cross the (loopback) network, so the fakes record
  * exactly what reached a provider.
@@ -60,7 +60,11 @@ const KEEP_LINES = 2_000;
 
 export async function startInProcess(
   buildConfig: (fakes: Fakes) => Record<string, unknown>,
-  options: { masterKey?: string } = {},
+  options: {
+    masterKey?: string;
+    /** Opens the store (a fresh Postgres schema, say); a SQLite file in a temp dir otherwise. */
+    openStore?: () => Promise<Store>;
+  } = {},
 ): Promise<InProcessGateway> {
   const fakes = await startFakes();
   const dir = mkdtempSync(join(tmpdir(), 'quorum-security-'));
@@ -81,9 +85,11 @@ export async function startInProcess(
   });
   const logger = createLogger({ level: 'warn', destination });
 
-  const store = await openStore(`sqlite:${join(dir, 'quorum.db')}`, {
-    onError: (err) => logger.error({ err }, 'store error'),
-  });
+  const store = options.openStore
+    ? await options.openStore()
+    : await openStore(`sqlite:${join(dir, 'quorum.db')}`, {
+        onError: (err) => logger.error({ err }, 'store error'),
+      });
   // The config's teams live in the store too, as `quorum serve` mirrors them at start-up.
   for (const t of config.teams) {
     await store.teams.upsert({

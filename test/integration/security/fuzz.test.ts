@@ -876,4 +876,27 @@ describe(`every JSON endpoint, ${RUNS} hostile bodies each (seed ${SEED})`, () =
       PER_ENDPOINT_MS,
     );
   });
+
+  const BURST = 32;
+  it(
+    `all endpoints at once: ${Math.max(1, Math.floor(RUNS / 100))} bursts of ${BURST} concurrent bodies`,
+    async () => {
+      const anyCase = fc.oneof(...ENDPOINTS.map((e) => e.cases()));
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(anyCase, fc.boolean()), { minLength: BURST, maxLength: BURST }),
+          async (burst) => {
+            const sent = burst.map(([c, asTeam]) => ({ ...c, asTeam: asTeam && c.path.startsWith('/v1/') }));
+            const answers = await Promise.all(sent.map((c) => send(c)));
+            sent.forEach((c, i) => check(c, answers[i]!));
+          },
+        ),
+        { numRuns: Math.max(1, Math.floor(RUNS / 100)), seed: SEED + ENDPOINTS.length, endOnFailure: true },
+      );
+      expect((await gw.call('GET', '/healthz')).status).toBe(200);
+      await expectEveryUpstreamReachable('the concurrent bursts');
+      expect(escaped.map(String), 'errors that escaped every handler').toEqual([]);
+    },
+    PER_ENDPOINT_MS,
+  );
 });

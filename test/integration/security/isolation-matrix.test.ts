@@ -443,6 +443,28 @@ describe.each(backends())(
       expect(run.json.status).toBe('waiting');
     });
 
+    it("a team out of budget is refused while beta's requests still go through", async () => {
+      const team = await t.gw.call('POST', '/admin/teams', {
+        key: MASTER,
+        json: { id: 'broke', budget: { limit_usd: 0.000001, period: 'total' } },
+      });
+      expect(team.status, team.text).toBe(201);
+      const made = await t.gw.call('POST', '/admin/keys', {
+        key: MASTER,
+        json: { team: 'broke', name: 'broke' },
+      });
+      const ask = (key: string, model: string) =>
+        t.gw.call('POST', '/v1/chat/completions', {
+          key,
+          json: { model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 },
+        });
+      const broke = await ask(made.json.key, 'oa-model');
+      expect(broke.status, broke.text.slice(0, 300)).toBe(429);
+      expect(broke.json.error.code).toBe('budget_exceeded');
+      const beta = await ask(t.betaKey, 'an-model');
+      expect(beta.status, beta.text.slice(0, 300)).toBe(200);
+    });
+
     it('beta still runs its own workflow by id, and its latest version is its own', async () => {
       const list = await t.gw.call('GET', '/v1/workflows', { key: t.betaKey });
       const mine = list.json.data.filter((w: { name: string }) => w.name === 'beta-flow');

@@ -21,6 +21,8 @@ export const ERROR_TABLE = {
   metrics_not_allowed: { status: 403, type: 'permission_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
+  /** A state conflict: approving a step that is not waiting, a duplicate id, correcting a running step. */
+  conflict: { status: 409, type: 'invalid_request_error' },
   body_too_large: { status: 413, type: 'invalid_request_error' },
   /** A body that is not declared as JSON (or YAML, for workflow definitions). */
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
@@ -31,6 +33,8 @@ export const ERROR_TABLE = {
   not_ready: { status: 503, type: 'server_error' },
   /** The database does not answer; the request did nothing and may be retried. */
   store_unavailable: { status: 503, type: 'service_unavailable' },
+  /** Redis (shared budgets and rate limits) does not answer and the fail mode is closed. */
+  limits_unavailable: { status: 503, type: 'service_unavailable' },
   upstream_timeout: { status: 504, type: 'upstream_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 

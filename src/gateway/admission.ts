@@ -122,7 +122,7 @@ export async function unavailable<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof LimitsUnavailableError) {
       throw new GatewayError(
-        'not_ready',
+        'limits_unavailable',
         'Budgets and rate limits are unavailable (Redis unreachable); retry shortly.',
         {
           headers: { 'retry-after': '1' },

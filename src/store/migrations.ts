@@ -80,7 +80,7 @@ function migrations(engine: Engine): Record<string, Migration> {
       },
     },
 
-    // Workflow definitions and the durable state of their runs (CONTRACT §5, src/store/workflows.ts).
+    // Workflow definitions and the durable state of their runs (src/store/workflows.ts).
     '0002_workflows': {
       async up(db: Kysely<any>) {
         await db.schema

@@ -1,5 +1,5 @@
 /**
- * Workflow definitions (owned by a team, versioned per team and name) and the durable state of their runs (CONTRACT §5): the run
+ * Workflow definitions (owned by a team, versioned per team and name) and the durable state of their runs: the run
  * row, one row per step holding its `StepState` as JSON, and the run's events numbered 1, 2, 3… without
  * gaps. The engine changes a run only through `transition`, which writes the run row, the changed
  * steps and the events that report the change in one transaction — so after a crash the store says

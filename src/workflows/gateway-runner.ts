@@ -41,6 +41,7 @@ const RETRYABLE = new Set<GatewayError['kind']>([
   'rate_limit_exceeded',
   'internal_error',
   'not_ready',
+  'limits_unavailable',
 ]);
 
 function stepFailure(err: unknown): unknown {

@@ -1,5 +1,5 @@
 /**
- * The durable state of workflow runs, as the engine and the store share it (CONTRACT §5). A run's
+ * The durable state of workflow runs, as the engine and the store share it. A run's
  * steps and events change together in one transaction, so after a crash the store says exactly which
  * steps finished (never re-run) and which were running (run again).
  */

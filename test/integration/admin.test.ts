@@ -1,5 +1,5 @@
 /**
- * The admin API (CONTRACT §4) on a real server with a SQLite store: master-key auth, teams, keys shown
+ * The admin API on a real server with a SQLite store: master-key auth, teams, keys shown
  * once and stored hashed, revocation, and spend reports from the ledger.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -162,14 +162,15 @@ describe('teams', () => {
     expect(res.json.resets_at).toMatch(/^\d{4}-\d\d-01T00:00:00/);
   });
 
-  it('refuses a duplicate id, and an id the config file defines, with 400 param id', async () => {
+  it('refuses a duplicate id, and an id the config file defines, with 409 conflict param id', async () => {
     const dup = await call('POST', '/admin/teams', { id: 'ops' });
-    expect(dup.status).toBe(400);
-    expect(dup.json).toEqual(error('invalid_request_error', 'invalid_body', 'id'));
+    expect(dup.status).toBe(409);
+    expect(dup.json).toEqual(error('invalid_request_error', 'conflict', 'id'));
     expect(dup.json.error.message).toContain('already exists');
 
     const cfg = await call('POST', '/admin/teams', { id: 'research' });
-    expect(cfg.status).toBe(400);
+    expect(cfg.status).toBe(409);
+    expect(cfg.json).toEqual(error('invalid_request_error', 'conflict', 'id'));
     expect(cfg.json.error.message).toContain('quorum.yaml');
   });
 
@@ -249,14 +250,15 @@ describe('teams', () => {
     await call('DELETE', '/admin/teams/late');
   });
 
-  it('keeps config-file teams read-only: PATCH and DELETE are 400 naming the file', async () => {
+  it('keeps config-file teams read-only: PATCH and DELETE are 409 conflict naming the file', async () => {
     for (const method of ['PATCH', 'DELETE']) {
       const res = await call(
         method,
         '/admin/teams/research',
         method === 'PATCH' ? { models: null } : undefined,
       );
-      expect(res.status).toBe(400);
+      expect(res.status).toBe(409);
+      expect(res.json.error.code).toBe('conflict');
       expect(res.json.error.message).toMatch(/quorum\.yaml/);
     }
     expect((await call('GET', '/admin/teams/research')).json.models).toEqual(['demo-fast']);
@@ -272,7 +274,8 @@ describe('teams', () => {
     const key = (await call('POST', '/admin/keys', { team: 'temp', name: 'k' })).json;
 
     const refused = await call('DELETE', '/admin/teams/temp');
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.code).toBe('conflict');
     expect(refused.json.error.message).toMatch(/1 active key; revoke it/);
 
     expect((await call('DELETE', `/admin/keys/${key.id}`)).status).toBe(200);

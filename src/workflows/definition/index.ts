@@ -1,5 +1,5 @@
 /**
- * Workflow definitions (CONTRACT §5): schema, parsing with every problem reported by path, safe
+ * Workflow definitions: schema, parsing with every problem reported by path, safe
  * templates, the typed DAG, drawings (Mermaid, DOT) and a TypeScript builder. Pure: no I/O, no clock.
  */
 export {

@@ -100,7 +100,7 @@ function sortProblems(problems: Problem[], data: Record<string, unknown>): Probl
 }
 
 /**
- * Parses and validates a workflow definition (CONTRACT §5): YAML or JSON text, or an already-parsed
+ * Parses and validates a workflow definition: YAML or JSON text, or an already-parsed
  * object. Reports every problem at once, each with its path (`steps.distance.needs[1]`) and a message
  * saying what to do; on success returns the definition with defaults applied and its DAG.
  */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IDENTIFIER, MAX_LOOPS, RESERVED_NAMES, WORKFLOW_NAME } from './names.ts';
 
 /**
- * The shape of a workflow definition (CONTRACT §5), as zod checks it. Objects are strict: an unknown
+ * The shape of a workflow definition, as zod checks it. Objects are strict: an unknown
  * key is a problem, not silently ignored. Cross-field rules (which fields a step type allows, `needs`
  * naming real steps, cycles, template references, JSON Schemas) are checked by `parseDefinition`.
  */

@@ -17,7 +17,7 @@ import type { StepRunner } from './runner.ts';
 import { freshStep, isSettled, resetStep, TERMINAL } from './step-state.ts';
 
 /**
- * The workflow engine (CONTRACT §5). Event-driven: whenever something changes (a step ends, a person
+ * The workflow engine. Event-driven: whenever something changes (a step ends, a person
  * acts, a slot frees) the run is "advanced" — every pending step whose needs all succeeded starts at
  * once, up to `concurrency` model calls across the engine. Each change of a run is serialised by a
  * per-run lock and written with its events in one `transition`, so the store is always the truth to

@@ -1,4 +1,4 @@
-/** The workflow engine: scheduling, step execution, human corrections, durability (CONTRACT §5). */
+/** The workflow engine: scheduling, step execution, human corrections, durability. */
 export { type Approval, Engine, type EngineOptions, type StartOptions } from './engine.ts';
 export { EngineError, type EngineErrorCode } from './errors.ts';
 export { type ExecuteStepInput, executeStep, StepError, type StepOutcome } from './execute-step.ts';

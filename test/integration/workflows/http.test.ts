@@ -133,6 +133,11 @@ describe('runs', () => {
     expect(distance.user).toMatch(/London/);
     expect(distance.user).toMatch(/Paris/);
 
+    // A step that is not waiting cannot be approved: a state conflict.
+    const early = await api('POST', `/v1/runs/${started.json.id}/steps/distance/approve`, { approved: true });
+    expect(early.status).toBe(409);
+    expect(early.json.error).toMatchObject({ type: 'invalid_request_error', code: 'conflict' });
+
     const approved = await api('POST', `/v1/runs/${started.json.id}/steps/check/approve`, { approved: true });
     expect(approved.status).toBe(200);
     const done = await engine.wait(started.json.id);

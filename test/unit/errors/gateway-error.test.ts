@@ -1,18 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_TABLE, type ErrorKind, GatewayError, toGatewayError } from '../../../src/errors/index.ts';
 
-/** CONTRACT §3 "Errors", transcribed by hand: status, type, and code (= the kind). */
+/** "Errors", transcribed by hand: status, type, and code (= the kind). */
 const CONTRACT: [kind: ErrorKind, status: number, type: string][] = [
   ['invalid_body', 400, 'invalid_request_error'],
-  ['invalid_workflow', 400, 'invalid_request_error'], // §5
+  ['invalid_workflow', 400, 'invalid_request_error'],
   ['invalid_api_key', 401, 'authentication_error'],
   ['model_not_allowed', 403, 'permission_error'],
   ['admin_only', 403, 'permission_error'],
   ['model_not_found', 404, 'invalid_request_error'],
+  ['conflict', 409, 'invalid_request_error'],
   ['body_too_large', 413, 'invalid_request_error'],
+  ['unsupported_media_type', 415, 'invalid_request_error'],
   ['budget_exceeded', 429, 'insufficient_quota'],
   ['rate_limit_exceeded', 429, 'rate_limit_error'],
   ['upstream_failed', 502, 'upstream_error'],
+  ['store_unavailable', 503, 'service_unavailable'],
+  ['limits_unavailable', 503, 'service_unavailable'],
   ['upstream_timeout', 504, 'upstream_error'],
 ];
 

@@ -11,7 +11,7 @@ import { CHEAP, MID, model, STRONG, task } from './fixtures.ts';
 const OPEN: FilterLimits = { models: null, allowList: null, maxCostUsd: undefined };
 
 describe('worstCaseCost', () => {
-  it('charges max_tokens, else the model maximum, at the output price (CONTRACT §4)', () => {
+  it('charges max_tokens, else the model maximum, at the output price', () => {
     const spec = model('m', { price: { input: 2, output: 10 }, max_output_tokens: 1000 });
     expect(worstCaseCost(spec, task({ promptTokens: 500, maxOutputTokens: 100 }))).toBeCloseTo(
       (500 * 2 + 100 * 10) / 1e6,

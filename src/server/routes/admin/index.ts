@@ -1,5 +1,5 @@
 /**
- * The admin API (CONTRACT §4), behind QUORUM_MASTER_KEY: teams, keys and spend. Changes are in the
+ * The admin API, behind QUORUM_MASTER_KEY: teams, keys and spend. Changes are in the
  * store, which request authentication reads, so they apply to new requests without a restart.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';

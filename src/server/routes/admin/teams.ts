@@ -91,7 +91,7 @@ function checkModels(deps: AdminDeps, models: string[] | null | undefined) {
 function readOnly(deps: AdminDeps, id: string): GatewayError {
   const file = deps.gateway.config.source ?? 'the config file';
   return new GatewayError(
-    'invalid_body',
+    'conflict',
     `Team "${id}" is defined in ${file}; change or remove it there and restart the gateway.`,
     { param: 'id' },
   );
@@ -146,7 +146,7 @@ export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
     } catch (err) {
       if (!(err instanceof StoreError && err.code === 'conflict')) throw err;
       throw new GatewayError(
-        'invalid_body',
+        'conflict',
         `${err.message}. GET /admin/keys?team=${encodeURIComponent(id)} lists them; DELETE /admin/keys/{id} revokes one.`,
         { param: 'id' },
       );

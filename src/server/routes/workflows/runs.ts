@@ -58,6 +58,7 @@ export function runView(run: RunRecord) {
 function engineError(err: unknown): never {
   if (err instanceof EngineError) {
     if (err.code === 'not_found') throw new GatewayError('not_found', err.message);
+    if (err.code === 'conflict') throw new GatewayError('conflict', err.message);
     const problems = err.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
     throw new GatewayError('invalid_body', problems ? `${err.message}\n${problems}` : err.message, {
       param: err.problems[0]?.path ?? null,

@@ -1,0 +1,403 @@
+/**
+ * The bodies the fuzz suite sends, as fast-check arbitraries: chat, consensus and review requests,
+ * workflow definitions (JSON and YAML, alias bombs included), run inputs and query strings — each
+ * shaped like the real thing so most get deep into the gateway, with hostile values from hostile.ts
+ * in one or two fields at a time.
+ */
+import fc from 'fast-check';
+import { stringify as toYaml } from 'yaml';
+import {
+  anyJsonText,
+  BAD_MODEL_NAMES,
+  deep,
+  hostile,
+  hostileString,
+  malformedBytes,
+  shaped,
+  toJson,
+} from './hostile.ts';
+
+/** Small, so bodies at and past the limit are cheap to build and send thousands of times. */
+export const MAX_BODY = 64 * 1024;
+/** Model names of the fuzz config: ids, an alias, a preset and the router's names. */
+export const MODELS = [
+  'oa-model',
+  'an-model',
+  'ge-model',
+  'mini',
+  'panel',
+  'auto',
+  'auto:cost',
+  'auto:quality',
+];
+
+export const bad = hostile(MAX_BODY);
+export const model = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...MODELS) },
+  fc.constantFrom(...BAD_MODEL_NAMES),
+);
+export const text = fc.string({ maxLength: 30 });
+const models = fc.array(model, { minLength: 1, maxLength: 3 });
+
+const part = fc.oneof(
+  shaped({ type: fc.constant('text'), text }, bad, ['type']),
+  shaped({ type: fc.constant('image_url'), image_url: shaped({ url: text, detail: text }, bad) }, bad, [
+    'type',
+  ]),
+  shaped({ type: fc.constant('file'), file: shaped({ file_data: text, filename: text }, bad) }, bad, [
+    'type',
+  ]),
+  shaped({ type: fc.constant('input_audio'), input_audio: shaped({ data: text, format: text }, bad) }, bad, [
+    'type',
+  ]),
+);
+const message = fc.oneof(
+  shaped(
+    {
+      role: fc.constant('user'),
+      content: fc.oneof(text, fc.array(part, { minLength: 1, maxLength: 3 })),
+      name: text,
+    },
+    bad,
+    ['role', 'content'],
+  ),
+  shaped(
+    { role: fc.constantFrom('system', 'developer', 'assistant'), content: fc.oneof(text, fc.constant('')) },
+    bad,
+    ['role', 'content'],
+  ),
+  shaped({ role: fc.constant('tool'), content: text, tool_call_id: text }, bad, [
+    'role',
+    'content',
+    'tool_call_id',
+  ]),
+);
+const tool = shaped(
+  {
+    type: fc.constant('function'),
+    function: shaped(
+      {
+        name: fc.constantFrom('get_weather', 'x', '__proto__', 'constructor'),
+        description: text,
+        parameters: fc.oneof(
+          fc.constant({ type: 'object', properties: {} }),
+          deep,
+          fc.jsonValue({ maxDepth: 3 }),
+        ),
+        strict: fc.boolean(),
+      },
+      bad,
+      ['name'],
+    ),
+  },
+  bad,
+  ['type', 'function'],
+);
+const quorumOptions = shaped(
+  {
+    route: shaped(
+      {
+        policy: fc.constantFrom('cost', 'balanced', 'quality', 'latency'),
+        models,
+        min_quality: fc.double({ min: 0, max: 1, noNaN: true }),
+        max_cost_usd: fc.double({ min: 0, max: 10, noNaN: true }),
+      },
+      bad,
+    ),
+    fallbacks: models,
+    ensemble: shaped(
+      {
+        strategy: fc.constantFrom('consensus', 'best_of_n', 'ensemble', 'review'),
+        models,
+        judge: model,
+        quorum: fc.integer({ min: 1, max: 3 }),
+        layers: fc.integer({ min: 1, max: 2 }),
+      },
+      bad,
+      ['strategy'],
+    ),
+    cache: fc.boolean(),
+    tags: fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }),
+  },
+  bad,
+);
+const chatFields = (stream: boolean) => ({
+  messages: fc.array(message, { minLength: 1, maxLength: 3 }),
+  tools: fc.array(tool, { maxLength: 2 }),
+  tool_choice: fc.oneof(
+    fc.constantFrom('none', 'auto', 'required'),
+    shaped(
+      {
+        type: fc.constant('function'),
+        function: shaped({ name: fc.constant('get_weather') }, bad, ['name']),
+      },
+      bad,
+      ['type', 'function'],
+    ),
+  ),
+  response_format: fc.oneof(
+    fc.constant({ type: 'json_object' }),
+    shaped(
+      {
+        type: fc.constant('json_schema'),
+        json_schema: shaped({ name: text, schema: fc.oneof(deep, fc.jsonValue({ maxDepth: 3 })) }, bad, [
+          'name',
+        ]),
+      },
+      bad,
+      ['type'],
+    ),
+  ),
+  stream: fc.constant(stream),
+  stream_options: shaped({ include_usage: fc.boolean() }, bad),
+  temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+  top_p: fc.double({ min: 0, max: 1, noNaN: true }),
+  max_tokens: fc.integer({ min: 1, max: 50 }),
+  stop: fc.oneof(text, fc.array(text, { maxLength: 5 })),
+  n: fc.constantFrom(1, 2),
+  metadata: fc.jsonValue({ maxDepth: 2 }),
+});
+export const chatBody = (stream: boolean) =>
+  shaped({ model, quorum: quorumOptions, ...chatFields(stream) }, bad, ['model', 'messages', 'stream']);
+export const consensusBody = shaped(
+  {
+    ...chatFields(false),
+    strategy: fc.constantFrom('consensus', 'best_of_n', 'ensemble', 'review'),
+    models,
+    judge: model,
+    quorum: fc.oneof(fc.integer({ min: 1, max: 3 }), quorumOptions),
+    layers: fc.integer({ min: 1, max: 2 }),
+    model,
+  },
+  bad,
+  ['strategy', 'models', 'messages'],
+);
+export const reviewBody = shaped(
+  {
+    artifact: text,
+    instructions: text,
+    reviewers: fc.array(model, { minLength: 1, maxLength: 2 }),
+    author: model,
+    rounds: fc.integer({ min: 1, max: 2 }),
+    threshold: fc.double({ min: 0, max: 10, noNaN: true }),
+  },
+  bad,
+  ['artifact', 'instructions', 'reviewers'],
+);
+
+const stepName = fc.constantFrom('a', 'b', 'c', '__proto__', 'constructor', 'toString');
+const template = fc.constantFrom(
+  'Say {{ inputs.topic }}',
+  '{{ steps.a.output }}',
+  '{{ steps.a.output.x.y }}',
+  '{{ steps.__proto__.output }}',
+  '{{ inputs.constructor }}',
+  '{{ feedback }}',
+  '{{',
+  '{{ inputs.topic }}'.repeat(20),
+);
+const step = shaped(
+  {
+    type: fc.constantFrom('llm', 'ensemble', 'review', 'approval'),
+    needs: fc.array(stepName, { maxLength: 2 }),
+    prompt: template,
+    system: text,
+    model,
+    max_tokens: fc.integer({ min: 1, max: 50 }),
+    temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+    output: fc.constantFrom('text', 'json'),
+    schema: fc.oneof(deep, fc.constant({ type: 'object' }), fc.jsonValue({ maxDepth: 3 })),
+    retry: shaped(
+      { attempts: fc.integer({ min: 1, max: 3 }), backoff_ms: fc.integer({ min: 0, max: 10 }) },
+      bad,
+    ),
+    timeout_ms: fc.integer({ min: 1, max: 60_000 }),
+    until: shaped(
+      { judge: model, criteria: text, min_score: fc.integer({ min: 0, max: 10 }), max_iterations: fc.nat(5) },
+      bad,
+    ),
+    back_to: shaped({ step: stepName, max_loops: fc.nat(3) }, bad),
+    strategy: fc.constantFrom('consensus', 'best_of_n', 'ensemble'),
+    models,
+    judge: model,
+    reviewers: models,
+    author: model,
+    rounds: fc.integer({ min: 1, max: 2 }),
+    artifact: template,
+  },
+  bad,
+);
+/** A definition that is valid as generated (before any mutation): a chain of steps over one input. */
+const wellFormedDefinition = shaped(
+  {
+    name: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/),
+    description: text,
+    inputs: fc.constant({ topic: { type: 'string', default: 'tests' } }),
+    steps: fc.record({
+      a: shaped(
+        {
+          prompt: fc.constantFrom('Say {{ inputs.topic }}', 'hi'),
+          model: fc.constantFrom('oa-model', 'auto', 'panel', 'mini'),
+          max_tokens: fc.integer({ min: 1, max: 50 }),
+          output: fc.constantFrom('text', 'json'),
+          retry: fc.constant({ attempts: 2, backoff_ms: 0 }),
+        },
+        bad,
+        ['prompt'],
+      ),
+      b: shaped(
+        {
+          type: fc.constantFrom('llm', 'approval'),
+          needs: fc.constant(['a']),
+          prompt: fc.constantFrom('{{ steps.a.output }}', '{{ steps.a.output.x }}'),
+        },
+        bad,
+        ['needs'],
+      ),
+    }),
+    outputs: fc.constant({ out: '{{ steps.a.output }}' }),
+    max_cost_usd: fc.double({ min: 0.01, max: 5, noNaN: true }),
+  },
+  bad,
+  ['name', 'steps'],
+);
+const randomDefinition = shaped(
+  {
+    name: fc.oneof(
+      fc.constantFrom('fuzz-flow', 'a', '__proto__', 'constructor'),
+      fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/),
+    ),
+    description: text,
+    inputs: fc.dictionary(
+      fc.constantFrom('topic', 'n', '__proto__', 'constructor'),
+      shaped(
+        {
+          type: fc.constantFrom('string', 'number', 'object', 'array', 'boolean'),
+          default: fc.jsonValue({ maxDepth: 2 }),
+        },
+        bad,
+        ['type'],
+      ),
+      { maxKeys: 2 },
+    ),
+    steps: fc.dictionary(stepName, step, { minKeys: 1, maxKeys: 3 }),
+    outputs: fc.dictionary(fc.constantFrom('out', '__proto__'), template, { maxKeys: 2 }),
+    max_cost_usd: fc.double({ min: 0, max: 5, noNaN: true }),
+  },
+  bad,
+  ['name', 'steps'],
+);
+
+export const definition = fc.oneof(wellFormedDefinition, randomDefinition);
+
+const laughs = (levels: number) => {
+  const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < levels; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(',')}]`,
+    );
+  lines.push('name: bomb', `steps: { s: { prompt: "x", schema: { bomb: *a${levels - 1} } } }`);
+  return lines.join('\n');
+};
+/** YAML documents: stringified definitions (hostile values included), alias bombs, deep flow nesting, junk. */
+export const yamlBody = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: definition.map((d) => {
+      // JSON is YAML too: deep or huge documents go as they are (a YAML writer would recurse on them).
+      const json = toJson(d);
+      if (json.length > 4_096) return json;
+      try {
+        return toYaml(JSON.parse(json), { aliasDuplicateObjects: false });
+      } catch {
+        return json;
+      }
+    }),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(laughs(4), laughs(9), laughs(12)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(100, 1_000, 10_000)
+      .map((d) => `name: deep\nsteps:\n  s:\n    prompt: x\n    schema: ${'['.repeat(d)}${']'.repeat(d)}\n`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'name: x\nsteps: !!js/function "function(){}"',
+      'a: &a\n  <<: *a',
+      '- - - -',
+      '"\\ud800"',
+      ':\n:\n',
+      '!!binary AAAA',
+      'name: x\nname: y\nsteps: {}',
+      '&a [*a]',
+    ),
+  },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 100 }) },
+);
+
+/** A body: mostly shaped, otherwise arbitrary JSON, a bare hostile value, or malformed bytes. */
+export function bodies(shape: fc.Arbitrary<unknown>): fc.Arbitrary<string | Uint8Array> {
+  return fc.oneof(
+    { weight: 10, arbitrary: shape.map(toJson) },
+    { weight: 1, arbitrary: anyJsonText },
+    { weight: 1, arbitrary: bad.map(toJson) },
+    { weight: 1, arbitrary: malformedBytes },
+  );
+}
+
+export const pathSegment = fc.oneof(
+  { weight: 1, arbitrary: hostileString.map((s) => encodeURIComponent(s.toWellFormed()) || 'x') },
+  { weight: 1, arbitrary: fc.constantFrom('%zz', '%E0%A4%A', '..', '%2F', 'constructor', '__proto__') },
+);
+const queryKeys = [
+  'team',
+  'key',
+  'model',
+  'from',
+  'to',
+  'group_by',
+  'workflow',
+  'status',
+  'waiting',
+  'limit',
+  'cursor',
+];
+export const queryString = fc
+  .array(
+    fc.tuple(
+      fc.oneof(fc.constantFrom(...queryKeys, '__proto__', 'constructor'), fc.string({ maxLength: 6 })),
+      fc.oneof(
+        hostileString,
+        fc.constantFrom(
+          'day',
+          'model',
+          'key',
+          'team',
+          '2026-01-01',
+          '2026-01-01T00:00:00Z',
+          '1e308',
+          '-1',
+          '0',
+          '99999999999999999999',
+          'waiting',
+          'true',
+          '1',
+        ),
+      ),
+      fc.boolean(),
+    ),
+    { maxLength: 5 },
+  )
+  .map((pairs) =>
+    pairs
+      .map(([k, v, encode]) =>
+        encode
+          ? `${encodeURIComponent(k.toWellFormed())}=${encodeURIComponent(v.toWellFormed())}`
+          : `${k}=${v}`,
+      )
+      .join('&'),
+  );

@@ -1,11 +1,13 @@
 /**
  * The two-tenant isolation matrix. Team `beta` (made through the admin API, with an admin-made key)
- * owns a workflow definition and a run waiting for approval; two other principals attack it: team
- * `alpha` (a static key) and a team that is literally named `default` (its own static key), which must
- * get exactly what any team gets. One row per endpoint: every attempt on beta's definitions (by id and
- * by name), runs, events, corrections, approvals, reruns, cancels, budget, spend and the admin API is
- * answered 404 (403 for the admin API) and changes nothing — beta's own view, compared before and
- * after each row, proves it. The master key, a principal of its own, may read beta's.
+ * owns a workflow definition and runs waiting for approval; three principals attack them: team `alpha`
+ * with a static key and with an admin-made key, and a team literally named `default` (its own static
+ * key), which must get exactly what any team gets. One row per endpoint: every attempt on beta's
+ * definitions (by id and by name), runs, events, corrections, approvals, reruns, cancels, idempotency
+ * keys, budget, spend and the admin API is answered 404 (403 for the admin API) and changes nothing —
+ * beta's own view, compared before and after each row, proves it. Rows run on SQLite and, with
+ * QUORUM_TEST_POSTGRES_URL, on Postgres. The master key is a principal of its own: it reads beta's, and
+ * its own workflows and runs are no team's (the `default` team's included).
  *
  * Then allow-lists: alpha may use `oa-model` and its preset `a-panel` only; `default` only `oa-model`.
  * Every path to another model — named, alias, `auto`, another team's preset, inline ensemble members

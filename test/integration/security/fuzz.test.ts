@@ -26,7 +26,7 @@ import {
   text,
   yamlBody,
 } from './helpers/bodies.ts';
-import { hostileNumber, hostileString, shaped } from './helpers/hostile.ts';
+import { hostileNumber, hostileString, shaped, toJson } from './helpers/hostile.ts';
 import { type InProcessGateway, isOpenAIError, type Reply, startInProcess } from './helpers/in-process.ts';
 
 const RUNS = Number(process.env.QUORUM_FUZZ_RUNS || 10_000);
@@ -45,6 +45,8 @@ interface Case {
   contentType?: string;
   stream?: boolean;
   headers?: Record<string, string>;
+  /** Sent without a key of ours: the case's own headers carry the credentials. */
+  anonymous?: boolean;
   /** Sent with the team's key instead of the master key (the API under /v1 only). */
   asTeam?: boolean;
 }
@@ -284,6 +286,70 @@ const ENDPOINTS: Endpoint[] = [
         ),
   },
   {
+    // What a browser or a confused client may declare; only JSON is parsed as JSON.
+    name: 'POST /v1/chat/completions (content types)',
+    cases: () =>
+      fc
+        .tuple(
+          fc.oneof(
+            fc.constantFrom(
+              'text/plain',
+              'text/plain;charset=UTF-8',
+              'application/x-www-form-urlencoded',
+              'multipart/form-data; boundary=x',
+              'application/JSON',
+              'application/json; charset=utf-16',
+              'application/json, text/plain',
+              'application/json-patch+json',
+              'application/vnd.api+json',
+              'application/yaml',
+              '*/*',
+              ';',
+            ),
+            hostileString.map((v) => v.replace(/[^\x20-\x7e]/g, '') || 'x'),
+          ),
+          chatBody(false).map(toJson),
+        )
+        .map(
+          ([contentType, body]): Case => ({
+            method: 'POST',
+            path: '/v1/chat/completions',
+            body,
+            contentType,
+          }),
+        ),
+  },
+  {
+    // Credentials in every odd shape: never anything but 401/403 in the error shape (or 200 for a real key).
+    name: 'GET /v1/models (credentials)',
+    cases: () =>
+      fc
+        .tuple(
+          fc.oneof(
+            fc.constantFrom(
+              'Bearer',
+              'Bearer ',
+              'Basic dXNlcjpwYXNz',
+              `Bearer ${TEAM_KEY} extra`,
+              `bearer ${TEAM_KEY}`,
+              `Bearer  ${MASTER}`,
+            ),
+            fc
+              .oneof(hostileString, fc.constantFrom('x'.repeat(8_000)))
+              .map((v) => `Bearer ${v.replace(/[^\x20-\x7e]/g, '')}`),
+          ),
+          fc.option(fc.constantFrom(TEAM_KEY, 'sk-nope', '', ' ', '__proto__'), { nil: undefined }),
+        )
+        .map(
+          ([authorization, apiKey]): Case => ({
+            method: 'GET',
+            path: '/v1/models',
+            anonymous: true,
+            headers: { authorization, ...(apiKey === undefined ? {} : { 'x-api-key': apiKey }) },
+          }),
+        ),
+  },
+  {
     name: 'GET /admin/spend?…',
     cases: () => queryString.map((q): Case => ({ method: 'GET', path: `/admin/spend?${q}` })),
   },
@@ -307,7 +373,7 @@ function describeCase(c: Case, res: Reply | undefined): string {
     .map((l) => l.slice(0, 600))
     .join('\n  ');
   return [
-    `${c.method} ${c.path.slice(0, 200)} (${c.contentType ?? 'application/json'}, ${bodyLength} chars, ${c.asTeam ? 'team key' : 'master key'})`,
+    `${c.method} ${c.path.slice(0, 200)} (${c.contentType ?? 'application/json'}, ${bodyLength} chars, ${c.anonymous ? 'its own credentials' : c.asTeam ? 'team key' : 'master key'})`,
     `body: ${body}`,
     res ? `answer: ${res.status} ${res.text.slice(0, 400)}` : 'answer: none (threw)',
     `last log lines:\n  ${warnings}`,
@@ -330,7 +396,7 @@ function check(c: Case, res: Reply) {
 async function send(c: Case): Promise<Reply> {
   c.path = c.path.replace(/@run(\d+)/, (_, slot) => runPool[Number(slot)]!);
   const res = await gw.call(c.method, c.path, {
-    key: c.asTeam ? TEAM_KEY : MASTER,
+    ...(c.anonymous ? {} : { key: c.asTeam ? TEAM_KEY : MASTER }),
     ...(c.body === undefined ? {} : { raw: c.body, contentType: c.contentType ?? 'application/json' }),
     ...(c.headers ? { headers: c.headers } : {}),
   });

@@ -1,13 +1,17 @@
 /**
  * Property-based fuzzing of every JSON endpoint: arbitrary JSON, raw malformed bytes, and bodies shaped
- * like the real thing with a hostile value in any field (nesting 10,000 deep, strings at the body
- * limit, prototype keys, `1e400`, lone surrogates, wrong types, model names such as `constructor`).
+ * like the real thing with a hostile value in one or two fields (nesting 10,000 deep, strings at the
+ * body limit, prototype keys, `1e400`, lone surrogates, wrong types, model names such as
+ * `constructor`), YAML alias bombs, hostile query strings, path ids, `Last-Event-ID` values, declared
+ * content types and credentials. Half the /v1 bodies go with a team's key (allow-list and budget
+ * paths), the rest with the master key; a last round sends bursts across every endpoint at once.
  * For every body: no 5xx, every 4xx in the OpenAI error shape, streams end with `[DONE]`; after each
- * endpoint the gateway still serves, reads of what was written still work, and no circuit opened — a
- * plain request for each model still reaches its fake upstream.
+ * endpoint the gateway still serves, reads of what was written still work, no error escaped, and no
+ * circuit opened — a plain request for each model still reaches its own fake upstream.
  *
- * QUORUM_FUZZ_RUNS sets the bodies per endpoint (default 10,000); QUORUM_FUZZ_SEED replays a run (the
- * seed is printed at the start).
+ * The gateway runs in this process (requests through `app.fetch`, upstream calls to the fakes over
+ * loopback), so 10,000 bodies per endpoint take a couple of minutes. QUORUM_FUZZ_RUNS sets the bodies
+ * per endpoint (default 10,000); QUORUM_FUZZ_SEED replays a run (the seed is printed at the start).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

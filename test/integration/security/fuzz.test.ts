@@ -16,6 +16,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakesConfig, PROVIDERS } from '../helpers/gateway.ts';
+import { type Backend, POSTGRES_URL, PostgresBackend } from '../store/backends.ts';
 import {
   bad,
   bodies,
@@ -455,12 +456,40 @@ async function expectEveryUpstreamReachable(after: string) {
   }
 }
 
-beforeAll(async () => {
+beforeAll(() => {
   process.on('uncaughtException', onEscape);
   process.on('unhandledRejection', onEscape);
   console.log(
     `fuzz: seed ${SEED}, ${RUNS} bodies per endpoint — replay with QUORUM_FUZZ_SEED=${SEED} QUORUM_FUZZ_RUNS=${RUNS}`,
   );
+});
+
+afterAll(() => {
+  process.off('uncaughtException', onEscape);
+  process.off('unhandledRejection', onEscape);
+});
+
+/**
+ * SQLite always; Postgres too when QUORUM_TEST_POSTGRES_URL is set, with a tenth of the bodies (what
+ * differs there is the store: what it refuses — a NUL byte, say — must still be a 4xx).
+ */
+const STORES: { name: string; runs: number; make: () => Backend | undefined }[] = [
+  { name: 'sqlite', runs: RUNS, make: () => undefined },
+  ...(POSTGRES_URL
+    ? [
+        {
+          name: 'postgres',
+          runs: Math.max(1, Math.floor(RUNS / 10)),
+          make: () => new PostgresBackend(POSTGRES_URL!),
+        },
+      ]
+    : []),
+];
+
+/** The gateway with its fakes answering, the workflows and the pool of waiting runs the endpoints use. */
+async function startFuzzGateway(backend: Backend | undefined) {
+  runPool.length = 0;
+  changesByRun.clear();
   gw = await startInProcess(
     (fakes) => {
       const config = fakesConfig(fakes, {
@@ -480,7 +509,7 @@ beforeAll(async () => {
       (config.models as Record<string, unknown>[])[0]!.aliases = ['mini'];
       return config;
     },
-    { masterKey: MASTER },
+    { masterKey: MASTER, ...(backend ? { openStore: async () => (await backend.fresh()).open() } : {}) },
   );
   for (const p of PROVIDERS) gw.fakes[p.fake].respond({ text: REVIEW_TEXT });
   const created = await gw.call('POST', '/v1/workflows', {
@@ -521,15 +550,19 @@ beforeAll(async () => {
   expect((await gw.engine.wait(finishedRun)).status).toBe('succeeded');
   const team = await gw.call('POST', '/admin/teams', { key: MASTER, json: { id: 'fuzz-team' } });
   expect(team.status).toBe(201);
-}, 60_000);
+}
 
-afterAll(async () => {
-  await gw?.close();
-  process.off('uncaughtException', onEscape);
-  process.off('unhandledRejection', onEscape);
-});
+describe.each(STORES)('every JSON endpoint, $runs hostile bodies each, $name store', ({ runs, make }) => {
+  let backend: Backend | undefined;
+  beforeAll(async () => {
+    backend = make();
+    await startFuzzGateway(backend);
+  }, 60_000);
+  afterAll(async () => {
+    await gw?.close();
+    await backend?.cleanup();
+  });
 
-describe(`every JSON endpoint, ${RUNS} hostile bodies each (seed ${SEED})`, () => {
   ENDPOINTS.forEach((endpoint, i) => {
     it(
       `${endpoint.name}: never 5xx, errors in the OpenAI shape, still serving, no circuit opened`,
@@ -556,11 +589,11 @@ describe(`every JSON endpoint, ${RUNS} hostile bodies each (seed ${SEED})`, () =
               slowest = { ms, what: `${res.status} ${describeCase(c, res).split('\n')[0]}` };
             check(c, res);
           }),
-          { numRuns: RUNS, seed: SEED + i, endOnFailure: true },
+          { numRuns: runs, seed: SEED + i, endOnFailure: true },
         );
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         console.log(
-          `fuzz: ${endpoint.name}: ${RUNS} bodies in ${seconds} s; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; slowest ${slowest.ms.toFixed(0)} ms: ${slowest.what}; most 400s at ${JSON.stringify([...refusedAt].sort((a, b) => b[1] - a[1]).slice(0, 6))}`,
+          `fuzz: ${endpoint.name}: ${runs} bodies in ${seconds} s; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; slowest ${slowest.ms.toFixed(0)} ms: ${slowest.what}; most 400s at ${JSON.stringify([...refusedAt].sort((a, b) => b[1] - a[1]).slice(0, 6))}`,
         );
 
         expect((await gw.call('GET', '/healthz')).status).toBe(200);
@@ -578,7 +611,7 @@ describe(`every JSON endpoint, ${RUNS} hostile bodies each (seed ${SEED})`, () =
 
   const BURST = 32;
   it(
-    `all endpoints at once: ${Math.max(1, Math.floor(RUNS / 100))} bursts of ${BURST} concurrent bodies`,
+    `all endpoints at once: ${Math.max(1, Math.floor(runs / 100))} bursts of ${BURST} concurrent bodies`,
     async () => {
       const anyCase = fc.oneof(...ENDPOINTS.map((e) => e.cases()));
       await fc.assert(
@@ -590,7 +623,7 @@ describe(`every JSON endpoint, ${RUNS} hostile bodies each (seed ${SEED})`, () =
             for (const [i, c] of sent.entries()) check(c, answers[i]!);
           },
         ),
-        { numRuns: Math.max(1, Math.floor(RUNS / 100)), seed: SEED + ENDPOINTS.length, endOnFailure: true },
+        { numRuns: Math.max(1, Math.floor(runs / 100)), seed: SEED + ENDPOINTS.length, endOnFailure: true },
       );
       expect((await gw.call('GET', '/healthz')).status).toBe(200);
       await expectEveryUpstreamReachable('the concurrent bursts');

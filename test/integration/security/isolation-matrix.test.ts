@@ -409,6 +409,21 @@ const MODEL_ATTEMPTS: ModelAttempt[] = [
         json: { model: 'auto:quality', messages: [{ role: 'user', content: 'hi' }] },
       }),
   },
+  {
+    // The dry run shows the chain a real request would walk: the configured fallbacks are all forbidden.
+    name: "route (dry run): an allowed model's fallback chain",
+    outcome: 'filtered',
+    send: (t, key) =>
+      t.gw.call('POST', '/v1/route', {
+        key,
+        json: { model: 'oa-model', messages: [{ role: 'user', content: 'hi' }] },
+      }),
+  },
+  {
+    name: 'chat (stream): auto:quality',
+    outcome: 'filtered',
+    send: chat({ model: 'auto:quality', stream: true }),
+  },
   { name: 'workflow: llm step model', outcome: 'refused', send: workflow({ model: 'an-model' }) },
   { name: 'workflow: llm step by alias', outcome: 'refused', send: workflow({ model: 'ge-alias' }) },
   {

@@ -177,3 +177,22 @@ export function connectionFailure(provider: string, code: string, err: unknown):
     cause: err,
   });
 }
+
+/**
+ * A failure that is no HTTP answer of the provider's, once each adapter has recognised its SDK's own
+ * errors: an unparsable body, a dropped connection, or else something thrown on our side.
+ */
+export function nonHttpFailure(provider: string, err: unknown): UpstreamError {
+  // A 2xx body (or stream event) that is not JSON. Its text is not quoted: it may echo the prompt.
+  if (err instanceof SyntaxError) {
+    return new UpstreamError(provider, 200, 'the provider sent an unreadable answer', {
+      failure: 'bad_response',
+      cause: err,
+    });
+  }
+  // Thrown while reading the body (a fetch's "terminated", a socket reset): a dropped connection.
+  const code = networkFailureCode(err);
+  if (code !== undefined) return connectionFailure(provider, code, err);
+  // Anything else was thrown on our side (building or serialising the request, reading the answer).
+  return new InternalUpstreamError(provider, err);
+}

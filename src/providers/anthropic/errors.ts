@@ -7,8 +7,8 @@ import {
 } from '@anthropic-ai/sdk';
 import {
   connectionFailure,
-  InternalUpstreamError,
   networkFailureCode,
+  nonHttpFailure,
   retryAfterFromHeaders,
   UpstreamError,
 } from '../upstream-error.ts';
@@ -66,16 +66,5 @@ export function toUpstreamError(providerId: string, err: unknown, signal: AbortS
       cause: err,
     });
   }
-  // A 2xx body the SDK could not parse. Its text is not quoted: it may echo the prompt.
-  if (err instanceof SyntaxError) {
-    return new UpstreamError(providerId, 200, 'the provider sent an unreadable answer', {
-      failure: 'bad_response',
-      cause: err,
-    });
-  }
-  // Thrown while reading the body (e.g. the fetch's "terminated"): a dropped connection.
-  const code = networkFailureCode(err);
-  if (code !== undefined) return connectionFailure(providerId, code, err);
-  // Anything else was thrown on our side (building or serialising the request, reading the answer).
-  return new InternalUpstreamError(providerId, err);
+  return nonHttpFailure(providerId, err);
 }

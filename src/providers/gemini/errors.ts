@@ -1,11 +1,6 @@
 /** Gemini SDK / network failures → UpstreamError, so retry, fallback and health decisions never look at SDK classes. */
 import { ApiError } from '@google/genai';
-import {
-  connectionFailure,
-  InternalUpstreamError,
-  networkFailureCode,
-  UpstreamError,
-} from '../upstream-error.ts';
+import { nonHttpFailure, UpstreamError } from '../upstream-error.ts';
 
 export interface CallState {
   /** The gateway's own signal (client gone, deadline, cancel). */
@@ -89,9 +84,5 @@ export function toUpstreamError(providerId: string, err: unknown, state: CallSta
       cause: err,
     });
   }
-  // fetch failed / socket hang up / terminated: no (complete) HTTP answer.
-  const code = networkFailureCode(err);
-  if (code !== undefined) return connectionFailure(providerId, code, err);
-  // Anything else was thrown on our side, e.g. the SDK refusing to build the request.
-  return new InternalUpstreamError(providerId, err);
+  return nonHttpFailure(providerId, err);
 }

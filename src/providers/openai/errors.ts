@@ -2,8 +2,8 @@
 import OpenAI from 'openai';
 import {
   connectionFailure,
-  InternalUpstreamError,
   networkFailureCode,
+  nonHttpFailure,
   retryAfterFromHeaders,
   UpstreamError,
 } from '../upstream-error.ts';
@@ -32,16 +32,5 @@ export function toUpstreamError(provider: string, err: unknown, signal: AbortSig
       cause: err,
     });
   }
-  // A 2xx body (or stream event) that is not JSON. Its text is not quoted: it may echo the prompt.
-  if (err instanceof SyntaxError) {
-    return new UpstreamError(provider, 200, 'the provider sent an unreadable answer', {
-      failure: 'bad_response',
-      cause: err,
-    });
-  }
-  // A stream cut mid-way surfaces as the fetch body's own error.
-  const code = networkFailureCode(err);
-  if (code !== undefined) return connectionFailure(provider, code, err);
-  // Anything else was thrown on our side (building or serialising the request, reading the answer).
-  return new InternalUpstreamError(provider, err);
+  return nonHttpFailure(provider, err);
 }

@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
-import { isStoreUnavailable, unavailableReason } from '../store/errors.ts';
+import { isInvalidValue, isStoreUnavailable, unavailableReason } from '../store/errors.ts';
 import type { Logger } from '../telemetry/index.ts';
 
 /** Seconds a client is told to wait before retrying while the store is down. */
@@ -38,9 +38,19 @@ function fromHono(err: HTTPException): GatewayError {
   });
 }
 
-/** A failure that is the database's: what wraps it (an internal error, an engine error) does not matter. */
+/**
+ * A failure the database reported — down, or refusing a value the request sent: what wraps it (an
+ * internal error, an engine error) does not matter.
+ */
 function fromStore(err: Error): GatewayError | null {
   if (err instanceof GatewayError && err.kind !== 'internal_error') return null;
+  if (isInvalidValue(err)) {
+    return new GatewayError(
+      'invalid_body',
+      'A value in the request cannot be stored (a NUL character, or a number or date out of range).',
+      { param: null, cause: err },
+    );
+  }
   if (!isStoreUnavailable(err)) return null;
   return storeUnavailable(`it does not answer (${unavailableReason(err)})`, err);
 }
@@ -49,7 +59,9 @@ export function onError(logger: Logger) {
   return (err: Error, c: Context): Response => {
     const storeErr = fromStore(err);
     if (storeErr) {
-      logger.warn({ err, req_id: c.get('requestId' as never) }, 'store unavailable');
+      if (storeErr.kind === 'store_unavailable') {
+        logger.warn({ err, req_id: c.get('requestId' as never) }, 'store unavailable');
+      }
       return errorResponse(c, storeErr);
     }
     const gwErr = err instanceof HTTPException ? fromHono(err) : toGatewayError(err);

@@ -70,6 +70,20 @@ export function isStoreUnavailable(err: unknown, depth = 0): boolean {
   return isStoreUnavailable(e.cause, depth + 1);
 }
 
+/**
+ * SQLSTATE class 22, "data exception": Postgres refused a value the caller sent (a NUL character in
+ * text, a number or date out of range). The request was at fault, not the database.
+ */
+const PG_DATA_EXCEPTION = /^22[0-9A-Z]{3}$/;
+
+/** Whether the database refused a value of the request itself (see PG_DATA_EXCEPTION). */
+export function isInvalidValue(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 8) return false;
+  const e = err as { code?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && PG_DATA_EXCEPTION.test(e.code)) return true;
+  return isInvalidValue(e.cause, depth + 1);
+}
+
 /** A short reason for logs and /readyz: a code, never an address or a query. */
 export function unavailableReason(err: unknown): string {
   for (

@@ -80,7 +80,12 @@ function readText(
       }),
     };
   }
-  return { data: doc.toJS({ maxAliasCount: 100 }), problems: [] };
+  try {
+    return { data: doc.toJS({ maxAliasCount: 100 }), problems: [] };
+  } catch (err) {
+    // Building the value can still fail: an alias to an anchor never set, or too many aliases.
+    return { problems: [{ path: '(root)', message: `invalid YAML: ${(err as Error).message}` }] };
+  }
 }
 
 const SECTIONS = ['(root)', ...Object.keys(WorkflowDefinitionSchema.shape)];

@@ -69,6 +69,9 @@ describe('parseDefinition: problems, each with its path', () => {
       '(root)',
       /invalid YAML.*[Mm]ap keys must be unique/,
     );
+    // An alias to an anchor that was never set fails only while the value is built.
+    expectProblem(problemsOf('*RoaDj'), '(root)', /invalid YAML: .*alias/i);
+    expectProblem(problemsOf('name: *nowhere\nsteps: {}'), '(root)', /invalid YAML: .*alias/i);
   });
 
   it('reports zod problems: name, missing steps, wrong types, unknown fields with a suggestion', () => {

@@ -73,7 +73,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   if (keys.open) {
     logger.warn(
-      'no keys and no QUORUM_MASTER_KEY configured: every request is served as team "default", unauthenticated',
+      'no keys and no QUORUM_MASTER_KEY configured: every request is served as team "default", unauthenticated, and only under loopback host names (server.allowed_hosts adds others)',
     );
   }
 

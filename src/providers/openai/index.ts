@@ -32,7 +32,7 @@ export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => 
           { ...toOpenAIBody(model, request), stream: false },
           { signal },
         );
-        return toChatResult(completion);
+        return toChatResult(config.id, completion);
       } catch (err) {
         throw toUpstreamError(config.id, err, signal);
       }

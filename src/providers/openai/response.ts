@@ -1,6 +1,7 @@
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ChatResult, FinishReason, ToolCall, Usage } from '../../chat/index.ts';
+import { UpstreamError } from '../upstream-error.ts';
 
 export function toFinishReason(reason: string | null | undefined): FinishReason {
   switch (reason) {
@@ -28,8 +29,17 @@ export function toUsage(usage: CompletionUsage | null | undefined): Usage {
   return out;
 }
 
-export function toChatResult(completion: ChatCompletion): ChatResult {
-  const choice = completion.choices[0];
+/**
+ * The gateway's result from a completion. An answer without a choice is the provider's failure (an
+ * empty answer passed on as `stop` would look complete), and it counts against the deployment.
+ */
+export function toChatResult(provider: string, completion: ChatCompletion): ChatResult {
+  const choice = Array.isArray(completion?.choices) ? completion.choices[0] : undefined;
+  if (!choice) {
+    throw new UpstreamError(provider, 200, 'the provider sent an answer without choices', {
+      failure: 'bad_response',
+    });
+  }
   const message = choice?.message;
   const toolCalls: ToolCall[] = [];
   for (const call of message?.tool_calls ?? []) {

@@ -268,8 +268,21 @@ describe('upstream error text is passed on without secrets or internals', () => 
     });
     expect(res.status).toBe(502);
     expect(res.json.error.code).toBe('upstream_failed');
-    expect(res.json.error.message).toContain('internal error');
+    expect(res.json.error.message).toContain('an answer without choices');
     expect(res.text).not.toMatch(/Cannot read|properties of|TypeError|at .*\.ts:\d+/);
+  });
+
+  it('an answer without choices is the upstream failing, never an empty answer that looks complete', async () => {
+    fakes.openai.respond({ raw: '{}' });
+    const res = await post('/v1/chat/completions', {
+      model: 'oa-model',
+      messages: [{ role: 'user', content: 'x' }],
+      quorum: { fallbacks: ['an-model'] },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.model).toBe('an-model');
+    expect(res.json.quorum.attempts[0]).toMatchObject({ model: 'oa-model' });
+    expect(res.json.quorum.attempts[0].error).toContain('without choices');
   });
 
   it('an upstream 401 naming a masked key fragment reaches the client without it', async () => {

@@ -60,11 +60,20 @@ interface Case {
 const REVIEW_TEXT = '{"verdict":"accept","score":9,"issues":[]}';
 
 let gw: InProcessGateway;
-let runWorkflow = '';
-let editWorkflow = '';
-let finishedRun = '';
+type Principal = 'master' | 'team';
+/** What each principal owns (definitions and runs are per team): the fuzzed paths name their own. */
+interface Owned {
+  runWorkflow: string;
+  editWorkflow: string;
+  finishedRun: string;
+  runPool: string[];
+}
+const owned: Record<Principal, Owned> = {
+  master: { runWorkflow: '', editWorkflow: '', finishedRun: '', runPool: [] },
+  team: { runWorkflow: '', editWorkflow: '', finishedRun: '', runPool: [] },
+};
+const keyOf = (who: Principal) => (who === 'team' ? TEAM_KEY : MASTER);
 const POOL_SIZE = 4;
-const runPool: string[] = [];
 const changesByRun = new Map<string, number>();
 const escaped: unknown[] = [];
 const onEscape = (err: unknown) => escaped.push(err);
@@ -109,14 +118,14 @@ const ENDPOINTS: Endpoint[] = [
     cases: () =>
       fc
         .tuple(
-          fc.oneof({ weight: 8, arbitrary: fc.constant(runWorkflow) }, pathSegment),
+          fc.oneof({ weight: 8, arbitrary: fc.constant('@workflow') }, pathSegment),
           fc.constantFrom('', '?wait=true'),
           bodies(shaped({ inputs: shaped({ topic: text, n: hostileNumber }, bad) }, bad)),
         )
         .map(
           ([id, query, body]): Case => ({ method: 'POST', path: `/v1/workflows/${id}/runs${query}`, body }),
         ),
-    readBack: { method: 'GET', path: () => `/v1/workflows/${runWorkflow}` },
+    readBack: { method: 'GET', path: () => `/v1/workflows/${owned.master.runWorkflow}` },
   },
   {
     name: 'PUT /v1/runs/:id/steps/:step/output',
@@ -130,7 +139,7 @@ const ENDPOINTS: Endpoint[] = [
           ),
         )
         .map(([id, s, body]): Case => ({ method: 'PUT', path: `/v1/runs/${id}/steps/${s}/output`, body })),
-    readBack: { method: 'GET', path: () => `/v1/runs/${runPool[0]}` },
+    readBack: { method: 'GET', path: () => `/v1/runs/${owned.master.runPool[0]}` },
   },
   {
     name: 'POST /v1/runs/:id/steps/:step/approve',
@@ -142,7 +151,7 @@ const ENDPOINTS: Endpoint[] = [
           bodies(shaped({ approved: fc.boolean(), comment: text }, bad, ['approved'])),
         )
         .map(([id, s, body]): Case => ({ method: 'POST', path: `/v1/runs/${id}/steps/${s}/approve`, body })),
-    readBack: { method: 'GET', path: () => `/v1/runs/${runPool[0]}` },
+    readBack: { method: 'GET', path: () => `/v1/runs/${owned.master.runPool[0]}` },
   },
   {
     name: 'POST /v1/runs/:id/rerun',
@@ -153,7 +162,7 @@ const ENDPOINTS: Endpoint[] = [
           bodies(shaped({ from: fc.oneof(fc.constantFrom(...STEP_NAMES), hostileString) }, bad, ['from'])),
         )
         .map(([id, body]): Case => ({ method: 'POST', path: `/v1/runs/${id}/rerun`, body })),
-    readBack: { method: 'GET', path: () => `/v1/runs/${runPool[0]}` },
+    readBack: { method: 'GET', path: () => `/v1/runs/${owned.master.runPool[0]}` },
   },
   {
     name: 'POST /admin/teams',
@@ -285,7 +294,7 @@ const ENDPOINTS: Endpoint[] = [
         .map(
           ([id, asQuery]): Case => ({
             method: 'GET',
-            path: `/v1/runs/${finishedRun}/events${asQuery ? `?after=${encodeURIComponent(id)}` : ''}`,
+            path: `/v1/runs/@finished/events${asQuery ? `?after=${encodeURIComponent(id)}` : ''}`,
             ...(asQuery ? {} : { headers: { 'last-event-id': id } }),
           }),
         ),
@@ -399,27 +408,32 @@ function check(c: Case, res: Reply) {
 }
 
 async function send(c: Case): Promise<Reply> {
-  c.path = c.path.replace(/@run(\d+)/, (_, slot) => runPool[Number(slot)]!);
+  const who: Principal = c.asTeam ? 'team' : 'master';
+  const mine = owned[who];
+  c.path = c.path
+    .replace('@workflow', mine.runWorkflow)
+    .replace('@finished', mine.finishedRun)
+    .replace(/@run(\d+)/, (_, slot) => mine.runPool[Number(slot)]!);
   const res = await gw.call(c.method, c.path, {
-    ...(c.anonymous ? {} : { key: c.asTeam ? TEAM_KEY : MASTER }),
+    ...(c.anonymous ? {} : { key: keyOf(who) }),
     ...(c.body === undefined ? {} : { raw: c.body, contentType: c.contentType ?? 'application/json' }),
     ...(c.headers ? { headers: c.headers } : {}),
   });
   // An approval that went through finishes its run, and every correction or rerun adds to its history:
   // keep the pool full of runs that still wait, and small enough that reading one stays cheap.
   const runId = /^\/v1\/runs\/([^/]+)\//.exec(c.path)?.[1];
-  const at = runId === undefined ? -1 : runPool.indexOf(runId);
+  const at = runId === undefined ? -1 : mine.runPool.indexOf(runId);
   if (res.status === 200 && at >= 0) {
     const changes = (changesByRun.get(runId!) ?? 0) + 1;
     changesByRun.set(runId!, changes);
-    if (/\/approve$/.test(c.path) || changes >= 25) runPool[at] = await startWaitingRun();
+    if (/\/approve$/.test(c.path) || changes >= 25) mine.runPool[at] = await startWaitingRun(who);
   }
   return res;
 }
 
-async function startWaitingRun(): Promise<string> {
-  const res = await gw.call('POST', `/v1/workflows/${editWorkflow}/runs?wait=true`, {
-    key: MASTER,
+async function startWaitingRun(who: Principal): Promise<string> {
+  const res = await gw.call('POST', `/v1/workflows/${owned[who].editWorkflow}/runs?wait=true`, {
+    key: keyOf(who),
     json: {},
   });
   if (res.status !== 200 || res.json.status !== 'waiting')
@@ -486,9 +500,50 @@ const STORES: { name: string; runs: number; make: () => Backend | undefined }[] 
     : []),
 ];
 
+/** A principal's two workflows, its pool of runs waiting at an approval, and one finished run. */
+async function ownWorkflowsAndRuns(who: Principal) {
+  const mine = owned[who];
+  const created = await gw.call('POST', '/v1/workflows', {
+    key: keyOf(who),
+    json: {
+      name: 'fuzz-runs',
+      inputs: { topic: { type: 'string' }, n: { type: 'number', default: 1 } },
+      steps: {
+        gate: { type: 'approval' },
+        write: { needs: ['gate'], prompt: 'About {{ inputs.topic }}', model: 'oa-model' },
+      },
+    },
+  });
+  mine.runWorkflow = created.json.id;
+  const edit = await gw.call('POST', '/v1/workflows', {
+    key: keyOf(who),
+    json: {
+      name: 'fuzz-edits',
+      steps: {
+        first: { prompt: 'Say hi', model: 'oa-model', max_tokens: 5 },
+        check: { type: 'approval', needs: ['first'] },
+        final: {
+          needs: ['check'],
+          prompt: 'Sum up {{ steps.first.output }}',
+          model: 'oa-model',
+          max_tokens: 5,
+        },
+      },
+    },
+  });
+  mine.editWorkflow = edit.json.id;
+  mine.runPool = [];
+  for (let i = 0; i < POOL_SIZE; i++) mine.runPool.push(await startWaitingRun(who));
+  mine.finishedRun = await startWaitingRun(who);
+  await gw.call('POST', `/v1/runs/${mine.finishedRun}/steps/check/approve`, {
+    key: keyOf(who),
+    json: { approved: true },
+  });
+  expect((await gw.engine.wait(mine.finishedRun)).status).toBe('succeeded');
+}
+
 /** The gateway with its fakes answering, the workflows and the pool of waiting runs the endpoints use. */
 async function startFuzzGateway(backend: Backend | undefined) {
-  runPool.length = 0;
   changesByRun.clear();
   gw = await startInProcess(
     (fakes) => {
@@ -512,42 +567,7 @@ async function startFuzzGateway(backend: Backend | undefined) {
     { masterKey: MASTER, ...(backend ? { openStore: async () => (await backend.fresh()).open() } : {}) },
   );
   for (const p of PROVIDERS) gw.fakes[p.fake].respond({ text: REVIEW_TEXT });
-  const created = await gw.call('POST', '/v1/workflows', {
-    key: MASTER,
-    json: {
-      name: 'fuzz-runs',
-      inputs: { topic: { type: 'string' }, n: { type: 'number', default: 1 } },
-      steps: {
-        gate: { type: 'approval' },
-        write: { needs: ['gate'], prompt: 'About {{ inputs.topic }}', model: 'oa-model' },
-      },
-    },
-  });
-  runWorkflow = created.json.id;
-  const edit = await gw.call('POST', '/v1/workflows', {
-    key: MASTER,
-    json: {
-      name: 'fuzz-edits',
-      steps: {
-        first: { prompt: 'Say hi', model: 'oa-model', max_tokens: 5 },
-        check: { type: 'approval', needs: ['first'] },
-        final: {
-          needs: ['check'],
-          prompt: 'Sum up {{ steps.first.output }}',
-          model: 'oa-model',
-          max_tokens: 5,
-        },
-      },
-    },
-  });
-  editWorkflow = edit.json.id;
-  for (let i = 0; i < POOL_SIZE; i++) runPool.push(await startWaitingRun());
-  finishedRun = await startWaitingRun();
-  await gw.call('POST', `/v1/runs/${finishedRun}/steps/check/approve`, {
-    key: MASTER,
-    json: { approved: true },
-  });
-  expect((await gw.engine.wait(finishedRun)).status).toBe('succeeded');
+  for (const who of ['master', 'team'] as const) await ownWorkflowsAndRuns(who);
   const team = await gw.call('POST', '/admin/teams', { key: MASTER, json: { id: 'fuzz-team' } });
   expect(team.status).toBe(201);
 }

@@ -1,6 +1,6 @@
 import { categorize, taskCues } from './categorize.ts';
 import { difficulty } from './difficulty.ts';
-import type { RouteRequest } from './request.ts';
+import { type RouteRequest, requestedOutputTokens } from './request.ts';
 import type { TaskProfile } from './route-types.ts';
 import { taskText } from './task-text.ts';
 import { estimatePromptRange } from './tokens.ts';
@@ -21,7 +21,7 @@ export function analyzeTask(request: RouteRequest): TaskProfile {
     required: requiredCapabilities(request, text.hasImage, text.hasToolTraffic),
     promptTokens: prompt.likely,
     promptTokensMax: prompt.most,
-    maxOutputTokens: request.max_completion_tokens ?? request.max_tokens ?? null,
+    maxOutputTokens: requestedOutputTokens(request),
   };
 }
 

@@ -17,3 +17,17 @@ export interface RouteRequest {
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
 }
+
+/**
+ * The most output tokens a request lets a model write: the larger of `max_tokens` and
+ * `max_completion_tokens` when both are set, since both reach an OpenAI-compatible upstream and it may
+ * honour either; null when neither is. Budget holds, tpm estimates and every adapter use this one
+ * reading, so what is held and what can be billed cannot disagree.
+ */
+export function requestedOutputTokens(
+  request: Pick<RouteRequest, 'max_tokens' | 'max_completion_tokens'>,
+): number | null {
+  const { max_tokens: legacy, max_completion_tokens: current } = request;
+  if (legacy == null) return current ?? null;
+  return current == null ? legacy : Math.max(legacy, current);
+}

@@ -19,7 +19,7 @@ export interface TaskProfile {
    * worst-case cost holds. Absent: `promptTokens`.
    */
   promptTokensMax?: number;
-  /** Output tokens reserved: max_completion_tokens ?? max_tokens, else null (the model's own maximum). */
+  /** Output tokens reserved: the larger of max_completion_tokens and max_tokens, else null (the model's own maximum). */
   maxOutputTokens: number | null;
 }
 

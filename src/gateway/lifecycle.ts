@@ -3,6 +3,7 @@
  * the account of its upstream calls (charged at most the hold), and the settlement that ends it.
  */
 import { OUTPUT_RESERVE } from '../../routing/filter.ts';
+import { requestedOutputTokens } from '../../routing/request.ts';
 import { maxPromptTokens } from '../../routing/tokens.ts';
 import type { ChatRequest } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
@@ -118,6 +119,6 @@ function noticeExcess(gw: Gateway, ctx: ChatContext, record: CallRecord, charged
 export function tokenEstimate(request: ChatRequest): number {
   return (
     maxPromptTokens(request.messages, request.tools, request.response_format) +
-    (request.max_completion_tokens ?? request.max_tokens ?? OUTPUT_RESERVE)
+    (requestedOutputTokens(request) ?? OUTPUT_RESERVE)
   );
 }

@@ -2,6 +2,7 @@
  * One upstream call (plain or streamed) inside its `chat {model}` client span, with its outcome
  * accounted; and the log line for a call that failed on the gateway's own side.
  */
+import { requestedOutputTokens } from '../../routing/request.ts';
 import type { ChatRequest, ChatResult, StreamEvent, Usage } from '../chat/index.ts';
 import { InternalUpstreamError, UpstreamError } from '../providers/upstream-error.ts';
 import {
@@ -34,7 +35,7 @@ function startSpan(dep: Deployment, request: ChatRequest): Span {
     [ATTR_GEN_AI_REQUEST_MODEL]: dep.spec.upstream,
     [ATTR_QUORUM_PROVIDER_ID]: dep.provider.id,
   };
-  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  const maxTokens = requestedOutputTokens(request);
   if (maxTokens) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
   if (typeof request.temperature === 'number')
     attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;

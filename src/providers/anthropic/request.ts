@@ -12,6 +12,7 @@ import type {
   Tool,
   ToolChoice,
 } from '@anthropic-ai/sdk/resources/messages';
+import { requestedOutputTokens } from '../../../routing/request.ts';
 import type { ChatMessage, ChatRequest, UserContentPart } from '../../chat/index.ts';
 import { RefusedRequestError, UpstreamError } from '../upstream-error.ts';
 
@@ -81,7 +82,7 @@ export function toAnthropicParams(model: string, request: ChatRequest, options: 
 
   const params: AnthropicParams = {
     model,
-    max_tokens: request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_MAX_TOKENS,
+    max_tokens: requestedOutputTokens(request) ?? DEFAULT_MAX_TOKENS,
     messages: turns.map(toMessageParam),
   };
   if (system.length) params.system = system.join('\n\n');

@@ -1,3 +1,4 @@
+import { requestedOutputTokens } from '../../../routing/request.ts';
 import { estimatePromptTokens, estimateTextTokens } from '../../../routing/tokens.ts';
 import type { ChatRequest, ChatResult, FinishReason, ToolCall } from '../../chat/index.ts';
 
@@ -148,7 +149,7 @@ export function demoAnswer(model: string, request: ChatRequest): ChatResult {
     const at = stop ? text.indexOf(stop) : -1;
     if (at >= 0) text = text.slice(0, at);
   }
-  const limit = request.max_completion_tokens ?? request.max_tokens;
+  const limit = requestedOutputTokens(request);
   if (limit && estimateTextTokens(text) > limit) {
     text = text.slice(0, limit * 4);
     finish = 'length';

@@ -9,6 +9,7 @@ import type {
   GenerateContentConfig,
   Part,
 } from '@google/genai';
+import { requestedOutputTokens } from '../../../routing/request.ts';
 import type { ChatMessage, ChatRequest, UserContentPart } from '../../chat/index.ts';
 import { RefusedRequestError } from '../upstream-error.ts';
 import { cleanSchema } from './schema-clean.ts';
@@ -204,7 +205,7 @@ export function toGeminiRequest(
 
   if (request.temperature != null) config.temperature = request.temperature;
   if (request.top_p != null) config.topP = request.top_p;
-  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  const maxTokens = requestedOutputTokens(request);
   if (maxTokens != null) config.maxOutputTokens = maxTokens;
   if (request.stop != null)
     config.stopSequences = typeof request.stop === 'string' ? [request.stop] : request.stop;

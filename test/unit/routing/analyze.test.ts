@@ -166,13 +166,16 @@ describe('analyzeTask', () => {
     ).toEqual(['tools', 'vision', 'json', 'streaming']);
   });
 
-  it('estimates prompt tokens and takes max_completion_tokens over max_tokens', () => {
+  it('estimates prompt tokens and takes the larger of max_completion_tokens and max_tokens', () => {
     const tools = [{ type: 'function', function: { name: 'lookup' } }];
     const req = { ...user('hello there'), tools };
     expect(analyzeTask(req).promptTokens).toBe(estimatePromptTokens(req.messages, tools));
     expect(analyzeTask(req).maxOutputTokens).toBeNull();
     expect(analyzeTask({ ...req, max_tokens: 100 }).maxOutputTokens).toBe(100);
-    expect(analyzeTask({ ...req, max_tokens: 100, max_completion_tokens: 50 }).maxOutputTokens).toBe(50);
+    expect(analyzeTask({ ...req, max_completion_tokens: 50 }).maxOutputTokens).toBe(50);
+    // Both reach an OpenAI-compatible upstream, which may honour either: the hold covers the larger.
+    expect(analyzeTask({ ...req, max_tokens: 100, max_completion_tokens: 50 }).maxOutputTokens).toBe(100);
+    expect(analyzeTask({ ...req, max_tokens: 50, max_completion_tokens: 100 }).maxOutputTokens).toBe(100);
     expect(analyzeTask({ ...req, max_tokens: null, max_completion_tokens: null }).maxOutputTokens).toBeNull();
   });
 

@@ -1,0 +1,112 @@
+/**
+ * A hostile tenant against the budget hold: requests shaped so that the hold the gateway takes is
+ * smaller than what the upstream can bill. Any such gap is spend past the limit (the charge is capped
+ * at the hold, so the operator pays the difference). Each case is checked against the real server and
+ * a fake OpenAI upstream that plays the billing the attack relies on:
+ *
+ * - `max_tokens` and `max_completion_tokens` both set: the hold must cover the larger, since an
+ *   upstream may honour either;
+ * - a call the client abandons before its first chunk (or before a plain answer): the prompt was sent
+ *   and is billed, so it is charged;
+ * - a judge or aggregator that reads every candidate's answer: its hold covers that reading;
+ * - a review of Han text: the hold uses the upper-bound estimate, as a chat request's does.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeServer } from '../../fakes/harness.ts';
+import { startFakeOpenAI } from '../../fakes/openai.ts';
+import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+
+const CAPS = ['tools', 'vision', 'json', 'streaming'];
+const KEYS = {
+  tokens: 'qk-tenant-tokens-000001', // $0.50
+  rich: 'qk-tenant-rich-00000002', // $5
+  abandon: 'qk-tenant-abandon-00003', // $10
+  fanout: 'qk-tenant-fanout-000004', // $2
+  review: 'qk-tenant-review-000005', // $0.40
+} as const;
+type Team = keyof typeof KEYS;
+const LIMITS: Record<Team, number> = { tokens: 0.5, rich: 5, abandon: 10, fanout: 2, review: 0.4 };
+
+function model(id: string, price: { input: number; output: number }, maxOutput: number) {
+  return {
+    id,
+    provider: 'up',
+    upstream: `${id}-up`,
+    context_window: 1_000_000,
+    max_output_tokens: maxOutput,
+    price,
+    capabilities: CAPS,
+  };
+}
+
+let fake: FakeServer;
+let gw: TestGateway;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  gw = await startGateway({
+    providers: [{ id: 'up', type: 'openai', base_url: `${fake.url}/v1`, api_key: 'k', max_retries: 0 }],
+    models: [
+      model('wide', { input: 2.5, output: 10 }, 100_000),
+      model('cheap-a', { input: 0, output: 1 }, 100_000),
+      model('cheap-b', { input: 0, output: 1 }, 100_000),
+      model('cheap-c', { input: 0, output: 1 }, 100_000),
+      model('dear', { input: 10, output: 10 }, 8_000),
+      model('rev', { input: 10, output: 10 }, 1_000),
+    ],
+    teams: (Object.keys(KEYS) as Team[]).map((id) => ({
+      id,
+      budget: { limit_usd: LIMITS[id], period: 'total' },
+    })),
+    keys: (Object.keys(KEYS) as Team[]).map((team) => ({ key: KEYS[team], team, name: team })),
+  });
+});
+afterAll(async () => {
+  await gw.close();
+  await fake.close();
+});
+beforeEach(() => {
+  fake.reset();
+  fake.respond({ text: 'ok', usage: { input: 10, output: 5 } });
+});
+
+async function post(path: string, team: Team, body: Record<string, unknown>, signal?: AbortSignal) {
+  const res = await fetch(`${gw.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS[team]}` },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: text.startsWith('{') ? JSON.parse(text) : null };
+}
+
+async function budget(team: Team) {
+  const res = await fetch(`${gw.url}/v1/budget`, { headers: { authorization: `Bearer ${KEYS[team]}` } });
+  return (await res.json()) as { spent_usd: number; reserved_usd: number; limit_usd: number };
+}
+
+describe('max_tokens and max_completion_tokens both set', () => {
+  const body = {
+    model: 'wide',
+    max_completion_tokens: 1,
+    max_tokens: 60_000,
+    messages: [{ role: 'user', content: 'Write as much as you may.' }],
+  };
+
+  it('the hold covers the larger: 60,000 output tokens at $10/M is more than a $0.50 budget', async () => {
+    const res = await post('/v1/chat/completions', 'tokens', body);
+    expect(res.status).toBe(429);
+    expect(res.json.error.code).toBe('budget_exceeded');
+    expect(fake.received).toHaveLength(0);
+  });
+
+  it('an upstream that honours max_tokens is charged in full, not cut at a one-token hold', async () => {
+    fake.respond((req) => ({ text: 'long', usage: { input: 10, output: req.body.max_tokens } }));
+    const res = await post('/v1/chat/completions', 'rich', body);
+    expect(res.status).toBe(200);
+    // 10 × $2.50/M + 60,000 × $10/M
+    expect(res.json.quorum.cost_usd).toBeCloseTo(0.600025, 9);
+    expect((await budget('rich')).spent_usd).toBeCloseTo(0.600025, 9);
+  });
+});

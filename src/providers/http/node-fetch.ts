@@ -102,19 +102,34 @@ export function nodeFetch(input: string | URL | Request, init?: RequestInit): Pr
       reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
     const headers = headersOf(init);
     if (body != null) headers['content-length'] = String(Buffer.byteLength(body as string | Uint8Array));
-    const req = (url.protocol === 'https:' ? https : http).request(url, {
-      method: init?.method ?? 'GET',
-      headers,
-      agent,
-    });
-    const onAbort = () => req.destroy(abortError(signal!) as Error);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    // `on`, not `once`: a second 'error' with no listener would take the process down.
-    req.on('error', (err) => {
-      signal?.removeEventListener('abort', onAbort);
-      failed(err);
-    });
-    req.once('response', (res) => {
+    const send = (retried: boolean) => {
+      const req = (url.protocol === 'https:' ? https : http).request(url, {
+        method: init?.method ?? 'GET',
+        headers,
+        agent,
+      });
+      const onAbort = () => req.destroy(abortError(signal!) as Error);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let answered = false;
+      // `on`, not `once`: a second 'error' with no listener would take the process down.
+      req.on('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        // A kept-alive socket the server closed while idle fails the next request before any answer;
+        // the request never reached the server, so it goes again once on a fresh connection (the
+        // pattern node:http's `reusedSocket` exists for) instead of counting as a provider failure.
+        if (!answered && !retried && req.reusedSocket && !signal?.aborted && staleSocket(err)) {
+          send(true);
+          return;
+        }
+        failed(err);
+      });
+      req.once('response', (res) => {
+        answered = true;
+        receive(res, onAbort);
+      });
+      req.end(body as string | Uint8Array | undefined);
+    };
+    const receive = (res: IncomingMessage, onAbort: () => void) => {
       const status = res.statusCode ?? 502;
       const init = { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res) };
       const type = res.headers['content-type'] ?? '';
@@ -139,7 +154,13 @@ export function nodeFetch(input: string | URL | Request, init?: RequestInit): Pr
       res.on('error', failed);
       // After 'end' this settles nothing (the promise is already resolved); before it, the body was cut.
       res.once('close', () => failed(new Error('the connection closed before the body ended')));
-    });
-    req.end(body as string | Uint8Array | undefined);
+    };
+    send(false);
   });
+}
+
+/** How a request on a socket the server had already closed fails: reset, broken pipe, hang-up. */
+function staleSocket(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }

@@ -3,10 +3,10 @@
  * body field, or both) and the worst case it can cost. Which of its models the caller may reach is
  * decided in reach.ts; this file only says who named each model.
  */
-import { plannedCalls, plannedReviewCalls } from '../../consensus/index.ts';
+import { plannedCalls, plannedReviewCalls, REVIEW_MAX_TOKENS } from '../../consensus/index.ts';
 import { worstCaseCost } from '../../routing/filter.ts';
 import type { TaskProfile } from '../../routing/route-types.ts';
-import { estimatePromptTokens } from '../../routing/tokens.ts';
+import { maxPromptTokens } from '../../routing/tokens.ts';
 import type { ModelSpec } from '../../routing/types.ts';
 import type { ChatRequest } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
@@ -148,9 +148,12 @@ export function maxCost(plan: FanOutPlan, task: TaskProfile, reach: Reach): numb
           ...(plan.layers ? { layers: plan.layers } : {}),
         });
   const candidateOutput = plan.models.reduce((sum, m) => sum + maxOutput(reach.specs(m), task), 0);
+  const answers = candidateOutput + INSTRUCTION_TOKENS;
+  // Both counts grow by the answers: the hold prices the upper one, which is the one that must.
   const reading: TaskProfile = {
     ...task,
-    promptTokens: task.promptTokens + candidateOutput + INSTRUCTION_TOKENS,
+    promptTokens: task.promptTokens + answers,
+    promptTokensMax: (task.promptTokensMax ?? task.promptTokens) + answers,
   };
   let proposals = 0;
   return calls.reduce((sum, call) => {
@@ -167,8 +170,9 @@ export function reviewReserve(
   body: { artifact: string; instructions: string; reviewers: string[]; author?: string; rounds?: number },
   reach: Reach,
 ): number {
+  // The upper-bound count, as for any prompt a hold is priced on (Han text may bill 3 tokens a character).
   const artifactTokens =
-    estimatePromptTokens([{ role: 'user', content: `${body.instructions}\n\n${body.artifact}` }]) +
+    maxPromptTokens([{ role: 'user', content: `${body.instructions}\n\n${body.artifact}` }]) +
     INSTRUCTION_TOKENS;
   const calls = plannedReviewCalls({
     artifact: body.artifact,
@@ -179,10 +183,15 @@ export function reviewReserve(
   });
   // A revision can be as long as the author writes; it then becomes the next round's prompt.
   const revision = body.author ? maxOutput(reach.specs(body.author), NO_LIMIT) : 0;
+  // The author also reads the round's issues: every reviewer's whole answer, at most.
+  const issues = body.reviewers.length * REVIEW_MAX_TOKENS;
   return calls.reduce((sum, call) => {
     const task: TaskProfile = {
       ...NO_LIMIT,
-      promptTokens: artifactTokens + Math.max(revision, maxOutput(reach.specs(call.model), NO_LIMIT)),
+      promptTokens:
+        artifactTokens +
+        Math.max(revision, maxOutput(reach.specs(call.model), NO_LIMIT)) +
+        (call.role === 'author' ? issues : 0),
       maxOutputTokens: call.maxTokens ?? null,
     };
     return sum + priciest(reach.specs(call.model), task);

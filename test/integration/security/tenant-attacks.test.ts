@@ -12,6 +12,7 @@
  * - a review of Han text: the hold uses the upper-bound estimate, as a chat request's does.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { metrics } from '../../../src/telemetry/index.ts';
 import type { FakeServer } from '../../fakes/harness.ts';
 import { startFakeOpenAI } from '../../fakes/openai.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -53,6 +54,7 @@ beforeAll(async () => {
       model('cheap-c', { input: 0, output: 1 }, 100_000),
       model('dear', { input: 10, output: 10 }, 8_000),
       model('rev', { input: 10, output: 10 }, 1_000),
+      model('terse', { input: 10, output: 10 }, 100),
     ],
     teams: (Object.keys(KEYS) as Team[]).map((id) => ({
       id,
@@ -108,5 +110,73 @@ describe('max_tokens and max_completion_tokens both set', () => {
     // 10 × $2.50/M + 60,000 × $10/M
     expect(res.json.quorum.cost_usd).toBeCloseTo(0.600025, 9);
     expect((await budget('rich')).spent_usd).toBeCloseTo(0.600025, 9);
+  });
+});
+
+describe('a judge reads every candidate', () => {
+  it("the hold prices the judge's reading of three 100,000-token answers at the judge's input price", async () => {
+    // Candidates: 3 × 100,000 × $1/M = $0.30. The two judge passes each read up to 300,000 tokens of
+    // answers at $10/M: $3 each. A $2 budget cannot cover that.
+    const res = await post('/v1/chat/completions', 'fanout', {
+      model: 'cheap-a',
+      messages: [{ role: 'user', content: 'Which is best?' }],
+      quorum: {
+        ensemble: { strategy: 'best_of_n', models: ['cheap-a', 'cheap-b', 'cheap-c'], judge: 'dear' },
+      },
+    });
+    expect(res.status).toBe(429);
+    expect(res.json.error.code).toBe('budget_exceeded');
+    expect(fake.received).toHaveLength(0);
+  });
+});
+
+describe('a review of Han text', () => {
+  const HAN = '我们今天讨论人工智能在医疗领域的应用以及它如何改变医生诊断疾病的方式'.repeat(600);
+
+  it('is held at the upper-bound estimate, as a chat request is, and refused when that is over budget', async () => {
+    // 20,400 Han characters may bill up to ~61,000 tokens: $0.61 at $10/M, over a $0.40 budget.
+    fake.respond({
+      text: '{"verdict":"accept","score":9,"issues":[]}',
+      usage: { input: HAN.length * 2, output: 20 },
+    });
+    const res = await post('/v1/reviews', 'review', {
+      artifact: HAN,
+      instructions: 'Review.',
+      reviewers: ['rev'],
+    });
+    expect(res.status).toBe(429);
+    expect(res.json.error.code).toBe('budget_exceeded');
+    expect(fake.received).toHaveLength(0);
+  });
+});
+
+describe('a review whose author reads long issue lists', () => {
+  it("the hold covers the author's reading of every reviewer's issues: nothing is charged past it", async () => {
+    // Five reviewers each write a different 2,000-token issue; the author reads all of them.
+    let n = 0;
+    fake.respond((req) => {
+      const system = String(req.body.messages[0]?.content ?? '');
+      if (system.startsWith('You revise')) return { text: 'revised', usage: { output: 100 } };
+      const issue = `issue ${++n}: ${'x'.repeat(8_000)}`;
+      return {
+        text: JSON.stringify({ verdict: 'revise', score: 1, issues: [issue] }),
+        usage: { output: 2_048 },
+      };
+    });
+    const overHold = async () =>
+      (await metrics.usageOverHold.get()).values.find((v) => v.labels.team === 'rich')?.value ?? 0;
+    const before = await overHold();
+    const res = await post('/v1/reviews', 'rich', {
+      artifact: 'def f(): pass',
+      instructions: 'Review.',
+      reviewers: ['terse', 'terse', 'terse', 'terse', 'terse'],
+      author: 'terse',
+      rounds: 2,
+    });
+    expect(res.status).toBe(200);
+    expect(
+      fake.received.filter((r) => String(r.body.messages[0].content).startsWith('You revise')),
+    ).toHaveLength(1);
+    expect(await overHold()).toBe(before);
   });
 });

@@ -83,7 +83,8 @@ export async function completeOnce(
   } catch (thrown) {
     const err = asUpstreamError(dep, thrown);
     failSpan(span, errorType(err), err.message);
-    account?.(recordOf(dep, NO_USAGE, performance.now() - started, statusOf(err)));
+    const charged = unreportedUsage(request, 0, err);
+    account?.(recordOf(dep, charged, performance.now() - started, statusOf(err), charged !== NO_USAGE));
     throw err;
   } finally {
     span.end();
@@ -122,7 +123,7 @@ export async function* streamOnce(
   } finally {
     // Ended early (client gone, dropped connection) without the provider's usage: charge an estimate
     // of what was generated, so an abandoned stream is never free.
-    const charged = usage ?? (generated > 0 || !error ? estimatedUsage(request, generated) : NO_USAGE);
+    const charged = usage ?? unreportedUsage(request, generated, error);
     if (!error) finishSpan(span, dep, charged, finish, responseModel);
     account?.(recordOf(dep, charged, performance.now() - started, error ? statusOf(error) : 200, !usage));
     span.end();
@@ -130,6 +131,19 @@ export async function* streamOnce(
 }
 
 const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0 };
+
+/**
+ * What a call that ended without the provider's usage is charged. The provider bills a prompt it
+ * received whatever happens next, so a call cut off after it was sent — the client left, the deadline
+ * passed, no answer in time — is charged the prompt's upper bound and the text generated so far, even
+ * before its first chunk (else a client could send long prompts and leave before the answer, for free).
+ * A call the provider refused, answered with an error or never received is charged nothing.
+ */
+function unreportedUsage(request: ChatRequest, generated: number, error: unknown): Usage {
+  const cutOff =
+    error instanceof UpstreamError && (error.failure === 'aborted' || error.failure === 'timeout');
+  return error === undefined || generated > 0 || cutOff ? estimatedUsage(request, generated) : NO_USAGE;
+}
 
 function statusOf(err: unknown): number {
   if (err instanceof UpstreamError) {

@@ -88,6 +88,10 @@ async function budget(team: Team) {
   return (await res.json()) as { spent_usd: number; reserved_usd: number; limit_usd: number };
 }
 
+async function until(check: () => boolean | Promise<boolean>) {
+  while (!(await check())) await new Promise((r) => setTimeout(r, 10));
+}
+
 describe('max_tokens and max_completion_tokens both set', () => {
   const body = {
     model: 'wide',
@@ -111,6 +115,34 @@ describe('max_tokens and max_completion_tokens both set', () => {
     expect(res.json.quorum.cost_usd).toBeCloseTo(0.600025, 9);
     expect((await budget('rich')).spent_usd).toBeCloseTo(0.600025, 9);
   });
+});
+
+describe('a call abandoned before its first chunk', () => {
+  // About 10,000 tokens of prompt: $0.025 at $2.50/M, billed once the upstream has it.
+  const prompt = 'word '.repeat(8_000);
+
+  for (const stream of [true, false]) {
+    it(`is charged for its prompt (${stream ? 'streamed' : 'not streamed'})`, async () => {
+      fake.respond({ hang: true });
+      const before = await budget('abandon');
+      const client = new AbortController();
+      const pending = post(
+        '/v1/chat/completions',
+        'abandon',
+        { model: 'wide', stream, max_tokens: 10, messages: [{ role: 'user', content: prompt }] },
+        client.signal,
+      ).catch((err: unknown) => err);
+      await until(() => fake.received.length === 1);
+      client.abort();
+      await pending;
+      await fake.received[0]!.done;
+      expect(fake.received[0]!.aborted).toBe(true);
+      // The hold is settled once the gateway has seen the call end.
+      await until(async () => (await budget('abandon')).reserved_usd === 0);
+      const after = await budget('abandon');
+      expect(after.spent_usd - before.spent_usd).toBeGreaterThanOrEqual(0.025);
+    });
+  }
 });
 
 describe('a judge reads every candidate', () => {

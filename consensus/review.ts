@@ -59,6 +59,7 @@ export function authorRequest(
   instructions: string,
   issues: readonly string[],
   token: string,
+  maxTokens?: number,
 ): CompletionRequest {
   const system = [
     'You revise an artifact so that it satisfies its instructions and resolves the issues reviewers raised.',
@@ -78,6 +79,7 @@ export function authorRequest(
       { role: 'system', content: system },
       { role: 'user', content: user },
     ],
+    ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
   };
 }
 
@@ -137,7 +139,7 @@ export async function review(
     const token = tokenFor(seed, [draft, ...issues], round);
     const revised = await complete(
       options.author!,
-      authorRequest(draft, options.instructions, issues, token),
+      authorRequest(draft, options.instructions, issues, token, options.authorMaxTokens),
       signal,
     );
     calls.push(revised);

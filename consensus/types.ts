@@ -104,6 +104,11 @@ export interface ReviewOptions {
   reviewers: string[];
   /** Revises the artifact between rounds when given. */
   author?: string;
+  /**
+   * The most output tokens a revision may have. When the revision is the answer to a request (the chat
+   * strategy), the request's own limit: the budget hold prices revisions by it.
+   */
+  authorMaxTokens?: number;
   /** Upper bound on review rounds (default 3). */
   rounds?: number;
   /** Score (0..10) at which the artifact passes (default 8). */

@@ -155,12 +155,20 @@ export function maxCost(plan: FanOutPlan, task: TaskProfile, reach: Reach): numb
     promptTokens: task.promptTokens + answers,
     promptTokensMax: (task.promptTokensMax ?? task.promptTokens) + answers,
   };
+  // A review's author also reads the round's issues: every reviewer's whole answer, at most.
+  const issues = plan.strategy === 'review' ? (plan.models.length - 1) * REVIEW_MAX_TOKENS : 0;
+  const revising: TaskProfile = {
+    ...reading,
+    promptTokens: reading.promptTokens + issues,
+    promptTokensMax: reading.promptTokensMax! + issues,
+  };
   let proposals = 0;
   return calls.reduce((sum, call) => {
     // The first layer of proposers reads the request alone; any later layer reads the answers too.
     if (call.role === 'candidate' && proposals++ < plan.models.length)
       return sum + priciest(reach.specs(call.model), task);
-    const t = call.maxTokens ? { ...reading, maxOutputTokens: call.maxTokens } : reading;
+    const read = call.role === 'author' ? revising : reading;
+    const t = call.maxTokens ? { ...read, maxOutputTokens: call.maxTokens } : read;
     return sum + priciest(reach.specs(call.model), t);
   }, 0);
 }

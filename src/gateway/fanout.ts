@@ -17,6 +17,7 @@ import {
   review,
 } from '../../consensus/index.ts';
 import { analyzeTask } from '../../routing/analyze.ts';
+import { requestedOutputTokens } from '../../routing/request.ts';
 import {
   type ChatRequest,
   type ChatResult,
@@ -149,6 +150,7 @@ async function reviewStrategy(
     );
   }
   const draft = await complete(author, base, signal);
+  const limit = requestedOutputTokens(base);
   const result = await review(
     {
       artifact: draft.content,
@@ -156,6 +158,8 @@ async function reviewStrategy(
       reviewers,
       author,
       ...(plan.rounds ? { rounds: plan.rounds } : {}),
+      // Each revision is the answer to the request, so it keeps the request's limit (the hold counts on it).
+      ...(limit !== null ? { authorMaxTokens: limit } : {}),
     },
     complete,
     signal,

@@ -212,3 +212,40 @@ describe('a review whose author reads long issue lists', () => {
     expect(await overHold()).toBe(before);
   });
 });
+
+describe('the review strategy on a chat request', () => {
+  it("keeps the author's revisions within the request's max_tokens, and holds the issues it reads", async () => {
+    // The request asks for 10 tokens; each revision is the answer, so it may not run to 100,000.
+    let n = 0;
+    fake.respond((req) => {
+      const system = String(req.body.messages[0]?.content ?? '');
+      if (system.startsWith('You revise')) {
+        return { text: 'revised', usage: { output: Math.min(req.body.max_tokens ?? 100_000, 100_000) } };
+      }
+      if (system.startsWith('You are a meticulous')) {
+        const issue = `issue ${++n}: ${'x'.repeat(8_000)}`;
+        return {
+          text: JSON.stringify({ verdict: 'revise', score: 1, issues: [issue] }),
+          usage: { output: 2_048 },
+        };
+      }
+      return { text: 'draft', usage: { output: 10 } };
+    });
+    const overHold = async () =>
+      (await metrics.usageOverHold.get()).values.find((v) => v.labels.team === 'rich')?.value ?? 0;
+    const before = await overHold();
+    const res = await post('/v1/chat/completions', 'rich', {
+      model: 'wide',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'Write a haiku.' }],
+      quorum: { ensemble: { strategy: 'review', models: ['wide', 'terse', 'terse', 'terse'] } },
+    });
+    expect(res.status).toBe(200);
+    const revisions = fake.received.filter((r) =>
+      String(r.body.messages[0].content).startsWith('You revise'),
+    );
+    expect(revisions.length).toBeGreaterThan(0);
+    for (const r of revisions) expect(r.body.max_tokens).toBe(10);
+    expect(await overHold()).toBe(before);
+  });
+});

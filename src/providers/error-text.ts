@@ -43,9 +43,33 @@ export function redactSecrets(text: string): string {
   return out;
 }
 
+/**
+ * A field of a provider's error body as text. The body is the provider's JSON, not its documentation:
+ * a `message` can arrive as an object, an array or null, and string methods on it would throw inside
+ * the gateway, turning the provider's answer into an internal error (a 400 into a 502, a 503 that
+ * never counts against the deployment).
+ */
+export function providerText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    // Nested past the stack, or otherwise unprintable: the provider said nothing readable.
+    return 'an unreadable error message';
+  }
+}
+
+/** A provider's error code as the error body's `code` (a string, or null): numbers kept as text, shapes dropped. */
+export function providerCode(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
 /** A provider's own message, fit to pass on: secrets redacted, whitespace tidied, length capped. */
-export function safeProviderMessage(message: string): string {
-  const tidy = redactSecrets(message).replace(/\s+/g, ' ').trim();
+export function safeProviderMessage(message: unknown): string {
+  const tidy = redactSecrets(providerText(message)).replace(/\s+/g, ' ').trim();
   return tidy.length > MAX_LENGTH ? `${tidy.slice(0, MAX_LENGTH)}…` : tidy;
 }
 

@@ -4,7 +4,7 @@
  * not quoted).
  */
 import { GatewayError } from '../errors/index.ts';
-import { internalDetail, safeProviderMessage } from './error-text.ts';
+import { internalDetail, providerCode, safeProviderMessage } from './error-text.ts';
 
 /** Why an upstream call failed, in terms the gateway's retry and fallback logic understands. */
 export type UpstreamFailure =
@@ -30,8 +30,8 @@ export type UpstreamFailure =
 
 export interface UpstreamErrorOptions {
   failure?: UpstreamFailure;
-  /** The provider's own error code, e.g. `context_length_exceeded`. */
-  code?: string | null;
+  /** The provider's own error code, e.g. `context_length_exceeded`; anything but a string or number is dropped. */
+  code?: unknown;
   /** From a `retry-after` / `retry-after-ms` header. */
   retryAfterMs?: number;
   cause?: unknown;
@@ -48,17 +48,18 @@ export class UpstreamError extends Error {
   readonly code: string | null;
   readonly retryAfterMs: number | undefined;
 
-  constructor(provider: string, status: number, message: string, options: UpstreamErrorOptions = {}) {
+  /** `message` and `code` are taken as whatever the provider's body held, and made text here. */
+  constructor(provider: string, status: number, message: unknown, options: UpstreamErrorOptions = {}) {
     // Every message may reach a client, whoever built it: no credentials in it, ever.
     super(safeProviderMessage(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UpstreamError';
     this.provider = provider;
     this.status = status;
-    this.code = options.code ?? null;
+    this.code = providerCode(options.code);
     this.retryAfterMs = options.retryAfterMs;
     this.failure =
       options.failure ??
-      (status === 400 && (this.code === 'context_length_exceeded' || CONTEXT_PATTERNS.test(message))
+      (status === 400 && (this.code === 'context_length_exceeded' || CONTEXT_PATTERNS.test(this.message))
         ? 'context_length'
         : 'http');
   }

@@ -30,6 +30,8 @@ export interface FakeReply {
   hang?: boolean;
   /** Reply with this raw body and status 200 (for malformed-response tests). */
   raw?: string;
+  /** The status `raw` is sent with (an error body of an unexpected shape, say). */
+  rawStatus?: number;
 }
 
 export interface ReceivedRequest {
@@ -142,7 +144,7 @@ export async function startFake(
       return;
     }
     if (reply.raw !== undefined) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(reply.raw);
+      res.writeHead(reply.rawStatus ?? 200, { 'content-type': 'application/json' }).end(reply.raw);
       return;
     }
     const userText = lastUserText(body);

@@ -9,11 +9,12 @@ export interface CallState {
   timedOut: () => boolean;
 }
 
+/** What Google documents; as parsed, any field may hold anything, so each is checked where it is read. */
 interface GoogleErrorBody {
-  code?: number;
-  message?: string;
-  status?: string;
-  details?: Array<{ '@type'?: string; retryDelay?: string }>;
+  code?: unknown;
+  message?: unknown;
+  status?: unknown;
+  details?: unknown;
 }
 
 /**
@@ -33,8 +34,13 @@ function parseBody(message: string): GoogleErrorBody | undefined {
 
 /** Gemini says when to come back in a google.rpc.RetryInfo detail (`"retryDelay": "37s"`). */
 function retryDelayMs(body: GoogleErrorBody | undefined): number | undefined {
-  const delay = body?.details?.find((d) => d['@type']?.endsWith('google.rpc.RetryInfo'))?.retryDelay;
-  const seconds = delay ? Number.parseFloat(delay) : Number.NaN;
+  if (!Array.isArray(body?.details)) return undefined;
+  const info = body.details.find(
+    (d) => typeof d?.['@type'] === 'string' && d['@type'].endsWith('google.rpc.RetryInfo'),
+  );
+  const delay = info?.retryDelay;
+  const seconds =
+    typeof delay === 'string' || typeof delay === 'number' ? Number.parseFloat(String(delay)) : Number.NaN;
   return Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
 }
 
@@ -58,9 +64,9 @@ export function toUpstreamError(providerId: string, err: unknown, state: CallSta
   }
   if (err instanceof ApiError) {
     const body = parseBody(err.message);
-    const status = err.status || body?.code || 0;
+    const status = err.status || (Number.isInteger(body?.code) ? (body?.code as number) : 0);
     return new UpstreamError(providerId, status, body?.message ?? err.message, {
-      code: body?.status ?? null,
+      code: body?.status,
       retryAfterMs: retryDelayMs(body),
       cause: err,
     });

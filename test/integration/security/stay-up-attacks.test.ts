@@ -1,0 +1,111 @@
+/**
+ * Staying up against what a broken network, a broken provider or a patient client can do that the
+ * other suites do not: provider error bodies whose fields are not the documented types (a `message`
+ * that is an object, a numeric `code`, Gemini `details` that is no list) must reach the client as the
+ * provider's answer — a 400 stays a 400 with a string message and code, a 503 counts against the
+ * deployment's circuit — never as the gateway's own internal error.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeServer } from '../../fakes/harness.ts';
+import {
+  type Fakes,
+  fakesConfig,
+  PROVIDERS,
+  startFakes,
+  startGateway,
+  type TestGateway,
+} from '../helpers/gateway.ts';
+
+type ProviderRow = (typeof PROVIDERS)[number];
+
+/** Error bodies each provider's wire could carry, in shapes its documentation does not promise. */
+const ODD_BODIES: Record<ProviderRow['type'], { client: string[]; upstream: string[] }> = {
+  openai: {
+    client: [
+      JSON.stringify({ error: { message: { text: 'bad input' }, type: 'invalid_request_error', code: 400 } }),
+      JSON.stringify({ error: { message: 'bad input', type: { nested: true }, code: { x: 1 } } }),
+    ],
+    upstream: [JSON.stringify({ error: { message: ['overloaded'], code: { x: 1 } } })],
+  },
+  anthropic: {
+    client: [
+      JSON.stringify({
+        type: 'error',
+        error: { type: 'invalid_request_error', message: { text: 'bad input' } },
+      }),
+      JSON.stringify({ type: 'error', error: { type: { nested: true }, message: ['bad input'] } }),
+    ],
+    upstream: [
+      JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: { why: 'busy' } } }),
+    ],
+  },
+  gemini: {
+    client: [
+      JSON.stringify({ error: { code: 400, message: { text: 'bad input' }, status: 'INVALID_ARGUMENT' } }),
+      JSON.stringify({ error: { code: 400, message: 'bad input', status: { x: 1 }, details: 'none' } }),
+      JSON.stringify({
+        error: { code: '400', message: 'bad input', details: [{ '@type': 7, retryDelay: {} }] },
+      }),
+    ],
+    upstream: [
+      JSON.stringify({ error: { code: 503, message: { why: 'busy' }, details: { retry: 'later' } } }),
+    ],
+  },
+};
+
+describe('provider error bodies of unexpected shapes', () => {
+  let fakes: Fakes;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    fakes = await startFakes();
+    gw = await startGateway(fakesConfig(fakes));
+  });
+  afterEach(() => {
+    for (const p of PROVIDERS) fakes[p.fake].reset();
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await fakes?.close();
+  });
+
+  const ask = async (model: string) => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model,
+        messages: [{ role: 'user', content: 'hello' }],
+        quorum: { fallbacks: [] },
+      }),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const fake = (p: ProviderRow): FakeServer => fakes[p.fake];
+
+  it.each(PROVIDERS)('$type: a 400 stays the client’s 400, with a string message and code', async (p) => {
+    for (const raw of ODD_BODIES[p.type].client) {
+      fake(p).respond({ raw, rawStatus: 400 });
+      const { status, body } = await ask(p.model);
+      expect({ raw, status }).toEqual({ raw, status: 400 });
+      expect(typeof body.error.message).toBe('string');
+      expect(body.error.code === null || typeof body.error.code === 'string').toBe(true);
+    }
+    expect(gw.logs()).not.toContain('failed inside the gateway');
+  });
+
+  it.each(PROVIDERS)(
+    '$type: a 503 with an odd body counts against the deployment (its circuit opens)',
+    async (p) => {
+      // A deployment of its own: the 400s above never count, and this one starts closed.
+      const [raw] = ODD_BODIES[p.type].upstream;
+      fake(p).respond({ raw: raw!, rawStatus: 503 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await ask(p.model)).status);
+      expect(statuses).toEqual([502, 502, 502, 502]);
+      // Three consecutive upstream failures open the circuit: the fourth request never reached the provider.
+      expect(fake(p).received).toHaveLength(3);
+      expect(gw.logs()).not.toContain('failed inside the gateway');
+    },
+  );
+});

@@ -104,6 +104,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
       logger.info(`${signal} received: draining connections`);
       ready = false;
       server.close(() => resolve());
+      // Event streams of runs that can still change would hold the drain open for as long as a run
+      // waits for a person; their followers resume elsewhere with Last-Event-ID.
+      hub.close();
       metricsServer?.close();
       // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
       (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();

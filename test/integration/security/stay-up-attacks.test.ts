@@ -3,8 +3,12 @@
  * other suites do not: provider error bodies whose fields are not the documented types (a `message`
  * that is an object, a numeric `code`, Gemini `details` that is no list) must reach the client as the
  * provider's answer — a 400 stays a 400 with a string message and code, a 503 counts against the
- * deployment's circuit — never as the gateway's own internal error.
+ * deployment's circuit — never as the gateway's own internal error; and `quorum serve` must finish a
+ * SIGTERM while clients hold event streams of runs that are waiting for a person.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeServer } from '../../fakes/harness.ts';
 import {
@@ -15,6 +19,7 @@ import {
   startGateway,
   type TestGateway,
 } from '../helpers/gateway.ts';
+import { spawnServe } from '../helpers/serve.ts';
 
 type ProviderRow = (typeof PROVIDERS)[number];
 
@@ -108,4 +113,59 @@ describe('provider error bodies of unexpected shapes', () => {
       expect(gw.logs()).not.toContain('failed inside the gateway');
     },
   );
+});
+
+describe('SIGTERM while clients follow runs waiting for a person', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'quorum-stay-up-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends the event streams and exits cleanly', { timeout: 30_000 }, async () => {
+    writeFileSync(join(dir, 'quorum.yaml'), JSON.stringify({ server: { request_timeout_ms: 2_000 } }));
+    const server = await spawnServe(['--config', join(dir, 'quorum.yaml')], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, QUORUM_DATABASE_URL: `sqlite:${join(dir, 'q.db')}` },
+    });
+    const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+    try {
+      const post = (path: string, body: unknown) =>
+        fetch(`${server.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((r) => r.json() as Promise<any>);
+      const wf = await post('/v1/workflows', { name: 'sign-off', steps: { sign: { type: 'approval' } } });
+      const run = await post(`/v1/workflows/${wf.id}/runs`, {});
+      // Two followers: one from the start, one resuming after the first event.
+      for (const headers of [{}, { 'last-event-id': '1' }]) {
+        const res = await fetch(`${server.url}/v1/runs/${run.run_id}/events`, { headers });
+        expect(res.status).toBe(200);
+        const reader = res.body!.getReader();
+        readers.push(reader);
+        let seen = '';
+        while (!seen.includes('step.waiting')) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`the event stream ended early: ${seen}`);
+          seen += new TextDecoder().decode(value);
+        }
+      }
+
+      const exit = server.stop('SIGTERM');
+      // Each stream ends (a follower reconnects with Last-Event-ID to whichever instance serves next).
+      for (const reader of readers) {
+        let done = false;
+        while (!done) ({ done } = await reader.read().catch(() => ({ done: true, value: undefined })));
+      }
+      expect(await exit).toBe(0);
+      expect(server.output()).toContain('"msg":"stopped"');
+    } finally {
+      for (const reader of readers) await reader.cancel().catch(() => {});
+      await server.stop('SIGKILL');
+    }
+  });
 });

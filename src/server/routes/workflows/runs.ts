@@ -311,7 +311,13 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
     let listener: (e: RunEvent) => void;
     const buffered: RunEvent[] = [];
     listener = (e) => buffered.push(e);
-    const unsubscribe = hub.subscribe(run.id, (e) => listener(e));
+    // Set once the stream is open: the hub closing (a shutdown) ends it.
+    let onHubClose = () => {};
+    const unsubscribe = hub.subscribe(
+      run.id,
+      (e) => listener(e),
+      () => onHubClose(),
+    );
     let past: RunEvent[];
     let finished: boolean;
     try {
@@ -348,8 +354,11 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
         // says whether it is over, not the last event replayed.
         for (const e of past) write(e);
         for (const e of buffered.splice(0)) send(e);
-        if (finished) end();
-        else listener = send;
+        if (finished || hub.closed) end();
+        else {
+          listener = send;
+          onHubClose = end;
+        }
       },
       // The client went away: stop listening.
       cancel() {

@@ -8,7 +8,7 @@ import { KeyRing } from './auth.ts';
 import { hostGuard, jsonBodies, originGuard } from './browser-guards.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, onError } from './errors.ts';
-import { authenticate, requestContext } from './middleware.ts';
+import { authenticate, headWithoutBody, requestContext } from './middleware.ts';
 import { registerAdmin } from './routes/admin/index.ts';
 import { registerBudget } from './routes/budget.ts';
 import { registerChat } from './routes/chat.ts';
@@ -40,6 +40,7 @@ export function createApp(options: AppOptions) {
 
   const { server, metrics } = gateway.config;
   app.use('*', requestContext(logger));
+  app.use('*', headWithoutBody());
   app.use('*', hostGuard(keys.open, server.allowed_hosts));
   app.use('*', originGuard(server.cors.origins));
   app.use('/v1/*', jsonBodies());

@@ -89,3 +89,16 @@ export function authenticate(keys: KeyRing): MiddlewareHandler<AppEnv> {
     await next();
   };
 }
+
+/**
+ * Hono answers a HEAD with the GET route's status and headers and drops its body, outside the
+ * middleware chain, so nothing would ever read or cancel that body: cancelling it here makes whatever
+ * feeds it let go at once. Without this, each HEAD of a run's event stream kept a subscription (and
+ * every event queued for it) for as long as the run could change.
+ */
+export function headWithoutBody(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    if (c.req.method === 'HEAD') await c.res.body?.cancel().catch(() => {});
+  };
+}

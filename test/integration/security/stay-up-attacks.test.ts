@@ -4,12 +4,17 @@
  * that is an object, a numeric `code`, Gemini `details` that is no list) must reach the client as the
  * provider's answer — a 400 stays a 400 with a string message and code, a 503 counts against the
  * deployment's circuit — never as the gateway's own internal error; and `quorum serve` must finish a
- * SIGTERM while clients hold event streams of runs that are waiting for a person.
+ * SIGTERM while clients hold event streams of runs that are waiting for a person; and a `HEAD` of an
+ * event stream, whose body nobody reads, must not leave its subscription behind.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../../src/store/index.ts';
+import { Engine } from '../../../src/workflows/engine/index.ts';
+import { EventHub } from '../../../src/workflows/event-hub.ts';
+import { createGatewayRunner, storeCallerResolver } from '../../../src/workflows/gateway-runner.ts';
 import type { FakeServer } from '../../fakes/harness.ts';
 import {
   type Fakes,
@@ -167,5 +172,55 @@ describe('SIGTERM while clients follow runs waiting for a person', () => {
       for (const reader of readers) await reader.cancel().catch(() => {});
       await server.stop('SIGKILL');
     }
+  });
+});
+
+describe('HEAD of an event stream', () => {
+  let dir: string;
+  let store: Store;
+  let hub: EventHub;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quorum-stay-up-head-'));
+    store = await openStore(`sqlite:${join(dir, 'q.db')}`);
+    hub = new EventHub();
+    // Wired as `quorum serve` wires it, in open mode (no keys: the request is the default team's).
+    gw = await startGateway(
+      {},
+      {
+        app: (gateway) => {
+          const engine = new Engine({
+            store,
+            runner: createGatewayRunner(gateway, storeCallerResolver(store, gateway.config)),
+            onEvent: hub.publish,
+          });
+          return { store, workflows: { engine, hub } };
+        },
+      },
+    );
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers the headers and lets go of the run (a waiting run would hold each one forever)', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${gw.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<any>);
+    const wf = await post('/v1/workflows', { name: 'sign-off', steps: { sign: { type: 'approval' } } });
+    const run = await post(`/v1/workflows/${wf.id}/runs`, {});
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${gw.url}/v1/runs/${run.run_id}/events`, { method: 'HEAD' });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      expect(await res.text()).toBe('');
+    }
+    expect(hub.subscribers(run.run_id)).toBe(0);
   });
 });

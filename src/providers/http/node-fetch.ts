@@ -12,9 +12,25 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 
+/**
+ * How long a kept-alive connection may sit idle before we close it ourselves. A server closes idle
+ * connections on its own timer (Node's default is 5 s); a request sent on one it has just closed fails
+ * with ECONNRESET and would count against the provider. Closing first avoids that race. (Retrying such
+ * a request instead is unsafe here: a server that took the request and then reset looks the same, and
+ * the call would be paid twice.) With a shorter `Keep-Alive: timeout=` hint from the server, Node's
+ * agent closes a second before the hint instead.
+ */
+export const IDLE_SOCKET_MS = 4_000;
+
+const agentOptions = {
+  keepAlive: true,
+  keepAliveMsecs: 30_000,
+  scheduling: 'lifo',
+  timeout: IDLE_SOCKET_MS,
+} as const;
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000, scheduling: 'lifo' }),
-  'https:': new https.Agent({ keepAlive: true, keepAliveMsecs: 30_000, scheduling: 'lifo' }),
+  'http:': new http.Agent(agentOptions),
+  'https:': new https.Agent(agentOptions),
 };
 
 /** An SSE line longer than this is no event a provider sends; buffering it would only exhaust memory. */
@@ -102,34 +118,19 @@ export function nodeFetch(input: string | URL | Request, init?: RequestInit): Pr
       reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
     const headers = headersOf(init);
     if (body != null) headers['content-length'] = String(Buffer.byteLength(body as string | Uint8Array));
-    const send = (retried: boolean) => {
-      const req = (url.protocol === 'https:' ? https : http).request(url, {
-        method: init?.method ?? 'GET',
-        headers,
-        agent,
-      });
-      const onAbort = () => req.destroy(abortError(signal!) as Error);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      let answered = false;
-      // `on`, not `once`: a second 'error' with no listener would take the process down.
-      req.on('error', (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        // A kept-alive socket the server closed while idle fails the next request before any answer;
-        // the request never reached the server, so it goes again once on a fresh connection (the
-        // pattern node:http's `reusedSocket` exists for) instead of counting as a provider failure.
-        if (!answered && !retried && req.reusedSocket && !signal?.aborted && staleSocket(err)) {
-          send(true);
-          return;
-        }
-        failed(err);
-      });
-      req.once('response', (res) => {
-        answered = true;
-        receive(res, onAbort);
-      });
-      req.end(body as string | Uint8Array | undefined);
-    };
-    const receive = (res: IncomingMessage, onAbort: () => void) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, {
+      method: init?.method ?? 'GET',
+      headers,
+      agent,
+    });
+    const onAbort = () => req.destroy(abortError(signal!) as Error);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // `on`, not `once`: a second 'error' with no listener would take the process down.
+    req.on('error', (err) => {
+      signal?.removeEventListener('abort', onAbort);
+      failed(err);
+    });
+    req.once('response', (res) => {
       const status = res.statusCode ?? 502;
       const init = { status, statusText: res.statusMessage ?? '', headers: responseHeaders(res) };
       const type = res.headers['content-type'] ?? '';
@@ -154,13 +155,7 @@ export function nodeFetch(input: string | URL | Request, init?: RequestInit): Pr
       res.on('error', failed);
       // After 'end' this settles nothing (the promise is already resolved); before it, the body was cut.
       res.once('close', () => failed(new Error('the connection closed before the body ended')));
-    };
-    send(false);
+    });
+    req.end(body as string | Uint8Array | undefined);
   });
-}
-
-/** How a request on a socket the server had already closed fails: reset, broken pipe, hang-up. */
-function staleSocket(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'ECONNRESET' || code === 'EPIPE';
 }

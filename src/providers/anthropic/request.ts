@@ -45,7 +45,8 @@ export function toAnthropicParams(model: string, request: ChatRequest, options: 
   const push = (role: Role, blocks: ContentBlockParam[]) => {
     if (blocks.length === 0) return;
     const last = turns.at(-1);
-    if (last?.role === role) last.content.push(...blocks);
+    // A loop, not push(...blocks): a message may carry more parts than a call may take arguments.
+    if (last?.role === role) for (const block of blocks) last.content.push(block);
     else turns.push({ role, content: blocks });
   };
 

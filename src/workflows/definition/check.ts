@@ -1,7 +1,7 @@
 import { checkTemplate, type TemplateScope } from './check-templates.ts';
 import { ancestorSet, findCycles } from './dag.ts';
 import type { SchemaCompiler } from './json-schema.ts';
-import { didYouMean, listNames, type Problem } from './problems.ts';
+import { append, didYouMean, listNames, type Problem } from './problems.ts';
 import { STEP_TYPES, type StepType } from './schema.ts';
 
 /**
@@ -208,11 +208,11 @@ export function checkDefinition(data: Record<string, unknown>, compiler: SchemaC
     const stepScope: TemplateScope = { ...scope, reader: name, readable: ancestors };
     for (const field of ['prompt', 'system', 'artifact'] as const) {
       const text = raw[field];
-      if (typeof text === 'string') problems.push(...checkTemplate(text, `${at}.${field}`, stepScope));
+      if (typeof text === 'string') append(problems, checkTemplate(text, `${at}.${field}`, stepScope));
     }
     const until = asObject(raw.until);
     if (typeof until.criteria === 'string') {
-      problems.push(...checkTemplate(until.criteria, `${at}.until.criteria`, stepScope));
+      append(problems, checkTemplate(until.criteria, `${at}.until.criteria`, stepScope));
     }
   }
 
@@ -226,7 +226,7 @@ export function checkDefinition(data: Record<string, unknown>, compiler: SchemaC
   }
 
   for (const [name, template] of Object.entries(asObject(data.outputs))) {
-    if (typeof template === 'string') problems.push(...checkTemplate(template, `outputs.${name}`, scope));
+    if (typeof template === 'string') append(problems, checkTemplate(template, `outputs.${name}`, scope));
   }
   return problems;
 }

@@ -39,22 +39,25 @@ export function findCycles(graph: NeedsGraph): string[][] {
   // Tarjan's algorithm, iterative so a long chain cannot overflow the call stack.
   for (const start of graph.keys()) {
     if (index.has(start)) continue;
-    const work: { node: string; next: number }[] = [{ node: start, next: 0 }];
+    // Each frame keeps its node's known needs: recomputing them per visit made dense graphs cubic.
+    const needsOf = (node: string) => (graph.get(node) ?? []).filter((n) => graph.has(n));
+    const work: { node: string; next: number; needs: string[] }[] = [
+      { node: start, next: 0, needs: needsOf(start) },
+    ];
     index.set(start, counter);
     low.set(start, counter++);
     stack.push(start);
     onStack.add(start);
     while (work.length) {
       const frame = work[work.length - 1]!;
-      const needs = (graph.get(frame.node) ?? []).filter((n) => graph.has(n));
-      if (frame.next < needs.length) {
-        const need = needs[frame.next++]!;
+      if (frame.next < frame.needs.length) {
+        const need = frame.needs[frame.next++]!;
         if (!index.has(need)) {
           index.set(need, counter);
           low.set(need, counter++);
           stack.push(need);
           onStack.add(need);
-          work.push({ node: need, next: 0 });
+          work.push({ node: need, next: 0, needs: needsOf(need) });
         } else if (onStack.has(need)) {
           low.set(frame.node, Math.min(low.get(frame.node)!, index.get(need)!));
         }

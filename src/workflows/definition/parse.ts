@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { checkDefinition } from './check.ts';
 import { buildDag, type Dag } from './dag.ts';
 import { builtinSchemaCompiler, type SchemaCompiler } from './json-schema.ts';
-import { didYouMean, formatPath, type Problem } from './problems.ts';
+import { append, didYouMean, formatPath, type Problem, resetHintBudget } from './problems.ts';
 import {
   BackToSchema,
   InputObjectSchema,
@@ -88,6 +88,42 @@ function readText(
   }
 }
 
+/**
+ * The most steps a workflow may have. Checking a definition costs time growing faster than its size
+ * (every step's ancestors, "did you mean" over every name), on the server's one thread: a bound keeps
+ * one tenant's definition from stalling everyone's requests. Real workflows stay far below it.
+ */
+export const MAX_STEPS = 200;
+/** `needs` entries at most, over all steps (a 200-step graph where each needs every earlier one has 19,900). */
+export const MAX_NEEDS = 2_000;
+/** Problems reported at most for one definition (the rest are summarised). */
+const MAX_PROBLEMS = 100;
+
+/** A definition too large to check, before any costly check runs. */
+function sizeProblem(data: Record<string, unknown>): Problem | undefined {
+  const steps = data.steps;
+  if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) return undefined;
+  const names = Object.keys(steps);
+  if (names.length > MAX_STEPS) {
+    return {
+      path: 'steps',
+      message: `a workflow may have at most ${MAX_STEPS} steps (this one has ${names.length}); split it into several workflows`,
+    };
+  }
+  let edges = 0;
+  for (const name of names) {
+    const needs = (steps as Record<string, { needs?: unknown }>)[name]?.needs;
+    if (Array.isArray(needs)) edges += needs.length;
+  }
+  if (edges > MAX_NEEDS) {
+    return {
+      path: 'steps',
+      message: `the steps list ${edges} needs in all; a workflow may have at most ${MAX_NEEDS}`,
+    };
+  }
+  return undefined;
+}
+
 const SECTIONS = ['(root)', ...Object.keys(WorkflowDefinitionSchema.shape)];
 
 /** Problems in reading order: by section (name, inputs, steps, outputs…), steps in definition order. */
@@ -114,6 +150,7 @@ export function parseDefinition(
   contentType?: 'yaml' | 'json',
   options: ParseOptions = {},
 ): ParseResult {
+  resetHintBudget();
   let data = input;
   if (typeof input === 'string') {
     const read = readText(input, contentType);
@@ -132,11 +169,15 @@ export function parseDefinition(
     };
   }
 
+  const tooBig = sizeProblem(data as Record<string, unknown>);
+  if (tooBig) return { ok: false, problems: [tooBig] };
+
   const problems: Problem[] = [];
   const parsed = WorkflowDefinitionSchema.safeParse(data);
-  if (!parsed.success) problems.push(...zodProblems(parsed.error));
-  problems.push(
-    ...checkDefinition(data as Record<string, unknown>, options.schemaCompiler ?? builtinSchemaCompiler),
+  if (!parsed.success) append(problems, zodProblems(parsed.error));
+  append(
+    problems,
+    checkDefinition(data as Record<string, unknown>, options.schemaCompiler ?? builtinSchemaCompiler),
   );
 
   const seen = new Set<string>();
@@ -149,6 +190,11 @@ export function parseDefinition(
     }),
     data as Record<string, unknown>,
   );
+  if (unique.length > MAX_PROBLEMS) {
+    const more = unique.length - MAX_PROBLEMS;
+    unique.length = MAX_PROBLEMS;
+    unique.push({ path: '(root)', message: `… and ${more} more problem(s); fix these first` });
+  }
   if (unique.length || !parsed.success) return { ok: false, problems: unique };
   return { ok: true, definition: parsed.data, dag: buildDag(parsed.data.steps) };
 }

@@ -385,3 +385,40 @@ describe('parseDefinition: problems, each with its path', () => {
     ]);
   });
 });
+
+describe('parseDefinition: a hostile definition costs bounded work and answers with problems', () => {
+  const steps = (n: number, step: (i: number) => Record<string, unknown>) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`s${i}`, step(i)]));
+
+  it('refuses more than 200 steps with one problem, before any other check', () => {
+    const problems = problemsOf({ name: 'huge', steps: steps(201, () => ({ prompt: 'x' })) });
+    expect(problems).toHaveLength(1);
+    expectProblem(problems, 'steps', /at most 200 steps \(this one has 201\)/);
+  });
+
+  it('refuses more than 2,000 needs in all (a dense graph), with one problem', () => {
+    const dense = steps(100, (i) => ({ prompt: 'x', needs: Array.from({ length: i }, (_, j) => `s${j}`) }));
+    const problems = problemsOf({ name: 'dense', steps: dense });
+    expect(problems).toHaveLength(1);
+    expectProblem(problems, 'steps', /4950 needs in all; a workflow may have at most 2000/);
+  });
+
+  it('a prompt with 200,000 unknown step references is answered with at most 100 problems and a summary', () => {
+    const prompt = Array.from({ length: 200_000 }, (_, j) => `{{ steps.x${j % 1000}.output }}`).join(' ');
+    const problems = problemsOf({ name: 'refs', steps: { a: { prompt } } });
+    expect(problems).toHaveLength(101);
+    expect(problems.at(-1)!.message).toMatch(/and \d+ more problem\(s\)/);
+  });
+
+  it('lists at most 20 step names in a message, however many steps there are', () => {
+    const many = steps(150, () => ({ prompt: 'x' }));
+    many.s0 = { prompt: 'x', needs: ['nope'] };
+    const problem = expectProblem(
+      problemsOf({ name: 'many', steps: many }),
+      'steps.s0.needs[0]',
+      /unknown step/,
+    );
+    expect(problem.message).toMatch(/… and 130 more/);
+    expect(problem.message.length).toBeLessThan(1_000);
+  });
+});

@@ -401,9 +401,24 @@ function check(c: Case, res: Reply) {
   };
   if (res.status >= 500) fail(`answered ${res.status}`);
   if (res.status >= 400 && !isOpenAIError(res.json)) fail('a 4xx without the OpenAI error shape');
-  if (c.stream && res.status === 200) {
+  // A hostile `stream` value (null, 0, "") asks for no stream, so the answer's type decides; a body that
+  // did send `stream: true` must be answered as a stream.
+  const streamed = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
+  if (c.stream && res.status === 200 && !streamed && streamAsked(c.body))
+    fail('stream: true answered without a stream');
+  if (streamed && res.status === 200) {
     if (!res.text.trimEnd().endsWith('data: [DONE]')) fail('a stream that did not end with [DONE]');
     if (/"(internal_error|server_error)"/.test(res.text)) fail('a stream that ended with an internal error');
+  }
+}
+
+/** Whether a body really asked for a stream (`"stream": true` at its top level). */
+function streamAsked(body: Case['body']): boolean {
+  if (typeof body !== 'string') return false;
+  try {
+    return (JSON.parse(body) as { stream?: unknown })?.stream === true;
+  } catch {
+    return false;
   }
 }
 

@@ -37,6 +37,14 @@ const agents = {
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
 /** A whole (non-streamed) answer larger than this is refused for the same reason. */
 export const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/**
+ * All whole answers being read at once hold at most this much: each is bounded, but a dozen large ones
+ * together would exhaust the heap and end the process. A call that would pass it fails as a broken
+ * connection (the upstream's failure, with a fallback), and the others go on.
+ */
+export const MAX_BUFFERED_BYTES = 512 * 1024 * 1024;
+/** Bytes of whole answers being read right now, across every call. */
+let buffered = 0;
 
 function abortError(signal: AbortSignal): unknown {
   return signal.reason instanceof Error && signal.reason.name !== 'TimeoutError'
@@ -142,12 +150,33 @@ export function nodeFetch(input: string | URL | Request, init?: RequestInit): Pr
       // Whole-JSON answers: one buffer, no web-stream machinery.
       const chunks: Buffer[] = [];
       let size = 0;
+      let refused = false;
       res.on('data', (c: Buffer) => {
-        size += c.byteLength;
-        if (size > MAX_BODY_BYTES) {
+        if (refused) return;
+        if (size + c.byteLength > MAX_BODY_BYTES || buffered + c.byteLength > MAX_BUFFERED_BYTES) {
+          refused = true;
+          // Let go of its bytes now, not at 'close': the answers still being read may use them.
+          chunks.length = 0;
+          buffered -= size;
+          size = 0;
           res.destroy();
-          failed(new Error(`an answer larger than ${MAX_BODY_BYTES} bytes`));
-        } else chunks.push(c);
+          failed(
+            new Error(
+              size + c.byteLength > MAX_BODY_BYTES
+                ? `an answer larger than ${MAX_BODY_BYTES} bytes`
+                : `answers being read at once would pass ${MAX_BUFFERED_BYTES} bytes`,
+            ),
+          );
+          return;
+        }
+        size += c.byteLength;
+        buffered += c.byteLength;
+        chunks.push(c);
+      });
+      // Every answer ends with 'close', read in full or not: its bytes leave the shared count once.
+      res.once('close', () => {
+        buffered -= size;
+        size = 0;
       });
       res.once('end', () =>
         resolve(new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), init)),

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_LINE_BYTES, nodeFetch } from '../../../../src/providers/http/node-fetch.ts';
+import { MAX_BUFFERED_BYTES, MAX_LINE_BYTES, nodeFetch } from '../../../../src/providers/http/node-fetch.ts';
 
 let server: Server;
 let url: string;
@@ -245,6 +245,48 @@ describe('nodeFetch keep-alive connections', () => {
     } finally {
       idle.closeAllConnections();
       await new Promise((r) => idle.close(r));
+    }
+  });
+});
+
+describe('nodeFetch memory across answers', () => {
+  it('refuses the answer that would take all answers being read past the shared bound; the others arrive', async () => {
+    const MIB = 1024 * 1024;
+    const size = 200 * MIB;
+    const piece = Buffer.alloc(MIB, 0x20);
+    const big = createServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(size) });
+      for (let sent = 0; sent < size && !res.destroyed; sent += MIB) {
+        if (!res.write(piece)) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+    });
+    await new Promise<void>((r) => big.listen(0, '127.0.0.1', r));
+    try {
+      const target = `http://127.0.0.1:${(big.address() as AddressInfo).port}/`;
+      // Three 200 MiB answers at once: 600 MiB, past the 512 MiB all answers may hold together.
+      const results = await Promise.allSettled(
+        [1, 2, 3].map(
+          async () =>
+            (await (await nodeFetch(target, { method: 'POST', body: '{}' })).arrayBuffer()).byteLength,
+        ),
+      );
+      const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      const arrived = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<number>[];
+      expect(MAX_BUFFERED_BYTES).toBeLessThan(3 * size);
+      expect(refused.length).toBeGreaterThanOrEqual(1);
+      for (const r of refused) {
+        expect(r.reason).toBeInstanceOf(TypeError);
+        expect(String(r.reason.cause?.message)).toMatch(/answers being read at once/);
+      }
+      expect(arrived.length).toBeGreaterThanOrEqual(1);
+      for (const r of arrived) expect(r.value).toBe(size);
+      // The bound is released as answers end: one more answer arrives whole afterwards.
+      const after = await nodeFetch(target, { method: 'POST', body: '{}' });
+      expect((await after.arrayBuffer()).byteLength).toBe(size);
+    } finally {
+      big.closeAllConnections();
+      await new Promise((r) => big.close(r));
     }
   });
 });

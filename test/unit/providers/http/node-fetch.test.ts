@@ -254,11 +254,31 @@ describe('nodeFetch memory across answers', () => {
     const MIB = 1024 * 1024;
     const size = 200 * MIB;
     const piece = Buffer.alloc(MIB, 0x20);
+    // Every answer holds back its last MiB until all three have sent the rest (or were cut off): the
+    // three are then in flight together, whatever the machine's load.
+    let held = 0;
+    let release: () => void = () => {};
+    const allHeld = new Promise<void>((r) => {
+      release = r;
+    });
+    const hold = () => {
+      if (++held === 3) release();
+      return allHeld;
+    };
     const big = createServer(async (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(size) });
-      for (let sent = 0; sent < size && !res.destroyed; sent += MIB) {
-        if (!res.write(piece)) await new Promise((r) => res.once('drain', r));
+      let sent = 0;
+      let waited = false;
+      while (sent < size && !res.destroyed) {
+        if (!waited && sent === size - MIB) {
+          waited = true;
+          await hold();
+          continue;
+        }
+        sent += MIB;
+        if (!res.write(piece)) await new Promise((r) => res.once('drain', r).once('close', r));
       }
+      if (!waited) void hold();
       res.end();
     });
     await new Promise<void>((r) => big.listen(0, '127.0.0.1', r));

@@ -37,6 +37,18 @@ afterAll(() => {
   scratch.cleanup();
 });
 
+/** The documented `server` defaults, with or without a config file. */
+const SERVER_DEFAULTS = {
+  max_body_bytes: 10485760,
+  request_timeout_ms: 120000,
+  headers_timeout_ms: 10000,
+  body_timeout_ms: 30000,
+  keep_alive_timeout_ms: 5000,
+  max_json_depth: 64,
+  cors: { origins: [] },
+  allowed_hosts: [],
+};
+
 describe('no config file', () => {
   it('with no provider keys serves the demo provider and its models, and says so', () => {
     const cfg = loadConfig({ env: {} });
@@ -93,16 +105,7 @@ describe('no config file', () => {
 
   it('applies the documented defaults', () => {
     const cfg = loadConfig({ env: { OPENAI_API_KEY: 'sk' } });
-    expect(cfg.server).toEqual({
-      max_body_bytes: 10485760,
-      request_timeout_ms: 120000,
-      headers_timeout_ms: 10000,
-      body_timeout_ms: 30000,
-      keep_alive_timeout_ms: 5000,
-      max_json_depth: 64,
-      cors: { origins: [] },
-      allowed_hosts: [],
-    });
+    expect(cfg.server).toEqual(SERVER_DEFAULTS);
     expect(cfg.routing).toEqual({ policy: 'balanced', fallbacks: {} });
     expect(cfg.providers[0]).toMatchObject({ max_retries: 1, timeout_ms: 60000 });
     expect(cfg.ensembles).toEqual({});
@@ -115,16 +118,7 @@ describe('config file with providers and models', () => {
   it('applies provider and server defaults to a minimal file', () => {
     const path = scratch.write('providers:\n  - { id: openai, type: openai, api_key: sk }\n');
     const cfg = load(path);
-    expect(cfg.server).toEqual({
-      max_body_bytes: 10485760,
-      request_timeout_ms: 120000,
-      headers_timeout_ms: 10000,
-      body_timeout_ms: 30000,
-      keep_alive_timeout_ms: 5000,
-      max_json_depth: 64,
-      cors: { origins: [] },
-      allowed_hosts: [],
-    });
+    expect(cfg.server).toEqual(SERVER_DEFAULTS);
     expect(cfg.routing.policy).toBe('balanced');
     expect(cfg.providers[0]).toMatchObject({ max_retries: 1, timeout_ms: 60000 });
   });

@@ -5,6 +5,8 @@
  */
 import { maxPromptTokens } from '../../routing/tokens.ts';
 import type { ChatRequest, Usage } from '../chat/index.ts';
+import { amountNanos } from '../limits/nanos.ts';
+import { fromNanos } from '../limits/types.ts';
 import { costOf } from './cost.ts';
 import type { Deployment } from './deployment.ts';
 
@@ -71,28 +73,38 @@ export interface AccountCap {
  * reported, so the audit shows what the upstream claimed.
  */
 export class RequestAccount {
-  totalUsd = 0;
   readonly records: CallRecord[] = [];
   private readonly onRecord: Account | undefined;
   private readonly cap: AccountCap | undefined;
-  private holdUsd: number | undefined;
+  private holdNanos: number | undefined;
+  /** Charged so far in whole nano-dollars, as the ledger counts them: sums stay exact. */
+  private nanos = 0;
 
   constructor(onRecord?: Account, cap?: AccountCap) {
     this.onRecord = onRecord;
     this.cap = cap;
   }
 
+  /** What the request was charged: the sum of its calls' charges, exact to the nano-dollar. */
+  get totalUsd(): number {
+    return fromNanos(this.nanos);
+  }
+
   readonly add: Account = (reported) => {
-    let record = reported;
-    if (this.cap && reported.costUsd > 0) {
-      this.holdUsd ??= this.cap.holdUsd();
-      const room = Math.max(0, this.holdUsd - this.totalUsd);
-      if (reported.costUsd > room) {
-        record = { ...reported, costUsd: room, reportedCostUsd: reported.costUsd };
-        this.cap.onExcess(reported, room);
+    // Each call is charged in whole nanos, rounded as the ledger and the budget round (up), so the
+    // request's total is the ledger's and prints as 0.0000682, never 0.00006819999999999999.
+    let charged = amountNanos(reported.costUsd);
+    let record: CallRecord = { ...reported, costUsd: fromNanos(charged) };
+    if (this.cap && charged > 0) {
+      this.holdNanos ??= amountNanos(this.cap.holdUsd());
+      const room = Math.max(0, this.holdNanos - this.nanos);
+      if (charged > room) {
+        charged = room;
+        record = { ...reported, costUsd: fromNanos(room), reportedCostUsd: reported.costUsd };
+        this.cap.onExcess(reported, fromNanos(room));
       }
     }
-    this.totalUsd += record.costUsd;
+    this.nanos += charged;
     this.records.push(record);
     this.onRecord?.(record);
   };

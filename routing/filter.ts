@@ -25,6 +25,18 @@ export function worstCaseCost(spec: ModelSpec, task: TaskProfile): number {
   return (prompt * spec.price.input + output * spec.price.output) / 1e6;
 }
 
+/**
+ * The largest `max_tokens` whose worst case fits `budgetUsd` on this model (the inverse of
+ * worstCaseCost); 0 when the prompt alone may cost more.
+ */
+export function outputTokensWithin(spec: ModelSpec, task: TaskProfile, budgetUsd: number): number {
+  const prompt = Math.min(task.promptTokensMax ?? task.promptTokens, spec.context_window);
+  const left = budgetUsd * 1e6 - prompt * spec.price.input;
+  if (left <= 0) return 0;
+  if (spec.price.output <= 0) return spec.max_output_tokens;
+  return Math.min(spec.max_output_tokens, Math.floor(left / spec.price.output));
+}
+
 /** The request-level restrictions, prepared once per `route()` call. */
 export interface FilterLimits {
   /** `quorum.route.models`, or null for no restriction. */

@@ -38,6 +38,8 @@ export async function admit(
   reserveUsd: () => number,
   estimateTokens: () => number,
   ttlMs: number,
+  /** What would fit in what remains of the budget, said in the refusal (e.g. a smaller max_tokens). */
+  fitHint?: (remainingUsd: number) => string | undefined,
 ): Promise<Admission> {
   if (!caller.budget && !caller.teamLimits && !caller.keyLimits) return NOTHING;
   const estimatedTokens = caller.teamLimits?.tpm || caller.keyLimits?.tpm ? estimateTokens() : 0;
@@ -92,9 +94,10 @@ export async function admit(
     await undo();
     metrics.refusals.inc({ team: caller.team, reason: 'budget_exceeded' });
     const st = result.status;
+    const hint = fitHint?.(Math.max(0, st.limitUsd - st.spentUsd - st.reservedUsd));
     throw new GatewayError(
       'budget_exceeded',
-      `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget; this request may cost up to ${usd(amount)}.${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
+      `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget; this request may cost up to ${usd(amount)}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
       { headers: { 'x-should-retry': 'false' } },
     );
   }

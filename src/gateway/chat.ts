@@ -1,5 +1,5 @@
 import { analyzeTask } from '../../routing/analyze.ts';
-import { worstCaseCost } from '../../routing/filter.ts';
+import { outputTokensWithin, worstCaseCost } from '../../routing/filter.ts';
 import type { ChatRequest, Usage } from '../chat/index.ts';
 import { type CachedAnswer, replayEvents, StreamRecorder } from './cache.ts';
 import type { Caller } from './caller.ts';
@@ -76,6 +76,7 @@ export async function chatCompletion(
 
   const signals = await beginRequest(gw, ctx, {
     reserveUsd: () => chainReserve(plan, request),
+    fitHint: (remainingUsd) => chainFit(plan, request, remainingUsd),
     ...(request.quorum?.tags ? { tags: request.quorum.tags } : {}),
     estimateTokens: () => tokenEstimate(request),
   });
@@ -193,6 +194,23 @@ function cachedReply(
     },
   );
   return { stream: true, meta, chunks };
+}
+
+/**
+ * What would fit a budget's remainder: the largest `max_tokens` every deployment of the chain could
+ * answer within it, or that even the prompt may not fit.
+ */
+function chainFit(plan: Plan, request: ChatRequest, remainingUsd: number): string {
+  const task = plan.route?.task ?? analyzeTask(request);
+  let fits = Number.POSITIVE_INFINITY;
+  for (const dep of plan.chain) fits = Math.min(fits, outputTokensWithin(dep.spec, task, remainingUsd));
+  const fallbacks =
+    plan.chain.length > 1
+      ? ' (fallbacks included; `"quorum": {"fallbacks": []}` counts this model alone)'
+      : '';
+  return fits >= 1
+    ? `With \`max_tokens\` of at most ${fits} it would fit the remaining budget${fallbacks}.`
+    : `Even its prompt may cost more than the remaining budget${fallbacks}.`;
 }
 
 /** The most this request can cost on any deployment of its chain (it may fall back to the priciest). */

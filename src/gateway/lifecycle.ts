@@ -31,6 +31,8 @@ export interface ScopeOptions {
   reserveUsd: () => number;
   /** Tokens to count against tpm limits before the answer is known. */
   estimateTokens: () => number;
+  /** What would fit in what remains of a budget, for a refusal's message. */
+  fitHint?: (remainingUsd: number) => string | undefined;
   /** The request's `quorum.tags`, for the ledger. */
   tags?: Record<string, string>;
 }
@@ -54,6 +56,7 @@ export async function beginRequest(
     options.reserveUsd,
     options.estimateTokens,
     ms + RESERVATION_MARGIN_MS,
+    options.fitHint,
   );
   const spent = new RequestAccount(gw.recordCall(ctx, options.tags), {
     // Without a budget there is no hold, but the worst case still bounds what a call can cost.

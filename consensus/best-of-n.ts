@@ -26,6 +26,7 @@ export async function bestOfN(
 
   let tally = new Map<number, Tally>();
   let judge: AggregationResult['judge'];
+  let judgeFailed = false;
   if (answers.length > 1) {
     const seed = options.seed ?? DEFAULT_SEED;
     const order = shuffle(answers, mulberry32(seed));
@@ -39,8 +40,10 @@ export async function bestOfN(
     tally = combine(results);
     const ok = results.filter((r) => r.call.verdict);
     judge = { model: ok[0]?.call.completion?.model ?? judgeModel, rationale: '' };
-    if (!ok.length)
+    if (!ok.length) {
+      judgeFailed = true;
       judge.rationale = `judge failed (${results.map((r) => r.call.error).join('; ')}); kept the first answer`;
+    }
   }
 
   const selected = rank(answers, tally)[0]!;
@@ -57,6 +60,7 @@ export async function bestOfN(
     groups: groupsRecord(groups),
     selected: { index: selected.index, model: selected.completion.model },
     ...(judge ? { judge } : {}),
+    ...(judgeFailed ? { degraded: ['judge_failed' as const] } : {}),
     calls,
   };
 }

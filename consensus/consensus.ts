@@ -29,6 +29,7 @@ export async function consensus(
   const calls = answers.map((a) => a.completion);
   let selected = top.members[0]!;
   let judge: AggregationResult['judge'];
+  let judgeFailed = false;
 
   const freeForm = top.kind === 'text' || top.kind === 'code';
   const majority = top.members.length * 2 > answers.length;
@@ -43,6 +44,7 @@ export async function consensus(
     );
     if (usc.completion) calls.push(usc.completion);
     if (usc.index !== undefined) selected = usc.index;
+    else judgeFailed = true;
     judge = {
       model: usc.completion?.model ?? options.judge,
       rationale:
@@ -62,6 +64,7 @@ export async function consensus(
     groups: groupsRecord(groups),
     selected: { index: selected, model: completion.model },
     ...(judge ? { judge } : {}),
+    ...(judgeFailed ? { degraded: ['judge_failed' as const] } : {}),
     calls,
   };
 }

@@ -64,6 +64,9 @@ export interface CandidateRecord {
 }
 
 /** What every fan-out strategy returns. */
+/** A part of a fan-out that failed without failing the answer. */
+export type Degradation = 'judge_failed' | 'reviewer_failed';
+
 export interface AggregationResult {
   strategy: Strategy;
   /** The final answer (`choices[0].message.content`). */
@@ -77,6 +80,11 @@ export interface AggregationResult {
   groups?: { answer: string; members: number[] }[];
   selected: { index: number; model: string };
   judge?: { model: string; rationale: string };
+  /**
+   * What the strategy had to do without: a judge whose every pass failed (`judge_failed`), a reviewer
+   * whose review failed or was unreadable (`reviewer_failed`). The answer stands, but says so.
+   */
+  degraded?: Degradation[];
   /** Every call made (candidates, judge, aggregator), for usage and cost sums. */
   calls: Completion[];
 }

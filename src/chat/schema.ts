@@ -116,6 +116,8 @@ export const QuorumOptionsSchema = z.object({
     .optional(),
   cache: z.boolean().optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  /** Fan-outs: a failed judge or reviewer makes the request a 502 instead of a degraded answer. */
+  strict: z.boolean().optional(),
 });
 
 export const ChatRequestSchema = z

@@ -26,7 +26,7 @@ import {
   type Usage,
 } from '../chat/index.ts';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
-import { failSpan, SpanKind, tracer, withSpan } from '../telemetry/index.ts';
+import { failSpan, metrics, SpanKind, tracer, withSpan } from '../telemetry/index.ts';
 import type { ChatContext, ChatReply } from './chat.ts';
 import { addUsage, costOf } from './cost.ts';
 import type { Attempt } from './deployment.ts';
@@ -126,7 +126,22 @@ function aggregationRecord(result: AggregationResult) {
     ...(result.groups ? { groups: result.groups } : {}),
     selected: result.selected,
     ...(result.judge ? { judge: result.judge } : {}),
+    ...(result.degraded?.length ? { degraded: result.degraded } : {}),
   };
+}
+
+/**
+ * A fan-out whose judge or a reviewer failed still answers, but never silently: the record says so, a
+ * metric counts it, and `"quorum": {"strict": true}` makes it a 502 instead.
+ */
+function degradation(result: AggregationResult, request: ChatRequest): GatewayError | undefined {
+  if (!result.degraded?.length) return undefined;
+  for (const reason of result.degraded) metrics.fanOutDegraded.inc({ strategy: result.strategy, reason });
+  if (request.quorum?.strict !== true) return undefined;
+  return new GatewayError(
+    'upstream_failed',
+    `The ${result.strategy} fan-out answered without what it needed (${result.degraded.join(', ')}); "quorum": {"strict": true} refuses such an answer.${result.judge ? ` Judge: ${result.judge.rationale}` : ''}`,
+  );
 }
 
 /**
@@ -279,8 +294,13 @@ export async function fanOutCompletion(
           reviews: reviewed.reviews,
         },
       };
-      return reviewAggregation(draft, reviewed);
+      const aggregation = reviewAggregation(draft, reviewed);
+      return reviewed.reviews.some((r) => r.error)
+        ? { ...aggregation, degraded: ['reviewer_failed'] }
+        : aggregation;
     });
+    const degraded = degradation(result, request);
+    if (degraded) throw degraded;
   } catch (err) {
     const failure = fanOutFailure(err, signals, refusals);
     endSpan(undefined, failure);

@@ -56,6 +56,13 @@ export const softLimitCrossings = new Counter({
   registers: [registry],
 });
 
+export const fanOutDegraded = new Counter({
+  name: 'quorum_fanout_degraded_total',
+  help: 'Fan-outs that answered without a part they needed, by strategy and reason (judge_failed, reviewer_failed)',
+  labelNames: ['strategy', 'reason'] as const,
+  registers: [registry],
+});
+
 export const usageOverHold = new Counter({
   name: 'quorum_usage_over_hold_total',
   help: 'Upstream calls whose reported usage cost more than the request had reserved (charged only up to the hold), by team, model and provider',

@@ -176,6 +176,29 @@ describe('runs', () => {
     expect([...tail.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))).toEqual([ids.at(-1)]);
   });
 
+  it('replays the whole history of a run corrected after it finished: the edit, the re-run and the second end', async () => {
+    const run = (
+      await api('POST', `/v1/workflows/${wf}/runs?wait=true`, { inputs: { a: 'Ada', b: 'Marie' } })
+    ).json;
+    await api('POST', `/v1/runs/${run.id}/steps/check/approve`, { approved: true });
+    expect((await engine.wait(run.id)).status).toBe('succeeded');
+    expect((await api('PUT', `/v1/runs/${run.id}/steps/town_a/output`, { output: 'Berlin' })).status).toBe(
+      200,
+    );
+    // The correction re-runs distance, so the approval waits again.
+    for (let i = 0; i < 100 && (await api('GET', `/v1/runs/${run.id}`)).json.status !== 'waiting'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await api('POST', `/v1/runs/${run.id}/steps/check/approve`, { approved: true });
+    expect((await engine.wait(run.id)).status).toBe('succeeded');
+
+    const all = (await api('GET', `/v1/runs/${run.id}/events`)).text;
+    const types = [...all.matchAll(/^event: (\S+)$/gm)].map((m) => m[1]);
+    expect(types.filter((t) => t === 'run.succeeded')).toHaveLength(2);
+    expect(types.indexOf('step.edited')).toBeGreaterThan(types.indexOf('run.succeeded'));
+    expect(types.lastIndexOf('run.succeeded')).toBe(types.length - 1);
+  });
+
   it('cancel aborts the in-flight step', async () => {
     slow = 5_000;
     try {

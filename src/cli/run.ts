@@ -98,6 +98,7 @@ export class Progress {
           parts.push(`${data.iterations} iterations`);
         }
         if (typeof data.score === 'number') parts.push(`score ${data.score}`);
+        if (data.exhausted === true) parts.push('best draft, min_score not reached');
         let text = `✓ ${step} (${parts.join(', ')})`;
         if (typeof data.back_to === 'string') {
           text += `\n↩ back to ${data.back_to} (loop ${data.loop})${data.feedback ? `: ${data.feedback}` : ''}`;
@@ -110,6 +111,8 @@ export class Progress {
         return `⏸ ${step} waiting for approval`;
       case 'step.edited':
         return `✎ ${step} edited by a person`;
+      case 'step.iteration':
+        return `↻ ${step} iteration ${data.iteration}: score ${data.score}${data.critique ? ` — ${data.critique}` : ''}`;
       case 'run.failed':
         return `✗ run failed: ${data.error ?? 'unknown error'}`;
       case 'run.cancelled':

@@ -123,6 +123,7 @@ const EVENT_TYPES: Record<EventType, true> = {
   'step.failed': true,
   'step.waiting': true,
   'step.edited': true,
+  'step.iteration': true,
   'run.succeeded': true,
   'run.failed': true,
   'run.cancelled': true,

@@ -14,6 +14,7 @@ export type EventType =
   | 'step.failed'
   | 'step.waiting'
   | 'step.edited'
+  | 'step.iteration'
   | 'run.succeeded'
   | 'run.failed'
   | 'run.cancelled';

@@ -82,6 +82,11 @@ export const UntilSchema = z.strictObject({
   criteria: z.string(whenMissing('criteria is required: say what the judge scores against')).min(1),
   min_score: z.number().min(0).max(10).default(8),
   max_iterations: loopBound('until.max_iterations'),
+  /**
+   * When no draft reaches `min_score` within `max_iterations`: `fail` the step (default), or `continue`
+   * with the best-scored draft. (A step with `back_to` goes back instead.)
+   */
+  on_exhausted: z.enum(['fail', 'continue']).default('fail'),
 });
 
 /** Backtrack to an ancestor with this step's feedback, re-running the steps between. */

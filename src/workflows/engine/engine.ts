@@ -374,6 +374,13 @@ export class Engine {
             spent += usd;
             this.#addCost(live, name, usd);
           },
+          onIteration: (verdict) =>
+            this.#locked(live, async () => {
+              if (live.generation.get(name) !== generation || TERMINAL.has(live.run.status)) return;
+              const batch = newBatch();
+              batch.events.push({ type: 'step.iteration', step: name, data: verdict });
+              await this.#flush(live, batch);
+            }),
           onProgress: ({ attempt, iteration }) => {
             if (live.generation.get(name) !== generation) return;
             state.attempts = attempt;
@@ -456,6 +463,7 @@ export class Engine {
       attempts: outcome.attempts,
       iterations: outcome.iterations,
       ...(outcome.score !== undefined && { score: outcome.score }),
+      ...(outcome.exhausted && { exhausted: true }),
     };
     const backTo = live.definition.steps[name]!.back_to;
     if (outcome.revise && backTo && state.loops < backTo.max_loops) {

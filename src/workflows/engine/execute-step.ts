@@ -32,6 +32,8 @@ export interface ExecuteStepInput {
   signal: AbortSignal;
   /** Called with the cost of every runner call, as it happens (per-step and run cost, max_cost_usd). */
   onCost: (usd: number) => void;
+  /** Called with each `until` iteration's verdict, as it comes (the engine records a `step.iteration` event). */
+  onIteration?: (verdict: { iteration: number; score: number; critique: string }) => Promise<void> | void;
   /** Called when an attempt starts, so the step's `attempts`/`iterations` are visible while it runs. */
   onProgress?: (progress: { attempt: number; iteration: number }) => void;
   schemaCompiler?: SchemaCompiler;
@@ -48,8 +50,10 @@ export interface StepOutcome {
   attempts: number;
   /** Set when the step asks to go back (`back_to`): a review not approved, or `until` never passing. */
   revise?: { feedback: string };
-  /** The last judge score, when the step has `until`. */
+  /** The judge's score of the output, when the step has `until`. */
   score?: number;
+  /** Set when `until` ran out of iterations and the step went on with its best draft (`on_exhausted: continue`). */
+  exhausted?: boolean;
 }
 
 /** A step failure that retrying cannot fix (a template error, a schema that does not compile). */
@@ -221,6 +225,7 @@ export async function executeStep(input: ExecuteStepInput): Promise<StepOutcome>
     return { output, iterations: 1, attempts, ...(revise !== undefined && { revise: { feedback: revise } }) };
   }
 
+  let best: { output: unknown; score: number } | undefined;
   for (let iteration = 1; ; iteration++) {
     const output = await produce(feedback, iteration);
     const criteria = renderOrFail(until.criteria, { ...input.context, feedback }, 'until.criteria', {
@@ -245,17 +250,23 @@ export async function executeStep(input: ExecuteStepInput): Promise<StepOutcome>
       if (!parsed) throw new StepError(`the judge's reply has no score: ${reply.text.slice(0, 200)}`);
       return parsed;
     });
+    await input.onIteration?.({ iteration, score: verdict.score, critique: verdict.critique });
     if (verdict.score >= until.min_score)
       return { output, iterations: iteration, attempts, score: verdict.score };
+    if (!best || verdict.score > best.score) best = { output, score: verdict.score };
     feedback = verdict.critique || `Scored ${verdict.score}/10 against: ${criteria}`;
     if (iteration >= until.max_iterations) {
-      return {
-        output,
-        iterations: iteration,
-        attempts,
-        score: verdict.score,
-        ...(step.back_to && { revise: { feedback } }),
-      };
+      if (step.back_to) {
+        return { output, iterations: iteration, attempts, score: verdict.score, revise: { feedback } };
+      }
+      if (until.on_exhausted === 'continue') {
+        return { output: best.output, iterations: iteration, attempts, score: best.score, exhausted: true };
+      }
+      throw new StepError(
+        `until: no draft scored ${until.min_score} within ${until.max_iterations} iteration(s) (best ${best.score}); ` +
+          'raise until.max_iterations, lower until.min_score, or set until.on_exhausted: continue to go on with the best draft',
+        false,
+      );
     }
   }
 }

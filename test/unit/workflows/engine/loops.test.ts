@@ -24,7 +24,11 @@ async function runOnce(
   return { run, runner, events: await storedEvents(store, started.id) };
 }
 
-const drafting = (until: { min_score: number; max_iterations: number }): WorkflowDefinitionInput => ({
+const drafting = (until: {
+  min_score: number;
+  max_iterations: number;
+  on_exhausted?: 'fail' | 'continue';
+}): WorkflowDefinitionInput => ({
   name: 'drafting',
   steps: {
     draft: {
@@ -57,14 +61,39 @@ describe('until', () => {
     expect(judge[0]!.request.model).toBe('judge-model');
   });
 
-  it('stops at max_iterations and keeps the last output', async () => {
+  it('records every iteration as a step.iteration event with its score and critique', async () => {
+    const scores = [3, 9];
+    const { events } = await runOnce(drafting({ min_score: 8, max_iterations: 5 }), (req, n) =>
+      req.kind === 'judge' ? `{"score": ${scores[n - 1]}, "critique": "fix #${n}"}` : `draft ${n}`,
+    );
+    const iterations = events.filter((e) => e.type === 'step.iteration');
+    expect(iterations.map((e) => [e.step, e.data])).toEqual([
+      ['draft', { iteration: 1, score: 3, critique: 'fix #1' }],
+      ['draft', { iteration: 2, score: 9, critique: 'fix #2' }],
+    ]);
+  });
+
+  it('an exhausted loop fails its step naming the bound, and nothing after it runs', async () => {
     const { run, runner } = await runOnce(drafting({ min_score: 8, max_iterations: 2 }), (req, n) =>
       req.kind === 'judge' ? 'Score: 4/10. Too vague.' : `draft ${n}`,
     );
-    expect(run.status).toBe('succeeded');
-    expect(run.steps.draft!.iterations).toBe(2);
-    expect(run.outputs).toEqual({ text: 'draft 2' });
+    expect(run.status).toBe('failed');
+    expect(run.steps.draft!.status).toBe('failed');
+    expect(run.steps.draft!.error).toMatch(/no draft scored 8 within 2 iteration\(s\) \(best 4\)/);
+    expect(run.steps.draft!.error).toMatch(/on_exhausted: continue/);
     expect(runner.of('draft')).toHaveLength(2);
+  });
+
+  it('with on_exhausted: continue, the best-scored draft goes forward, not the last, and the record says so', async () => {
+    const scores = [6, 2];
+    const { run, events } = await runOnce(
+      drafting({ min_score: 8, max_iterations: 2, on_exhausted: 'continue' }),
+      (req, n) => (req.kind === 'judge' ? `{"score": ${scores[n - 1]}, "critique": "more"}` : `draft ${n}`),
+    );
+    expect(run.status).toBe('succeeded');
+    expect(run.outputs).toEqual({ text: 'draft 1' });
+    const done = events.find((e) => e.type === 'step.succeeded' && e.step === 'draft');
+    expect(done?.data).toMatchObject({ score: 6, exhausted: true, iterations: 2 });
   });
 });
 

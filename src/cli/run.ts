@@ -40,7 +40,8 @@ on stderr as it happens, the outputs as JSON on stdout:
   quorum run examples/workflows/hometown-distance.yaml --input a="Ada Lovelace" --input b="Alan Turing"
   quorum run plan.yaml --input n=3 --server http://localhost:8080 --key qk-…
 
-When an approval step is reached, a terminal asks "approve <step>? [y/N]"; otherwise the command prints
+When an approval step is reached, a terminal shows its description and the output of the steps it
+waits on, then asks "approve <step>? [y/N]"; otherwise the command prints
 how to approve the run through the API and exits with 3, leaving the run waiting (a gateway on the same
 database resumes it).
 
@@ -187,6 +188,33 @@ async function askTerminal(question: string): Promise<string | null> {
   }
 }
 
+/** Output shown per step under review: enough to judge, not a whole book. */
+const SHOWN_CHARS = 2_000;
+
+/**
+ * What a person is asked to approve: the approval step's description and the output of each step it
+ * waits on, so the answer is not given blind.
+ */
+export function approvalContext(
+  definition: WorkflowDefinition,
+  steps: Record<string, { output?: unknown } | undefined>,
+  step: string,
+): string {
+  const own = definition.steps[step];
+  const lines = [`── approval: ${step} ──`];
+  if (own?.description) lines.push(own.description);
+  for (const need of own?.needs ?? []) {
+    const output = steps[need]?.output;
+    const text = typeof output === 'string' ? output : JSON.stringify(output ?? null, null, 2);
+    const shown =
+      text.length > SHOWN_CHARS
+        ? `${text.slice(0, SHOWN_CHARS)}… (${text.length - SHOWN_CHARS} more characters)`
+        : text;
+    lines.push(`${need}:`, ...shown.split('\n').map((l) => `  ${l}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /** y → approve, anything else → reject; null (no answer) leaves the step waiting. */
 async function askApproval(io: RunIo, step: string): Promise<boolean | null> {
   const answer = await (io.ask ?? askTerminal)(`approve ${step}? [y/N] `);
@@ -224,7 +252,7 @@ export async function runCommand(argv: string[], io: RunIo = {}): Promise<number
   const options = { json: values.json === true, interactive, io };
   if (values.server !== undefined) {
     const key = values.key ?? (process.env.QUORUM_API_KEY || undefined);
-    return runRemote(values.server, key, file, inputs.inputs, options);
+    return runRemote(values.server, key, file, workflow.definition, inputs.inputs, options);
   }
   return runEmbedded(workflow.definition, inputs.inputs, {
     ...options,
@@ -339,6 +367,7 @@ async function runEmbedded(
     let asking = options.interactive;
     while (run.status === 'waiting' && asking) {
       for (const step of waitingSteps(run)) {
+        err(approvalContext(definition, run.steps, step));
         const approved = await askApproval(options.io, step);
         if (approved === null) {
           asking = false;
@@ -411,6 +440,7 @@ async function runRemote(
   server: string,
   key: string | undefined,
   file: string,
+  definition: WorkflowDefinition,
   inputs: Record<string, unknown>,
   options: CommonOptions,
 ): Promise<number> {
@@ -489,6 +519,7 @@ async function runRemote(
           };
           if (!options.interactive) return leave();
           for (const name of waitingSteps(run)) {
+            err(approvalContext(definition, run.steps, name));
             const approved = await askApproval(options.io, name);
             if (approved === null) return leave();
             await api('POST', `/v1/runs/${runId}/steps/${name}/approve`, JSON.stringify({ approved }));

@@ -176,7 +176,11 @@ describe('quorum run (embedded)', () => {
     expect(asked).toEqual(['approve check? [y/N] ']);
     expect(yes.code).toBe(0);
     expect(yes.stderr).toMatch(/^✓ check approved$/m);
-    expect(Object.keys(JSON.parse(yes.stdout))).toEqual(['text']);
+    const { text } = JSON.parse(yes.stdout);
+    // Before the question: what is being approved, the output of the step it waits on.
+    const shown = yes.stderr.slice(yes.stderr.indexOf('── approval: check ──'));
+    expect(shown).toMatch(/^── approval: check ──\ndraft:\n {2}\S/);
+    expect(shown).toContain(`  ${String(text).split('\n')[0]}`);
 
     const no = await run(embedded(APPROVAL, '--input', 'topic=owls'), {
       interactive: true,
@@ -250,7 +254,8 @@ describe('quorum run --server', () => {
     });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^✓ check approved$/m);
-    expect(Object.keys(JSON.parse(r.stdout))).toEqual(['text']);
+    const { text } = JSON.parse(r.stdout);
+    expect(r.stderr).toContain(`── approval: check ──\ndraft:\n  ${String(text).split('\n')[0]}`);
   });
 
   it('cannot reach a server that is not there: exit 1', async () => {

@@ -15,6 +15,15 @@ import type { Deployment } from './deployment.ts';
 import { type HealthOptions, HealthTracker } from './health.ts';
 import { ModelTable } from './model-table.ts';
 
+/**
+ * The key a ledger row names: a stored key's id, or `static:<name>` for a named key from the config file
+ * (which has no id), so spend by key tells static keys apart instead of lumping them as "no key".
+ */
+function ledgerKey(caller: ChatContext['caller']): string | null {
+  if (caller.keyId !== null) return caller.keyId;
+  return !caller.operator && caller.keyName ? `static:${caller.keyName}` : null;
+}
+
 /** Where each upstream call is recorded (the store's ledger writer); appends must not block. */
 export interface LedgerSink {
   append(row: LedgerEntry): void;
@@ -122,7 +131,7 @@ export class Gateway {
       ledger?.append({
         request_id: ctx.requestId,
         team_id: ctx.caller.team,
-        key_id: ctx.caller.keyId,
+        key_id: ledgerKey(ctx.caller),
         model: call.model,
         provider: call.provider,
         input_tokens: call.usage.prompt_tokens,

@@ -26,7 +26,7 @@ export {
   validateAgainst,
 } from './json-schema.ts';
 export { IDENTIFIER, isIdentifier, MAX_LOOPS, RESERVED_NAMES, WORKFLOW_NAME } from './names.ts';
-export { type ParseOptions, type ParseResult, parseDefinition } from './parse.ts';
+export { type ParseOptions, type ParseResult, parseDefinition, validateDefinition } from './parse.ts';
 export { formatPath, type Problem } from './problems.ts';
 export {
   BackToSchema,

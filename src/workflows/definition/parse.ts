@@ -150,13 +150,18 @@ export function parseDefinition(
   contentType?: 'yaml' | 'json',
   options: ParseOptions = {},
 ): ParseResult {
+  if (typeof input !== 'string') return validateDefinition(input, options);
+  const read = readText(input, contentType);
+  if (read.problems.length) return { ok: false, problems: read.problems };
+  return validateDefinition(read.data, options);
+}
+
+/**
+ * Validates an already-parsed definition. A string here is a value, never text to read again: a JSON
+ * body that is just `"*x"` must not be re-read as YAML.
+ */
+export function validateDefinition(data: unknown, options: ParseOptions = {}): ParseResult {
   resetHintBudget();
-  let data = input;
-  if (typeof input === 'string') {
-    const read = readText(input, contentType);
-    if (read.problems.length) return { ok: false, problems: read.problems };
-    data = read.data;
-  }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return {
       ok: false,

@@ -39,7 +39,7 @@ const HINT_MAX_LENGTH = 64;
 const HINT_COMPARISONS = 20_000;
 let comparisonsLeft = HINT_COMPARISONS;
 
-/** Starts a definition's hint budget afresh (parseDefinition calls it first). */
+/** Starts a definition's hint budget afresh (validateDefinition calls it first). */
 export function resetHintBudget(): void {
   comparisonsLeft = HINT_COMPARISONS;
 }

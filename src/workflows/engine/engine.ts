@@ -4,10 +4,10 @@ import { failSpan, type Span, tracer, withSpan } from '../../telemetry/index.ts'
 import {
   type Dag,
   inputExpansionExceeds,
-  parseDefinition,
   renderValue,
   resolveInputs,
   type SchemaCompiler,
+  validateDefinition,
   type WorkflowDefinition,
 } from '../definition/index.ts';
 import type { RunEvent, RunRecord, StepState } from '../state.ts';
@@ -655,9 +655,8 @@ export class Engine {
   }
 
   #parse(stored: unknown, workflowId: string): { definition: WorkflowDefinition; dag: Dag } {
-    const parsed = parseDefinition(
+    const parsed = validateDefinition(
       stored,
-      undefined,
       this.#schemaCompiler ? { schemaCompiler: this.#schemaCompiler } : {},
     );
     if (!parsed.ok) {

@@ -101,6 +101,13 @@ describe('definitions', () => {
     expect(res.json.error.message).toMatch(/steps\.a\.prompt/);
   });
 
+  it('a JSON body that is a string is refused as not a definition, never re-read as YAML', async () => {
+    const res = await api('POST', '/v1/workflows', JSON.stringify('*RoaDj'));
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatchObject({ code: 'invalid_workflow' });
+    expect(res.json.error.message).toMatch(/is an object with name/);
+  });
+
   it('draws the graph as Mermaid and DOT', async () => {
     const mermaid = await api('GET', `/v1/workflows/${id}/graph`);
     expect(mermaid.text).toMatch(/flowchart/);

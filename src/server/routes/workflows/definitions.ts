@@ -10,7 +10,7 @@ import { GatewayError } from '../../../errors/index.ts';
 import type { Caller } from '../../../gateway/caller.ts';
 import type { Gateway } from '../../../gateway/index.ts';
 import type { Store } from '../../../store/index.ts';
-import { type Problem, parseDefinition, toDot, toMermaid } from '../../../workflows/definition/index.ts';
+import { type Problem, toDot, toMermaid, validateDefinition } from '../../../workflows/definition/index.ts';
 import { checkNesting, readBody } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
 import { ErrorSchema } from '../../schemas.ts';
@@ -89,7 +89,7 @@ export async function readDefinition(c: Context, server: { max_body_bytes: numbe
     }
   }
   checkNesting(data, server.max_json_depth);
-  const parsed = parseDefinition(data);
+  const parsed = validateDefinition(data);
   if (!parsed.ok) throw invalidWorkflow(parsed.problems);
   return parsed;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   parseDefinition,
   type SchemaCompiler,
+  validateDefinition,
   type WorkflowDefinitionInput,
 } from '../../../../src/workflows/definition/index.ts';
 import { base, expectProblem, problemsOf } from './helpers.ts';
@@ -69,6 +70,10 @@ describe('parseDefinition: problems, each with its path', () => {
       '(root)',
       /invalid YAML.*[Mm]ap keys must be unique/,
     );
+    // A parsed value that is a string is a value, not YAML text to read again.
+    const asValue = validateDefinition('*RoaDj');
+    expect(asValue.ok).toBe(false);
+    if (!asValue.ok) expectProblem(asValue.problems, '(root)', /is an object with name/);
     // An alias to an anchor that was never set fails only while the value is built.
     expectProblem(problemsOf('*RoaDj'), '(root)', /invalid YAML: .*alias/i);
     expectProblem(problemsOf('name: *nowhere\nsteps: {}'), '(root)', /invalid YAML: .*alias/i);

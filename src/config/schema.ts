@@ -15,129 +15,316 @@ const positiveInt = numeric(z.number().int().positive());
 const nonNegative = numeric(z.number().nonnegative());
 const score = numeric(z.number().min(0).max(1));
 
-export const ProviderTypeSchema = z.enum(['openai', 'anthropic', 'gemini', 'demo']);
+// The `.describe()` texts below are what editors show (schemas/config.schema.json is generated from
+// this file by `npm run schemas`): say what a field does for the person writing the file.
 
-export const ProviderSchema = z.strictObject({
-  id: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'use letters, digits, _ . or -'),
-  type: ProviderTypeSchema,
-  base_url: z.url().optional(),
-  api_key: z.string().optional(),
-  timeout_ms: positiveInt.default(60_000),
-  max_retries: numeric(z.number().int().min(0).max(10)).default(1),
-  limits: z
-    .strictObject({
-      rpm: positiveInt.optional(),
-      tpm: positiveInt.optional(),
-      concurrency: positiveInt.optional(),
-    })
-    .optional(),
-  /** Extra headers sent upstream (e.g. an organisation id). */
-  headers: z.record(z.string(), z.string()).optional(),
-});
+export const ProviderTypeSchema = z
+  .enum(['openai', 'anthropic', 'gemini', 'demo'])
+  .describe(
+    'The API this provider speaks: openai (OpenAI or any OpenAI-compatible server), anthropic, gemini, or demo (the built-in deterministic provider).',
+  );
 
-export const ModelSchema = z.strictObject({
-  id: z.string().min(1),
-  provider: z.string().min(1),
-  upstream: z.string().min(1).optional(),
-  context_window: positiveInt,
-  max_output_tokens: positiveInt,
-  price: z.strictObject({
-    input: nonNegative,
-    output: nonNegative,
-    cached_input: nonNegative.optional(),
-  }),
-  capabilities: z.array(z.enum(CAPABILITIES as [string, ...string[]])).default([]),
-  quality: z.partialRecord(z.enum(CATEGORIES as [string, ...string[]]), score).default({}),
-  aliases: z.array(z.string().min(1)).default([]),
-  weight: numeric(z.number().positive()).default(1),
-});
+export const ProviderSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.-]+$/, 'use letters, digits, _ . or -')
+      .describe('How models refer to this provider (models[].provider). Letters, digits, _ . or -.'),
+    type: ProviderTypeSchema,
+    base_url: z
+      .url()
+      .optional()
+      .describe(
+        "Where the API is. openai: the URL ending in /v1; anthropic and gemini: the server root (http://host:port). Default: the provider's official endpoint.",
+      ),
+    api_key: z
+      .string()
+      .optional()
+      .describe('The upstream API key. Keep it in the environment: api_key: ${OPENAI_API_KEY}.'),
+    timeout_ms: positiveInt.default(60_000).describe('Deadline of one upstream call, in milliseconds.'),
+    max_retries: numeric(z.number().int().min(0).max(10))
+      .default(1)
+      .describe(
+        'Retries on the same provider after a 429, 5xx or timeout (honouring retry-after), before the fallbacks are tried. 0 to 10.',
+      ),
+    limits: z
+      .strictObject({
+        rpm: positiveInt.optional().describe('Calls started per minute; more wait in a queue.'),
+        tpm: positiveInt.optional().describe('Tokens per minute (accepted, not enforced by the queue).'),
+        concurrency: positiveInt.optional().describe('Calls in flight at once; more wait in a queue.'),
+      })
+      .optional()
+      .describe(
+        "Outbound limits: calls beyond them queue; a call that would wait past the request's deadline fails at once with 429 rate_limit_exceeded (or falls back to another provider).",
+      ),
+    /** Extra headers sent upstream (e.g. an organisation id). */
+    headers: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('Extra HTTP headers sent with every upstream call (e.g. an organisation id).'),
+  })
+  .describe('An upstream account: which API, where, and with which key.');
 
-export const EnsembleSchema = z.looseObject({
-  strategy: z.enum(['consensus', 'best_of_n', 'ensemble', 'review']),
-  models: z.array(z.string()).min(1),
-  judge: z.string().optional(),
-  quorum: positiveInt.optional(),
-  timeout_ms: positiveInt.optional(),
-});
-
-export const TeamSchema = z.strictObject({
-  // Starts with a letter or digit, as through the admin API: `@master` stays the master key's own.
-  id: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/,
-      'use letters, digits and _ . : @ - (starting with a letter or digit)',
+export const ModelSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .min(1)
+      .describe(
+        'The name clients send as `model`. An id from the built-in catalog inherits every field this entry does not set. Several entries may share an id (one model on several providers): calls are balanced by weight.',
+      ),
+    provider: z
+      .string()
+      .min(1)
+      .describe('The providers[].id that serves it (a catalog model: the provider of its type).'),
+    upstream: z.string().min(1).optional().describe('The model name sent upstream. Default: id.'),
+    context_window: positiveInt.describe('Tokens of context (prompt plus output) the model accepts.'),
+    max_output_tokens: positiveInt.describe(
+      'The most output tokens one call may produce (used when a request sets no max_tokens).',
     ),
-  budget: z
-    .strictObject({
-      limit_usd: nonNegative,
-      period: z.enum(['daily', 'weekly', 'monthly', 'total']).default('monthly'),
-      soft_limit_usd: nonNegative.optional(),
-    })
-    .optional(),
-  limits: z.strictObject({ rpm: positiveInt.optional(), tpm: positiveInt.optional() }).optional(),
-  models: z.array(z.string()).optional(),
-});
+    price: z
+      .strictObject({
+        input: nonNegative.describe('USD per 1M input tokens.'),
+        output: nonNegative.describe('USD per 1M output tokens.'),
+        cached_input: nonNegative.optional().describe('USD per 1M cached input tokens. Default: input.'),
+      })
+      .describe('USD per 1M tokens; every answer is priced exactly from it.'),
+    capabilities: z
+      .array(z.enum(CAPABILITIES as [string, ...string[]]))
+      .default([])
+      .describe('What the model supports; the router excludes a model lacking what a request needs.'),
+    quality: z
+      .partialRecord(z.enum(CATEGORIES as [string, ...string[]]), score)
+      .default({})
+      .describe(
+        'Expected quality per task category, 0 to 1, as the router scores it; a missing category uses general (0.5 without one).',
+      ),
+    aliases: z.array(z.string().min(1)).default([]).describe('Other names clients may send for this model.'),
+    weight: numeric(z.number().positive())
+      .default(1)
+      .describe('Load-balancing weight among entries that share this id.'),
+  })
+  .describe('A model clients may call, with its price and capabilities.');
 
-export const KeySchema = z.strictObject({
-  key: z.string().min(8, 'keys must be at least 8 characters'),
-  team: z.string().min(1),
-  name: z.string().optional(),
-});
+export const EnsembleSchema = z
+  .looseObject({
+    strategy: z
+      .enum(['consensus', 'best_of_n', 'ensemble', 'review'])
+      .describe(
+        'consensus: majority vote over the answers; best_of_n: the judge scores each answer; ensemble: the judge synthesises the answers (mixture of agents); review: the first model drafts, the others review and it revises.',
+      ),
+    models: z
+      .array(z.string())
+      .min(1)
+      .describe('The candidate models, in order (a model may repeat). review: the author first.'),
+    judge: z
+      .string()
+      .optional()
+      .describe(
+        'consensus: breaks ties among free-form answers; best_of_n: scores the candidates (required); ensemble: writes the synthesis (required).',
+      ),
+    quorum: positiveInt
+      .optional()
+      .describe('Answer as soon as this many candidates are in; the rest are aborted. Default: all.'),
+    timeout_ms: positiveInt
+      .optional()
+      .describe('Deadline of the whole fan-out, in ms, when shorter than server.request_timeout_ms.'),
+  })
+  .describe(
+    'An ensemble preset, called by its name as a model. Also read: layers (ensemble: proposer rounds, 1-4) and rounds (review: at most this many rounds).',
+  );
 
-export const ConfigSchema = z.strictObject({
-  server: z
-    .strictObject({
-      max_body_bytes: positiveInt.default(10 * 1024 * 1024),
-      request_timeout_ms: positiveInt.default(120_000),
-      /** How long a client may take to send its request headers (slow-header connections). */
-      headers_timeout_ms: positiveInt.default(10_000),
-      /** How long a client may take to send its whole request, headers and body. */
-      body_timeout_ms: positiveInt.default(30_000),
-      /** How long an idle keep-alive connection is kept open. */
-      keep_alive_timeout_ms: positiveInt.default(5_000),
-      /** Deepest nesting of arrays/objects accepted in a JSON or YAML body. */
-      max_json_depth: positiveInt.default(64),
-      /** Browser origins allowed to call the API cross-origin (`*` for any); none by default. */
-      cors: z.strictObject({ origins: z.array(z.string().min(1)).default([]) }).prefault({}),
-      /**
-       * Host names accepted in the `Host` header when no keys are configured (open mode); loopback
-       * names are always accepted. Stops DNS-rebinding pages from reading an open gateway.
-       */
-      allowed_hosts: z.array(z.string().min(1)).default([]),
-    })
-    .prefault({}),
-  /** GET /metrics: behind a bearer key, and/or on a listener of its own instead of the main port. */
-  metrics: z
-    .strictObject({
-      key: z.string().min(8, 'metrics keys must be at least 8 characters').optional(),
-      port: numeric(z.number().int().min(1).max(65535)).optional(),
-    })
-    .prefault({}),
-  providers: z.array(ProviderSchema).optional(),
-  models: z.array(z.looseObject({ id: z.string().min(1) })).optional(),
-  routing: z
-    .strictObject({
-      policy: z.enum(['cost', 'balanced', 'quality', 'latency']).default('balanced'),
-      fallbacks: z.record(z.string(), z.array(z.string())).default({}),
-    })
-    .prefault({}),
-  /** Exact-match response cache (requests with temperature 0 or `quorum.cache: true`). */
-  cache: z
-    .strictObject({
-      enabled: z.boolean().default(true),
-      ttl_ms: positiveInt.default(300_000),
-      max_entries: positiveInt.default(1_000),
-      /** Total size bound over cached answers (approximate, from their JSON length). */
-      max_bytes: positiveInt.default(64 * 1024 * 1024),
-    })
-    .prefault({}),
-  /** Budgets and rate limits: what to do when QUORUM_REDIS_URL is set but Redis does not answer. */
-  limits: z.strictObject({ redis_fail_mode: z.enum(['closed', 'open']).default('closed') }).prefault({}),
-  ensembles: z.record(z.string(), EnsembleSchema).default({}),
-  teams: z.array(TeamSchema).default([]),
-  keys: z.array(KeySchema).default([]),
-});
+export const TeamSchema = z
+  .strictObject({
+    // Starts with a letter or digit, as through the admin API: `@master` stays the master key's own.
+    id: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/,
+        'use letters, digits and _ . : @ - (starting with a letter or digit)',
+      )
+      .describe('The team id keys name. Letters, digits and _ . : @ -, starting with a letter or digit.'),
+    budget: z
+      .strictObject({
+        limit_usd: nonNegative.describe(
+          'USD the team may spend per period. A request whose worst-case cost would pass it is refused (429 budget_exceeded).',
+        ),
+        period: z
+          .enum(['daily', 'weekly', 'monthly', 'total'])
+          .default('monthly')
+          .describe('When spend starts again from zero (UTC); total never resets.'),
+        soft_limit_usd: nonNegative
+          .optional()
+          .describe('Crossing it logs a warning once per period and counts a metric; it never refuses.'),
+      })
+      .optional()
+      .describe('The team budget. Without one the team may spend without limit.'),
+    limits: z
+      .strictObject({
+        rpm: positiveInt.optional().describe('Requests per minute (sliding window).'),
+        tpm: positiveInt.optional().describe('Tokens per minute (sliding window, estimated then corrected).'),
+      })
+      .optional()
+      .describe('Rate limits of the whole team; past them 429 rate_limit_exceeded with retry-after.'),
+    models: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Allow-list: the model ids, aliases, ensemble presets and auto[:policy] names the team may use; everything a request could reach is checked. Absent: every model.',
+      ),
+  })
+  .describe('A team: budget, rate limits and model allow-list. Keys belong to teams.');
+
+export const KeySchema = z
+  .strictObject({
+    key: z
+      .string()
+      .min(8, 'keys must be at least 8 characters')
+      .describe(
+        'The bearer token clients send (at least 8 characters). Keep it in the environment: key: ${RESEARCH_KEY}.',
+      ),
+    team: z.string().min(1).describe('The teams[].id the key belongs to (or default, an unrestricted team).'),
+    name: z
+      .string()
+      .optional()
+      .describe('A label for logs and the ledger (spend by key shows it as static:<name>).'),
+  })
+  .describe('A static API key.');
+
+export const ConfigSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        max_body_bytes: positiveInt
+          .default(10 * 1024 * 1024)
+          .describe(
+            'Largest request body, in bytes (413 body_too_large past it); also bounds what a workflow template may expand to.',
+          ),
+        request_timeout_ms: positiveInt
+          .default(120_000)
+          .describe(
+            "Deadline of a request's whole upstream chain (retries and fallbacks), in ms; past it 504 upstream_timeout.",
+          ),
+        /** How long a client may take to send its request headers (slow-header connections). */
+        headers_timeout_ms: positiveInt
+          .default(10_000)
+          .describe('How long a client may take to send its request headers, in ms.'),
+        /** How long a client may take to send its whole request, headers and body. */
+        body_timeout_ms: positiveInt
+          .default(30_000)
+          .describe('How long a client may take to send its whole request (headers and body), in ms.'),
+        /** How long an idle keep-alive connection is kept open. */
+        keep_alive_timeout_ms: positiveInt
+          .default(5_000)
+          .describe('How long an idle keep-alive connection is kept open, in ms.'),
+        /** Deepest nesting of arrays/objects accepted in a JSON or YAML body. */
+        max_json_depth: positiveInt
+          .default(64)
+          .describe('Deepest nesting of arrays and objects accepted in a JSON or YAML body (400 past it).'),
+        /** Browser origins allowed to call the API cross-origin (`*` for any); none by default. */
+        cors: z
+          .strictObject({
+            origins: z
+              .array(z.string().min(1))
+              .default([])
+              .describe('Origins such as https://app.example.com, or * for any.'),
+          })
+          .prefault({})
+          .describe(
+            'Browser origins allowed to call the API cross-origin; any other Origin is refused (403 origin_not_allowed). None by default.',
+          ),
+        /**
+         * Host names accepted in the `Host` header when no keys are configured (open mode); loopback
+         * names are always accepted. Stops DNS-rebinding pages from reading an open gateway.
+         */
+        allowed_hosts: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            'With no keys configured (open mode), the Host names answered besides loopback ones (403 host_not_allowed otherwise).',
+          ),
+      })
+      .prefault({})
+      .describe('Limits of the HTTP server.'),
+    /** GET /metrics: behind a bearer key, and/or on a listener of its own instead of the main port. */
+    metrics: z
+      .strictObject({
+        key: z
+          .string()
+          .min(8, 'metrics keys must be at least 8 characters')
+          .optional()
+          .describe('GET /metrics then needs Authorization: Bearer <this key> (or the master key).'),
+        port: numeric(z.number().int().min(1).max(65535))
+          .optional()
+          .describe('Serve /metrics on this port (same host) instead of the main one.'),
+      })
+      .prefault({})
+      .describe('Who may read GET /metrics (Prometheus). By default only loopback peers, on the main port.'),
+    providers: z
+      .array(ProviderSchema)
+      .optional()
+      .describe(
+        'Upstream accounts. Absent or empty: one per OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY found, else the demo provider.',
+      ),
+    models: z
+      .array(z.looseObject({ id: z.string().min(1) }))
+      .optional()
+      .describe(
+        "The models clients may call. Absent: every catalog model of each provider's type (the demo models for a demo provider).",
+      ),
+    routing: z
+      .strictObject({
+        policy: z
+          .enum(['cost', 'balanced', 'quality', 'latency'])
+          .default('balanced')
+          .describe('How "model": "auto" chooses; auto:<policy> picks one per request.'),
+        fallbacks: z
+          .record(z.string(), z.array(z.string()))
+          .default({})
+          .describe(
+            'Model name → the models to try, in order, when it fails (after its own retries). A request may send its own quorum.fallbacks.',
+          ),
+      })
+      .prefault({})
+      .describe('The router and fallback chains.'),
+    /** Exact-match response cache (requests with temperature 0 or `quorum.cache: true`). */
+    cache: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('false turns the cache off.'),
+        ttl_ms: positiveInt.default(300_000).describe('How long an answer is kept, in ms.'),
+        max_entries: positiveInt.default(1_000).describe('Answers kept at most (least recently used go).'),
+        /** Total size bound over cached answers (approximate, from their JSON length). */
+        max_bytes: positiveInt
+          .default(64 * 1024 * 1024)
+          .describe('Total size of the kept answers, in bytes (approximate, from their JSON length).'),
+      })
+      .prefault({})
+      .describe(
+        'Exact-match response cache, per team, for requests with temperature 0 or "quorum": {"cache": true}.',
+      ),
+    /** Budgets and rate limits: what to do when QUORUM_REDIS_URL is set but Redis does not answer. */
+    limits: z
+      .strictObject({
+        redis_fail_mode: z
+          .enum(['closed', 'open'])
+          .default('closed')
+          .describe(
+            'closed: refuse requests with 503 limits_unavailable until Redis is back; open: each instance meters against its own memory meanwhile.',
+          ),
+      })
+      .prefault({})
+      .describe('Budgets and rate limits when QUORUM_REDIS_URL is set but Redis does not answer.'),
+    ensembles: z
+      .record(z.string(), EnsembleSchema)
+      .default({})
+      .describe('Ensemble presets by name; a client calls one as its model ("model": "panel").'),
+    teams: z.array(TeamSchema).default([]).describe('Teams with budgets, rate limits and allow-lists.'),
+    keys: z
+      .array(KeySchema)
+      .default([])
+      .describe('Static API keys. Keys made with the admin API live in the database instead.'),
+  })
+  .describe('Quorum gateway configuration (config/quorum.yaml, or the file QUORUM_CONFIG names).');
 
 export type ProviderType = z.infer<typeof ProviderTypeSchema>;
 export type ProviderConfig = z.infer<typeof ProviderSchema>;

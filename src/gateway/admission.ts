@@ -4,7 +4,13 @@
  */
 import { GatewayError } from '../errors/index.ts';
 import { LimitsUnavailableError } from '../limits/errors.ts';
-import type { BudgetBackend, RateLimitBackend, RateLimits, Reservation } from '../limits/types.ts';
+import type {
+  BudgetBackend,
+  RateDecision,
+  RateLimitBackend,
+  RateLimits,
+  Reservation,
+} from '../limits/types.ts';
 import { metrics } from '../telemetry/index.ts';
 import type { Caller } from './caller.ts';
 
@@ -82,13 +88,7 @@ export async function admit(
   if (decision && !decision.ok) {
     await undo();
     metrics.refusals.inc({ team: caller.team, reason: 'rate_limit_exceeded' });
-    const retry = String(Math.max(1, Math.ceil(decision.retryAfterSeconds ?? 1)));
-    const who = decision.subject?.startsWith('key:') ? 'this key' : `team \`${caller.team}\``;
-    throw new GatewayError(
-      'rate_limit_exceeded',
-      `Rate limit reached for ${who}: too many ${decision.limitedBy ?? 'requests'} per minute. Retry after ${retry} s.`,
-      { headers: { ...headers, 'retry-after': retry } },
-    );
+    throw rateLimitError(decision, caller.team, estimatedTokens);
   }
   if (result && !result.ok) {
     await undo();
@@ -116,6 +116,34 @@ export async function admit(
       ]);
     },
   };
+}
+
+/**
+ * The 429 for a refused rate limit. `retry-after` (whole seconds, rounded up) and `retry-after-ms` (which
+ * the OpenAI SDKs prefer) are the time until the sliding window admits this same request, and the
+ * message says the same number. A request whose tokens alone exceed a tpm gets `x-should-retry: false`
+ * and no retry time: no wait makes it fit.
+ */
+export function rateLimitError(decision: RateDecision, team: string, estimatedTokens: number): GatewayError {
+  const who = decision.subject?.startsWith('key:') ? 'this key' : `team \`${team}\``;
+  const what = decision.limitedBy ?? 'requests';
+  const limit = decision.limit === undefined ? '' : ` (${decision.limit} ${what} per minute)`;
+  if (decision.neverFits) {
+    return new GatewayError(
+      'rate_limit_exceeded',
+      `Request too large for ${who}: its estimated ${Math.ceil(estimatedTokens)} tokens (prompt plus max_tokens) exceed the tpm limit${limit}, so it can never fit; lower max_tokens or shorten the prompt.`,
+      { headers: { ...decision.headers, 'x-should-retry': 'false' } },
+    );
+  }
+  const ms = Math.max(1, Math.ceil(decision.retryAfterMs ?? (decision.retryAfterSeconds ?? 1) * 1000));
+  const seconds = Math.ceil(ms / 1000);
+  return new GatewayError(
+    'rate_limit_exceeded',
+    `Rate limit reached for ${who}: too many ${what} in the last minute${limit}. Retry after ${seconds} s.`,
+    {
+      headers: { ...decision.headers, 'retry-after': String(seconds), 'retry-after-ms': String(ms) },
+    },
+  );
 }
 
 /** Redis unreachable with fail-closed limits: the request is refused as 503, to be retried shortly. */

@@ -18,7 +18,10 @@ export interface LimitBackendsOptions {
   prefix?: string;
   /** What to do when Redis is unreachable (default `closed`); see failover.ts. */
   failMode?: FailMode;
-  /** Clock in epoch ms (default Date.now); with Redis it is sent with every script. */
+  /**
+   * Clock in epoch ms (default Date.now). With Redis, budget scripts are sent it; rate-limit scripts
+   * use Redis's own clock (TIME) unless a clock is given here (tests).
+   */
   now?: () => number;
   /** Outage start/end and dropped replays (default console.warn). */
   onWarn?: WarnFn;
@@ -63,13 +66,16 @@ export function createLimitBackends(options: LimitBackendsOptions = {}): LimitBa
     commandTimeoutMs: options.commandTimeoutMs,
     onError: (err) => health.failed(err),
   });
-  const shared = { redis, prefix: options.prefix ?? 'quorum:', now };
+  const shared = { redis, prefix: options.prefix ?? 'quorum:' };
   const failover = { failMode, health, onWarn, now };
   const budget = new FailoverBudget(
-    new RedisBudget({ ...shared, ...(options.loadSpent ? { loadSpent: options.loadSpent } : {}) }),
+    new RedisBudget({ ...shared, now, ...(options.loadSpent ? { loadSpent: options.loadSpent } : {}) }),
     failover,
   );
-  const rates = new FailoverRateLimit(new RedisRateLimit(shared), failover);
+  const rates = new FailoverRateLimit(
+    new RedisRateLimit({ ...shared, ...(options.now ? { now: options.now } : {}) }),
+    failover,
+  );
   // Back after an outage: say so, and replay the settles and releases that could not be sent.
   redis.on('ready', () => {
     health.ok();

@@ -233,7 +233,7 @@ export class FailoverRateLimit implements RateLimitBackend {
     }
   }
 
-  /** A lost correction only skews one window's token count for a minute: not queued. */
+  /** A lost correction only skews a subject's token count for a minute: not queued. */
   async adjust(subject: string, tokensDelta: number): Promise<void> {
     try {
       await this.primary.adjust(subject, tokensDelta);

@@ -1,10 +1,15 @@
-/** Rate limits for a single gateway instance: two fixed-window counters per subject (sliding-window.ts). */
-import { admits, decide, type WindowCounts, windowElapsed, windowIndex } from './sliding-window.ts';
+/** Rate limits for a single gateway instance: a per-second log per subject (sliding-window.ts). */
+import {
+  admits,
+  decide,
+  drain,
+  live,
+  record,
+  type Slot,
+  type SubjectState,
+  windowState,
+} from './sliding-window.ts';
 import type { RateDecision, RateLimitBackend, RateLimits } from './types.ts';
-
-interface Counter extends WindowCounts {
-  window: number;
-}
 
 export interface MemoryRateLimitOptions {
   /** Clock in epoch ms (default Date.now). */
@@ -13,8 +18,8 @@ export interface MemoryRateLimitOptions {
 
 export class MemoryRateLimit implements RateLimitBackend {
   private readonly now: () => number;
-  /** Subjects are keys and teams: bounded by the store, so entries are kept. */
-  private readonly counters = new Map<string, Counter>();
+  /** Live entries per subject, oldest first; a subject whose entries have all left is dropped. */
+  private readonly logs = new Map<string, Slot[]>();
 
   constructor(options: MemoryRateLimitOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -32,8 +37,13 @@ export class MemoryRateLimit implements RateLimitBackend {
   }
 
   async adjust(subject: string, tokensDelta: number): Promise<void> {
-    const counter = this.counter(subject, this.now());
-    counter.tokens = Math.max(0, counter.tokens + Math.round(tokensDelta));
+    const delta = Math.round(tokensDelta);
+    if (delta === 0) return;
+    const now = this.now();
+    const slots = this.log(subject, now);
+    if (delta > 0) record(slots, now, 0, delta);
+    else drain(slots, -delta);
+    this.keep(subject, slots);
   }
 
   async close(): Promise<void> {}
@@ -41,39 +51,36 @@ export class MemoryRateLimit implements RateLimitBackend {
   /** Synchronous from read to update: atomic, as JS runs one callback at a time. */
   private admitAll(subjects: { subject: string; limits: RateLimits }[], tokens: number): RateDecision {
     const now = this.now();
-    const elapsed = windowElapsed(now);
     const need = Math.max(0, Math.ceil(tokens));
-    const counters = subjects.map(({ subject }) => this.counter(subject, now));
-    const checks = subjects.map(({ subject, limits }, i) => ({
+    const logs = subjects.map(({ subject }) => this.log(subject, now));
+    const states: SubjectState[] = subjects.map(({ subject, limits }, i) => ({
       subject,
       limits,
-      counts: { ...counters[i]! },
+      state: windowState(logs[i]!, now, need, limits),
     }));
-    const ok = admits(checks, need, elapsed);
+    const ok = admits(states);
     if (ok) {
-      for (const counter of counters) {
-        counter.requests += 1;
-        counter.tokens += need;
-      }
+      subjects.forEach(({ subject }, i) => {
+        record(logs[i]!, now, 1, need);
+        this.keep(subject, logs[i]!);
+      });
     }
-    return decide(checks, need, elapsed, ok);
+    return decide(states, need, ok);
   }
 
-  /** The subject's counter, rolled forward to the window `now` is in. */
-  private counter(subject: string, now: number): Counter {
-    const window = windowIndex(now);
-    let c = this.counters.get(subject);
-    if (!c) {
-      c = { window, requests: 0, tokens: 0, prevRequests: 0, prevTokens: 0 };
-      this.counters.set(subject, c);
-    } else if (window > c.window) {
-      const adjacent = window === c.window + 1;
-      c.prevRequests = adjacent ? c.requests : 0;
-      c.prevTokens = adjacent ? c.tokens : 0;
-      c.requests = 0;
-      c.tokens = 0;
-      c.window = window;
-    }
-    return c;
+  /** The subject's live entries at `now` (the ones that left the window are dropped). */
+  private log(subject: string, now: number): Slot[] {
+    const slots = this.logs.get(subject);
+    if (!slots) return [];
+    let gone = 0;
+    while (gone < slots.length && !live(slots[gone]!, now)) gone++;
+    if (gone > 0) slots.splice(0, gone);
+    if (slots.length === 0) this.logs.delete(subject);
+    return slots;
+  }
+
+  private keep(subject: string, slots: Slot[]): void {
+    if (slots.length > 0) this.logs.set(subject, slots);
+    else this.logs.delete(subject);
   }
 }

@@ -66,19 +66,26 @@ export interface RateLimits {
 
 export interface RateDecision {
   ok: boolean;
-  /** Seconds until a retry could succeed (when refused). */
+  /**
+   * When refused: ms until the same request would be admitted if nothing else is counted meanwhile
+   * (never more than one window), and the same rounded up to whole seconds. Absent when `neverFits`.
+   */
+  retryAfterMs?: number;
   retryAfterSeconds?: number;
+  /** Refused because its tokens alone exceed a tpm: no wait would ever admit it. */
+  neverFits?: boolean;
   /** OpenAI's x-ratelimit-* headers for the tightest limit that applies. */
   headers: Record<string, string>;
-  /** When refused: which kind of limit, and whose (for the 429 message). */
+  /** When refused: which kind of limit, whose, and its value (for the 429 message). */
   limitedBy?: 'requests' | 'tokens';
   subject?: string;
+  limit?: number;
 }
 
 export interface RateLimitBackend {
   /**
-   * Sliding one-minute windows: counts one request and `tokens` (the estimate) against the subject's
-   * rpm/tpm, or refuses without counting anything when either would be exceeded.
+   * Sliding one-minute windows (sliding-window.ts): counts one request and `tokens` (the estimate)
+   * against the subject's rpm/tpm, or refuses without counting anything when either would be exceeded.
    */
   admit(subject: string, limits: RateLimits, tokens: number): Promise<RateDecision>;
   /**
@@ -86,7 +93,10 @@ export interface RateLimitBackend {
    * all of them or in none, so a refusal by one never uses up another's quota.
    */
   admitMany?(subjects: { subject: string; limits: RateLimits }[], tokens: number): Promise<RateDecision>;
-  /** Corrects the token count once the actual usage is known (delta may be negative). */
+  /**
+   * Corrects the token count once the actual usage is known: a positive delta counts from now, a
+   * negative one is taken back from the newest entries (never below zero).
+   */
   adjust(subject: string, tokensDelta: number): Promise<void>;
   close(): Promise<void>;
 }

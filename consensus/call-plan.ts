@@ -6,11 +6,11 @@
  */
 import { JUDGE_MAX_TOKENS } from './judge.ts';
 import { DEFAULT_ROUNDS, REVIEW_MAX_TOKENS } from './review.ts';
-import type { FanOutOptions, ReviewOptions, Strategy } from './types.ts';
+import type { CallRole, FanOutOptions, ReviewOptions, Strategy } from './types.ts';
 
 export interface PlannedCall {
   model: string;
-  role: 'candidate' | 'judge' | 'aggregator' | 'reviewer' | 'author';
+  role: CallRole;
   maxTokens?: number;
 }
 

@@ -5,13 +5,15 @@
  *
  * The gateway streams the aggregator itself: it calls `propose`, streams `aggregatorRequest(request,
  * proposals.answers, seed)` to the judge model, then builds the record with `ensembleResult`. `ensemble`
- * does all three for non-streaming callers.
+ * does all three for non-streaming callers. An aggregator that fails does not fail the answer: the last
+ * layer's vote stands, marked `degraded: ['aggregator_failed']` (`ensembleFallback`).
  */
 import { fenceBlock, fenceRules, tokenFor } from './fence.ts';
-import { type Answer, GatherError, gather } from './gather.ts';
-import { groupAnswers, groupsRecord } from './group.ts';
+import { type Answer, errorMessage, GatherError, gather } from './gather.ts';
+import { agreementOf, groupAnswers, groupsRecord } from './group.ts';
 import { normalizeAnswer } from './normalize.ts';
 import { DEFAULT_SEED } from './prng.ts';
+import { StrategyFailure } from './strategy-failure.ts';
 import type {
   AggregationResult,
   CandidateRecord,
@@ -153,6 +155,28 @@ export function ensembleResult(proposals: Proposals, aggregator: Completion): Ag
   };
 }
 
+/**
+ * The record when the aggregator failed: the last layer's vote stands (its largest group's first
+ * answer, as `consensus` picks), `judge.rationale` says why, and `degraded: ['aggregator_failed']`.
+ */
+export function ensembleFallback(proposals: Proposals, aggregator: string, error: string): AggregationResult {
+  const groups = groupAnswers(proposals.final);
+  const index = groups[0]!.members[0]!;
+  const completion = proposals.final.find((a) => a.index === index)!.completion;
+  return {
+    strategy: 'ensemble',
+    content: completion.content,
+    model: completion.model,
+    candidates: proposals.records,
+    agreement: agreementOf(groups, index, proposals.final.length),
+    groups: groupsRecord(groups),
+    selected: { index, model: completion.model },
+    judge: { model: aggregator, rationale: `aggregator failed (${error}); kept the proposers' vote` },
+    degraded: ['aggregator_failed'],
+    calls: proposals.calls,
+  };
+}
+
 export async function ensemble(
   request: CompletionRequest,
   options: FanOutOptions,
@@ -162,10 +186,13 @@ export async function ensemble(
   if (!options.judge) throw new TypeError('ensemble needs an aggregator model (judge)');
   const proposals = await propose(request, options, complete, signal);
   const seed = options.seed ?? DEFAULT_SEED;
-  const aggregator = await complete(
-    options.judge,
-    aggregatorRequest(request, proposals.answers, seed),
-    signal,
-  );
+  let aggregator: Completion;
+  try {
+    aggregator = await complete(options.judge, aggregatorRequest(request, proposals.answers, seed), signal);
+  } catch (error) {
+    const attempt = { model: options.judge, role: 'aggregator' as const, error: errorMessage(error) };
+    if (signal.aborted) throw new StrategyFailure('the aggregator was stopped', [attempt], { aborted: true });
+    return ensembleFallback(proposals, options.judge, attempt.error);
+  }
   return ensembleResult(proposals, aggregator);
 }

@@ -3,7 +3,8 @@
  * AbortController, so reaching the quorum — or the parent signal aborting — cancels whatever is still
  * running, and no more tokens are paid for.
  */
-import type { CandidateRecord, Complete, Completion, CompletionRequest } from './types.ts';
+import { StrategyFailure } from './strategy-failure.ts';
+import type { CallRole, CandidateRecord, Complete, Completion, CompletionRequest } from './types.ts';
 
 export interface Answer {
   /** Position in the candidate list. */
@@ -21,23 +22,23 @@ export interface Gathered {
 export const NOT_NEEDED = 'not needed (quorum reached)';
 export const UNREACHABLE = 'aborted (quorum unreachable)';
 
-/** Fewer candidates answered than were needed. `records` lists every attempt for the 502 message. */
-export class GatherError extends Error {
+/**
+ * Fewer candidates answered than were needed: a StrategyFailure whose attempts are the failed records.
+ * `records` keeps every candidate (answered or not) for the record.
+ */
+export class GatherError extends StrategyFailure {
   readonly records: CandidateRecord[];
   readonly needed: number;
-  /** True when the parent signal aborted (the gateway maps this to 504, not 502). */
-  readonly aborted: boolean;
-  constructor(records: CandidateRecord[], needed: number, aborted: boolean) {
+  constructor(records: CandidateRecord[], needed: number, aborted: boolean, role: CallRole = 'candidate') {
     const answered = records.filter((r) => !r.error).length;
-    const failures = records
-      .filter((r) => r.error)
-      .map((r) => `${r.model}: ${r.error}`)
-      .join('; ');
-    super(`${answered} of ${records.length} candidates answered, ${needed} needed (${failures})`);
+    super(
+      `${answered} of ${records.length} ${role}s answered, ${needed} needed`,
+      records.filter((r) => r.error).map((r) => ({ model: r.model, role, error: r.error! })),
+      { aborted, answered },
+    );
     this.name = 'GatherError';
     this.records = records;
     this.needed = needed;
-    this.aborted = aborted;
   }
 }
 
@@ -64,6 +65,8 @@ export function gather(
   complete: Complete,
   signal: AbortSignal,
   quorum?: number,
+  /** What the models are for, in a failure's attempts. */
+  role: CallRole = 'candidate',
 ): Promise<Gathered> {
   const need = needed(models.length, quorum);
   const stopAt = quorum === undefined ? models.length : need;
@@ -76,7 +79,7 @@ export function gather(
 
   return new Promise<Gathered>((resolve, reject) => {
     if (models.length === 0) {
-      reject(new GatherError([], 1, false));
+      reject(new GatherError([], 1, false, role));
       return;
     }
     let done = false;
@@ -91,7 +94,7 @@ export function gather(
           if (completion) answers.push({ index, completion });
         });
         resolve({ records, answers });
-      } else reject(new GatherError(records, need, signal.aborted));
+      } else reject(new GatherError(records, need, signal.aborted, role));
     };
     const check = () => {
       if (done) return;

@@ -4,6 +4,7 @@ export { consensus } from './consensus.ts';
 export {
   aggregatorRequest,
   ensemble,
+  ensembleFallback,
   ensembleResult,
   type Proposals,
   propose,
@@ -42,6 +43,7 @@ export {
   reviewerRequest,
 } from './review.ts';
 export { type ParsedReview, parseReview } from './review-parse.ts';
+export { describeAttempts, type FailedAttempt, StrategyFailure } from './strategy-failure.ts';
 export type * from './types.ts';
 export { uscRequest } from './usc.ts';
 export { parseScore, parseVerdict, toLabel, type Verdict } from './verdict.ts';

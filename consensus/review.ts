@@ -10,16 +10,23 @@
  *                   another revision would chase the same complaints;
  *   max_rounds    — `rounds` review rounds have run.
  * The returned artifact is the best-scored draft (ties keep the earlier), since a revision can regress.
+ *
+ * Failures: a reviewer whose call fails or whose reply is unreadable is left out of its round and the
+ * result says `degraded: ['reviewer_failed']`. A first round without one readable review has nothing to
+ * answer with: a StrategyFailure listing every reviewer. A later such round (`reviewers_failed`) or a
+ * failed revision (`author_failed`, also in `degraded`) ends the loop with the best draft reviewed so far.
  */
 import { fenceBlock, fenceRules, tokenFor } from './fence.ts';
-import { GatherError, gather } from './gather.ts';
+import { errorMessage, GatherError, gather } from './gather.ts';
 import { normalizeText } from './normalize.ts';
 import { DEFAULT_SEED } from './prng.ts';
 import { parseReview } from './review-parse.ts';
+import { StrategyFailure } from './strategy-failure.ts';
 import type {
   Complete,
   Completion,
   CompletionRequest,
+  Degradation,
   Review,
   ReviewOptions,
   ReviewResult,
@@ -29,6 +36,7 @@ import type {
 export const REVIEW_MAX_TOKENS = 2048;
 export const DEFAULT_ROUNDS = 3;
 export const DEFAULT_THRESHOLD = 8;
+const UNREADABLE = 'unreadable review';
 
 export function reviewerRequest(artifact: string, instructions: string, token: string): CompletionRequest {
   const system = [
@@ -108,10 +116,28 @@ export async function review(
   let draft = options.artifact;
   let stoppedBy: ReviewResult['stopped_by'] = 'max_rounds';
 
+  const degraded = new Set<Degradation>();
+
   for (let round = 1; ; round++) {
     const roundReviews = await reviewRound(draft, options, round, seed, complete, signal, calls);
     reviews.push(...roundReviews);
     const valid = roundReviews.filter((r) => !r.error);
+    if (valid.length < roundReviews.length) degraded.add('reviewer_failed');
+    if (!valid.length) {
+      const attempts = roundReviews.map((r) => ({
+        model: r.reviewer,
+        role: 'reviewer' as const,
+        error: r.error!,
+      }));
+      // Nothing reviewed at all: there is no answer to give. A revision nobody could read is dropped,
+      // and the best draft reviewed so far stands.
+      if (round === 1) {
+        const answered = roundReviews.filter((r) => r.error === UNREADABLE).length;
+        throw new StrategyFailure('no reviewer returned a readable review', attempts, { answered });
+      }
+      stoppedBy = 'reviewers_failed';
+      break;
+    }
     const verdict = consolidate(valid);
     const score = valid.reduce((s, r) => s + r.score, 0) / valid.length;
     const issues = mergeIssues(valid);
@@ -137,11 +163,22 @@ export async function review(
       break;
     }
     const token = tokenFor(seed, [draft, ...issues], round);
-    const revised = await complete(
-      options.author!,
-      authorRequest(draft, options.instructions, issues, token, options.authorMaxTokens),
-      signal,
-    );
+    let revised: Completion;
+    try {
+      revised = await complete(
+        options.author!,
+        authorRequest(draft, options.instructions, issues, token, options.authorMaxTokens),
+        signal,
+      );
+    } catch (error) {
+      const attempt = { model: options.author!, role: 'author' as const, error: errorMessage(error) };
+      if (signal.aborted)
+        throw new StrategyFailure(`review round ${round}: stopped`, [attempt], { aborted: true });
+      // The drafts reviewed so far still stand; the best of them is the answer.
+      degraded.add('author_failed');
+      stoppedBy = 'author_failed';
+      break;
+    }
     calls.push(revised);
     draft = revised.content;
   }
@@ -158,12 +195,16 @@ export async function review(
     best_round: best,
     rounds: history.length,
     stopped_by: stoppedBy,
+    ...(degraded.size ? { degraded: [...degraded] } : {}),
     calls,
     history,
   };
 }
 
-/** Every reviewer on one draft, in parallel; a failed or unreadable review is recorded with `error`. */
+/**
+ * Every reviewer on one draft, in parallel; a failed or unreadable review is recorded with `error` (the
+ * loop decides what a round without a readable review means). Rejects only when `signal` aborted.
+ */
 async function reviewRound(
   draft: string,
   options: ReviewOptions,
@@ -176,27 +217,21 @@ async function reviewRound(
   const request = reviewerRequest(draft, options.instructions, tokenFor(seed, [draft], round));
   let gathered: Awaited<ReturnType<typeof gather>>;
   try {
-    gathered = await gather(options.reviewers, request, complete, signal);
+    gathered = await gather(options.reviewers, request, complete, signal, undefined, 'reviewer');
   } catch (error) {
-    if (error instanceof GatherError)
-      error.message = `review round ${round}: no reviewer answered; ${error.message}`;
-    throw error;
+    // No reviewer answered: each is a failed review, unless the caller stopped the loop.
+    if (!(error instanceof GatherError) || error.aborted) throw error;
+    return error.records.map((rec) => failedReview(rec.model, round, rec.error ?? 'no answer'));
   }
-  const reviews = gathered.records.map((rec, i): Review => {
+  return gathered.records.map((rec, i): Review => {
     const answer = gathered.answers.find((a) => a.index === i);
     if (!answer) return failedReview(options.reviewers[i]!, round, rec.error ?? 'no answer');
     calls.push(answer.completion);
     const parsed = parseReview(answer.completion.content);
     return parsed
       ? { reviewer: answer.completion.model, round, ...parsed }
-      : failedReview(answer.completion.model, round, 'unreadable review');
+      : failedReview(answer.completion.model, round, UNREADABLE);
   });
-  if (!reviews.some((r) => !r.error)) {
-    throw new Error(
-      `review round ${round}: no readable review (${reviews.map((r) => `${r.reviewer}: ${r.error}`).join('; ')})`,
-    );
-  }
-  return reviews;
 }
 
 function failedReview(reviewer: string, round: number, error: string): Review {

@@ -48,6 +48,9 @@ export type Complete = (
 
 export type Strategy = 'consensus' | 'best_of_n' | 'ensemble' | 'review';
 
+/** What a call is for, in a strategy. */
+export type CallRole = 'candidate' | 'judge' | 'aggregator' | 'reviewer' | 'author';
+
 /** A candidate in the aggregation record (the contract's `quorum.candidates[]`). */
 export interface CandidateRecord {
   model: string;
@@ -63,9 +66,14 @@ export interface CandidateRecord {
   role?: 'aggregator';
 }
 
+/**
+ * A part of a fan-out that failed without failing the answer: a judge whose every pass failed, an
+ * aggregator that did not answer (the proposers' vote stands), a reviewer whose review failed or was
+ * unreadable, an author whose revision failed (the best reviewed draft stands).
+ */
+export type Degradation = 'judge_failed' | 'aggregator_failed' | 'reviewer_failed' | 'author_failed';
+
 /** What every fan-out strategy returns. */
-/** A part of a fan-out that failed without failing the answer. */
-export type Degradation = 'judge_failed' | 'reviewer_failed';
 
 export interface AggregationResult {
   strategy: Strategy;
@@ -80,10 +88,7 @@ export interface AggregationResult {
   groups?: { answer: string; members: number[] }[];
   selected: { index: number; model: string };
   judge?: { model: string; rationale: string };
-  /**
-   * What the strategy had to do without: a judge whose every pass failed (`judge_failed`), a reviewer
-   * whose review failed or was unreadable (`reviewer_failed`). The answer stands, but says so.
-   */
+  /** What the strategy had to do without (see Degradation). The answer stands, but says so. */
   degraded?: Degradation[];
   /** Every call made (candidates, judge, aggregator), for usage and cost sums. */
   calls: Completion[];
@@ -145,8 +150,20 @@ export interface ReviewResult {
   /** Which round produced it (0 = the original). */
   best_round: number;
   rounds: number;
-  /** Why the loop stopped. */
-  stopped_by: 'accepted' | 'threshold' | 'no_new_issues' | 'max_rounds' | 'no_author';
+  /**
+   * Why the loop stopped. `author_failed`: a revision failed; `reviewers_failed`: no reviewer could
+   * read a revision. Either way the best draft reviewed so far is returned, and `degraded` says so.
+   */
+  stopped_by:
+    | 'accepted'
+    | 'threshold'
+    | 'no_new_issues'
+    | 'max_rounds'
+    | 'no_author'
+    | 'author_failed'
+    | 'reviewers_failed';
+  /** `reviewer_failed` when any review failed or was unreadable; `author_failed` when a revision failed. */
+  degraded?: Degradation[];
   calls: Completion[];
   /** Per round: the consolidated verdict, mean score, merged issues and how many of them were new. */
   history?: {

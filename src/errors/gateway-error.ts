@@ -2,6 +2,8 @@
  * The one error type. Every failure that reaches a client is a GatewayError; its `kind` picks the HTTP
  * status and OpenAI error `type` from ERROR_TABLE, so status codes live in exactly one place.
  */
+import { StrategyFailure } from '../../consensus/strategy-failure.ts';
+
 export const ERROR_TABLE = {
   invalid_body: { status: 400, type: 'invalid_request_error' },
   invalid_workflow: { status: 400, type: 'invalid_request_error' },
@@ -77,9 +79,29 @@ export class GatewayError extends Error {
   }
 }
 
-/** Anything that is not a GatewayError becomes a 500 whose body reveals nothing internal. */
+/**
+ * A fan-out strategy that could not answer because of its models (every candidate failed, no readable
+ * review, …) in the client's terms: an upstream failure (502) listing each attempt, or a timeout (504)
+ * when the deadline passed — never a 500, which is for the gateway's own bugs (and which the OpenAI
+ * SDK retries, paying for the whole fan-out again).
+ */
+export function strategyError(
+  err: StrategyFailure,
+  options: { timedOut?: boolean; what?: string } = {},
+): GatewayError {
+  const what = options.what ?? 'The fan-out';
+  return (options.timedOut ?? err.aborted)
+    ? new GatewayError('upstream_timeout', `${what} ran out of time: ${err.message}.`, { cause: err })
+    : new GatewayError('upstream_failed', `${what} got no answer: ${err.message}.`, { cause: err });
+}
+
+/**
+ * Anything that is not a GatewayError becomes a 500 whose body reveals nothing internal — except a
+ * StrategyFailure, which is the models' failure (see strategyError).
+ */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
+  if (err instanceof StrategyFailure) return strategyError(err);
   return new GatewayError('internal_error', 'The gateway hit an internal error; it has been logged.', {
     cause: err,
   });

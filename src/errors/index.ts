@@ -4,5 +4,6 @@ export {
   GatewayError,
   type GatewayErrorOptions,
   type OpenAIErrorBody,
+  strategyError,
   toGatewayError,
 } from './gateway-error.ts';

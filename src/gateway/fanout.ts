@@ -9,12 +9,14 @@ import {
   type Complete,
   type Completion,
   type CompletionRequest,
+  ensembleFallback,
   ensembleResult,
-  GatherError,
+  errorMessage,
   propose,
   type ReviewResult,
   requestText,
   review,
+  StrategyFailure,
 } from '../../consensus/index.ts';
 import { analyzeTask } from '../../routing/analyze.ts';
 import { requestedOutputTokens } from '../../routing/request.ts';
@@ -25,8 +27,10 @@ import {
   type StreamEvent,
   type Usage,
 } from '../chat/index.ts';
-import { GatewayError, toGatewayError } from '../errors/index.ts';
+import { GatewayError, strategyError, toGatewayError } from '../errors/index.ts';
+import { amountNanos, usdOfNanos } from '../limits/nanos.ts';
 import { failSpan, metrics, SpanKind, tracer, withSpan } from '../telemetry/index.ts';
+import type { CallRecord } from './accounting.ts';
 import type { ChatContext, ChatReply } from './chat.ts';
 import { addUsage, costOf } from './cost.ts';
 import type { Attempt } from './deployment.ts';
@@ -49,12 +53,13 @@ export function candidateRequest(request: ChatRequest): CompletionRequest {
 /**
  * The `complete` strategies call: one model through the normal call path (the chain the authorization
  * decision gave it, breakers, queues, telemetry), inside a `quorum.candidate {model}` span. Every
- * attempt is collected for the response's `quorum.attempts`.
+ * attempt is collected for the response's `quorum.attempts`. A candidate's `cost_usd` is what its
+ * calls were charged (every try on its chain), so the record's costs add up to the request's.
  */
 export function completer(
   gw: Gateway,
   reach: Reach,
-  signals: CallSignals,
+  scope: RequestScope,
   attempts: Attempt[],
   /** Candidates whose request was invalid for their model (a 400): collected so a fan-out that no
    * candidate could answer for that reason is the client's 400, not an upstream failure. */
@@ -63,15 +68,21 @@ export function completer(
   return (model, request, signal) =>
     tracer.startActiveSpan(`quorum.candidate ${model}`, { kind: SpanKind.INTERNAL }, async (span) => {
       const started = performance.now();
+      let nanos = 0;
+      const account = (record: CallRecord) => {
+        nanos += amountNanos(scope.spent.add(record).costUsd);
+      };
       try {
         const chain = reach.chain(model);
         const body = { ...request, model, stream: false } as ChatRequest;
         const outcome = await completeChain(gw, chain, body, {
-          ...signals,
-          signal: AbortSignal.any([signals.signal, signal]),
+          signal: AbortSignal.any([scope.signal, signal]),
+          deadline: scope.deadline,
+          deadlineAt: scope.deadlineAt,
+          account,
         });
         attempts.push(...outcome.attempts);
-        const cost = costOf(outcome.result.usage, outcome.deployment.spec.price);
+        const cost = usdOfNanos(nanos);
         span.setAttributes({ 'quorum.candidate.model': outcome.deployment.spec.id, 'quorum.cost_usd': cost });
         return {
           model: outcome.deployment.spec.id,
@@ -91,28 +102,34 @@ export function completer(
 }
 
 /**
- * A failed fan-out in the client's terms. When no candidate answered and some refused the request as
- * invalid for their model, the request is at fault: the first refusal (a 400) says why.
+ * A failed fan-out (or review) in the client's terms. The models' failure (a StrategyFailure: no
+ * candidate answered, the quorum out of reach, no readable review, the draft failed) is a 502 listing
+ * every attempt, or a 504 when the deadline passed — never a 500. When no candidate answered and some
+ * refused the request as invalid for their model, the request is at fault: the first refusal (a 400)
+ * says why.
  */
 export function fanOutFailure(
   err: unknown,
   signals: CallSignals,
   refusals: GatewayError[] = [],
+  what = 'The fan-out',
 ): GatewayError {
-  if (err instanceof GatherError) {
-    if (refusals[0] && err.records.every((r) => r.error)) return refusals[0];
-    return err.aborted && signals.deadline.aborted
-      ? new GatewayError('upstream_timeout', `The fan-out ran out of time: ${err.message}`)
-      : new GatewayError('upstream_failed', `Too few candidates answered: ${err.message}`);
+  if (err instanceof StrategyFailure) {
+    if (refusals[0] && err.answered === 0) return refusals[0];
+    return strategyError(err, { timedOut: signals.deadline.aborted, what });
   }
-  if (signals.deadline.aborted) return new GatewayError('upstream_timeout', 'The fan-out ran out of time.');
+  if (err instanceof GatewayError) return err;
+  if (signals.deadline.aborted) return new GatewayError('upstream_timeout', `${what} ran out of time.`);
   return toGatewayError(err);
 }
 
+/** What the calls cost, summed exactly (each is already whole nanos). */
 function sumCalls(calls: readonly Completion[]) {
+  let nanos = 0;
+  for (const c of calls) nanos += amountNanos(c.cost_usd);
   return {
     usage: calls.reduce<Usage>((u, c) => addUsage(u, c.usage), NO_USAGE),
-    cost: calls.reduce((sum, c) => sum + c.cost_usd, 0),
+    cost: usdOfNanos(nanos),
     models: [...new Set(calls.map((c) => c.model))].join(','),
   };
 }
@@ -164,7 +181,17 @@ async function reviewStrategy(
       },
     );
   }
-  const draft = await complete(author, base, signal);
+  let draft: Completion;
+  try {
+    draft = await complete(author, base, signal);
+  } catch (err) {
+    // A refusal of the client's own request stays the client's 400; anything else is the author's failure.
+    if (err instanceof GatewayError && err.status === 400) throw err;
+    const attempt = { model: author, role: 'author' as const, error: errorMessage(err) };
+    throw new StrategyFailure('the author could not draft an answer to review', [attempt], {
+      aborted: signal.aborted,
+    });
+  }
   const limit = requestedOutputTokens(base);
   const result = await review(
     {
@@ -200,6 +227,7 @@ function reviewAggregation(draft: Completion, result: ReviewResult): Aggregation
       ? result.reviews.filter((r) => r.verdict === 'accept').length / result.reviews.length
       : 0,
     selected: { index: 0, model: draft.model },
+    ...(result.degraded?.length ? { degraded: result.degraded } : {}),
     calls: [draft, ...result.calls],
   };
 }
@@ -257,28 +285,79 @@ export async function fanOutCompletion(
     span.end();
   };
 
+  const callStart = performance.now();
+  /** Answers with a finished result (JSON, or streamed whole) — unless it is degraded and strict. */
+  const answer = async (
+    result: AggregationResult,
+    extra: Record<string, unknown> = {},
+  ): Promise<ChatReply> => {
+    const degraded = degradation(result, request);
+    if (degraded) {
+      endSpan(undefined, degraded);
+      await signals.end();
+      throw degraded;
+    }
+    await signals.end();
+    endSpan(result);
+    const { usage, models } = sumCalls(result.calls);
+    const quorum = record(result, extra);
+    // Gateway time before the fan-out began; the fan-out itself is upstream calls and their aggregation.
+    const meta = {
+      model: models,
+      costUsd: signals.spent.totalUsd,
+      overheadMs: Math.round((callStart - ctx.startedAt) * 1000) / 1000,
+      headers: signals.headers,
+    };
+    if (!request.stream) {
+      const body: ChatResult = { content: result.content, finish_reason: 'stop', usage };
+      return { stream: false, body: completionBody(id, created, result.model, body, usage, quorum), meta };
+    }
+    const events = (async function* () {
+      yield* resultEvents({ content: result.content, finish_reason: 'stop', usage }, result.model);
+    })();
+    const first = await events.next();
+    const chunks = streamChunks(
+      { first: first.value as StreamEvent, rest: events },
+      {
+        id,
+        created,
+        model: result.model,
+        includeUsage: request.stream_options?.include_usage === true,
+        finish: () => ({ usage, quorum }),
+        describeFailure: (err) => streamFailure(result.model, err, false),
+        cleanup: () => {},
+      },
+    );
+    return { stream: true, meta, chunks };
+  };
+  const fail = async (err: unknown): Promise<never> => {
+    const failure = fanOutFailure(err, signals, refusals);
+    endSpan(undefined, failure);
+    await signals.end();
+    throw failure;
+  };
+
   // Ensemble streams its aggregator live; everything else must finish before the answer is known.
   if (request.stream && plan.strategy === 'ensemble') {
     return streamEnsemble(gw, request, plan, {
       signals,
       reach,
       attempts,
-      refusals,
       complete,
       base,
       options,
       id,
       created,
       record,
-      span,
       run,
       endSpan,
+      answer,
+      fail,
     });
   }
 
   let result: AggregationResult;
   let extra: Record<string, unknown> = {};
-  const callStart = performance.now();
   try {
     result = await run(async () => {
       if (plan.strategy !== 'review')
@@ -294,71 +373,37 @@ export async function fanOutCompletion(
           reviews: reviewed.reviews,
         },
       };
-      const aggregation = reviewAggregation(draft, reviewed);
-      return reviewed.reviews.some((r) => r.error)
-        ? { ...aggregation, degraded: ['reviewer_failed'] }
-        : aggregation;
+      return reviewAggregation(draft, reviewed);
     });
-    const degraded = degradation(result, request);
-    if (degraded) throw degraded;
   } catch (err) {
-    const failure = fanOutFailure(err, signals, refusals);
-    endSpan(undefined, failure);
-    await signals.end();
-    throw failure;
+    return fail(err);
   }
-  await signals.end();
-  endSpan(result);
-  const { usage, models } = sumCalls(result.calls);
-  const cost = signals.spent.totalUsd;
-  const quorum = record(result, extra);
-  // Gateway time before the fan-out began; the fan-out itself is upstream calls and their aggregation.
-  const meta = {
-    model: models,
-    costUsd: cost,
-    overheadMs: Math.round((callStart - ctx.startedAt) * 1000) / 1000,
-    headers: signals.headers,
-  };
-  if (!request.stream) {
-    const answer: ChatResult = { content: result.content, finish_reason: 'stop', usage };
-    return { stream: false, body: completionBody(id, created, result.model, answer, usage, quorum), meta };
-  }
-  const events = (async function* () {
-    yield* resultEvents({ content: result.content, finish_reason: 'stop', usage }, result.model);
-  })();
-  const first = await events.next();
-  const chunks = streamChunks(
-    { first: first.value as StreamEvent, rest: events },
-    {
-      id,
-      created,
-      model: result.model,
-      includeUsage: request.stream_options?.include_usage === true,
-      finish: () => ({ usage, quorum }),
-      describeFailure: (err) => streamFailure(result.model, err, false),
-      cleanup: () => {},
-    },
-  );
-  return { stream: true, meta, chunks };
+  return answer(result, extra);
 }
 
 interface EnsembleContext {
   signals: RequestScope;
   reach: Reach;
   attempts: Attempt[];
-  refusals: GatewayError[];
   complete: Complete;
   base: CompletionRequest;
   options: { models: string[]; judge?: string; quorum?: number; layers?: number };
   id: string;
   created: number;
   record: (result: AggregationResult, extra?: Record<string, unknown>) => QuorumRecord;
-  span: ReturnType<typeof tracer.startSpan>;
   run: <T>(fn: () => Promise<T>) => Promise<T>;
   endSpan: (result?: AggregationResult, error?: GatewayError) => void;
+  /** Answers with a finished result (the fallback when the aggregator cannot be reached). */
+  answer: (result: AggregationResult) => Promise<ChatReply>;
+  /** Ends the request with the failure in the client's terms. */
+  fail: (err: unknown) => Promise<never>;
 }
 
-/** Mixture-of-agents with the aggregator's answer streamed as it is written. */
+/**
+ * Mixture-of-agents with the aggregator's answer streamed as it is written. An aggregator that fails
+ * before its first token leaves the proposers' vote as the answer, marked `aggregator_failed` (a 502
+ * with `"strict": true`); one that fails after it ends the stream with an error event.
+ */
 async function streamEnsemble(
   gw: Gateway,
   request: ChatRequest,
@@ -370,6 +415,10 @@ async function streamEnsemble(
   let proposals: Awaited<ReturnType<typeof propose>>;
   try {
     proposals = await e.run(() => propose(e.base, e.options, e.complete, e.signals.signal));
+  } catch (err) {
+    return e.fail(err);
+  }
+  try {
     const aggregatorBody = {
       ...aggregatorRequest(e.base, proposals.answers),
       model: judge,
@@ -378,10 +427,11 @@ async function streamEnsemble(
     const chain = e.reach.chain(judge);
     opened = await e.run(() => openStreamChain(gw, chain, aggregatorBody, e.signals));
   } catch (err) {
-    const failure = fanOutFailure(err, e.signals, e.refusals);
-    e.endSpan(undefined, failure);
-    await e.signals.end();
-    throw failure;
+    if (e.signals.signal.aborted) {
+      const attempt = { model: judge, role: 'aggregator' as const, error: errorMessage(err) };
+      return e.fail(new StrategyFailure('the aggregator was stopped', [attempt], { aborted: true }));
+    }
+    return e.answer(ensembleFallback(proposals, judge, errorMessage(err)));
   }
   e.attempts.push(...opened.attempts);
   const started = performance.now();

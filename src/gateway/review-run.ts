@@ -1,10 +1,10 @@
 /** One review execution, shared by POST /v1/reviews and workflow review steps. */
 import { type ReviewOptions, type ReviewResult, review } from '../../consensus/index.ts';
-import { GatewayError } from '../errors/index.ts';
-import { failSpan, tracer, withSpan } from '../telemetry/index.ts';
+import type { GatewayError } from '../errors/index.ts';
+import { failSpan, metrics, tracer, withSpan } from '../telemetry/index.ts';
 import type { ChatContext } from './chat.ts';
 import type { Attempt } from './deployment.ts';
-import { completer } from './fanout.ts';
+import { completer, fanOutFailure } from './fanout.ts';
 import { reviewReserve } from './fanout-plan.ts';
 import type { Gateway } from './gateway.ts';
 import { beginRequest } from './lifecycle.ts';
@@ -46,16 +46,11 @@ export async function runReview(
     // What was charged: usage beyond the hold is never charged, nor shown as charged.
     const costUsd = signals.spent.totalUsd;
     span.setAttribute('quorum.cost_usd', costUsd);
+    for (const reason of result.degraded ?? []) metrics.fanOutDegraded.inc({ strategy: 'review', reason });
     return { result, attempts, costUsd };
   } catch (err) {
-    const failure =
-      err instanceof GatewayError
-        ? err
-        : refusals[0]
-          ? refusals[0]
-          : signals.deadline.aborted
-            ? new GatewayError('upstream_timeout', 'The review ran out of time.')
-            : new GatewayError('upstream_failed', `The review failed: ${(err as Error).message}`);
+    // No readable review, a failed draft: the models' failure, a 502 (504 past the deadline) naming each.
+    const failure = fanOutFailure(err, signals, refusals, 'The review');
     failSpan(span, failure.code, failure.message);
     throw failure;
   } finally {

@@ -2,8 +2,10 @@
  * The streamed reply: stream events → `chat.completion.chunk` objects, and how a stream that fails or
  * ends without its finish reason is told to the client (never as a normal `stop`).
  */
+
+import { StrategyFailure } from '../../consensus/index.ts';
 import type { FinishReason, StreamEvent, Usage } from '../chat/index.ts';
-import { GatewayError } from '../errors/index.ts';
+import { GatewayError, strategyError } from '../errors/index.ts';
 import { UpstreamError } from '../providers/upstream-error.ts';
 import { usageBody } from './cost.ts';
 import { ChunkBuilder, type QuorumRecord } from './response.ts';
@@ -104,6 +106,7 @@ class StreamCutError extends Error {
 export function streamFailure(model: string, err: unknown, timedOut: boolean): GatewayError {
   if (timedOut) return new GatewayError('upstream_timeout', `The stream from ${model} ran out of time.`);
   if (err instanceof GatewayError) return err;
+  if (err instanceof StrategyFailure) return strategyError(err);
   // Upstream messages are fit for clients; anything else is our own and stays in the log.
   const why = err instanceof UpstreamError || err instanceof StreamCutError ? `: ${err.message}` : '';
   return new GatewayError('upstream_failed', `The stream from ${model} failed${why}.`, { cause: err });

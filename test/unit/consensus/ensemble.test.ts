@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aggregatorRequest, ensemble, ensembleResult, propose } from '../../../consensus/ensemble.ts';
+import { StrategyFailure } from '../../../consensus/strategy-failure.ts';
 import { ask, done, fake, never, promptOf, systemOf } from './fakes.ts';
 
 const q = ask('Name a prime above 10.');
@@ -89,6 +90,47 @@ describe('ensemble (mixture-of-agents)', () => {
     );
     expect(ensembleResult(proposals, done('agg', 'The answer is 11.')).agreement).toBeCloseTo(2 / 3);
     expect(ensembleResult(proposals, done('agg', '17')).agreement).toBeCloseTo(1 / 3);
+  });
+
+  it("a failed aggregator leaves the proposers' vote, marked aggregator_failed", async () => {
+    const complete = fake((model) => {
+      if (model === 'agg') throw new Error('503 overloaded');
+      return model === 'c' ? '17' : '11';
+    });
+    const r = await ensemble(q, { models: ['a', 'b', 'c'], judge: 'agg' }, complete, never);
+    expect(r).toMatchObject({
+      content: '11',
+      model: 'a',
+      selected: { index: 0, model: 'a' },
+      degraded: ['aggregator_failed'],
+    });
+    expect(r.agreement).toBeCloseTo(2 / 3);
+    expect(r.judge?.rationale).toMatch(/aggregator failed \(503 overloaded\)/);
+    expect(r.candidates.map((c) => c.role)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('an aggregator stopped by the caller is an aborted StrategyFailure', async () => {
+    const parent = new AbortController();
+    const complete = fake((model) => {
+      if (model !== 'agg') return 'x';
+      parent.abort();
+      throw new Error('aborted');
+    });
+    const err = await ensemble(q, { models: ['a'], judge: 'agg' }, complete, parent.signal).catch((e) => e);
+    expect(err).toBeInstanceOf(StrategyFailure);
+    expect(err).toMatchObject({
+      aborted: true,
+      attempts: [{ model: 'agg', role: 'aggregator', error: 'aborted' }],
+    });
+  });
+
+  it('no proposer answering is a StrategyFailure listing them', async () => {
+    const complete = fake(() => {
+      throw new Error('down');
+    });
+    const err = await ensemble(q, { models: ['a', 'b'], judge: 'agg' }, complete, never).catch((e) => e);
+    expect(err).toBeInstanceOf(StrategyFailure);
+    expect(err.attempts.map((a: { role: string }) => a.role)).toEqual(['candidate', 'candidate']);
   });
 
   it('requires an aggregator', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatherError, gather, NOT_NEEDED, needed, UNREACHABLE } from '../../../consensus/gather.ts';
+import { StrategyFailure } from '../../../consensus/strategy-failure.ts';
 import type { Completion, CompletionRequest } from '../../../consensus/types.ts';
 import { abortable, ask, deferred, done, never } from './fakes.ts';
 
@@ -68,7 +69,15 @@ describe('gather', () => {
     };
     const err = await gather(['a', 'b'], q, complete, never).catch((e) => e);
     expect(err).toBeInstanceOf(GatherError);
-    expect(err.message).toBe('0 of 2 candidates answered, 1 needed (a: a down; b: b down)');
+    expect(err).toBeInstanceOf(StrategyFailure);
+    expect(err.message).toBe(
+      '0 of 2 candidates answered, 1 needed (candidate a: a down; candidate b: b down)',
+    );
+    expect(err.attempts).toEqual([
+      { model: 'a', role: 'candidate', error: 'a down' },
+      { model: 'b', role: 'candidate', error: 'b down' },
+    ]);
+    expect(err.answered).toBe(0);
     expect(err.records.map((r: { error: string }) => r.error)).toEqual(['a down', 'b down']);
     expect(err.aborted).toBe(false);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { consolidate, review } from '../../../consensus/review.ts';
+import { StrategyFailure } from '../../../consensus/strategy-failure.ts';
 import type { CompletionRequest, Review } from '../../../consensus/types.ts';
 import { fake, never, promptOf } from './fakes.ts';
 
@@ -110,11 +111,82 @@ describe('review', () => {
     expect(r).toMatchObject({ verdict: 'accept', score: 9, stopped_by: 'accepted' });
   });
 
-  it('rejects when no reviewer answers', async () => {
+  it('no reviewer answering is a StrategyFailure naming each reviewer', async () => {
     const complete = fake(() => {
       throw new Error('down');
     });
-    await expect(review(base, complete, never)).rejects.toThrow(/review round 1: no reviewer answered/);
+    const err = await review(base, complete, never).catch((e) => e);
+    expect(err).toBeInstanceOf(StrategyFailure);
+    expect(err.message).toBe(
+      'no reviewer returned a readable review (reviewer r1: down; reviewer r2: down; reviewer r3: down)',
+    );
+    expect(err).toMatchObject({ aborted: false, answered: 0 });
+  });
+
+  it('only unreadable reviews in the first round: a StrategyFailure, not a plain Error', async () => {
+    const complete = panel({ v0: { r1: 'looks fine', r2: 'ok!', r3: '{"verdict": "maybe"}' } });
+    const err = await review(base, complete, never).catch((e) => e);
+    expect(err).toBeInstanceOf(StrategyFailure);
+    expect(err.attempts).toEqual(
+      ['r1', 'r2', 'r3'].map((model) => ({ model, role: 'reviewer', error: 'unreadable review' })),
+    );
+    // They answered (unreadably): not a request every model refused.
+    expect(err.answered).toBe(3);
+  });
+
+  it('a revision nobody can read ends the loop with the best reviewed draft, marked degraded', async () => {
+    const complete = panel({
+      v0: { r1: rv('revise', 5, 'a'), r2: rv('revise', 6, 'b'), r3: rv('revise', 4, 'c') },
+      v1: { r1: 'garbage', r2: 'garbage', r3: 'garbage' },
+    });
+    const r = await review({ ...base, author: 'author', rounds: 3 }, complete, never);
+    expect(r).toMatchObject({ stopped_by: 'reviewers_failed', artifact: 'v0', rounds: 1, score: 5 });
+    expect(r.degraded).toEqual(['reviewer_failed']);
+    expect(r.reviews.filter((x) => x.round === 2).map((x) => x.error)).toEqual([
+      'unreadable review',
+      'unreadable review',
+      'unreadable review',
+    ]);
+  });
+
+  it('a failed revision keeps the best reviewed draft and says author_failed', async () => {
+    const reviews = panel({
+      v0: { r1: rv('revise', 5, 'a'), r2: rv('revise', 6, 'b'), r3: rv('revise', 4, 'c') },
+    });
+    const complete = fake((model, request) =>
+      model === 'author' ? Promise.reject(new Error('503 overloaded')) : reviews(model, request, never),
+    );
+    const r = await review({ ...base, author: 'author', rounds: 3 }, complete, never);
+    expect(r).toMatchObject({ stopped_by: 'author_failed', artifact: 'v0', best_round: 0, rounds: 1 });
+    expect(r.degraded).toEqual(['author_failed']);
+  });
+
+  it('a revision stopped by the caller is an aborted StrategyFailure (the deadline, not the models)', async () => {
+    const parent = new AbortController();
+    const reviews = panel({
+      v0: { r1: rv('revise', 5, 'a'), r2: rv('revise', 6, 'b'), r3: rv('revise', 4, 'c') },
+    });
+    const complete = fake((model, request) => {
+      if (model !== 'author') return reviews(model, request, never);
+      parent.abort();
+      return Promise.reject(new Error('aborted'));
+    });
+    const err = await review({ ...base, author: 'author' }, complete, parent.signal).catch((e) => e);
+    expect(err).toBeInstanceOf(StrategyFailure);
+    expect(err.aborted).toBe(true);
+    expect(err.attempts).toEqual([{ model: 'author', role: 'author', error: 'aborted' }]);
+  });
+
+  it('a failing reviewer marks the result reviewer_failed', async () => {
+    const complete = panel({ v0: { r1: rv('accept', 9), r2: 'I like it!', r3: rv('accept', 9) } });
+    const r = await review(base, complete, never);
+    expect(r.degraded).toEqual(['reviewer_failed']);
+    const clean = await review(
+      base,
+      panel({ v0: { r1: rv('accept', 9), r2: rv('accept', 9), r3: rv('accept', 9) } }),
+      never,
+    );
+    expect(clean.degraded).toBeUndefined();
   });
 
   it('consolidate: majority, ties → revise', () => {

@@ -10,6 +10,7 @@ import { parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
 import { CATEGORIES, type Category, type ModelSpec } from '../../routing/types.ts';
 import { DEMO_MODELS } from '../providers/demo/models.ts';
+import { DEMO_PRESETS, describePresets } from '../providers/demo/presets.ts';
 import { nestingDepthExceeds } from '../server/nesting.ts';
 import { formatPath } from './format-path.ts';
 import { type InterpolationProblem, interpolate } from './interpolate.ts';
@@ -243,19 +244,25 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     if (providers.length)
       notes.push(`providers from environment keys: ${providers.map((p) => p.id).join(', ')}`);
   }
-  if (!providers.length && !problems.length) {
-    providers = [ProviderSchema.parse({ id: 'demo', type: 'demo' })];
-    notes.push(
-      'no provider configured and no OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY set: serving the built-in deterministic demo provider',
-    );
-  }
+  const demoServed = !providers.length && !problems.length;
+  if (demoServed) providers = [ProviderSchema.parse({ id: 'demo', type: 'demo' })];
 
   const placed = cfg.models?.length
     ? configuredModels(cfg.models, catalog, problems)
     : catalogModels(providers, catalog, problems);
   const models = placed.map((p) => p.spec);
 
-  problems.push(...crossCheck(providers, placed, cfg));
+  // The demo, served because nothing else is, comes with a preset per strategy unless the file has its own.
+  const ensembles = demoServed ? demoEnsembles(cfg.ensembles, models) : cfg.ensembles;
+  if (demoServed) {
+    const presets =
+      ensembles === cfg.ensembles ? '' : `, with the ensemble presets ${describePresets(ensembles)}`;
+    notes.push(
+      `no provider configured and no OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY set: serving the built-in deterministic demo provider${presets}`,
+    );
+  }
+
+  problems.push(...crossCheck(providers, placed, { ...cfg, ensembles }));
   if (problems.length) throw new ConfigError(problems);
 
   return {
@@ -267,11 +274,24 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     cache: cfg.cache,
     limits: cfg.limits,
     metrics: cfg.metrics,
-    ensembles: cfg.ensembles,
+    ensembles,
     teams: cfg.teams,
     keys: cfg.keys,
     notes,
   };
+}
+
+/** The demo presets, when the configuration defines no ensembles and every model they use is served. */
+function demoEnsembles(
+  configured: Record<string, EnsembleConfig>,
+  models: ModelSpec[],
+): Record<string, EnsembleConfig> {
+  if (Object.keys(configured).length) return configured;
+  const ids = new Set(models.map((m) => m.id));
+  const usable = Object.values(DEMO_PRESETS).every(
+    (p) => p.models.every((m) => ids.has(m)) && (!p.judge || ids.has(p.judge)),
+  );
+  return usable ? DEMO_PRESETS : configured;
 }
 
 const AUTO = /^auto(:(cost|quality|latency|balanced))?$/;

@@ -1,111 +1,45 @@
 import { requestedOutputTokens } from '../../../routing/request.ts';
 import { estimatePromptTokens, estimateTextTokens } from '../../../routing/tokens.ts';
 import type { ChatRequest, ChatResult, FinishReason, ToolCall } from '../../chat/index.ts';
+import { answerFor, findExpression } from './arithmetic.ts';
+import { jsonObjectFor, sampleContext, sampleFor } from './json-sample.ts';
+import { subjectOf } from './review.ts';
+import { requestedLevel, revisionLines } from './revisions.ts';
+import { roleReply } from './roles.ts';
+import { excerpt, lastUserText, systemText, textOf } from './text.ts';
+
+export { arithmetic } from './arithmetic.ts';
 
 /**
- * The demo provider's deterministic answers: the same request always gets the same reply, so the
- * gateway (and later ensembles and workflows) can be tried and tested without any provider key.
+ * The demo provider's deterministic answers: the same request to the same model always gets the same
+ * reply, so every endpoint, strategy and workflow can be tried and tested without any provider key.
+ * Quorum's own judge, reviewer, author and aggregator prompts get answers their parsers read
+ * (roles.ts); everything else gets a plain answer — arithmetic computed (demo-mini slips on some),
+ * other text echoed — reshaped for `response_format`.
  */
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((p: { type?: string; text?: string }) => (p.type === 'text' ? (p.text ?? '') : ''))
-    .join(' ');
-}
 
-const CANDIDATE = /[-(\d][\d\s+\-*/().]*[\d)]/g;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/**
- * Evaluates the first plain arithmetic expression in a text, such as `(1 + 2) * (3 + 4)`; null when
- * there is none. A full recursive-descent parse, so anything it does not understand yields null.
- */
-export function arithmetic(text: string): number | null {
-  for (const match of text.matchAll(CANDIDATE)) {
-    const candidate = match[0].trim();
-    if (DATE.test(candidate) || !/\d\s*[-+*/]\s*[-(\d]/.test(candidate)) continue;
-    const value = evaluate(candidate);
-    if (value !== null) return value;
+/** The plain answer of each demo model: demo-smart says a little more, demo-mini a little less. */
+function plainText(model: string, said: string): string {
+  const intro = `This is ${model}, Quorum's built-in demo model.`;
+  const close = 'Configure a provider key to get real answers.';
+  if (model === 'demo-mini') return `${intro} You said: "${excerpt(said, 60)}". ${close}`;
+  if (model === 'demo-smart') {
+    return `${intro} You said: "${excerpt(said, 120)}". A real model would answer that in full here; this one shows how Quorum routes, votes, judges and reviews. ${close}`;
   }
-  return null;
-}
-
-function evaluate(expression: string): number | null {
-  const tokens = expression.match(/\d+(?:\.\d+)?|[-+*/()]/g) ?? [];
-  let pos = 0;
-  const fail = () => {
-    throw new SyntaxError('not arithmetic');
-  };
-  const factor = (): number => {
-    const t = tokens[pos++];
-    if (t === '(') {
-      const v = expr();
-      if (tokens[pos++] !== ')') fail();
-      return v;
-    }
-    if (t === '-') return -factor();
-    if (t === undefined || !/^\d/.test(t)) fail();
-    return Number(t);
-  };
-  const term = (): number => {
-    let v = factor();
-    while (tokens[pos] === '*' || tokens[pos] === '/')
-      v = tokens[pos++] === '*' ? v * factor() : v / factor();
-    return v;
-  };
-  const expr = (): number => {
-    let v = term();
-    while (tokens[pos] === '+' || tokens[pos] === '-') v = tokens[pos++] === '+' ? v + term() : v - term();
-    return v;
-  };
-  try {
-    const value = expr();
-    if (pos !== tokens.length || !Number.isFinite(value)) return null;
-    return Math.round(value * 1e9) / 1e9;
-  } catch {
-    return null;
-  }
-}
-
-function sampleFor(schema: unknown): unknown {
-  const s = (schema ?? {}) as {
-    type?: string | string[];
-    properties?: Record<string, unknown>;
-    enum?: unknown[];
-    items?: unknown;
-  };
-  if (s.enum?.length) return s.enum[0];
-  const type = Array.isArray(s.type) ? s.type[0] : s.type;
-  switch (type) {
-    case 'string':
-      return 'demo';
-    case 'number':
-    case 'integer':
-      return 42;
-    case 'boolean':
-      return true;
-    case 'array':
-      return [sampleFor(s.items)];
-    case 'null':
-      return null;
-    default: {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(s.properties ?? {})) out[k] = sampleFor(v);
-      return out;
-    }
-  }
+  return `${intro} You said: "${excerpt(said, 120)}". ${close}`;
 }
 
 function replyText(model: string, request: ChatRequest): string {
   const messages = request.messages;
   const last = messages[messages.length - 1];
   if (last?.role === 'tool') return `The tool returned: ${textOf(last.content).slice(0, 200)}`;
-  const user = [...messages].reverse().find((m) => m.role === 'user');
-  const said = textOf(user?.content).trim();
-  const value = arithmetic(said);
-  if (value !== null) return `The answer is ${value}.`;
-  return `This is ${model}, Quorum's built-in demo model. You said: "${said.slice(0, 120)}". Configure a provider key to get real answers.`;
+  const said = lastUserText(messages).trim();
+  const expression = findExpression(said);
+  const text = expression ? `The answer is ${answerFor(model, expression)}.` : plainText(model, said);
+  // Feedback from a demo judge or reviewer (a workflow's {{ feedback }}, say): write the revision it asks for.
+  const asked = requestedLevel(messages.map((m) => textOf(m.content)).join('\n'));
+  if (!asked) return text;
+  return `${text}\n\n${revisionLines(0, asked, subjectOf(said)).join('\n')}`;
 }
 
 function toolCallFor(request: ChatRequest): ToolCall | null {
@@ -116,11 +50,21 @@ function toolCallFor(request: ChatRequest): ToolCall | null {
   const named = typeof choice === 'object' ? choice.function.name : undefined;
   const tool = named ? tools.find((t) => t.function.name === named) : tools[0];
   if (!tool) return null;
+  const context = sampleContext(lastUserText(request.messages));
   return {
     id: `call_demo_${tool.function.name}`,
     type: 'function',
-    function: { name: tool.function.name, arguments: JSON.stringify(sampleFor(tool.function.parameters)) },
+    function: {
+      name: tool.function.name,
+      arguments: JSON.stringify(sampleFor(tool.function.parameters, context)),
+    },
   };
+}
+
+/** The prompt text a JSON answer is derived from: system and user messages, not earlier replies. */
+function promptText(request: ChatRequest): string {
+  const users = request.messages.filter((m) => m.role === 'user').map((m) => textOf(m.content));
+  return [systemText(request.messages), ...users].filter(Boolean).join('\n\n');
 }
 
 export function demoAnswer(model: string, request: ChatRequest): ChatResult {
@@ -138,10 +82,16 @@ export function demoAnswer(model: string, request: ChatRequest): ChatResult {
       upstream_model: model,
     };
   }
-  let text = replyText(model, request);
+  const role = roleReply(model, request);
+  let text = role?.text ?? replyText(model, request);
   const format = request.response_format;
-  if (format?.type === 'json_object') text = JSON.stringify({ answer: text });
-  else if (format?.type === 'json_schema') text = JSON.stringify(sampleFor(format.json_schema.schema));
+  if (!role?.json && format?.type === 'json_object') {
+    text = JSON.stringify(jsonObjectFor(promptText(request), text, lastUserText(request.messages)));
+  } else if (!role?.json && format?.type === 'json_schema') {
+    // The topic comes from what the user asked; key hints from the whole prompt.
+    const context = sampleContext(promptText(request), lastUserText(request.messages));
+    text = JSON.stringify(sampleFor(format.json_schema.schema, context));
+  }
 
   let finish: FinishReason = 'stop';
   const stops = typeof request.stop === 'string' ? [request.stop] : (request.stop ?? []);

@@ -4,6 +4,7 @@ import { UpstreamError } from '../upstream-error.ts';
 import { demoAnswer } from './answer.ts';
 
 export { DEMO_MODELS } from './models.ts';
+export { DEMO_PRESETS, describePresets } from './presets.ts';
 
 function checkAborted(provider: string, signal: AbortSignal) {
   if (signal.aborted) throw new UpstreamError(provider, 0, 'the call was aborted', { failure: 'aborted' });

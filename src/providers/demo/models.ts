@@ -2,7 +2,8 @@ import type { ModelSpec } from '../../../routing/types.ts';
 
 /**
  * The demo provider's models. Prices are fictional but non-zero so that cost headers, budgets and the
- * router's price trade-offs can be tried without any provider key.
+ * router's price trade-offs can be tried without any provider key. demo-mini is the cheap, weaker one:
+ * it gets some arithmetic wrong (arithmetic.ts), so a vote over the three can split.
  */
 export const DEMO_MODELS: ModelSpec[] = [
   {
@@ -26,6 +27,18 @@ export const DEMO_MODELS: ModelSpec[] = [
     price: { input: 2, output: 8 },
     capabilities: ['tools', 'vision', 'json', 'streaming'],
     quality: { general: 0.85, code: 0.85, math: 0.8, reasoning: 0.85, writing: 0.85 },
+    aliases: [],
+    weight: 1,
+  },
+  {
+    id: 'demo-mini',
+    provider: 'demo',
+    upstream: 'demo-mini',
+    context_window: 16_000,
+    max_output_tokens: 2_048,
+    price: { input: 0.03, output: 0.12 },
+    capabilities: ['tools', 'json', 'streaming'],
+    quality: { general: 0.45, code: 0.4, math: 0.35, reasoning: 0.4, writing: 0.45 },
     aliases: [],
     weight: 1,
   },

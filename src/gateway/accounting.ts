@@ -5,8 +5,7 @@
  */
 import { maxPromptTokens } from '../../routing/tokens.ts';
 import type { ChatRequest, Usage } from '../chat/index.ts';
-import { amountNanos } from '../limits/nanos.ts';
-import { fromNanos } from '../limits/types.ts';
+import { amountNanos, usdOfNanos } from '../limits/nanos.ts';
 import { costOf } from './cost.ts';
 import type { Deployment } from './deployment.ts';
 
@@ -87,26 +86,32 @@ export class RequestAccount {
 
   /** What the request was charged: the sum of its calls' charges, exact to the nano-dollar. */
   get totalUsd(): number {
-    return fromNanos(this.nanos);
+    return usdOfNanos(this.nanos);
   }
 
-  readonly add: Account = (reported) => {
+  get totalNanos(): number {
+    return this.nanos;
+  }
+
+  /** Charges one call; returns the call as charged (its `costUsd` capped at what the hold had left). */
+  readonly add = (reported: CallRecord): CallRecord => {
     // Each call is charged in whole nanos, rounded as the ledger and the budget round (up), so the
     // request's total is the ledger's and prints as 0.0000682, never 0.00006819999999999999.
     let charged = amountNanos(reported.costUsd);
-    let record: CallRecord = { ...reported, costUsd: fromNanos(charged) };
+    let record: CallRecord = { ...reported, costUsd: usdOfNanos(charged) };
     if (this.cap && charged > 0) {
       this.holdNanos ??= amountNanos(this.cap.holdUsd());
       const room = Math.max(0, this.holdNanos - this.nanos);
       if (charged > room) {
         charged = room;
-        record = { ...reported, costUsd: fromNanos(room), reportedCostUsd: reported.costUsd };
-        this.cap.onExcess(reported, fromNanos(room));
+        record = { ...reported, costUsd: usdOfNanos(room), reportedCostUsd: reported.costUsd };
+        this.cap.onExcess(reported, usdOfNanos(room));
       }
     }
     this.nanos += charged;
     this.records.push(record);
     this.onRecord?.(record);
+    return record;
   };
 
   /**

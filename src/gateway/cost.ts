@@ -1,21 +1,23 @@
+/** What usage costs at a price, and usage arithmetic. Money itself is converted in limits/nanos.ts. */
 import type { Price } from '../../routing/types.ts';
 import type { Usage } from '../chat/index.ts';
+import { costNanos, usdOfNanos } from '../limits/nanos.ts';
 
-/** Prices as integer micro-dollars per million tokens, so sums of products are exact integers. */
-const micros = (usdPerMillion: number) => Math.round(usdPerMillion * 1e6);
+/** Usage's cost in nanos: fresh prompt tokens at the input price, cached ones at the cached price. */
+export function usageNanos(usage: Usage, price: Price): number {
+  const cached = Math.min(usage.cached_tokens ?? 0, usage.prompt_tokens);
+  return costNanos(
+    { input: usage.prompt_tokens - cached, cachedInput: cached, output: usage.completion_tokens },
+    price,
+  );
+}
 
 /**
- * Exact cost in USD: tokens × price per million, cached prompt tokens at the cached price. Integer
- * arithmetic with one final division, so 12 tokens at $0.10/M is 0.0000012, not 0.0000012000000000000002.
+ * Usage's cost in USD, as charged: exact to the nano-dollar (rounded up once), so 12 tokens at $0.10/M
+ * is 0.0000012, not 0.0000012000000000000002, and it prints with at most 9 decimal places.
  */
 export function costOf(usage: Usage, price: Price): number {
-  const cached = Math.min(usage.cached_tokens ?? 0, usage.prompt_tokens);
-  const fresh = usage.prompt_tokens - cached;
-  const total =
-    fresh * micros(price.input) +
-    cached * micros(price.cached_input ?? price.input) +
-    usage.completion_tokens * micros(price.output);
-  return total / 1e12;
+  return usdOfNanos(usageNanos(usage, price));
 }
 
 export function addUsage(a: Usage, b: Usage): Usage {

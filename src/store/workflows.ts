@@ -49,6 +49,8 @@ export interface StoreWorkflowResult {
 export interface ListWorkflowsQuery {
   /** `latest` (default): the newest version of each name; `all`: every version. */
   versions?: 'latest' | 'all';
+  /** Only this name's. */
+  name?: string;
   /** Only this team's definitions; absent = every team's (the operator's view). */
   team?: string;
 }
@@ -72,7 +74,8 @@ export interface CreateRunResult {
 
 export interface ListRunsQuery {
   status?: RunStatus | RunStatus[];
-  workflow_id?: string;
+  /** One definition id, or several (every version of a name). */
+  workflow_id?: string | string[];
   team?: string;
   /** Only runs older than this one (the last of a previous page), in the list's order. */
   before?: { created_at: number; id: string };
@@ -340,6 +343,36 @@ export class WorkflowsRepo {
     return row ? toWorkflow(row) : null;
   }
 
+  /**
+   * A name's definitions, one per team that has it: its newest version, or `version` (teams without that
+   * version are left out). Only `team`'s when given. Ordered by team (code-unit order).
+   */
+  async findByName(
+    name: string,
+    options: { team?: string; version?: number } = {},
+  ): Promise<StoredWorkflow[]> {
+    let select = this.#ctx.db.selectFrom('workflows as w').selectAll('w').where('w.name', '=', name);
+    if (options.team !== undefined) select = select.where('w.team_id', '=', options.team);
+    if (options.version !== undefined) select = select.where('w.version', '=', options.version);
+    else {
+      select = select.where('w.version', '=', (eb) =>
+        eb
+          .selectFrom('workflows as v')
+          .select((v) => v.fn.max('v.version').as('latest'))
+          .whereRef('v.team_id', '=', 'w.team_id')
+          .whereRef('v.name', '=', 'w.name'),
+      );
+    }
+    return (await select.execute()).map(toWorkflow).sort((a, b) => byString(a.team, b.team));
+  }
+
+  /** The ids of every version of a name (only `team`'s when given): to list the runs of a workflow by name. */
+  async idsOfName(name: string, team?: string): Promise<string[]> {
+    let select = this.#ctx.db.selectFrom('workflows').select('id').where('name', '=', name);
+    if (team !== undefined) select = select.where('team_id', '=', team);
+    return (await select.execute()).map((r) => r.id);
+  }
+
   /** The team's newest version of a name, or null when it has none. */
   async latestByName(team: string, name: string): Promise<StoredWorkflow | null> {
     const row = await this.#latestRow(team, name);
@@ -353,6 +386,7 @@ export class WorkflowsRepo {
   async listWorkflows(query: ListWorkflowsQuery = {}): Promise<StoredWorkflow[]> {
     let select = this.#ctx.db.selectFrom('workflows as w').selectAll('w');
     if (query.team !== undefined) select = select.where('w.team_id', '=', query.team);
+    if (query.name !== undefined) select = select.where('w.name', '=', query.name);
     if (query.versions !== 'all') {
       select = select.where('w.version', '=', (eb) =>
         eb
@@ -465,7 +499,11 @@ export class WorkflowsRepo {
       if (statuses.length === 0) return [];
       select = select.where('status', 'in', statuses);
     }
-    if (query.workflow_id !== undefined) select = select.where('workflow_id', '=', query.workflow_id);
+    if (query.workflow_id !== undefined) {
+      const ids = Array.isArray(query.workflow_id) ? query.workflow_id : [query.workflow_id];
+      if (ids.length === 0) return [];
+      select = select.where('workflow_id', 'in', ids);
+    }
     if (query.team !== undefined) select = select.where('team_id', '=', query.team);
     const before = query.before;
     if (before !== undefined) {

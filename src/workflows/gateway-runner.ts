@@ -5,8 +5,11 @@ import { type Caller, type ChatContext, chatCompletion, type Gateway } from '../
 import { runReview } from '../gateway/review-run.ts';
 import { callerFor } from '../server/auth.ts';
 import type { Store } from '../store/index.ts';
+import { priceChat, priceReview } from './call-price.ts';
+import { withinCap } from './cap-call.ts';
 import { StepError } from './engine/execute-step.ts';
 import type { RunnerMessage, RunnerRequest, RunnerResult, StepRunner } from './engine/runner.ts';
+import { JSON_OBJECT, jsonSchemaFormat } from './response-format.ts';
 
 /**
  * The workflow engine's StepRunner over the gateway's own request path: every step call is a chat
@@ -78,7 +81,11 @@ export function createGatewayRunner(gw: Gateway, resolveCaller: ResolveCaller): 
   };
 }
 
-/** llm, judge and ensemble: one chat request (ensemble through `quorum.ensemble`, the fan-out path). */
+/**
+ * llm, judge and ensemble: one chat request (ensemble through `quorum.ensemble`, the fan-out path). A
+ * JSON step's schema goes upstream as `json_schema` when every model the call can reach supports JSON
+ * output (for `auto`, the router only picks such models); otherwise `json_object`.
+ */
 async function chatStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Promise<RunnerResult> {
   const def = req.definition;
   const ensemble =
@@ -90,17 +97,38 @@ async function chatStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Prom
           ...(def.quorum !== undefined && { quorum: def.quorum }),
         }
       : undefined;
-  const request: ChatRequest = {
+  let request: ChatRequest = {
     model: ensemble ? (def.models?.[0] ?? 'auto') : (req.model ?? 'auto'),
     messages: req.messages,
     ...(req.max_tokens !== undefined && { max_tokens: req.max_tokens }),
     ...(req.temperature !== undefined && { temperature: req.temperature }),
-    ...(req.json && { response_format: { type: 'json_object' as const } }),
+    ...(req.json && { response_format: JSON_OBJECT }),
     quorum: { tags: tagsOf(req), ...(ensemble && { ensemble }) },
   };
-  const reply = await chatCompletion(gw, ctx, request);
-  if (reply.stream) throw new GatewayError('internal_error', 'a workflow step got a streamed reply');
-  return { text: reply.body.choices[0]?.message.content ?? '', cost_usd: reply.meta.costUsd };
+  // The judge's reply is its score, not the step's output: only the step's own calls carry the schema.
+  if (req.json && req.kind !== 'judge' && def.schema) {
+    const structured: ChatRequest = { ...request, response_format: jsonSchemaFormat(req.step, def.schema) };
+    const { specs } = priceChat(gw, ctx.caller, structured);
+    if (specs.every((s) => s.capabilities.includes('json'))) request = structured;
+  }
+  const call = async (sent: ChatRequest) => {
+    const reply = await chatCompletion(gw, ctx, sent);
+    if (reply.stream) throw new GatewayError('internal_error', 'a workflow step got a streamed reply');
+    return { text: reply.body.choices[0]?.message.content ?? '', cost_usd: reply.meta.costUsd };
+  };
+  if (!req.cap) return call(request);
+  return withinCap(req.cap, ctx.clientSignal, {
+    kind: req.kind,
+    request,
+    price: (r) => priceChat(gw, ctx.caller, r),
+    // A call without max_tokens of its own may be given fewer output tokens, so that it fits the cap.
+    maxTokens: {
+      set: (maxTokens: number) => ({ ...request, max_tokens: maxTokens }),
+      clamp: request.max_tokens === undefined,
+    },
+    call,
+    costOf: (r) => r.cost_usd,
+  });
 }
 
 /**
@@ -146,7 +174,16 @@ async function reviewStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Pr
   if (!options.reviewers.length) {
     throw new GatewayError('invalid_body', `review step "${req.step}" has no reviewers`);
   }
-  const { result, costUsd: cost } = await runReview(gw, ctx, options, tagsOf(req));
+  const review = () => runReview(gw, ctx, options, tagsOf(req));
+  const { result, costUsd: cost } = req.cap
+    ? await withinCap(req.cap, ctx.clientSignal, {
+        kind: req.kind,
+        request: options,
+        price: (o) => priceReview(gw, ctx.caller, o),
+        call: review,
+        costOf: (r) => r.costUsd,
+      })
+    : await review();
   // The issues raised about the returned (best) draft.
   const issues = result.history?.[result.best_round]?.issues ?? [];
   const approved = result.verdict === 'accept' || result.stopped_by === 'threshold';

@@ -1,3 +1,4 @@
+import { amountNanos, limitNanos, usdOfNanos } from '../../limits/nanos.ts';
 import type { Store } from '../../store/index.ts';
 import type { NewRunEvent, RunChange } from '../../store/workflows.ts';
 import { failSpan, type Span, tracer, withSpan } from '../../telemetry/index.ts';
@@ -11,6 +12,7 @@ import {
   type WorkflowDefinition,
 } from '../definition/index.ts';
 import type { RunEvent, RunRecord, StepState } from '../state.ts';
+import { CostCap, formatNanos } from './cost-cap.ts';
 import { EngineError } from './errors.ts';
 import { executeStep, type StepOutcome } from './execute-step.ts';
 import type { StepRunner } from './runner.ts';
@@ -69,6 +71,8 @@ interface Live {
   generation: Map<string, number>;
   /** Cost spent since the last transition (written with the next one). */
   unpersisted: number;
+  /** `max_cost_usd`, held call by call by the runner; absent when the definition has none. */
+  cap?: CostCap | undefined;
   lock: Promise<unknown>;
   waiters: ((run: RunRecord) => void)[];
   /** `workflow.run {name}`: open while the run is running here (ended when it ends or waits). */
@@ -387,6 +391,7 @@ export class Engine {
             state.iterations = iteration;
           },
           ...(this.#schemaCompiler && { schemaCompiler: this.#schemaCompiler }),
+          ...(live.cap && { cap: live.cap }),
           maxPromptBytes: this.#maxTemplateBytes,
         }),
       );
@@ -483,28 +488,34 @@ export class Engine {
     await this.#advance(live, batch);
   }
 
-  /** Cost is counted the moment it is spent; going over `max_cost_usd` stops the run. */
+  /**
+   * Cost is counted the moment it is spent, in whole nano-dollars (as the ledger counts it), so the
+   * run's total is the sum of its calls exactly. The runner holds each call against `max_cost_usd`
+   * before making it; going over here means a runner that does not, and stops the run.
+   */
   #addCost(live: Live, name: string, usd: number): void {
-    if (usd <= 0) return;
-    live.run.steps[name]!.cost_usd += usd;
-    live.run.cost_usd += usd;
-    live.unpersisted += usd;
+    const nanos = amountNanos(usd);
+    if (nanos <= 0) return;
+    const state = live.run.steps[name]!;
+    state.cost_usd = usdOfNanos(amountNanos(state.cost_usd) + nanos);
+    live.run.cost_usd = usdOfNanos(amountNanos(live.run.cost_usd) + nanos);
+    live.unpersisted = usdOfNanos(amountNanos(live.unpersisted) + nanos);
     const max = live.definition.max_cost_usd;
-    if (max !== undefined && live.run.cost_usd > max && !TERMINAL.has(live.run.status)) {
-      void this.#locked(live, async () => {
-        if (TERMINAL.has(live.run.status)) return;
-        const batch = newBatch();
-        const state = live.run.steps[name]!;
-        const error = `max_cost_usd ${max} exceeded: spent ${round(live.run.cost_usd)}`;
-        if (state.status === 'running') {
-          this.#abort(live, name);
-          Object.assign(state, { status: 'failed', error, ended_at: this.#now() });
-          batch.steps.add(name);
-          batch.events.push({ type: 'step.failed', step: name, data: { error } });
-        }
-        await this.#failRun(live, batch, error);
-      }).catch((err) => this.#onError(err, live.run.id));
-    }
+    if (max === undefined || TERMINAL.has(live.run.status)) return;
+    const spent = amountNanos(live.run.cost_usd);
+    if (spent <= limitNanos(max)) return;
+    void this.#locked(live, async () => {
+      if (TERMINAL.has(live.run.status)) return;
+      const batch = newBatch();
+      const error = `max_cost_usd ${formatNanos(limitNanos(max))} exceeded: spent ${formatNanos(spent)}`;
+      if (state.status === 'running') {
+        this.#abort(live, name);
+        Object.assign(state, { status: 'failed', error, ended_at: this.#now() });
+        batch.steps.add(name);
+        batch.events.push({ type: 'step.failed', step: name, data: { error } });
+      }
+      await this.#failRun(live, batch, error);
+    }).catch((err) => this.#onError(err, live.run.id));
   }
 
   /** Fails the run: in-flight calls aborted, what has not finished is skipped. */
@@ -627,6 +638,10 @@ export class Engine {
       controllers: new Map(),
       generation: new Map(),
       unpersisted: 0,
+      cap:
+        definition.max_cost_usd === undefined
+          ? undefined
+          : new CostCap(definition.max_cost_usd, run.cost_usd),
       lock: Promise.resolve(),
       waiters: [],
     };
@@ -731,4 +746,3 @@ export class Engine {
 }
 
 const snapshot = (run: RunRecord): RunRecord => structuredClone(run);
-const round = (usd: number) => Math.round(usd * 1e6) / 1e6;

@@ -8,6 +8,7 @@ import {
   type TemplateContext,
 } from '../definition/index.ts';
 import { raceAbort, sleep } from './abort.ts';
+import type { CostCap } from './cost-cap.ts';
 import { parseJsonReply, parseJudgeReply } from './parse-reply.ts';
 import type { RunnerKind, RunnerMessage, RunnerRequest, RunnerResult, StepRunner } from './runner.ts';
 
@@ -37,6 +38,8 @@ export interface ExecuteStepInput {
   /** Called when an attempt starts, so the step's `attempts`/`iterations` are visible while it runs. */
   onProgress?: (progress: { attempt: number; iteration: number }) => void;
   schemaCompiler?: SchemaCompiler;
+  /** The run's `max_cost_usd`, held call by call (see runner.ts). */
+  cap?: CostCap;
   /**
    * The most UTF-8 bytes the step's rendered messages may have together (the gateway's
    * `server.max_body_bytes`): a template that expands past it fails the step before any call.
@@ -137,7 +140,7 @@ export async function executeStep(input: ExecuteStepInput): Promise<StepOutcome>
   let attempts = 0;
 
   const call = async (
-    request: Omit<RunnerRequest, 'run_id' | 'step' | 'definition' | 'team' | 'key_id'>,
+    request: Omit<RunnerRequest, 'run_id' | 'step' | 'definition' | 'team' | 'key_id' | 'cap'>,
     signal: AbortSignal,
   ): Promise<RunnerResult> => {
     const full: RunnerRequest = {
@@ -147,6 +150,7 @@ export async function executeStep(input: ExecuteStepInput): Promise<StepOutcome>
       definition: step,
       team: input.team,
       key_id: input.keyId,
+      ...(input.cap && { cap: input.cap }),
     };
     const result = await raceAbort(input.runner.complete(full, signal), signal);
     input.onCost(Number.isFinite(result.cost_usd) && result.cost_usd > 0 ? result.cost_usd : 0);

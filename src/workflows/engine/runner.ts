@@ -1,4 +1,5 @@
 import type { StepDefinition } from '../definition/index.ts';
+import type { CostCap } from './cost-cap.ts';
 
 /**
  * The seam between the engine and model work. The gateway implements it over its own request path (so
@@ -36,6 +37,12 @@ export interface RunnerRequest {
   /** 1-based: the retry attempt and the `until` iteration this call belongs to. */
   attempt: number;
   iteration: number;
+  /**
+   * The run's `max_cost_usd`, when it has one: the runner holds each call's worst case against it
+   * before making the call and settles the hold with what the call cost, so the run never spends past
+   * the cap; a call the cap cannot cover fails the step without being made.
+   */
+  cap?: CostCap;
 }
 
 export interface ReviewVerdict {

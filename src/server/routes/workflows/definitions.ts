@@ -30,10 +30,11 @@ const WorkflowSchema = z
   })
   .openapi('Workflow');
 
-const invalidWorkflow = (problems: Problem[]) =>
+/** 400 invalid_workflow: one line per problem, with its path; `param` is the first problem's path. */
+export const invalidWorkflow = (problems: Problem[], lead = 'The workflow definition has') =>
   new GatewayError(
     'invalid_workflow',
-    `The workflow definition has ${problems.length} problem(s):\n${problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`,
+    `${lead} ${problems.length} problem(s):\n${problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`,
     { param: problems[0]?.path ?? null },
   );
 
@@ -137,8 +138,11 @@ const list = createRoute({
   method: 'get',
   path: '/v1/workflows',
   summary:
-    "The caller's team's workflow definitions (every team's for the master key): the latest version of each name (?versions=all for every version)",
+    "The caller's team's workflow definitions (every team's for the master key): the latest version of each name (?versions=all for every version, ?name= for one name's)",
   security: [{ bearer: [] }],
+  request: {
+    query: z.object({ versions: z.enum(['latest', 'all']).optional(), name: z.string().optional() }),
+  },
   responses: {
     200: {
       description: 'List',
@@ -150,25 +154,46 @@ const list = createRoute({
     },
   },
 });
+/** `{id}` is a definition's id or a workflow's name; a name means its latest version unless `?version=`. */
+export const WorkflowParams = z.object({
+  id: z
+    .string()
+    .openapi({ description: "A definition's id (wf_…), or a workflow's name (the caller's team's)" }),
+});
+export const WorkflowQuery = {
+  version: z.string().optional().openapi({ description: 'With a name: this version instead of the latest' }),
+  team: z
+    .string()
+    .optional()
+    .openapi({ description: 'Master key only: the team whose workflow a name means, when several have it' }),
+};
+
 const get = createRoute({
   method: 'get',
   path: '/v1/workflows/{id}',
-  summary: 'One workflow definition',
+  summary: 'One workflow definition, by id or by name (the latest version, or ?version=)',
   security: [{ bearer: [] }],
-  request: { params: z.object({ id: z.string() }) },
+  request: { params: WorkflowParams, query: z.object(WorkflowQuery) },
   responses: {
     200: { description: 'The definition', content: { 'application/json': { schema: WorkflowSchema } } },
-    404: { description: 'Unknown workflow', content: { 'application/json': { schema: ErrorSchema } } },
+    404: {
+      description: 'Unknown workflow, name or version',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
+    409: {
+      description: 'Master key: several teams have the name (add ?team=)',
+      content: { 'application/json': { schema: ErrorSchema } },
+    },
   },
 });
 const graph = createRoute({
   method: 'get',
   path: '/v1/workflows/{id}/graph',
-  summary: 'The DAG drawn as Mermaid (default) or Graphviz DOT, as text/plain',
+  summary: 'The DAG drawn as Mermaid (default) or Graphviz DOT, as text/plain; by id or by name',
   security: [{ bearer: [] }],
   request: {
-    params: z.object({ id: z.string() }),
-    query: z.object({ format: z.enum(['mermaid', 'dot']).optional() }),
+    params: WorkflowParams,
+    query: z.object({ format: z.enum(['mermaid', 'dot']).optional(), ...WorkflowQuery }),
   },
   responses: {
     200: { description: 'The graph', content: { 'text/plain': { schema: z.string() } } },
@@ -179,16 +204,81 @@ const graph = createRoute({
 /** The team whose definitions a caller sees: its own, or every team's (undefined) for the operator. */
 export const scopeOf = (caller: Caller): string | undefined => (caller.operator ? undefined : caller.team);
 
-/** A definition the caller may see; another team's answers exactly as an unknown id does. */
-export async function findWorkflow(store: Store, caller: Caller, id: string) {
-  const w = await store.workflows.getWorkflow(id, scopeOf(caller));
-  if (!w) {
-    throw new GatewayError('not_found', `No workflow with id \`${id}\`. GET /v1/workflows lists them.`, {
-      param: 'id',
+/** `?version=`: a positive integer, or absent. */
+export function versionQuery(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const version = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new GatewayError('invalid_body', 'version: expected a positive integer (1 is the first version)', {
+      param: 'version',
     });
   }
-  return w;
+  return version;
 }
+
+export interface WorkflowRef {
+  /** A definition's id (`wf_…`, one version) or a workflow's name (its latest version, or `version`). */
+  ref: string;
+  version?: number | undefined;
+  /** The operator only: which team's definition a name means when several teams have it. */
+  team?: string | undefined;
+}
+
+/**
+ * A definition the caller may see, by id or by name: an id first (ids are random, names are slugs, so
+ * they do not meet), then the caller's team's definition of that name — its latest version, or
+ * `version`. Another team's answers exactly as an unknown id or name does. The operator sees every
+ * team's; a name more than one team has needs `?team=` then.
+ */
+export async function findWorkflow(store: Store, caller: Caller, at: WorkflowRef | string) {
+  const { ref, version, team } = typeof at === 'string' ? { ref: at } : at;
+  const scope = caller.operator ? team : caller.team;
+  const byId = await store.workflows.getWorkflow(ref, scope);
+  if (byId) {
+    if (version !== undefined && version !== byId.version) {
+      throw new GatewayError(
+        'invalid_body',
+        `version: \`${ref}\` is version ${byId.version} of \`${byId.name}\`; to get another, use the name: /v1/workflows/${byId.name}?version=${version}`,
+        { param: 'version' },
+      );
+    }
+    return byId;
+  }
+  const named = await store.workflows.findByName(ref, {
+    ...(scope !== undefined && { team: scope }),
+    ...(version !== undefined && { version }),
+  });
+  if (named.length > 1) {
+    throw new GatewayError(
+      'conflict',
+      `${named.length} teams have a workflow named \`${ref}\` (${named.map((w) => `${w.team}: ${w.id}`).join(', ')}); add ?team= or use the id.`,
+      { param: 'team' },
+    );
+  }
+  if (named[0]) return named[0];
+  if (version !== undefined) {
+    const [latest] = await store.workflows.findByName(ref, scope !== undefined ? { team: scope } : {});
+    if (latest) {
+      throw new GatewayError(
+        'not_found',
+        `Workflow \`${ref}\` has no version ${version}; its latest is version ${latest.version}.`,
+        { param: 'version' },
+      );
+    }
+  }
+  throw new GatewayError(
+    'not_found',
+    `No workflow with the id or name \`${ref}\`. GET /v1/workflows lists them.`,
+    { param: 'id' },
+  );
+}
+
+/** The workflow a request's path names: `:id` (an id or a name) with `?version=` and, for the operator, `?team=`. */
+export const workflowRef = (c: Context<AppEnv>): WorkflowRef => ({
+  ref: c.req.param('id')!,
+  version: versionQuery(c.req.query('version')),
+  team: c.req.query('team'),
+});
 
 export function registerWorkflowDefinitions(app: OpenAPIHono<AppEnv>, gw: Gateway, store: Store) {
   for (const r of [create, list, get, graph]) app.openAPIRegistry.registerPath(r);
@@ -210,11 +300,16 @@ export function registerWorkflowDefinitions(app: OpenAPIHono<AppEnv>, gw: Gatewa
   app.get('/v1/workflows', async (c) => {
     const versions = c.req.query('versions') === 'all' ? 'all' : 'latest';
     const team = scopeOf(c.get('caller'));
-    const rows = await store.workflows.listWorkflows({ versions, ...(team !== undefined && { team }) });
+    const name = c.req.query('name');
+    const rows = await store.workflows.listWorkflows({
+      versions,
+      ...(team !== undefined && { team }),
+      ...(name !== undefined && { name }),
+    });
     return c.json({ object: 'list' as const, data: rows.map((w) => view(w, false)) });
   });
 
-  const find = (c: Context<AppEnv>) => findWorkflow(store, c.get('caller'), c.req.param('id')!);
+  const find = (c: Context<AppEnv>) => findWorkflow(store, c.get('caller'), workflowRef(c));
 
   app.get('/v1/workflows/:id', async (c) => c.json(view(await find(c), true)));
 

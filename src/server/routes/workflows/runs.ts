@@ -8,13 +8,15 @@ import type { Context } from 'hono';
 import { GatewayError } from '../../../errors/index.ts';
 import type { Gateway } from '../../../gateway/index.ts';
 import type { Store } from '../../../store/index.ts';
+import { validateDefinition } from '../../../workflows/definition/index.ts';
 import { type Engine, EngineError } from '../../../workflows/engine/index.ts';
 import type { EventHub } from '../../../workflows/event-hub.ts';
 import type { RunEvent, RunRecord } from '../../../workflows/state.ts';
 import { readJson } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
 import { ErrorSchema } from '../../schemas.ts';
-import { findWorkflow } from './definitions.ts';
+import { findWorkflow, invalidWorkflow, WorkflowParams, WorkflowQuery, workflowRef } from './definitions.ts';
+import { stepModelProblems } from './step-models.ts';
 
 export interface RunDeps {
   gateway: Gateway;
@@ -110,10 +112,11 @@ const routes = [
     method: 'post',
     path: '/v1/workflows/{id}/runs',
     summary:
-      'Start a run: 202 {run_id, status}; with ?wait=true, 200 with the run once it ends or waits for a person',
+      "Start a run of a workflow, by id or by name (the latest version, or ?version=): 202 {run_id, status}; with ?wait=true, 200 with the run once it ends or waits for a person. Every model it names is checked against the catalog and the team's allow-list first (400 invalid_workflow, with the step's path)",
     security: [{ bearer: [] }],
     request: {
-      params: z.object({ id: z.string() }),
+      params: WorkflowParams,
+      query: z.object({ wait: z.enum(['true', 'false']).optional(), ...WorkflowQuery }),
       body: {
         content: {
           'application/json': { schema: z.object({ inputs: z.record(z.string(), z.unknown()).optional() }) },
@@ -136,7 +139,10 @@ const routes = [
     security: [{ bearer: [] }],
     request: {
       query: z.object({
-        workflow: z.string().optional(),
+        workflow: z
+          .string()
+          .optional()
+          .openapi({ description: "A definition's id, or a workflow's name (its runs of every version)" }),
         status: z.string().optional().openapi({ description: 'One status, or several separated by commas' }),
         waiting: z.enum(['true', 'false']).optional(),
         limit: z
@@ -269,7 +275,20 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
     const empty = c.req.header('content-length') === '0' || !c.req.header('content-type');
     const body = empty ? {} : await readJson(c, StartSchema, max);
     const caller = c.get('caller');
-    const workflow = await findWorkflow(store, caller, c.req.param('id'));
+    const workflow = await findWorkflow(store, caller, workflowRef(c));
+    // The catalog, the presets and the team's allow-list may have changed since the definition was
+    // stored: a run that could only fail midway (or reach a model no longer allowed) is refused up front.
+    const parsed = validateDefinition(workflow.definition);
+    const problems = parsed.ok ? stepModelProblems(gateway, caller, parsed.definition) : parsed.problems;
+    if (problems.length) {
+      const why = parsed.ok
+        ? 'the models it names changed or are no longer allowed since it was stored'
+        : 'its stored definition no longer validates';
+      throw invalidWorkflow(
+        problems,
+        `Workflow \`${workflow.name}\` (version ${workflow.version}) cannot run for team \`${caller.team}\` now: ${why}; it has`,
+      );
+    }
     const idempotency = c.req.header('idempotency-key');
     const run = await call(() =>
       engine.start(workflow.id, body.inputs ?? {}, {
@@ -285,10 +304,17 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
   app.get('/v1/runs', async (c) => {
     const { statuses, limit, before, workflow } = listQuery(c);
     const caller = c.get('caller');
+    const team = caller.operator ? undefined : caller.team;
+    // `workflow` is a definition id (one version) or a name (the runs of every version of it).
+    let workflowIds: string | string[] | undefined;
+    if (workflow !== undefined) {
+      const byId = await store.workflows.getWorkflow(workflow, team);
+      workflowIds = byId ? byId.id : await store.workflows.idsOfName(workflow, team);
+    }
     const rows = await store.workflows.listRuns({
       limit: limit + 1,
       ...(statuses !== undefined && { status: statuses }),
-      ...(workflow !== undefined && { workflow_id: workflow }),
+      ...(workflowIds !== undefined && { workflow_id: workflowIds }),
       ...(!caller.operator && { team: caller.team }),
       ...(before !== undefined && { before }),
     });

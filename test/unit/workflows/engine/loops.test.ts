@@ -215,7 +215,7 @@ describe('json output, retry, timeout, cost', () => {
     expect(runner.of('s').every((c) => c.signal.aborted)).toBe(true);
   });
 
-  it('stops the run when max_cost_usd is exceeded', async () => {
+  it('stops the run when a runner that does not hold calls against max_cost_usd exceeds it', async () => {
     const { run, runner, events } = await runOnce(
       {
         name: 'pricey',
@@ -225,7 +225,7 @@ describe('json output, retry, timeout, cost', () => {
       () => ({ text: 'ok', cost: 0.03 }),
     );
     expect(run.status).toBe('failed');
-    expect(run.error).toMatch(/max_cost_usd 0.05 exceeded/);
+    expect(run.error).toBe('max_cost_usd $0.05 exceeded: spent $0.06');
     expect(runner.of('c')).toHaveLength(0);
     expect(run.steps.a!.status).toBe('succeeded');
     expect(run.steps.b!.status).toBe('failed');

@@ -1,14 +1,17 @@
 /**
  * `quorum keys create|list|revoke`: API keys in the gateway's database, without going through the HTTP
- * API (so no master key is needed, only access to the database). Also the store helpers `quorum spend`
- * shares.
+ * API (so no master key is needed, only access to the database). The static keys of the config file
+ * are listed too (never their values): they are revoked by removing them from that file.
  */
-import { existsSync } from 'node:fs';
-import { type KeyInfo, openStore, parseDatabaseUrl, type Store, StoreError } from '../store/index.ts';
+import type { GatewayConfig } from '../config/index.ts';
+import { staticKeyNamed, staticKeyView } from '../server/routes/admin/keys.ts';
+import { mirrorConfigTeam } from '../server/routes/admin/team-view.ts';
+import { type KeyInfo, type Store, StoreError } from '../store/index.ts';
 import { toEpochMs } from '../store/time.ts';
-import { parse } from './args.ts';
-
-export const DEFAULT_DATABASE_URL = 'sqlite:./data/quorum.db';
+import { parseOr, usage } from './args.ts';
+import { loadCliConfig } from './config.ts';
+import { DEFAULT_DATABASE_URL, openCliStore } from './store.ts';
+import { formatTable } from './table.ts';
 
 export const KEYS_HELP = `quorum keys — create, list and revoke API keys for teams
 
@@ -18,96 +21,39 @@ Usage:
   quorum keys revoke <key-id>
 
 Options:
-  --team <team>       the team the key spends for (it must exist: a config-file team, once the gateway
-                      has started, or one made with POST /admin/teams)
+  --team <team>       the team the key spends for: one of the config file's teams, or one made with
+                      POST /admin/teams
   --name <name>       a label for people, e.g. the app or person holding the key
   --expires <when>    a date (2026-12-31 = that day's 00:00 UTC), an ISO time, or a duration (30d, 12h);
                       default: never
   --rpm <n>, --tpm <n>  this key's own requests and tokens per minute (the team's limits apply too)
   --json              machine-readable output
-  --database <url>    the gateway's database (default: $QUORUM_DATABASE_URL, else ${DEFAULT_DATABASE_URL})
+  --database <url>    the gateway's database (default: $QUORUM_DATABASE_URL, else ${DEFAULT_DATABASE_URL});
+                      the store opened is named on stderr
+  --config <file>     the configuration file, for its teams and static keys (default: $QUORUM_CONFIG,
+                      else config/quorum.yaml if it exists)
   -h, --help          show this help
+
+Run it with the environment \`quorum serve\` runs with (the same QUORUM_DATABASE_URL and QUORUM_CONFIG),
+so it reads the same store and configuration.
 
 The key is printed once, when it is created: the database keeps only a hash of it. Lists show a prefix
 (e.g. qk-3f9aB7x) to recognise keys by. A revoked key is refused from the gateway's next request on.
+Static keys (the config file's keys:) are listed with status "static" and no id: the ledger and
+\`quorum spend --group-by key\` name them static:<name>; to revoke one, remove it from the file.
 
 Examples:
   quorum keys create --team research --name ci --expires 90d --rpm 60
   quorum keys create --team research --name ci --json | jq -r .key
   quorum keys list --team research
+  QUORUM_DATABASE_URL=postgres://quorum@db/quorum quorum keys list
   quorum keys revoke key_8hX2nQ4mVb1aTz0p
 
-Exit codes: 0 done, 1 failed (e.g. unknown team or key id), 2 usage error.
+Exit codes: 0 done, 1 failed (e.g. unknown team or key id, no database), 2 usage or configuration error.
 `;
 
 const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(text);
-
-/** Prints a usage error pointing at the command's help; returns exit code 2. */
-export function usage(command: string, message: string): number {
-  err(`quorum ${command}: ${message}. Run \`quorum ${command} --help\`.\n`);
-  return 2;
-}
-
-/** `parse()` that reports unknown flags and missing values as a usage error instead of throwing. */
-export function parseOr<O extends Parameters<typeof parse>[1]>(
-  command: string,
-  argv: string[],
-  options: O,
-): ReturnType<typeof parse<O>> | number {
-  try {
-    return parse(argv, options);
-  } catch (e) {
-    if (!(e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw e;
-    return usage(command, (e as Error).message.replace(/\.$/, ''));
-  }
-}
-
-/** Opens the gateway's database, or prints why it cannot and returns the exit code. */
-export async function openCliStore(command: string, flag: string | undefined): Promise<Store | number> {
-  const url = flag ?? (process.env.QUORUM_DATABASE_URL || DEFAULT_DATABASE_URL);
-  let path: string | null = null;
-  try {
-    const target = parseDatabaseUrl(url);
-    if (target.engine === 'sqlite' && target.path !== ':memory:') path = target.path;
-  } catch (e) {
-    return usage(command, (e as Error).message);
-  }
-  // Opening would create an empty database: that is never the one the gateway uses.
-  if (path !== null && !existsSync(path)) {
-    const from = flag
-      ? '--database'
-      : process.env.QUORUM_DATABASE_URL
-        ? 'QUORUM_DATABASE_URL'
-        : 'the default';
-    err(
-      `quorum ${command}: no database at ${path} (${from}). Start the gateway once (\`quorum serve\`) to ` +
-        'create it, or point --database / QUORUM_DATABASE_URL at the one it uses.\n',
-    );
-    return 1;
-  }
-  try {
-    return await openStore(url);
-  } catch (e) {
-    err(`quorum ${command}: ${(e as Error).message}\n`);
-    return 1;
-  }
-}
-
-/** Plain-text columns; `right` are the indexes of right-aligned (numeric) columns. */
-export function formatTable(
-  head: string[],
-  rows: string[][],
-  right: ReadonlySet<number> = new Set(),
-): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return `${[head, ...rows].map(line).join('\n')}\n`;
-}
 
 const OPTIONS = {
   team: { type: 'string' },
@@ -117,15 +63,16 @@ const OPTIONS = {
   tpm: { type: 'string' },
   json: { type: 'boolean' },
   database: { type: 'string' },
+  config: { type: 'string' },
 } as const;
 type Values = {
   [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
 };
 
 const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
-  create: ['team', 'name', 'expires', 'rpm', 'tpm', 'json', 'database'],
-  list: ['team', 'json', 'database'],
-  revoke: ['json', 'database'],
+  create: ['team', 'name', 'expires', 'rpm', 'tpm', 'json', 'database', 'config'],
+  list: ['team', 'json', 'database', 'config'],
+  revoke: ['json', 'database', 'config'],
 };
 
 type KeyStatus = 'active' | 'revoked' | 'expired';
@@ -151,12 +98,20 @@ function perMinute(flag: string, value: string | undefined): number | string | u
     : `--${flag}: expected a positive whole number`;
 }
 
-const noTeam = (team: string) =>
-  `quorum keys: team "${team}" not found — start the gateway once (it copies the config file's teams ` +
-  'into the database), or create it with POST /admin/teams.\n';
+const noTeam = (team: string, config: GatewayConfig) =>
+  `quorum keys: team "${team}" not found in the store${config.source ? ` nor in ${config.source}` : ''} — ` +
+  "add it to the config file's teams: (as `quorum serve` reads it: --config or QUORUM_CONFIG), or create " +
+  'it with POST /admin/teams.\n';
 
-async function create(store: Store, v: Values): Promise<number> {
+/** The config's team of that id, copied into the store if this store has not seen it yet. */
+async function configTeamInStore(store: Store, config: GatewayConfig, team: string): Promise<void> {
+  const cfg = config.teams.find((t) => t.id === team);
+  if (cfg && !(await store.teams.get(team))) await mirrorConfigTeam(store, cfg);
+}
+
+async function create(store: Store, v: Values, config: GatewayConfig): Promise<number> {
   try {
+    await configTeamInStore(store, config, v.team!);
     const expires = v.expires === undefined ? null : (expiry(v.expires) as number);
     const key = await store.keys.create({
       team: v.team!,
@@ -196,7 +151,7 @@ async function create(store: Store, v: Values): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof StoreError && e.code === 'not_found') {
-      err(noTeam(v.team!));
+      err(noTeam(v.team!, config));
       return 1;
     }
     if (e instanceof StoreError) return usage('keys create', e.message);
@@ -204,40 +159,63 @@ async function create(store: Store, v: Values): Promise<number> {
   }
 }
 
-async function list(store: Store, v: Values): Promise<number> {
-  if (v.team !== undefined && !(await store.teams.get(v.team))) {
-    err(noTeam(v.team));
+async function list(store: Store, v: Values, config: GatewayConfig): Promise<number> {
+  const configTeam = v.team !== undefined && config.teams.some((t) => t.id === v.team);
+  if (v.team !== undefined && !configTeam && !(await store.teams.get(v.team))) {
+    err(noTeam(v.team, config));
     return 1;
   }
   const now = Date.now();
-  const keys = (await store.keys.list(v.team)).map((k) => ({ ...k, status: statusOf(k, now) }));
+  const stored = (await store.keys.list(v.team)).map((k) => ({
+    ...k,
+    source: 'store' as const,
+    status: statusOf(k, now),
+  }));
+  const statics = config.keys.filter((k) => v.team === undefined || k.team === v.team).map(staticKeyView);
   if (v.json) {
-    out(`${JSON.stringify(keys, null, 2)}\n`);
+    out(`${JSON.stringify([...stored, ...statics], null, 2)}\n`);
     return 0;
   }
-  if (!keys.length) {
+  if (!stored.length && !statics.length) {
     out(
       `No keys${v.team ? ` for team ${v.team}` : ''}. Create one with \`quorum keys create --team <team> --name <name>\`.\n`,
     );
     return 0;
   }
-  const rows = keys.map((k) => [
-    k.id,
-    k.team,
-    k.name,
-    k.prefix,
-    when(k.created_at, ''),
-    when(k.expires_at, 'never'),
-    when(k.revoked_at, '-'),
-    k.status,
-  ]);
+  const rows = [
+    ...stored.map((k) => [
+      k.id,
+      k.team,
+      k.name,
+      k.prefix,
+      when(k.created_at, ''),
+      when(k.expires_at, 'never'),
+      when(k.revoked_at, '-'),
+      k.status,
+    ]),
+    ...statics.map((k) => ['-', k.team, k.name ?? '(unnamed)', '-', '-', 'never', '-', 'static']),
+  ];
   out(formatTable(['id', 'team', 'name', 'prefix', 'created (UTC)', 'expires', 'revoked', 'status'], rows));
+  if (statics.length) {
+    out(
+      `\nStatic keys are defined in ${config.source ?? 'the configuration'} (keys:); remove one there to ` +
+        'revoke it. Spend by key names them static:<name>.\n',
+    );
+  }
   return 0;
 }
 
-async function revoke(store: Store, id: string, v: Values): Promise<number> {
+async function revoke(store: Store, id: string, v: Values, config: GatewayConfig): Promise<number> {
   const key = await store.keys.get(id);
   if (!key) {
+    const configured = staticKeyNamed(config.keys, id);
+    if (configured) {
+      err(
+        `quorum keys revoke: "${configured.name}" (team ${configured.team}) is a static key, defined in the config file ` +
+          `${config.source ?? ''} (keys:): remove it there and restart the gateway to revoke it.\n`,
+      );
+      return 1;
+    }
     err(`quorum keys revoke: no key "${id}"; \`quorum keys list\` shows the ids.\n`);
     return 1;
   }
@@ -284,12 +262,20 @@ export async function keysCommand(argv: string[]): Promise<number> {
   const problem = check(sub, values, rest);
   if (problem) return usage(`keys ${sub}`, problem);
 
+  const loaded = loadCliConfig(values.config);
+  if (!loaded.ok) {
+    err(`quorum keys ${sub}: cannot read the configuration (its teams and static keys):\n`);
+    for (const p of loaded.problems) err(`  ${p}\n`);
+    return 2;
+  }
+  const config = loaded.config;
   const store = await openCliStore(`keys ${sub}`, values.database);
   if (typeof store === 'number') return store;
+  if (config.source) err(`config: ${config.source}\n`);
   try {
-    if (sub === 'create') return await create(store, values);
-    if (sub === 'list') return await list(store, values);
-    return await revoke(store, rest[0]!, values);
+    if (sub === 'create') return await create(store, values, config);
+    if (sub === 'list') return await list(store, values, config);
+    return await revoke(store, rest[0]!, values, config);
   } finally {
     await store.close();
   }

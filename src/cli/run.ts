@@ -10,13 +10,15 @@ import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts'
 import { Gateway } from '../gateway/index.ts';
 import { openServices, type Services } from '../gateway/services.ts';
 import { runView } from '../server/routes/workflows/runs.ts';
+import { databaseUrlFrom } from '../store/database-url.ts';
 import { createLogger } from '../telemetry/index.ts';
 import { resolveInputs, type WorkflowDefinition } from '../workflows/definition/index.ts';
 import { Engine, EngineError } from '../workflows/engine/index.ts';
 import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-runner.ts';
 import type { RunEvent } from '../workflows/state.ts';
+import { parseOr, usage } from './args.ts';
 import { readWorkflowFile } from './graph.ts';
-import { DEFAULT_DATABASE_URL, parseOr, usage } from './keys.ts';
+import { DEFAULT_DATABASE_URL } from './store.ts';
 
 export const RUN_HELP = `quorum run — run a workflow, with live per-step progress
 
@@ -257,7 +259,7 @@ export async function runCommand(argv: string[], io: RunIo = {}): Promise<number
   return runEmbedded(workflow.definition, inputs.inputs, {
     ...options,
     config: values.config,
-    database: values.database ?? (process.env.QUORUM_DATABASE_URL || DEFAULT_DATABASE_URL),
+    database: values.database ?? databaseUrlFrom(process.env),
     key: values.key,
   });
 }

@@ -1,7 +1,9 @@
 /** `quorum spend`: the ledger's spend per day, model, key or team, read straight from the database. */
 import { fromNanos, toNanos } from '../limits/types.ts';
 import { type SpendGroupBy, type SpendRow, StoreError } from '../store/index.ts';
-import { DEFAULT_DATABASE_URL, formatTable, openCliStore, parseOr, usage } from './keys.ts';
+import { parseOr, usage } from './args.ts';
+import { DEFAULT_DATABASE_URL, openCliStore } from './store.ts';
+import { formatTable } from './table.ts';
 
 export const SPEND_HELP = `quorum spend — what has been spent, from the gateway's ledger
 
@@ -10,14 +12,19 @@ Usage: quorum spend [--team <team>] [--key <key-id>] [--model <model>] [--from <
 
 Options:
   --team <team>       only this team's spend
-  --key <key-id>      only this key's (its id, key_…, as \`quorum keys list\` shows)
+  --key <key-id>      only this key's: its id (key_…, as \`quorum keys list\` shows), or static:<name>
+                      for a static key of the config file
   --model <model>     only this model's (the catalog id that answered)
   --from <date>       from this date or ISO time (inclusive; a date is 00:00 UTC)
   --to <date>         up to this date (inclusive of that whole UTC day) or ISO time (exclusive)
   --group-by <what>   one row per day (default), model, key or team
   --json              the rows as GET /admin/spend returns them, plus the totals
-  --database <url>    the gateway's database (default: $QUORUM_DATABASE_URL, else ${DEFAULT_DATABASE_URL})
+  --database <url>    the gateway's database (default: $QUORUM_DATABASE_URL, else ${DEFAULT_DATABASE_URL});
+                      the store opened is named on stderr
   -h, --help          show this help
+
+Run it with the environment \`quorum serve\` runs with (the same QUORUM_DATABASE_URL), so it reads the
+ledger the gateway writes.
 
 Requests count each client request once (a consensus fan-out is one request of several calls); tokens
 and cost sum every upstream call. Cost is in USD, exact to the nano-dollar in --json.
@@ -26,8 +33,9 @@ Examples:
   quorum spend --team research --from 2026-11-01 --to 2026-11-30
   quorum spend --group-by model --from 2026-11-22
   quorum spend --team research --group-by key --json
+  QUORUM_DATABASE_URL=postgres://quorum@db/quorum quorum spend --group-by team
 
-Exit codes: 0 done, 1 failed (e.g. the database cannot be opened), 2 usage error.
+Exit codes: 0 done, 1 failed (e.g. no database there, or it cannot be opened), 2 usage error.
 `;
 
 const GROUP_BY: readonly SpendGroupBy[] = ['day', 'model', 'key', 'team'];

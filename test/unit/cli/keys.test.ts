@@ -1,10 +1,17 @@
-/** `quorum keys create|list|revoke`, run in-process against a temporary SQLite database. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/**
+ * `quorum keys create|list|revoke`, run in-process against a temporary SQLite database (and a Postgres
+ * schema of its own when QUORUM_TEST_POSTGRES_URL is set); the default store path is checked by running
+ * the real CLI in an empty directory.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keysCommand } from '../../../src/cli/keys.ts';
 import { openStore, type Store } from '../../../src/store/index.ts';
+import { cleanEnv, quorum } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quorum-keys-cli-'));
 const DB = `sqlite:${join(dir, 'q.db')}`;
@@ -119,7 +126,7 @@ describe('quorum keys create', () => {
     const r = await keys('create', '--team', 'nope', '--name', 'x', '--database', DB);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('team "nope" not found');
-    expect(r.stderr).toMatch(/start the gateway once.*POST \/admin\/teams/s);
+    expect(r.stderr).toMatch(/config file's teams:.*POST \/admin\/teams/s);
     expect(r.stdout).toBe('');
   });
 
@@ -244,12 +251,50 @@ describe('choosing the database', () => {
     }
   });
 
-  it('exits 1 rather than creating an empty database where none exists', async () => {
+  it('exits 1 rather than creating an empty database where none exists, naming the path and how to choose another', async () => {
     const missing = join(dir, 'absent', 'q.db');
     const r = await keys('list', '--database', `sqlite:${missing}`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`no database at ${missing}`);
-    expect(r.stderr).toMatch(/quorum serve/);
+    expect(r.stderr).toContain(`no database at ${missing} (from --database sqlite:${missing})`);
+    expect(r.stderr).toMatch(
+      /nothing was created\. QUORUM_DATABASE_URL or --database choose the store `quorum serve` uses/,
+    );
+    expect(r.stderr).not.toMatch(/start the gateway once/i);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('names the store it opened on stderr, so --json on stdout stays clean', async () => {
+    const r = await keys('list', '--team', 'research', '--json', '--database', DB);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`store: ${DB}\n`);
+    expect(JSON.parse(r.stdout).length).toBeGreaterThan(0);
+  });
+
+  it('takes QUORUM_DATABASE_URL in the sqlite:///abs/path URL form, as serve does', async () => {
+    vi.stubEnv('QUORUM_DATABASE_URL', `sqlite://${join(dir, 'q.db')}`);
+    try {
+      const r = await keys('list', '--team', 'research', '--json');
+      expect(r.stderr).toBe(`store: ${DB}\n`);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).length).toBeGreaterThan(0);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('without QUORUM_DATABASE_URL, looks for ./data/quorum.db where it runs and says so, creating nothing', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'quorum-keys-cwd-'));
+    try {
+      const r = quorum(['keys', 'list'], cleanEnv(), empty);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(
+        `no database at ${join(empty, 'data/quorum.db')} (from the default, sqlite:./data/quorum.db in ${empty})`,
+      );
+      expect(r.stderr).toMatch(/QUORUM_DATABASE_URL or --database choose/);
+      expect(existsSync(join(empty, 'data'))).toBe(false);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 for a database URL it cannot read', async () => {
@@ -263,5 +308,149 @@ describe('choosing the database', () => {
     const r = await keys('rotate');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown subcommand "rotate"/);
+  });
+});
+
+describe('static keys of the config file', () => {
+  const config = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  // The provider's secret and one static key come from variables this shell does not have, as when an
+  // operator manages keys from a shell without the gateway's secrets.
+  const CONFIG = config(
+    'quorum.yaml',
+    [
+      'providers:',
+      '  - { id: openai, type: openai, api_key: "${QUORUM_TEST_UNSET_PROVIDER_SECRET}" }',
+      'teams:',
+      '  - { id: research }',
+      '  - { id: configured }',
+      'keys:',
+      '  - { key: sk-static-ci-0123456789, team: research, name: ci }',
+      '  - { key: "${QUORUM_TEST_UNSET_BOT_KEY}", team: configured, name: bot }',
+      '  - { key: sk-static-anon-0123456789, team: research }',
+      '',
+    ].join('\n'),
+  );
+
+  it('lists them marked static, with name and team, no id and never the key', async () => {
+    const r = await keys('list', '--config', CONFIG, '--database', DB);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split('\n');
+    expect(rows).toContainEqual(expect.stringMatching(/^-\s+research\s+ci\s+-\s+-\s+never\s+-\s+static$/));
+    expect(rows).toContainEqual(expect.stringMatching(/^-\s+configured\s+bot\s+-\s+-\s+never\s+-\s+static$/));
+    expect(rows).toContainEqual(expect.stringMatching(/^-\s+research\s+\(unnamed\)\s.*static$/));
+    expect(r.stdout).toContain(`Static keys are defined in ${CONFIG} (keys:)`);
+    expect(r.stdout).not.toContain('sk-static');
+    expect(r.stdout).not.toContain('unset-in-this-shell');
+    expect(r.stderr).toContain(`config: ${CONFIG}\n`);
+  });
+
+  it('lists them as JSON with how the ledger names them, filtered by --team, read from QUORUM_CONFIG', async () => {
+    vi.stubEnv('QUORUM_CONFIG', CONFIG);
+    try {
+      const r = await keys('list', '--team', 'research', '--json', '--database', DB);
+      expect(r.code).toBe(0);
+      const statics = JSON.parse(r.stdout).filter((k: any) => k.source === 'config');
+      expect(statics).toEqual([
+        {
+          id: null,
+          team: 'research',
+          name: 'ci',
+          source: 'config',
+          status: 'active',
+          ledger_key: 'static:ci',
+        },
+        { id: null, team: 'research', name: null, source: 'config', status: 'active', ledger_key: null },
+      ]);
+      expect(r.stdout).not.toContain('sk-static');
+      // A team only the config file has so far is a team all the same.
+      const only = await keys('list', '--team', 'configured', '--json', '--database', DB);
+      expect(only.code).toBe(0);
+      expect(JSON.parse(only.stdout).map((k: any) => k.name)).toEqual(['bot']);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('refuses to revoke one, saying it is defined in the config file', async () => {
+    for (const id of ['static:ci', 'ci']) {
+      const r = await keys('revoke', id, '--config', CONFIG, '--database', DB);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `"ci" (team research) is a static key, defined in the config file ${CONFIG} (keys:): remove it there`,
+      );
+    }
+  });
+
+  it('creates a key for a team of the config file the store has not seen yet', async () => {
+    const r = await keys(
+      'create',
+      '--team',
+      'configured',
+      '--name',
+      'app',
+      '--json',
+      '--config',
+      CONFIG,
+      '--database',
+      DB,
+    );
+    expect(r.stderr).not.toMatch(/not found/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ team: 'configured', name: 'app' });
+  });
+
+  it('exits 2 naming the problems of a configuration it cannot read', async () => {
+    const bad = config(
+      'bad.yaml',
+      'keys:\n  - { key: sk-static-ci-0123456789, team: "${QUORUM_TEST_UNSET_TEAM}" }\n',
+    );
+    const r = await keys('list', '--config', bad, '--database', DB);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read the configuration/);
+    expect(r.stderr).toMatch(/keys\[0\]\.team: environment variable QUORUM_TEST_UNSET_TEAM is not set/);
+  });
+});
+
+describe.runIf(process.env.QUORUM_TEST_POSTGRES_URL)('on Postgres through QUORUM_DATABASE_URL', () => {
+  const schema = `quorum_cli_keys_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: process.env.QUORUM_TEST_POSTGRES_URL });
+  let url: string;
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    const u = new URL(process.env.QUORUM_TEST_POSTGRES_URL!);
+    u.password = 'not-shown'; // the test server trusts local connections; the password must not be printed
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    url = u.toString();
+    const pgStore = await openStore(url);
+    await pgStore.teams.create({ id: 'research' });
+    await pgStore.close();
+  });
+  afterAll(async () => {
+    await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.end();
+  });
+
+  it("creates and lists keys in the gateway's Postgres store, naming it without the password", async () => {
+    vi.stubEnv('QUORUM_DATABASE_URL', url);
+    try {
+      const created = await keys('create', '--team', 'research', '--name', 'pg', '--json');
+      expect(created.code).toBe(0);
+      const { id } = JSON.parse(created.stdout);
+      const r = await keys('list', '--json');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).map((k: any) => k.id)).toEqual([id]);
+      expect(r.stderr).toMatch(/^store: postgres:\/\/\w+:\*\*\*@127\.0\.0\.1:5432\/\w+\?options=/);
+      expect(r.stderr).not.toContain('not-shown');
+      const rows = await admin.query(`select count(*)::int as n from ${schema}.keys`);
+      expect(rows.rows[0].n).toBe(1);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

@@ -1,7 +1,12 @@
-/** `quorum spend`, run in-process against a temporary SQLite database with known ledger rows. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/**
+ * `quorum spend`, run in-process against a temporary SQLite database with known ledger rows (and the
+ * same rows in a Postgres schema of its own when QUORUM_TEST_POSTGRES_URL is set).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spendCommand } from '../../../src/cli/spend.ts';
 import { openStore, type Store } from '../../../src/store/index.ts';
@@ -10,7 +15,10 @@ const dir = mkdtempSync(join(tmpdir(), 'quorum-spend-cli-'));
 const DB = `sqlite:${join(dir, 'q.db')}`;
 let store: Store;
 
-async function spend(...argv: string[]) {
+const spend = (...argv: string[]) => spendRaw(...argv, '--database', DB);
+
+/** The command as typed, without a --database of its own. */
+async function spendRaw(...argv: string[]) {
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -22,7 +30,7 @@ async function spend(...argv: string[]) {
     return true;
   });
   try {
-    const code = await spendCommand([...argv, '--database', DB]);
+    const code = await spendCommand(argv);
     return { code, stdout, stderr };
   } finally {
     out.mockRestore();
@@ -52,17 +60,17 @@ const row = (
   created_at: at(when),
 });
 
+const ROWS = [
+  row('r1', 'research', 'key_a', 'demo-fast', '2026-11-20T09:00:00Z', 0.1),
+  // One consensus request fanned out to two models.
+  row('r2', 'research', 'key_a', 'demo-fast', '2026-11-21T09:00:00Z', 0.2),
+  row('r2', 'research', 'key_a', 'demo-smart', '2026-11-21T09:00:01Z', 0.3),
+  row('r3', 'ops', null, 'demo-smart', '2026-11-21T10:00:00Z', 0.4),
+];
+
 beforeAll(async () => {
   store = await openStore(DB);
-  for (const r of [
-    row('r1', 'research', 'key_a', 'demo-fast', '2026-11-20T09:00:00Z', 0.1),
-    // One consensus request fanned out to two models.
-    row('r2', 'research', 'key_a', 'demo-fast', '2026-11-21T09:00:00Z', 0.2),
-    row('r2', 'research', 'key_a', 'demo-smart', '2026-11-21T09:00:01Z', 0.3),
-    row('r3', 'ops', null, 'demo-smart', '2026-11-21T10:00:00Z', 0.4),
-  ]) {
-    store.ledger.append(r);
-  }
+  for (const r of ROWS) store.ledger.append(r);
   await store.ledger.flush();
 });
 afterAll(async () => {
@@ -141,6 +149,41 @@ describe('quorum spend', () => {
     });
   });
 
+  it('names the store it read on stderr, leaving --json on stdout clean', async () => {
+    const r = await spend('--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`store: ${DB}\n`);
+    expect(JSON.parse(r.stdout).total.cost_usd).toBe(1);
+  });
+
+  it('reads QUORUM_DATABASE_URL (in the sqlite:///abs/path form too) when there is no --database', async () => {
+    vi.stubEnv('QUORUM_DATABASE_URL', `sqlite://${join(dir, 'q.db')}`);
+    try {
+      const r = await spendRaw('--group-by', 'team', '--json');
+      expect(r.stderr).toBe(`store: ${DB}\n`);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).total.requests).toBe(3);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('names the file it looked for when there is none, and creates nothing', async () => {
+    const missing = join(dir, 'elsewhere', 'quorum.db');
+    vi.stubEnv('QUORUM_DATABASE_URL', `sqlite:${missing}`);
+    try {
+      const r = await spendRaw();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`no database at ${missing} (from QUORUM_DATABASE_URL=sqlite:${missing})`);
+      expect(r.stderr).toMatch(/nothing was created\. QUORUM_DATABASE_URL or --database choose/);
+      expect(r.stderr).not.toMatch(/start the gateway once/i);
+      expect(r.stdout).toBe('');
+      expect(existsSync(join(dir, 'elsewhere'))).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('says so when nothing matches', async () => {
     const r = await spend('--team', 'nobody');
     expect(r).toMatchObject({ code: 0, stdout: 'No spend recorded for these filters.\n' });
@@ -172,6 +215,39 @@ describe('quorum spend', () => {
       'Examples:',
     ]) {
       expect(r.stdout).toContain(text);
+    }
+  });
+});
+
+describe.runIf(process.env.QUORUM_TEST_POSTGRES_URL)('quorum spend on Postgres (QUORUM_DATABASE_URL)', () => {
+  const schema = `quorum_cli_spend_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: process.env.QUORUM_TEST_POSTGRES_URL });
+  let url: string;
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query(`create schema ${schema}`);
+    const u = new URL(process.env.QUORUM_TEST_POSTGRES_URL!);
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    url = u.toString();
+    const pgStore = await openStore(url);
+    for (const r of ROWS.slice(0, 2)) pgStore.ledger.append(r);
+    await pgStore.close();
+  });
+  afterAll(async () => {
+    await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.end();
+  });
+
+  it("reads the gateway's Postgres ledger and names the store", async () => {
+    vi.stubEnv('QUORUM_DATABASE_URL', url);
+    try {
+      const r = await spendRaw('--json');
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe(`store: ${url}\n`);
+      expect(JSON.parse(r.stdout).total).toMatchObject({ requests: 2, cost_usd: 0.3 });
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 });

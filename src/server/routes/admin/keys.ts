@@ -1,5 +1,9 @@
-/** API keys: created (shown once, stored hashed), listed without secrets, revoked. */
+/**
+ * API keys: created (shown once, stored hashed), listed without secrets, revoked. The config file's
+ * static keys are listed too (source: config, no id), never with their value.
+ */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { KeyConfig } from '../../../config/index.ts';
 import { GatewayError } from '../../../errors/index.ts';
 import type { KeyInfo } from '../../../store/index.ts';
 import { toEpochMs } from '../../../store/time.ts';
@@ -18,6 +22,22 @@ import {
 import { configTeam, mirrorConfigTeam } from './team-view.ts';
 
 const ListQuery = z.strictObject({ team: z.string().min(1).optional() });
+
+/** A key from the config file's `keys:`: it cannot be revoked here, only removed from that file. */
+const StaticKeySchema = z
+  .object({
+    id: z.null(),
+    team: z.string(),
+    name: z.string().nullable(),
+    source: z.literal('config'),
+    status: z.literal('active'),
+    ledger_key: z
+      .string()
+      .nullable()
+      .openapi({ description: 'static:<name>, as the ledger and spend by key name it (null if unnamed)' }),
+  })
+  .openapi('AdminStaticKey');
+const ListedKeySchema = z.union([KeySchema.extend({ source: z.literal('store') }), StaticKeySchema]);
 
 const routes = {
   create: createRoute({
@@ -38,13 +58,14 @@ const routes = {
   list: createRoute({
     method: 'get',
     path: '/admin/keys',
-    summary: 'Keys (of one team with ?team=), revoked and expired included; never the secrets',
+    summary:
+      "Keys (of one team with ?team=), revoked and expired included, then the config file's static keys; never the secrets",
     security: [{ bearer: [] }],
     request: { query: ListQuery },
     responses: {
       200: {
         description: 'The keys, oldest first',
-        content: { 'application/json': { schema: listOf(KeySchema) } },
+        content: { 'application/json': { schema: listOf(ListedKeySchema) } },
       },
       ...adminErrors,
       ...notFoundError,
@@ -63,6 +84,25 @@ const routes = {
     },
   }),
 };
+
+/** A config-file key as listed: who it is for, never its value. */
+export function staticKeyView(k: KeyConfig) {
+  return {
+    id: null,
+    team: k.team,
+    name: k.name ?? null,
+    source: 'config' as const,
+    status: 'active' as const,
+    // How the ledger (and so spend by key) names it; an unnamed static key is recorded without one.
+    ledger_key: k.name ? `static:${k.name}` : null,
+  };
+}
+
+/** The static key an id names (`static:<name>`), if any: the config file is where it is revoked. */
+export function staticKeyNamed(keys: KeyConfig[], id: string): KeyConfig | undefined {
+  const name = id.startsWith('static:') ? id.slice('static:'.length) : id;
+  return keys.find((k) => k.name !== undefined && k.name === name);
+}
 
 type KeyView = KeyInfo & { status: 'active' | 'revoked' | 'expired' };
 
@@ -110,12 +150,26 @@ export function registerAdminKeys(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
       throw noTeam(team);
     const keys = await store.keys.list(team);
     const at = now();
-    return c.json({ object: 'list' as const, data: keys.map((k) => view(k, at)) });
+    const statics = gateway.config.keys
+      .filter((k) => team === undefined || k.team === team)
+      .map(staticKeyView);
+    return c.json({
+      object: 'list' as const,
+      data: [...keys.map((k) => ({ ...view(k, at), source: 'store' as const })), ...statics],
+    });
   });
 
   app.delete(routes.revoke.getRoutingPath(), async (c) => {
     const id = c.req.param('id');
     if (!(await store.keys.revoke(id))) {
+      const configured = staticKeyNamed(gateway.config.keys, id);
+      if (configured) {
+        throw new GatewayError(
+          'conflict',
+          `"${configured.name}" is a static key of the config file (keys:): remove it there and restart the gateway to revoke it.`,
+          { param: 'id' },
+        );
+      }
       throw new GatewayError('not_found', `No key "${id}". GET /admin/keys lists them.`, { param: 'id' });
     }
     return c.json(view((await store.keys.get(id))!, now()));

@@ -4,7 +4,7 @@ import type { ChatRequest, ChatResult, FinishReason, ToolCall } from '../../chat
 import { answerFor, findExpression } from './arithmetic.ts';
 import { jsonObjectFor, sampleContext, sampleFor } from './json-sample.ts';
 import { subjectOf } from './review.ts';
-import { requestedLevel, revisionLines } from './revisions.ts';
+import { requestedLevel, revisionLines, withoutCritiques } from './revisions.ts';
 import { roleReply } from './roles.ts';
 import { excerpt, lastUserText, systemText, textOf } from './text.ts';
 
@@ -34,12 +34,12 @@ function replyText(model: string, request: ChatRequest): string {
   const last = messages[messages.length - 1];
   if (last?.role === 'tool') return `The tool returned: ${textOf(last.content).slice(0, 200)}`;
   const said = lastUserText(messages).trim();
-  const expression = findExpression(said);
+  const expression = findExpression(withoutCritiques(said));
   const text = expression ? `The answer is ${answerFor(model, expression)}.` : plainText(model, said);
   // Feedback from a demo judge or reviewer (a workflow's {{ feedback }}, say): write the revision it asks for.
   const asked = requestedLevel(messages.map((m) => textOf(m.content)).join('\n'));
   if (!asked) return text;
-  return `${text}\n\n${revisionLines(0, asked, subjectOf(said)).join('\n')}`;
+  return `${text}\n\n${revisionLines(0, asked, subjectOf(withoutCritiques(said))).join('\n')}`;
 }
 
 function toolCallFor(request: ChatRequest): ToolCall | null {

@@ -96,11 +96,13 @@ function itemFor(schema: unknown, context: SampleContext, label: string, parent:
 
 function itemText(parent: string, label: string, context: SampleContext): string {
   const n = Number(/(\d+)$/.exec(label)?.[1] ?? 1);
+  const topic = context.topic;
+  const pick = (list: ((t: string) => string)[]) => list[(n - 1) % list.length]!(topic);
+  if (/risk/i.test(parent)) return pick(RISKS);
+  if (/issue|problem|fix|concern/i.test(parent)) return pick(ISSUES);
+  if (/step|task|action/i.test(parent)) return `${ORDINALS[(n - 1) % ORDINALS.length]}, ${pick(STEPS)}`;
   const hint = context.hints[parent];
-  if (/risk/i.test(parent)) return RISKS[(n - 1) % RISKS.length]!(context.topic);
-  if (/step|task|action/i.test(parent))
-    return `${ORDINALS[(n - 1) % ORDINALS.length]}, ${STEPS[(n - 1) % STEPS.length]!(context.topic)}`;
-  return hint ? `${hint} — ${context.topic} (${n})` : `${context.topic}, point ${n}`;
+  return hint ? `${hint} (${topic})` : topic;
 }
 
 const ORDINALS = ['First', 'Then', 'Finally'];
@@ -110,9 +112,14 @@ const STEPS = [
   () => 'review it with someone it is for and adjust',
 ];
 const RISKS = [
-  (t: string) => `too little time set aside for ${t}`,
-  (t: string) => `the audience for ${t} is not reached`,
-  (t: string) => `costs of ${t} run over the plan`,
+  () => 'too little time set aside for the work',
+  () => 'the people it is for are not reached',
+  () => 'costs run over the plan',
+];
+const ISSUES = [
+  () => 'the opening does not state the main point in one sentence',
+  () => 'there is no concrete example of the main point',
+  () => 'the ending has no clear next step',
 ];
 
 function stringFor(s: Schema, key: string, context: SampleContext): string {
@@ -169,7 +176,11 @@ export interface NamedKey {
   name: string;
   hint: string;
   list: boolean;
+  /** The values a hint like `("minor" or "major")` allows. */
+  options?: string[];
 }
+
+const ALTERNATIVES = /^\s*["“'][^"”']+["”']\s*(?:(?:or|\||,|\/)\s*["“'][^"”']+["”']\s*)+$/;
 
 /**
  * The keys a prompt names for its JSON answer: `"research" (what to find out)`, `"risks" (a list …)`.
@@ -181,7 +192,15 @@ export function namedKeys(prompt: string): NamedKey[] {
     const name = m[1]!;
     if (out.has(name) || out.size >= 12) continue;
     const hint = (m[2] ?? '').trim();
-    out.set(name, { name, hint, list: /\b(?:list|array|items)\b/i.test(hint) });
+    const options = ALTERNATIVES.test(hint)
+      ? [...hint.matchAll(/["“']([^"”']+)["”']/g)].map((o) => o[1]!)
+      : undefined;
+    out.set(name, {
+      name,
+      hint,
+      list: /\b(?:list|array|items)\b/i.test(hint),
+      ...(options && { options }),
+    });
   }
   return [...out.values()];
 }
@@ -196,7 +215,11 @@ export function jsonObjectFor(prompt: string, answer: string, topicFrom = prompt
     properties: Object.fromEntries(
       keys.map((k) => [
         k.name,
-        k.list ? { type: 'array', items: { type: 'string' }, minItems: 3 } : { type: 'string' },
+        k.options
+          ? { enum: k.options }
+          : k.list
+            ? { type: 'array', items: { type: 'string' }, minItems: 3 }
+            : { type: 'string' },
       ]),
     ),
   };

@@ -28,6 +28,14 @@ export function draftLevel(text: string): number {
   return maxOf(text, DRAFT_LINE);
 }
 
+/** `text` without the demo's own critiques and issues, so their numbers are not read as the question. */
+export function withoutCritiques(text: string): string {
+  return text.replace(
+    /(?:Scored [\d.]+ out of 10 against the criteria\. )?[^.\n]*(?:\.\d[^.\n]*)*\(next: revision \d+\)\.?/gi,
+    '',
+  );
+}
+
 /** The revision the demo's critiques or issues in `text` ask for; 0 when they ask for none. */
 export function requestedLevel(text: string): number {
   return maxOf(text, NEXT);

@@ -15,6 +15,6 @@ export function stepJudgeReply(prompt: string): string {
   const output = at >= 0 ? prompt.slice(at + '\n\nOutput:\n'.length) : prompt;
   const level = draftLevel(output);
   const score = SCORES[Math.min(level, SCORES.length - 1)]!;
-  const critique = `Scored ${score}/10 against the criteria. ${issueFor(level + 1, subjectOf(criteria))}`;
+  const critique = `Scored ${score} out of 10 against the criteria. ${issueFor(level + 1, subjectOf(criteria))}`;
   return JSON.stringify({ score, critique });
 }

@@ -203,12 +203,13 @@ class LimitedQueue {
     if (this.concurrency !== undefined)
       parts.push(`concurrency ${this.concurrency}: ${this.running} running`);
     parts.push(`${this.waiting} queued`);
-    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    const ms = Math.max(1, Math.ceil(waitMs));
+    const seconds = Math.ceil(ms / 1000);
     return new GatewayError(
       'rate_limit_exceeded',
-      `${this.id} is at its configured limit (${parts.join(', ')}); ${why}`,
+      `${this.id} is at its configured limit (${parts.join(', ')}); ${why}. Retry after ${seconds} s.`,
       {
-        headers: { 'retry-after': String(seconds) },
+        headers: { 'retry-after': String(seconds), 'retry-after-ms': String(ms) },
       },
     );
   }

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ProviderConfig } from '../../../src/config/index.ts';
 import { GatewayError } from '../../../src/errors/index.ts';
 import { ProviderQueues } from '../../../src/limits/index.ts';
@@ -23,8 +23,32 @@ function queues(providers: ProviderConfig[], options?: ConstructorParameters<typ
   return q;
 }
 afterEach(async () => {
-  await Promise.all(live.splice(0).map((q) => q.stop()));
+  const stopped = Promise.all(live.splice(0).map((q) => q.stop()));
+  // Bottleneck yields to the event loop with setTimeout(0): under fake timers, let them run.
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(1_000);
+  vi.useRealTimers();
+  await stopped;
 });
+
+/**
+ * Fake only the clock and the rpm refill timer (setInterval): Bottleneck's own setTimeout(0) yields stay
+ * real, so calls run as usual while the window is moved by hand.
+ */
+const fakeWindowClock = () => vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+
+/** Whether a promise has settled yet (checked after pending timers and microtasks ran). */
+function watch<T>(p: Promise<T>) {
+  const state = { settled: false };
+  p.then(
+    () => {
+      state.settled = true;
+    },
+    () => {
+      state.settled = true;
+    },
+  );
+  return state;
+}
 
 const signal = () => new AbortController().signal;
 const far = () => Date.now() + 10_000;
@@ -156,18 +180,26 @@ describe('ProviderQueues', () => {
     expect(ge.status).toBe(429);
     expect(ge.kind).toBe('rate_limit_exceeded');
     expect(ge.headers?.['retry-after']).toBe('60'); // the window refills 60 s after it started
-    expect(ge.message).toMatch(/^p is at its configured limit \(rpm 2.*deadline would pass/);
+    expect(ge.headers?.['retry-after-ms']).toBe('60000');
+    expect(ge.message).toMatch(
+      /^p is at its configured limit \(rpm 2.*deadline would pass.*Retry after 60 s\.$/,
+    );
     expect(called).toBe(false);
   });
 
   it('queues a call over the rpm limit until the refill when the deadline allows', async () => {
-    const q = queues([provider('p', { rpm: 2 })], { rpmWindowMs: 200 });
-    const opts = { signal: signal(), deadline: far() };
-    const t0 = Date.now();
+    fakeWindowClock();
+    const q = queues([provider('p', { rpm: 2 })]);
+    const opts = { signal: signal(), deadline: Date.now() + 120_000 };
     await q.run('p', async () => 1, opts);
     await q.run('p', async () => 2, opts);
-    expect(await q.run('p', async () => 3, opts)).toBe(3);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+    const third = q.run('p', async () => 3, opts);
+    const state = watch(third);
+    await vi.advanceTimersByTimeAsync(59_999);
+    await tick(); // Bottleneck's real yields run: the call would start now if it could
+    expect(state.settled).toBe(false); // still queued just before the window refills
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await third).toBe(3);
   });
 
   it('estimates concurrency waits from measured call durations', async () => {
@@ -195,12 +227,12 @@ describe('ProviderQueues', () => {
   });
 
   it('rejects a queued call with 429 when its deadline passes, and never calls it', async () => {
+    vi.useFakeTimers();
     const q = queues([provider('p', { concurrency: 1 })]);
     const busy = deferred();
     const running = q.run('p', () => busy.promise, { signal: signal(), deadline: far() });
     let called = false;
-    const t0 = Date.now();
-    const err = (await rejection(
+    const queued = rejection(
       q.run(
         'p',
         async () => {
@@ -208,13 +240,18 @@ describe('ProviderQueues', () => {
         },
         { signal: signal(), deadline: Date.now() + 50 },
       ),
-    )) as GatewayError;
-    expect(Date.now() - t0).toBeLessThan(500);
+    );
+    const state = watch(queued);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(state.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1); // rejected at the deadline, while the slot is still taken
+    expect(state.settled).toBe(true);
+    const err = (await queued) as GatewayError;
     expect(err.status).toBe(429);
     expect(err.message).toMatch(/deadline passed while it waited/);
     busy.resolve('done');
-    await running;
-    await tick();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await running).toBe('done');
     expect(called).toBe(false);
   });
 
@@ -262,17 +299,21 @@ describe('ProviderQueues', () => {
   });
 
   it('gives an abandoned call’s rpm start back, so it does not cost a live call a window', async () => {
-    const q = queues([provider('p', { rpm: 1 })], { rpmWindowMs: 200 });
-    const t0 = Date.now();
-    await q.run('p', async () => 1, { signal: signal(), deadline: far() });
+    fakeWindowClock();
+    const q = queues([provider('p', { rpm: 1 })]);
+    const deadline = Date.now() + 300_000;
+    await q.run('p', async () => 1, { signal: signal(), deadline });
     const client = new AbortController();
-    const abandoned = q.run('p', async () => 2, { signal: client.signal, deadline: far() });
-    const live = q.run('p', async () => 3, { signal: signal(), deadline: far() });
+    const abandoned = q.run('p', async () => 2, { signal: client.signal, deadline });
+    const live = q.run('p', async () => 3, { signal: signal(), deadline });
+    const state = watch(live);
     client.abort(new Error('gone'));
     await rejection(abandoned);
+    // Served by the first refill (60 s), not the second (120 s).
+    await vi.advanceTimersByTimeAsync(60_000);
+    // The clock never reaches the second refill: only the given-back start can serve it.
+    await vi.waitFor(() => expect(state.settled).toBe(true));
     expect(await live).toBe(3);
-    // Served by the first refill (~200 ms), not the second (~400 ms).
-    expect(Date.now() - t0).toBeLessThan(350);
   });
 
   it('stop() rejects calls still queued', async () => {

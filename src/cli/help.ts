@@ -8,6 +8,7 @@ Commands:
   route              show how the router would serve a chat body (no model is called)
   keys               create, list and revoke API keys (create|list|revoke)
   run <workflow>     run a workflow with live per-step progress (embedded, or --server URL)
+  runs               list, show, follow, approve/reject, re-run and cancel runs on a running gateway
   graph <workflow>   validate a workflow definition and draw its DAG (mermaid or dot)
   spend              spend per day, model, key or team, from the ledger
 
@@ -16,7 +17,8 @@ Run \`quorum <command> --help\` for a command's options.
 Environment:
   PORT (8080)  HOST (127.0.0.1)  QUORUM_CONFIG (config/quorum.yaml)  QUORUM_MASTER_KEY
   QUORUM_DATABASE_URL (sqlite:./data/quorum.db, or postgres://…)  QUORUM_REDIS_URL (shared limits)
-  QUORUM_API_KEY (the key quorum run --server sends)
+  QUORUM_URL (the gateway quorum runs talks to, http://127.0.0.1:8080)
+  QUORUM_KEY (the key quorum run --server and quorum runs send; QUORUM_API_KEY is read too)
   OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY  enable providers when no config names any
   OTEL_*  OpenTelemetry exporter settings (tracing is off unless an exporter is configured)
   QUORUM_LOG_LEVEL (info)  QUORUM_TRACE_CONTENT (false)

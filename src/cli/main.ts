@@ -3,6 +3,7 @@ import { MAIN_HELP } from './help.ts';
 import { keysCommand } from './keys.ts';
 import { routeCommand } from './route.ts';
 import { runCommand } from './run.ts';
+import { runsCommand } from './runs.ts';
 import { serveCommand } from './serve.ts';
 import { spendCommand } from './spend.ts';
 import { validateCommand } from './validate.ts';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   keys: keysCommand,
   graph: graphCommand,
   run: runCommand,
+  runs: runsCommand,
   spend: spendCommand,
 };
 

@@ -18,6 +18,15 @@ import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-r
 import type { RunEvent } from '../workflows/state.ts';
 import { parseOr, usage } from './args.ts';
 import { readWorkflowFile } from './graph.ts';
+import {
+  ApiError,
+  createClient,
+  FINISHED,
+  keyFrom,
+  sseFrames,
+  streamEvent,
+  TERMINAL_EVENTS,
+} from './server-client.ts';
 import { DEFAULT_DATABASE_URL } from './store.ts';
 
 export const RUN_HELP = `quorum run — run a workflow, with live per-step progress
@@ -32,7 +41,8 @@ Options:
                           ${DEFAULT_DATABASE_URL})
   --server <url>          run on a running gateway through its HTTP API instead of in this process
   --key <key>             the API key to run as: with --server sent as the bearer token (default:
-                          $QUORUM_API_KEY); embedded, the run is charged to the key's team
+                          $QUORUM_KEY, else $QUORUM_API_KEY); embedded, the run is charged to the
+                          key's team
   --json                  print the whole run (as GET /v1/runs/:id returns it) instead of the outputs
   -h, --help              show this help
 
@@ -164,12 +174,16 @@ function approveHint(runId: string, steps: string[], server: string | undefined)
   const base = server ?? 'http://localhost:8080';
   const lines = [
     `run ${runId} is waiting for approval of ${steps.map((s) => `"${s}"`).join(', ')}.`,
-    server ? 'Approve it through the API:' : 'Approve it through the API of a gateway on the same database:',
+    server
+      ? 'Approve it with (`quorum runs reject` refuses it):'
+      : 'Approve it through a gateway on the same database (`quorum runs reject` refuses it):',
+    ...steps.map((s) => `  quorum runs approve ${runId} ${s}${server ? ` --server ${base}` : ''}`),
+    'or through the API:',
     ...steps.map(
       (s) =>
         `  curl -X POST ${base}/v1/runs/${runId}/steps/${s}/approve -H 'content-type: application/json' -d '{"approved": true}'`,
     ),
-    `  (add -H "Authorization: Bearer $QUORUM_API_KEY" when the gateway needs a key; "approved": false rejects it)`,
+    `  (add -H "Authorization: Bearer $QUORUM_KEY" when the gateway needs a key; "approved": false rejects it)`,
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -253,7 +267,7 @@ export async function runCommand(argv: string[], io: RunIo = {}): Promise<number
   const interactive = io.interactive ?? Boolean(process.stdin.isTTY);
   const options = { json: values.json === true, interactive, io };
   if (values.server !== undefined) {
-    const key = values.key ?? (process.env.QUORUM_API_KEY || undefined);
+    const key = keyFrom(values.key);
     return runRemote(values.server, key, file, workflow.definition, inputs.inputs, options);
   }
   return runEmbedded(workflow.definition, inputs.inputs, {
@@ -390,54 +404,6 @@ async function runEmbedded(
 
 // ---- remote (--server) -------------------------------------------------------------------------------
 
-class ApiError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
-interface SseFrame {
-  id?: string;
-  event?: string;
-  data: string;
-}
-
-/** Reads `text/event-stream` frames as they arrive. */
-async function* sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<SseFrame> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value.replace(/\r\n?/g, '\n');
-      for (let at = buffer.indexOf('\n\n'); at >= 0; at = buffer.indexOf('\n\n')) {
-        const block = buffer.slice(0, at);
-        buffer = buffer.slice(at + 2);
-        const frame: SseFrame = { data: '' };
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          const colon = line.indexOf(':');
-          if (colon === 0) continue; // a comment
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (field === 'data') data.push(value);
-          else if (field === 'id') frame.id = value;
-          else if (field === 'event') frame.event = value;
-        }
-        frame.data = data.join('\n');
-        if (data.length) yield frame;
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
-const TERMINAL_EVENTS = new Set(['run.succeeded', 'run.failed', 'run.cancelled']);
-
 async function runRemote(
   server: string,
   key: string | undefined,
@@ -446,22 +412,8 @@ async function runRemote(
   inputs: Record<string, unknown>,
   options: CommonOptions,
 ): Promise<number> {
-  const base = server.replace(/\/+$/, '');
-  const auth: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
-  const api = async (method: string, path: string, body?: string, type = 'application/json') => {
-    const res = await fetch(base + path, {
-      method,
-      headers: { ...auth, ...(body !== undefined ? { 'content-type': type } : {}) },
-      ...(body !== undefined ? { body } : {}),
-    });
-    const text = await res.text();
-    let json: any = null;
-    try {
-      json = JSON.parse(text);
-    } catch {}
-    if (!res.ok) throw new ApiError(res.status, json?.error?.message ?? (text || res.statusText));
-    return json;
-  };
+  const client = createClient(server, key);
+  const { base, api } = client;
 
   let runId = '';
   try {
@@ -480,29 +432,12 @@ async function runRemote(
     let ended = false;
     for (let connection = 0; !ended && connection < 5; connection++) {
       const controller = new AbortController();
-      const res = await fetch(`${base}/v1/runs/${runId}/events`, {
-        headers: { ...auth, accept: 'text/event-stream', ...(last ? { 'last-event-id': String(last) } : {}) },
-        signal: controller.signal,
-      });
-      if (!res.ok || !res.body)
-        throw new ApiError(res.status, `cannot follow the run's events (${res.status})`);
+      const body = await client.events(runId, last, controller.signal);
       try {
-        for await (const frame of sseFrames(res.body)) {
-          let payload: Record<string, unknown>;
-          try {
-            payload = JSON.parse(frame.data);
-          } catch {
-            continue;
-          }
-          const { seq, type, run_id, step, at, ...data } = payload;
-          if (typeof seq === 'number') last = seq;
-          const event: ProgressEvent = {
-            type: String(type ?? frame.event),
-            run_id: typeof run_id === 'string' ? run_id : undefined,
-            step: typeof step === 'string' ? step : undefined,
-            data,
-            at: typeof at === 'string' ? Date.parse(at) : Date.now(),
-          };
+        for await (const frame of sseFrames(body)) {
+          const event = streamEvent(frame);
+          if (!event) continue;
+          if (event.seq !== undefined) last = event.seq;
           const line = progress.line(event);
           if (line) err(`${line}\n`);
           if (TERMINAL_EVENTS.has(event.type)) {
@@ -534,7 +469,7 @@ async function runRemote(
       if (!ended) {
         // The stream closed early (a restart, a proxy): done if the run ended, else follow it again.
         const run = await api('GET', `/v1/runs/${runId}`);
-        if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') break;
+        if (FINISHED.has(run.status)) break;
         await new Promise((r) => setTimeout(r, 500));
       }
     }

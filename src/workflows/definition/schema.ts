@@ -293,7 +293,9 @@ export const WorkflowDefinitionSchema = z
       .number()
       .positive()
       .optional()
-      .describe('Stop the run (failed) once its calls have cost more than this, in USD.'),
+      .describe(
+        "The most the run may spend, in USD: each model call's worst case is held against it before the call is made; a call it cannot cover fails its step (and the run).",
+      ),
   })
   .describe(
     'A Quorum workflow definition: a DAG of model steps, stored with POST /v1/workflows and run through the API or with quorum run.',

@@ -373,6 +373,16 @@ export class WorkflowsRepo {
     return (await select.execute()).map((r) => r.id);
   }
 
+  /** Definitions by id, in one query per 500 ids (to name the workflows of a page of runs). */
+  async getWorkflows(ids: readonly string[]): Promise<Map<string, StoredWorkflow>> {
+    const out = new Map<string, StoredWorkflow>();
+    for (const batch of chunks([...new Set(ids)])) {
+      const rows = await this.#ctx.db.selectFrom('workflows').selectAll().where('id', 'in', batch).execute();
+      for (const row of rows) out.set(row.id, toWorkflow(row));
+    }
+    return out;
+  }
+
   /** The team's newest version of a name, or null when it has none. */
   async latestByName(team: string, name: string): Promise<StoredWorkflow | null> {
     const row = await this.#latestRow(team, name);

@@ -82,10 +82,17 @@ describe('a workflow by name', () => {
   it('POST /v1/workflows/:name/runs runs the latest version, or ?version=n; GET /v1/runs?workflow=<name> lists both', async () => {
     const latest = await lab('POST', '/v1/workflows/digest/runs?wait=true', {});
     expect(latest.status).toBe(200);
-    expect(latest.json).toMatchObject({ workflow_id: v2, status: 'succeeded' });
+    expect(latest.json).toMatchObject({
+      workflow_id: v2,
+      workflow: { name: 'digest', version: 2 },
+      status: 'succeeded',
+    });
     const older = await lab('POST', '/v1/workflows/digest/runs?version=1', {});
     expect(older.status).toBe(202);
-    expect((await lab('GET', `/v1/runs/${older.json.run_id}`)).json.workflow_id).toBe(v1);
+    expect((await lab('GET', `/v1/runs/${older.json.run_id}`)).json).toMatchObject({
+      workflow_id: v1,
+      workflow: { name: 'digest', version: 1 },
+    });
     const byId = await lab('POST', `/v1/workflows/${v1}/runs`, {});
     expect(byId.status).toBe(202);
 
@@ -93,6 +100,9 @@ describe('a workflow by name', () => {
     expect(all.json.data.map((r: { id: string }) => r.id).sort()).toEqual(
       [latest.json.id, older.json.run_id, byId.json.run_id].sort(),
     );
+    expect(all.json.data.map((r: { workflow: { version: number } }) => r.workflow.version).sort()).toEqual([
+      1, 1, 2,
+    ]);
     const one = await lab('GET', `/v1/runs?workflow=${v2}`);
     expect(one.json.data.map((r: { id: string }) => r.id)).toEqual([latest.json.id]);
   });

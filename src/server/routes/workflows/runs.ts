@@ -27,8 +27,14 @@ export interface RunDeps {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The contract's run object. */
-export function runView(run: RunRecord) {
+/** The definition a run is of, as its view names it. */
+export interface RunWorkflow {
+  name: string;
+  version: number;
+}
+
+/** The contract's run object; with its definition known, also `workflow: {name, version}`. */
+export function runView(run: RunRecord, workflow?: RunWorkflow) {
   const steps: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(run.steps)) {
     steps[name] = {
@@ -46,6 +52,7 @@ export function runView(run: RunRecord) {
   return {
     id: run.id,
     workflow_id: run.workflow_id,
+    ...(workflow && { workflow: { name: workflow.name, version: workflow.version } }),
     status: run.status,
     inputs: run.inputs,
     outputs: run.outputs,
@@ -81,7 +88,12 @@ const PAGE = 20;
 const MAX_PAGE = 100;
 
 const RunSchema = z
-  .looseObject({ id: z.string(), workflow_id: z.string(), status: z.string() })
+  .looseObject({
+    id: z.string(),
+    workflow_id: z.string(),
+    workflow: z.object({ name: z.string(), version: z.number() }).optional(),
+    status: z.string(),
+  })
   .openapi('Run');
 const errors = {
   400: { description: 'Invalid', content: { 'application/json': { schema: ErrorSchema } } },
@@ -259,6 +271,12 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
   for (const r of routes) app.openAPIRegistry.registerPath(r);
   const max = gateway.config.server;
 
+  /** The run's view, naming its workflow (definitions are never deleted, but a view does not depend on it). */
+  const view = async (run: RunRecord) => {
+    const workflow = await store.workflows.getWorkflow(run.workflow_id);
+    return runView(run, workflow ?? undefined);
+  };
+
   /** A run the caller's team may see (other teams' runs are reported as unknown). */
   const ownRun = async (c: Context<AppEnv>) => {
     const id = c.req.param('id')!;
@@ -297,7 +315,7 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
         ...(idempotency ? { idempotency_key: idempotency } : {}),
       }),
     );
-    if (c.req.query('wait') === 'true') return c.json(runView(await engine.wait(run.id)), 200);
+    if (c.req.query('wait') === 'true') return c.json(runView(await engine.wait(run.id), workflow), 200);
     return c.json({ run_id: run.id, status: run.status }, 202);
   });
 
@@ -319,16 +337,17 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
       ...(before !== undefined && { before }),
     });
     const page = rows.slice(0, limit);
+    const workflows = await store.workflows.getWorkflows(page.map((r) => r.workflow_id));
     const more = rows.length > limit;
     return c.json({
       object: 'list' as const,
-      data: page.map(runView),
+      data: page.map((run) => runView(run, workflows.get(run.workflow_id))),
       has_more: more,
       next_cursor: more ? cursorOf(page.at(-1)!) : null,
     });
   });
 
-  app.get('/v1/runs/:id', async (c) => c.json(runView(await ownRun(c))));
+  app.get('/v1/runs/:id', async (c) => c.json(await view(await ownRun(c))));
 
   app.get('/v1/runs/:id/events', async (c) => {
     const run = await ownRun(c);
@@ -402,7 +421,7 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
     const run = await ownRun(c);
     const body = await readJson(c, z.object({ output: z.unknown(), comment: z.string().optional() }), max);
     return c.json(
-      runView(await call(() => engine.editOutput(run.id, c.req.param('step'), body.output, body.comment))),
+      await view(await call(() => engine.editOutput(run.id, c.req.param('step'), body.output, body.comment))),
     );
   });
 
@@ -410,7 +429,7 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
     const run = await ownRun(c);
     const body = await readJson(c, z.object({ approved: z.boolean(), comment: z.string().optional() }), max);
     return c.json(
-      runView(
+      await view(
         await call(() =>
           engine.approve(run.id, c.req.param('step'), {
             approved: body.approved,
@@ -424,11 +443,11 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
   app.post('/v1/runs/:id/rerun', async (c) => {
     const run = await ownRun(c);
     const body = await readJson(c, z.object({ from: z.string().min(1) }), max);
-    return c.json(runView(await call(() => engine.rerun(run.id, body.from))));
+    return c.json(await view(await call(() => engine.rerun(run.id, body.from))));
   });
 
   app.post('/v1/runs/:id/cancel', async (c) => {
     const run = await ownRun(c);
-    return c.json(runView(await call(() => engine.cancel(run.id))));
+    return c.json(await view(await call(() => engine.cancel(run.id))));
   });
 }

@@ -2,8 +2,9 @@
  * Every example in README.md and docs/*.md runs as written on a fresh install: a no-config
  * `quorum serve` (the built-in demo provider, no keys), started as `npm start` starts it.
  *
- * One test per runnable fenced block, named `<file>:<line>`, run in document order (a later block may
- * use what an earlier one made — a team, a key, a stored workflow):
+ * One test per runnable fenced block, named `<file>:<line>`, run in document order. Each file gets a
+ * fresh server (per mode, below) that its blocks share, so a later block may use what an earlier one
+ * of the same file made — a team, a key, a stored workflow:
  *
  * - ```sh / ```bash: bash with `set -euo pipefail`, from the repository root (so `npm run -s quorum --`,
  *   `npx quorum` and `examples/…` work). `localhost:8080` and `127.0.0.1:8080` point at the test's
@@ -56,20 +57,32 @@ const MASTER_KEY = 'docs-examples-master-key';
 const blocks = collectBlocks(ROOT);
 const runnable = blocks.filter((b) => !b.notRun && (b.kind === 'sh' || b.kind === 'ts' || b.kind === 'yaml'));
 
-// One server per mode, started when the first block needs it, shared by every file.
-const servers = new Map<'open' | 'master', Promise<DocServer>>();
-function server(mode: 'open' | 'master'): Promise<DocServer> {
-  let s = servers.get(mode);
+// Each file is read on its own fresh install: its blocks share a server per mode (open, and with the
+// master key), started when its first block needs one and stopped when the next file begins, so one
+// file's team "design" does not collide with another's.
+type Mode = 'open' | 'master';
+let current: { file: string; servers: Map<Mode, Promise<DocServer>> } | undefined;
+
+async function stopServers(): Promise<void> {
+  const servers = current ? [...current.servers.values()] : [];
+  current = undefined;
+  for (const s of servers) await (await s.catch(() => null))?.stop();
+}
+
+async function server(file: string, mode: Mode): Promise<DocServer> {
+  if (current?.file !== file) {
+    await stopServers();
+    current = { file, servers: new Map() };
+  }
+  let s = current.servers.get(mode);
   if (!s) {
     s = startDocServer(mode === 'master' ? { masterKey: MASTER_KEY } : {});
-    servers.set(mode, s);
+    current.servers.set(mode, s);
   }
   return s;
 }
 
-afterAll(async () => {
-  for (const s of servers.values()) await (await s.catch(() => null))?.stop();
-});
+afterAll(stopServers);
 
 const usesMasterKey = (b: DocBlock) => b.text.includes('QUORUM_MASTER_KEY');
 
@@ -130,7 +143,7 @@ async function runBlock(block: DocBlock): Promise<void> {
       '',
     );
     // The demo gateway must accept it too: every model it names exists there.
-    const srv = await server('open');
+    const srv = await server(block.file, 'open');
     const res = await fetch(`${srv.url}/v1/workflows`, {
       method: 'POST',
       headers: { 'content-type': 'application/yaml' },
@@ -146,7 +159,7 @@ async function runBlock(block: DocBlock): Promise<void> {
   if (unsafe) {
     expect.fail(`${block.file}:${block.line} ${unsafe}: mark it <!-- not run: … --> (not run here)`);
   }
-  const srv = await server(usesMasterKey(block) ? 'master' : 'open');
+  const srv = await server(block.file, usesMasterKey(block) ? 'master' : 'open');
   const outcome = block.kind === 'sh' ? await runShell(block, srv) : await runTypeScript(block, srv);
   checkOutcome(block, outcome, srv);
 }

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createLimitBackends } from '../../src/limits/backends.ts';
 import type { FakeServer } from '../fakes/harness.ts';
 import { startFakeOpenAI } from '../fakes/openai.ts';
+import { testClock } from '../unit/limits/clock.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { backends } from './store/backends.ts';
 
@@ -184,9 +185,14 @@ describe('rate limits', () => {
   });
 
   it('rpm: the request over the limit gets 429 rate_limit_exceeded with retry-after and x-ratelimit headers', async () => {
-    gw = await startGateway(config(fake.url, 5, { teams: [{ id: 'research', limits: { rpm: 3 } }] }));
+    const clock = testClock('2026-11-22T12:00:00.000Z');
+    gw = await startGateway(config(fake.url, 5, { teams: [{ id: 'research', limits: { rpm: 3 } }] }), {
+      gateway: { limits: createLimitBackends({ now: clock.now }) },
+    });
     const results = [];
-    for (let i = 0; i < 4; i++) results.push(await call(gw));
+    for (let i = 0; i < 3; i++) results.push(await call(gw));
+    clock.advance(20_000);
+    results.push(await call(gw));
     expect(results.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
     expect(results.map((r) => r.headers.get('x-ratelimit-remaining-requests'))).toEqual(['2', '1', '0', '0']);
     expect(results[0]!.headers.get('x-ratelimit-limit-requests')).toBe('3');
@@ -194,7 +200,10 @@ describe('rate limits', () => {
     const refused = results[3]!;
     expect(refused.status).toBe(429);
     expect(refused.json.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // The three counted at 0 s leave the sliding minute at 60 s: 40 s after the refusal.
+    expect(refused.headers.get('retry-after')).toBe('40');
+    expect(refused.headers.get('retry-after-ms')).toBe('40000');
+    expect(refused.json.error.message).toContain('Retry after 40 s.');
     expect(fake.received).toHaveLength(3);
   });
 
@@ -226,7 +235,12 @@ describe('rate limits', () => {
       }),
     });
     expect(big.status).toBe(429);
-    expect(((await big.json()) as any).error.code).toBe('rate_limit_exceeded');
+    const error = ((await big.json()) as any).error;
+    expect(error.code).toBe('rate_limit_exceeded');
+    // Over the whole tpm: no wait would admit it, so no retry time and no SDK retry.
+    expect(error.message).toContain('can never fit');
+    expect(big.headers.get('x-should-retry')).toBe('false');
+    expect(big.headers.get('retry-after')).toBeNull();
   });
 
   it('a fan-out reserves its whole worst case: a budget that covers one call refuses a three-way panel', async () => {

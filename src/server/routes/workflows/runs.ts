@@ -15,7 +15,8 @@ import type { RunEvent, RunRecord } from '../../../workflows/state.ts';
 import { readJson } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
 import { ErrorSchema } from '../../schemas.ts';
-import { findWorkflow, invalidWorkflow, WorkflowParams, WorkflowQuery, workflowRef } from './definitions.ts';
+import { invalidWorkflow, WorkflowParams, WorkflowQuery } from './definitions.ts';
+import { findWorkflow, workflowRef } from './find-workflow.ts';
 import { stepModelProblems } from './step-models.ts';
 
 export interface RunDeps {

@@ -80,11 +80,10 @@ describe.each(backends())('ledger on $name', ({ make }) => {
 
   it('takes 1,000 rows in one synchronous burst and writes them all in batches', async () => {
     const store = await open({ flushIntervalMs: 60_000 });
-    const start = performance.now();
     for (let i = 0; i < 1000; i++) store.ledger.append(entry({ request_id: `r${i}`, cost_nanos: i }));
-    const appendMs = performance.now() - start;
+    // Appending only buffers: nothing is written until a flush.
     expect(store.ledger.pending).toBe(1000);
-    expect(appendMs).toBeLessThan(200); // pushes only; generous for slow CI machines
+    expect(await count(store)).toBe(0);
 
     await store.ledger.flush();
     expect(store.ledger.pending).toBe(0);

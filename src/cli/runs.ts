@@ -433,9 +433,10 @@ async function events(client: Client, runId: string, v: Values, flags: string, i
         const pending = frames.next();
         pending.catch(() => {}); // left behind when the wait below ends first; the abort rejects it
         let timer: NodeJS.Timeout | undefined;
-        // Without --follow, the history is sent at once: a pause means it has all arrived.
+        // Without --follow, the history is sent at once: a pause after it has begun means it has all
+        // arrived (a run's history always begins with run.started).
         const idle =
-          v.follow || settled
+          v.follow || settled || last === 0
             ? null
             : new Promise<'idle'>((resolve) => {
                 timer = setTimeout(() => resolve('idle'), idleMs);

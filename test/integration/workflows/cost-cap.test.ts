@@ -138,6 +138,34 @@ describe('max_cost_usd', () => {
     for (const n of clamped) expect(n).toBeLessThan(4096);
   });
 
+  it("an ensemble step is held at the fan-out's worst case over every member, and refused when that does not fit", async () => {
+    fakes.openai.respond({ text: 'Paris', usage: { input: 5, output: 50 } });
+    fakes.anthropic.respond({ text: 'Paris', usage: { input: 5, output: 50 } });
+    const ensemble = (max_tokens: number, needs: string[] = []) => ({
+      type: 'ensemble',
+      strategy: 'consensus',
+      models: ['oa-model', 'an-model'],
+      prompt: 'Capital of France?',
+      max_tokens,
+      needs,
+    });
+    // a may write 200 tokens on each model (about $0.0034 at worst); b 300 (about $0.0051).
+    const { view, run, costNanos } = await runOnce({
+      name: 'panel',
+      max_cost_usd: 0.005,
+      steps: { a: ensemble(200), b: ensemble(300, ['a']) },
+    });
+    expect(view.status).toBe('failed');
+    expect(run.steps.a!.status).toBe('succeeded');
+    const spent = nanosOf(5, 50) + amountNanos((5 * 3 + 50 * 15) / 1e6);
+    expect(costNanos).toBe(spent);
+    expect(fakes.openai.received).toHaveLength(1);
+    expect(fakes.anthropic.received).toHaveLength(1);
+    expect(run.error).toMatch(
+      /^step "b" failed: max_cost_usd \$0\.005 cannot cover the next call: the run has spent \$0\.00087 and the consensus ensemble of oa-model, an-model may cost up to \$0\.005\d+\. Lower the step's max_tokens to at most 2\d\d, or raise max_cost_usd\.$/,
+    );
+  });
+
   it('a step without max_tokens is sent with the largest max_tokens its worst case fits in the cap', async () => {
     fakes.openai.respond(answer(10_000));
     const { view, costNanos } = await runOnce({

@@ -216,18 +216,20 @@ describe('normalizeAnswer: robustness', () => {
     );
   });
 
-  it('stays fast on huge or pathological replies', () => {
-    const inputs = [
-      'a'.repeat(1_000_000),
-      `${'x'.repeat(500_000)} is the answer`,
-      '{'.repeat(200_000),
-      '```'.repeat(50_000),
-      '1,'.repeat(200_000),
+  // How fast it is belongs to a benchmark; here, that it returns the right key (a pattern that
+  // backtracks catastrophically would not return before the test times out).
+  it('normalizes huge or pathological replies without hanging', () => {
+    const cases: [string, string][] = [
+      ['a'.repeat(1_000_000), 'a'.repeat(1_000_000)],
+      [`${'x'.repeat(500_000)} is the answer`, `${'x'.repeat(500_000)} is answer`], // "the" dropped
+      ['{'.repeat(200_000), ''],
+      ['```'.repeat(50_000), ''],
+      ['1,'.repeat(200_000), Array(200_000).fill('1').join(' ')],
     ];
-    for (const input of inputs) {
-      const t = performance.now();
-      normalizeAnswer(input);
-      expect(performance.now() - t).toBeLessThan(1000);
+    for (const [input, key] of cases) {
+      const out = normalizeAnswer(input);
+      expect(out.kind).toBe('text');
+      expect(out.key === key).toBe(true); // compared as a boolean: a diff of 1 MB strings is unreadable
     }
   });
 });

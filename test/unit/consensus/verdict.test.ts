@@ -193,16 +193,15 @@ describe('parseReview', () => {
 });
 
 describe('parsers on huge or pathological replies', () => {
-  it('stay fast', () => {
-    for (const input of [
-      '{'.repeat(200_000),
-      `${'A: 7\n'.repeat(50_000)}Best: B`,
-      `"${'x'.repeat(500_000)}`,
-    ]) {
-      const t = performance.now();
-      parseVerdict(input, L);
-      parseReview(input);
-      expect(performance.now() - t).toBeLessThan(1500);
+  // How fast they are belongs to a benchmark; here, that they return the right reading (a parser that
+  // backtracks catastrophically would not return before the test times out).
+  it('read them without hanging: nothing from unbalanced input, the scores and best from a long list', () => {
+    for (const input of ['{'.repeat(200_000), `"${'x'.repeat(500_000)}`]) {
+      expect(parseVerdict(input, L)).toBeUndefined();
+      expect(parseReview(input)).toBeUndefined();
     }
+    const long = `${'A: 7\n'.repeat(50_000)}Best: B`;
+    expect(parseVerdict(long, L)).toMatchObject({ scores: { A: 7 }, best: 'B' });
+    expect(parseReview(long)).toBeUndefined();
   });
 });

@@ -51,7 +51,7 @@ export type Strategy = 'consensus' | 'best_of_n' | 'ensemble' | 'review';
 /** What a call is for, in a strategy. */
 export type CallRole = 'candidate' | 'judge' | 'aggregator' | 'reviewer' | 'author';
 
-/** A candidate in the aggregation record (the contract's `quorum.candidates[]`). */
+/** A candidate in the aggregation record (the API's `quorum.candidates[]`). */
 export interface CandidateRecord {
   model: string;
   content: string | null;

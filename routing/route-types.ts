@@ -62,7 +62,7 @@ export interface CandidateScores {
   total: number;
 }
 
-/** One catalog model in the explanation record (the contract's `quorum.route.candidates[]`). */
+/** One catalog model in the explanation record (the API's `quorum.route.candidates[]`). */
 export interface RouteCandidate {
   model: string;
   eligible: boolean;

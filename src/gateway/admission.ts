@@ -35,7 +35,7 @@ const NOTHING: Admission = { headers: {}, settle: async () => {} };
 
 /**
  * Before any upstream call: the key's and the team's rate limits (one request, the token estimate), then
- * the team's budget (a hold on the request's worst-case cost). Refusals are the contract's 429s; nothing
+ * the team's budget (a hold on the request's worst-case cost). Refusals are the API's 429s; nothing
  * is counted for a refused request. Callers without limits or a budget pay nothing here.
  */
 export async function admit(

@@ -151,7 +151,7 @@ export async function chatCompletion(
 }
 
 /**
- * A cache hit: no upstream call, so no usage and no cost (the contract's `usage` sums upstream calls);
+ * A cache hit: no upstream call, so no usage and no cost (the API's `usage` sums upstream calls);
  * the cached answer's own usage is reported as `quorum.cached_usage`.
  */
 function cachedReply(

@@ -8,6 +8,7 @@ import type { RoutePlan } from '../../routing/route-types.ts';
 import type { Policy } from '../../routing/types.ts';
 import type { ChatRequest } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
+import { reportedUsd } from '../limits/nanos.ts';
 import { ATTR_QUORUM_COST_USD, failSpan, tracer } from '../telemetry/index.ts';
 import type { Caller } from './caller.ts';
 import { buildChain } from './chain.ts';
@@ -102,7 +103,14 @@ export function planRequest(gw: Gateway, caller: Caller, request: ChatRequest): 
 
 /** The `quorum.route` record of a response. */
 export function routeRecord(plan: RoutePlan) {
-  return { policy: plan.policy, chosen: plan.chosen, candidates: plan.candidates };
+  return { policy: plan.policy, chosen: plan.chosen, candidates: reportedCandidates(plan.candidates) };
+}
+
+/** The router works in float dollars; what a client reads is whole nano-dollars, like every other cost. */
+function reportedCandidates(candidates: RoutePlan['candidates']): RoutePlan['candidates'] {
+  return candidates.map((c) =>
+    c.scores ? { ...c, scores: { ...c.scores, cost_usd: reportedUsd(c.scores.cost_usd) } } : c,
+  );
 }
 
 /** `POST /v1/route`: the decision the gateway would make for a chat body, without calling anything. */
@@ -135,7 +143,7 @@ export function dryRun(gw: Gateway, caller: Caller, request: ChatRequest) {
       prompt_tokens: promptTokens,
       max_output_tokens: maxOutputTokens,
     },
-    candidates: plan.candidates,
+    candidates: reportedCandidates(plan.candidates),
     fallbacks,
   };
 }

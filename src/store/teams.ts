@@ -1,5 +1,5 @@
 /**
- * Teams in the contract's shape (`{id, budget?, limits?, models?}`), stored flat. A team cannot be
+ * Teams in the API's shape (`{id, budget?, limits?, models?}`), stored flat. A team cannot be
  * deleted while it has active keys (neither revoked nor expired): deleting would silently cut off
  * whoever holds them, so the admin revokes first; the dead keys then go with the team. Ledger rows
  * stay — spend history outlives the team.
@@ -74,7 +74,7 @@ function checkId(id: unknown): string {
   return id;
 }
 
-/** Validates and flattens the contract shape into columns. */
+/** Validates and flattens the API shape into columns. */
 function toFields(input: Omit<TeamInput, 'id'>): TeamFields {
   const { budget, limits, models } = input;
   if (budget !== undefined && budget !== null) {
@@ -119,7 +119,7 @@ function toTeam(row: TeamsTable): Team {
   return team;
 }
 
-/** Applies a merge patch to a team's current contract shape. */
+/** Applies a merge patch to a team's current API shape. */
 function merge(team: Team, patch: TeamPatch): Omit<TeamInput, 'id'> {
   const next: Omit<TeamInput, 'id'> = { budget: team.budget, limits: team.limits, models: team.models };
   if (patch.budget === null) next.budget = null;

@@ -212,9 +212,11 @@ describe('POST /v1/route', () => {
       'strong-max',
     ]);
     for (const c of body.candidates) {
-      if (c.eligible)
+      if (c.eligible) {
         expect(Object.keys(c.scores).sort()).toEqual(['cost_usd', 'latency_ms', 'quality', 'total']);
-      else expect(c.reason).toBeTruthy();
+        // Money is whole nano-dollars everywhere a client reads it.
+        expect(String(c.scores.cost_usd).replace(/^.*\./, '').length).toBeLessThanOrEqual(9);
+      } else expect(c.reason).toBeTruthy();
     }
     expect(calls()).toEqual({ oa: 0, an: 0, ge: 0 });
   });

@@ -261,7 +261,7 @@ describe('fallbacks never leave the allow-list', () => {
         stream: true,
         messages: ask as never,
         // @ts-expect-error the gateway's extension field
-        quorum: { ensemble: { strategy: 'ensemble', models: ['oa-model'], judge: 'an-model' } },
+        quorum: { strict: true, ensemble: { strategy: 'ensemble', models: ['oa-model'], judge: 'an-model' } },
       });
       for await (const _ of stream) {
         // drained

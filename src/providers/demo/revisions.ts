@@ -28,12 +28,28 @@ export function draftLevel(text: string): number {
   return maxOf(text, DRAFT_LINE);
 }
 
-/** `text` without the demo's own critiques and issues, so their numbers are not read as the question. */
+/**
+ * `text` without the demo's own critiques and issues ("Scored 5 out of 10 … (next: revision 1)."), so
+ * their numbers are not read as the question. Each is cut back to the start of its sentence or line
+ * (at most 400 characters), so the work stays linear in the text.
+ */
 export function withoutCritiques(text: string): string {
-  return text.replace(
-    /(?:Scored [\d.]+ out of 10 against the criteria\. )?[^.\n]*(?:\.\d[^.\n]*)*\(next: revision \d+\)\.?/gi,
-    '',
-  );
+  const marker = /\(next: revision \d+\)\.?/gi;
+  let out = '';
+  let from = 0;
+  for (const m of text.matchAll(marker)) {
+    let start = m.index;
+    const floor = Math.max(from, start - 400);
+    while (start > floor && text[start - 1] !== '\n' && !/[.!?]\s$/.test(text.slice(start - 2, start)))
+      start--;
+    const scored = /Scored [\d.]+ out of 10 against the criteria\. $/.exec(
+      text.slice(Math.max(from, start - 60), start),
+    );
+    if (scored) start -= scored[0].length;
+    out += text.slice(from, start);
+    from = m.index + m[0].length;
+  }
+  return out + text.slice(from);
 }
 
 /** The revision the demo's critiques or issues in `text` ask for; 0 when they ask for none. */

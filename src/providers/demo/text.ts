@@ -53,11 +53,24 @@ export interface FencedBlock {
   text: string;
 }
 
-/** The `<<<BEGIN token X>>> … <<<END token X>>>` blocks of Quorum's judge and reviewer prompts. */
+/**
+ * The `<<<BEGIN token X>>> … <<<END token X>>>` blocks of Quorum's judge and reviewer prompts. Read
+ * line by line (linear in the prompt, whatever a client puts in it).
+ */
 export function fencedBlocks(text: string): FencedBlock[] {
   const out: FencedBlock[] = [];
-  const re = /<<<BEGIN (\S+) (\S+)>>>\n([\s\S]*?)\n<<<END \1 \2>>>/g;
-  for (const m of text.matchAll(re)) out.push({ label: m[2]!, text: m[3]! });
+  let open: { fence: string; label: string; lines: string[] } | null = null;
+  for (const line of text.split('\n')) {
+    if (open) {
+      if (line === `<<<END ${open.fence}>>>`) {
+        out.push({ label: open.label, text: open.lines.join('\n') });
+        open = null;
+      } else open.lines.push(line);
+      continue;
+    }
+    const begin = /^<<<BEGIN (\S+) (\S+)>>>$/.exec(line);
+    if (begin) open = { fence: `${begin[1]} ${begin[2]}`, label: begin[2]!, lines: [] };
+  }
   return out;
 }
 

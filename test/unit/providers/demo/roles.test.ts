@@ -225,3 +225,13 @@ describe('recognising roles', () => {
     ).toBeNull();
   });
 });
+
+describe('reading fenced blocks', () => {
+  it('takes only closed blocks, so an unclosed one in a prompt is not read as a candidate', () => {
+    const text = ask(
+      'demo-smart',
+      judgeRequest(user('What is 2 + 2?'), ['The answer is 4.', 'The answer is 5.'], { token: 'tok-9' }),
+    );
+    expect(parseVerdict(text, ['A', 'B'])!.best).toBe('A');
+  });
+});

@@ -61,6 +61,8 @@ describe('the demo as an until judge', () => {
     const prompts = runner.of('draft').map(FakeRunner.prompt);
     expect(prompts[1]).toMatch(/concrete example/);
     expect(run.outputs).toEqual({ essay: expect.stringMatching(/^Revision 2: says who it is for/m) });
+    // The critique's "5 out of 10" in the prompt is not taken for a sum to work out.
+    expect((run.outputs as { essay: string }).essay).toMatch(/^This is demo-fast/);
     // Every judge reply goes through the engine's parser with a score.
     for (const call of runner.of('draft', 'judge')) {
       const text = demoAnswer('demo-smart', { model: 'demo-smart', messages: call.request.messages });

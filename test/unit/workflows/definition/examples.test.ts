@@ -7,11 +7,12 @@ const DIR = 'examples/workflows';
 describe('examples/workflows', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
 
-  it('has the three examples', () => {
+  it('has the four examples', () => {
     expect(files.sort()).toEqual([
       'draft-review-revise.yaml',
       'hometown-distance.yaml',
       'plan-then-execute.yaml',
+      'review-until-approved.yaml',
     ]);
   });
 

@@ -23,7 +23,8 @@ const COMMON_OPTIONS = `Options (every subcommand):
   --server <url>  the gateway (default: $QUORUM_URL, else ${DEFAULT_SERVER})
   --key <key>     the API key sent (default: $QUORUM_KEY, else $QUORUM_API_KEY, else $QUORUM_MASTER_KEY):
                   a team's key sees its team's runs, the master key every team's
-  --json          print what the API answers (the run, or the list) instead of text
+  --json          print what the API answers instead of text (the run, the list, or for events one
+                  event per line as the SSE stream sends it)
   -h, --help      show this help`;
 
 export const RUNS_HELP = `quorum runs — list, inspect and steer workflow runs on a running gateway
@@ -97,7 +98,6 @@ Usage: quorum runs events <run> [--follow] [--json]
 
   --follow    keep printing events as they happen, until the run has ended
               (succeeded, failed or cancelled); a run waiting for approval is followed until it ends
-  --json      one event per line, as the SSE stream sends it
 
 ${COMMON_OPTIONS}
 

@@ -36,7 +36,7 @@
  * run until it is marked not run: run here, it would pull node_modules from under every other test.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectBlocks, type DocBlock } from './helpers/docs-blocks.ts';
+import { collectBlocks, type DocBlock, parseBlocks } from './helpers/docs-blocks.ts';
 import {
   type BlockOutcome,
   checkConfig,
@@ -177,12 +177,71 @@ describe('examples in README.md and docs/*.md', () => {
     ).toEqual([]);
   });
 
-  it(`at most ${MAX_NOT_RUN} blocks are marked not run, each with its reason`, () => {
-    const notRun = blocks.filter((b) => b.notRun).map((b) => `${b.file}:${b.line}: ${b.notRun}`);
+  const notRun = blocks.filter((b) => b.notRun).map((b) => `${b.file}:${b.line} (${b.notRun})`);
+  it(`${notRun.length} blocks not run, at most ${MAX_NOT_RUN}: ${notRun.join('; ')}`, () => {
     expect(notRun.length, `blocks not run:\n${notRun.join('\n')}`).toBeLessThanOrEqual(MAX_NOT_RUN);
   });
 
   for (const block of runnable) {
     it(`${block.file}:${block.line}`, () => runBlock(block), 120_000);
   }
+});
+
+describe('the example runner', () => {
+  const md = [
+    '<!-- not run: needs a real key -->',
+    '```sh',
+    'curl https://api.openai.com/v1/models',
+    '```',
+    '',
+    '<!-- expect: 404, 4x9 -->',
+    '',
+    '```sh',
+    'curl -s localhost:8080/v1/chat/completions -d x',
+    '```',
+    '- a list item with an indented block:',
+    '  ```ts',
+    '  console.log(1);',
+    '  ```',
+    '```',
+    'bare output',
+    '```',
+    '<!-- expect: exit 2 -->',
+    '```python',
+    'print(1)',
+    '```',
+  ].join('\n');
+
+  it("reads the directives above each fence, and each fence's kind", () => {
+    const parsed = parseBlocks('x.md', md);
+    expect(parsed.map((b) => [b.line, b.kind, b.notRun, b.expectExit])).toEqual([
+      [2, 'sh', 'needs a real key', undefined],
+      [8, 'sh', undefined, undefined],
+      [12, 'ts', undefined, undefined],
+      [15, 'shown', undefined, undefined],
+      [19, 'unknown', undefined, 2],
+    ]);
+    expect(
+      parsed[1]!.expectStatus!.map((r) => ['404', '429', '409', '400'].filter((c) => r.test(c))),
+    ).toEqual([['404'], ['429', '409']]);
+    expect(parsed[2]!.text).toBe('console.log(1);\n');
+  });
+
+  it('fails a shell block whose curl got an HTTP error, although curl -s exits 0', async () => {
+    const block = parseBlocks(
+      '(runner)',
+      '```sh\ncurl -s localhost:8080/v1/chat/completions -H \'content-type: application/json\' -d \'{"model": "claude-sonnet", "messages": [{"role": "user", "content": "hi"}]}\'\n```\n',
+    )[0]!;
+    const srv = await server('(runner)', 'open');
+    const outcome = await runShell(block, srv);
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.statuses).toEqual([404]);
+    expect(() => checkOutcome(block, outcome, srv)).toThrow(/HTTP statuses: 404/);
+    expect(() => checkOutcome({ ...block, expectStatus: [/^4\d\d$/] }, outcome, srv)).not.toThrow();
+  });
+
+  it('refuses to run a block that would reinstall the dependencies', () => {
+    expect(unsafeReason('npm ci && npm start')).toBe('reinstalls the dependencies');
+    expect(unsafeReason('npm run -s quorum -- route --body -')).toBeUndefined();
+  });
 });

@@ -34,7 +34,7 @@ export interface RunWorkflow {
   version: number;
 }
 
-/** The contract's run object; with its definition known, also `workflow: {name, version}`. */
+/** The API's run object; with its definition known, also `workflow: {name, version}`. */
 export function runView(run: RunRecord, workflow?: RunWorkflow) {
   const steps: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(run.steps)) {

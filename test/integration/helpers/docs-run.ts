@@ -55,7 +55,20 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  */
 export async function startDocServer(options: { masterKey?: string } = {}): Promise<DocServer> {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-docs-server-'));
-  const port = await freePort();
+  // The free port found may be taken by another test before the server binds it: try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(await freePort(), dir, options);
+    } catch (err) {
+      if (attempt === 3 || !/EADDRINUSE/.test((err as Error).message)) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+}
+
+async function startOn(port: number, dir: string, options: { masterKey?: string }): Promise<DocServer> {
   const databaseUrl = `sqlite:${join(dir, 'quorum.db')}`;
   const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'serve'], {
     cwd: dir,

@@ -61,13 +61,44 @@ export function reachNamed(
   gw: Gateway,
   caller: Caller,
   named: readonly NamedModel[],
+  task: ChatRequest,
   requestFallbacks?: readonly string[],
 ): Reach {
   const reach = new Reach();
   for (const { model, param, preset } of named) {
+    if (AUTO_NAME.test(model)) {
+      // `auto[:policy]` as a member, judge or reviewer: the router's choice for this task, within the
+      // allow-list, with its fallbacks — decided once here, so the hold and the calls agree.
+      reach.add(model, routedChain(gw, caller, model, task, param));
+      continue;
+    }
     reach.add(model, buildChain(gw, caller, model, requestFallbacks, { presetMember: preset, param }));
   }
   return reach;
+}
+
+const AUTO_NAME = /^auto(?::|$)/;
+
+function routedChain(gw: Gateway, caller: Caller, model: string, task: ChatRequest, param: string) {
+  const { quorum, ...rest } = task;
+  const request: ChatRequest = {
+    ...rest,
+    model,
+    ...(quorum?.route ? { quorum: { route: quorum.route } } : {}),
+  };
+  try {
+    return planRequest(gw, caller, request).chain;
+  } catch (err) {
+    // The refusal names the field that asked for the router, not the request's `model`.
+    if (err instanceof GatewayError && err.param === 'model') {
+      throw new GatewayError(err.kind, err.message, {
+        param,
+        code: err.code,
+        ...(err.headers ? { headers: err.headers } : {}),
+      });
+    }
+    throw err;
+  }
 }
 
 /**
@@ -77,7 +108,11 @@ export function reachNamed(
 export function authorizeChat(gw: Gateway, caller: Caller, request: ChatRequest): Decision {
   const fan = fanOutPlan(gw, caller, request);
   if (fan) {
-    return { kind: 'fanout', plan: fan, reach: reachNamed(gw, caller, fan.named, request.quorum?.fallbacks) };
+    return {
+      kind: 'fanout',
+      plan: fan,
+      reach: reachNamed(gw, caller, fan.named, request, request.quorum?.fallbacks),
+    };
   }
   const plan = planRequest(gw, caller, request);
   const reach = new Reach();
@@ -89,7 +124,8 @@ export function authorizeChat(gw: Gateway, caller: Caller, request: ChatRequest)
 export function authorizeReview(
   gw: Gateway,
   caller: Caller,
-  options: Pick<ReviewOptions, 'reviewers' | 'author'>,
+  options: Pick<ReviewOptions, 'reviewers' | 'author'> &
+    Partial<Pick<ReviewOptions, 'artifact' | 'instructions'>>,
 ): Reach {
   const named: NamedModel[] = options.reviewers.map((model, i) => ({
     model,
@@ -97,5 +133,10 @@ export function authorizeReview(
     preset: false,
   }));
   if (options.author) named.push({ model: options.author, param: 'author', preset: false });
-  return reachNamed(gw, caller, named);
+  // What a routed reviewer or author is chosen for: the instructions and the artifact they read.
+  const task: ChatRequest = {
+    model: 'auto',
+    messages: [{ role: 'user', content: `${options.instructions ?? ''}\n\n${options.artifact ?? ''}` }],
+  };
+  return reachNamed(gw, caller, named, task);
 }

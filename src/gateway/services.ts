@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../config/index.ts';
 import { createLimitBackends, type LimitBackends } from '../limits/backends.ts';
 import { periodKey, periodStart } from '../limits/periods.ts';
 import { fromNanos } from '../limits/types.ts';
+import { databaseUrlFrom } from '../store/database-url.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 
@@ -21,7 +22,7 @@ export async function openServices(
   env: NodeJS.ProcessEnv,
   logger: Logger,
 ): Promise<Services> {
-  const url = env.QUORUM_DATABASE_URL || 'sqlite:./data/quorum.db';
+  const url = databaseUrlFrom(env);
   const store = await openStore(url, { onError: (err) => logger.error({ err }, 'store error') });
   for (const t of config.teams) {
     await store.teams.upsert({

@@ -295,6 +295,41 @@ describe('auto, the model list and the dry run see only the allow-list', () => {
     expect(upstreamCalls()).not.toContain('secret-up');
   });
 
+  it('auto[:policy] as ensemble members and judge routes within the allow-list', async () => {
+    failing();
+    const res = await post('/v1/chat/completions', BETA, {
+      model: 'oa-model',
+      messages: ask,
+      quorum: {
+        ensemble: { strategy: 'best_of_n', models: ['auto:quality', 'auto:cost'], judge: 'auto:quality' },
+      },
+    });
+    expect(res.status).toBe(200);
+    const models = res.json.quorum.candidates.map((c: any) => c.model);
+    expect(models).toHaveLength(2);
+    for (const m of models) expect(['oa-model', 'an-model', 'ge-model']).toContain(m);
+    expect(upstreamCalls()).not.toContain('secret-up');
+  });
+
+  it('auto reviewers route within the allow-list; an unknown policy names its field', async () => {
+    failing();
+    const res = await post('/v1/reviews', BETA, {
+      artifact: 'def f(): pass',
+      instructions: 'Review this.',
+      reviewers: ['auto:quality'],
+    });
+    expect(res.status).not.toBe(403);
+    expect(upstreamCalls().length).toBeGreaterThan(0);
+    expect(upstreamCalls()).not.toContain('secret-up');
+    const bad = await post('/v1/chat/completions', BETA, {
+      model: 'oa-model',
+      messages: ask,
+      quorum: { ensemble: { strategy: 'consensus', models: ['oa-model', 'auto:bogus'] } },
+    });
+    expect(bad.status).toBe(404);
+    expect(bad.json.error).toMatchObject({ code: 'model_not_found', param: 'quorum.ensemble.models[1]' });
+  });
+
   it('POST /v1/route: the chosen model and every fallback are allowed; a forbidden name is 403', async () => {
     const auto = await post('/v1/route', BETA, { model: 'auto:quality', messages: ask });
     expect(auto.status).toBe(200);

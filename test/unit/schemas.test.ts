@@ -9,8 +9,9 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { generateSchemas, SCHEMAS_DIR } from '../../scripts/gen-schemas.ts';
-import { parseDefinition } from '../../src/workflows/definition/index.ts';
+import { generateSchemas, SCHEMAS_DIR, STEP_FIELDS } from '../../scripts/gen-schemas.ts';
+import { parseDefinition, STEP_TYPES, type StepType } from '../../src/workflows/definition/index.ts';
+import { StepObjectSchema } from '../../src/workflows/definition/schema.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const addFormats = addFormatsModule.default;
@@ -18,7 +19,8 @@ const addFormats = addFormatsModule.default;
 const committed = (name: string) => JSON.parse(readFileSync(join(SCHEMAS_DIR, name), 'utf8'));
 
 function validator(name: string) {
-  const ajv = new Ajv({ allErrors: true, strict: true });
+  // strictRequired off: a step type's `required` names fields declared beside it, not inside the `then`.
+  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
   addFormats(ajv);
   const validate = ajv.compile(committed(name));
   return (data: unknown): ErrorObject[] => (validate(data) ? [] : (validate.errors ?? []));
@@ -27,13 +29,22 @@ function validator(name: string) {
 const workflow = validator('workflow.schema.json');
 const config = validator('config.schema.json');
 
-/** Where each error is and what it says, as an editor would show it. */
+/**
+ * Where each error is and what it says, as an editor would show it: one line per mistake (ajv's
+ * bookkeeping for `if`/`then` and a field name's inner check is left out).
+ */
 const where = (errors: ErrorObject[]) =>
-  errors.map((e) =>
-    e.keyword === 'additionalProperties'
-      ? `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}: unknown`
-      : `${e.instancePath}: ${e.message}`,
-  );
+  errors
+    .filter((e) => e.keyword !== 'if' && !(e.keyword === 'enum' && e.propertyName !== undefined))
+    .map((e) => {
+      if (e.keyword === 'additionalProperties') {
+        return `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}: unknown`;
+      }
+      if (e.keyword === 'propertyNames') {
+        return `${e.instancePath}/${(e.params as { propertyName: string }).propertyName}: not for this step type`;
+      }
+      return `${e.instancePath}: ${e.message}`;
+    });
 
 describe('schemas/', () => {
   it('holds exactly what `npm run schemas` generates from the zod schemas', () => {
@@ -87,8 +98,10 @@ describe('workflow.schema.json', () => {
       '/steps/check/needs: must be array',
       '/steps/check/type: must be equal to one of the allowed values',
       '/steps/draft/until/max_iterations: must be <= 20',
+      '/steps/town/promt: not for this step type',
       '/steps/town/promt: unknown',
       '/steps/town/retry/attempts: must be >= 1',
+      "/steps/town: must have required property 'prompt'",
     ]);
     // The server refuses the same mistakes, at the same places.
     const server = parseDefinition(broken);
@@ -97,6 +110,68 @@ describe('workflow.schema.json', () => {
     for (const path of ['name', 'steps.town.promt', 'steps.town.retry.attempts', 'steps.check.needs']) {
       expect(paths).toContain(path);
     }
+  });
+
+  /** A valid value for each step field (and what it needs beside it to be valid where it belongs). */
+  const SAMPLES: Record<string, { value: unknown; with?: Record<string, unknown> }> = {
+    type: { value: undefined },
+    description: { value: 'd' },
+    needs: { value: ['prev'] },
+    timeout_ms: { value: 1000 },
+    prompt: { value: 'p' },
+    system: { value: 's' },
+    max_tokens: { value: 10 },
+    temperature: { value: 0.5 },
+    retry: { value: { attempts: 2 } },
+    model: { value: 'demo' },
+    output: { value: 'text' },
+    schema: { value: { type: 'object' }, with: { output: 'json' } },
+    until: { value: { criteria: 'c', max_iterations: 2 } },
+    back_to: { value: { step: 'prev', max_loops: 1 }, with: { until: { criteria: 'c', max_iterations: 2 } } },
+    strategy: { value: 'consensus' },
+    models: { value: ['demo-fast'] },
+    judge: { value: 'demo-smart' },
+    quorum: { value: 1 },
+    reviewers: { value: ['demo-smart'] },
+    author: { value: 'demo-fast' },
+    rounds: { value: 2 },
+    threshold: { value: 7 },
+    artifact: { value: 'a' },
+  };
+  const BASE: Record<StepType, Record<string, unknown>> = {
+    llm: { prompt: 'p' },
+    ensemble: { type: 'ensemble', prompt: 'p', models: ['demo-fast'] },
+    review: { type: 'review', reviewers: ['demo-smart'], artifact: 'a' },
+    approval: { type: 'approval' },
+  };
+
+  it('takes on each step type exactly the fields the server takes there', () => {
+    const disagreements: string[] = [];
+    for (const type of STEP_TYPES) {
+      for (const [field, sample] of Object.entries(SAMPLES)) {
+        if (field === 'type') continue;
+        const step = { ...BASE[type], ...sample.with, needs: ['prev'], [field]: sample.value };
+        const definition = { name: 'w', steps: { prev: { prompt: 'x' }, s: step } };
+        const result = parseDefinition(definition);
+        const server = result.ok ? [] : result.problems.filter((p) => p.path === `steps.s.${field}`);
+        const editor = where(workflow(definition)).filter((e) => e.startsWith(`/steps/s/${field}:`));
+        if (server.length > 0 !== editor.length > 0) {
+          disagreements.push(
+            `${type}.${field}: server ${JSON.stringify(server)}, editor ${JSON.stringify(editor)}`,
+          );
+        }
+      }
+      const without = Object.fromEntries(Object.entries(BASE[type]).filter(([k]) => k === 'type'));
+      const missing = STEP_FIELDS[type].required.filter(
+        (field) =>
+          !where(workflow({ name: 'w', steps: { s: without } })).includes(
+            `/steps/s: must have required property '${field}'`,
+          ),
+      );
+      if (missing.length) disagreements.push(`${type}: ${missing.join(', ')} not required`);
+    }
+    expect(disagreements).toEqual([]);
+    expect(Object.keys(SAMPLES).sort()).toEqual(Object.keys(StepObjectSchema.shape).sort());
   });
 
   it('requires a bound on every loop and a name and steps on every workflow', () => {

@@ -16,6 +16,7 @@ import { resolveInputs, type WorkflowDefinition } from '../workflows/definition/
 import { Engine, EngineError } from '../workflows/engine/index.ts';
 import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-runner.ts';
 import type { RunEvent } from '../workflows/state.ts';
+import { stepModelProblems } from '../workflows/step-models.ts';
 import { parseOr, usage } from './args.ts';
 import { readWorkflowFile } from './graph.ts';
 import {
@@ -359,6 +360,17 @@ async function runEmbedded(
   try {
     const caller = await callerOf(options.key, config, services);
     if (typeof caller === 'string') return usage('run', caller);
+    // Every model the definition names, checked as the server checks it, before any step is paid for.
+    const problems = stepModelProblems(
+      gateway,
+      await storeCallerResolver(services.store, config)(caller.team, caller.key_id),
+      definition,
+    );
+    if (problems.length) {
+      err(`quorum run: ${definition.name} names models team \`${caller.team}\` cannot use here:\n`);
+      for (const p of problems) err(`${p.path}: ${p.message}\n`);
+      return 2;
+    }
     const latest = await services.store.workflows.latestByName(caller.team, definition.name);
     const stored =
       latest && isDeepStrictEqual(latest.definition, JSON.parse(JSON.stringify(definition)))

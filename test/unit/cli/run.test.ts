@@ -128,6 +128,24 @@ describe('quorum run (embedded)', () => {
     expect(malformed.stderr).toMatch(/--input takes <name>=<value>/);
   });
 
+  it('refuses a workflow naming an unknown model before any step runs (exit 2, with its path)', async () => {
+    const unknown = file(
+      'unknown.yaml',
+      [
+        'name: unknown-model',
+        'steps:',
+        '  a: { prompt: "hello", model: demo }',
+        '  b: { needs: [a], prompt: "{{ steps.a.output }}", model: nope-model }',
+        '',
+      ].join('\n'),
+    );
+    const r = await run(embedded(unknown));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^steps\.b\.model: The model `nope-model` does not exist/m);
+    expect(r.stderr).not.toMatch(/▶ a started/);
+    expect(r.stdout).toBe('');
+  });
+
   it('refuses a cyclic workflow with exit 2 and the path of the problem', async () => {
     const r = await run(embedded(CYCLE));
     expect(r.code).toBe(2);

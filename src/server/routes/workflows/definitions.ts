@@ -10,11 +10,11 @@ import { GatewayError } from '../../../errors/index.ts';
 import type { Gateway } from '../../../gateway/index.ts';
 import type { Store } from '../../../store/index.ts';
 import { type Problem, toDot, toMermaid, validateDefinition } from '../../../workflows/definition/index.ts';
+import { stepModelProblems } from '../../../workflows/step-models.ts';
 import { checkNesting, readBody } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
 import { ErrorSchema } from '../../schemas.ts';
 import { findWorkflow, scopeOf, workflowRef } from './find-workflow.ts';
-import { stepModelProblems } from './step-models.ts';
 
 /** Aliases a YAML definition may expand: far more than any real one uses, far fewer than a bomb needs. */
 const MAX_YAML_ALIASES = 100;

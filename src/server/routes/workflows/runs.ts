@@ -12,12 +12,12 @@ import { validateDefinition } from '../../../workflows/definition/index.ts';
 import { type Engine, EngineError } from '../../../workflows/engine/index.ts';
 import type { EventHub } from '../../../workflows/event-hub.ts';
 import type { RunEvent, RunRecord } from '../../../workflows/state.ts';
+import { stepModelProblems } from '../../../workflows/step-models.ts';
 import { readJson } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
 import { ErrorSchema } from '../../schemas.ts';
 import { invalidWorkflow, WorkflowParams, WorkflowQuery } from './definitions.ts';
 import { findWorkflow, workflowRef } from './find-workflow.ts';
-import { stepModelProblems } from './step-models.ts';
 
 export interface RunDeps {
   gateway: Gateway;

@@ -5,11 +5,11 @@
  * definition that could only fail at run time (or reach a model the team may not use) is refused up
  * front, one problem per field.
  */
-import type { ChatRequest } from '../../../chat/index.ts';
-import { GatewayError } from '../../../errors/index.ts';
-import type { Caller, Gateway } from '../../../gateway/index.ts';
-import { authorizeChat, authorizeReview } from '../../../gateway/reach.ts';
-import type { Problem, WorkflowDefinition } from '../../../workflows/definition/index.ts';
+import type { ChatRequest } from '../chat/index.ts';
+import { GatewayError } from '../errors/index.ts';
+import type { Caller, Gateway } from '../gateway/index.ts';
+import { authorizeChat, authorizeReview } from '../gateway/reach.ts';
+import type { Problem, WorkflowDefinition } from './definition/index.ts';
 
 /** `auto` and `auto:<policy>` are the router's choice at run time, made within the allow-list then. */
 const isAuto = (model: string) => model === 'auto' || model.startsWith('auto:');

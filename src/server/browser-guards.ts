@@ -25,8 +25,6 @@ const EXPOSED = [
   'x-quorum-cost-usd',
   'x-quorum-overhead-ms',
   'x-quorum-cache',
-  'x-quorum-max-tokens',
-  'x-quorum-budget-scope',
   'x-ratelimit-limit-requests',
   'x-ratelimit-limit-tokens',
   'x-ratelimit-remaining-requests',

@@ -1,5 +1,5 @@
 /** `quorum spend`: the ledger's spend per day, model, key or team, read straight from the database. */
-import { fromNanos, toNanos } from '../limits/types.ts';
+import { amountNanos, usdOfNanos } from '../limits/nanos.ts';
 import { type SpendGroupBy, type SpendRow, StoreError } from '../store/index.ts';
 import { parseOr, usage } from './args.ts';
 import { DEFAULT_DATABASE_URL, openCliStore } from './store.ts';
@@ -105,9 +105,9 @@ export async function spendCommand(argv: string[]): Promise<number> {
       total.calls += r.calls;
       total.input_tokens += r.input_tokens;
       total.output_tokens += r.output_tokens;
-      nanos += toNanos(r.cost_usd);
+      nanos += amountNanos(r.cost_usd);
     }
-    total.cost_usd = fromNanos(nanos);
+    total.cost_usd = usdOfNanos(nanos);
     if (values.json) {
       process.stdout.write(
         `${JSON.stringify({ object: 'list', group_by: groupBy, data: rows, total }, null, 2)}\n`,

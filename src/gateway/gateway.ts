@@ -2,7 +2,8 @@ import type { ModelSpec } from '../../routing/types.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import { createLimitBackends } from '../limits/backends.ts';
 import { ProviderQueues, type ProviderQueuesOptions } from '../limits/index.ts';
-import { type BudgetPolicy, toNanos } from '../limits/types.ts';
+import { amountNanos } from '../limits/nanos.ts';
+import type { BudgetPolicy } from '../limits/types.ts';
 import { createAdapter } from '../providers/index.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import type { LedgerEntry } from '../store/index.ts';
@@ -137,7 +138,7 @@ export class Gateway {
         input_tokens: call.usage.prompt_tokens,
         cached_tokens: call.usage.cached_tokens ?? 0,
         output_tokens: call.usage.completion_tokens,
-        cost_nanos: toNanos(call.costUsd),
+        cost_nanos: amountNanos(call.costUsd),
         latency_ms: call.latencyMs,
         status: call.status,
         tags: tagged,

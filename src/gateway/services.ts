@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../config/index.ts';
 import { createLimitBackends, type LimitBackends } from '../limits/backends.ts';
+import { usdOfNanos } from '../limits/nanos.ts';
 import { periodKey, periodStart } from '../limits/periods.ts';
-import { fromNanos } from '../limits/types.ts';
 import { databaseUrlFrom } from '../store/database-url.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -54,7 +54,7 @@ export async function openServices(
   for (const team of await store.teams.list()) {
     if (!team.budget) continue;
     const nanos = await store.ledger.spentSince(team.id, periodStart(team.budget.period, now));
-    if (nanos > 0) await limits.budget.seed(team.id, periodKey(team.budget.period, now), fromNanos(nanos));
+    if (nanos > 0) await limits.budget.seed(team.id, periodKey(team.budget.period, now), usdOfNanos(nanos));
   }
   logger.info({ store: store.engine, limits: limits.kind }, 'store and limits ready');
   return { store, limits };

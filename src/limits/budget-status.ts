@@ -1,8 +1,7 @@
 /** What both budget backends report, built from integer counters so the two agree to the nano. */
-import { limitNanos } from './nanos.ts';
+import { limitNanos, usdOfNanos } from './nanos.ts';
 import { periodMaxLengthMs } from './periods.ts';
 import type { BudgetPeriod, BudgetPolicy, BudgetStatus } from './types.ts';
-import { fromNanos } from './types.ts';
 
 /**
  * How long a finished hold's id is remembered so a repeated settle/release is a no-op. Repeats come
@@ -31,10 +30,10 @@ export function budgetStatus(
     team: policy.team,
     period: policy.period,
     periodKey,
-    limitUsd: fromNanos(limit),
-    spentUsd: fromNanos(spentNanos),
-    reservedUsd: fromNanos(reservedNanos),
-    remainingUsd: fromNanos(Math.max(0, limit - spentNanos - reservedNanos)),
+    limitUsd: usdOfNanos(limit),
+    spentUsd: usdOfNanos(spentNanos),
+    reservedUsd: usdOfNanos(reservedNanos),
+    remainingUsd: usdOfNanos(Math.max(0, limit - spentNanos - reservedNanos)),
     resetsAt: resetsAt === null ? null : new Date(resetsAt).toISOString(),
     softLimitReached: policy.softLimitUsd !== undefined && spentNanos >= limitNanos(policy.softLimitUsd),
   };

@@ -2,7 +2,7 @@
  * Budgets and rate limits behind one interface with two backends: in memory (one gateway instance)
  * and Redis (several instances share the counters; every check-and-update is one atomic Lua script).
  * Money is counted in integer nano-dollars (1e-9 USD) so sums are exact and atomic increments never
- * round; `toNanos`/`fromNanos` convert at the edge.
+ * round; `nanos.ts` converts at the edge.
  */
 
 export type BudgetPeriod = 'daily' | 'weekly' | 'monthly' | 'total';
@@ -100,8 +100,3 @@ export interface RateLimitBackend {
   adjust(subject: string, tokensDelta: number): Promise<void>;
   close(): Promise<void>;
 }
-
-export const NANOS_PER_USD = 1e9;
-/** Rounds float noise away first (0.000123 → 123000, not 123001), then up to whole nanos. */
-export const toNanos = (usd: number) => Math.ceil(Math.round(usd * 1e12) / 1e3);
-export const fromNanos = (nanos: number) => nanos / NANOS_PER_USD;

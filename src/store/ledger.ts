@@ -3,8 +3,9 @@
  * and read back for the start-up rebuild of budget counters and for spend reports. Sums are taken in
  * SQL as integer nano-dollars, so they are exact and match what the budget backends count.
  */
+
 import { type Insertable, sql } from 'kysely';
-import { fromNanos } from '../limits/types.ts';
+import { usdOfNanos } from '../limits/nanos.ts';
 import type { StoreContext } from './context.ts';
 import { StoreError } from './errors.ts';
 import { LedgerWriter, type LedgerWriterOptions } from './ledger-writer.ts';
@@ -20,7 +21,7 @@ export interface LedgerEntry {
   input_tokens: number;
   cached_tokens?: number;
   output_tokens: number;
-  /** Integer nano-dollars (`toNanos(usd)`). */
+  /** Integer nano-dollars (`amountNanos(usd)`). */
   cost_nanos: number;
   latency_ms: number;
   /** HTTP status of the upstream call; 200 = answered. */
@@ -204,7 +205,7 @@ export class Ledger {
       calls: Number(r.calls),
       input_tokens: Number(r.input_tokens),
       output_tokens: Number(r.output_tokens),
-      cost_usd: fromNanos(Number(r.cost_nanos)),
+      cost_usd: usdOfNanos(Number(r.cost_nanos)),
     }));
     // Sorted here, not in SQL: the engines disagree on where NULL sorts. Nulls (keyless calls) last.
     return result.sort((a, b) =>

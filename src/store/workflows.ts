@@ -11,9 +11,10 @@
  * through JSON: `undefined` fields are dropped, Dates become strings. Run cost is kept in integer
  * nano-dollars (`cost_usd` at the edge); a step's `cost_usd` lives inside its JSON state.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { Selectable, Transaction, Updateable } from 'kysely';
-import { fromNanos, toNanos } from '../limits/types.ts';
+import { amountNanos, usdOfNanos } from '../limits/nanos.ts';
 import type {
   EventType,
   RunEvent,
@@ -242,7 +243,7 @@ function toRun(row: RunsTable, steps: Record<string, StepState>): RunRecord {
     status: row.status,
     inputs: JSON.parse(row.inputs),
     outputs: row.outputs === null ? null : JSON.parse(row.outputs),
-    cost_usd: fromNanos(Number(row.cost_nanos)),
+    cost_usd: usdOfNanos(Number(row.cost_nanos)),
     steps,
     team: row.team_id,
     key_id: row.key_id,
@@ -580,7 +581,7 @@ export class WorkflowsRepo {
             'run.addCostUsd',
           );
         }
-        addNanos = toNanos(run.addCostUsd);
+        addNanos = amountNanos(run.addCostUsd);
       }
     }
     const steps = stepRows(runId, change.steps, now);

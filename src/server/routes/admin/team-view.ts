@@ -2,11 +2,13 @@
  * Teams as the admin API shows them: the store's teams plus those of the config file (which win, being
  * the source of truth for their own ids), each with its current budget period's spend when it has one.
  */
+
 import type { TeamConfig } from '../../../config/schema.ts';
 import { unavailable } from '../../../gateway/admission.ts';
 import type { Gateway } from '../../../gateway/index.ts';
+import { usdOfNanos } from '../../../limits/nanos.ts';
 import { periodKey, periodStart } from '../../../limits/periods.ts';
-import { type BudgetPeriod, fromNanos } from '../../../limits/types.ts';
+import type { BudgetPeriod } from '../../../limits/types.ts';
 import type { Store, Team, TeamBudget } from '../../../store/index.ts';
 
 export interface TeamView {
@@ -101,7 +103,7 @@ export async function seedBudget(gateway: Gateway, store: Store, team: string, p
   const now = Date.now();
   const nanos = await store.ledger.spentSince(team, periodStart(period, now));
   if (nanos > 0) {
-    await unavailable(() => gateway.limits.budget.seed(team, periodKey(period, now), fromNanos(nanos)));
+    await unavailable(() => gateway.limits.budget.seed(team, periodKey(period, now), usdOfNanos(nanos)));
   }
 }
 

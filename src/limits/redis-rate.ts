@@ -1,9 +1,9 @@
 /**
  * Rate limits shared by several gateway instances. Each subject's log (sliding-window.ts) is a hash
- * `{prefix}ratelog:{subject}`: one field per second of traffic, `requests:tokens:latest ms`. One Lua
- * script reads every subject's log, drops the entries that left the window, checks all rpm and tpm
- * limits, computes the exact wait when refused, and records the request in all of them only if all
- * pass: one atomic round trip per request. Time is Redis's own clock (TIME) read inside the script, so
+ * `{prefix}ratelog:{subject}`: one field per second of traffic, `requests:tokens:latest ms`, and a
+ * summary of them. One Lua script reads every subject's log, drops the entries that left the window,
+ * checks all rpm and tpm limits, computes the exact wait when refused, and records the request in all of
+ * them only if all pass: one atomic round trip per request. Time is Redis's own clock (TIME) read inside the script, so
  * instances with skewed clocks still agree on one window, and the wait is measured on the same clock
  * that will admit the retry; tests may inject a clock instead (`now`).
  */
@@ -13,9 +13,12 @@ import { decide, SLOT_MS, type SubjectState, WINDOW_MS } from './sliding-window.
 import type { RateDecision, RateLimitBackend, RateLimits } from './types.ts';
 
 /**
- * Shared by both scripts: `now()` (ARGV[3] when given, else Redis TIME) and `load(key, now)`, the live
- * entries oldest first, deleting the rest. Mirrors `live`, `windowState` and `record` in
- * sliding-window.ts.
+ * Shared by both scripts. Besides its entries (numeric fields), a log keeps a summary: `R` and `T`
+ * (the live sums), `LR` and `LT` (the latest `at` of an entry with requests, with tokens), `F` (no
+ * later than the earliest `at`) and `N` (the newest entry's second). While `F` is inside the window no
+ * entry can have left it, so an admission reads the summary alone (one HMGET); otherwise, and whenever
+ * a refusal needs the entries in order for its wait, `scan` reads them all, deletes the ones that left
+ * and rewrites the summary. Mirrors `live`, `windowState`, `record` and `drain` in sliding-window.ts.
  */
 const COMMON = `
 local W, S = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -25,40 +28,78 @@ local function clock()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function load(key, now)
+local function int(x) return string.format('%d', x) end
+local function parse(index, value)
+  local r, t, at = string.match(value, '^(%d+):(%d+):(%d+)$')
+  if not at then return nil end
+  return { index = index, r = tonumber(r), t = tonumber(t), at = tonumber(at) }
+end
+local function put(key, slot)
+  if slot.r == 0 and slot.t == 0 then
+    redis.call('HDEL', key, int(slot.index))
+  else
+    redis.call('HSET', key, int(slot.index), int(slot.r) .. ':' .. int(slot.t) .. ':' .. int(slot.at))
+  end
+end
+local function commit(key, log)
+  if not log.newest then
+    redis.call('DEL', key)
+    return
+  end
+  redis.call('HSET', key, 'R', int(log.r), 'T', int(log.t), 'LR', int(log.lastR), 'LT', int(log.lastT),
+    'F', int(log.first), 'N', int(log.newest))
+  redis.call('PEXPIRE', key, 2 * W)
+end
+local function scan(key, now)
   local flat = redis.call('HGETALL', key)
-  local slots, gone = {}, {}
+  local log = { r = 0, t = 0, lastR = -1, lastT = -1, first = -1, slots = {}, full = true }
+  local gone = {}
   for i = 1, #flat, 2 do
-    local r, t, at = string.match(flat[i + 1], '^(%d+):(%d+):(%d+)$')
-    at = tonumber(at)
-    if at and at + W > now then
-      slots[#slots + 1] = { index = tonumber(flat[i]), r = tonumber(r), t = tonumber(t), at = at }
-    else
-      gone[#gone + 1] = flat[i]
+    local index = tonumber(flat[i])
+    if index then
+      local slot = parse(index, flat[i + 1])
+      if slot and slot.at + W > now then
+        log.slots[#log.slots + 1] = slot
+        log.r, log.t = log.r + slot.r, log.t + slot.t
+        if slot.r > 0 and slot.at > log.lastR then log.lastR = slot.at end
+        if slot.t > 0 and slot.at > log.lastT then log.lastT = slot.at end
+        if log.first < 0 or slot.at < log.first then log.first = slot.at end
+        if not log.newest or index > log.newest then log.newest = index end
+      else
+        gone[#gone + 1] = flat[i]
+      end
     end
   end
   if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
-  table.sort(slots, function(a, b) return a.at < b.at end)
-  return slots
+  commit(key, log)
+  return log
 end
-local function save(key, slot)
-  if slot.r == 0 and slot.t == 0 then
-    redis.call('HDEL', key, slot.index)
-  else
-    redis.call('HSET', key, slot.index, string.format('%d:%d:%d', slot.r, slot.t, slot.at))
-  end
-  redis.call('PEXPIRE', key, 2 * W)
+local function summary(key, now)
+  local m = redis.call('HMGET', key, 'R', 'T', 'LR', 'LT', 'F', 'N')
+  local first = tonumber(m[5])
+  if not first or first + W <= now then return scan(key, now) end
+  return { r = tonumber(m[1]), t = tonumber(m[2]), lastR = tonumber(m[3]), lastT = tonumber(m[4]),
+    first = first, newest = tonumber(m[6]) }
 end
-local function record(key, slots, now, r, t)
+local function record(key, log, now, r, t)
   local index = math.floor(now / S)
-  local last = slots[#slots]
-  if last and last.index >= index then
-    last.r, last.t = last.r + r, last.t + t
-    if now > last.at then last.at = now end
-    save(key, last)
-  else
-    save(key, { index = index, r = r, t = t, at = now })
+  local slot
+  if log.newest and log.newest >= index then
+    slot = parse(log.newest, redis.call('HGET', key, int(log.newest)) or '')
   end
+  if slot then
+    slot.r, slot.t = slot.r + r, slot.t + t
+    if now > slot.at then slot.at = now end
+  else
+    slot = { index = index, r = r, t = t, at = now }
+    if not log.newest or index > log.newest then log.newest = index end
+    if log.first < 0 or now < log.first then log.first = now end
+  end
+  put(key, slot)
+  log.r, log.t = log.r + r, log.t + t
+  if slot.r > 0 and slot.at > log.lastR then log.lastR = slot.at end
+  if slot.t > 0 and slot.at > log.lastT then log.lastT = slot.at end
+  commit(key, log)
 end
 `;
 
@@ -70,35 +111,36 @@ end
  */
 const ADMIT = `${COMMON}
 local now, need = clock(), tonumber(ARGV[4])
-local function waitFor(slots, field, excess)
+local function waitFor(log, field, excess)
   if excess <= 0 then return 0 end
+  if not log.sorted then
+    table.sort(log.slots, function(a, b) return a.at < b.at end)
+    log.sorted = true
+  end
   local freed = 0
-  for _, s in ipairs(slots) do
+  for _, s in ipairs(log.slots) do
     freed = freed + s[field]
     if freed >= excess then return s.at + W - now end
   end
   return -1
 end
-local function resetFor(slots, field)
-  for i = #slots, 1, -1 do
-    if slots[i][field] > 0 then return slots[i].at + W - now end
-  end
-  return 0
+local function leaves(at)
+  if at < 0 then return 0 end
+  return at + W - now
 end
 local out, ok, logs = { 1 }, 1, {}
 for i = 1, #KEYS do
-  local slots = load(KEYS[i], now)
-  logs[i] = slots
-  local r, t = 0, 0
-  for _, s in ipairs(slots) do r, t = r + s.r, t + s.t end
+  local log = summary(KEYS[i], now)
   local rpm, tpm = tonumber(ARGV[3 + 2 * i]), tonumber(ARGV[4 + 2 * i])
-  local rw, tw = 0, 0
-  if rpm > 0 then rw = waitFor(slots, 'r', r + 1 - rpm) end
-  if tpm > 0 then
-    if need > tpm then tw = -1 else tw = waitFor(slots, 't', t + need - tpm) end
-  end
+  local rx, tx = 0, 0
+  if rpm > 0 then rx = log.r + 1 - rpm end
+  if tpm > 0 and need <= tpm then tx = log.t + need - tpm end
+  if (rx > 0 or tx > 0) and not log.full then log = scan(KEYS[i], now) end
+  local rw, tw = waitFor(log, 'r', rx), waitFor(log, 't', tx)
+  if tpm > 0 and need > tpm then tw = -1 end
   if rw ~= 0 or tw ~= 0 then ok = 0 end
-  for _, v in ipairs({ r, t, rw, tw, resetFor(slots, 'r'), resetFor(slots, 't') }) do out[#out + 1] = v end
+  logs[i] = log
+  for _, v in ipairs({ log.r, log.t, rw, tw, leaves(log.lastR), leaves(log.lastT) }) do out[#out + 1] = v end
 end
 out[1] = ok
 if ok == 1 then
@@ -113,20 +155,34 @@ return out
  */
 const ADJUST = `${COMMON}
 local now, delta = clock(), tonumber(ARGV[4])
-local slots = load(KEYS[1], now)
+local log = summary(KEYS[1], now)
 if delta > 0 then
-  record(KEYS[1], slots, now, 0, delta)
-else
-  local left = -delta
-  for i = #slots, 1, -1 do
-    if left <= 0 then break end
-    local take = math.min(slots[i].t, left)
-    if take > 0 then
-      slots[i].t, left = slots[i].t - take, left - take
-      save(KEYS[1], slots[i])
-    end
+  record(KEYS[1], log, now, 0, delta)
+  return 0
+end
+if log.t == 0 then return 0 end
+local left = -delta
+-- The usual case, a settle soon after its admission: the newest entry keeps some tokens, so the
+-- summary stays true with T lowered.
+local newest = log.newest and parse(log.newest, redis.call('HGET', KEYS[1], int(log.newest)) or '')
+if newest and newest.t > left then
+  newest.t = newest.t - left
+  put(KEYS[1], newest)
+  log.t = log.t - left
+  commit(KEYS[1], log)
+  return 0
+end
+if not log.full then log = scan(KEYS[1], now) end
+table.sort(log.slots, function(a, b) return a.at > b.at end)
+for _, slot in ipairs(log.slots) do
+  if left <= 0 then break end
+  local take = math.min(slot.t, left)
+  if take > 0 then
+    slot.t, left = slot.t - take, left - take
+    put(KEYS[1], slot)
   end
 end
+scan(KEYS[1], now)
 return 0
 `;
 

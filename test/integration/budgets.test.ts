@@ -9,6 +9,7 @@ import type { FakeServer } from '../fakes/harness.ts';
 import { startFakeOpenAI } from '../fakes/openai.ts';
 import { testClock } from '../unit/limits/clock.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { deleteKeys, uniquePrefix } from './limits/redis-env.ts';
 import { backends } from './store/backends.ts';
 
 const KEY = 'qk-budget-team-0001';
@@ -268,7 +269,7 @@ describe.runIf(process.env.QUORUM_TEST_REDIS_URL && process.env.QUORUM_TEST_POST
         .find((b) => b.name === 'postgres')!
         .make();
       const target = await pg.fresh();
-      const prefix = `quorum-test:${Math.random().toString(36).slice(2)}:`;
+      const prefix = uniquePrefix();
       const instance = async () => {
         const store = await target.open();
         const limits = createLimitBackends({
@@ -300,6 +301,7 @@ describe.runIf(process.env.QUORUM_TEST_REDIS_URL && process.env.QUORUM_TEST_POST
         await a.gw.close();
         await b.gw.close();
         await pg.cleanup();
+        await deleteKeys(process.env.QUORUM_TEST_REDIS_URL!, prefix);
       }
     });
   },

@@ -20,6 +20,11 @@ export interface ChatContext {
   clientSignal: AbortSignal;
   /** performance.now() when the request arrived. */
   startedAt: number;
+  /**
+   * Told what the request was charged when it ends, answered or failed: a fan-out that fails after its
+   * candidates answered has still spent (a workflow's cost cap counts that).
+   */
+  onSpent?: (usd: number) => void;
 }
 
 /** What the server needs to answer. */

@@ -83,6 +83,7 @@ export async function beginRequest(
       ended ??= (async () => {
         clear();
         const tokens = spent.countedTokens();
+        ctx.onSpent?.(spent.totalUsd);
         try {
           await admission.settle(spent.totalUsd, tokens);
           if (ctx.caller.budget) await gw.noticeSoftLimit(ctx.caller.budget);

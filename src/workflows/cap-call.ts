@@ -21,8 +21,8 @@ export interface CappedCall<R, T> {
   price: (request: R) => CallPrice;
   /** The request with another `max_tokens`, for chat calls: to clamp it (`clamp`) or to say what would fit. */
   maxTokens?: { set: (maxTokens: number) => R; clamp: boolean };
-  call: (request: R) => Promise<T>;
-  costOf: (result: T) => number;
+  /** Makes the call; `spent` is told what it was charged, also when it fails. */
+  call: (request: R, spent: (usd: number) => void) => Promise<T>;
 }
 
 export async function withinCap<R, T>(cap: CostCap, signal: AbortSignal, spec: CappedCall<R, T>): Promise<T> {
@@ -47,11 +47,13 @@ export async function withinCap<R, T>(cap: CostCap, signal: AbortSignal, spec: C
       await cap.released(signal);
       continue;
     }
+    // Every admitted gateway request reports its charge when it ends; one refused before admission
+    // (a budget, a rate limit) never reports, and cost nothing.
     let cost = 0;
     try {
-      const result = await spec.call(request);
-      cost = spec.costOf(result);
-      return result;
+      return await spec.call(request, (usd) => {
+        cost = usd;
+      });
     } finally {
       hold.settle(cost);
     }

@@ -111,8 +111,8 @@ async function chatStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Prom
     const { specs } = priceChat(gw, ctx.caller, structured);
     if (specs.every((s) => s.capabilities.includes('json'))) request = structured;
   }
-  const call = async (sent: ChatRequest) => {
-    const reply = await chatCompletion(gw, ctx, sent);
+  const call = async (sent: ChatRequest, spent?: (usd: number) => void) => {
+    const reply = await chatCompletion(gw, spent ? { ...ctx, onSpent: spent } : ctx, sent);
     if (reply.stream) throw new GatewayError('internal_error', 'a workflow step got a streamed reply');
     return { text: reply.body.choices[0]?.message.content ?? '', cost_usd: reply.meta.costUsd };
   };
@@ -127,7 +127,6 @@ async function chatStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Prom
       clamp: request.max_tokens === undefined,
     },
     call,
-    costOf: (r) => r.cost_usd,
   });
 }
 
@@ -174,14 +173,14 @@ async function reviewStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Pr
   if (!options.reviewers.length) {
     throw new GatewayError('invalid_body', `review step "${req.step}" has no reviewers`);
   }
-  const review = () => runReview(gw, ctx, options, tagsOf(req));
+  const review = (spent?: (usd: number) => void) =>
+    runReview(gw, spent ? { ...ctx, onSpent: spent } : ctx, options, tagsOf(req));
   const { result, costUsd: cost } = req.cap
     ? await withinCap(req.cap, ctx.clientSignal, {
         kind: req.kind,
         request: options,
         price: (o) => priceReview(gw, ctx.caller, o),
-        call: review,
-        costOf: (r) => r.costUsd,
+        call: (_options, spent) => review(spent),
       })
     : await review();
   // The issues raised about the returned (best) draft.

@@ -201,4 +201,32 @@ describe('max_cost_usd', () => {
       /^At most 1\d\d output tokens would fit \(fewer than 256\); raise max_cost_usd\.$/,
     );
   });
+
+  it('a call that fails after spending (an unreadable review) counts what it spent: retries stop at the cap', async () => {
+    // Every reply is billed and none is a readable review, so each attempt fails after paying its reviewer.
+    fakes.openai.respond(answer(1000, 'I would rather not say.'));
+    const { view } = await runOnce({
+      name: 'unreadable',
+      max_cost_usd: 0.012,
+      steps: {
+        check: {
+          type: 'review',
+          artifact: 'def f(x): return x + 1',
+          prompt: 'Review this code.',
+          reviewers: ['oa-model'],
+          rounds: 1,
+          retry: { attempts: 10, backoff_ms: 0 },
+        },
+      },
+    });
+    expect(view.status, JSON.stringify(view.steps)).toBe('failed');
+    expect(fakes.openai.received.length, JSON.stringify(view.steps)).toBeGreaterThan(0);
+    const paid = fakes.openai.received.reduce(
+      (sum, r) => sum + nanosOf(5, Math.min(1000, (r.body.max_tokens as number | undefined) ?? 1000)),
+      0,
+    );
+    expect(fakes.openai.received.length).toBeGreaterThan(0);
+    expect(fakes.openai.received.length).toBeLessThan(10);
+    expect(paid).toBeLessThanOrEqual(limitNanos(0.012));
+  });
 });

@@ -43,6 +43,11 @@ export interface GatewayConfig {
   keys: KeyConfig[];
   /** Lines for the startup log explaining where providers and models came from. */
   notes: string[];
+  /**
+   * Catalog names (ids and aliases) no configured provider serves, with the provider type that would:
+   * so a 404 can say what to set rather than only that the name is unknown.
+   */
+  unserved?: Record<string, string>;
 }
 
 /** Thrown with every problem found; the CLI prints one line each and exits 2. */
@@ -278,7 +283,20 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     teams: cfg.teams,
     keys: cfg.keys,
     notes,
+    unserved: unservedNames(catalog, models),
   };
+}
+
+function unservedNames(catalog: CatalogEntry[], models: ModelSpec[]): Record<string, string> {
+  const served = new Set(models.flatMap((m) => [m.id, ...(m.aliases ?? [])]));
+  const out: Record<string, string> = Object.create(null);
+  for (const entry of catalog) {
+    const aliases = Array.isArray(entry.aliases) ? (entry.aliases as unknown[]) : [];
+    for (const name of [entry.id, ...aliases]) {
+      if (typeof name === 'string' && !served.has(name)) out[name] = entry.provider;
+    }
+  }
+  return out;
 }
 
 /** The demo presets, when the configuration defines no ensembles and every model they use is served. */

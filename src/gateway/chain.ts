@@ -40,11 +40,7 @@ export function buildChain(
   const param = options.param ?? 'model';
   const specs = gw.table.resolve(name);
   if (!specs.length) {
-    throw new GatewayError(
-      'model_not_found',
-      `The model \`${name}\` does not exist. Known models: ${gw.table.ids().join(', ')} (GET /v1/models lists them with aliases).`,
-      { param },
-    );
+    throw new GatewayError('model_not_found', unknownModel(gw, name), { param });
   }
   const primary = specs[0]!;
   if (!options.presetMember && !isAllowed(caller, name, primary)) {
@@ -73,4 +69,29 @@ export function buildChain(
     }
   }
   return chain;
+}
+
+const KEY_OF: Record<string, string> = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  gemini: 'GEMINI_API_KEY',
+};
+
+/** What a 404 says: what is served instead and, for a catalog name, how to serve it. */
+function unknownModel(gw: Gateway, name: string): string {
+  const presets = Object.keys(gw.config.ensembles);
+  const served =
+    `Served here: ${gw.table.ids().join(', ')}` +
+    (presets.length ? `; presets: ${presets.join(', ')}` : '') +
+    ' (GET /v1/models lists them with aliases).';
+  const provider =
+    gw.config.unserved && Object.hasOwn(gw.config.unserved, name) ? gw.config.unserved[name] : undefined;
+  if (provider) {
+    const key = KEY_OF[provider];
+    return (
+      `The model \`${name}\` is in the built-in catalog but no ${provider} provider is configured` +
+      `${key ? `: set ${key} (or add a ${provider} provider to the configuration) and restart` : ''}. ${served}`
+    );
+  }
+  return `The model \`${name}\` does not exist. ${served}`;
 }

@@ -25,6 +25,7 @@ const EXPOSED = [
   'x-quorum-cost-usd',
   'x-quorum-overhead-ms',
   'x-quorum-cache',
+  'retry-after-ms',
   'x-ratelimit-limit-requests',
   'x-ratelimit-limit-tokens',
   'x-ratelimit-remaining-requests',

@@ -65,6 +65,26 @@ describe('quorum serve with no configuration', () => {
     expect(ids).toEqual(expect.arrayContaining(['demo-fast', 'demo-smart', 'demo']));
   });
 
+  it('a catalog name answers 404 saying which key would serve it and what the demo serves instead', async () => {
+    const ask = (model: string) =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    const catalog = await ask('claude-sonnet');
+    expect(catalog.status).toBe(404);
+    const { error } = (await catalog.json()) as any;
+    expect(error).toMatchObject({ code: 'model_not_found', param: 'model' });
+    expect(error.message).toMatch(/no anthropic provider is configured: set ANTHROPIC_API_KEY/);
+    expect(error.message).toMatch(/Served here: demo-fast, demo-smart, demo-mini; presets: panel, best/);
+    const unknown = (await (await ask('no-such-model')).json()) as any;
+    expect(unknown.error.message).toMatch(
+      /^The model `no-such-model` does not exist\. Served here: demo-fast/,
+    );
+    expect(unknown.error.message).not.toMatch(/_API_KEY/);
+  });
+
   it('drains and exits 0 on SIGTERM, and /readyz no longer answers', async () => {
     expect(await server.stop('SIGTERM')).toBe(0);
     expect(server.output()).toMatch(/SIGTERM received/);

@@ -233,6 +233,8 @@ export async function runShell(block: DocBlock, server: DocServer): Promise<Bloc
 function blockEnv(server: DocServer, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return cleanEnv({
     PORT: String(server.port),
+    // `quorum runs` talks to a gateway: by default 127.0.0.1:8080, which here is the test's server.
+    QUORUM_URL: `http://127.0.0.1:${server.port}`,
     // The CLI commands an example runs (keys, spend, run) use the running gateway's database.
     QUORUM_DATABASE_URL: server.databaseUrl,
     ...(server.masterKey ? { QUORUM_MASTER_KEY: server.masterKey } : {}),

@@ -172,6 +172,7 @@ function stepTypeRules(): Json[] {
       properties: { type: { const: type } },
       ...(type === 'llm' ? {} : { required: ['type'] }),
     },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, never awaited
     then: {
       propertyNames: { enum: STEP_FIELDS[type].fields },
       ...(STEP_FIELDS[type].required.length ? { required: STEP_FIELDS[type].required } : {}),

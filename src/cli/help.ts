@@ -4,7 +4,7 @@ Usage: quorum <command> [options]
 
 Commands:
   serve              start the gateway (the default for \`npm start\`)
-  validate <config>  check a configuration file and print every problem with its path
+  validate <file>    check a configuration or a workflow file and print every problem with its path
   route              show how the router would serve a chat body (no model is called)
   keys               create, list and revoke API keys (create|list|revoke)
   run <workflow>     run a workflow with live per-step progress (embedded, or --server URL)
@@ -45,14 +45,23 @@ demo provider answers, so every endpoint can be tried:
 Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for an invalid configuration, 1 otherwise.
 `;
 
-export const VALIDATE_HELP = `quorum validate — check a configuration file
+export const VALIDATE_HELP = `quorum validate — check a configuration file or a workflow definition
 
 Usage: quorum validate [<config>]
+       quorum validate <workflow.yaml|json> [--config <config>]
 
-Loads the file the way \`quorum serve\` would (environment interpolation, the built-in catalog, every
-cross-reference) and prints one line per problem, e.g.
+A configuration is loaded the way \`quorum serve\` would (environment interpolation, the built-in
+catalog, every cross-reference); a workflow (a file with top-level \`steps\`) is checked the way
+POST /v1/workflows checks it, and every model it names against that configuration's models, aliases
+and presets (a team's allow-list is checked when the definition is stored). One line per problem, with
+its path, e.g.
 
   models[2].price.input: Invalid input: expected number, received string
+  steps.review.reviewers: The model \`claude-sonet\` does not exist. Served here: …
+
+Examples:
+  quorum validate config/quorum.yaml
+  quorum validate examples/workflows/plan-then-execute.yaml
 
 Exit codes: 0 when valid (a summary is printed), 2 when not.
 `;

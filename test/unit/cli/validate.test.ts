@@ -72,4 +72,32 @@ describe('quorum validate', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/demo/);
   });
+
+  it('checks a workflow file: its structure and every model it names, against the configuration', () => {
+    const fromRoot = quorum(['validate', 'examples/workflows/plan-then-execute.yaml']);
+    expect(fromRoot.status, fromRoot.stderr).toBe(0);
+    expect(fromRoot.stdout).toMatch(/is a valid workflow: plan-then-execute, 5 step\(s\)/);
+
+    const typo = tmp.file(
+      'typo.yaml',
+      [
+        'name: typo',
+        'steps:',
+        '  draft: { prompt: "Write.", model: demo-fast }',
+        '  review: { type: review, needs: [draft], prompt: Review., reviewers: [demo-smrt] }',
+        '',
+      ].join('\n'),
+    );
+    const r = quorum(['validate', typo, '--config', GOOD]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^steps\.review\.reviewers: The model `demo-smrt` does not exist/m);
+
+    const cycle = tmp.file(
+      'cycle.yaml',
+      'name: loop\nsteps:\n  a: { prompt: x, needs: [b] }\n  b: { prompt: y, needs: [a] }\n',
+    );
+    const c = quorum(['validate', cycle]);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/^steps\.\w\.needs: cycle/m);
+  });
 });

@@ -2,6 +2,8 @@
  * `quorum runs list|show|events|approve|reject|rerun|cancel`: workflow runs on a running gateway,
  * through its HTTP API (GET /v1/runs, GET /v1/runs/:id, its SSE events, approve, re-run, cancel).
  */
+
+import { HISTORY_SENT } from '../server/routes/workflows/runs.ts';
 import { parseOr, usage } from './args.ts';
 import { Progress } from './run.ts';
 import {
@@ -190,12 +192,6 @@ const isSub = (s: string | undefined): s is Sub => s !== undefined && Object.has
 
 const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(text);
-
-/** How `events` decides the history so far has arrived; replaceable in tests. */
-export interface RunsIo {
-  /** Without --follow, stop after this long without a new event (default 300 ms). */
-  idleMs?: number;
-}
 
 // ---- formatting ------------------------------------------------------------------------------------
 
@@ -406,7 +402,7 @@ function eventLine(progress: Progress, e: StreamEvent): string {
   return [`${clock(e.at)}  ${first}`, ...rest.map((l) => `              ${l}`)].join('\n');
 }
 
-async function events(client: Client, runId: string, v: Values, flags: string, io: RunsIo): Promise<number> {
+async function events(client: Client, runId: string, v: Values, flags: string): Promise<number> {
   const run: RunView = await client.api('GET', `/v1/runs/${encodeURIComponent(runId)}`);
   let label = run.workflow_id;
   try {
@@ -420,35 +416,26 @@ async function events(client: Client, runId: string, v: Values, flags: string, i
     if (v.json) out(`${frame}\n`);
     else out(`${eventLine(progress, e)}\n`);
   };
-  const idleMs = io.idleMs ?? 300;
-  // The server ends the stream itself once the run is over; a live run's stream stays open.
+  // The server ends the stream itself once the run is over; a live run's stream stays open, and says
+  // (an SSE comment) when its history has all been sent.
   const settled = FINISHED.has(run.status);
   let last = 0;
   for (let connection = 0; connection < 5; connection++) {
     const controller = new AbortController();
     const body = await client.events(run.id, last, controller.signal);
-    const frames = sseFrames(body)[Symbol.asyncIterator]();
+    const frames = sseFrames(body, { comments: true })[Symbol.asyncIterator]();
     try {
       for (;;) {
-        const pending = frames.next();
-        pending.catch(() => {}); // left behind when the wait below ends first; the abort rejects it
-        let timer: NodeJS.Timeout | undefined;
-        // Without --follow, the history is sent at once: a pause after it has begun means it has all
-        // arrived (a run's history always begins with run.started).
-        const idle =
-          v.follow || settled || last === 0
-            ? null
-            : new Promise<'idle'>((resolve) => {
-                timer = setTimeout(() => resolve('idle'), idleMs);
-              });
-        const next = await (idle ? Promise.race([pending, idle]) : pending);
-        clearTimeout(timer);
-        if (next === 'idle') {
-          err(
-            `(run ${run.id} is ${run.status}: these are its events so far; ` +
-              `\`quorum runs events ${run.id} --follow${flags}\` keeps watching)\n`,
-          );
-          return 0;
+        const next = await frames.next();
+        if (!next.done && next.value.comment !== undefined) {
+          if (next.value.comment === HISTORY_SENT && !v.follow) {
+            err(
+              `(run ${run.id} is ${run.status}: these are its events so far; ` +
+                `\`quorum runs events ${run.id} --follow${flags}\` keeps watching)\n`,
+            );
+            return 0;
+          }
+          continue;
         }
         if (next.done) break;
         const e = streamEvent(next.value);
@@ -533,7 +520,7 @@ async function cancel(client: Client, runId: string, v: Values): Promise<number>
 
 // ---- the command -----------------------------------------------------------------------------------
 
-export async function runsCommand(argv: string[], io: RunsIo = {}): Promise<number> {
+export async function runsCommand(argv: string[]): Promise<number> {
   const parsed = parseOr('runs', argv, OPTIONS);
   if (typeof parsed === 'number') return parsed;
   const values = parsed.values as Values & { help?: boolean };
@@ -581,7 +568,7 @@ export async function runsCommand(argv: string[], io: RunsIo = {}): Promise<numb
       case 'show':
         return await show(client, args[0]!, values, flags);
       case 'events':
-        return await events(client, args[0]!, values, flags, io);
+        return await events(client, args[0]!, values, flags);
       case 'approve':
         return await approve(client, args, true, values, flags);
       case 'reject':

@@ -88,10 +88,15 @@ export interface SseFrame {
   id?: string;
   event?: string;
   data: string;
+  /** A comment-only frame's text (yielded only when asked for). */
+  comment?: string;
 }
 
 /** Reads `text/event-stream` frames as they arrive. */
-export async function* sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<SseFrame> {
+export async function* sseFrames(
+  body: ReadableStream<Uint8Array>,
+  options: { comments?: boolean } = {},
+): AsyncGenerator<SseFrame> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   try {
@@ -104,9 +109,13 @@ export async function* sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerat
         buffer = buffer.slice(at + 2);
         const frame: SseFrame = { data: '' };
         const data: string[] = [];
+        const comments: string[] = [];
         for (const line of block.split('\n')) {
           const colon = line.indexOf(':');
-          if (colon === 0) continue; // a comment
+          if (colon === 0) {
+            comments.push(line.slice(1).trim());
+            continue;
+          }
           const field = colon < 0 ? line : line.slice(0, colon);
           const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
           if (field === 'data') data.push(value);
@@ -115,6 +124,7 @@ export async function* sseFrames(body: ReadableStream<Uint8Array>): AsyncGenerat
         }
         frame.data = data.join('\n');
         if (data.length) yield frame;
+        else if (options.comments && comments.length) yield { data: '', comment: comments.join('\n') };
       }
     }
   } finally {

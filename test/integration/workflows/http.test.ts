@@ -183,6 +183,37 @@ describe('runs', () => {
     expect([...tail.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))).toEqual([ids.at(-1)]);
   });
 
+  it("a live run's stream says when its history has all been sent, then stays open; a finished run's just ends", async () => {
+    const run = (
+      await api('POST', `/v1/workflows/${wf}/runs?wait=true`, { inputs: { a: 'Ada', b: 'Marie' } })
+    ).json;
+    expect(run.status).toBe('waiting');
+    const controller = new AbortController();
+    const res = await fetch(`${gw.url}/v1/runs/${run.id}/events`, { signal: controller.signal });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes(': history sent')) {
+      const { value, done } = await reader.read();
+      expect(done, text).toBe(false);
+      text += value;
+    }
+    const [history] = text.split(': history sent');
+    expect(history).toMatch(/event: step\.waiting/);
+    expect(text).toMatch(/^: history sent; live events follow$/m);
+    // Still open: the approval arrives live, and the stream ends after the run does.
+    await api('POST', `/v1/runs/${run.id}/steps/check/approve`, { approved: true });
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    expect(text.split(': history sent')[1]).toMatch(/event: run\.succeeded/);
+    controller.abort();
+
+    const finished = (await api('GET', `/v1/runs/${run.id}/events`)).text;
+    expect(finished).not.toMatch(/history sent/);
+  });
+
   it('replays the whole history of a run corrected after it finished: the edit, the re-run and the second end', async () => {
     const run = (
       await api('POST', `/v1/workflows/${wf}/runs?wait=true`, { inputs: { a: 'Ada', b: 'Marie' } })

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RUNS_HELP, type RunsIo, runsCommand } from '../../../src/cli/runs.ts';
+import { RUNS_HELP, runsCommand } from '../../../src/cli/runs.ts';
 import { openStore, type Store } from '../../../src/store/index.ts';
 import { Engine } from '../../../src/workflows/engine/index.ts';
 import { EventHub } from '../../../src/workflows/event-hub.ts';
@@ -39,7 +39,7 @@ let engine: Engine;
 let gw: TestGateway;
 
 /** Runs the command with stdout and stderr captured. */
-async function runs(args: string[], io: RunsIo = {}) {
+async function runs(args: string[]) {
   let stdout = '';
   let stderr = '';
   const capture = (sink: (s: string) => void) =>
@@ -52,7 +52,7 @@ async function runs(args: string[], io: RunsIo = {}) {
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (stdout += s)));
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (stderr += s)));
   try {
-    const code = await runsCommand(args, io);
+    const code = await runsCommand(args);
     return { code, stdout, stderr };
   } finally {
     out.mockRestore();

@@ -19,6 +19,9 @@ import { ErrorSchema } from '../../schemas.ts';
 import { invalidWorkflow, WorkflowParams, WorkflowQuery } from './definitions.ts';
 import { findWorkflow, workflowRef } from './find-workflow.ts';
 
+/** The comment an events stream sends once its history has been replayed and it stays open. */
+export const HISTORY_SENT = 'history sent; live events follow';
+
 export interface RunDeps {
   gateway: Gateway;
   store: Store;
@@ -402,6 +405,8 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
         for (const e of buffered.splice(0)) send(e);
         if (finished || hub.closed) end();
         else {
+          // An SSE comment (clients ignore it): the history is all here, what follows is live.
+          controller.enqueue(encoder.encode(`: ${HISTORY_SENT}\n\n`));
           listener = send;
           onHubClose = end;
         }

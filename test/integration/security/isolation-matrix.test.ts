@@ -40,7 +40,7 @@ interface Attempt {
   name: string;
   send(t: Tenants, key: string): Promise<Reply>;
   /** What the attacker must be answered. */
-  expect: (res: Reply, t: Tenants, actor: Actor) => void;
+  expect: (res: Reply, t: Tenants, actor: Actor) => void | Promise<void>;
 }
 
 const refusedAs = (status: number) => (res: Reply) => {
@@ -70,7 +70,18 @@ const CROSS_TENANT: Attempt[] = [
     send: call('GET', (t) => `/v1/workflows/${t.betaWorkflow}`),
     expect: notFound,
   },
-  { name: 'GET /v1/workflows/:name', send: call('GET', () => '/v1/workflows/beta-flow'), expect: notFound },
+  {
+    // Names are per team: beta's name is not found, or (once the attacker's team stored its own
+    // `beta-flow`, further down) is the attacker's own definition — never beta's.
+    name: 'GET /v1/workflows/:name',
+    send: call('GET', () => '/v1/workflows/beta-flow'),
+    expect: (res, t, actor) => {
+      if (res.status === 404) return notFound(res);
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      expect(res.json.team).toBe(actor);
+      expect(res.json.id).not.toBe(t.betaWorkflow);
+    },
+  },
   {
     name: 'GET /v1/workflows/:id/graph',
     send: call('GET', (t) => `/v1/workflows/${t.betaWorkflow}/graph`),
@@ -93,9 +104,17 @@ const CROSS_TENANT: Attempt[] = [
     expect: notFound,
   },
   {
+    // As above: not found, or a run of the attacker's own `beta-flow`.
     name: 'POST /v1/workflows/:name/runs',
     send: call('POST', () => '/v1/workflows/beta-flow/runs', { inputs: {} }),
-    expect: notFound,
+    expect: async (res, t, actor) => {
+      if (res.status === 404) return notFound(res);
+      expect(res.status, res.text.slice(0, 300)).toBe(202);
+      const run = await t.gw.call('GET', `/v1/runs/${res.json.run_id}`, { key: MASTER });
+      expect(run.json.workflow_id).not.toBe(t.betaWorkflow);
+      const workflow = await t.gw.call('GET', `/v1/workflows/${run.json.workflow_id}`, { key: MASTER });
+      expect(workflow.json.team).toBe(actor);
+    },
   },
   {
     // Names are per team: storing beta's name makes the attacker's own definition (201, or 200 when it
@@ -243,7 +262,7 @@ describe.each(backends())(
           await freshBetaRun(t);
           const before = await betaView(t);
           const res = await attempt.send(t, attacker.key(t));
-          attempt.expect(res, t, attacker.team);
+          await attempt.expect(res, t, attacker.team);
           expect(res.text, 'nothing of beta in the answer').not.toContain(SECRET_PROMPT);
           expect(await betaView(t), "beta's own view afterwards").toEqual(before);
         });

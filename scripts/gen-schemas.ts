@@ -12,7 +12,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigSchema, ModelSchema } from '../src/config/schema.ts';
-import { STEP_TYPES, type StepType, WorkflowDefinitionSchema } from '../src/workflows/definition/schema.ts';
+import { STEP_FIELDS } from '../src/workflows/definition/check.ts';
+import { STEP_TYPES, WorkflowDefinitionSchema } from '../src/workflows/definition/schema.ts';
 
 export const SCHEMAS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../schemas');
 
@@ -131,40 +132,6 @@ export function configJsonSchema(): Json {
   };
 }
 
-/**
- * The fields each step type takes, and those it needs. The server checks these outside zod (see
- * src/workflows/definition/check.ts); test/unit/schemas.test.ts holds the two to the same answer for
- * every field on every type.
- */
-const COMMON = ['type', 'description', 'needs', 'timeout_ms'];
-const MODEL_CALL = ['prompt', 'system', 'max_tokens', 'temperature', 'retry'];
-export const STEP_FIELDS: Record<StepType, { fields: string[]; required: string[] }> = {
-  llm: {
-    fields: [...COMMON, ...MODEL_CALL, 'model', 'output', 'schema', 'until', 'back_to'],
-    required: ['prompt'],
-  },
-  ensemble: {
-    fields: [
-      ...COMMON,
-      ...MODEL_CALL,
-      'output',
-      'schema',
-      'until',
-      'back_to',
-      'strategy',
-      'models',
-      'judge',
-      'quorum',
-    ],
-    required: ['prompt', 'models'],
-  },
-  review: {
-    fields: [...COMMON, ...MODEL_CALL, 'back_to', 'reviewers', 'author', 'rounds', 'threshold', 'artifact'],
-    required: ['reviewers'],
-  },
-  approval: { fields: COMMON, required: [] },
-};
-
 /** `if type is T then only T's fields, and T's required ones` — `llm` also when `type` is left out. */
 function stepTypeRules(): Json[] {
   return STEP_TYPES.map((type) => ({
@@ -174,8 +141,8 @@ function stepTypeRules(): Json[] {
     },
     // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, never awaited
     then: {
-      propertyNames: { enum: STEP_FIELDS[type].fields },
-      ...(STEP_FIELDS[type].required.length ? { required: STEP_FIELDS[type].required } : {}),
+      propertyNames: { enum: [...STEP_FIELDS[type].fields] },
+      ...(STEP_FIELDS[type].required.length ? { required: [...STEP_FIELDS[type].required] } : {}),
     },
   }));
 }

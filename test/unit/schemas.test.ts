@@ -9,7 +9,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { generateSchemas, SCHEMAS_DIR, STEP_FIELDS } from '../../scripts/gen-schemas.ts';
+import { generateSchemas, SCHEMAS_DIR } from '../../scripts/gen-schemas.ts';
+import { STEP_FIELDS } from '../../src/workflows/definition/check.ts';
 import { parseDefinition, STEP_TYPES, type StepType } from '../../src/workflows/definition/index.ts';
 import { StepObjectSchema } from '../../src/workflows/definition/schema.ts';
 

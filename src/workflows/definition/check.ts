@@ -12,31 +12,36 @@ import { STEP_TYPES, type StepType } from './schema.ts';
 
 const COMMON = ['type', 'description', 'needs', 'timeout_ms'];
 const MODEL_CALL = ['prompt', 'system', 'max_tokens', 'temperature', 'retry'];
+
+/**
+ * The fields each step type takes, and the ones it needs: the one table the checker below and the
+ * editor schema generator (scripts/gen-schemas.ts) both read.
+ */
+export const STEP_FIELDS: Record<StepType, { fields: readonly string[]; required: readonly string[] }> = {
+  llm: {
+    fields: [...COMMON, ...MODEL_CALL, 'model', 'output', 'schema', 'until', 'back_to'],
+    required: ['prompt'],
+  },
+  ensemble: {
+    fields: [
+      ...COMMON,
+      ...MODEL_CALL,
+      ...['output', 'schema', 'until', 'back_to', 'strategy', 'models', 'judge', 'quorum'],
+    ],
+    required: ['prompt', 'models'],
+  },
+  review: {
+    fields: [...COMMON, ...MODEL_CALL, 'back_to', 'reviewers', 'author', 'rounds', 'threshold', 'artifact'],
+    required: ['reviewers'],
+  },
+  approval: { fields: COMMON, required: [] },
+};
+
 const ALLOWED: Record<StepType, ReadonlySet<string>> = {
-  llm: new Set([...COMMON, ...MODEL_CALL, 'model', 'output', 'schema', 'until', 'back_to']),
-  ensemble: new Set([
-    ...COMMON,
-    ...MODEL_CALL,
-    'output',
-    'schema',
-    'until',
-    'back_to',
-    'strategy',
-    'models',
-    'judge',
-    'quorum',
-  ]),
-  review: new Set([
-    ...COMMON,
-    ...MODEL_CALL,
-    'back_to',
-    'reviewers',
-    'author',
-    'rounds',
-    'threshold',
-    'artifact',
-  ]),
-  approval: new Set(COMMON),
+  llm: new Set(STEP_FIELDS.llm.fields),
+  ensemble: new Set(STEP_FIELDS.ensemble.fields),
+  review: new Set(STEP_FIELDS.review.fields),
+  approval: new Set(STEP_FIELDS.approval.fields),
 };
 const ANY_STEP_FIELD = new Set(Object.values(ALLOWED).flatMap((fields) => [...fields]));
 

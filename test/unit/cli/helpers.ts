@@ -56,3 +56,26 @@ export const BAD_CONFIG = [
   '  - { key: sk-team-key-1, team: nobody }',
   '',
 ].join('\n');
+
+/** Runs an in-process command with stdout and stderr captured (and restored afterwards). */
+export async function captureOutput(command: () => Promise<number>) {
+  const { vi } = await import('vitest');
+  let stdout = '';
+  let stderr = '';
+  const capture = (sink: (s: string) => void) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      done?.();
+      return true;
+    }) as typeof process.stdout.write;
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (stdout += s)));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (stderr += s)));
+  try {
+    const code = await command();
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}

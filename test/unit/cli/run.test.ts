@@ -6,13 +6,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_HELP, type RunIo, runCommand } from '../../../src/cli/run.ts';
 import { openStore, type Store } from '../../../src/store/index.ts';
 import { Engine } from '../../../src/workflows/engine/index.ts';
 import { EventHub } from '../../../src/workflows/event-hub.ts';
 import { createGatewayRunner, storeCallerResolver } from '../../../src/workflows/gateway-runner.ts';
 import { startGateway, type TestGateway } from '../../integration/helpers/gateway.ts';
+import { captureOutput } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quorum-cli-run-'));
 const file = (name: string, text: string) => {
@@ -57,24 +58,7 @@ const CYCLE = file(
 
 /** Runs the command with stdout and stderr captured. */
 async function run(args: string[], io: RunIo = { interactive: false }) {
-  let stdout = '';
-  let stderr = '';
-  const capture = (sink: (s: string) => void) =>
-    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      done?.();
-      return true;
-    }) as typeof process.stdout.write;
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (stdout += s)));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (stderr += s)));
-  try {
-    const code = await runCommand(args, io);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  return captureOutput(() => runCommand(args, io));
 }
 
 const embedded = (...args: string[]) => ['--config', CONFIG, '--database', DB, ...args];

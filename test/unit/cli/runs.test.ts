@@ -14,7 +14,7 @@ import { Engine } from '../../../src/workflows/engine/index.ts';
 import { EventHub } from '../../../src/workflows/event-hub.ts';
 import { createGatewayRunner, storeCallerResolver } from '../../../src/workflows/gateway-runner.ts';
 import { startGateway, type TestGateway } from '../../integration/helpers/gateway.ts';
-import { quorum } from './helpers.ts';
+import { captureOutput, quorum } from './helpers.ts';
 
 const KEY = 'sk-runs-test-default-key';
 const OTHER_KEY = 'sk-runs-test-other-team-key';
@@ -40,24 +40,7 @@ let gw: TestGateway;
 
 /** Runs the command with stdout and stderr captured. */
 async function runs(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const capture = (sink: (s: string) => void) =>
-    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      sink(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      done?.();
-      return true;
-    }) as typeof process.stdout.write;
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture((s) => (stdout += s)));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture((s) => (stderr += s)));
-  try {
-    const code = await runsCommand(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  return captureOutput(() => runsCommand(args));
 }
 
 /** The flags naming the test gateway and the default team's key. */

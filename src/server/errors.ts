@@ -6,8 +6,9 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { GatewayError, toGatewayError } from '../errors/index.ts';
-import { isInvalidValue, isStoreUnavailable, unavailableReason } from '../store/errors.ts';
+import { isInvalidValue, isStoreUnavailable, StoreError, unavailableReason } from '../store/errors.ts';
 import type { Logger } from '../telemetry/index.ts';
+import { EngineError } from '../workflows/engine/errors.ts';
 
 /** Seconds a client is told to wait before retrying while the store is down. */
 const STORE_RETRY_AFTER_S = 5;
@@ -55,9 +56,30 @@ function fromStore(err: Error): GatewayError | null {
   return storeUnavailable(`it does not answer (${unavailableReason(err)})`, err);
 }
 
+/** The store's and the workflow engine's own codes, in the API's terms. */
+const DOMAIN_KIND = { invalid: 'invalid_body', not_found: 'not_found', conflict: 'conflict' } as const;
+
+/**
+ * The one map from domain failures to the error table: a StoreError or an EngineError by its code, a
+ * database that is down or refuses a value; null for anything else. Routes that want a more specific
+ * message catch the result; everything else reaches `onError`, which applies it.
+ */
+export function domainError(err: unknown): GatewayError | null {
+  if (err instanceof StoreError)
+    return new GatewayError(DOMAIN_KIND[err.code], err.message, { param: err.param });
+  if (err instanceof EngineError) {
+    if (err.code !== 'invalid') return new GatewayError(DOMAIN_KIND[err.code], err.message);
+    const problems = err.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
+    return new GatewayError('invalid_body', problems ? `${err.message}\n${problems}` : err.message, {
+      param: err.problems[0]?.path ?? null,
+    });
+  }
+  return err instanceof Error ? fromStore(err) : null;
+}
+
 export function onError(logger: Logger) {
   return (err: Error, c: Context): Response => {
-    const storeErr = fromStore(err);
+    const storeErr = domainError(err);
     if (storeErr) {
       if (storeErr.kind === 'store_unavailable') {
         logger.warn({ err, req_id: c.get('requestId' as never) }, 'store unavailable');

@@ -9,12 +9,13 @@ import { GatewayError } from '../../../errors/index.ts';
 import type { Gateway } from '../../../gateway/index.ts';
 import type { Store } from '../../../store/index.ts';
 import { validateDefinition } from '../../../workflows/definition/index.ts';
-import { type Engine, EngineError } from '../../../workflows/engine/index.ts';
+import type { Engine } from '../../../workflows/engine/index.ts';
 import type { EventHub } from '../../../workflows/event-hub.ts';
 import type { RunEvent, RunRecord } from '../../../workflows/state.ts';
 import { stepModelProblems } from '../../../workflows/step-models.ts';
 import { readJson } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
+import { domainError } from '../../errors.ts';
 import { ErrorSchema } from '../../schemas.ts';
 import { invalidWorkflow, WorkflowParams, WorkflowQuery } from './definitions.ts';
 import { findWorkflow, workflowRef } from './find-workflow.ts';
@@ -68,23 +69,12 @@ export function runView(run: RunRecord, workflow?: RunWorkflow) {
   };
 }
 
-function engineError(err: unknown): never {
-  if (err instanceof EngineError) {
-    if (err.code === 'not_found') throw new GatewayError('not_found', err.message);
-    if (err.code === 'conflict') throw new GatewayError('conflict', err.message);
-    const problems = err.problems.map((p) => `${p.path}: ${p.message}`).join('\n');
-    throw new GatewayError('invalid_body', problems ? `${err.message}\n${problems}` : err.message, {
-      param: err.problems[0]?.path ?? null,
-    });
-  }
-  throw err;
-}
-
+/** Engine calls whose refusals (not found, conflict, invalid) are mapped to the error table now. */
 const call = async <T>(fn: () => Promise<T>) => {
   try {
     return await fn();
   } catch (err) {
-    engineError(err);
+    throw domainError(err) ?? err;
   }
 };
 

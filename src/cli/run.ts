@@ -6,15 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts';
-import { Gateway } from '../gateway/index.ts';
-import { openServices, type Services } from '../gateway/services.ts';
+import { BootError, type Booted, boot } from '../boot/index.ts';
+import { ConfigError, type GatewayConfig } from '../config/index.ts';
 import { runView } from '../server/routes/workflows/runs.ts';
 import { databaseUrlFrom } from '../store/database-url.ts';
+import type { Store } from '../store/index.ts';
 import { createLogger } from '../telemetry/index.ts';
 import { resolveInputs, type WorkflowDefinition } from '../workflows/definition/index.ts';
-import { Engine, EngineError } from '../workflows/engine/index.ts';
-import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-runner.ts';
+import { type Engine, EngineError } from '../workflows/engine/index.ts';
+import { storeCallerResolver } from '../workflows/gateway-runner.ts';
 import type { RunEvent } from '../workflows/state.ts';
 import { stepModelProblems } from '../workflows/step-models.ts';
 import { parseOr, usage } from './args.ts';
@@ -291,12 +291,12 @@ interface CommonOptions {
 async function callerOf(
   key: string | undefined,
   config: GatewayConfig,
-  services: Services,
+  store: Store,
 ): Promise<{ team: string; key_id: string | null } | string> {
   if (key === undefined) return { team: 'default', key_id: null };
   const configKey = config.keys.find((k) => k.key === key);
   if (configKey) return { team: configKey.team, key_id: null };
-  const found = await services.store.keys.lookup(key);
+  const found = await store.keys.lookup(key);
   if (!found) return 'the --key is neither in the configuration nor in the database';
   if (found.status !== 'active') return `the --key is ${found.status}`;
   return { team: found.key.team, key_id: found.key.id };
@@ -307,49 +307,46 @@ async function runEmbedded(
   inputs: Record<string, unknown>,
   options: CommonOptions & { config: string | undefined; database: string; key: string | undefined },
 ): Promise<number> {
-  let config: GatewayConfig;
-  try {
-    config = loadConfig(options.config !== undefined ? { path: options.config } : {});
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      for (const p of e.problems) err(`${p}\n`);
-      return 2;
-    }
-    throw e;
-  }
   // Logs go to stderr (stdout is the outputs), quiet unless something is wrong.
   const logger = createLogger({
     level: process.env.QUORUM_LOG_LEVEL ?? 'warn',
     destination: { write: (line: string) => void process.stderr.write(line) },
   });
-  let services: Services;
-  try {
-    services = await openServices(config, { ...process.env, QUORUM_DATABASE_URL: options.database }, logger);
-  } catch (e) {
-    err(`quorum run: cannot open the database ${options.database}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  const gateway = await Gateway.create(config, {
-    limits: services.limits,
-    ledger: services.store.ledger,
-    onError: (e) => logger.warn({ err: e }, e.message),
-    onWarn: (message, fields) => logger.warn(fields, message),
-  });
   let closing = false;
   let progress = new Progress(definition.name);
   let runId: string | null = null;
-  const engine = new Engine({
-    store: services.store,
-    runner: createGatewayRunner(gateway, storeCallerResolver(services.store, config)),
-    maxTemplateBytes: config.server.max_body_bytes,
-    onEvent: (event: RunEvent) => {
-      const line = progress.line(event);
-      if (line) err(`${line}\n`);
-    },
-    onError: (e) => {
-      if (!closing) err(`workflow engine: ${(e as Error).message ?? e}\n`);
-    },
-  });
+  let booted: Booted;
+  try {
+    // This run only: unfinished runs of others are left to a gateway on the same database.
+    booted = await boot({
+      logger,
+      config: options.config !== undefined ? { path: options.config } : {},
+      env: { ...process.env, QUORUM_DATABASE_URL: options.database },
+      workflows: {
+        mode: 'run',
+        onEvent: (event: RunEvent) => {
+          const line = progress.line(event);
+          if (line) err(`${line}\n`);
+        },
+        onError: (e) => {
+          if (!closing) err(`workflow engine: ${(e as Error).message ?? e}\n`);
+        },
+      },
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      for (const p of e.problems) err(`${p}\n`);
+      return 2;
+    }
+    if (e instanceof BootError && e.step === 'store') {
+      err(`quorum run: cannot open the database ${options.database}: ${(e.cause as Error).message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const { config, gateway } = booted;
+  const store = booted.store!;
+  const engine = booted.workflows!.engine;
   const interrupt = () => {
     if (runId) {
       err('interrupted: cancelling the run\n');
@@ -358,12 +355,12 @@ async function runEmbedded(
   };
   process.once('SIGINT', interrupt);
   try {
-    const caller = await callerOf(options.key, config, services);
+    const caller = await callerOf(options.key, config, store);
     if (typeof caller === 'string') return usage('run', caller);
     // Every model the definition names, checked as the server checks it, before any step is paid for.
     const problems = stepModelProblems(
       gateway,
-      await storeCallerResolver(services.store, config)(caller.team, caller.key_id),
+      await storeCallerResolver(store, config)(caller.team, caller.key_id),
       definition,
     );
     if (problems.length) {
@@ -371,11 +368,11 @@ async function runEmbedded(
       for (const p of problems) err(`${p.path}: ${p.message}\n`);
       return 2;
     }
-    const latest = await services.store.workflows.latestByName(caller.team, definition.name);
+    const latest = await store.workflows.latestByName(caller.team, definition.name);
     const stored =
       latest && isDeepStrictEqual(latest.definition, JSON.parse(JSON.stringify(definition)))
         ? latest
-        : await services.store.workflows.createWorkflow({
+        : await store.workflows.createWorkflow({
             team: caller.team,
             name: definition.name,
             definition,
@@ -409,8 +406,7 @@ async function runEmbedded(
   } finally {
     process.removeListener('SIGINT', interrupt);
     closing = true;
-    await gateway.close();
-    await services.store.close();
+    await booted.close();
   }
 }
 

@@ -1,150 +1,140 @@
-import { ConfigError, loadConfig } from '../config/index.ts';
-import { Gateway } from '../gateway/index.ts';
-import { openServices } from '../gateway/services.ts';
-import { createApp } from '../server/app.ts';
-import { listen } from '../server/listen.ts';
-import { createMetricsApp } from '../server/routes/metrics.ts';
-import { createLogger, startTelemetry } from '../telemetry/index.ts';
+import cluster from 'node:cluster';
+import { remoteEngine, serveEngine } from '../boot/engine-link.ts';
+import { BootError, type Booted, boot } from '../boot/index.ts';
+import { parseWorkers, workerProblems } from '../boot/worker-count.ts';
+import { ENGINE_SLOT, runWorkers } from '../boot/workers.ts';
+import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts';
+import { createLogger, type Logger, startTelemetry } from '../telemetry/index.ts';
 import { installLastResort } from '../telemetry/last-resort.ts';
-import { Engine } from '../workflows/engine/index.ts';
-import { EventHub } from '../workflows/event-hub.ts';
-import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-runner.ts';
-import { parse } from './args.ts';
+import { parse, usage } from './args.ts';
 import { SERVE_HELP } from './help.ts';
+
+interface ServeValues {
+  config?: string | boolean | undefined;
+  port?: string | boolean | undefined;
+  host?: string | boolean | undefined;
+}
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     config: { type: 'string' },
     port: { type: 'string' },
     host: { type: 'string' },
+    workers: { type: 'string' },
   });
   if (values.help) {
     process.stdout.write(SERVE_HELP);
     return 0;
   }
+  if (cluster.isWorker) return serveProcess(values, workerRole());
+  const workers = parseWorkers(
+    typeof values.workers === 'string' ? values.workers : process.env.QUORUM_WORKERS,
+  );
+  if (typeof workers === 'string') return usage('serve', workers);
+  if (workers > 1) return servePrimary(values, workers);
+  return serveProcess(values, null);
+}
+
+/** This worker's slot among `count` (set by the primary when it forks it). */
+interface WorkerRole {
+  slot: number;
+  count: number;
+}
+
+function workerRole(): WorkerRole {
+  return {
+    slot: Number(process.env.QUORUM_WORKER_SLOT) || 1,
+    count: Number(process.env.QUORUM_WORKER_COUNT) || 1,
+  };
+}
+
+function configProblems(err: unknown): number {
+  if (!(err instanceof ConfigError)) throw err;
+  for (const p of err.problems) process.stderr.write(`${p}\n`);
+  return 2;
+}
+
+/** The whole gateway in this process: alone, or as one worker of several. */
+async function serveProcess(values: ServeValues, role: WorkerRole | null): Promise<number> {
   const shutdownTelemetry = await startTelemetry();
-  const logger = createLogger();
+  const base = createLogger();
+  const logger = role ? base.child({ worker: role.slot }) : base;
   // From here on, one escaped error must not end every tenant's requests: log it, count it, serve on.
   installLastResort(logger);
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(typeof values.config === 'string' ? { path: values.config } : {});
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      for (const p of err.problems) process.stderr.write(`${p}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  for (const note of config.notes) logger.info(note);
   const masterKey = process.env.QUORUM_MASTER_KEY || undefined;
-  let ready = false;
-  let services: Awaited<ReturnType<typeof openServices>>;
-  try {
-    services = await openServices(config, process.env, logger);
-  } catch (err) {
-    logger.error({ err }, `cannot open the store or the limit backends: ${(err as Error).message}`);
-    return 1;
-  }
-  const gateway = await Gateway.create(config, {
-    limits: services.limits,
-    ledger: services.store.ledger,
-    onError: (err) => logger.warn({ err }, err.message),
-    onWarn: (message, fields) => logger.warn(fields, message),
-  });
-  // Workflows: the engine runs steps through the gateway's own request path; unfinished runs resume.
-  const hub = new EventHub();
-  const engine = new Engine({
-    store: services.store,
-    runner: createGatewayRunner(gateway, storeCallerResolver(services.store, config)),
-    onEvent: hub.publish,
-    onError: (err, runId) => logger.error({ err, run_id: runId }, 'workflow engine error'),
-    maxTemplateBytes: config.server.max_body_bytes,
-  });
-  const resumed = await engine.resume();
-  if (resumed.length) logger.info({ runs: resumed }, `resumed ${resumed.length} unfinished workflow run(s)`);
-  const { app, keys } = createApp({
-    store: services.store,
-    workflows: { engine, hub },
-    gateway,
-    logger,
-    ...(masterKey ? { masterKey } : {}),
-    isReady: () => ready,
-  });
-  if (keys.open) {
-    logger.warn(
-      'no keys and no QUORUM_MASTER_KEY configured: every request is served as team "default", unauthenticated, and only under loopback host names (server.allowed_hosts adds others)',
-    );
-  }
-
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   const hostname = String(values.host ?? process.env.HOST ?? '127.0.0.1');
-  const server = await listen(app.fetch, { port, hostname, timeouts: config.server }).catch(
-    (err: NodeJS.ErrnoException) => {
-      logger.error(`cannot listen on ${hostname}:${port}: ${err.code ?? err.message}`);
-      process.exit(1);
-    },
-  );
-  const metricsServer = await listenMetrics(config, logger, hostname, masterKey, keys.open);
-  ready = true;
-  const actualPort = (server.address() as { port: number } | null)?.port ?? port;
-  logger.info(
-    {
-      port: actualPort,
-      host: hostname,
-      config: config.source,
-      models: config.models.length,
-      providers: config.providers.map((p) => p.id),
-    },
-    `Quorum listening on http://${hostname}:${actualPort}`,
-  );
+  const runsEngine = !role || role.slot === ENGINE_SLOT;
+  let link: ReturnType<typeof serveEngine> | undefined;
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info(`${signal} received: draining connections`);
-      ready = false;
-      server.close(() => resolve());
-      // Event streams of runs that can still change would hold the drain open for as long as a run
-      // waits for a person; their followers resume elsewhere with Last-Event-ID.
-      hub.close();
-      metricsServer?.close();
-      // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
-      (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+  let booted: Booted;
+  try {
+    booted = await boot({
+      logger,
+      config: typeof values.config === 'string' ? { path: values.config } : {},
+      ...(role ? { workers: role.count } : {}),
+      // With workers, one of them runs the engine; the others reach it through the primary.
+      workflows: runsEngine
+        ? {
+            mode: 'resume',
+            ...(role && { onEvent: (event) => link?.publish(event) }),
+          }
+        : remoteEngine,
+      http: {
+        port,
+        hostname,
+        masterKey,
+        ...(role && { announce: (url: string) => `worker ${role.slot} listening on ${url}` }),
+      },
+    });
+  } catch (err) {
+    if (err instanceof BootError) {
+      logger.error({ step: err.step }, `${err.message} (${err.hint})`);
+      logger.flush();
+      return 1;
+    }
+    return configProblems(err);
+  }
+  if (role && runsEngine && booted.workflows) link = serveEngine(booted.workflows.engine);
+  if (role) process.send?.({ q: 'listening', url: booted.http!.url });
+
+  const signal = await new Promise<string>((resolve) => {
+    if (role) {
+      // The primary forwards SIGTERM, and a terminal's Ctrl-C reaches every worker too: drain once.
+      process.on('SIGINT', () => resolve('SIGINT'));
+      process.on('SIGTERM', () => resolve('SIGTERM'));
+      // The primary is gone: nobody will restart or stop us.
+      process.on('disconnect', () => resolve('primary exit'));
+    } else {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    }
   });
-  await gateway.close();
-  await services.store.close(); // flushes the ledger
+  logger.info(`${signal} received: draining connections`);
+  link?.stop();
+  await booted.close();
   await shutdownTelemetry?.();
   logger.info('stopped');
   logger.flush();
   return 0;
 }
 
-/** `metrics.port`: /metrics on a listener of its own (same host), for a scraper the operator lets in. */
-async function listenMetrics(
-  config: ReturnType<typeof loadConfig>,
-  logger: ReturnType<typeof createLogger>,
-  hostname: string,
-  masterKey: string | undefined,
-  open: boolean,
-) {
-  const port = config.metrics.port;
-  if (port === undefined) return null;
-  const app = createMetricsApp({
-    logger,
-    key: config.metrics.key,
-    masterKey,
-    open,
-    allowedHosts: config.server.allowed_hosts,
-  });
-  const server = await listen(app.fetch, { port, hostname, timeouts: config.server }).catch(
-    (err: NodeJS.ErrnoException) => {
-      logger.error(`cannot listen for metrics on ${hostname}:${port}: ${err.code ?? err.message}`);
-      process.exit(1);
-    },
-  );
-  logger.info(`metrics on http://${hostname}:${port}/metrics`);
-  return server;
+/** `--workers N` (N > 1): checks the configuration can be shared, then forks and watches the workers. */
+async function servePrimary(values: ServeValues, count: number): Promise<number> {
+  const logger: Logger = createLogger();
+  let config: GatewayConfig;
+  try {
+    config = loadConfig(typeof values.config === 'string' ? { path: values.config } : {});
+  } catch (err) {
+    return configProblems(err);
+  }
+  const problems = workerProblems(count, config, process.env);
+  if (problems.length) {
+    for (const p of problems) process.stderr.write(`quorum serve: ${p}\n`);
+    return 2;
+  }
+  const code = await runWorkers({ count, logger });
+  logger.info('stopped');
+  logger.flush();
+  return code;
 }

@@ -1,19 +1,19 @@
 /**
- * Starts the real gateway (config file → loadConfig → Gateway → Hono app → node server) on a free
- * 127.0.0.1 port, with its logs captured for assertions. Tests talk to it through the official
- * `openai` SDK or plain fetch.
+ * Starts the real gateway through the same boot as `quorum serve` (config file → loadConfig → Gateway
+ * → Hono app → node server) on a free 127.0.0.1 port, with its logs captured for assertions. Tests
+ * talk to it through the official `openai` SDK or plain fetch.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
 import { stringify } from 'yaml';
+import { type Booted, boot } from '../../../src/boot/index.ts';
 import { loadConfig } from '../../../src/config/index.ts';
-import { Gateway, type GatewayOptions } from '../../../src/gateway/index.ts';
-import { type AppOptions, createApp } from '../../../src/server/app.ts';
-import { listen } from '../../../src/server/listen.ts';
+import type { Gateway, GatewayOptions } from '../../../src/gateway/index.ts';
+import type { AppOptions } from '../../../src/server/app.ts';
+import type { Store } from '../../../src/store/index.ts';
 import { createLogger } from '../../../src/telemetry/index.ts';
 import { startFakeAnthropic } from '../../fakes/anthropic.ts';
 import { startFakeGemini } from '../../fakes/gemini.ts';
@@ -26,6 +26,8 @@ export interface TestGateway {
   client(apiKey?: string): OpenAI;
   /** Every log line written so far, raw. */
   logs(): string;
+  /** What the boot opened: the gateway, the store and the workflow engine when there are. */
+  booted: Booted;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,10 @@ export async function startGateway(
     env?: NodeJS.ProcessEnv;
     masterKey?: string;
     gateway?: GatewayOptions;
+    /** A store to serve (the admin API, the ledger, workflows); it stays open after close(). */
+    store?: Store;
+    /** With a store: run the workflow engine here, as `quorum serve` does. */
+    workflows?: boolean;
     /** Extra app services (a store, the workflow engine), built against the started gateway. */
     app?: (gateway: Gateway) => Partial<Pick<AppOptions, 'store' | 'workflows'>>;
   } = {},
@@ -42,7 +48,8 @@ export async function startGateway(
   const dir = mkdtempSync(join(tmpdir(), 'quorum-test-'));
   const path = join(dir, 'quorum.yaml');
   writeFileSync(path, stringify(config));
-  const gatewayConfig = loadConfig({ path, env: options.env ?? {} });
+  const env = options.env ?? {};
+  const gatewayConfig = loadConfig({ path, env });
 
   let logText = '';
   const destination = new Writable({
@@ -52,30 +59,29 @@ export async function startGateway(
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const gateway = await Gateway.create(gatewayConfig, {
-    onWarn: (message, fields) => logger.warn(fields, message),
-    ...options.gateway,
-  });
-
-  const { app } = createApp({
-    gateway,
+  const booted = await boot({
     logger,
-    ...(options.masterKey ? { masterKey: options.masterKey } : {}),
-    ...options.app?.(gateway),
+    config: { loaded: gatewayConfig },
+    env,
+    store: options.store ?? 'none',
+    workflows: options.workflows ? 'run' : 'none',
+    ...(options.gateway ? { gateway: options.gateway } : {}),
+    http: {
+      port: 0,
+      hostname: '127.0.0.1',
+      masterKey: options.masterKey,
+      ...(options.app ? { extend: options.app } : {}),
+    },
   });
-  const server = await listen(app.fetch, { port: 0, hostname: '127.0.0.1', timeouts: gatewayConfig.server });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = booted.http!.url;
 
   return {
     url,
+    booted,
     client: (apiKey = 'unused') => new OpenAI({ baseURL: `${url}/v1`, apiKey, maxRetries: 0 }),
     logs: () => logText,
     close: async () => {
-      await gateway.close();
-      await new Promise<void>((resolve) => {
-        (server as unknown as { closeAllConnections(): void }).closeAllConnections();
-        server.close(() => resolve());
-      });
+      await booted.close({ force: true });
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,13 +1,11 @@
 /**
- * The gateway with workflows as `quorum serve` wires them — the engine running every step through the
+ * The gateway with workflows as `quorum serve` boots them — the engine running every step through the
  * gateway's own request path (the real runner, a real SQLite store) — for suites that drive runs over
  * HTTP against the fake upstreams. Several servers may share one store (a restart with a new config).
  */
 
 import type { Store } from '../../../src/store/index.ts';
-import { Engine } from '../../../src/workflows/engine/index.ts';
-import { EventHub } from '../../../src/workflows/event-hub.ts';
-import { createGatewayRunner, storeCallerResolver } from '../../../src/workflows/gateway-runner.ts';
+import type { Engine } from '../../../src/workflows/engine/index.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 
 export interface Reply {
@@ -34,22 +32,16 @@ export async function serveWorkflows(
   store: Store,
   options: { masterKey?: string } = {},
 ): Promise<WorkflowServer> {
-  let engine: Engine | undefined;
+  // The store stays open after close(): a restart with a new config serves the same one.
   const gateway = await startGateway(config, {
     ...(options.masterKey && { masterKey: options.masterKey }),
-    app: (gw) => {
-      const hub = new EventHub();
-      engine = new Engine({
-        store,
-        runner: createGatewayRunner(gw, storeCallerResolver(store, gw.config)),
-        onEvent: hub.publish,
-      });
-      return { store, workflows: { engine, hub } };
-    },
+    store,
+    workflows: true,
   });
+  const engine = gateway.booted.workflows!.engine;
   return {
     gateway,
-    engine: engine!,
+    engine,
     async api(method, path, body, { key, headers = {} } = {}) {
       const res = await fetch(gateway.url + path, {
         method,

@@ -1,0 +1,223 @@
+/**
+ * The one start-up sequence, shared by `quorum serve`, `quorum run` (embedded) and the tests:
+ * config → store and limits → gateway → workflow engine → HTTP (when asked), each step logged once, and
+ * `close()` undoing them in reverse: drain HTTP, stop the engine's event streams, stop the gateway
+ * (provider queues, limit backends and their Redis), close the store (flushing the ledger). A step that
+ * fails closes what was already open and throws a BootError naming the step and what to do (or the
+ * ConfigError with every problem, for the config step).
+ */
+import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts';
+import { Gateway, type GatewayOptions } from '../gateway/index.ts';
+import type { LimitBackends } from '../limits/index.ts';
+import { databaseUrlFrom } from '../store/database-url.ts';
+import { redactUrl, type Store } from '../store/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import { Engine, type EngineOptions } from '../workflows/engine/index.ts';
+import { EventHub } from '../workflows/event-hub.ts';
+import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-runner.ts';
+import { BootError } from './errors.ts';
+import { type Http, type HttpOptions, openHttp } from './http.ts';
+import { openServices } from './services.ts';
+import { shareProviderLimits } from './worker-count.ts';
+
+export interface BootOptions {
+  logger: Logger;
+  /**
+   * The configuration: a file (`path`; default $QUORUM_CONFIG, else config/quorum.yaml if it exists,
+   * else the demo), or one already loaded.
+   */
+  config?: { path?: string | undefined } | { loaded: GatewayConfig };
+  /** Read for config interpolation, QUORUM_DATABASE_URL and QUORUM_REDIS_URL (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * The store: `open` (default) opens QUORUM_DATABASE_URL with the limit backends and closes both on
+   * `close`; a Store is used as given and left open; `none` runs without one (no admin API, no
+   * workflows, no ledger unless `gateway.ledger` is given).
+   */
+  store?: 'open' | 'none' | Store;
+  /** Extra gateway options (tests: clocks, health, limits, a ledger). */
+  gateway?: GatewayOptions;
+  /**
+   * The workflow engine (needs a store): `run` (default with a store) runs steps here; `resume` also
+   * picks up the unfinished runs in the store (`quorum serve`); a function supplies a stand-in (a
+   * worker of several reaches the one engine through the primary); `none` leaves workflows out.
+   */
+  workflows?:
+    | 'run'
+    | 'resume'
+    | 'none'
+    | ((hub: EventHub) => Engine)
+    | { mode: 'run' | 'resume'; onEvent?: EngineOptions['onEvent']; onError?: EngineOptions['onError'] };
+  /** This process is one of this many workers: each gets its share of the providers' outbound limits. */
+  workers?: number;
+  /** Listen for HTTP (serve, tests); absent → no listener (`quorum run`). */
+  http?: HttpOptions;
+}
+
+export interface Booted {
+  config: GatewayConfig;
+  gateway: Gateway;
+  store: Store | undefined;
+  limits: LimitBackends;
+  workflows: { engine: Engine; hub: EventHub } | undefined;
+  http: Http | undefined;
+  /** Undoes the boot in reverse; `force` cuts open HTTP connections instead of draining them. */
+  close(options?: { force?: boolean }): Promise<void>;
+}
+
+export async function boot(options: BootOptions): Promise<Booted> {
+  const { logger } = options;
+  const env = options.env ?? process.env;
+  // Undone in reverse by close(), or by a later step's failure.
+  const undo: { what: string; run: () => Promise<void> }[] = [];
+  // Set by close(): cut open HTTP connections instead of waiting for them.
+  let force = false;
+  const unwind = async () => {
+    for (const step of undo.splice(0).reverse()) {
+      try {
+        await step.run();
+        logger.debug(`closed: ${step.what}`);
+      } catch (err) {
+        logger.warn({ err }, `closing ${step.what} failed: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    // 1. config
+    const config = shareProviderLimits(loadStep(options.config, env), options.workers ?? 1);
+    if (!('loaded' in (options.config ?? {}))) for (const note of config.notes) logger.info(note);
+    logger.info(
+      { config: config.source, models: config.models.length, providers: config.providers.map((p) => p.id) },
+      'config loaded',
+    );
+
+    // 2. store and limits
+    let store: Store | undefined;
+    let limits = options.gateway?.limits;
+    if (options.store === 'open' || options.store === undefined) {
+      const url = databaseUrlFrom(env);
+      try {
+        const services = await openServices(config, env, logger);
+        store = services.store;
+        limits ??= services.limits;
+        if (limits !== services.limits) await services.limits.close();
+      } catch (err) {
+        throw new BootError(
+          'store',
+          `cannot open the store or the limit backends: ${(err as Error).message}`,
+          `check that QUORUM_DATABASE_URL (${redactUrl(url)}) names a database this process can reach and write, and that QUORUM_REDIS_URL, if set, is a redis:// URL`,
+          { cause: err },
+        );
+      }
+      const opened = store;
+      undo.push({ what: 'store', run: () => opened.close() });
+    } else if (options.store !== 'none') {
+      store = options.store;
+    }
+
+    // 3. gateway (closing it stops the provider queues and the limit backends)
+    const gateway = await Gateway.create(config, {
+      onError: (err) => logger.warn({ err }, err.message),
+      onWarn: (message, fields) => logger.warn(fields, message),
+      ...(store ? { ledger: store.ledger } : {}),
+      ...options.gateway,
+      ...(limits ? { limits } : {}),
+    }).catch((err) => {
+      throw new BootError(
+        'gateway',
+        `cannot start the gateway: ${(err as Error).message}`,
+        'check the providers section of the configuration (`quorum validate`)',
+        { cause: err },
+      );
+    });
+    undo.push({ what: 'gateway and limits', run: () => gateway.close() });
+    logger.info({ limits: gateway.limits.kind, deployments: config.models.length }, 'gateway ready');
+
+    // 4. workflow engine
+    let workflows: Booted['workflows'];
+    const wanted = options.workflows ?? 'run';
+    if (store && wanted !== 'none') {
+      const hub = new EventHub();
+      let engine: Engine;
+      if (typeof wanted === 'function') {
+        engine = wanted(hub);
+      } else {
+        const mode = typeof wanted === 'string' ? wanted : wanted.mode;
+        const custom: { onEvent?: EngineOptions['onEvent']; onError?: EngineOptions['onError'] } =
+          typeof wanted === 'object' ? wanted : {};
+        engine = new Engine({
+          store,
+          runner: createGatewayRunner(gateway, storeCallerResolver(store, config)),
+          onEvent: custom.onEvent
+            ? (event) => {
+                hub.publish(event);
+                custom.onEvent?.(event);
+              }
+            : hub.publish,
+          onError:
+            custom.onError ?? ((err, runId) => logger.error({ err, run_id: runId }, 'workflow engine error')),
+          maxTemplateBytes: config.server.max_body_bytes,
+        });
+        if (mode === 'resume') {
+          const resumed = await engine.resume().catch((err) => {
+            throw new BootError(
+              'workflows',
+              `cannot resume the unfinished workflow runs: ${(err as Error).message}`,
+              'the store answered the other start-up queries, so retry; if it persists, check the database',
+              { cause: err },
+            );
+          });
+          if (resumed.length) {
+            logger.info({ runs: resumed }, `resumed ${resumed.length} unfinished workflow run(s)`);
+          }
+        }
+      }
+      // Stopping the engine: its event streams end, so a drain is not held open by a waiting run.
+      undo.push({ what: 'workflow event streams', run: async () => hub.close() });
+      workflows = { engine, hub };
+      logger.info('workflow engine ready');
+    }
+
+    // 5. HTTP
+    let http: Http | undefined;
+    if (options.http) {
+      const opened = await openHttp(options.http, { config, gateway, logger, store, workflows });
+      undo.push({ what: 'HTTP listener', run: () => opened.drain(force) });
+      http = opened;
+    }
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      gateway,
+      store,
+      limits: gateway.limits,
+      workflows,
+      http,
+      close(closeOptions = {}) {
+        force = closeOptions.force ?? false;
+        closing ??= unwind();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
+
+function loadStep(source: BootOptions['config'], env: NodeJS.ProcessEnv): GatewayConfig {
+  if (source && 'loaded' in source) return source.loaded;
+  try {
+    return loadConfig({ ...(source?.path !== undefined ? { path: source.path } : {}), env });
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new BootError(
+      'config',
+      `cannot load the configuration: ${(err as Error).message}`,
+      'check --config / QUORUM_CONFIG names a readable YAML file (`quorum validate` lists every problem)',
+      { cause: err },
+    );
+  }
+}

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -158,6 +159,8 @@ function lineReader(child: ChildProcess, name: string) {
 export interface Upstream {
   child: ChildProcess;
   url: string;
+  /** The whole first stdout line (`{"port": N, …}`). */
+  info: Record<string, unknown>;
   /** The child's next stdout line (after the `{"port": N}` one). */
   nextLine: (timeoutMs: number) => Promise<string>;
 }
@@ -165,8 +168,21 @@ export interface Upstream {
 export interface Gateway {
   child: ChildProcess;
   url: string;
+  /** performance.now() right after the spawn. */
+  spawnedAt: number;
   /** Resolves once GET /readyz answers 2xx. */
   ready(timeoutMs?: number): Promise<void>;
+  /** Polls GET /healthz every 5 ms; resolves with the ms from the spawn to its first 2xx. */
+  listening(timeoutMs?: number): Promise<number>;
+}
+
+/** A server of someone else's (a peer gateway, the floor proxy) started by the bench. */
+export interface Peer {
+  child: ChildProcess;
+  url: string;
+  spawnedAt: number;
+  /** Polls GET `probePath` every 5 ms; resolves with the ms from the spawn to its first 2xx. */
+  listening(timeoutMs?: number): Promise<number>;
 }
 
 export interface GatewayOptions {
@@ -205,8 +221,8 @@ export class ChildGroup {
   ): Promise<Upstream> {
     const child = this.start(name, [script], env);
     const nextLine = lineReader(child, name);
-    const { port } = JSON.parse(await nextLine(15_000)) as { port: number };
-    return { child, url: `http://127.0.0.1:${port}`, nextLine };
+    const info = JSON.parse(await nextLine(15_000)) as { port: number };
+    return { child, url: `http://127.0.0.1:${info.port}`, info, nextLine };
   }
 
   /**
@@ -243,8 +259,40 @@ export class ChildGroup {
       ],
       env,
     );
+    const spawnedAt = performance.now();
     const url = `http://127.0.0.1:${port}`;
-    return { child, url, ready: (timeoutMs = 20_000) => waitReady(options.name, url, child, timeoutMs) };
+    return {
+      child,
+      url,
+      spawnedAt,
+      ready: (timeoutMs = 20_000) => waitReady(options.name, url, child, timeoutMs),
+      listening: (timeoutMs = 20_000) =>
+        waitListening(options.name, `${url}/healthz`, child, spawnedAt, timeoutMs),
+    };
+  }
+
+  /**
+   * `node <args(port)>` on a free port with exactly `env` (nothing of the caller's environment), its
+   * stdout drained; `probePath` is what listening() polls.
+   */
+  async peer(options: {
+    name: string;
+    args: (port: number) => string[];
+    env: NodeJS.ProcessEnv;
+    probePath: string;
+  }): Promise<Peer> {
+    const port = await freePort();
+    const child = this.start(options.name, options.args(port), options.env);
+    const spawnedAt = performance.now();
+    child.stdout?.resume();
+    const url = `http://127.0.0.1:${port}`;
+    return {
+      child,
+      url,
+      spawnedAt,
+      listening: (timeoutMs = 30_000) =>
+        waitListening(options.name, `${url}${options.probePath}`, child, spawnedAt, timeoutMs),
+    };
   }
 
   /** Stops the children still running (SIGTERM, SIGKILL after `ms`) and removes the temp directory. */
@@ -269,6 +317,30 @@ async function waitReady(name: string, url: string, child: ChildProcess, timeout
     await sleep(100);
   }
   throw new Error(`${name} not ready after ${timeoutMs} ms`);
+}
+
+/** Start-up time: polls `probeUrl` every 5 ms until a 2xx; the ms since `spawnedAt`. */
+async function waitListening(
+  name: string,
+  probeUrl: string,
+  child: ChildProcess,
+  spawnedAt: number,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = spawnedAt + timeoutMs;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited with code ${child.exitCode} before listening`);
+    try {
+      const r = await fetch(probeUrl);
+      await r.arrayBuffer();
+      if (r.ok) return performance.now() - spawnedAt;
+    } catch {
+      // not listening yet
+    }
+    await sleep(5);
+  }
+  throw new Error(`${name} not listening after ${timeoutMs} ms`);
 }
 
 // ---------------------------------------------------------------------------------------------- alone

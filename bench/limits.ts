@@ -11,7 +11,7 @@
  * `npm run bench` calls runLimitsBench() after its other phases (their children stopped) and puts the
  * result in bench/results/latest.json under `limits`.
  *
- * 1. In-process: `admit()` then `Admission.settle()` (src/gateway/admission.ts) for a caller whose team
+ * 1. In-process: `admit()` then `Admission.settle()` (src/gateway/budget/admission.ts) for a caller whose team
  *    has a budget and rpm/tpm limits and whose key has its own rpm/tpm (all large enough never to
  *    refuse): the exact work the gateway does per request, timed per call, with the memory backends and
  *    with the Redis backends (`createLimitBackends`, a unique key prefix per run, its keys deleted
@@ -46,9 +46,8 @@ import { analyzeTask } from '../routing/analyze.ts';
 import { worstCaseCost } from '../routing/filter.ts';
 import type { ModelSpec } from '../routing/types.ts';
 import type { ChatRequest } from '../src/chat/index.ts';
-import { admit, type LimitBackends } from '../src/gateway/admission.ts';
-import type { Caller } from '../src/gateway/caller.ts';
-import { tokenEstimate } from '../src/gateway/lifecycle.ts';
+import type { Caller } from '../src/gateway/access/index.ts';
+import { admit, type LimitBackends, tokenEstimate } from '../src/gateway/budget/index.ts';
 import { createLimitBackends } from '../src/limits/backends.ts';
 import { openStore } from '../src/store/index.ts';
 import { ChildGroup, type Gateway, isMain, runAlone, sleep, stopChild } from './children.ts';
@@ -261,7 +260,7 @@ function benchCaller(team: string, keyId: string): Caller {
   };
 }
 
-// What the gateway passes to admit() for CHAT and later settles with (src/gateway/chat.ts, lifecycle.ts):
+// What the gateway passes to admit() for CHAT and later settles with (src/gateway/pipeline/):
 // the tpm estimate is the prompt estimate + max_tokens; the budget hold is chainReserve's worst case
 // (analyzeTask + worstCaseCost over the one-deployment chain); the answer uses 15 tokens.
 const request = CHAT as unknown as ChatRequest;

@@ -6,13 +6,20 @@
  * figure is measured twice with the same request body: straight at the fake ("direct") and through
  * the gateway; the difference is the gateway's cost (its own work plus one extra local hop).
  *
+ * The race (bench/race.ts) puts two more processes beside them for the load phase: the Portkey gateway
+ * (installed on demand into bench/.peers/portkey/, bench/peers/portkey.ts) and the floor, a pass-through
+ * proxy with no logic (bench/peers/floor.ts). Direct, floor, Quorum (named and `auto`) and Portkey run
+ * in alternating rounds; the figures are medians and ratios, plus CPU per request, peak RSS and
+ * Quorum's start-up to listening, and a "Done when" table of the hot-path issue's targets.
+ *
  * Routing: before the children start, bench/routing.ts times analyzeTask + route over a 50-model
  * catalog in-process. The gateway's config has five models on the fake, and the same body is also sent
  * as `model: "auto"` (closed loop, and sequentially interleaved with named and direct requests), so the
  * cost of routing shows next to the named-model figures.
  *
- *   npm run bench                       # full run (10 s per load phase, 32 connections)
- *   npm run bench -- --quick            # smoke run (2 s per phase, fewer streams)
+ *   npm run bench                       # full run (3 rounds × 5 s per target, 32 connections)
+ *   npm run bench -- --quick            # smoke run (2 rounds × 2 s, fewer streams)
+ *   npm run bench -- --race-only        # only the race (start-up, load, streams): bench/results/race.json
  *   npm run bench -- --profile          # also write a V8 CPU profile of the gateway
  *   BENCH_DURATION=30 BENCH_CONNECTIONS=64 npm run bench
  *
@@ -27,14 +34,16 @@
  *
  * Results: printed as a table and written to bench/results/latest.json.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import autocannon from 'autocannon';
 import { ChildGroup, exitOnSignals, gatewayNodeFlagsFromEnv, ROOT, stopChild } from './children.ts';
 import { type FanoutResult, fanoutTable, runFanoutBench } from './fanout.ts';
 import { type LimitsBenchResult, limitsTable, runLimitsBench } from './limits.ts';
+import { type LoadResult, memOf, type StreamSample, oneStream as streamOnce } from './load.ts';
+import { ensurePortkey } from './peers/portkey.ts';
+import { doneWhen, type RaceResult, type RaceSide, raceTable, runRace, runStartups } from './race.ts';
 import { CHAT, MODEL } from './request.ts';
 import { type RoutingBenchResult, routingTable, runRoutingBench } from './routing.ts';
 import { loadAverage, round, type Summary, summarise } from './stats.ts';
@@ -49,12 +58,14 @@ const PROFILE_DIR = join(RESULTS_DIR, 'profiles');
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
+const RACE_ONLY = argv.includes('--race-only');
 if (argv.includes('--help') || argv.includes('-h')) {
   process.stdout.write(
-    'usage: npm run bench [-- --quick] [-- --profile]\n' +
+    'usage: npm run bench [-- --quick] [-- --profile] [-- --race-only]\n' +
       '       (routing decision time alone: node bench/routing.ts; fan-out alone: node bench/fanout.ts;\n' +
       '        budgets and rate limits alone: node bench/limits.ts)\n' +
-      'env: BENCH_DURATION (s per load phase, default 10; 2 with --quick), BENCH_CONNECTIONS (default 32),\n' +
+      'env: BENCH_DURATION (s per target per race round, default 5; 2 with --quick), BENCH_CONNECTIONS (default 32),\n' +
+      '     BENCH_RACE_ROUNDS (default 3; 2 with --quick), BENCH_PORTKEY=0 (race without the Portkey peer),\n' +
       '     BENCH_STREAMS (sequential streams per side, default 300; 60 with --quick),\n' +
       '     BENCH_FANOUT_N (fan-out requests per target, default 30; 8 with --quick),\n' +
       '     BENCH_LIMITS_N (limits end-to-end rounds, default 1000; 150 with --quick),\n' +
@@ -73,7 +84,10 @@ function envNumber(name: string, fallback: number): number {
   }
   return n;
 }
-const DURATION = envNumber('BENCH_DURATION', QUICK ? 2 : 10);
+const DURATION = envNumber('BENCH_DURATION', QUICK ? 2 : 5);
+const RACE_ROUNDS = Math.round(envNumber('BENCH_RACE_ROUNDS', QUICK ? 2 : 3));
+/** Quorum start-ups timed (spawn → listening), one after another. */
+const STARTUPS = QUICK ? 2 : 3;
 const CONNECTIONS = Math.round(envNumber('BENCH_CONNECTIONS', 32));
 const WARMUP = QUICK ? 1 : 3;
 const SEQ_REQUESTS = Math.round(envNumber('BENCH_STREAMS', QUICK ? 60 : 300));
@@ -98,58 +112,7 @@ const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer ben
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 exitOnSignals(log);
 
-/** VmRSS / VmHWM of a process in MB (Linux /proc); null elsewhere. */
-function memOf(pid: number): { rssMb: number; hwmMb: number } | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rssMb: round(kb('VmRSS') / 1024, 1), hwmMb: round(kb('VmHWM') / 1024, 1) };
-  } catch {
-    return null;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------- phases
-
-interface LoadResult {
-  reqPerSec: number;
-  requests: number;
-  errors: number;
-  non2xx: number;
-  latencyMs: Summary;
-}
-
-async function load(
-  url: string,
-  seconds: number,
-  connections: number,
-  record: boolean,
-  body = BODY,
-): Promise<LoadResult> {
-  const samples: number[] = [];
-  const instance = autocannon({
-    url: `${url}/v1/chat/completions`,
-    method: 'POST',
-    headers: HEADERS,
-    body,
-    connections,
-    duration: seconds,
-    timeout: 10,
-  });
-  // autocannon's own histogram has 1 ms resolution; keep the raw (fractional ms) response times.
-  if (record)
-    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) =>
-      samples.push(ms),
-    );
-  const result = await instance;
-  return {
-    reqPerSec: round(result.requests.total / (result.duration || seconds), 0),
-    requests: result.requests.total,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    latencyMs: summarise(samples),
-  };
-}
 
 interface SequentialResult {
   latencyMs: Summary;
@@ -207,38 +170,8 @@ async function interleaved(
   return out;
 }
 
-interface StreamSample {
-  ttfc: number;
-  total: number;
-}
-
-/** One streaming request: time to the first `data:` line, and to the end of the body. */
-async function oneStream(url: string): Promise<StreamSample> {
-  const t0 = performance.now();
-  const r = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: HEADERS,
-    body: STREAM_BODY,
-  });
-  if (!r.ok || !r.body) throw new Error(`stream request failed: HTTP ${r.status}`);
-  const decoder = new TextDecoder();
-  let ttfc = -1;
-  let text = '';
-  for await (const chunk of r.body) {
-    if (ttfc < 0) {
-      text += decoder.decode(chunk, { stream: true });
-      if (text.includes('data:')) ttfc = performance.now() - t0;
-    } else if (text.length < 64) {
-      text += decoder.decode(chunk, { stream: true });
-    } else {
-      text = text.slice(-32) + decoder.decode(chunk, { stream: true });
-    }
-  }
-  const total = performance.now() - t0;
-  if (ttfc < 0) throw new Error('stream ended without a data: line');
-  if (!text.includes('[DONE]')) throw new Error('stream did not end with data: [DONE]');
-  return { ttfc, total };
-}
+/** One streaming request of the standard body: time to the first `data:` line, and to the end. */
+const oneStream = (url: string): Promise<StreamSample> => streamOnce(url, STREAM_BODY, HEADERS);
 
 interface StreamResult {
   ttfcMs: Summary;
@@ -261,6 +194,26 @@ async function streams(url: string, sequentialN: number, workers: number, perWor
   return { sequential: pack(seq), concurrent: pack(conc) };
 }
 
+/** A race side's medians in the shape of one load phase (the figures the tables below compare). */
+const sideLoad = (s: RaceSide): LoadResult => ({
+  reqPerSec: s.median.reqPerSec,
+  requests: s.rounds.reduce((a, x) => a + x.requests, 0),
+  errors: s.errors,
+  non2xx: s.non2xx,
+  latencyMs: s.median.latencyMs,
+});
+
+const machine = (loadAtStart: number[]) => ({
+  cpus: availableParallelism(),
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  memGb: round(totalmem() / 1024 ** 3, 1),
+  node: process.version,
+  platform: `${process.platform}-${process.arch}`,
+  // Other work on the machine skews every figure; a load average near or above the CPU count means noise.
+  loadAverageAtStart: loadAtStart,
+  loadAverageAtEnd: loadAverage(),
+});
+
 // ---------------------------------------------------------------------------------------------- main
 
 async function main() {
@@ -271,20 +224,27 @@ async function main() {
       `note: 1-min load average is ${loadAtStart[0]} on ${availableParallelism()} CPUs; figures will be noisy`,
     );
   }
-  // 0. routing decision time, in-process, before the children exist (nothing else of ours is running)
-  log(`routing decision: analyzeTask + route over a 50-model catalog${QUICK ? ' (quick)' : ''}`);
-  const routingDecision: RoutingBenchResult = runRoutingBench({ quick: QUICK });
-  log(
-    `  slowest typical request p50 ${routingDecision.typical.p50} µs (mean ${routingDecision.typical.mean}); long prompt p50 ${routingDecision.long?.p50} µs`,
-  );
+  // 0. the peer for the race: installed into bench/.peers/portkey/ on the first run (npm, network)
+  const portkey = await ensurePortkey(log);
+  if (!portkey.ok) log(`peer: ${portkey.note}; the race runs without Portkey`);
+
+  // 1. routing decision time, in-process, before the children exist (nothing else of ours is running)
+  let routingDecision: RoutingBenchResult | null = null;
+  if (!RACE_ONLY) {
+    log(`routing decision: analyzeTask + route over a 50-model catalog${QUICK ? ' (quick)' : ''}`);
+    routingDecision = runRoutingBench({ quick: QUICK });
+    log(
+      `  slowest typical request p50 ${routingDecision.typical.p50} µs (mean ${routingDecision.typical.mean}); long prompt p50 ${routingDecision.long?.p50} µs`,
+    );
+  }
 
   const group = new ChildGroup('quorum-bench-', log);
   try {
-    // 1. the upstream
+    // 2. the upstream
     const fake = await group.upstream('fake upstream', 'bench/fake-upstream.ts');
     const direct = fake.url;
 
-    // 2. the gateway, in its own process, configured at the fake
+    // 3. the gateway, in its own process, configured at the fake; first its start-up, timed alone
     const configPath = join(group.dir, 'quorum.yaml');
     writeFileSync(
       configPath,
@@ -303,6 +263,13 @@ async function main() {
       mkdirSync(PROFILE_DIR, { recursive: true });
       nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`);
     }
+    log(`start-up: ${STARTUPS} gateways started one after another, spawn → first /healthz answer`);
+    const startupMs = await runStartups(
+      group,
+      { configPath, nodeFlags: nodeFlags.filter((flag) => !flag.startsWith('--cpu-prof')) },
+      STARTUPS,
+      log,
+    );
     const gateway = await group.gateway({ name: 'gateway', configPath, nodeFlags });
     const viaGateway = gateway.url;
     await gateway.ready();
@@ -317,7 +284,7 @@ async function main() {
     }, 200);
     sampler.unref();
 
-    // 3. sanity: both paths answer the same request
+    // 4. sanity: both paths answer the same request
     for (const url of [direct, viaGateway]) {
       const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: HEADERS, body: BODY });
       const j = (await r.json()) as any;
@@ -343,25 +310,56 @@ async function main() {
     const autoCandidates = (autoJson.quorum.route.candidates as unknown[]).length;
     log(`model "auto" routes this body to ${autoChosen} (${autoCandidates} candidates)`);
 
-    // 4. non-stream throughput/latency under load (closed loop, autocannon)
-    log(`non-stream load: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per side`);
-    await load(direct, WARMUP, CONNECTIONS, false);
-    const loadDirect = await load(direct, DURATION, CONNECTIONS, true);
-    log(
-      `  direct:  ${loadDirect.reqPerSec} req/s, p50 ${loadDirect.latencyMs.p50} ms, p99 ${loadDirect.latencyMs.p99} ms`,
-    );
-    await load(viaGateway, WARMUP, CONNECTIONS, false);
-    const loadGateway = await load(viaGateway, DURATION, CONNECTIONS, true);
-    log(
-      `  gateway: ${loadGateway.reqPerSec} req/s, p50 ${loadGateway.latencyMs.p50} ms, p99 ${loadGateway.latencyMs.p99} ms`,
-    );
-    await load(viaGateway, WARMUP, CONNECTIONS, false, AUTO_BODY);
-    const loadAuto = await load(viaGateway, DURATION, CONNECTIONS, true, AUTO_BODY);
-    log(
-      `  auto:    ${loadAuto.reqPerSec} req/s, p50 ${loadAuto.latencyMs.p50} ms, p99 ${loadAuto.latencyMs.p99} ms`,
-    );
+    // 5. the race: direct, floor, Quorum (named, auto) and Portkey under the same closed-loop load in
+    //    alternating rounds, then sequential streams interleaved (bench/race.ts)
+    const race = await runRace({
+      group,
+      log,
+      fake: { url: direct, pid: fake.child.pid as number },
+      quorum: { url: viaGateway, pid: gwPid },
+      portkey,
+      startupMs,
+      connections: CONNECTIONS,
+      seconds: DURATION,
+      warmupS: WARMUP,
+      rounds: RACE_ROUNDS,
+      streams: SEQ_REQUESTS,
+      body: BODY,
+      autoBody: AUTO_BODY,
+      streamBody: STREAM_BODY,
+    });
+    if (RACE_ONLY || !routingDecision) {
+      clearInterval(sampler);
+      const done = doneWhen(race, { routingUs: null, budgetsUs: null });
+      const out = {
+        date: new Date().toISOString(),
+        mode: `race-only${QUICK ? ', quick' : ''}`,
+        machine: machine(loadAtStart),
+        race,
+        doneWhen: done,
+        elapsedS: round((Date.now() - started) / 1000, 1),
+      };
+      mkdirSync(RESULTS_DIR, { recursive: true });
+      writeFileSync(join(RESULTS_DIR, 'race.json'), `${JSON.stringify(out, null, 2)}\n`);
+      process.stdout.write(
+        [
+          '',
+          `Quorum race (${out.mode}): ${out.machine.cpus} CPU ${out.machine.cpuModel}, Node ${out.machine.node}, load ${loadAtStart.join(' ')} → ${out.machine.loadAverageAtEnd.join(' ')}`,
+          '',
+          ...raceTable(race, done),
+          '',
+          `results written to ${join('bench', 'results', 'race.json')} (${out.elapsedS} s)`,
+          '',
+        ].join('\n'),
+      );
+      warnOnErrors(race);
+      return 0;
+    }
+    const loadDirect = sideLoad(race.sides.direct!);
+    const loadGateway = sideLoad(race.sides.quorum!);
+    const loadAuto = sideLoad(race.sides['quorum auto']!);
 
-    // 5. unloaded per-request cost (sequential, one at a time)
+    // 6. unloaded per-request cost (sequential, one at a time)
     log(`sequential non-stream: ${SEQ_REQUESTS} per side`);
     const seqDirect = await sequential(direct, SEQ_REQUESTS);
     const seqGateway = await sequential(viaGateway, SEQ_REQUESTS);
@@ -378,7 +376,7 @@ async function main() {
       SequentialSamples,
     ];
 
-    // 6. streaming: time to first chunk and full duration
+    // 7. streaming: time to first chunk and full duration
     log(
       `streaming: ${SEQ_REQUESTS} sequential + ${CONCURRENT_WORKERS}x${CONCURRENT_PER_WORKER} concurrent per side`,
     );
@@ -389,13 +387,13 @@ async function main() {
     const streamDirect = await streams(direct, SEQ_REQUESTS, CONCURRENT_WORKERS, CONCURRENT_PER_WORKER);
     const streamGateway = await streams(viaGateway, SEQ_REQUESTS, CONCURRENT_WORKERS, CONCURRENT_PER_WORKER);
 
-    // 7. memory, then shut the gateway down
+    // 8. memory, then shut the gateway down
     clearInterval(sampler);
     const memAtEnd = memOf(gwPid);
     await stopChild(gateway.child, PROFILE ? 15_000 : 5000);
     await stopChild(fake.child);
 
-    // 8. fan-out overhead: its own fake (latency by model) and gateway (presets), started now that the
+    // 9. fan-out overhead: its own fake (latency by model) and gateway (presets), started now that the
     //    others are gone
     log('fan-out: presets bon / vote / fast against 300 ms candidates and a 100 ms judge');
     const fanout: FanoutResult = await runFanoutBench({
@@ -409,7 +407,7 @@ async function main() {
         .join(', ')} (direct floor ${fanout.direct.overheadMs.p50} ms)`,
     );
 
-    // 9. budgets and rate limits: in-process admit + settle, then its own fake and four gateways
+    // 10. budgets and rate limits: in-process admit + settle, then its own fake and four gateways
     log('budgets and rate limits: admit + settle in-process, then gateways without / with limits');
     const limits: LimitsBenchResult = await runLimitsBench({
       quick: QUICK,
@@ -429,24 +427,18 @@ async function main() {
     const results = {
       date: new Date().toISOString(),
       mode: QUICK ? 'quick' : 'full',
-      machine: {
-        cpus: availableParallelism(),
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        memGb: round(totalmem() / 1024 ** 3, 1),
-        node: process.version,
-        platform: `${process.platform}-${process.arch}`,
-        // Other work on the machine skews every figure; a load average near or above the CPU count means noise.
-        loadAverageAtStart: loadAtStart,
-        loadAverageAtEnd: loadAverage(),
-      },
+      machine: machine(loadAtStart),
       settings: {
         durationS: DURATION,
         warmupS: WARMUP,
+        raceRounds: RACE_ROUNDS,
         connections: CONNECTIONS,
         sequentialRequests: SEQ_REQUESTS,
         concurrentStreams: `${CONCURRENT_WORKERS}x${CONCURRENT_PER_WORKER}`,
         upstreamLatencyMs: 0,
-        processes: 'load generator (this process), fake upstream (child), gateway (child)',
+        processes:
+          'load generator (this process), fake upstream (child), gateway (child); in the race also the floor proxy and Portkey (children)',
+        nonStream: 'the race medians (direct, quorum, quorum auto); see race',
         gatewayNodeFlags: nodeFlags,
       },
       nonStream: {
@@ -511,6 +503,13 @@ async function main() {
       },
       fanout,
       limits,
+      race,
+      doneWhen: doneWhen(race, {
+        routingUs: overheadDiff('p50') === null ? null : round((overheadDiff('p50') as number) * 1000, 0),
+        budgetsUs: Number.isFinite(limits.targets.memory.actual)
+          ? round(limits.targets.memory.actual * 1000, 0)
+          : null,
+      }),
       memory: {
         gatewayRssAtStartMb: memAtStart?.rssMb ?? null,
         gatewayRssAtEndMb: memAtEnd?.rssMb ?? null,
@@ -560,22 +559,20 @@ async function main() {
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     printTable(results);
-    if (
-      loadDirect.errors +
-        loadDirect.non2xx +
-        loadGateway.errors +
-        loadGateway.non2xx +
-        loadAuto.errors +
-        loadAuto.non2xx >
-      0
-    ) {
-      log(
-        `WARNING: errors during load (direct ${loadDirect.errors} errors/${loadDirect.non2xx} non-2xx, gateway ${loadGateway.errors}/${loadGateway.non2xx}, auto ${loadAuto.errors}/${loadAuto.non2xx})`,
-      );
-    }
+    warnOnErrors(race);
     return 0;
   } finally {
     await group.close();
+  }
+}
+
+/** A load phase with errors or non-2xx answers measured something else than proxying: say so. */
+function warnOnErrors(race: RaceResult): void {
+  const bad = Object.values(race.sides).filter((s) => s.errors + s.non2xx > 0);
+  if (bad.length) {
+    log(
+      `WARNING: errors during load (${bad.map((s) => `${s.name} ${s.errors} errors / ${s.non2xx} non-2xx`).join(', ')})`,
+    );
   }
 }
 
@@ -729,7 +726,9 @@ function printTable(r: any) {
     '',
     ...limitsTable(r.limits),
     '',
-    'targets:',
+    ...raceTable(r.race, r.doneWhen),
+    '',
+    'earlier targets:',
     ...Object.entries(r.targets as Record<string, { target: string; actual: number; met: boolean }>).map(
       ([k, t]) => `  ${t.met ? 'MET   ' : 'MISSED'}  ${k} ${t.target}: ${t.actual}`,
     ),

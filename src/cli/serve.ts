@@ -26,7 +26,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_HELP);
     return 0;
   }
-  if (cluster.isWorker) return serveProcess(values, workerRole());
+  if (cluster.isWorker) {
+    const code = await serveProcess(values, workerRole());
+    // The IPC channel to the primary would keep the worker alive: let go of it so the process ends.
+    if (process.connected) process.disconnect();
+    return code;
+  }
   const workers = parseWorkers(
     typeof values.workers === 'string' ? values.workers : process.env.QUORUM_WORKERS,
   );

@@ -16,5 +16,10 @@ export async function createAdapter(config: ProviderConfig): Promise<ProviderAda
   return (await LOADERS[config.type]())(config);
 }
 
+/** Closes the adapters' connection pools (at gateway close, after the last call). */
+export async function closeAdapters(adapters: Iterable<ProviderAdapter>): Promise<void> {
+  await Promise.all([...adapters].map((adapter) => adapter.close?.()));
+}
+
 export type { ProviderAdapter, UpstreamCall } from './types.ts';
 export { UpstreamError } from './upstream-error.ts';

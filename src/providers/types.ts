@@ -25,6 +25,8 @@ export interface ProviderAdapter {
   complete(call: UpstreamCall): Promise<ChatResult>;
   /** Yields typed events; ends after a `finish` (and `usage`, when the provider reports one). */
   stream(call: UpstreamCall): AsyncIterable<StreamEvent>;
+  /** Closes what the adapter holds open (connection pools); calls after it fail. */
+  close?(): Promise<void>;
 }
 
 export type AdapterFactory = (config: ProviderConfig) => ProviderAdapter;

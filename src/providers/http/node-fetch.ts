@@ -1,7 +1,7 @@
 /**
- * A `fetch` for the provider SDKs on node:http with keep-alive agents. The SDKs accept a custom
- * fetch; the global one (undici's WHATWG fetch) costs about twice as much per call as node:http, and
- * this gateway makes one call per request. Only what the SDKs use is supported: string or byte bodies,
+ * A `fetch` for the provider SDKs (Anthropic, Gemini; OpenAI-compatible calls use pool.ts) on node:http
+ * with keep-alive agents. The SDKs accept a custom fetch; the global one (undici's WHATWG fetch) costs
+ * about twice as much per call as node:http, and this gateway makes one call per request. Only what the SDKs use is supported: string or byte bodies,
  * an AbortSignal, and a Response whose body streams as it arrives (for SSE). Anything else falls back
  * to the global fetch.
  *
@@ -11,16 +11,9 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { claimBuffered, IDLE_SOCKET_MS, MAX_LINE_BYTES, openLineBytes, releaseBuffered } from './limits.ts';
 
-/**
- * How long a kept-alive connection may sit idle before we close it ourselves. A server closes idle
- * connections on its own timer (Node's default is 5 s); a request sent on one it has just closed fails
- * with ECONNRESET and would count against the provider. Closing first avoids that race. (Retrying such
- * a request instead is unsafe here: a server that took the request and then reset looks the same, and
- * the call would be paid twice.) With a shorter `Keep-Alive: timeout=` hint from the server, Node's
- * agent closes a second before the hint instead.
- */
-export const IDLE_SOCKET_MS = 4_000;
+export { IDLE_SOCKET_MS, MAX_BODY_BYTES, MAX_BUFFERED_BYTES, MAX_LINE_BYTES } from './limits.ts';
 
 const agentOptions = {
   keepAlive: true,
@@ -32,19 +25,6 @@ const agents = {
   'http:': new http.Agent(agentOptions),
   'https:': new https.Agent(agentOptions),
 };
-
-/** An SSE line longer than this is no event a provider sends; buffering it would only exhaust memory. */
-export const MAX_LINE_BYTES = 16 * 1024 * 1024;
-/** A whole (non-streamed) answer larger than this is refused for the same reason. */
-export const MAX_BODY_BYTES = 256 * 1024 * 1024;
-/**
- * All whole answers being read at once hold at most this much: each is bounded, but a dozen large ones
- * together would exhaust the heap and end the process. A call that would pass it fails as a broken
- * connection (the upstream's failure, with a fallback), and the others go on.
- */
-export const MAX_BUFFERED_BYTES = 512 * 1024 * 1024;
-/** Bytes of whole answers being read right now, across every call. */
-let buffered = 0;
 
 function abortError(signal: AbortSignal): unknown {
   return signal.reason instanceof Error && signal.reason.name !== 'TimeoutError'
@@ -85,8 +65,7 @@ function streamOf(res: IncomingMessage, signal: AbortSignal | undefined): Readab
       };
       res.on('data', (chunk: Buffer) => {
         if (!open) return;
-        const newline = chunk.lastIndexOf(10);
-        lineBytes = newline < 0 ? lineBytes + chunk.byteLength : chunk.byteLength - newline - 1;
+        lineBytes = openLineBytes(lineBytes, chunk);
         if (lineBytes > MAX_LINE_BYTES)
           return fail(new Error(`an event line longer than ${MAX_LINE_BYTES} bytes`));
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -153,29 +132,23 @@ export function nodeFetch(input: string | URL | Request, init?: RequestInit): Pr
       let refused = false;
       res.on('data', (c: Buffer) => {
         if (refused) return;
-        if (size + c.byteLength > MAX_BODY_BYTES || buffered + c.byteLength > MAX_BUFFERED_BYTES) {
+        const refusal = claimBuffered(size, c.byteLength);
+        if (refusal) {
           refused = true;
           // Let go of its bytes now, not at 'close': the answers still being read may use them.
           chunks.length = 0;
-          buffered -= size;
+          releaseBuffered(size);
           size = 0;
           res.destroy();
-          failed(
-            new Error(
-              size + c.byteLength > MAX_BODY_BYTES
-                ? `an answer larger than ${MAX_BODY_BYTES} bytes`
-                : `answers being read at once would pass ${MAX_BUFFERED_BYTES} bytes`,
-            ),
-          );
+          failed(new Error(refusal));
           return;
         }
         size += c.byteLength;
-        buffered += c.byteLength;
         chunks.push(c);
       });
       // Every answer ends with 'close', read in full or not: its bytes leave the shared count once.
       res.once('close', () => {
-        buffered -= size;
+        releaseBuffered(size);
         size = 0;
       });
       res.once('end', () =>

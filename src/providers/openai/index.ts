@@ -1,54 +1,62 @@
-import OpenAI from 'openai';
+/**
+ * Any OpenAI-compatible Chat Completions server (OpenAI itself, vLLM, Ollama, LM Studio, …). The
+ * client's body is already OpenAI-shaped, so the call is built here and sent over a keep-alive pool
+ * (http/pool.ts) instead of through the `openai` SDK, whose request building cost as much CPU as the
+ * rest of the gateway's work on a proxied request (docs/decisions.md). The SDK supplies types only.
+ */
 import type { ChatResult, StreamEvent } from '../../chat/index.ts';
-import { nodeFetch } from '../http/node-fetch.ts';
+import { UpstreamPool } from '../http/pool.ts';
 import type { AdapterFactory, ProviderAdapter, UpstreamCall } from '../types.ts';
-import { toUpstreamError } from './errors.ts';
-import { toOpenAIBody } from './request.ts';
-import { toChatResult } from './response.ts';
-import { translateStream } from './stream.ts';
+import { UpstreamError } from '../upstream-error.ts';
+import { httpFailure, toUpstreamError } from './errors.ts';
+import { endpointOf, headersOf, toOpenAIBody } from './request.ts';
+import { parseCompletion, toChatResult } from './response.ts';
+import { ChunkReader } from './stream.ts';
 
-/** Any OpenAI-compatible Chat Completions server (OpenAI itself, vLLM, Ollama, LM Studio, …). */
 export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => {
-  const client = new OpenAI({
-    // The SDK refuses to start without a key; local compatible servers often need none.
-    apiKey: config.api_key || 'unused',
-    ...(config.base_url ? { baseURL: config.base_url } : {}),
-    timeout: config.timeout_ms,
-    // The gateway retries and falls back itself; SDK retries would hide attempts and double the wait.
-    maxRetries: 0,
-    fetch: nodeFetch,
-    // The SDK would print an unparsable event to stderr, and that text can quote the prompt.
-    logLevel: 'off',
-    ...(config.headers ? { defaultHeaders: config.headers } : {}),
-  });
+  const id = config.id;
+  const { origin, path } = endpointOf(config);
+  const headers = headersOf(config);
+  // The call's own timeout bounds the connect too; a second more keeps a socket from hanging on.
+  const pool = new UpstreamPool(origin, { connectTimeoutMs: config.timeout_ms + 1_000 });
+  // No retries here: the gateway retries and falls back itself (hidden retries would double the wait).
+  const timeoutMs = config.timeout_ms;
 
   return {
-    id: config.id,
+    id,
     type: 'openai',
 
     async complete({ model, request, signal }: UpstreamCall): Promise<ChatResult> {
       try {
-        const completion = await client.chat.completions.create(
-          { ...toOpenAIBody(model, request), stream: false },
-          { signal },
-        );
-        return toChatResult(config.id, completion);
+        const body = toOpenAIBody(model, request, false);
+        const answer = await pool.post({ path, headers, body, signal, timeoutMs });
+        if (answer.status < 200 || answer.status >= 300) throw httpFailure(id, answer);
+        return toChatResult(id, parseCompletion(answer));
       } catch (err) {
-        throw toUpstreamError(config.id, err, signal);
+        throw toUpstreamError(id, err, signal);
       }
     },
 
     async *stream({ model, request, signal }: UpstreamCall): AsyncIterable<StreamEvent> {
+      const reader = new ChunkReader(id);
       try {
-        const stream = await client.chat.completions.create(
-          // Always ask for usage: the gateway needs it for cost, whatever the client asked for.
-          { ...toOpenAIBody(model, request), stream: true, stream_options: { include_usage: true } },
-          { signal },
-        );
-        yield* translateStream(config.id, stream, signal);
+        const body = toOpenAIBody(model, request, true);
+        const answer = await pool.postStream({ path, headers, body, signal, timeoutMs }, reader);
+        if (!answer.events) throw httpFailure(id, answer);
+        yield* answer.events;
       } catch (err) {
-        throw toUpstreamError(config.id, err, signal);
+        // Aborted after the finish reason (the client left during the usage event): the answer is whole.
+        if (reader.finished && signal.aborted && !(err instanceof UpstreamError)) return;
+        throw toUpstreamError(id, err, signal);
+      }
+      // A stream that ends without a finish reason was cut, however cleanly the connection closed.
+      if (!reader.finished) {
+        throw signal.aborted
+          ? new UpstreamError(id, 0, 'the call was aborted', { failure: 'aborted' })
+          : new UpstreamError(id, 0, 'the stream ended before its finish reason', { failure: 'connection' });
       }
     },
+
+    close: () => pool.close(),
   };
 };

@@ -17,6 +17,7 @@ Run \`quorum <command> --help\` for a command's options.
 Environment:
   PORT (8080)  HOST (127.0.0.1)  QUORUM_CONFIG (config/quorum.yaml)  QUORUM_MASTER_KEY
   QUORUM_DATABASE_URL (sqlite:./data/quorum.db, or postgres://…)  QUORUM_REDIS_URL (shared limits)
+  QUORUM_WORKERS (1; serve's --workers)
   QUORUM_URL (the gateway quorum runs talks to, http://127.0.0.1:8080)
   QUORUM_KEY (the key quorum run --server and quorum runs send; QUORUM_API_KEY is read too)
   OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY  enable providers when no config names any
@@ -28,21 +29,26 @@ Docs: README.md and docs/ in the repository.
 
 export const SERVE_HELP = `quorum serve — start the gateway
 
-Usage: quorum serve [--config <file>] [--port <n>] [--host <addr>]
+Usage: quorum serve [--config <file>] [--port <n>] [--host <addr>] [--workers <n|auto>]
 
 Options:
-  --config <file>  configuration file (default: $QUORUM_CONFIG, else config/quorum.yaml if it exists)
-  --port <n>       port to listen on (default: $PORT, else 8080)
-  --host <addr>    address to bind (default: $HOST, else 127.0.0.1; use 0.0.0.0 in containers)
-  -h, --help       show this help
+  --config <file>     configuration file (default: $QUORUM_CONFIG, else config/quorum.yaml if it exists)
+  --port <n>          port to listen on (default: $PORT, else 8080)
+  --host <addr>       address to bind (default: $HOST, else 127.0.0.1; use 0.0.0.0 in containers)
+  --workers <n|auto>  processes sharing the port, one per core with auto (default: $QUORUM_WORKERS,
+                      else 1). More than one needs QUORUM_REDIS_URL, so budgets and rate limits are
+                      shared; a worker that exits is restarted; the workflow engine runs in worker 1
+  -h, --help          show this help
 
 With no configuration file and no provider keys in the environment, the built-in deterministic
 demo provider answers, so every endpoint can be tried:
 
   quorum serve
-  curl -s localhost:8080/v1/chat/completions -d '{"model":"demo","messages":[{"role":"user","content":"2+2?"}]}'
+  curl -s localhost:8080/v1/chat/completions -H 'content-type: application/json' \\
+    -d '{"model":"demo","messages":[{"role":"user","content":"2+2?"}]}'
 
-Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for an invalid configuration, 1 otherwise.
+Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 2 for an invalid configuration (or one that
+cannot run on that many workers), 1 otherwise.
 `;
 
 export const VALIDATE_HELP = `quorum validate — check a configuration file or a workflow definition

@@ -89,7 +89,7 @@ const RACE_ROUNDS = Math.round(envNumber('BENCH_RACE_ROUNDS', QUICK ? 2 : 3));
 /** Quorum start-ups timed (spawn → listening), one after another. */
 const STARTUPS = QUICK ? 2 : 3;
 const CONNECTIONS = Math.round(envNumber('BENCH_CONNECTIONS', 32));
-const WARMUP = QUICK ? 1 : 3;
+const WARMUP = QUICK ? 1 : 2;
 const SEQ_REQUESTS = Math.round(envNumber('BENCH_STREAMS', QUICK ? 60 : 300));
 const CONCURRENT_WORKERS = QUICK ? 8 : 16;
 const CONCURRENT_PER_WORKER = QUICK ? 5 : 25;

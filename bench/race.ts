@@ -291,7 +291,22 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       pid: portkeyPid,
     });
   }
-  for (const t of targets) await sanity(t);
+  // The peer is someone else's program: if it fails, the race goes on without it and says why.
+  const dropPeer = (why: string) => {
+    const i = targets.findIndex((t) => t.name === 'portkey');
+    if (i < 0) return;
+    targets.splice(i, 1);
+    portkeySkipped = why;
+    log(`race: Portkey dropped (${why})`);
+  };
+  for (const t of [...targets]) {
+    try {
+      await sanity(t);
+    } catch (err) {
+      if (t.name !== 'portkey') throw err;
+      dropPeer(err instanceof Error ? err.message : String(err));
+    }
+  }
   const rssAtStart = new Map(targets.map((t) => [t.name, memOf(t.pid)?.rssMb ?? null]));
 
   // non-stream load: warm-up, then rounds with a rotating start
@@ -309,8 +324,10 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
   }
   const rounds = new Map<SideName, RaceRound[]>(targets.map((t) => [t.name, []]));
   for (let r = 0; r < o.rounds; r++) {
-    for (let j = 0; j < targets.length; j++) {
-      const t = targets[(r + j) % targets.length]!;
+    const order = [...targets];
+    for (let j = 0; j < order.length; j++) {
+      const t = order[(r + j) % order.length]!;
+      if (!targets.includes(t)) continue;
       const cpu0 = cpuTimeUs(t.pid);
       const up0 = cpuTimeUs(o.fake.pid);
       const res = await load(t.url, {
@@ -322,8 +339,17 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       });
       const cpu1 = cpuTimeUs(t.pid);
       const up1 = cpuTimeUs(o.fake.pid);
-      if ((cpu0 !== null && cpu1 === null) || (up0 !== null && up1 === null))
-        throw new Error(`race: the ${t.name} process (or the fake) exited during its load phase`);
+      // a process gone (its /proc entry too) or no answer at all: that target measured nothing
+      const failed =
+        (cpu0 !== null && cpu1 === null) || res.requests === 0
+          ? 'its process exited or it answered nothing'
+          : null;
+      if (failed && t.name === 'portkey') {
+        dropPeer(failed);
+        continue;
+      }
+      if (failed || (up0 !== null && up1 === null))
+        throw new Error(`race: ${t.name} failed in its load phase (${failed ?? 'the fake exited'})`);
       const per = (a: number | null, b: number | null) =>
         a === null || b === null || res.requests === 0 ? null : round((b - a) / res.requests, 1);
       const row: RaceRound = { ...res, cpuUsPerReq: per(cpu0, cpu1), upstreamCpuUsPerReq: per(up0, up1) };
@@ -340,10 +366,18 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
   log(`race: streaming TTFC, ${o.streams} sequential streams per target, interleaved`);
   const warmStreams = Math.min(30, o.streams);
   for (let i = 0; i < warmStreams + o.streams; i++) {
-    for (let j = 0; j < streamTargets.length; j++) {
-      const t = streamTargets[(i + j) % streamTargets.length]!;
-      const s = await oneStream(t.url, t.streamBody!, t.headers);
-      if (i >= warmStreams) streamSamples.get(t.name)!.push(s);
+    const order = streamTargets.filter((t) => targets.includes(t));
+    for (let j = 0; j < order.length; j++) {
+      const t = order[(i + j) % order.length]!;
+      let sample: StreamSample;
+      try {
+        sample = await oneStream(t.url, t.streamBody!, t.headers);
+      } catch (err) {
+        if (t.name !== 'portkey') throw err;
+        dropPeer(`a stream failed: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
+      if (i >= warmStreams) streamSamples.get(t.name)!.push(sample);
     }
   }
 
@@ -454,7 +488,7 @@ export function doneWhen(
   const p = r.sides.portkey;
   const d = r.sides.direct;
   const fl = r.sides.floor;
-  const skipped = r.peer.skipped ? `Portkey skipped (${r.peer.skipped.slice(0, 60)})` : 'n/a';
+  const skipped = r.peer.skipped ? 'Portkey skipped (see above)' : 'n/a';
   const row = (
     target: string,
     actual: number | null,

@@ -132,7 +132,12 @@ export async function ensurePortkey(log: Log): Promise<PortkeyInstall> {
   const installS = Math.round((performance.now() - t0) / 100) / 10;
   const after = installProblem();
   if (code !== 0 || after !== null) {
-    const tail = out.trim().split('\n').slice(-3).join(' | ');
+    // npm's own summary line names the cause (a refused connection, a timeout, a missing version)
+    const cause =
+      /request to \S+ failed[^\n]*/.exec(out)?.[0] ??
+      /npm error code \S+/.exec(out)?.[0] ??
+      out.trim().split('\n').slice(-3).join(' | ');
+    const tail = cause.replace(/\s+/g, ' ').slice(0, 300);
     return {
       ok: false,
       note: `could not install ${PORTKEY_PACKAGE}@${PORTKEY_VERSION} (npm exit ${code}${after ? `; ${after}` : ''}): ${tail || 'no output'}`,

@@ -3,8 +3,7 @@ import { ChatRequestSchema } from '../chat/index.ts';
 import { formatPath } from '../config/format-path.ts';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { GatewayError } from '../errors/index.ts';
-import { Gateway, OPEN_CALLER } from '../gateway/index.ts';
-import { dryRun } from '../gateway/plan.ts';
+import { dryRun, Gateway, OPEN_CALLER } from '../gateway/index.ts';
 import { parse } from './args.ts';
 import { ROUTE_HELP } from './help.ts';
 

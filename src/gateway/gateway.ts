@@ -1,34 +1,22 @@
+/**
+ * The gateway: everything built once at start-up from the configuration — the per-deployment state,
+ * the provider queues, the cache, the limit backends and where calls are recorded. A request's stages
+ * (pipeline/) receive it; the folders below take only the part they use (a Catalog, CallServices,
+ * RequestHooks), which this class satisfies.
+ */
 import type { ModelSpec } from '../../routing/types.ts';
 import type { GatewayConfig } from '../config/index.ts';
-import { createLimitBackends } from '../limits/backends.ts';
-import { ProviderQueues, type ProviderQueuesOptions } from '../limits/index.ts';
-import { amountNanos } from '../limits/nanos.ts';
-import type { BudgetPolicy } from '../limits/types.ts';
+import {
+  createLimitBackends,
+  type LimitBackends,
+  ProviderQueues,
+  type ProviderQueuesOptions,
+} from '../limits/index.ts';
 import { createAdapter } from '../providers/index.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
-import type { LedgerEntry } from '../store/index.ts';
-import { metrics } from '../telemetry/index.ts';
-import type { Account } from './accounting.ts';
-import type { LimitBackends } from './admission.ts';
-import { ResponseCache } from './cache.ts';
-import type { ChatContext } from './chat.ts';
-import type { Deployment } from './deployment.ts';
-import { type HealthOptions, HealthTracker } from './health.ts';
-import { ModelTable } from './model-table.ts';
-
-/**
- * The key a ledger row names: a stored key's id, or `static:<name>` for a named key from the config file
- * (which has no id), so spend by key tells static keys apart instead of lumping them as "no key".
- */
-function ledgerKey(caller: ChatContext['caller']): string | null {
-  if (caller.keyId !== null) return caller.keyId;
-  return !caller.operator && caller.keyName ? `static:${caller.keyName}` : null;
-}
-
-/** Where each upstream call is recorded (the store's ledger writer); appends must not block. */
-export interface LedgerSink {
-  append(row: LedgerEntry): void;
-}
+import { type LedgerSink, SoftLimitNotices, type WarnHook } from './budget/index.ts';
+import { ResponseCache } from './cache/index.ts';
+import { type Deployment, type HealthOptions, HealthTracker, ModelTable } from './deployments/index.ts';
 
 /** Tuning and services that are not configuration. */
 export interface GatewayOptions {
@@ -40,7 +28,7 @@ export interface GatewayOptions {
   /** Errors that must not fail a request (a settle or ledger write that failed). */
   onError?: (err: Error) => void;
   /** Operator notices, such as a team crossing its soft budget limit. */
-  onWarn?: (message: string, fields: Record<string, unknown>) => void;
+  onWarn?: WarnHook;
 }
 
 /** Everything built once at start-up from the configuration. */
@@ -55,9 +43,9 @@ export class Gateway {
   readonly limits: LimitBackends;
   readonly ledger: LedgerSink | undefined;
   readonly onError: ((err: Error) => void) | undefined;
-  private readonly onWarn: GatewayOptions['onWarn'];
-  /** Team/period pairs already reported past their soft limit (one notice each per instance). */
-  private readonly softNoticed = new Set<string>();
+  /** A team crossing its soft budget limit, told once per period. */
+  readonly softLimits: SoftLimitNotices;
+  private readonly onWarn: WarnHook | undefined;
   private readonly adapters = new Map<string, ProviderAdapter>();
   private readonly deployments = new Map<ModelSpec, Deployment>();
 
@@ -77,6 +65,7 @@ export class Gateway {
     this.ledger = options.ledger;
     this.onError = options.onError;
     this.onWarn = options.onWarn;
+    this.softLimits = new SoftLimitNotices(this.limits, options.onWarn);
     this.cache = new ResponseCache(config.cache);
     for (const [id, adapter] of adapters) this.adapters.set(id, adapter);
     for (const spec of config.models) {
@@ -91,60 +80,9 @@ export class Gateway {
     await this.limits.close();
   }
 
-  /**
-   * After a settle: when the team has a soft limit and its spend has crossed it this period, log and
-   * count it once. Costs a status read only for teams that set a soft limit.
-   */
-  async noticeSoftLimit(policy: BudgetPolicy): Promise<void> {
-    if (policy.softLimitUsd === undefined) return;
-    const status = await this.limits.budget.status(policy);
-    const key = `${policy.team}:${status.periodKey}`;
-    if (!status.softLimitReached || this.softNoticed.has(key)) return;
-    this.softNoticed.add(key);
-    metrics.softLimitCrossings.inc({ team: policy.team });
-    this.onWarn?.(`team ${policy.team} crossed its soft budget limit`, {
-      team: policy.team,
-      period: status.periodKey,
-      spent_usd: status.spentUsd,
-      soft_limit_usd: policy.softLimitUsd,
-      limit_usd: status.limitUsd,
-    });
-  }
-
   /** An operator notice from the request path (usage reported past a hold), through `onWarn`. */
   warn(message: string, fields: Record<string, unknown>): void {
     this.onWarn?.(message, fields);
-  }
-
-  /** The per-call hook: metrics, and one ledger row per upstream call tagged with the request. */
-  recordCall(ctx: ChatContext, tags?: Record<string, string>): Account {
-    const ledger = this.ledger;
-    const tagged = tags && Object.keys(tags).length ? tags : null;
-    const team = ctx.caller.team;
-    return (call) => {
-      metrics.upstreamCalls.inc({ model: call.model, provider: call.provider, status: String(call.status) });
-      if (call.costUsd > 0) metrics.costUsd.inc({ team, model: call.model }, call.costUsd);
-      if (call.usage.prompt_tokens)
-        metrics.tokens.inc({ team, model: call.model, kind: 'input' }, call.usage.prompt_tokens);
-      if (call.usage.completion_tokens) {
-        metrics.tokens.inc({ team, model: call.model, kind: 'output' }, call.usage.completion_tokens);
-      }
-      ledger?.append({
-        request_id: ctx.requestId,
-        team_id: ctx.caller.team,
-        key_id: ledgerKey(ctx.caller),
-        model: call.model,
-        provider: call.provider,
-        input_tokens: call.usage.prompt_tokens,
-        cached_tokens: call.usage.cached_tokens ?? 0,
-        output_tokens: call.usage.completion_tokens,
-        cost_nanos: amountNanos(call.costUsd),
-        latency_ms: call.latencyMs,
-        status: call.status,
-        tags: tagged,
-        created_at: Date.now(),
-      });
-    };
   }
 
   deployment(spec: ModelSpec): Deployment {

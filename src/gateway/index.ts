@@ -1,5 +1,21 @@
-export { type Caller, MASTER_CALLER, OPEN_CALLER } from './caller.ts';
-export { type ChatContext, type ChatMeta, type ChatReply, chatCompletion } from './chat.ts';
-export { costOf } from './cost.ts';
-export type { Attempt, Deployment } from './deployment.ts';
+/**
+ * The gateway's public API: what the server, the workflow engine, the CLI and the boot code use.
+ * Nothing outside src/gateway/ imports a file below this one.
+ */
+export {
+  authorizeChat,
+  authorizeReview,
+  type Caller,
+  dryRun,
+  MASTER_CALLER,
+  maxCost,
+  OPEN_CALLER,
+  ownValue,
+  reviewReserve,
+} from './access/index.ts';
+export { admit, type LedgerSink, type LimitBackends, tokenEstimate, unavailable } from './budget/index.ts';
+export { type Attempt, costOf, type Deployment, HealthTracker } from './deployments/index.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
+export { chatCompletion, type ReviewRun, runReview } from './pipeline/index.ts';
+export { addUsage, type ChatMeta, type ChatReply, publicAttempts, usageBody } from './replies/index.ts';
+export type { ChatContext } from './request/index.ts';

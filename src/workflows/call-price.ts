@@ -9,9 +9,14 @@ import { analyzeTask } from '../../routing/analyze.ts';
 import { worstCaseCost } from '../../routing/filter.ts';
 import type { ModelSpec } from '../../routing/types.ts';
 import type { ChatRequest } from '../chat/index.ts';
-import { maxCost, reviewReserve } from '../gateway/fanout-plan.ts';
-import type { Caller, Gateway } from '../gateway/index.ts';
-import { authorizeChat, authorizeReview } from '../gateway/reach.ts';
+import {
+  authorizeChat,
+  authorizeReview,
+  type Caller,
+  type Gateway,
+  maxCost,
+  reviewReserve,
+} from '../gateway/index.ts';
 
 export interface CallPrice {
   /** The request's worst case in USD: its budget hold. */

@@ -1,8 +1,7 @@
 import type { ReviewOptions } from '../../consensus/index.ts';
 import type { ChatRequest } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
-import { type Caller, type ChatContext, chatCompletion, type Gateway } from '../gateway/index.ts';
-import { runReview } from '../gateway/review-run.ts';
+import { type Caller, type ChatContext, chatCompletion, type Gateway, runReview } from '../gateway/index.ts';
 import { callerFor } from '../server/auth.ts';
 import type { Store } from '../store/index.ts';
 import { priceChat, priceReview } from './call-price.ts';

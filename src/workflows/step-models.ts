@@ -7,8 +7,7 @@
  */
 import type { ChatRequest } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
-import type { Caller, Gateway } from '../gateway/index.ts';
-import { authorizeChat, authorizeReview } from '../gateway/reach.ts';
+import { authorizeChat, authorizeReview, type Caller, type Gateway } from '../gateway/index.ts';
 import type { Problem, WorkflowDefinition } from './definition/index.ts';
 
 /** `auto` and `auto:<policy>` are the router's choice at run time, made within the allow-list then. */

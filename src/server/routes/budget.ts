@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { unavailable } from '../../gateway/admission.ts';
-import type { Gateway } from '../../gateway/index.ts';
+import { type Gateway, unavailable } from '../../gateway/index.ts';
 import type { AppEnv } from '../env.ts';
 import { errorResponses } from '../schemas.ts';
 

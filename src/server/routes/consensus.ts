@@ -1,8 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { ChatRequestSchema, QuorumOptionsSchema } from '../../chat/index.ts';
 import { GatewayError } from '../../errors/index.ts';
-import { chatCompletion, type Gateway } from '../../gateway/index.ts';
-import { ownValue } from '../../gateway/own-key.ts';
+import { chatCompletion, type Gateway, ownValue } from '../../gateway/index.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { ChatCompletionSchema, errorResponses } from '../schemas.ts';

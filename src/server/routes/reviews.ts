@@ -1,8 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { addUsage, usageBody } from '../../gateway/cost.ts';
-import type { Gateway } from '../../gateway/index.ts';
-import { publicAttempts } from '../../gateway/response.ts';
-import { runReview } from '../../gateway/review-run.ts';
+import { addUsage, type Gateway, publicAttempts, runReview, usageBody } from '../../gateway/index.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { errorResponses } from '../schemas.ts';

@@ -1,7 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { ChatRequestSchema } from '../../chat/index.ts';
-import type { Gateway } from '../../gateway/index.ts';
-import { dryRun } from '../../gateway/plan.ts';
+import { dryRun, type Gateway } from '../../gateway/index.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { errorResponses } from '../schemas.ts';

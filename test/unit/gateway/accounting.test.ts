@@ -1,6 +1,6 @@
 /** A request's account: the charges it sums are the ledger's nanos, so totals print exactly. */
 import { describe, expect, it } from 'vitest';
-import { type CallRecord, RequestAccount } from '../../../src/gateway/accounting.ts';
+import { type CallRecord, RequestAccount } from '../../../src/gateway/budget/index.ts';
 
 const call = (costUsd: number): CallRecord => ({
   model: 'm',

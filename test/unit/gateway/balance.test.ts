@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../../routing/types.ts';
-import { orderDeployments } from '../../../src/gateway/balance.ts';
-import type { Deployment } from '../../../src/gateway/deployment.ts';
-import { HealthTracker } from '../../../src/gateway/health.ts';
+import { type Deployment, HealthTracker, orderDeployments } from '../../../src/gateway/deployments/index.ts';
 
 function dep(provider: string, weight = 1): Deployment {
   const spec: ModelSpec = {

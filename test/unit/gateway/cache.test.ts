@@ -6,7 +6,7 @@ import {
   canonicalJson,
   ResponseCache,
   StreamRecorder,
-} from '../../../src/gateway/cache.ts';
+} from '../../../src/gateway/cache/index.ts';
 
 const CONFIG: CacheConfig = { enabled: true, ttl_ms: 60_000, max_entries: 100, max_bytes: 1024 * 1024 };
 

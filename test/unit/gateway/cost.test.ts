@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addUsage, costOf, usageBody } from '../../../src/gateway/cost.ts';
+import { addUsage, costOf, usageBody } from '../../../src/gateway/index.ts';
 
 describe('costOf', () => {
   it('is exact: 12 tokens at $0.10/M + 5 at $0.40/M = $0.0000032, printed without float noise', () => {

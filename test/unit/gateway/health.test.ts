@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../../routing/types.ts';
-import { deploymentKey, HealthTracker } from '../../../src/gateway/health.ts';
+import { deploymentKey, HealthTracker } from '../../../src/gateway/deployments/index.ts';
 
 function spec(id = 'gpt-mini', provider = 'openai'): ModelSpec {
   return {

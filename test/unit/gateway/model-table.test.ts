@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelSpec } from '../../../routing/types.ts';
-import { ModelTable } from '../../../src/gateway/model-table.ts';
+import { ModelTable } from '../../../src/gateway/deployments/index.ts';
 
 function spec(id: string, provider: string, aliases: string[] = [], weight = 1): ModelSpec {
   return {

@@ -11,9 +11,14 @@ import { stringify } from 'yaml';
 import { analyzeTask } from '../../../routing/analyze.ts';
 import type { ChatRequest } from '../../../src/chat/index.ts';
 import { loadConfig } from '../../../src/config/index.ts';
-import { maxCost } from '../../../src/gateway/fanout-plan.ts';
-import { type Caller, Gateway, OPEN_CALLER } from '../../../src/gateway/index.ts';
-import { authorizeChat, authorizeReview } from '../../../src/gateway/reach.ts';
+import {
+  authorizeChat,
+  authorizeReview,
+  type Caller,
+  Gateway,
+  maxCost,
+  OPEN_CALLER,
+} from '../../../src/gateway/index.ts';
 import { callerFor } from '../../../src/server/auth.ts';
 
 const model = (id: string, price: number, quality: number, aliases: string[] = []) => ({

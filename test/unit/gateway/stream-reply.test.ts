@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../../src/chat/index.ts';
 import type { GatewayError } from '../../../src/errors/index.ts';
-import { streamChunks, streamFailure } from '../../../src/gateway/stream-reply.ts';
+import { streamChunks, streamFailure } from '../../../src/gateway/replies/index.ts';
 
 async function run(events: StreamEvent[], timedOut = false) {
   const [first, ...rest] = events;

@@ -4,8 +4,7 @@
  */
 
 import type { TeamConfig } from '../../../config/schema.ts';
-import { unavailable } from '../../../gateway/admission.ts';
-import type { Gateway } from '../../../gateway/index.ts';
+import { type Gateway, unavailable } from '../../../gateway/index.ts';
 import { usdOfNanos } from '../../../limits/nanos.ts';
 import { periodKey, periodStart } from '../../../limits/periods.ts';
 import type { BudgetPeriod } from '../../../limits/types.ts';

@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono';
 import { GatewayError } from '../../../errors/index.ts';
-import type { Caller } from '../../../gateway/caller.ts';
+import type { Caller } from '../../../gateway/index.ts';
 import type { Store } from '../../../store/index.ts';
 import type { AppEnv } from '../../env.ts';
 

@@ -1,0 +1,41 @@
+import type { BudgetPolicy, RateLimits } from '../../limits/types.ts';
+
+/** Who is calling: the team a key belongs to, what it may use, and what it may spend. */
+export interface Caller {
+  team: string;
+  /** The key's id in the store, or null for static keys and open access. */
+  keyId: string | null;
+  /** The key's name (never the key itself). */
+  keyName: string | null;
+  /** Model names, aliases and presets the team may use; null = everything. */
+  allowedModels: ReadonlySet<string> | null;
+  /** The team's budget; null = unlimited. */
+  budget: BudgetPolicy | null;
+  /** Rate limits of the team and of the key itself. */
+  teamLimits: RateLimits | null;
+  keyLimits: RateLimits | null;
+  /**
+   * True only for the master key (and for open mode, where there are no keys at all): the operator's
+   * principal, which may read and act on every team's definitions and runs. Never derived from a team
+   * name, so a team an operator happens to call `default` gets no more than any other team.
+   */
+  operator: boolean;
+}
+
+export const OPEN_CALLER: Caller = {
+  team: 'default',
+  keyId: null,
+  keyName: null,
+  allowedModels: null,
+  budget: null,
+  teamLimits: null,
+  keyLimits: null,
+  operator: true,
+};
+
+/**
+ * The master key's principal. Its spend is recorded under a team id that no team can take (team ids
+ * start with a letter or digit), so an operator's own calls never count against, nor share workflows
+ * with, a team that happens to be called `default`.
+ */
+export const MASTER_CALLER: Caller = { ...OPEN_CALLER, team: '@master', keyName: 'master' };

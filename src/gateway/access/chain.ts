@@ -1,0 +1,95 @@
+/**
+ * The ordered deployments one model name may be tried on: its own deployments, then its fallbacks,
+ * with every fallback outside the caller's allow-list left out.
+ */
+import type { ModelSpec } from '../../../routing/types.ts';
+import { GatewayError } from '../../errors/index.ts';
+import { type Catalog, type Deployment, orderDeployments } from '../deployments/index.ts';
+import type { Caller } from './caller.ts';
+import { ownValue } from './own-key.ts';
+
+/** Whether the team's allow-list names this deployment (by the name used, its id or any alias). */
+export function isAllowed(caller: Caller, name: string, spec: ModelSpec): boolean {
+  const list = caller.allowedModels;
+  return !list || list.has(name) || list.has(spec.id) || spec.aliases.some((a) => list.has(a));
+}
+
+export interface ChainOptions {
+  /**
+   * The name itself was authorised by an allowed preset that lists it (the operator chose it); its
+   * fallbacks still have to be on the allow-list, since the preset does not name them.
+   */
+  presetMember?: boolean;
+  /** The request field that named the model, for errors. */
+  param?: string;
+}
+
+/**
+ * The ordered deployments to try for a model name: its own deployments, then its fallbacks (the
+ * request's `quorum.fallbacks` when given — `[]` turns fallback off — else `routing.fallbacks`).
+ */
+export function buildChain(
+  gw: Catalog,
+  caller: Caller,
+  name: string,
+  requestFallbacks?: readonly string[],
+  options: ChainOptions = {},
+): Deployment[] {
+  const param = options.param ?? 'model';
+  const specs = gw.table.resolve(name);
+  if (!specs.length) {
+    throw new GatewayError('model_not_found', unknownModel(gw, name), { param });
+  }
+  const primary = specs[0]!;
+  if (!options.presetMember && !isAllowed(caller, name, primary)) {
+    throw new GatewayError(
+      'model_not_allowed',
+      `Team \`${caller.team}\` may not use the model \`${name}\`.`,
+      {
+        param,
+      },
+    );
+  }
+  const chain = orderDeployments(
+    specs.map((s) => gw.deployment(s)),
+    gw.health,
+    Math.random,
+  );
+  const fallbackNames = requestFallbacks ?? ownValue(gw.config.routing.fallbacks, primary.id) ?? [];
+  for (const fb of fallbackNames) {
+    const specs = gw.table.resolve(fb).filter((spec) => isAllowed(caller, fb, spec));
+    for (const dep of orderDeployments(
+      specs.map((s) => gw.deployment(s)),
+      gw.health,
+      Math.random,
+    )) {
+      if (!chain.includes(dep)) chain.push(dep);
+    }
+  }
+  return chain;
+}
+
+const KEY_OF: Record<string, string> = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  gemini: 'GEMINI_API_KEY',
+};
+
+/** What a 404 says: what is served instead and, for a catalog name, how to serve it. */
+function unknownModel(gw: Catalog, name: string): string {
+  const presets = Object.keys(gw.config.ensembles);
+  const served =
+    `Served here: ${gw.table.ids().join(', ')}` +
+    (presets.length ? `; presets: ${presets.join(', ')}` : '') +
+    ' (GET /v1/models lists them with aliases).';
+  const provider =
+    gw.config.unserved && Object.hasOwn(gw.config.unserved, name) ? gw.config.unserved[name] : undefined;
+  if (provider) {
+    const key = KEY_OF[provider];
+    return (
+      `The model \`${name}\` is in the built-in catalog but no ${provider} provider is configured` +
+      `${key ? `: set ${key} (or add a ${provider} provider to the configuration) and restart` : ''}. ${served}`
+    );
+  }
+  return `The model \`${name}\` does not exist. ${served}`;
+}

@@ -1,0 +1,148 @@
+/**
+ * A single request's plan: the named model's chain, or the router's choice for `auto[:policy]` and its
+ * fallbacks (the router sees only the team's allow-list); and the dry run behind POST /v1/route.
+ */
+import { analyzeTask } from '../../../routing/analyze.ts';
+import { route } from '../../../routing/route.ts';
+import type { RoutePlan } from '../../../routing/route-types.ts';
+import type { Policy } from '../../../routing/types.ts';
+import type { ChatRequest } from '../../chat/index.ts';
+import { GatewayError } from '../../errors/index.ts';
+import { reportedUsd } from '../../limits/nanos.ts';
+import { ATTR_QUORUM_COST_USD, failSpan, tracer } from '../../telemetry/index.ts';
+import type { Catalog, Deployment } from '../deployments/index.ts';
+import type { Caller } from './caller.ts';
+import { buildChain } from './chain.ts';
+import { ownRecord } from './own-key.ts';
+
+const AUTO = /^auto(?::(cost|quality|latency|balanced))?$/;
+
+/** The policy an `auto` name asks for, or null when the name is not `auto[:policy]`. */
+export function autoPolicy(gw: Catalog, request: ChatRequest): Policy | null {
+  const match = AUTO.exec(request.model);
+  if (!match) {
+    if (request.model.startsWith('auto:')) {
+      throw new GatewayError(
+        'model_not_found',
+        `Unknown routing policy in \`${request.model}\`: use auto, auto:cost, auto:quality, auto:latency or auto:balanced.`,
+        { param: 'model' },
+      );
+    }
+    return null;
+  }
+  return (match[1] as Policy | undefined) ?? request.quorum?.route?.policy ?? gw.config.routing.policy;
+}
+
+/** Runs the router inside its `quorum.route` span. Pure decision; no upstream call. */
+export function decide(
+  gw: Catalog,
+  caller: Caller,
+  request: ChatRequest,
+  policy: Policy,
+  models?: readonly string[],
+): RoutePlan {
+  return tracer.startActiveSpan('quorum.route', (span) => {
+    try {
+      const options = request.quorum?.route;
+      const plan = route(gw.table.models, analyzeTask(request), gw.health.view, {
+        policy,
+        ...(options?.min_quality !== undefined ? { minQuality: options.min_quality } : {}),
+        ...(options?.max_cost_usd !== undefined ? { maxCostUsd: options.max_cost_usd } : {}),
+        ...((models ?? options?.models) ? { models: models ?? options?.models } : {}),
+        allowList: caller.allowedModels,
+        fallbacks: ownRecord(gw.config.routing.fallbacks),
+      });
+      span.setAttributes({
+        'quorum.route.policy': policy,
+        'quorum.route.chosen': plan.chosen ?? '',
+        'quorum.route.eligible': plan.candidates.filter((c) => c.eligible).length,
+      });
+      const chosen = plan.candidates.find((c) => c.model === plan.chosen);
+      if (chosen?.scores) span.setAttribute(ATTR_QUORUM_COST_USD, chosen.scores.cost_usd);
+      return plan;
+    } catch (err) {
+      failSpan(span, err instanceof Error ? err.name : 'error');
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+function noEligible(plan: RoutePlan): GatewayError {
+  const reasons = plan.candidates.map((c) => `${c.model}: ${c.reason ?? 'excluded'}`);
+  if (plan.candidates.length && plan.candidates.every((c) => c.reason?.startsWith('circuit open'))) {
+    return new GatewayError(
+      'upstream_failed',
+      `Every candidate is failing right now (${reasons.join('; ')}).`,
+    );
+  }
+  return new GatewayError(
+    'no_eligible_model',
+    `No model can serve this request (${reasons.join('; ') || 'no models configured'}). POST /v1/route shows why.`,
+    { param: 'model' },
+  );
+}
+
+export interface Plan {
+  chain: Deployment[];
+  /** The router's decision when the client asked for `auto[:policy]`. */
+  route?: RoutePlan;
+}
+
+/** The deployments to try for a request: the named model's chain, or the router's choice and fallbacks. */
+export function planRequest(gw: Catalog, caller: Caller, request: ChatRequest): Plan {
+  const policy = autoPolicy(gw, request);
+  if (!policy) return { chain: buildChain(gw, caller, request.model, request.quorum?.fallbacks) };
+  const plan = decide(gw, caller, request, policy);
+  if (!plan.chosen) throw noEligible(plan);
+  const chain = buildChain(gw, caller, plan.chosen, request.quorum?.fallbacks ?? plan.fallbacks);
+  return { chain, route: plan };
+}
+
+/** The `quorum.route` record of a response. */
+export function routeRecord(plan: RoutePlan) {
+  return { policy: plan.policy, chosen: plan.chosen, candidates: reportedCandidates(plan.candidates) };
+}
+
+/** The router works in float dollars; what a client reads is whole nano-dollars, like every other cost. */
+function reportedCandidates(candidates: RoutePlan['candidates']): RoutePlan['candidates'] {
+  return candidates.map((c) =>
+    c.scores ? { ...c, scores: { ...c.scores, cost_usd: reportedUsd(c.scores.cost_usd) } } : c,
+  );
+}
+
+/** `POST /v1/route`: the decision the gateway would make for a chat body, without calling anything. */
+export function dryRun(gw: Catalog, caller: Caller, request: ChatRequest) {
+  const policy = autoPolicy(gw, request);
+  let plan: RoutePlan;
+  let chosen: string | null;
+  let fallbacks: string[];
+  if (policy) {
+    plan = decide(gw, caller, request, policy);
+    chosen = plan.chosen;
+    const chain = chosen ? buildChain(gw, caller, chosen, request.quorum?.fallbacks ?? plan.fallbacks) : [];
+    fallbacks = [...new Set(chain.map((d) => d.spec.id))].filter((id) => id !== chosen);
+  } else {
+    // A named model is used as named; the router still explains how it fits the task.
+    const chain = buildChain(gw, caller, request.model, request.quorum?.fallbacks);
+    const ids = [...new Set(chain.map((d) => d.spec.id))];
+    plan = decide(gw, caller, request, request.quorum?.route?.policy ?? gw.config.routing.policy, ids);
+    chosen = ids[0] ?? null;
+    fallbacks = ids.slice(1);
+  }
+  const { categories, difficulty, required, promptTokens, maxOutputTokens } = plan.task;
+  return {
+    policy: plan.policy,
+    chosen,
+    task: {
+      categories,
+      difficulty,
+      required,
+      prompt_tokens: promptTokens,
+      max_output_tokens: maxOutputTokens,
+    },
+    candidates: reportedCandidates(plan.candidates),
+    fallbacks,
+  };
+}

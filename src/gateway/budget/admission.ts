@@ -1,0 +1,201 @@
+/**
+ * Admission: rate limits and the budget hold taken before any upstream call, and the settlement that
+ * ends the hold with what the request spent.
+ */
+import { OUTPUT_RESERVE } from '../../../routing/filter.ts';
+import { requestedOutputTokens } from '../../../routing/request.ts';
+import { maxPromptTokens } from '../../../routing/tokens.ts';
+import type { ChatRequest } from '../../chat/index.ts';
+import { GatewayError } from '../../errors/index.ts';
+import { LimitsUnavailableError } from '../../limits/errors.ts';
+import type {
+  BudgetBackend,
+  RateDecision,
+  RateLimitBackend,
+  RateLimits,
+  Reservation,
+} from '../../limits/types.ts';
+import { metrics } from '../../telemetry/index.ts';
+import type { Caller } from '../access/index.ts';
+
+export interface LimitBackends {
+  budget: BudgetBackend;
+  rates: RateLimitBackend;
+  close(): Promise<void>;
+}
+
+/** A request let in: its x-ratelimit-* headers, and how to settle once its cost is known. */
+export interface Admission {
+  headers: Record<string, string>;
+  /** The budget hold in USD (the request's worst-case cost); undefined for a caller without a budget. */
+  holdUsd?: number;
+  /** Charges what the request actually spent (every upstream call) and ends its budget hold. Idempotent. */
+  settle(actualUsd: number, actualTokens: number): Promise<void>;
+}
+
+const usd = (n: number) => `$${n < 0.01 ? n.toPrecision(3) : n.toFixed(2)}`;
+
+const NOTHING: Admission = { headers: {}, settle: async () => {} };
+
+/**
+ * Before any upstream call: the key's and the team's rate limits (one request, the token estimate), then
+ * the team's budget (a hold on the request's worst-case cost). Refusals are the API's 429s; nothing
+ * is counted for a refused request. Callers without limits or a budget pay nothing here.
+ */
+export function admit(
+  limits: LimitBackends,
+  caller: Caller,
+  reserveUsd: () => number,
+  estimateTokens: () => number,
+  ttlMs: number,
+  /** What would fit in what remains of the budget, said in the refusal (e.g. a smaller max_tokens). */
+  fitHint?: (remainingUsd: number) => string | undefined,
+): Promise<Admission> {
+  return admitWithin(limits, caller, { reserveUsd, estimateTokens, ...(fitHint ? { fitHint } : {}) }, ttlMs);
+}
+
+/** What admission asks of a request, each computed only when a limit needs it. */
+export interface AdmissionBounds {
+  /** The request's worst-case cost: the budget hold. */
+  reserveUsd(): number;
+  /** Tokens to count against tpm limits before the answer is known. */
+  estimateTokens(): number;
+  /** What would fit in what remains of the budget, said in the refusal (e.g. a smaller max_tokens). */
+  fitHint?(remainingUsd: number): string | undefined;
+}
+
+/** `admit` with the request's bounds as one object (the request path's form: no closures per request). */
+export async function admitWithin(
+  limits: LimitBackends,
+  caller: Caller,
+  bounds: AdmissionBounds,
+  ttlMs: number,
+): Promise<Admission> {
+  if (!caller.budget && !caller.teamLimits && !caller.keyLimits) return NOTHING;
+  const estimatedTokens = caller.teamLimits?.tpm || caller.keyLimits?.tpm ? bounds.estimateTokens() : 0;
+  const subjects: { subject: string; limits: RateLimits }[] = [];
+  if (caller.keyLimits && (caller.keyLimits.rpm || caller.keyLimits.tpm)) {
+    subjects.push({
+      subject: `key:${caller.keyId ?? caller.keyName ?? caller.team}`,
+      limits: caller.keyLimits,
+    });
+  }
+  if (caller.teamLimits && (caller.teamLimits.rpm || caller.teamLimits.tpm)) {
+    subjects.push({ subject: `team:${caller.team}`, limits: caller.teamLimits });
+  }
+  const counted = subjects.map((s) => s.subject);
+  const amount = caller.budget ? bounds.reserveUsd() : 0;
+
+  // Rate limits and the budget hold go out together (with Redis: two scripts, one round trip); a
+  // refusal by one undoes what the other took.
+  const [rateOutcome, budgetOutcome] = await Promise.allSettled([
+    subjects.length ? unavailable(() => limits.rates.admitMany!(subjects, estimatedTokens)) : undefined,
+    caller.budget ? unavailable(() => limits.budget.reserve(caller.budget!, amount, ttlMs)) : undefined,
+  ]);
+  const decision = rateOutcome.status === 'fulfilled' ? rateOutcome.value : undefined;
+  const result = budgetOutcome.status === 'fulfilled' ? budgetOutcome.value : undefined;
+  const rateCounted = !!decision?.ok;
+  const reservation: Reservation | null = result?.ok ? result.reservation : null;
+  const undo = async () => {
+    await Promise.all([
+      ...(rateCounted ? counted.map((s) => limits.rates.adjust(s, -estimatedTokens)) : []),
+      reservation ? limits.budget.release(reservation) : undefined,
+    ]);
+  };
+  if (rateOutcome.status === 'rejected' || budgetOutcome.status === 'rejected') {
+    await undo();
+    throw rateOutcome.status === 'rejected'
+      ? rateOutcome.reason
+      : (budgetOutcome as PromiseRejectedResult).reason;
+  }
+  const headers: Record<string, string> = decision?.headers ?? {};
+  if (decision && !decision.ok) {
+    await undo();
+    metrics.refusals.inc({ team: caller.team, reason: 'rate_limit_exceeded' });
+    throw rateLimitError(decision, caller.team, estimatedTokens);
+  }
+  if (result && !result.ok) {
+    await undo();
+    metrics.refusals.inc({ team: caller.team, reason: 'budget_exceeded' });
+    const st = result.status;
+    const hint = bounds.fitHint?.(Math.max(0, st.limitUsd - st.spentUsd - st.reservedUsd));
+    throw new GatewayError(
+      'budget_exceeded',
+      `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget; this request may cost up to ${usd(amount)}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
+      { headers: { 'x-should-retry': 'false' } },
+    );
+  }
+
+  let settled = false;
+  return {
+    headers,
+    ...(caller.budget ? { holdUsd: amount } : {}),
+    async settle(actualUsd, actualTokens) {
+      if (settled) return;
+      settled = true;
+      const corrections = counted.map((s) => limits.rates.adjust(s, actualTokens - estimatedTokens));
+      await Promise.all([
+        ...corrections,
+        reservation ? limits.budget.settle(reservation, actualUsd) : undefined,
+      ]);
+    },
+  };
+}
+
+/**
+ * The 429 for a refused rate limit. `retry-after` (whole seconds, rounded up) and `retry-after-ms` (which
+ * the OpenAI SDKs prefer) are the time until the sliding window admits this same request, and the
+ * message says the same number. A request whose tokens alone exceed a tpm gets `x-should-retry: false`
+ * and no retry time: no wait makes it fit.
+ */
+export function rateLimitError(decision: RateDecision, team: string, estimatedTokens: number): GatewayError {
+  const who = decision.subject?.startsWith('key:') ? 'this key' : `team \`${team}\``;
+  const what = decision.limitedBy ?? 'requests';
+  const limit = decision.limit === undefined ? '' : ` (${decision.limit} ${what} per minute)`;
+  if (decision.neverFits) {
+    return new GatewayError(
+      'rate_limit_exceeded',
+      `Request too large for ${who}: its estimated ${Math.ceil(estimatedTokens)} tokens (prompt plus max_tokens) exceed the tpm limit${limit}, so it can never fit; lower max_tokens or shorten the prompt.`,
+      { headers: { ...decision.headers, 'x-should-retry': 'false' } },
+    );
+  }
+  const ms = Math.max(1, Math.ceil(decision.retryAfterMs ?? (decision.retryAfterSeconds ?? 1) * 1000));
+  const seconds = Math.ceil(ms / 1000);
+  return new GatewayError(
+    'rate_limit_exceeded',
+    `Rate limit reached for ${who}: too many ${what} in the last minute${limit}. Retry after ${seconds} s.`,
+    {
+      headers: { ...decision.headers, 'retry-after': String(seconds), 'retry-after-ms': String(ms) },
+    },
+  );
+}
+
+/** Redis unreachable with fail-closed limits: the request is refused as 503, to be retried shortly. */
+export async function unavailable<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof LimitsUnavailableError) {
+      throw new GatewayError(
+        'limits_unavailable',
+        'Budgets and rate limits are unavailable (Redis unreachable); retry shortly.',
+        {
+          headers: { 'retry-after': '1' },
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+}
+
+/**
+ * Tokens counted against tpm before the answer: the prompt's upper-bound estimate and the output the
+ * request allows.
+ */
+export function tokenEstimate(request: ChatRequest): number {
+  return (
+    maxPromptTokens(request.messages, request.tools, request.response_format) +
+    (requestedOutputTokens(request) ?? OUTPUT_RESERVE)
+  );
+}

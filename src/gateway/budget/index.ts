@@ -1,0 +1,26 @@
+/**
+ * A request's money and limits: rate limits and the budget hold before any call (admission), what each
+ * call spent (the account, capped at the hold), the ledger row of every call, and soft-limit notices.
+ */
+export {
+  type Account,
+  type AccountCap,
+  type CallRecord,
+  type CallSink,
+  estimatedUsage,
+  type OnExcess,
+  RequestAccount,
+  recordOf,
+} from './account.ts';
+export {
+  type Admission,
+  type AdmissionBounds,
+  admit,
+  admitWithin,
+  type LimitBackends,
+  rateLimitError,
+  tokenEstimate,
+  unavailable,
+} from './admission.ts';
+export { type LedgerSink, recordCall } from './ledger.ts';
+export { SoftLimitNotices, type WarnHook } from './soft-limit.ts';

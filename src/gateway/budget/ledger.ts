@@ -1,0 +1,54 @@
+/** Where each upstream call is recorded: metrics, and one ledger row per call tagged with its request. */
+
+import { amountNanos } from '../../limits/nanos.ts';
+import type { LedgerEntry } from '../../store/index.ts';
+import { metrics } from '../../telemetry/index.ts';
+import type { Caller } from '../access/index.ts';
+import type { CallRecord } from './account.ts';
+
+/** Where each upstream call is recorded (the store's ledger writer); appends must not block. */
+export interface LedgerSink {
+  append(row: LedgerEntry): void;
+}
+
+/**
+ * The key a ledger row names: a stored key's id, or `static:<name>` for a named key from the config file
+ * (which has no id), so spend by key tells static keys apart instead of lumping them as "no key".
+ */
+function ledgerKey(caller: Caller): string | null {
+  if (caller.keyId !== null) return caller.keyId;
+  return !caller.operator && caller.keyName ? `static:${caller.keyName}` : null;
+}
+
+/** Counts one upstream call in the metrics and appends its ledger row. */
+export function recordCall(
+  ledger: LedgerSink | undefined,
+  requestId: string,
+  caller: Caller,
+  tags: Record<string, string> | null,
+  call: CallRecord,
+): void {
+  const team = caller.team;
+  metrics.upstreamCalls.inc({ model: call.model, provider: call.provider, status: String(call.status) });
+  if (call.costUsd > 0) metrics.costUsd.inc({ team, model: call.model }, call.costUsd);
+  if (call.usage.prompt_tokens)
+    metrics.tokens.inc({ team, model: call.model, kind: 'input' }, call.usage.prompt_tokens);
+  if (call.usage.completion_tokens) {
+    metrics.tokens.inc({ team, model: call.model, kind: 'output' }, call.usage.completion_tokens);
+  }
+  ledger?.append({
+    request_id: requestId,
+    team_id: team,
+    key_id: ledgerKey(caller),
+    model: call.model,
+    provider: call.provider,
+    input_tokens: call.usage.prompt_tokens,
+    cached_tokens: call.usage.cached_tokens ?? 0,
+    output_tokens: call.usage.completion_tokens,
+    cost_nanos: amountNanos(call.costUsd),
+    latency_ms: call.latencyMs,
+    status: call.status,
+    tags,
+    created_at: Date.now(),
+  });
+}

@@ -1,0 +1,9 @@
+/** Upstream calls: one call in its client span, and a model's chain with retries, fallback and breakers. */
+export {
+  type CallServices,
+  type CompleteOutcome,
+  completeChain,
+  openStreamChain,
+  type StreamOutcome,
+} from './run-chain.ts';
+export { errorType, reportInternal } from './upstream-call.ts';

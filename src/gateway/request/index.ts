@@ -1,0 +1,8 @@
+/** The per-request object passed through every stage, and what it is built from. */
+export {
+  type CallScope,
+  type ChatContext,
+  type RequestBounds,
+  RequestContext,
+  type RequestHooks,
+} from './request-context.ts';

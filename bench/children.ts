@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -188,6 +188,8 @@ export interface Peer {
 export interface GatewayOptions {
   name: string;
   configPath: string;
+  /** The CLI to run: the sources (default, src/cli/main.ts) or the compiled build (dist/src/cli/main.js). */
+  entry?: string;
   nodeFlags?: string[];
   /** Added to the gateway's environment; undefined removes a variable. */
   env?: Record<string, string | undefined>;
@@ -248,7 +250,7 @@ export class ChildGroup {
       options.name,
       [
         ...(options.nodeFlags ?? []),
-        'src/cli/main.ts',
+        options.entry ?? 'src/cli/main.ts',
         'serve',
         '--config',
         options.configPath,
@@ -346,6 +348,26 @@ async function waitListening(
 // ---------------------------------------------------------------------------------------------- alone
 
 /** Whether the module at `moduleUrl` is the script node was started with. */
+/**
+ * The compiled build (`npm run build`) if it is there and newer than every source file — the one
+ * `npm start` and the Docker image run — else why not.
+ */
+export function freshBuild(): { entry: string } | { note: string } {
+  const built = join(ROOT, 'dist', 'BUILT');
+  const entry = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+  if (!existsSync(built) || !existsSync(entry)) return { note: 'no dist/ (npm run build)' };
+  const newest = (path: string): number => {
+    const st = statSync(path);
+    if (!st.isDirectory()) return st.mtimeMs;
+    return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
+  };
+  const builtAt = statSync(built).mtimeMs;
+  const stale = ['src', 'routing', 'consensus', join('config', 'models.yaml')].filter(
+    (p) => existsSync(join(ROOT, p)) && newest(join(ROOT, p)) > builtAt,
+  );
+  return stale.length ? { note: `dist/ is older than ${stale.join(', ')}` } : { entry };
+}
+
 export const isMain = (moduleUrl: string) =>
   process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(moduleUrl);
 

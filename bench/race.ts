@@ -94,9 +94,14 @@ export interface RaceSide {
 }
 
 export interface StartupResult {
-  /** Spawn → first 2xx from GET /healthz, each start (ms). */
+  /** Spawn → first 2xx from GET /healthz, each start of the sources (ms). */
   quorumMs: number[];
   quorumMedianMs: number;
+  /** The same for the compiled build (what `npm start` and the image run); null when not measured. */
+  buildMs: number[] | null;
+  buildMedianMs: number | null;
+  /** Why the build was not measured. */
+  buildNote: string | null;
   /** Spawn → first 2xx from GET / (ms), its one start in the race. */
   portkeyMs: number | null;
 }
@@ -186,6 +191,7 @@ export async function runStartups(
   gateway: Omit<GatewayOptions, 'name'>,
   n: number,
   log: Log,
+  label = 'sources',
 ): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -197,7 +203,7 @@ export async function runStartups(
     out.push(round(await g.listening(), 1));
     await stopChild(g.child);
   }
-  log(`  start-up to listening (Quorum): ${out.map((x) => `${x} ms`).join(', ')}`);
+  log(`  start-up to listening (Quorum, ${label}): ${out.map((x) => `${x} ms`).join(', ')}`);
   return out;
 }
 
@@ -210,6 +216,8 @@ export interface RaceOptions {
   quorum: { url: string; pid: number };
   portkey: PortkeyInstall;
   startupMs: number[];
+  /** The compiled build's start-ups, or why there are none. */
+  startupBuild: number[] | string;
   connections: number;
   seconds: number;
   warmupS: number;
@@ -443,6 +451,10 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
     startup: {
       quorumMs: o.startupMs,
       quorumMedianMs: round(median(o.startupMs) ?? Number.NaN, 1),
+      buildMs: typeof o.startupBuild === 'string' ? null : o.startupBuild,
+      buildMedianMs:
+        typeof o.startupBuild === 'string' ? null : round(median(o.startupBuild) ?? Number.NaN, 1),
+      buildNote: typeof o.startupBuild === 'string' ? o.startupBuild : null,
       portkeyMs,
     },
     ratios: {
@@ -549,11 +561,12 @@ export function doneWhen(
         `${x.toFixed(1)} MB (floor ${fl?.memory.peakRssMb ?? 'n/a'}, Portkey ${p?.memory.peakRssMb ?? 'n/a'})`,
     ),
     row(
-      `start-up to listening < ${GOALS.startupMs} ms`,
-      Number.isFinite(r.startup.quorumMedianMs) ? r.startup.quorumMedianMs : null,
+      `start-up to listening < ${GOALS.startupMs} ms (${r.startup.buildMedianMs !== null ? 'the build, as npm start runs it' : 'the sources'})`,
+      r.startup.buildMedianMs ??
+        (Number.isFinite(r.startup.quorumMedianMs) ? r.startup.quorumMedianMs : null),
       (x) => x < GOALS.startupMs,
       (x) =>
-        `${x.toFixed(0)} ms median of ${r.startup.quorumMs.length} (Portkey ${r.startup.portkeyMs?.toFixed(0) ?? 'n/a'} ms)`,
+        `${x.toFixed(0)} ms median of ${r.startup.quorumMs.length} (${r.startup.buildMedianMs !== null ? `sources ${r.startup.quorumMedianMs.toFixed(0)} ms, ` : ''}Portkey ${r.startup.portkeyMs?.toFixed(0) ?? 'n/a'} ms)`,
     ),
     row(
       `routing (auto) adds ≤ ${GOALS.routingUs} µs p50 (overhead header)`,
@@ -619,7 +632,7 @@ export function raceTable(r: RaceResult, done: DoneWhenRow[]): string[] {
     ...columns(rows),
     `  ratios: Quorum ÷ Portkey req/s ${f(rt.quorumVsPortkeyRps)}, p99 ${f(rt.quorumVsPortkeyP99)}, CPU ${f(rt.quorumVsPortkeyCpu)}; ` +
       `Quorum ÷ floor CPU ${f(rt.quorumVsFloorCpu)}; ÷ direct req/s: floor ${f(rt.floorVsDirectRps, 3)}, Quorum ${f(rt.quorumVsDirectRps, 3)}, Portkey ${f(rt.portkeyVsDirectRps, 3)}`,
-    `  start-up to listening: Quorum ${r.startup.quorumMs.map((x) => f(x, 0)).join(' / ')} ms, Portkey ${f(r.startup.portkeyMs, 0)} ms`,
+    `  start-up to listening: Quorum sources ${r.startup.quorumMs.map((x) => f(x, 0)).join(' / ')} ms, build ${r.startup.buildMs ? `${r.startup.buildMs.map((x) => f(x, 0)).join(' / ')} ms` : `not measured (${r.startup.buildNote})`}, Portkey ${f(r.startup.portkeyMs, 0)} ms`,
   ];
   if (r.peer.skipped) lines.push(`  Portkey skipped: ${r.peer.skipped}`);
   lines.push('', '  Done when (issue 11), this run:');

@@ -38,7 +38,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ChildGroup, exitOnSignals, gatewayNodeFlagsFromEnv, ROOT, stopChild } from './children.ts';
+import {
+  ChildGroup,
+  exitOnSignals,
+  freshBuild,
+  gatewayNodeFlagsFromEnv,
+  ROOT,
+  stopChild,
+} from './children.ts';
 import { type FanoutResult, fanoutTable, runFanoutBench } from './fanout.ts';
 import { type LimitsBenchResult, limitsTable, runLimitsBench } from './limits.ts';
 import { type LoadResult, memOf, type StreamSample, oneStream as streamOnce } from './load.ts';
@@ -270,6 +277,23 @@ async function main() {
       STARTUPS,
       log,
     );
+    // the compiled build too, when it is there and fresh: what `npm start` and the Docker image run
+    const build = freshBuild();
+    const startupBuild =
+      'entry' in build
+        ? await runStartups(
+            group,
+            {
+              configPath,
+              entry: build.entry,
+              nodeFlags: nodeFlags.filter((flag) => !flag.startsWith('--cpu-prof')),
+            },
+            STARTUPS,
+            log,
+            'build',
+          )
+        : build.note;
+    if (typeof startupBuild === 'string') log(`  start-up of the build not measured: ${startupBuild}`);
     const gateway = await group.gateway({ name: 'gateway', configPath, nodeFlags });
     const viaGateway = gateway.url;
     await gateway.ready();
@@ -319,6 +343,7 @@ async function main() {
       quorum: { url: viaGateway, pid: gwPid },
       portkey,
       startupMs,
+      startupBuild,
       connections: CONNECTIONS,
       seconds: DURATION,
       warmupS: WARMUP,

@@ -29,16 +29,16 @@ export interface ChainOptions {
  * request's `quorum.fallbacks` when given — `[]` turns fallback off — else `routing.fallbacks`).
  */
 export function buildChain(
-  gw: Catalog,
+  catalog: Catalog,
   caller: Caller,
   name: string,
   requestFallbacks?: readonly string[],
   options: ChainOptions = {},
 ): Deployment[] {
   const param = options.param ?? 'model';
-  const specs = gw.table.resolve(name);
+  const specs = catalog.table.resolve(name);
   if (!specs.length) {
-    throw new GatewayError('model_not_found', unknownModel(gw, name), { param });
+    throw new GatewayError('model_not_found', unknownModel(catalog, name), { param });
   }
   const primary = specs[0]!;
   if (!options.presetMember && !isAllowed(caller, name, primary)) {
@@ -51,16 +51,16 @@ export function buildChain(
     );
   }
   const chain = orderDeployments(
-    specs.map((s) => gw.deployment(s)),
-    gw.health,
+    specs.map((s) => catalog.deployment(s)),
+    catalog.health,
     Math.random,
   );
-  const fallbackNames = requestFallbacks ?? ownValue(gw.config.routing.fallbacks, primary.id) ?? [];
+  const fallbackNames = requestFallbacks ?? ownValue(catalog.config.routing.fallbacks, primary.id) ?? [];
   for (const fb of fallbackNames) {
-    const specs = gw.table.resolve(fb).filter((spec) => isAllowed(caller, fb, spec));
+    const specs = catalog.table.resolve(fb).filter((spec) => isAllowed(caller, fb, spec));
     for (const dep of orderDeployments(
-      specs.map((s) => gw.deployment(s)),
-      gw.health,
+      specs.map((s) => catalog.deployment(s)),
+      catalog.health,
       Math.random,
     )) {
       if (!chain.includes(dep)) chain.push(dep);
@@ -76,14 +76,16 @@ const KEY_OF: Record<string, string> = {
 };
 
 /** What a 404 says: what is served instead and, for a catalog name, how to serve it. */
-function unknownModel(gw: Catalog, name: string): string {
-  const presets = Object.keys(gw.config.ensembles);
+function unknownModel(catalog: Catalog, name: string): string {
+  const presets = Object.keys(catalog.config.ensembles);
   const served =
-    `Served here: ${gw.table.ids().join(', ')}` +
+    `Served here: ${catalog.table.ids().join(', ')}` +
     (presets.length ? `; presets: ${presets.join(', ')}` : '') +
     ' (GET /v1/models lists them with aliases).';
   const provider =
-    gw.config.unserved && Object.hasOwn(gw.config.unserved, name) ? gw.config.unserved[name] : undefined;
+    catalog.config.unserved && Object.hasOwn(catalog.config.unserved, name)
+      ? catalog.config.unserved[name]
+      : undefined;
   if (provider) {
     const key = KEY_OF[provider];
     return (

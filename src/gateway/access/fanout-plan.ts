@@ -43,8 +43,8 @@ export interface FanOutPlan {
  * The fan-out a request asks for, or null for an ordinary request. A preset must be on the team's
  * allow-list; inline `models`/`judge` replace the preset's and are the client's own choice.
  */
-export function fanOutPlan(gw: Catalog, caller: Caller, request: ChatRequest): FanOutPlan | null {
-  const preset = ownValue(gw.config.ensembles, request.model);
+export function fanOutPlan(catalog: Catalog, caller: Caller, request: ChatRequest): FanOutPlan | null {
+  const preset = ownValue(catalog.config.ensembles, request.model);
   const inline = request.quorum?.ensemble;
   if (!preset && !inline) return null;
   if (preset && caller.allowedModels && !caller.allowedModels.has(request.model)) {

@@ -57,7 +57,7 @@ export type Decision =
  * allow-list, the way a single request's are.
  */
 export function reachNamed(
-  gw: Catalog,
+  catalog: Catalog,
   caller: Caller,
   named: readonly NamedModel[],
   task: ChatRequest,
@@ -68,17 +68,17 @@ export function reachNamed(
     if (AUTO_NAME.test(model)) {
       // `auto[:policy]` as a member, judge or reviewer: the router's choice for this task, within the
       // allow-list, with its fallbacks — decided once here, so the hold and the calls agree.
-      reach.add(model, routedChain(gw, caller, model, task, param));
+      reach.add(model, routedChain(catalog, caller, model, task, param));
       continue;
     }
-    reach.add(model, buildChain(gw, caller, model, requestFallbacks, { presetMember: preset, param }));
+    reach.add(model, buildChain(catalog, caller, model, requestFallbacks, { presetMember: preset, param }));
   }
   return reach;
 }
 
 const AUTO_NAME = /^auto(?::|$)/;
 
-function routedChain(gw: Catalog, caller: Caller, model: string, task: ChatRequest, param: string) {
+function routedChain(catalog: Catalog, caller: Caller, model: string, task: ChatRequest, param: string) {
   const { quorum, ...rest } = task;
   const request: ChatRequest = {
     ...rest,
@@ -86,7 +86,7 @@ function routedChain(gw: Catalog, caller: Caller, model: string, task: ChatReque
     ...(quorum?.route ? { quorum: { route: quorum.route } } : {}),
   };
   try {
-    return planRequest(gw, caller, request).chain;
+    return planRequest(catalog, caller, request).chain;
   } catch (err) {
     // The refusal names the field that asked for the router, not the request's `model`.
     if (err instanceof GatewayError && err.param === 'model') {
@@ -104,16 +104,16 @@ function routedChain(gw: Catalog, caller: Caller, model: string, task: ChatReque
  * A chat request (POST /v1/chat/completions, /v1/consensus, workflow llm, judge and ensemble steps):
  * a fan-out when it names a preset or carries `quorum.ensemble`, else one model's chain.
  */
-export function authorizeChat(gw: Catalog, caller: Caller, request: ChatRequest): Decision {
-  const fan = fanOutPlan(gw, caller, request);
+export function authorizeChat(catalog: Catalog, caller: Caller, request: ChatRequest): Decision {
+  const fan = fanOutPlan(catalog, caller, request);
   if (fan) {
     return {
       kind: 'fanout',
       plan: fan,
-      reach: reachNamed(gw, caller, fan.named, request, request.quorum?.fallbacks),
+      reach: reachNamed(catalog, caller, fan.named, request, request.quorum?.fallbacks),
     };
   }
-  const plan = planRequest(gw, caller, request);
+  const plan = planRequest(catalog, caller, request);
   const reach = new Reach();
   reach.add(plan.route?.chosen ?? request.model, plan.chain);
   return { kind: 'single', plan, reach };
@@ -121,7 +121,7 @@ export function authorizeChat(gw: Catalog, caller: Caller, request: ChatRequest)
 
 /** A collaborative review (POST /v1/reviews, workflow review steps): every reviewer and the author. */
 export function authorizeReview(
-  gw: Catalog,
+  catalog: Catalog,
   caller: Caller,
   options: Pick<ReviewOptions, 'reviewers' | 'author'> &
     Partial<Pick<ReviewOptions, 'artifact' | 'instructions'>>,
@@ -137,5 +137,5 @@ export function authorizeReview(
     model: 'auto',
     messages: [{ role: 'user', content: `${options.instructions ?? ''}\n\n${options.artifact ?? ''}` }],
   };
-  return reachNamed(gw, caller, named, task);
+  return reachNamed(catalog, caller, named, task);
 }

@@ -18,7 +18,7 @@ import { ownRecord } from './own-key.ts';
 const AUTO = /^auto(?::(cost|quality|latency|balanced))?$/;
 
 /** The policy an `auto` name asks for, or null when the name is not `auto[:policy]`. */
-export function autoPolicy(gw: Catalog, request: ChatRequest): Policy | null {
+export function autoPolicy(catalog: Catalog, request: ChatRequest): Policy | null {
   const match = AUTO.exec(request.model);
   if (!match) {
     if (request.model.startsWith('auto:')) {
@@ -30,12 +30,12 @@ export function autoPolicy(gw: Catalog, request: ChatRequest): Policy | null {
     }
     return null;
   }
-  return (match[1] as Policy | undefined) ?? request.quorum?.route?.policy ?? gw.config.routing.policy;
+  return (match[1] as Policy | undefined) ?? request.quorum?.route?.policy ?? catalog.config.routing.policy;
 }
 
 /** Runs the router inside its `quorum.route` span. Pure decision; no upstream call. */
 export function decide(
-  gw: Catalog,
+  catalog: Catalog,
   caller: Caller,
   request: ChatRequest,
   policy: Policy,
@@ -44,13 +44,13 @@ export function decide(
   return tracer.startActiveSpan('quorum.route', (span) => {
     try {
       const options = request.quorum?.route;
-      const plan = route(gw.table.models, analyzeTask(request), gw.health.view, {
+      const plan = route(catalog.table.models, analyzeTask(request), catalog.health.view, {
         policy,
         ...(options?.min_quality !== undefined ? { minQuality: options.min_quality } : {}),
         ...(options?.max_cost_usd !== undefined ? { maxCostUsd: options.max_cost_usd } : {}),
         ...((models ?? options?.models) ? { models: models ?? options?.models } : {}),
         allowList: caller.allowedModels,
-        fallbacks: ownRecord(gw.config.routing.fallbacks),
+        fallbacks: ownRecord(catalog.config.routing.fallbacks),
       });
       span.setAttributes({
         'quorum.route.policy': policy,
@@ -91,12 +91,12 @@ export interface Plan {
 }
 
 /** The deployments to try for a request: the named model's chain, or the router's choice and fallbacks. */
-export function planRequest(gw: Catalog, caller: Caller, request: ChatRequest): Plan {
-  const policy = autoPolicy(gw, request);
-  if (!policy) return { chain: buildChain(gw, caller, request.model, request.quorum?.fallbacks) };
-  const plan = decide(gw, caller, request, policy);
+export function planRequest(catalog: Catalog, caller: Caller, request: ChatRequest): Plan {
+  const policy = autoPolicy(catalog, request);
+  if (!policy) return { chain: buildChain(catalog, caller, request.model, request.quorum?.fallbacks) };
+  const plan = decide(catalog, caller, request, policy);
   if (!plan.chosen) throw noEligible(plan);
-  const chain = buildChain(gw, caller, plan.chosen, request.quorum?.fallbacks ?? plan.fallbacks);
+  const chain = buildChain(catalog, caller, plan.chosen, request.quorum?.fallbacks ?? plan.fallbacks);
   return { chain, route: plan };
 }
 
@@ -113,21 +113,29 @@ function reportedCandidates(candidates: RoutePlan['candidates']): RoutePlan['can
 }
 
 /** `POST /v1/route`: the decision the gateway would make for a chat body, without calling anything. */
-export function dryRun(gw: Catalog, caller: Caller, request: ChatRequest) {
-  const policy = autoPolicy(gw, request);
+export function dryRun(catalog: Catalog, caller: Caller, request: ChatRequest) {
+  const policy = autoPolicy(catalog, request);
   let plan: RoutePlan;
   let chosen: string | null;
   let fallbacks: string[];
   if (policy) {
-    plan = decide(gw, caller, request, policy);
+    plan = decide(catalog, caller, request, policy);
     chosen = plan.chosen;
-    const chain = chosen ? buildChain(gw, caller, chosen, request.quorum?.fallbacks ?? plan.fallbacks) : [];
+    const chain = chosen
+      ? buildChain(catalog, caller, chosen, request.quorum?.fallbacks ?? plan.fallbacks)
+      : [];
     fallbacks = [...new Set(chain.map((d) => d.spec.id))].filter((id) => id !== chosen);
   } else {
     // A named model is used as named; the router still explains how it fits the task.
-    const chain = buildChain(gw, caller, request.model, request.quorum?.fallbacks);
+    const chain = buildChain(catalog, caller, request.model, request.quorum?.fallbacks);
     const ids = [...new Set(chain.map((d) => d.spec.id))];
-    plan = decide(gw, caller, request, request.quorum?.route?.policy ?? gw.config.routing.policy, ids);
+    plan = decide(
+      catalog,
+      caller,
+      request,
+      request.quorum?.route?.policy ?? catalog.config.routing.policy,
+      ids,
+    );
     chosen = ids[0] ?? null;
     fallbacks = ids.slice(1);
   }

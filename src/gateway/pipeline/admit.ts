@@ -1,6 +1,5 @@
 /** The admit stage: rate limits and a budget hold on the request's worst case, then its deadline opens. */
-import { admitWithin } from '../budget/index.ts';
-import type { Gateway } from '../gateway.ts';
+import { admitWithin, type LimitBackends } from '../budget/index.ts';
 import type { RequestBounds, RequestContext } from '../request/index.ts';
 
 /** Hold a reservation a little past the deadline, so a slow settle never releases it early. */
@@ -10,8 +9,14 @@ const RESERVATION_MARGIN_MS = 30_000;
  * Admits a request (rate limits, then a budget hold on its worst-case cost; a refusal is the API's 429)
  * and opens it: a deadline and one signal for all its calls. `rc.end()` settles it.
  */
-export async function admitRequest(gw: Gateway, rc: RequestContext, bounds: RequestBounds): Promise<void> {
-  const ms = Math.min(gw.config.server.request_timeout_ms, bounds.timeoutMs ?? Number.POSITIVE_INFINITY);
-  const admission = await admitWithin(gw.limits, rc.caller, bounds, ms + RESERVATION_MARGIN_MS);
+export async function admitRequest(
+  limits: LimitBackends,
+  /** server.request_timeout_ms: the longest any request may take. */
+  requestTimeoutMs: number,
+  rc: RequestContext,
+  bounds: RequestBounds,
+): Promise<void> {
+  const ms = Math.min(requestTimeoutMs, bounds.timeoutMs ?? Number.POSITIVE_INFINITY);
+  const admission = await admitWithin(limits, rc.caller, bounds, ms + RESERVATION_MARGIN_MS);
   rc.open(admission, bounds, ms);
 }

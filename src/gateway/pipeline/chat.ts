@@ -17,12 +17,25 @@ export async function chatCompletion(
   request: ChatRequest,
 ): Promise<ChatReply> {
   const rc = new RequestContext(gw, ctx, request.quorum?.tags);
+  // plan: authorize every model the request can reach; a single model's request may be a cache hit.
   const planned = planChat(gw, rc, request);
   if (planned.kind === 'fanout') {
-    await admitRequest(gw, rc, new FanOutBounds(planned.plan, planned.reach, request));
+    await admitRequest(
+      gw.limits,
+      gw.config.server.request_timeout_ms,
+      rc,
+      new FanOutBounds(planned.plan, planned.reach, request),
+    );
+    // execute → reply → settle: the fan-out answers (or fails) and ends the request itself.
     return new FanOutRun(gw, rc, request, planned.plan, planned.reach).reply();
   }
   if (planned.hit) return cachedReply(rc, request, planned.hit);
-  await admitRequest(gw, rc, new ChainBounds(planned.plan, request));
-  return executeChain(gw, rc, request, planned.plan, planned.cacheKey);
+  await admitRequest(
+    gw.limits,
+    gw.config.server.request_timeout_ms,
+    rc,
+    new ChainBounds(planned.plan, request),
+  );
+  // execute → reply → settle (a stream settles when it ends).
+  return executeChain(gw, gw.cache, rc, request, planned.plan, planned.cacheKey);
 }

@@ -4,8 +4,8 @@
  */
 import type { ChatRequest } from '../../chat/index.ts';
 import type { Plan } from '../access/index.ts';
-import { completeChain, openStreamChain, type StreamOutcome } from '../calls/index.ts';
-import type { Gateway } from '../gateway.ts';
+import type { ResponseCache } from '../cache/index.ts';
+import { type CallServices, completeChain, openStreamChain, type StreamOutcome } from '../calls/index.ts';
 import {
   type ChatMeta,
   type ChatReply,
@@ -17,21 +17,22 @@ import {
 import type { RequestContext } from '../request/index.ts';
 
 export async function executeChain(
-  gw: Gateway,
+  services: CallServices,
+  cache: ResponseCache,
   rc: RequestContext,
   request: ChatRequest,
   plan: Plan,
   cacheKey: string | null,
 ): Promise<ChatReply> {
-  const cache = cacheKey ? 'miss' : undefined;
+  const cached = cacheKey ? 'miss' : undefined;
   if (!request.stream) {
     try {
       const callStart = performance.now();
-      const { result, deployment, attempts } = await completeChain(gw, plan.chain, request, rc);
+      const { result, deployment, attempts } = await completeChain(services, plan.chain, request, rc);
       const upstreamMs = performance.now() - callStart;
-      if (cacheKey) gw.cache.set(cacheKey, { model: deployment.spec.id, result });
+      if (cacheKey) cache.set(cacheKey, { model: deployment.spec.id, result });
       rc.attempts.push(...attempts);
-      return liveReply(rc, deployment, result, upstreamMs, cache);
+      return liveReply(rc, deployment, result, upstreamMs, cached);
     } finally {
       await rc.end();
     }
@@ -40,7 +41,7 @@ export async function executeChain(
   const callStart = performance.now();
   let opened: StreamOutcome;
   try {
-    opened = await openStreamChain(gw, plan.chain, request, rc);
+    opened = await openStreamChain(services, plan.chain, request, rc);
   } catch (err) {
     await rc.end();
     throw err;
@@ -52,7 +53,7 @@ export async function executeChain(
     costUsd: 0,
     overheadMs: roundMs(callStart - rc.startedAt + (performance.now() - firstEventAt)),
     headers: rc.headers,
-    ...(cache ? { cache } : {}),
+    ...(cached ? { cache: cached } : {}),
   };
-  return streamReply(opened, new LiveStream(rc, request, opened.deployment, meta, gw.cache, cacheKey), meta);
+  return streamReply(opened, new LiveStream(rc, request, opened.deployment, meta, cache, cacheKey), meta);
 }

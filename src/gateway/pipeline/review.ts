@@ -29,7 +29,7 @@ export async function runReview(
 ): Promise<ReviewRun> {
   const reach = authorizeReview(gw, ctx.caller, options);
   const rc = new RequestContext(gw, ctx, tags);
-  await admitRequest(gw, rc, new ReviewBounds(options, reach));
+  await admitRequest(gw.limits, gw.config.server.request_timeout_ms, rc, new ReviewBounds(options, reach));
   const refusals: GatewayError[] = [];
   const span = tracer.startSpan('quorum.ensemble review', {
     attributes: { 'quorum.ensemble.strategy': 'review' },

@@ -22,6 +22,12 @@ const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as 
 
 /** Events read ahead of the consumer before the socket is paused (the consumer is the client's pace). */
 const HIGH_WATER = 256;
+/**
+ * How long the end of an answer may trail its terminator (`[DONE]`) before the connection is closed
+ * instead of kept: the end usually arrives with it, and a connection kept saves the next call a
+ * handshake.
+ */
+const TERMINATOR_GRACE_MS = 1_000;
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -151,6 +157,8 @@ class Exchange<T> implements Dispatcher.DispatchHandler {
   #items: T[] = [];
   #head = 0;
   #paused = false;
+  /** The reader saw the stream's terminator. */
+  #terminated = false;
   #failed = false;
   #error: unknown;
   #wake: (() => void) | null = null;
@@ -215,7 +223,7 @@ class Exchange<T> implements Dispatcher.DispatchHandler {
       return;
     }
     try {
-      if (!splitter.push(chunk, this.#onEvent)) this.#finished = true;
+      if (!splitter.push(chunk, this.#onEvent)) this.#finished = this.#terminated = true;
     } catch (err) {
       this.#giveUp(err);
       return;
@@ -255,6 +263,10 @@ class Exchange<T> implements Dispatcher.DispatchHandler {
 
   readonly #onAbort = (): void => {
     this.#giveUp(new CallAbortedError(this.#call.signal.reason));
+  };
+
+  readonly #onLateEnd = (): void => {
+    this.#abortUpstream(new CallAbortedError());
   };
 
   readonly #onTimeout = (): void => {
@@ -328,9 +340,16 @@ class Exchange<T> implements Dispatcher.DispatchHandler {
       }
     } finally {
       this.#finished = true;
-      // Left before the answer ended (the consumer stopped, or the terminator came first): the rest is
-      // not read, so the connection cannot be reused.
-      this.#abortUpstream(new CallAbortedError());
+      if (!this.#complete) {
+        if (this.#terminated && !this.#failed) {
+          // Only the end of the answer is still to come: the connection is kept if it comes soon.
+          this.#timer = setTimeout(this.#onLateEnd, TERMINATOR_GRACE_MS);
+          this.#timer.unref();
+        } else {
+          // The consumer left mid-answer: the rest is never read, so the connection cannot be reused.
+          this.#abortUpstream(new CallAbortedError());
+        }
+      }
     }
   }
 }

@@ -23,6 +23,8 @@ interface Seen {
   socket: Socket;
   /** The client went away before the answer was complete. */
   cut: boolean;
+  /** The answer was sent in full. */
+  finished: boolean;
 }
 
 /** A local server that counts the connections opened to it and remembers each request. */
@@ -41,10 +43,13 @@ async function startLocal(handler: Handler): Promise<Local> {
     closed: new Set(),
     requests: [],
     server: createServer(async (req, res) => {
-      const seen: Seen = { socket: req.socket, cut: false };
+      const seen: Seen = { socket: req.socket, cut: false, finished: false };
       local.requests.push(seen);
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
+      res.on('finish', () => {
+        seen.finished = true;
+      });
       res.on('close', () => {
         if (!res.writableFinished) seen.cut = true;
       });
@@ -338,6 +343,31 @@ describe('UpstreamPool: connections', () => {
       expect(local.requests[0]!.cut).toBe(true);
       expect((await pool.post(call())).status).toBe(200);
       expect(local.requests[1]!.socket).not.toBe(streamed);
+    } finally {
+      await stopLocal(local);
+    }
+  });
+
+  it('the end of an answer trailing its terminator keeps the connection; an end that never comes closes it', async () => {
+    const local = await startLocal((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: a\n\ndata: [DONE]\n\n');
+      // The chunked body's end comes a little later, or (/never) not at all.
+      if (req.url !== '/never') setTimeout(() => res.end(), 30);
+    });
+    try {
+      const pool = poolFor(local);
+      expect(await pool.postStream(call(undefined, '/late'), lines).then(collect)).toEqual(['a']);
+      // The stream was read to its terminator; its end then arrives on the connection, which stays open.
+      expect(await waitFor(() => local.requests[0]!.finished)).toBe(true);
+      expect(local.requests[0]!.cut).toBe(false);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(local.closed.has(local.requests[0]!.socket)).toBe(false);
+
+      expect(await pool.postStream(call(undefined, '/never'), lines).then(collect)).toEqual(['a']);
+      const stuck = local.requests.at(-1)!.socket;
+      // Waits for the client's grace after the terminator (about a second), not for any particular time.
+      expect(await waitFor(() => local.closed.has(stuck))).toBe(true);
     } finally {
       await stopLocal(local);
     }

@@ -33,7 +33,7 @@ import {
 } from '../routing/index.ts';
 import { loadCatalog } from '../src/config/load.ts';
 import { ModelSchema } from '../src/config/schema.ts';
-import { HealthTracker } from '../src/gateway/deployments/index.ts';
+import { HealthTracker } from '../src/gateway/index.ts';
 import { loadAverage } from './stats.ts';
 
 export const CATALOG_SIZE = 50;

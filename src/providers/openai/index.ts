@@ -17,10 +17,11 @@ export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => 
   const id = config.id;
   const { origin, path } = endpointOf(config);
   const headers = headersOf(config);
+  // The config's default fills it in; a config built by hand without it gets the SDK's old default.
+  const timeoutMs = config.timeout_ms ?? 600_000;
   // The call's own timeout bounds the connect too; a second more keeps a socket from hanging on.
-  const pool = new UpstreamPool(origin, { connectTimeoutMs: config.timeout_ms + 1_000 });
+  const pool = new UpstreamPool(origin, { connectTimeoutMs: timeoutMs + 1_000 });
   // No retries here: the gateway retries and falls back itself (hidden retries would double the wait).
-  const timeoutMs = config.timeout_ms;
 
   return {
     id,

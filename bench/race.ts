@@ -494,7 +494,12 @@ export interface DoneWhenRow {
  */
 export function doneWhen(
   r: RaceResult,
-  extra: { routingUs: number | null; budgetsUs: number | null },
+  extra: {
+    routingUs: number | null;
+    budgetsUs: number | null;
+    /** Added TTFC p50 of the main streaming phase (300 streams back to back to one target), for context. */
+    backToBackTtfcMs?: number | null;
+  },
 ): DoneWhenRow[] {
   const q = r.sides.quorum;
   const p = r.sides.portkey;
@@ -538,7 +543,7 @@ export function doneWhen(
       r.ratios.addedTtfcP50Ms.quorum,
       (x) => x < GOALS.addedTtfcMs,
       (x) =>
-        `${x.toFixed(3)} ms (floor ${r.ratios.addedTtfcP50Ms.floor?.toFixed(3) ?? 'n/a'}, Portkey ${r.ratios.addedTtfcP50Ms.portkey?.toFixed(3) ?? 'n/a'})`,
+        `${x.toFixed(3)} ms interleaved (floor ${r.ratios.addedTtfcP50Ms.floor?.toFixed(3) ?? 'n/a'}, Portkey ${r.ratios.addedTtfcP50Ms.portkey?.toFixed(3) ?? 'n/a'}${extra.backToBackTtfcMs == null ? '' : `; back to back ${extra.backToBackTtfcMs.toFixed(3)}`})`,
     ),
     row(
       `gateway CPU per proxied request ≤ ${GOALS.cpuUsPerRequest} µs`,
@@ -561,7 +566,7 @@ export function doneWhen(
         `${x.toFixed(1)} MB (floor ${fl?.memory.peakRssMb ?? 'n/a'}, Portkey ${p?.memory.peakRssMb ?? 'n/a'})`,
     ),
     row(
-      `start-up to listening < ${GOALS.startupMs} ms (${r.startup.buildMedianMs !== null ? 'the build, as npm start runs it' : 'the sources'})`,
+      `start-up to listening < ${GOALS.startupMs} ms (${r.startup.buildMedianMs !== null ? 'the build' : 'the sources'})`,
       r.startup.buildMedianMs ??
         (Number.isFinite(r.startup.quorumMedianMs) ? r.startup.quorumMedianMs : null),
       (x) => x < GOALS.startupMs,

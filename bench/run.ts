@@ -534,6 +534,7 @@ async function main() {
         budgetsUs: Number.isFinite(limits.targets.memory.actual)
           ? round(limits.targets.memory.actual * 1000, 0)
           : null,
+        backToBackTtfcMs: added(streamGateway.sequential.ttfcMs.p50, streamDirect.sequential.ttfcMs.p50),
       }),
       memory: {
         gatewayRssAtStartMb: memAtStart?.rssMb ?? null,

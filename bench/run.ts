@@ -32,8 +32,10 @@
  * + rpm/tpm, each in memory and with QUORUM_REDIS_URL) interleaved (alone: `node bench/limits.ts`).
  * Redis is skipped with a note when BENCH_REDIS_URL (default redis://127.0.0.1:6379) does not answer.
  *
- * Results: printed as a table and written to bench/results/latest.json.
+ * Results: printed as a table and written to bench/results/latest.json; `node bench/race-markdown.ts`
+ * prints the race's tables as Markdown for docs/benchmarks.md.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +212,29 @@ const sideLoad = (s: RaceSide): LoadResult => ({
   latencyMs: s.median.latencyMs,
 });
 
+/** The commit measured, and whether the sources differed from it (others' work in progress). */
+function code(): { commit: string | null; sourcesChanged: string[] } {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+  try {
+    const changed = git(
+      'status',
+      '--porcelain',
+      '--',
+      'src',
+      'routing',
+      'consensus',
+      'config',
+      'package.json',
+    );
+    return {
+      commit: git('rev-parse', '--short', 'HEAD'),
+      sourcesChanged: changed ? changed.split('\n').map((l) => l.slice(3)) : [],
+    };
+  } catch {
+    return { commit: null, sourcesChanged: [] };
+  }
+}
+
 const machine = (loadAtStart: number[]) => ({
   cpus: availableParallelism(),
   cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -226,6 +251,7 @@ const machine = (loadAtStart: number[]) => ({
 async function main() {
   const started = Date.now();
   const loadAtStart = loadAverage();
+  const codeAtStart = code();
   if ((loadAtStart[0] ?? 0) > availableParallelism() * 0.5) {
     log(
       `note: 1-min load average is ${loadAtStart[0]} on ${availableParallelism()} CPUs; figures will be noisy`,
@@ -359,6 +385,7 @@ async function main() {
       const out = {
         date: new Date().toISOString(),
         mode: `race-only${QUICK ? ', quick' : ''}`,
+        code: codeAtStart,
         machine: machine(loadAtStart),
         race,
         doneWhen: done,
@@ -452,6 +479,7 @@ async function main() {
     const results = {
       date: new Date().toISOString(),
       mode: QUICK ? 'quick' : 'full',
+      code: codeAtStart,
       machine: machine(loadAtStart),
       settings: {
         durationS: DURATION,

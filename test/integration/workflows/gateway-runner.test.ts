@@ -180,15 +180,18 @@ describe('the gateway runner', () => {
   });
 
   it('independent steps are in flight at the same time at the fakes; their dependent waits for both', async () => {
-    // town_a (OpenAI fake) answers after 300 ms; town_b (Anthropic fake) notes whether town_a is in flight.
+    // town_a (OpenAI fake) and town_b (Anthropic fake) each answer after 300 ms; whichever arrives second
+    // notes whether the other is still in flight (run one after the other, it never would be).
+    const finished = { a: false, b: false };
     let overlap = false;
-    fakes.openai.enqueue({ text: 'London', latencyMs: 300 });
-    fakes.anthropic.respond(() => {
-      const a = fakes.openai.received[0];
-      overlap = a !== undefined && !aFinished;
-      return { text: 'Maida Vale' };
+    fakes.openai.respond(() => {
+      overlap ||= fakes.anthropic.received.length === 1 && !finished.b;
+      return { text: 'London', latencyMs: 300 };
     });
-    let aFinished = false;
+    fakes.anthropic.respond(() => {
+      overlap ||= fakes.openai.received.length === 1 && !finished.a;
+      return { text: 'Maida Vale', latencyMs: 300 };
+    });
     fakes.gemini.enqueue({ text: '8 km' });
     const e = engine();
     const run = await e.start(
@@ -196,12 +199,18 @@ describe('the gateway runner', () => {
       { a: 'Ada', b: 'Alan' },
       { team: 'lab', key_id: labKey },
     );
-    await until(() => fakes.openai.received.length === 1);
-    void fakes.openai.received[0]!.done.then(() => {
-      aFinished = true;
-    });
+    void until(() => fakes.openai.received.length === 1).then(() =>
+      fakes.openai.received[0]!.done.then(() => {
+        finished.a = true;
+      }),
+    );
+    void until(() => fakes.anthropic.received.length === 1).then(() =>
+      fakes.anthropic.received[0]!.done.then(() => {
+        finished.b = true;
+      }),
+    );
     expect((await e.wait(run.id)).status).toBe('waiting');
-    expect(overlap).toBe(true); // town_b reached its fake while town_a was still in flight
+    expect(overlap).toBe(true); // the second town reached its fake while the first was still in flight
     expect(fakes.gemini.received).toHaveLength(1);
     expect(body(fakes.gemini)).toContain('London');
     expect(body(fakes.gemini)).toContain('Maida Vale');

@@ -12,7 +12,7 @@ import {
   ProviderQueues,
   type ProviderQueuesOptions,
 } from '../limits/index.ts';
-import { createAdapter } from '../providers/index.ts';
+import { closeAdapters, createAdapter } from '../providers/index.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { type LedgerSink, SoftLimitNotices, type WarnHook } from './budget/index.ts';
 import { ResponseCache } from './cache/index.ts';
@@ -74,10 +74,11 @@ export class Gateway {
     }
   }
 
-  /** Stops the provider queues (queued calls are refused) and the limit backends. */
+  /** Stops the provider queues (queued calls are refused), the limit backends and the upstream pools. */
   async close(): Promise<void> {
     await this.queues.stop();
     await this.limits.close();
+    await closeAdapters(this.adapters.values());
   }
 
   /** An operator notice from the request path (usage reported past a hold), through `onWarn`. */

@@ -57,6 +57,8 @@ export interface FakeServer {
   /** Replace the default responder. */
   respond(reply: FakeReply | Responder): void;
   reset(): void;
+  /** Connections open to the fake right now (a keep-alive pool's idle ones included). */
+  connections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -195,6 +197,10 @@ export async function startFake(
       queue.length = 0;
       responder = () => ({});
     },
+    connections: () =>
+      new Promise<number>((resolve, reject) =>
+        server.getConnections((err, count) => (err ? reject(err) : resolve(count))),
+      ),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -3,7 +3,7 @@
  * writing the counters, and JS runs one callback at a time, so each check-and-update is atomic.
  */
 import { randomUUID } from 'node:crypto';
-import { budgetStatus, ENDED_RETENTION_MS, periodTtlMs } from './budget-status.ts';
+import { budgetStatus, periodTtlMs } from './budget-status.ts';
 import { amountNanos, limitNanos, settleNanos } from './nanos.ts';
 import { periodOfKey, periodWindow } from './periods.ts';
 import type { BudgetBackend, BudgetPolicy, BudgetStatus, Reservation, ReserveResult } from './types.ts';
@@ -20,7 +20,6 @@ interface Bucket {
   reserved: number;
   holds: Map<string, Hold>;
   /** Ids already settled or released → when to forget them (insertion order ≈ that order). */
-  ended: Map<string, number>;
   /** Earliest hold expiry, so the purge skips its scan until something can have lapsed. */
   nextExpiry: number;
   /** Like a Redis key TTL: once past, with no holds left, the bucket is dropped (never for `total`). */
@@ -35,6 +34,7 @@ export interface MemoryBudgetOptions {
 export class MemoryBudget implements BudgetBackend {
   private readonly now: () => number;
   private readonly buckets = new Map<string, Bucket>();
+  private readonly ended = new WeakSet<Reservation>();
 
   constructor(options: MemoryBudgetOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -82,10 +82,12 @@ export class MemoryBudget implements BudgetBackend {
 
   /** Settle or release: charged to the period the hold was taken in, even after a rollover. */
   private end(reservation: Reservation, chargeNanos: number): void {
-    const now = this.now();
+    // A repeated settle or release (the same request's cleanup paths) is a no-op. The reservation is
+    // this process's own object, so a WeakSet remembers it exactly as long as anything can repeat it —
+    // a map of ended ids kept for minutes held hundreds of MB under sustained load.
+    if (this.ended.has(reservation)) return;
+    this.ended.add(reservation);
     const bucket = this.bucket(reservation.team, reservation.period);
-    forgetEnded(bucket, now);
-    if (bucket.ended.has(reservation.id)) return;
     // A hold that lapsed and was purged no longer counts in `reserved`: only subtract a live one.
     const hold = bucket.holds.get(reservation.id);
     if (hold) {
@@ -93,7 +95,6 @@ export class MemoryBudget implements BudgetBackend {
       bucket.reserved -= hold.nanos;
     }
     bucket.spent += chargeNanos;
-    bucket.ended.set(reservation.id, now + ENDED_RETENTION_MS);
   }
 
   private bucket(team: string, periodKey: string): Bucket {
@@ -108,7 +109,7 @@ export class MemoryBudget implements BudgetBackend {
     }
     // A new bucket means a new period began somewhere: a good moment to drop finished ones.
     for (const [k, b] of this.buckets) if (b.dropAt <= now && b.holds.size === 0) this.buckets.delete(k);
-    bucket = { spent: 0, reserved: 0, holds: new Map(), ended: new Map(), nextExpiry: Infinity, dropAt };
+    bucket = { spent: 0, reserved: 0, holds: new Map(), nextExpiry: Infinity, dropAt };
     this.buckets.set(key, bucket);
     return bucket;
   }
@@ -129,12 +130,4 @@ function purgeHolds(bucket: Bucket, now: number): void {
     }
   }
   bucket.nextExpiry = next;
-}
-
-/** Forgets ended ids past retention; they were inserted in time order, so stop at the first live one. */
-function forgetEnded(bucket: Bucket, now: number): void {
-  for (const [id, until] of bucket.ended) {
-    if (until > now) return;
-    bucket.ended.delete(id);
-  }
 }

@@ -1,4 +1,4 @@
-import { z } from '@hono/zod-openapi';
+import { z } from 'zod';
 
 /**
  * The OpenAI chat-completions request, the gateway's one internal request shape. Unknown top-level
@@ -138,7 +138,8 @@ export const ChatRequestSchema = z
     n: z.literal(1, { message: 'n must be 1; ask for several answers with quorum.ensemble' }).nullish(),
     quorum: QuorumOptionsSchema.optional(),
   })
-  .openapi('ChatCompletionRequest');
+  // zod's own metadata: the OpenAPI document names the component by this id.
+  .meta({ id: 'ChatCompletionRequest' });
 
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;
 export type ChatMessage = z.infer<typeof MessageSchema>;

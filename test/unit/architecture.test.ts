@@ -146,13 +146,6 @@ for (const e of graph.edges) {
 
 const under = (folder: string) => (file: string) => file.startsWith(`${folder}/`);
 
-/**
- * Known breaks of the layer rules, each with its way out; the test fails when one is gone, so the list
- * only shrinks. The chat request schema registers its OpenAPI component name with zod-openapi's
- * `.openapi()`; naming it where the server builds its document (src/server) removes this one.
- */
-const FRAMEWORK_EXCEPTIONS = ['src/chat/schema.ts → @hono/zod-openapi'];
-
 describe('source architecture', () => {
   it('every relative import resolves to a file', () => {
     expect(graph.unresolved).toEqual([]);
@@ -175,7 +168,7 @@ describe('source architecture', () => {
     const leaks = graph.edges
       .filter((e) => !e.to && framework(e.specifier) && !under('src/server')(e.from))
       .map((e) => `${e.from} → ${e.specifier}`);
-    expect(leaks).toEqual(FRAMEWORK_EXCEPTIONS);
+    expect(leaks).toEqual([]);
   });
 
   it('has no import circle in src/gateway/ even through type-only imports', () => {

@@ -44,7 +44,7 @@ const out = [
   row('latency p50 / p99 (ms)', (s) => `${f(s.median.latencyMs.p50)} / ${f(s.median.latencyMs.p99)}`),
   row('CPU per request (µs)', (s) => f(s.median.cpuUsPerReq, 0)),
   row('the fake upstream’s CPU per request (µs)', (s) => f(s.median.upstreamCpuUsPerReq, 0)),
-  row(`stream, ${r.settings.streams} sequential, interleaved: TTFC p50 / p99 (ms)`, (s) =>
+  row(`stream, ${r.settings.streams} sequential in blocks: TTFC p50 / p99 (ms)`, (s) =>
     s.streaming ? `${f(s.streaming.ttfcMs.p50)} / ${f(s.streaming.ttfcMs.p99)}` : '',
   ),
   row('added TTFC p50 over direct (ms)', (s) =>

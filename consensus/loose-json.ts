@@ -115,7 +115,13 @@ class Reader {
       this.space();
       if (this.s[this.i] !== ':' && this.s[this.i] !== '=') throw new Error('expected :');
       this.i++;
-      out[key] = this.value();
+      // As JSON.parse does: `__proto__` is an own property like any other, never the object's prototype.
+      Object.defineProperty(out, key, {
+        value: this.value(),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       this.space();
       if (this.s[this.i] === ',') this.i++;
       else if (this.s[this.i] !== '}') throw new Error('expected , or }');

@@ -31,6 +31,15 @@ describe('parseLooseJson', () => {
     );
   });
 
+  it('reads a "__proto__" key as JSON.parse does: an own property, never the prototype', () => {
+    const text = '{"__proto__": {"polluted": true}, "a": 1}';
+    const parsed = parseLooseJson(text) as Record<string, unknown>;
+    expect(parsed).toEqual(JSON.parse(text));
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect((parsed as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(Object.keys(parsed)).toEqual(['__proto__', 'a']);
+  });
+
   it('finds objects in prose, fences, after a stray brace', () => {
     expect(findJsonObjects('Sure {oops. Here: ```json\n{"a": 1}\n``` and {"b": "}"}')).toEqual([
       { a: 1 },

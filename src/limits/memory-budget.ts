@@ -40,7 +40,19 @@ export class MemoryBudget implements BudgetBackend {
     this.now = options.now ?? Date.now;
   }
 
+  readonly sync = {
+    reserve: (policy: BudgetPolicy, amountUsd: number, ttlMs: number) =>
+      this.reserveNow(policy, amountUsd, ttlMs),
+    settle: (reservation: Reservation, actualUsd: number) =>
+      this.end(reservation, settleNanos(reservation, actualUsd)),
+    release: (reservation: Reservation) => this.end(reservation, 0),
+  };
+
   async reserve(policy: BudgetPolicy, amountUsd: number, ttlMs: number): Promise<ReserveResult> {
+    return this.reserveNow(policy, amountUsd, ttlMs);
+  }
+
+  private reserveNow(policy: BudgetPolicy, amountUsd: number, ttlMs: number): ReserveResult {
     const now = this.now();
     const { key, resetsAt } = periodWindow(policy.period, now);
     const bucket = this.bucket(policy.team, key);

@@ -36,7 +36,17 @@ export class MemoryRateLimit implements RateLimitBackend {
     return this.admitAll(subjects, tokens);
   }
 
+  readonly sync = {
+    admitMany: (subjects: { subject: string; limits: RateLimits }[], tokens: number) =>
+      this.admitAll(subjects, tokens),
+    adjust: (subject: string, tokensDelta: number) => this.adjustNow(subject, tokensDelta),
+  };
+
   async adjust(subject: string, tokensDelta: number): Promise<void> {
+    this.adjustNow(subject, tokensDelta);
+  }
+
+  private adjustNow(subject: string, tokensDelta: number): void {
     const delta = Math.round(tokensDelta);
     if (delta === 0) return;
     const now = this.now();

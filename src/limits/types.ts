@@ -56,6 +56,15 @@ export interface BudgetBackend {
   /** Sets a period's spent total (start-up rebuild from the ledger); only raises, never lowers. */
   seed(team: string, periodKey: string, spentUsd: number): Promise<void>;
   close(): Promise<void>;
+  /**
+   * In-process backends only: the same operations answered at once. The request path uses them when
+   * present, so a budget costs no turn of the event loop (each turn lets other requests in first).
+   */
+  sync?: {
+    reserve(policy: BudgetPolicy, amountUsd: number, ttlMs: number): ReserveResult;
+    settle(reservation: Reservation, actualUsd: number): void;
+    release(reservation: Reservation): void;
+  };
 }
 
 /** One subject's limits: a key (`key:<id>`) or a team (`team:<id>`). */
@@ -99,4 +108,9 @@ export interface RateLimitBackend {
    */
   adjust(subject: string, tokensDelta: number): Promise<void>;
   close(): Promise<void>;
+  /** In-process backends only: `admitMany` and `adjust` answered at once (see BudgetBackend.sync). */
+  sync?: {
+    admitMany(subjects: { subject: string; limits: RateLimits }[], tokens: number): RateDecision;
+    adjust(subject: string, tokensDelta: number): void;
+  };
 }

@@ -14,6 +14,7 @@ import type {
   RateLimitBackend,
   RateLimits,
   Reservation,
+  ReserveResult,
 } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
 import type { Caller } from '../access/index.ts';
@@ -88,12 +89,32 @@ export async function admitWithin(
 
   // Rate limits and the budget hold go out together (with Redis: two scripts, one round trip); a
   // refusal by one undoes what the other took.
-  // Each backend call is awaited as it is (no wrapper function, no extra turn of the event loop): on
-  // the request path every turn lets other requests in, which the overhead header then counts.
-  const [rateOutcome, budgetOutcome] = await Promise.allSettled([
-    subjects.length ? limits.rates.admitMany!(subjects, estimatedTokens).catch(asUnavailable) : undefined,
-    caller.budget ? limits.budget.reserve(caller.budget, amount, ttlMs).catch(asUnavailable) : undefined,
-  ]);
+  // In-process backends answer at once: no turn of the event loop, which would let other requests in
+  // first (and the overhead header count their time). Shared ones (Redis) are awaited together.
+  const rateSync = limits.rates.sync;
+  const budgetSync = limits.budget.sync;
+  const sync = (!subjects.length || !!rateSync) && (!caller.budget || !!budgetSync);
+  let rateOutcome: PromiseSettledResult<RateDecision | undefined>;
+  let budgetOutcome: PromiseSettledResult<ReserveResult | undefined>;
+  if (sync) {
+    try {
+      const value = subjects.length ? rateSync!.admitMany(subjects, estimatedTokens) : undefined;
+      rateOutcome = { status: 'fulfilled', value };
+    } catch (reason) {
+      rateOutcome = { status: 'rejected', reason };
+    }
+    try {
+      const value = caller.budget ? budgetSync!.reserve(caller.budget, amount, ttlMs) : undefined;
+      budgetOutcome = { status: 'fulfilled', value };
+    } catch (reason) {
+      budgetOutcome = { status: 'rejected', reason };
+    }
+  } else {
+    [rateOutcome, budgetOutcome] = await Promise.allSettled([
+      subjects.length ? limits.rates.admitMany!(subjects, estimatedTokens).catch(asUnavailable) : undefined,
+      caller.budget ? limits.budget.reserve(caller.budget, amount, ttlMs).catch(asUnavailable) : undefined,
+    ]);
+  }
   const decision = rateOutcome.status === 'fulfilled' ? rateOutcome.value : undefined;
   const result = budgetOutcome.status === 'fulfilled' ? budgetOutcome.value : undefined;
   const rateCounted = !!decision?.ok;
@@ -135,6 +156,11 @@ export async function admitWithin(
     async settle(actualUsd, actualTokens) {
       if (settled) return;
       settled = true;
+      if (sync) {
+        for (const s of counted) rateSync!.adjust(s, actualTokens - estimatedTokens);
+        if (reservation) budgetSync!.settle(reservation, actualUsd);
+        return;
+      }
       const corrections = counted.map((s) => limits.rates.adjust(s, actualTokens - estimatedTokens));
       await Promise.all([
         ...corrections,

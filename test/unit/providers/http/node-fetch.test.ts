@@ -2,7 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BUFFERED_BYTES, MAX_LINE_BYTES, nodeFetch } from '../../../../src/providers/http/node-fetch.ts';
+import { MAX_BUFFERED_BYTES, nodeFetch } from '../../../../src/providers/http/node-fetch.ts';
+import { sendHugeLine } from './huge-line.ts';
 
 let server: Server;
 let url: string;
@@ -55,18 +56,7 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
       res.write('{"choices": [');
     } else if (req.url === '/huge-line') {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write('data: "');
-      const block = 'x'.repeat(1024 * 1024);
-      let sent = 0;
-      const more = () => {
-        while (!res.destroyed && sent <= MAX_LINE_BYTES + 2 * block.length) {
-          sent += block.length;
-          if (!res.write(block)) return void res.once('drain', more);
-        }
-        res.end('"\n\n');
-      };
-      more();
+      sendHugeLine(res);
     } else {
       res.writeHead(204).end();
     }

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CallAbortedError, CallTimeoutError, TransportError } from '../../../../src/providers/http/errors.ts';
-import { MAX_BUFFERED_BYTES, MAX_LINE_BYTES } from '../../../../src/providers/http/limits.ts';
+import { MAX_BUFFERED_BYTES } from '../../../../src/providers/http/limits.ts';
 import {
   type PoolCall,
   type SseReader,
@@ -15,6 +15,7 @@ import {
   UpstreamPool,
   type WholeAnswer,
 } from '../../../../src/providers/http/pool.ts';
+import { sendHugeLine } from './huge-line.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -153,18 +154,7 @@ describe('UpstreamPool: requests and answers', () => {
       } else if (req.url === '/not-http') {
         req.socket.end('SSH-2.0-definitely-not-http\r\n\r\n');
       } else if (req.url === '/huge-line') {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write('data: "');
-        const block = 'x'.repeat(1024 * 1024);
-        let sent = 0;
-        const more = () => {
-          while (!res.destroyed && sent <= MAX_LINE_BYTES + 2 * block.length) {
-            sent += block.length;
-            if (!res.write(block)) return void res.once('drain', more);
-          }
-          res.end('"\n\n');
-        };
-        more();
+        sendHugeLine(res);
       } else {
         res.writeHead(204).end();
       }

@@ -79,3 +79,29 @@ export async function captureOutput(command: () => Promise<number>) {
     err.mockRestore();
   }
 }
+
+/**
+ * A Postgres schema of its own on the test server (QUORUM_TEST_POSTGRES_URL), reached by a URL whose
+ * search_path selects it — the form a user passes in QUORUM_DATABASE_URL. `drop()` removes it.
+ */
+export async function postgresSchema(prefix: string, options: { password?: string } = {}) {
+  const { default: pg } = await import('pg');
+  const { randomBytes } = await import('node:crypto');
+  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: process.env.QUORUM_TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  const u = new URL(process.env.QUORUM_TEST_POSTGRES_URL!);
+  if (options.password !== undefined) u.password = options.password;
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: u.toString(),
+    schema,
+    /** A query on the test server, outside the store (to check what the command wrote). */
+    query: (sql: string) => admin.query(sql),
+    async drop() {
+      await admin.query(`drop schema if exists ${schema} cascade`);
+      await admin.end();
+    },
+  };
+}

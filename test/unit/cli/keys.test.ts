@@ -3,15 +3,13 @@
  * schema of its own when QUORUM_TEST_POSTGRES_URL is set); the default store path is checked by running
  * the real CLI in an empty directory.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keysCommand } from '../../../src/cli/keys.ts';
 import { openStore, type Store } from '../../../src/store/index.ts';
-import { cleanEnv, quorum } from './helpers.ts';
+import { cleanEnv, postgresSchema, quorum } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quorum-keys-cli-'));
 const DB = `sqlite:${join(dir, 'q.db')}`;
@@ -416,25 +414,18 @@ describe('static keys of the config file', () => {
 });
 
 describe.runIf(process.env.QUORUM_TEST_POSTGRES_URL)('on Postgres through QUORUM_DATABASE_URL', () => {
-  const schema = `quorum_cli_keys_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: process.env.QUORUM_TEST_POSTGRES_URL });
+  let pgs: Awaited<ReturnType<typeof postgresSchema>>;
   let url: string;
 
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    const u = new URL(process.env.QUORUM_TEST_POSTGRES_URL!);
-    u.password = 'not-shown'; // the test server trusts local connections; the password must not be printed
-    u.searchParams.set('options', `-c search_path=${schema}`);
-    url = u.toString();
+    // The test server trusts local connections; the password is there to show it is never printed.
+    pgs = await postgresSchema('quorum_cli_keys', { password: 'not-shown' });
+    url = pgs.url;
     const pgStore = await openStore(url);
     await pgStore.teams.create({ id: 'research' });
     await pgStore.close();
   });
-  afterAll(async () => {
-    await admin.query(`drop schema if exists ${schema} cascade`);
-    await admin.end();
-  });
+  afterAll(() => pgs.drop());
 
   it("creates and lists keys in the gateway's Postgres store, naming it without the password", async () => {
     vi.stubEnv('QUORUM_DATABASE_URL', url);
@@ -447,7 +438,7 @@ describe.runIf(process.env.QUORUM_TEST_POSTGRES_URL)('on Postgres through QUORUM
       expect(JSON.parse(r.stdout).map((k: any) => k.id)).toEqual([id]);
       expect(r.stderr).toMatch(/^store: postgres:\/\/\w+:\*\*\*@127\.0\.0\.1:5432\/\w+\?options=/);
       expect(r.stderr).not.toContain('not-shown');
-      const rows = await admin.query(`select count(*)::int as n from ${schema}.keys`);
+      const rows = await pgs.query(`select count(*)::int as n from ${pgs.schema}.keys`);
       expect(rows.rows[0].n).toBe(1);
     } finally {
       vi.unstubAllEnvs();

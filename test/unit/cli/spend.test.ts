@@ -2,14 +2,13 @@
  * `quorum spend`, run in-process against a temporary SQLite database with known ledger rows (and the
  * same rows in a Postgres schema of its own when QUORUM_TEST_POSTGRES_URL is set).
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spendCommand } from '../../../src/cli/spend.ts';
 import { openStore, type Store } from '../../../src/store/index.ts';
+import { postgresSchema } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'quorum-spend-cli-'));
 const DB = `sqlite:${join(dir, 'q.db')}`;
@@ -220,24 +219,16 @@ describe('quorum spend', () => {
 });
 
 describe.runIf(process.env.QUORUM_TEST_POSTGRES_URL)('quorum spend on Postgres (QUORUM_DATABASE_URL)', () => {
-  const schema = `quorum_cli_spend_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: process.env.QUORUM_TEST_POSTGRES_URL });
   let url: string;
+  let drop: () => Promise<void>;
 
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    const u = new URL(process.env.QUORUM_TEST_POSTGRES_URL!);
-    u.searchParams.set('options', `-c search_path=${schema}`);
-    url = u.toString();
+    ({ url, drop } = await postgresSchema('quorum_cli_spend'));
     const pgStore = await openStore(url);
     for (const r of ROWS.slice(0, 2)) pgStore.ledger.append(r);
     await pgStore.close();
   });
-  afterAll(async () => {
-    await admin.query(`drop schema if exists ${schema} cascade`);
-    await admin.end();
-  });
+  afterAll(() => drop());
 
   it("reads the gateway's Postgres ledger and names the store", async () => {
     vi.stubEnv('QUORUM_DATABASE_URL', url);

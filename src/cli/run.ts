@@ -82,7 +82,8 @@ interface ProgressEvent {
   at: number;
 }
 
-const usd = (n: unknown) => `$${(typeof n === 'number' ? n : 0).toFixed(6)}`;
+/** A cost as the CLI prints it. */
+export const usd = (n: unknown) => `$${(typeof n === 'number' ? n : 0).toFixed(6)}`;
 const seconds = (ms: number) => `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
 
 /** Turns run events into one line of progress each (null for events not worth a line). */
@@ -166,7 +167,8 @@ function finish(run: RunView, json: boolean, waitingHint?: string): number {
   return 1;
 }
 
-const waitingSteps = (run: { steps: Record<string, { status: string }> }) =>
+/** The steps of a run waiting for a person. */
+export const waitingSteps = (run: { steps: Record<string, { status: string }> }) =>
   Object.entries(run.steps)
     .filter(([, s]) => s.status === 'waiting')
     .map(([name]) => name);

@@ -5,7 +5,7 @@
 
 import { HISTORY_SENT } from '../server/routes/workflows/runs.ts';
 import { parseOr, usage } from './args.ts';
-import { Progress } from './run.ts';
+import { Progress, usd, waitingSteps } from './run.ts';
 import {
   ApiError,
   type Client,
@@ -216,7 +216,6 @@ interface RunView {
   updated_at: string;
 }
 
-const usd = (n: unknown) => `$${(typeof n === 'number' ? n : 0).toFixed(6)}`;
 const time = (iso: string | null | undefined) => (iso ? iso.slice(0, 19).replace('T', ' ') : '-');
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 
@@ -227,11 +226,6 @@ export function oneLine(value: unknown, max: number): string {
   if (text.length <= max) return text;
   return `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
-
-const waitingSteps = (run: RunView) =>
-  Object.entries(run.steps)
-    .filter(([, s]) => s.status === 'waiting')
-    .map(([name]) => name);
 
 type Workflows = Map<string, { name: string; version: number }>;
 

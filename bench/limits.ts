@@ -11,7 +11,7 @@
  * `npm run bench` calls runLimitsBench() after its other phases (their children stopped) and puts the
  * result in bench/results/latest.json under `limits`.
  *
- * 1. In-process: `admit()` then `Admission.settle()` (src/gateway/budget/admission.ts) for a caller whose team
+ * 1. In-process: `admitWithin()` then `Admission.settle()` (src/gateway/budget/admission.ts) for a caller whose team
  *    has a budget and rpm/tpm limits and whose key has its own rpm/tpm (all large enough never to
  *    refuse): the exact work the gateway does per request, timed per call, with the memory backends and
  *    with the Redis backends (`createLimitBackends`, a unique key prefix per run, its keys deleted
@@ -46,7 +46,7 @@ import { analyzeTask } from '../routing/analyze.ts';
 import { worstCaseCost } from '../routing/filter.ts';
 import type { ModelSpec } from '../routing/types.ts';
 import type { ChatRequest } from '../src/chat/index.ts';
-import { admit, type Caller, type LimitBackends, tokenEstimate } from '../src/gateway/index.ts';
+import { admitWithin, type Caller, type LimitBackends, tokenEstimate } from '../src/gateway/index.ts';
 import { createLimitBackends } from '../src/limits/backends.ts';
 import { openStore } from '../src/store/index.ts';
 import { ChildGroup, type Gateway, isMain, runAlone, sleep, stopChild } from './children.ts';
@@ -259,14 +259,16 @@ function benchCaller(team: string, keyId: string): Caller {
   };
 }
 
-// What the gateway passes to admit() for CHAT and later settles with (src/gateway/pipeline/):
+// What the gateway passes to admitWithin() for CHAT and later settles with (src/gateway/pipeline/):
 // the tpm estimate is the prompt estimate + max_tokens; the budget hold is chainReserve's worst case
 // (analyzeTask + worstCaseCost over the one-deployment chain); the answer uses 15 tokens.
 const request = CHAT as unknown as ChatRequest;
 const SPEC = { id: MODEL, price: PRICE, max_output_tokens: 4096 } as unknown as ModelSpec;
 const promptTokens = tokenEstimate(request) - CHAT.max_tokens;
-const estimateTokens = () => tokenEstimate(request);
-const reserveUsd = () => worstCaseCost(SPEC, analyzeTask(request));
+const BOUNDS = {
+  estimateTokens: () => tokenEstimate(request),
+  reserveUsd: () => worstCaseCost(SPEC, analyzeTask(request)),
+};
 const ACTUAL_TOKENS = promptTokens + 15;
 const ACTUAL_USD = (promptTokens * PRICE.input + 15 * PRICE.output) / 1e6;
 
@@ -287,7 +289,7 @@ async function microLoop(
   for (let i = 0; i < n; i++) {
     probe?.phase('admit');
     const t0 = performance.now();
-    const admission = await admit(limits, caller, reserveUsd, estimateTokens, HOLD_TTL_MS);
+    const admission = await admitWithin(limits, caller, BOUNDS, HOLD_TTL_MS);
     const t1 = performance.now();
     probe?.phase('settle');
     await admission.settle(ACTUAL_USD, ACTUAL_TOKENS);
@@ -696,7 +698,7 @@ export async function runLimitsBench(
     return {
       settings: {
         caller: `team with a ${BUDGET_USD} USD monthly budget and rpm ${RPM} / tpm ${TPM}; key with rpm ${RPM} / tpm ${TPM}`,
-        requestBody: `${BODY.length}-byte chat request, max_tokens ${CHAT.max_tokens} (token estimate ${estimateTokens()}); settled with ${ACTUAL_TOKENS} tokens`,
+        requestBody: `${BODY.length}-byte chat request, max_tokens ${CHAT.max_tokens} (token estimate ${BOUNDS.estimateTokens()}); settled with ${ACTUAL_TOKENS} tokens`,
         redisUrl,
         microIterations: { memory: memIterations, redis: redisNote ? 0 : redisIterations },
         microWarmup,

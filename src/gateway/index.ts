@@ -13,7 +13,13 @@ export {
   ownValue,
   reviewReserve,
 } from './access/index.ts';
-export { admit, type LedgerSink, type LimitBackends, tokenEstimate, unavailable } from './budget/index.ts';
+export {
+  admitWithin,
+  type LedgerSink,
+  type LimitBackends,
+  tokenEstimate,
+  unavailable,
+} from './budget/index.ts';
 export { type Attempt, costOf, type Deployment, HealthTracker } from './deployments/index.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export { chatCompletion, type ReviewRun, runReview } from './pipeline/index.ts';

@@ -38,23 +38,6 @@ const usd = (n: number) => `$${n < 0.01 ? n.toPrecision(3) : n.toFixed(2)}`;
 
 const NOTHING: Admission = { headers: {}, settle: async () => {} };
 
-/**
- * Before any upstream call: the key's and the team's rate limits (one request, the token estimate), then
- * the team's budget (a hold on the request's worst-case cost). Refusals are the API's 429s; nothing
- * is counted for a refused request. Callers without limits or a budget pay nothing here.
- */
-export function admit(
-  limits: LimitBackends,
-  caller: Caller,
-  reserveUsd: () => number,
-  estimateTokens: () => number,
-  ttlMs: number,
-  /** What would fit in what remains of the budget, said in the refusal (e.g. a smaller max_tokens). */
-  fitHint?: (remainingUsd: number) => string | undefined,
-): Promise<Admission> {
-  return admitWithin(limits, caller, { reserveUsd, estimateTokens, ...(fitHint ? { fitHint } : {}) }, ttlMs);
-}
-
 /** What admission asks of a request, each computed only when a limit needs it. */
 export interface AdmissionBounds {
   /** The request's worst-case cost: the budget hold. */
@@ -65,7 +48,11 @@ export interface AdmissionBounds {
   fitHint?(remainingUsd: number): string | undefined;
 }
 
-/** `admit` with the request's bounds as one object (the request path's form: no closures per request). */
+/**
+ * Before any upstream call: the key's and the team's rate limits (one request, the token estimate), then
+ * the team's budget (a hold on the request's worst-case cost). Refusals are the API's 429s; nothing
+ * is counted for a refused request. Callers without limits or a budget pay nothing here.
+ */
 export async function admitWithin(
   limits: LimitBackends,
   caller: Caller,

@@ -15,7 +15,6 @@ export {
 export {
   type Admission,
   type AdmissionBounds,
-  admit,
   admitWithin,
   type LimitBackends,
   rateLimitError,

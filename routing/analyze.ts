@@ -1,7 +1,7 @@
 import { categorize, taskCues } from './categorize.ts';
 import { difficulty } from './difficulty.ts';
 import { type RouteRequest, requestedOutputTokens } from './request.ts';
-import type { TaskProfile } from './route-types.ts';
+import type { CostBounds, TaskProfile } from './route-types.ts';
 import { taskText } from './task-text.ts';
 import { estimatePromptRange } from './tokens.ts';
 import type { Capability } from './types.ts';
@@ -42,4 +42,17 @@ export function requiredCapabilities(
   if (format === 'json_object' || format === 'json_schema') out.push('json');
   if (request.stream === true) out.push('streaming');
   return out;
+}
+
+/**
+ * The part of analyzeTask a price needs: the prompt's token range and the output limit, without
+ * categorising the text. A named model's budget hold and tpm estimate use it; routing needs the rest.
+ */
+export function costBounds(request: RouteRequest): CostBounds {
+  const prompt = estimatePromptRange(request.messages, request);
+  return {
+    promptTokens: prompt.likely,
+    promptTokensMax: prompt.most,
+    maxOutputTokens: requestedOutputTokens(request),
+  };
 }

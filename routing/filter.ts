@@ -1,4 +1,4 @@
-import type { DeploymentHealth, TaskProfile } from './route-types.ts';
+import type { CostBounds, DeploymentHealth, TaskProfile } from './route-types.ts';
 import type { ModelSpec } from './types.ts';
 
 /**
@@ -19,7 +19,7 @@ export function outputReserve(spec: ModelSpec, task: TaskProfile): number {
  * max_output_tokens) × output price, per million. Budgets reserve this, and `max_cost_usd` is checked
  * against it.
  */
-export function worstCaseCost(spec: ModelSpec, task: TaskProfile): number {
+export function worstCaseCost(spec: ModelSpec, task: CostBounds): number {
   const output = task.maxOutputTokens ?? spec.max_output_tokens;
   const prompt = Math.min(task.promptTokensMax ?? task.promptTokens, spec.context_window);
   return (prompt * spec.price.input + output * spec.price.output) / 1e6;
@@ -29,7 +29,7 @@ export function worstCaseCost(spec: ModelSpec, task: TaskProfile): number {
  * The largest `max_tokens` whose worst case fits `budgetUsd` on this model (the inverse of
  * worstCaseCost); 0 when the prompt alone may cost more.
  */
-export function outputTokensWithin(spec: ModelSpec, task: TaskProfile, budgetUsd: number): number {
+export function outputTokensWithin(spec: ModelSpec, task: CostBounds, budgetUsd: number): number {
   const prompt = Math.min(task.promptTokensMax ?? task.promptTokens, spec.context_window);
   const left = budgetUsd * 1e6 - prompt * spec.price.input;
   if (left <= 0) return 0;

@@ -23,6 +23,9 @@ export interface TaskProfile {
   maxOutputTokens: number | null;
 }
 
+/** What a price needs of a task: the prompt's size and the output limit (no categories, no difficulty). */
+export type CostBounds = Pick<TaskProfile, 'promptTokens' | 'promptTokensMax' | 'maxOutputTokens'>;
+
 /** What the router may know about a deployment's recent behaviour (the gateway keeps it). */
 export interface DeploymentHealth {
   /** EWMA of answered-call latency in ms; undefined before the first answer. */

@@ -2,7 +2,6 @@
  * Budgets for a single gateway instance. Every method body runs without an await between reading and
  * writing the counters, and JS runs one callback at a time, so each check-and-update is atomic.
  */
-import { randomUUID } from 'node:crypto';
 import { budgetStatus, periodTtlMs } from './budget-status.ts';
 import { amountNanos, limitNanos, settleNanos } from './nanos.ts';
 import { periodOfKey, periodWindow } from './periods.ts';
@@ -35,6 +34,8 @@ export class MemoryBudget implements BudgetBackend {
   private readonly now: () => number;
   private readonly buckets = new Map<string, Bucket>();
   private readonly ended = new WeakSet<Reservation>();
+  /** Hold ids: unique within this instance, which is all a hold id must be here (no UUID to generate). */
+  private holdSeq = 0;
 
   constructor(options: MemoryBudgetOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -61,7 +62,7 @@ export class MemoryBudget implements BudgetBackend {
     if (bucket.spent + bucket.reserved + nanos > limitNanos(policy.limitUsd)) {
       return { ok: false, status: budgetStatus(policy, key, resetsAt, bucket.spent, bucket.reserved) };
     }
-    const id = randomUUID();
+    const id = (++this.holdSeq).toString(36);
     const expiresAt = now + Math.max(0, ttlMs);
     bucket.holds.set(id, { nanos, expiresAt });
     bucket.reserved += nanos;

@@ -6,16 +6,33 @@ import type { BudgetPeriod } from './types.ts';
 
 export interface PeriodWindow {
   /** `2026-11-22` (daily), `2026-W47` (ISO week), `2026-11` (monthly), `total`. */
-  key: string;
+  readonly key: string;
   /** Epoch ms the period ends and the next starts; null for `total`, which never resets. */
-  resetsAt: number | null;
+  readonly resetsAt: number | null;
 }
 
 const DAY_MS = 86_400_000;
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
+const MINUTE_MS = 60_000;
+/** The last window computed per period, with the minute it was computed for. */
+const recent = new Map<BudgetPeriod, { minute: number; window: PeriodWindow }>();
+
+/**
+ * The period an instant falls in. Every period starts and ends on a whole UTC minute, so the window of
+ * the same minute is reused: admission asks on every request, and building the key costs microseconds.
+ */
 export function periodWindow(period: BudgetPeriod, nowMs: number): PeriodWindow {
+  const minute = Math.floor(nowMs / MINUTE_MS);
+  const last = recent.get(period);
+  if (last?.minute === minute) return last.window;
+  const window = computeWindow(period, nowMs);
+  recent.set(period, { minute, window });
+  return window;
+}
+
+function computeWindow(period: BudgetPeriod, nowMs: number): PeriodWindow {
   const d = new Date(nowMs);
   const year = d.getUTCFullYear();
   const month = d.getUTCMonth();

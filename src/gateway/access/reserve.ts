@@ -3,19 +3,19 @@
  * deployment it can reach, for its budget hold; and what would fit a budget's remainder.
  */
 import { plannedCalls, plannedReviewCalls, REVIEW_MAX_TOKENS } from '../../../consensus/index.ts';
-import { analyzeTask } from '../../../routing/analyze.ts';
 import { outputTokensWithin, worstCaseCost } from '../../../routing/filter.ts';
-import type { TaskProfile } from '../../../routing/route-types.ts';
+import type { CostBounds, TaskProfile } from '../../../routing/route-types.ts';
 import { maxPromptTokens } from '../../../routing/tokens.ts';
 import type { ModelSpec } from '../../../routing/types.ts';
-import type { ChatRequest } from '../../chat/index.ts';
 import type { FanOutPlan } from './fanout-plan.ts';
 import type { Reach } from './reach.ts';
 import type { Plan } from './route.ts';
 
-/** The most this request can cost on any deployment of its chain (it may fall back to the priciest). */
-export function chainReserve(plan: Plan, request: ChatRequest): number {
-  const task = plan.route?.task ?? analyzeTask(request);
+/**
+ * The most this request can cost on any deployment of its chain (it may fall back to the priciest),
+ * from its cost bounds (`costBounds(request)`, or the router's analysis when it routed).
+ */
+export function chainReserve(plan: Plan, task: CostBounds): number {
   let most = 0;
   for (const dep of plan.chain) most = Math.max(most, worstCaseCost(dep.spec, task));
   return most;
@@ -25,8 +25,7 @@ export function chainReserve(plan: Plan, request: ChatRequest): number {
  * What would fit a budget's remainder: the largest `max_tokens` every deployment of the chain could
  * answer within it, or that even the prompt may not fit.
  */
-export function chainFit(plan: Plan, request: ChatRequest, remainingUsd: number): string {
-  const task = plan.route?.task ?? analyzeTask(request);
+export function chainFit(plan: Plan, task: CostBounds, remainingUsd: number): string {
   let fits = Number.POSITIVE_INFINITY;
   for (const dep of plan.chain) fits = Math.min(fits, outputTokensWithin(dep.spec, task, remainingUsd));
   const fallbacks =

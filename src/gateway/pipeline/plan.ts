@@ -4,7 +4,9 @@
  * bounds admission prices the request on — all before anything is spent.
  */
 import type { ReviewOptions } from '../../../consensus/index.ts';
-import { analyzeTask } from '../../../routing/analyze.ts';
+import { analyzeTask, costBounds } from '../../../routing/analyze.ts';
+import { OUTPUT_RESERVE } from '../../../routing/filter.ts';
+import type { CostBounds } from '../../../routing/route-types.ts';
 import type { ChatRequest } from '../../chat/index.ts';
 import {
   authorizeChat,
@@ -46,22 +48,30 @@ export function planChat(gw: Gateway, rc: RequestContext, request: ChatRequest):
 export class ChainBounds implements RequestBounds {
   private readonly plan: Plan;
   private readonly request: ChatRequest;
+  private cost: CostBounds | undefined;
 
   constructor(plan: Plan, request: ChatRequest) {
     this.plan = plan;
     this.request = request;
   }
 
+  /** One pass over the prompt serves the hold, the tpm estimate and the hint (the router's, if it routed). */
+  private bounds(): CostBounds {
+    this.cost ??= this.plan.route?.task ?? costBounds(this.request);
+    return this.cost;
+  }
+
   reserveUsd(): number {
-    return chainReserve(this.plan, this.request);
+    return chainReserve(this.plan, this.bounds());
   }
 
   fitHint(remainingUsd: number): string {
-    return chainFit(this.plan, this.request, remainingUsd);
+    return chainFit(this.plan, this.bounds(), remainingUsd);
   }
 
   estimateTokens(): number {
-    return tokenEstimate(this.request);
+    const b = this.bounds();
+    return (b.promptTokensMax ?? b.promptTokens) + (b.maxOutputTokens ?? OUTPUT_RESERVE);
   }
 }
 

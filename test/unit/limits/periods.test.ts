@@ -72,3 +72,19 @@ describe('periodOfKey', () => {
     expect(periodOfKey('total')).toBe('total');
   });
 });
+
+describe('the same window reused within a minute', () => {
+  it('answers each instant with its own period across a boundary, in any order', () => {
+    const before = Date.UTC(2026, 11, 31, 23, 59, 59, 999);
+    const after = Date.UTC(2027, 0, 1, 0, 0, 0, 0);
+    // back and forth, as clocks of tests and of several instances can go
+    for (const t of [before, after, before, after - 30_000, after + 59_999]) {
+      const fresh = new Date(t);
+      const expected = t < after ? '2026-12-31' : '2027-01-01';
+      expect(periodWindow('daily', t).key, fresh.toISOString()).toBe(expected);
+      expect(periodWindow('monthly', t).key).toBe(t < after ? '2026-12' : '2027-01');
+    }
+    expect(periodWindow('daily', before).resetsAt).toBe(after);
+    expect(periodWindow('daily', after).resetsAt).toBe(Date.UTC(2027, 0, 2));
+  });
+});

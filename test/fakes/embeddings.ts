@@ -39,6 +39,18 @@ const inputList = (input: unknown): (string | number[])[] => {
 
 export const isOpenAIEmbeddings = (path: string) => path.startsWith('/v1/embeddings');
 
+/** The most dimensions a fake vector may have: past it the fakes refuse, as the real APIs do. */
+export const MAX_FAKE_DIMENSIONS = 4096;
+
+/** What OpenAI would refuse in an embeddings body, if anything. */
+export function openaiEmbedViolation(body: any): string | null {
+  const d = body?.dimensions;
+  if (d !== undefined && !(Number.isInteger(d) && d >= 1 && d <= MAX_FAKE_DIMENSIONS)) {
+    return `Invalid value for 'dimensions': must be an integer from 1 to ${MAX_FAKE_DIMENSIONS}.`;
+  }
+  return inputList(body?.input).length ? null : "'$.input' is invalid.";
+}
+
 /** OpenAI's embeddings answer: unit vectors (as OpenAI's are), floats or base64 float32. */
 export function openaiEmbeddingsBody(ctx: ReplyContext) {
   const body = ctx.body ?? {};
@@ -69,6 +81,10 @@ export function geminiEmbedViolations(body: any, model: string): string[] {
   requests.forEach((r: any, i: number) => {
     if (r?.model !== `models/${model}`) {
       out.push(`* requests[${i}].model: must be the model in the URL (models/${model}), got ${r?.model}`);
+    }
+    const d = r?.outputDimensionality;
+    if (d !== undefined && !(Number.isInteger(d) && d >= 1 && d <= MAX_FAKE_DIMENSIONS)) {
+      out.push(`* requests[${i}].output_dimensionality: must be from 1 to ${MAX_FAKE_DIMENSIONS}`);
     }
     const parts = r?.content?.parts;
     if (!Array.isArray(parts) || !parts.length || parts.some((p: any) => typeof p?.text !== 'string')) {

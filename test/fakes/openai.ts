@@ -1,5 +1,5 @@
 /** A fake OpenAI Chat Completions server: `POST /v1/chat/completions`, JSON and SSE; and `POST /v1/embeddings`. */
-import { isOpenAIEmbeddings, openaiEmbeddingsBody } from './embeddings.ts';
+import { isOpenAIEmbeddings, openaiEmbeddingsBody, openaiEmbedViolation } from './embeddings.ts';
 import {
   type FakeServer,
   lastOpenAIUserText,
@@ -61,7 +61,11 @@ export const openaiWire: WireFormat = {
     );
   },
   writeJson(res, ctx) {
-    if (isOpenAIEmbeddings(ctx.path)) return sendJson(res, 200, openaiEmbeddingsBody(ctx));
+    if (isOpenAIEmbeddings(ctx.path)) {
+      const refused = openaiEmbedViolation(ctx.body);
+      if (refused) return openaiWire.writeError(res, { status: 400, message: refused });
+      return sendJson(res, 200, openaiEmbeddingsBody(ctx));
+    }
     const toolCalls = toolCallsOf(ctx);
     sendJson(res, 200, {
       id: `chatcmpl-fake${++seq}`,

@@ -3,6 +3,7 @@
  * client's body is already OpenAI-shaped, so the call is built here and sent over a keep-alive pool
  * (http/pool.ts) instead of through the `openai` SDK, whose request building cost as much CPU as the
  * rest of the gateway's work on a proxied request (docs/decisions.md). The SDK supplies types only.
+ * Embeddings (`/embeddings`, embed.ts) go over the same pool.
  */
 import type { ChatResult, StreamEvent } from '../../chat/index.ts';
 import type { EmbedResult } from '../../embeddings/index.ts';

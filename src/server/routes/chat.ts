@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ChatRequestSchema } from '../../chat/index.ts';
 import { type ChatContext, type ChatReply, chatCompletion, type Gateway } from '../../gateway/index.ts';
+import { usdText } from '../../limits/nanos.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
@@ -43,7 +44,7 @@ export function respondChat(c: Context<AppEnv>, reply: ChatReply): Response {
   c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
   if (reply.meta.cache) c.header('x-quorum-cache', reply.meta.cache);
   if (!reply.stream) {
-    c.header('x-quorum-cost-usd', String(reply.meta.costUsd));
+    c.header('x-quorum-cost-usd', usdText(reply.meta.costUsd));
     return c.json(reply.body);
   }
   const finish = c.get('deferEnd')();

@@ -62,6 +62,13 @@ function config(f: Fakes) {
         price: { input: GE_PRICE, output: 0 },
       }),
       embed({
+        id: 'ge-embed-2',
+        provider: 'ge',
+        upstream: 'gemini-embedding-2-preview',
+        context_window: 8192,
+        price: { input: GE_PRICE, output: 0 },
+      }),
+      embed({
         id: 'dual-embed',
         provider: 'oa',
         upstream: 'dual-a',
@@ -186,6 +193,12 @@ describe('through the OpenAI SDK', () => {
     const [sent] = fakes.gemini.received;
     expect(sent!.path).toBe('/v1beta/models/gemini-embed-up:batchEmbedContents');
     expect(sent!.body.requests.map((r: any) => r.content.parts[0].text)).toEqual(TEXTS);
+  });
+
+  it('a gemini-embedding-2 model (which the SDK treats apart) still gets one vector per input', async () => {
+    const data = await client().embeddings.create({ model: 'ge-embed-2', input: TEXTS });
+    for (const [i, text] of TEXTS.entries()) expectVector(data.data[i]!.embedding, unit(fakeVector(text)));
+    expect(fakes.gemini.received[0]!.body.requests).toHaveLength(3);
   });
 
   it('a Gemini answer without usage is charged the typical token count of the inputs', async () => {
@@ -334,7 +347,7 @@ describe('refusals: a clear 4xx in OpenAI error shape, and no upstream call', ()
     expect((err as APIError).status).toBe(400);
     expect((err as APIError).error).toEqual({
       message: expect.stringMatching(
-        /`oa-model` is not an embedding model.*Embedding models here: oa-embed, ge-embed, dual-embed/,
+        /`oa-model` is not an embedding model.*Embedding models here: oa-embed, ge-embed, ge-embed-2, dual-embed/,
       ),
       type: 'invalid_request_error',
       param: 'model',
@@ -391,7 +404,12 @@ describe('refusals: a clear 4xx in OpenAI error shape, and no upstream call', ()
     expect(routed.status).toBe(200);
     expect(routed.json.chosen).not.toMatch(/embed/);
     const embedding = routed.json.candidates.filter((c: any) => /embed/.test(c.model));
-    expect(embedding.map((c: any) => c.model).sort()).toEqual(['dual-embed', 'ge-embed', 'oa-embed']);
+    expect(embedding.map((c: any) => c.model).sort()).toEqual([
+      'dual-embed',
+      'ge-embed',
+      'ge-embed-2',
+      'oa-embed',
+    ]);
     for (const c of embedding)
       expect(c).toMatchObject({ eligible: false, reason: expect.stringMatching(/embedding model/) });
     expect(fakes.openai.received).toHaveLength(0);

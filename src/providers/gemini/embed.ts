@@ -20,7 +20,9 @@ export function toEmbedParameters(
   }
   return {
     model: call.model,
-    contents: inputs,
+    // One Content per input: the SDK joins bare strings into one Content for gemini-embedding-2 models,
+    // which would answer one vector for them all.
+    contents: inputs.map((text) => ({ role: 'user', parts: [{ text }] })),
     config: {
       abortSignal: signal,
       ...(request.dimensions ? { outputDimensionality: request.dimensions } : {}),

@@ -102,7 +102,10 @@ describe('Gemini embeddings', () => {
     const signal = new AbortController().signal;
     expect(toEmbedParameters('ge', call({ input: ['a', 'b'], dimensions: 4 }), signal)).toEqual({
       model: 'up-model',
-      contents: ['a', 'b'],
+      contents: [
+        { role: 'user', parts: [{ text: 'a' }] },
+        { role: 'user', parts: [{ text: 'b' }] },
+      ],
       config: { abortSignal: signal, outputDimensionality: 4 },
     });
   });

@@ -296,6 +296,58 @@ describe.each(PROVIDERS)('Responses through a $type upstream', ({ model, fake })
   });
 });
 
+describe('settings and endings', () => {
+  it('sends an OpenAI-compatible upstream the settings it takes, under their chat names, and nothing of ours', async () => {
+    await alpha.responses.create({
+      model: 'oa-model',
+      input: 'hi',
+      max_output_tokens: 50,
+      temperature: 0.3,
+      reasoning: { effort: 'low' },
+      metadata: { ticket: 'T-9' },
+      user: 'end-user-1',
+    });
+    const sent = fakes.openai.received[0]!.body;
+    expect(sent).toMatchObject({
+      model: 'gpt-up',
+      max_completion_tokens: 50,
+      temperature: 0.3,
+      reasoning_effort: 'low',
+      user: 'end-user-1',
+    });
+    for (const field of [
+      'metadata',
+      'store',
+      'input',
+      'instructions',
+      'reasoning',
+      'max_output_tokens',
+      'quorum',
+    ]) {
+      expect(sent).not.toHaveProperty(field);
+    }
+  });
+
+  it('reports an answer cut by the token limit as incomplete, in JSON and in the stream', async () => {
+    fakes.anthropic.respond({ text: 'cut short', finish: 'length' });
+    const response = await alpha.responses.create({
+      model: 'an-model',
+      input: 'long story',
+      max_output_tokens: 3,
+    });
+    expect(response).toMatchObject({
+      status: 'incomplete',
+      incomplete_details: { reason: 'max_output_tokens' },
+      output: [{ type: 'message', status: 'incomplete' }],
+    });
+    const stream = alpha.responses.stream({ model: 'an-model', input: 'long story', max_output_tokens: 3 });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types.at(-1)).toBe('response.incomplete');
+    expect((await stream.finalResponse()).status).toBe('incomplete');
+  });
+});
+
 describe('stored responses', () => {
   it('retrieves, lists input items (paged), and deletes', async () => {
     const response = await alpha.responses.create({

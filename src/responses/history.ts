@@ -21,9 +21,13 @@ export function previousNotFound(id: string, detail = ''): GatewayError {
   });
 }
 
+/**
+ * A response's input items, then its output — unless it failed: a failed answer's items may be cut
+ * anywhere (half a function call's arguments), so only what was asked is carried forward.
+ */
 const itemsOf = (record: ResponseRecord): Item[] => [
   ...(record.input as Item[]),
-  ...((record.response.output as Item[] | undefined) ?? []),
+  ...(record.response.status === 'failed' ? [] : ((record.response.output as Item[] | undefined) ?? [])),
 ];
 
 /** `team` undefined: the operator, who may continue any team's conversation. */

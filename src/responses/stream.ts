@@ -134,6 +134,12 @@ class OutputBuilder {
     });
   }
 
+  /** The items so far, an open message holding the text written until now (for a failed response). */
+  partial(): OutputItem[] {
+    if (this.#message) this.#message.item.content = [outputText(this.#message.text)];
+    return this.items;
+  }
+
   /** Closes every open item; an answer with no output at all gets an empty message, as a JSON one does. */
   *finish(status: 'completed' | 'incomplete'): Generator<ResponseEvent> {
     if (this.items.length === 0) yield* this.text('');
@@ -202,7 +208,7 @@ export async function* responseEvents(
       .failed(
         responseObject(base, {
           status: 'failed',
-          output: out.items,
+          output: out.partial(),
           error: { code: error.code ?? 'server_error', message: error.message },
           quorum,
         }),

@@ -510,7 +510,12 @@ describe('the pipeline applies unchanged', () => {
     const raw = await fetch(`${gw.url}/v1/responses`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ALPHA}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'oa-model', input: 'hi', stream: true, quorum: { fallbacks: [] } }),
+      body: JSON.stringify({
+        model: 'oa-model',
+        input: 'the question that failed',
+        stream: true,
+        quorum: { fallbacks: [] },
+      }),
     });
     const text = await raw.text();
     const frames = text.trim().split('\n\n');
@@ -526,7 +531,14 @@ describe('the pipeline applies unchanged', () => {
     });
     expect(text).not.toContain('[DONE]');
     const id = JSON.parse(frames[0]!.slice(frames[0]!.indexOf('data: ') + 6)).response.id;
-    expect((await alpha.responses.retrieve(id)).status).toBe('failed');
+    const failed = await alpha.responses.retrieve(id);
+    expect(failed.status).toBe('failed');
+    expect(failed.output_text).toMatch(/^a b/);
+    // A follow-up carries what was asked, not the answer cut midway.
+    fakes.openai.respond({ text: 'fine' });
+    await alpha.responses.create({ model: 'oa-model', previous_response_id: id, input: 'again?' });
+    expect(lastSent(fakes.openai)).toContain('the question that failed');
+    expect(lastSent(fakes.openai)).not.toContain('a b');
 
     fakes.openai.respond({ text: 'a b c d e f g h', dropAfterChunks: 5, chunkDelayMs: 10 });
     const stream = await alpha.responses.create({

@@ -9,6 +9,8 @@ import { QuorumOptionsSchema } from '../chat/index.ts';
 
 /** An object whose `type` (and the rest) is checked by the translation, with a precise message. */
 const Typed = z.record(z.string(), z.unknown());
+/** Items and tools are checked one by one by the translation, which names the one at fault. */
+const Items = z.array(z.unknown());
 
 const JsonSchemaFormat = z.object({
   type: z.literal('json_schema'),
@@ -43,13 +45,13 @@ const Metadata = z
 export const ResponseCreateSchema = z
   .strictObject({
     model: z.string().min(1),
-    input: z.union([z.string(), z.array(Typed)]).optional(),
+    input: z.union([z.string(), Items]).optional(),
     instructions: z.string().nullish(),
     previous_response_id: z.string().min(1).nullish(),
     store: z.boolean().nullish(),
     stream: z.boolean().nullish(),
     stream_options: z.object({ include_obfuscation: z.boolean().optional() }).nullish(),
-    tools: z.array(Typed).optional(),
+    tools: Items.optional(),
     tool_choice: z.union([z.string(), Typed]).nullish(),
     parallel_tool_calls: z.boolean().nullish(),
     text: TextConfig.nullish(),

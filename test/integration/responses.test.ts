@@ -571,6 +571,26 @@ describe('bad input is a 4xx in the OpenAI error shape', () => {
   it.each([
     ['malformed JSON', '{"model": "oa-model", "input": ', 400, null],
     ['no model', { input: 'hi' }, 400, 'model'],
+    ['a body that is not an object', '["model", "oa-model"]', 400, null],
+    ['an input item that is not an object', { model: 'oa-model', input: ['hi'] }, 400, 'input[0]'],
+    [
+      'a content part that is not an object',
+      { model: 'oa-model', input: [{ role: 'user', content: [7] }] },
+      400,
+      'input[0].content[0]',
+    ],
+    [
+      'a function tool without a name',
+      { model: 'oa-model', input: 'hi', tools: [{ type: 'function' }] },
+      400,
+      'tools[0].name',
+    ],
+    [
+      'a schema format without a schema',
+      { model: 'oa-model', input: 'hi', text: { format: { type: 'json_schema', name: 'x' } } },
+      400,
+      'text.format.schema',
+    ],
     ['an unknown field', { model: 'oa-model', input: 'hi', temprature: 1 }, 400, 'temprature'],
     [
       'an item type chat cannot carry',

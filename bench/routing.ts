@@ -52,6 +52,7 @@ function realCatalog(): ModelSpec[] {
     return {
       ...parsed,
       upstream: parsed.upstream ?? parsed.id,
+      max_output_tokens: parsed.max_output_tokens ?? 0,
       capabilities: parsed.capabilities as Capability[],
       quality,
     };

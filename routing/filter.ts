@@ -1,5 +1,5 @@
 import type { CostBounds, DeploymentHealth, TaskProfile } from './route-types.ts';
-import type { ModelSpec } from './types.ts';
+import { isEmbeddingModel, type ModelSpec } from './types.ts';
 
 /**
  * Output tokens set aside in the context-window check when the request gives no max_tokens. Requiring
@@ -67,6 +67,8 @@ export function exclusionReason(
   limits: FilterLimits,
   health: DeploymentHealth | undefined,
 ): string | undefined {
+  // Chat is all the router routes: an embedding model answers POST /v1/embeddings only.
+  if (isEmbeddingModel(spec)) return 'embedding model (POST /v1/embeddings only)';
   if (limits.models && !listsModel(limits.models, spec)) return 'not in quorum.route.models';
   if (limits.allowList && !listsModel(limits.allowList, spec)) return 'not in team allow-list';
   let missing: string | undefined;

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigSchema, ModelSchema } from '../src/config/schema.ts';
+import { ConfigSchema, ModelFieldsSchema } from '../src/config/schema.ts';
 import { STEP_FIELDS } from '../src/workflows/definition/check.ts';
 import { STEP_TYPES, WorkflowDefinitionSchema } from '../src/workflows/definition/schema.ts';
 
@@ -120,7 +120,7 @@ function allowInterpolation(schema: Json): void {
 export function configJsonSchema(): Json {
   const editable = ConfigSchema.extend({
     models: z
-      .array(ModelSchema.partial().required({ id: true }))
+      .array(ModelFieldsSchema.partial().required({ id: true }))
       .optional()
       .describe(ConfigSchema.shape.models.description ?? ''),
   });

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
-import { CATEGORIES, type Category, type ModelSpec } from '../../routing/types.ts';
+import { CATEGORIES, type Category, isEmbeddingModel, type ModelSpec } from '../../routing/types.ts';
 import { DEMO_MODELS } from '../providers/demo/models.ts';
 import { DEMO_PRESETS, describePresets } from '../providers/demo/presets.ts';
 import { nestingDepthExceeds } from '../server/nesting.ts';
@@ -141,6 +141,8 @@ function completeModel(parsed: ReturnType<typeof ModelSchema.parse>): ModelSpec 
   return {
     ...parsed,
     upstream: parsed.upstream ?? parsed.id,
+    // An embedding model writes no output tokens.
+    max_output_tokens: parsed.max_output_tokens ?? 0,
     capabilities: parsed.capabilities as ModelSpec['capabilities'],
     quality,
   };
@@ -329,6 +331,12 @@ function crossCheck(providers: ProviderConfig[], models: PlacedModel[], cfg: Raw
         `${path}.provider: unknown provider "${spec.provider}" (known: ${[...providerIds].join(', ')})`,
       );
     }
+    const type = providers.find((p) => p.id === spec.provider)?.type;
+    if (type === 'anthropic' && isEmbeddingModel(spec)) {
+      problems.push(
+        `${path}.capabilities: Anthropic has no embeddings API; serve an embedding model from an openai or gemini provider`,
+      );
+    }
     names.set(spec.id, 'model');
   }
   for (const { spec, path } of models) {
@@ -341,19 +349,32 @@ function crossCheck(providers: ProviderConfig[], models: PlacedModel[], cfg: Raw
     });
   }
   const known = (name: string) => names.has(name) || name in cfg.ensembles || AUTO.test(name);
+  // Names (ids and aliases) of embedding models: they answer POST /v1/embeddings only.
+  const embedding = new Set(
+    models.filter(({ spec }) => isEmbeddingModel(spec)).flatMap(({ spec }) => [spec.id, ...spec.aliases]),
+  );
 
   for (const [from, chain] of Object.entries(cfg.routing.fallbacks)) {
     if (!names.has(from)) problems.push(`routing.fallbacks.${from}: unknown model "${from}"`);
     chain.forEach((m, i) => {
       if (!names.has(m)) problems.push(`routing.fallbacks.${from}[${i}]: unknown model "${m}"`);
+      else if (names.has(from) && embedding.has(m) !== embedding.has(from)) {
+        problems.push(
+          `routing.fallbacks.${from}[${i}]: "${m}" is ${embedding.has(m) ? 'an embedding model' : 'a chat model'} and "${from}" is not; a chain stays with one kind`,
+        );
+      }
     });
   }
   for (const [name, e] of Object.entries(cfg.ensembles)) {
     if (names.has(name)) problems.push(`ensembles.${name}: the name is already a model or alias`);
     e.models.forEach((m, i) => {
       if (!names.has(m)) problems.push(`ensembles.${name}.models[${i}]: unknown model "${m}"`);
+      else if (embedding.has(m))
+        problems.push(`ensembles.${name}.models[${i}]: "${m}" is an embedding model; it cannot answer chat`);
     });
     if (e.judge && !names.has(e.judge)) problems.push(`ensembles.${name}.judge: unknown model "${e.judge}"`);
+    else if (e.judge && embedding.has(e.judge))
+      problems.push(`ensembles.${name}.judge: "${e.judge}" is an embedding model; it cannot answer chat`);
   }
 
   const teamIds = new Set<string>();

@@ -65,7 +65,8 @@ export const ProviderSchema = z
   })
   .describe('An upstream account: which API, where, and with which key.');
 
-export const ModelSchema = z
+/** A model entry's fields, before the rule between them (the editor schema makes each optional). */
+export const ModelFieldsSchema = z
   .strictObject({
     id: z
       .string()
@@ -79,9 +80,11 @@ export const ModelSchema = z
       .describe('The providers[].id that serves it (a catalog model: the provider of its type).'),
     upstream: z.string().min(1).optional().describe('The model name sent upstream. Default: id.'),
     context_window: positiveInt.describe('Tokens of context (prompt plus output) the model accepts.'),
-    max_output_tokens: positiveInt.describe(
-      'The most output tokens one call may produce (used when a request sets no max_tokens).',
-    ),
+    max_output_tokens: positiveInt
+      .optional()
+      .describe(
+        'The most output tokens one call may produce (used when a request sets no max_tokens). Required, except for embedding models.',
+      ),
     price: z
       .strictObject({
         input: nonNegative.describe('USD per 1M input tokens.'),
@@ -92,7 +95,9 @@ export const ModelSchema = z
     capabilities: z
       .array(z.enum(CAPABILITIES as [string, ...string[]]))
       .default([])
-      .describe('What the model supports; the router excludes a model lacking what a request needs.'),
+      .describe(
+        'What the model supports; the router excludes a model lacking what a request needs. `embeddings` makes it an embedding model: it serves POST /v1/embeddings only (price.input per 1M input tokens, price.output 0).',
+      ),
     quality: z
       .partialRecord(z.enum(CATEGORIES as [string, ...string[]]), score)
       .default({})
@@ -105,6 +110,17 @@ export const ModelSchema = z
       .describe('Load-balancing weight among entries that share this id.'),
   })
   .describe('A model clients may call, with its price and capabilities.');
+
+export const ModelSchema = ModelFieldsSchema.superRefine((model, ctx) => {
+  // An embedding model writes no tokens; every other model needs its output bound (holds, routing).
+  if (model.max_output_tokens === undefined && !model.capabilities.includes('embeddings')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['max_output_tokens'],
+      message: 'required (only an embedding model, with capabilities: [embeddings], may leave it out)',
+    });
+  }
+});
 
 export const EnsembleSchema = z
   .looseObject({

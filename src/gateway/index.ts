@@ -21,7 +21,8 @@ export {
   unavailable,
 } from './budget/index.ts';
 export { type Attempt, costOf, type Deployment, HealthTracker } from './deployments/index.ts';
+export type { EmbeddingsBody, EmbeddingsReply } from './embeddings/index.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
-export { chatCompletion, type ReviewRun, runReview } from './pipeline/index.ts';
+export { chatCompletion, createEmbeddings, type ReviewRun, runReview } from './pipeline/index.ts';
 export { addUsage, type ChatMeta, type ChatReply, publicAttempts, usageBody } from './replies/index.ts';
 export type { ChatContext } from './request/index.ts';

@@ -29,6 +29,13 @@ export const limitNanos = (usd: number) => Math.floor(picos(usd) / PICOS_PER_NAN
 /** Nanos → the dollars an answer, a header or a report shows (at most 9 decimal places). */
 export const usdOfNanos = (nanos: number) => nanos / NANOS_PER_USD;
 
+/**
+ * A reported dollar amount as text (the `x-quorum-cost-usd` header): plain decimals of at most 9
+ * places, never exponent notation — `0.00000014`, not `1.4e-7`.
+ */
+export const usdText = (usd: number) =>
+  (Math.round(usd * NANOS_PER_USD) / NANOS_PER_USD).toFixed(9).replace(/\.?0+$/, '') || '0';
+
 /** Any dollar amount as it is reported: rounded up to the nano-dollar, as a charge is. */
 export const reportedUsd = (usd: number) => usdOfNanos(amountNanos(usd));
 

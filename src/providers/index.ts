@@ -21,5 +21,5 @@ export async function closeAdapters(adapters: Iterable<ProviderAdapter>): Promis
   await Promise.all([...adapters].map((adapter) => adapter.close?.()));
 }
 
-export type { ProviderAdapter, UpstreamCall } from './types.ts';
+export type { EmbedCall, ProviderAdapter, UpstreamCall } from './types.ts';
 export { UpstreamError } from './upstream-error.ts';

@@ -1,5 +1,6 @@
 import type { ChatRequest, ChatResult, StreamEvent } from '../chat/index.ts';
 import type { ProviderConfig, ProviderType } from '../config/schema.ts';
+import type { EmbeddingsRequest, EmbedInputs, EmbedResult, EncodingFormat } from '../embeddings/index.ts';
 
 /** One upstream call, in the gateway's terms. */
 export interface UpstreamCall {
@@ -14,6 +15,19 @@ export interface UpstreamCall {
   signal: AbortSignal;
 }
 
+/** One upstream embeddings call. */
+export interface EmbedCall {
+  /** The model name to send upstream. */
+  model: string;
+  /** The validated request; adapters ignore its `model`, `input` and `quorum` (the call carries them). */
+  request: EmbeddingsRequest;
+  /** The inputs, in order: texts, or token-id arrays (an adapter that cannot take those refuses them). */
+  inputs: EmbedInputs;
+  /** The form the vectors should come back in, where the provider lets the caller choose. */
+  encoding: EncodingFormat;
+  signal: AbortSignal;
+}
+
 /**
  * A translation between the internal chat shape and one provider's SDK. Adapters throw
  * UpstreamError (never GatewayError): whether a failure is retried, falls back or reaches the client
@@ -25,6 +39,8 @@ export interface ProviderAdapter {
   complete(call: UpstreamCall): Promise<ChatResult>;
   /** Yields typed events; ends after a `finish` (and `usage`, when the provider reports one). */
   stream(call: UpstreamCall): AsyncIterable<StreamEvent>;
+  /** Embeddings, one vector per input in input order; absent when the provider has no embeddings API. */
+  embed?(call: EmbedCall): Promise<EmbedResult>;
   /** Closes what the adapter holds open (connection pools); calls after it fail. */
   close?(): Promise<void>;
 }

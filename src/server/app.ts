@@ -13,6 +13,7 @@ import { registerAdmin } from './routes/admin/index.ts';
 import { registerBudget } from './routes/budget.ts';
 import { registerChat } from './routes/chat.ts';
 import { registerConsensus } from './routes/consensus.ts';
+import { registerEmbeddings } from './routes/embeddings.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerMetrics } from './routes/metrics.ts';
 import { registerModels } from './routes/models.ts';
@@ -50,6 +51,7 @@ export function createApp(options: AppOptions) {
 
   registerHealth(app, options.isReady ?? (() => true), options.store);
   registerChat(app, gateway);
+  registerEmbeddings(app, gateway);
   registerResponses(app, { gateway, store: options.store, logger });
   registerModels(app, gateway);
   registerRoute(app, gateway);

@@ -49,6 +49,24 @@ export const ChatCompletionSchema = z
   })
   .openapi('ChatCompletion');
 
+export const EmbeddingListSchema = z
+  .object({
+    object: z.literal('list'),
+    data: z.array(
+      z.object({
+        object: z.literal('embedding'),
+        index: z.number().openapi({ description: "The input's position in `input`" }),
+        embedding: z.union([z.array(z.number()), z.string()]).openapi({
+          description: 'Floats, or with `encoding_format: "base64"` their little-endian float32 bytes',
+        }),
+      }),
+    ),
+    model: z.string().openapi({ description: 'Catalog id of the model that answered' }),
+    usage: z.object({ prompt_tokens: z.number(), total_tokens: z.number() }),
+    quorum: QuorumRecordSchema,
+  })
+  .openapi('EmbeddingList');
+
 export const ModelObjectSchema = z
   .object({
     id: z.string(),

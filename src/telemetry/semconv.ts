@@ -11,6 +11,8 @@ export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
 export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = 'gen_ai.response.finish_reasons';
 export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = 'gen_ai.request.max_tokens';
 export const ATTR_GEN_AI_REQUEST_TEMPERATURE = 'gen_ai.request.temperature';
+export const ATTR_GEN_AI_REQUEST_ENCODING_FORMATS = 'gen_ai.request.encoding_formats';
+export const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = 'gen_ai.embeddings.dimension.count';
 export const ATTR_GEN_AI_INPUT_MESSAGES = 'gen_ai.input.messages';
 export const ATTR_GEN_AI_OUTPUT_MESSAGES = 'gen_ai.output.messages';
 export const ATTR_ERROR_TYPE = 'error.type';
@@ -21,6 +23,7 @@ export const ATTR_HTTP_ROUTE = 'http.route';
 export const ATTR_URL_PATH = 'url.path';
 
 export const GEN_AI_OPERATION_CHAT = 'chat';
+export const GEN_AI_OPERATION_EMBEDDINGS = 'embeddings';
 
 /** Values of gen_ai.provider.name for our provider types. */
 export const GEN_AI_PROVIDER_NAMES = {

@@ -1,12 +1,14 @@
 /**
  * A fake Gemini Developer API: `POST /v1beta/models/{model}:generateContent` (JSON) and
- * `:streamGenerateContent?alt=sse` (also under /v1, the SDK 3.x default) (SSE `data: {GenerateContentResponse}` frames, no [DONE]).
+ * `:streamGenerateContent?alt=sse` (also under /v1, the SDK 3.x default) (SSE `data: {GenerateContentResponse}` frames, no [DONE]),
+ * and `:batchEmbedContents` (embeddings.ts).
  *
  * Like the real API it answers 400 INVALID_ARGUMENT when a function declaration's `parameters` or
  * the `responseSchema` holds a keyword outside Gemini's OpenAPI subset (additionalProperties,
  * $schema, $ref, const, oneOf, …), and when `contents` is missing or has a role other than
  * user/model — so adapter tests prove their requests would be accepted.
  */
+import { geminiEmbeddingsBody, geminiEmbedViolations, isGeminiEmbed } from './embeddings.ts';
 import {
   type FakeReply,
   type FakeServer,
@@ -176,9 +178,10 @@ export const geminiWire: WireFormat = {
   name: 'gemini',
   streamContentType: 'text/event-stream',
   route(method, path) {
-    const match = /^\/v1(?:beta)?\/models\/([^/:]+):(generateContent|streamGenerateContent)(\?.*)?$/.exec(
-      path,
-    );
+    const match =
+      /^\/v1(?:beta)?\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)(\?.*)?$/.exec(
+        path,
+      );
     if (method !== 'POST' || !match) return null;
     const stream = match[2] === 'streamGenerateContent';
     // The SDK always asks for SSE; the JSON-array stream form is not implemented.
@@ -199,6 +202,7 @@ export const geminiWire: WireFormat = {
     );
   },
   writeJson(res, ctx) {
+    if (isGeminiEmbed(ctx.path)) return sendJson(res, 200, geminiEmbeddingsBody(ctx));
     const parts = [
       ...thoughtParts(ctx),
       ...(ctx.text ? [{ text: ctx.text }] : []),
@@ -238,7 +242,9 @@ export async function startFakeGemini(options: { port?: number } = {}): Promise<
   let responder: Responder = () => ({});
   const server = await startFake(geminiWire, lastGeminiUserText, options);
   const validating: Responder = (req) => {
-    const violations = requestViolations(req.body);
+    const violations = isGeminiEmbed(req.path)
+      ? geminiEmbedViolations(req.body, decodeURIComponent(/models\/([^/:]+):/.exec(req.path)![1]!))
+      : requestViolations(req.body);
     if (violations.length) return { error: { status: 400, message: violations.join('\n') } };
     return queue.shift() ?? responder(req);
   };

@@ -76,6 +76,8 @@ export interface WireFormat {
 
 export interface ReplyContext {
   model: string;
+  /** The request's path (without the query), for fakes serving more than one endpoint. */
+  path: string;
   reply: FakeReply;
   text: string;
   usage: { input: number; output: number; cached: number; reasoning: number };
@@ -153,6 +155,7 @@ export async function startFake(
     const text = reply.text ?? (reply.toolCalls ? '' : defaultText(wire.name, userText));
     const ctx: ReplyContext = {
       model: route.model,
+      path: url.pathname,
       reply,
       text,
       body,

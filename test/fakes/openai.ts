@@ -1,4 +1,5 @@
-/** A fake OpenAI Chat Completions server: `POST /v1/chat/completions`, JSON and SSE. */
+/** A fake OpenAI Chat Completions server: `POST /v1/chat/completions`, JSON and SSE; and `POST /v1/embeddings`. */
+import { isOpenAIEmbeddings, openaiEmbeddingsBody, openaiEmbedViolation } from './embeddings.ts';
 import {
   type FakeServer,
   lastOpenAIUserText,
@@ -39,6 +40,8 @@ export const openaiWire: WireFormat = {
   name: 'openai',
   streamContentType: 'text/event-stream',
   route(method, path, body) {
+    if (method === 'POST' && isOpenAIEmbeddings(path))
+      return { model: String(body?.model ?? ''), stream: false };
     if (method !== 'POST' || !path.startsWith('/v1/chat/completions')) return null;
     return { model: String(body?.model ?? ''), stream: body?.stream === true };
   },
@@ -58,6 +61,11 @@ export const openaiWire: WireFormat = {
     );
   },
   writeJson(res, ctx) {
+    if (isOpenAIEmbeddings(ctx.path)) {
+      const refused = openaiEmbedViolation(ctx.body);
+      if (refused) return openaiWire.writeError(res, { status: 400, message: refused });
+      return sendJson(res, 200, openaiEmbeddingsBody(ctx));
+    }
     const toolCalls = toolCallsOf(ctx);
     sendJson(res, 200, {
       id: `chatcmpl-fake${++seq}`,

@@ -77,7 +77,9 @@ describe('quorum serve with no configuration', () => {
     const { error } = (await catalog.json()) as any;
     expect(error).toMatchObject({ code: 'model_not_found', param: 'model' });
     expect(error.message).toMatch(/no anthropic provider is configured: set ANTHROPIC_API_KEY/);
-    expect(error.message).toMatch(/Served here: demo-fast, demo-smart, demo-mini; presets: panel, best/);
+    expect(error.message).toMatch(
+      /Served here: demo-fast, demo-smart, demo-mini, demo-embed; presets: panel, best/,
+    );
     const unknown = (await (await ask('no-such-model')).json()) as any;
     expect(unknown.error.message).toMatch(
       /^The model `no-such-model` does not exist\. Served here: demo-fast/,

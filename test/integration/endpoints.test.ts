@@ -77,6 +77,7 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/v1/chat/completions',
+        '/v1/embeddings',
         '/v1/models',
         '/v1/route',
         '/v1/consensus',
@@ -95,6 +96,17 @@ describe('GET /openapi.json', () => {
     const req = doc.components.schemas.ChatCompletionRequest;
     expect(req.required).toEqual(expect.arrayContaining(['model', 'messages']));
     expect(doc.components.schemas.Error.properties.error.properties).toHaveProperty('code');
+    const embeddings = doc.paths['/v1/embeddings'].post;
+    expect(embeddings.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/EmbeddingsRequest',
+    );
+    expect(Object.keys(embeddings.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '403', '404', '429', '502']),
+    );
+    expect(doc.components.schemas.EmbeddingsRequest.required).toEqual(
+      expect.arrayContaining(['model', 'input']),
+    );
+    expect(doc.components.schemas.EmbeddingList.properties).toHaveProperty('data');
   });
 });
 

@@ -2,7 +2,7 @@
  * The ordered deployments one model name may be tried on: its own deployments, then its fallbacks,
  * with every fallback outside the caller's allow-list left out.
  */
-import type { ModelSpec } from '../../../routing/types.ts';
+import { isEmbeddingModel, type ModelSpec } from '../../../routing/types.ts';
 import { GatewayError } from '../../errors/index.ts';
 import { type Catalog, type Deployment, orderDeployments } from '../deployments/index.ts';
 import type { Caller } from './caller.ts';
@@ -22,6 +22,35 @@ export interface ChainOptions {
   presetMember?: boolean;
   /** The request field that named the model, for errors. */
   param?: string;
+  /**
+   * What the request asks the model for: `chat` (the default) takes chat models only, `embeddings`
+   * embedding models only. A fallback of the other kind is left out, as one outside the allow-list is.
+   */
+  kind?: ModelKind;
+}
+
+export type ModelKind = 'chat' | 'embeddings';
+
+const kindOf = (spec: ModelSpec): ModelKind => (isEmbeddingModel(spec) ? 'embeddings' : 'chat');
+
+/** The 400 for a model of the other kind: what it is, and where it would be served. */
+function wrongKind(catalog: Catalog, name: string, kind: ModelKind, param: string): GatewayError {
+  if (kind === 'chat') {
+    return new GatewayError(
+      'invalid_body',
+      `\`${name}\` is an embedding model: it answers POST /v1/embeddings, not chat requests.`,
+      { param },
+    );
+  }
+  const embedding = catalog.table.models.filter(isEmbeddingModel).map((m) => m.id);
+  const served = embedding.length
+    ? `Embedding models here: ${[...new Set(embedding)].join(', ')}.`
+    : 'No embedding model is configured here.';
+  return new GatewayError(
+    'invalid_body',
+    `\`${name}\` is not an embedding model (its capabilities lack \`embeddings\`): POST /v1/embeddings needs one. ${served}`,
+    { param },
+  );
 }
 
 /**
@@ -50,6 +79,8 @@ export function buildChain(
       },
     );
   }
+  const kind = options.kind ?? 'chat';
+  if (kindOf(primary) !== kind) throw wrongKind(catalog, name, kind, param);
   const chain = orderDeployments(
     specs.map((s) => catalog.deployment(s)),
     catalog.health,
@@ -57,7 +88,9 @@ export function buildChain(
   );
   const fallbackNames = requestFallbacks ?? ownValue(catalog.config.routing.fallbacks, primary.id) ?? [];
   for (const fb of fallbackNames) {
-    const specs = catalog.table.resolve(fb).filter((spec) => isAllowed(caller, fb, spec));
+    const specs = catalog.table
+      .resolve(fb)
+      .filter((spec) => isAllowed(caller, fb, spec) && kindOf(spec) === kind);
     for (const dep of orderDeployments(
       specs.map((s) => catalog.deployment(s)),
       catalog.health,

@@ -4,7 +4,8 @@
  * each can cost — decided before any call, so the calls, the budget hold and the allow-list agree.
  */
 export { type Caller, MASTER_CALLER, OPEN_CALLER } from './caller.ts';
-export { buildChain, isAllowed } from './chain.ts';
+export { buildChain, isAllowed, type ModelKind } from './chain.ts';
+export { authorizeEmbeddings } from './embeddings.ts';
 export { type FanOutPlan, type FanOutStrategy, fanOutPlan, type NamedModel } from './fanout-plan.ts';
 export { ownRecord, ownValue } from './own-key.ts';
 export { authorizeChat, authorizeReview, type Decision, Reach } from './reach.ts';

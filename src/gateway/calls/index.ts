@@ -1,4 +1,5 @@
 /** Upstream calls: one call in its client span, and a model's chain with retries, fallback and breakers. */
+export { type EmbedOutcome, type EmbedRequest, embedChain } from './embed-call.ts';
 export {
   type CallServices,
   type CompleteOutcome,

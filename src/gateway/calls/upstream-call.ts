@@ -56,7 +56,7 @@ function finishSpan(span: Span, dep: Deployment, usage: Usage, finish: string, r
  * build) is the gateway's own failure: it must neither reach the client verbatim nor count against
  * the deployment.
  */
-function asUpstreamError(dep: Deployment, err: unknown): UpstreamError {
+export function asUpstreamError(dep: Deployment, err: unknown): UpstreamError {
   return err instanceof UpstreamError ? err : new InternalUpstreamError(dep.provider.id, err);
 }
 
@@ -144,7 +144,7 @@ function unreportedUsage(request: ChatRequest, generated: number, error: unknown
   return error === undefined || generated > 0 || cutOff ? estimatedUsage(request, generated) : NO_USAGE;
 }
 
-function statusOf(err: unknown): number {
+export function statusOf(err: unknown): number {
   if (err instanceof UpstreamError) {
     if (err.failure === 'internal') return 500;
     return err.status || (err.failure === 'timeout' ? 504 : 502);

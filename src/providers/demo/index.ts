@@ -1,7 +1,8 @@
 import { type ChatResult, resultEvents, type StreamEvent } from '../../chat/index.ts';
-import type { AdapterFactory, ProviderAdapter, UpstreamCall } from '../types.ts';
+import type { AdapterFactory, EmbedCall, ProviderAdapter, UpstreamCall } from '../types.ts';
 import { UpstreamError } from '../upstream-error.ts';
 import { demoAnswer } from './answer.ts';
+import { demoEmbed } from './embed.ts';
 
 export { DEMO_MODELS } from './models.ts';
 export { DEMO_PRESETS, describePresets } from './presets.ts';
@@ -25,5 +26,10 @@ export const createDemoAdapter: AdapterFactory = (config): ProviderAdapter => ({
       checkAborted(config.id, signal);
       yield event;
     }
+  },
+
+  async embed(call: EmbedCall) {
+    checkAborted(config.id, call.signal);
+    return demoEmbed(config.id, call);
   },
 });

@@ -8,8 +8,10 @@
  */
 import { GoogleGenAI } from '@google/genai';
 import type { StreamEvent } from '../../chat/index.ts';
+import type { EmbedResult } from '../../embeddings/index.ts';
 import { nodeFetch } from '../http/node-fetch.ts';
-import type { AdapterFactory, UpstreamCall } from '../types.ts';
+import type { AdapterFactory, EmbedCall, UpstreamCall } from '../types.ts';
+import { toEmbedParameters, toEmbedResult } from './embed.ts';
 import { toUpstreamError } from './errors.ts';
 import { toGeminiRequest } from './request.ts';
 import { toChatResult } from './response.ts';
@@ -98,6 +100,18 @@ export const createGeminiAdapter: AdapterFactory = (config) => {
           }
         }
         yield* translateStream(touched(), call.model);
+      } catch (err) {
+        throw toUpstreamError(config.id, err, scope.state);
+      } finally {
+        scope.close();
+      }
+    },
+
+    async embed(call: EmbedCall): Promise<EmbedResult> {
+      const scope = callScope(call.signal, config.timeout_ms);
+      try {
+        const response = await client.models.embedContent(toEmbedParameters(config.id, call, scope.signal));
+        return toEmbedResult(config.id, response, call.inputs.length);
       } catch (err) {
         throw toUpstreamError(config.id, err, scope.state);
       } finally {

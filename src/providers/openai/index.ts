@@ -3,11 +3,14 @@
  * client's body is already OpenAI-shaped, so the call is built here and sent over a keep-alive pool
  * (http/pool.ts) instead of through the `openai` SDK, whose request building cost as much CPU as the
  * rest of the gateway's work on a proxied request (docs/decisions.md). The SDK supplies types only.
+ * Embeddings (`/embeddings`, embed.ts) go over the same pool.
  */
 import type { ChatResult, StreamEvent } from '../../chat/index.ts';
+import type { EmbedResult } from '../../embeddings/index.ts';
 import { UpstreamPool } from '../http/pool.ts';
-import type { AdapterFactory, ProviderAdapter, UpstreamCall } from '../types.ts';
+import type { AdapterFactory, EmbedCall, ProviderAdapter, UpstreamCall } from '../types.ts';
 import { UpstreamError } from '../upstream-error.ts';
+import { toEmbeddingsBody, toEmbedResult } from './embed.ts';
 import { httpFailure, toUpstreamError } from './errors.ts';
 import { endpointOf, headersOf, toOpenAIBody } from './request.ts';
 import { parseCompletion, toChatResult } from './response.ts';
@@ -16,6 +19,7 @@ import { ChunkReader } from './stream.ts';
 export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => {
   const id = config.id;
   const { origin, path } = endpointOf(config);
+  const embeddingsPath = endpointOf(config, '/embeddings').path;
   const headers = headersOf(config);
   // The config's default fills it in; a config built by hand without it gets the SDK's old default.
   const timeoutMs = config.timeout_ms ?? 600_000;
@@ -55,6 +59,18 @@ export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => 
         throw signal.aborted
           ? new UpstreamError(id, 0, 'the call was aborted', { failure: 'aborted' })
           : new UpstreamError(id, 0, 'the stream ended before its finish reason', { failure: 'connection' });
+      }
+    },
+
+    async embed(call: EmbedCall): Promise<EmbedResult> {
+      const { signal } = call;
+      try {
+        const body = toEmbeddingsBody(call);
+        const answer = await pool.post({ path: embeddingsPath, headers, body, signal, timeoutMs });
+        if (answer.status < 200 || answer.status >= 300) throw httpFailure(id, answer);
+        return toEmbedResult(id, parseCompletion(answer), call.inputs.length);
+      } catch (err) {
+        throw toUpstreamError(id, err, signal);
       }
     },
 

@@ -38,13 +38,13 @@ export interface Endpoint {
 }
 
 /**
- * `base_url` (else `OPENAI_BASE_URL`, else OpenAI's) + `/chat/completions`. A query on the base URL
- * (Azure's `?api-version=`) stays on every call.
+ * `base_url` (else `OPENAI_BASE_URL`, else OpenAI's) + `/chat/completions` (or another resource, such
+ * as `/embeddings`). A query on the base URL (Azure's `?api-version=`) stays on every call.
  */
-export function endpointOf(config: ProviderConfig): Endpoint {
+export function endpointOf(config: ProviderConfig, resource = '/chat/completions'): Endpoint {
   const base = new URL(config.base_url || env('OPENAI_BASE_URL') || 'https://api.openai.com/v1');
   const url = new URL(base.origin);
-  url.pathname = `${base.pathname.replace(/\/$/, '')}/chat/completions`;
+  url.pathname = `${base.pathname.replace(/\/$/, '')}${resource}`;
   url.search = base.search;
   return { origin: base.origin, path: `${url.pathname}${url.search}` };
 }

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ChatRequestSchema } from '../../chat/index.ts';
 import { type ChatContext, type ChatReply, chatCompletion, type Gateway } from '../../gateway/index.ts';
+import { usdText } from '../../limits/nanos.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
@@ -42,7 +43,7 @@ export function replyHeaders(c: Context<AppEnv>, reply: ChatReply): void {
   for (const [name, value] of Object.entries(reply.meta.headers ?? {})) c.header(name, value);
   c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
   if (reply.meta.cache) c.header('x-quorum-cache', reply.meta.cache);
-  if (!reply.stream) c.header('x-quorum-cost-usd', String(reply.meta.costUsd));
+  if (!reply.stream) c.header('x-quorum-cost-usd', usdText(reply.meta.costUsd));
 }
 
 /** The headers of an SSE answer. */

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { addUsage, type Gateway, publicAttempts, runReview, usageBody } from '../../gateway/index.ts';
+import { usdText } from '../../limits/nanos.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { errorResponses } from '../schemas.ts';
@@ -84,7 +85,7 @@ export function registerReviews(app: OpenAPIHono<AppEnv>, gw: Gateway) {
       completion_tokens: 0,
     });
     c.header('x-quorum-model', [...new Set(result.calls.map((call) => call.model))].join(','));
-    c.header('x-quorum-cost-usd', String(costUsd));
+    c.header('x-quorum-cost-usd', usdText(costUsd));
     return c.json({
       object: 'quorum.review' as const,
       verdict: result.verdict,

@@ -23,6 +23,7 @@ import {
   chatBody,
   consensusBody,
   definition,
+  embeddingsBody,
   MAX_BODY,
   model,
   pathSegment,
@@ -98,6 +99,7 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'POST /v1/chat/completions', cases: post('/v1/chat/completions', chatBody(false)) },
   { name: 'POST /v1/chat/completions (stream)', cases: post('/v1/chat/completions', chatBody(true), true) },
   { name: 'POST /v1/route', cases: post('/v1/route', chatBody(false)) },
+  { name: 'POST /v1/embeddings', cases: post('/v1/embeddings', embeddingsBody) },
   { name: 'POST /v1/consensus', cases: post('/v1/consensus', consensusBody) },
   { name: 'POST /v1/reviews', cases: post('/v1/reviews', reviewBody) },
   {
@@ -574,12 +576,28 @@ async function startFuzzGateway(backend: Backend | undefined) {
           {
             id: 'fuzzers',
             budget: { limit_usd: 1_000_000, period: 'total' },
-            models: ['oa-model', 'an-model', 'ge-model', 'mini', 'panel'],
+            models: ['oa-model', 'an-model', 'ge-model', 'mini', 'panel', 'oa-embed', 'ge-embed'],
           },
         ],
         keys: [{ key: TEAM_KEY, team: 'fuzzers', name: 'fuzz' }],
       });
       (config.models as Record<string, unknown>[])[0]!.aliases = ['mini'];
+      (config.models as Record<string, unknown>[]).push(
+        {
+          id: 'oa-embed',
+          provider: 'oa',
+          context_window: 8191,
+          price: { input: 0.02, output: 0 },
+          capabilities: ['embeddings'],
+        },
+        {
+          id: 'ge-embed',
+          provider: 'ge',
+          context_window: 2048,
+          price: { input: 0.15, output: 0 },
+          capabilities: ['embeddings'],
+        },
+      );
       return config;
     },
     { masterKey: MASTER, ...(backend ? { openStore: async () => (await backend.fresh()).open() } : {}) },

@@ -43,7 +43,7 @@ describe('quorum validate', () => {
     expect(r.stdout).toContain(GOOD);
     expect(r.stdout).toContain('valid');
     expect(r.stdout).toMatch(/1 provider/);
-    expect(r.stdout).toMatch(/3 model/);
+    expect(r.stdout).toMatch(/4 model/);
     expect(r.stdout).toMatch(/1 ensemble/);
     expect(r.stdout).toMatch(/1 team/);
     expect(r.stdout).toMatch(/1 key/);

@@ -60,7 +60,23 @@ describe('config/models.yaml (the built-in catalog)', () => {
     for (const a of aliases) expect(ids, `alias ${a}`).not.toContain(a);
   });
 
-  it('every model can at least stream', () => {
-    for (const m of models) expect(m.capabilities, String(m.id)).toContain('streaming');
+  it('every chat model can at least stream', () => {
+    const chat = models.filter((m) => !(m.capabilities as string[]).includes('embeddings'));
+    expect(chat.length).toBeGreaterThan(0);
+    for (const m of chat) expect(m.capabilities, String(m.id)).toContain('streaming');
+  });
+
+  it('has embedding models for openai and gemini only (Anthropic has no embeddings API), priced per input token', () => {
+    const embedding = models.filter((m) => (m.capabilities as string[]).includes('embeddings'));
+    expect(embedding.map((m) => m.id)).toEqual([
+      'text-embedding-3-small',
+      'text-embedding-3-large',
+      'gemini-embedding-001',
+    ]);
+    for (const m of embedding) {
+      expect(m.capabilities, String(m.id)).toEqual(['embeddings']);
+      expect((m.price as { output: number }).output, String(m.id)).toBe(0);
+      expect(m.provider).not.toBe('anthropic');
+    }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The bodies the fuzz suite sends, as fast-check arbitraries: chat, consensus and review requests,
+ * The bodies the fuzz suite sends, as fast-check arbitraries: chat, embeddings, consensus and review requests,
  * workflow definitions (JSON and YAML, alias bombs included), run inputs and query strings — each
  * shaped like the real thing so most get deep into the gateway, with hostile values from hostile.ts
  * in one or two fields at a time.
@@ -11,6 +11,7 @@ import {
   BAD_MODEL_NAMES,
   deep,
   hostile,
+  hostileNumber,
   hostileString,
   malformedBytes,
   shaped,
@@ -29,6 +30,8 @@ export const MODELS = [
   'auto',
   'auto:cost',
   'auto:quality',
+  'oa-embed',
+  'ge-embed',
 ];
 
 export const bad = hostile(MAX_BODY);
@@ -171,6 +174,19 @@ export const consensusBody = shaped(
   },
   bad,
   ['strategy', 'models', 'messages'],
+);
+const tokenIds = fc.array(fc.oneof(fc.nat(100_000), hostileNumber), { maxLength: 5 });
+export const embeddingsBody = shaped(
+  {
+    model,
+    input: fc.oneof(text, fc.array(text, { maxLength: 4 }), tokenIds, fc.array(tokenIds, { maxLength: 3 })),
+    dimensions: fc.oneof(fc.integer({ min: -2, max: 5000 }), hostileNumber),
+    encoding_format: fc.constantFrom('float', 'base64', 'int8'),
+    user: text,
+    quorum: shaped({ fallbacks: models, tags: fc.dictionary(text, text, { maxKeys: 2 }) }, bad),
+  },
+  bad,
+  ['model', 'input'],
 );
 export const reviewBody = shaped(
   {

@@ -1,4 +1,4 @@
-/** The demo's three models, where they disagree, and the presets served with them. */
+/** The demo's models, where the chat ones disagree, and the presets served with them. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,9 @@ const say = (model: string, content: string) =>
   demoAnswer(model, { model, messages: [{ role: 'user', content }] }).content;
 
 describe('demo models', () => {
-  it('are demo-fast (alias demo), demo-smart and the cheaper demo-mini, all priced', () => {
-    expect(DEMO_MODELS.map((m) => m.id)).toEqual(['demo-fast', 'demo-smart', 'demo-mini']);
+  it('are demo-fast (alias demo), demo-smart, the cheaper demo-mini and the embedding model demo-embed, all priced', () => {
+    expect(DEMO_MODELS.map((m) => m.id)).toEqual(['demo-fast', 'demo-smart', 'demo-mini', 'demo-embed']);
+    expect(DEMO_MODELS[3]!.capabilities).toEqual(['embeddings']);
     expect(DEMO_MODELS.find((m) => m.aliases.includes('demo'))!.id).toBe('demo-fast');
     const [fast, smart, mini] = DEMO_MODELS;
     expect(mini!.price.output).toBeLessThan(fast!.price.output);

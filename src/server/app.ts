@@ -17,6 +17,7 @@ import { registerEmbeddings } from './routes/embeddings.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerMetrics } from './routes/metrics.ts';
 import { registerModels } from './routes/models.ts';
+import { registerResponses } from './routes/responses/index.ts';
 import { registerReviews } from './routes/reviews.ts';
 import { registerRoute } from './routes/route.ts';
 import { registerWorkflowDefinitions } from './routes/workflows/definitions.ts';
@@ -51,6 +52,7 @@ export function createApp(options: AppOptions) {
   registerHealth(app, options.isReady ?? (() => true), options.store);
   registerChat(app, gateway);
   registerEmbeddings(app, gateway);
+  registerResponses(app, { gateway, store: options.store, logger });
   registerModels(app, gateway);
   registerRoute(app, gateway);
   registerConsensus(app, gateway);

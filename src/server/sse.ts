@@ -10,7 +10,16 @@ const DONE = encoder.encode('data: [DONE]\n\n');
 export interface SseOptions {
   /** Called once when the stream ends for any reason (finished, failed or client gone). */
   onEnd(error: GatewayError | null, cancelled: boolean): void;
+  /** One chunk's frame (default: `data: <JSON>`); e.g. the Responses API names each event. */
+  frame?: (chunk: Record<string, unknown>) => string;
+  /** A failure's frame (default: `event: error` with the error body). */
+  errorFrame?: (error: GatewayError) => string;
+  /** Whether the stream ends `data: [DONE]` (default true; the Responses API has no such line). */
+  done?: boolean;
 }
+
+const dataFrame = (chunk: Record<string, unknown>) => `data: ${JSON.stringify(chunk)}\n\n`;
+const errorEvent = (error: GatewayError) => `event: error\ndata: ${JSON.stringify(error.toBody())}\n\n`;
 
 /**
  * Turns chunk objects into an SSE body. Each chunk is written the moment it exists (pull-based, no
@@ -21,6 +30,9 @@ export function sseBody(
   chunks: AsyncGenerator<Record<string, unknown>>,
   options: SseOptions,
 ): ReadableStream<Uint8Array> {
+  const frame = options.frame ?? dataFrame;
+  const errorFrame = options.errorFrame ?? errorEvent;
+  const done = options.done ?? true;
   let ended = false;
   // Set when the client went away: the controller is closed and must not be written to again.
   let cancelled = false;
@@ -37,16 +49,16 @@ export function sseBody(
       try {
         const next = await chunks.next();
         if (next.done) last = true;
-        else frames.push(encoder.encode(`data: ${JSON.stringify(next.value)}\n\n`));
+        else frames.push(encoder.encode(frame(next.value)));
       } catch (err) {
         error = toGatewayError(err);
-        frames.push(encoder.encode(`event: error\ndata: ${JSON.stringify(error.toBody())}\n\n`));
+        frames.push(encoder.encode(errorFrame(error)));
         last = true;
       }
       if (cancelled) return;
-      for (const frame of frames) controller.enqueue(frame);
+      for (const bytes of frames) controller.enqueue(bytes);
       if (!last) return;
-      controller.enqueue(DONE);
+      if (done) controller.enqueue(DONE);
       controller.close();
       end(error, false);
     },

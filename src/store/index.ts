@@ -21,6 +21,7 @@ export {
 } from './ledger.ts';
 export type { Engine } from './migrations.ts';
 export { type OpenStoreOptions, openStore, type Store } from './open.ts';
+export { type NewResponseRecord, type ResponseRecord, ResponsesRepo } from './responses.ts';
 export {
   type Team,
   type TeamBudget,

@@ -165,6 +165,25 @@ function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+
+    // Stored Responses API objects (src/store/responses.ts): owned by a team, read back by id, and
+    // chained by `previous_response_id`. No foreign key to the previous one: deleting a response
+    // leaves its followers in place (a later chain through it is refused, naming it).
+    '0004_responses': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('responses')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('key_id', 'text')
+          .addColumn('previous_response_id', 'text')
+          .addColumn('chain', 'text', (c) => c.notNull())
+          .addColumn('input', 'text', (c) => c.notNull())
+          .addColumn('response', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { Ledger, type LedgerOptions } from './ledger.ts';
 import { ensurePepper } from './meta.ts';
 import { type Engine, migrateToLatest } from './migrations.ts';
 import { cachedProbe, type StoreProbe } from './probe.ts';
+import { ResponsesRepo } from './responses.ts';
 import { createSqliteDialect, openSqliteDatabase } from './sqlite-dialect.ts';
 import { TeamsRepo } from './teams.ts';
 import type { Database } from './types.ts';
@@ -35,6 +36,8 @@ export interface Store {
   readonly ledger: Ledger;
   /** Workflow definitions and the durable state of their runs. */
   readonly workflows: WorkflowsRepo;
+  /** Stored Responses API objects (`POST /v1/responses` with `store: true`). */
+  readonly responses: ResponsesRepo;
   /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
   readonly pepper: string;
   /** A trivial query, for /readyz. */
@@ -89,6 +92,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     keys: new KeysRepo(ctx, pepper),
     ledger,
     workflows: new WorkflowsRepo(ctx),
+    responses: new ResponsesRepo(ctx),
     pepper,
     ping,
     probe: cachedProbe(ping),

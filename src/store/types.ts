@@ -109,6 +109,23 @@ export interface RunEventsTable {
   at: number;
 }
 
+/** A stored Responses API object: the request's input items and the answer, owned by a team. */
+export interface ResponsesTable {
+  /** `resp_…`, the id the client saw. */
+  id: string;
+  /** The team that made it: only it (and the operator) may read, chain from or delete it. */
+  team_id: string;
+  key_id: string | null;
+  previous_response_id: string | null;
+  /** JSON array of the ids of every earlier response in its conversation, oldest first. */
+  chain: string;
+  /** JSON array of the request's own input items (each with its id). */
+  input: string;
+  /** JSON of the Response object as the client received it. */
+  response: string;
+  created_at: number;
+}
+
 export interface Database {
   teams: TeamsTable;
   keys: KeysTable;
@@ -118,4 +135,5 @@ export interface Database {
   runs: RunsTable;
   run_steps: RunStepsTable;
   run_events: RunEventsTable;
+  responses: ResponsesTable;
 }

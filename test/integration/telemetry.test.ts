@@ -111,6 +111,28 @@ describe('spans', () => {
     expect(chat.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
   });
 
+  it('a streamed Responses request gets the same spans: the server span, with the chat span under it', async () => {
+    fakes.anthropic.enqueue({ text: 'responses words', usage: { input: 7, output: 2 } });
+    const stream = gw
+      .client(CLIENT_KEY)
+      .responses.stream({ model: 'an-model', input: 'a secret about herons' });
+    const response = await stream.finalResponse();
+    const spans = await settled();
+    const server = spans.find((s) => s.name === 'POST /v1/responses')!;
+    const chat = spans.find((s) => s.name === 'chat claude-up')!;
+    expect(chat.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+    expect(chat.attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 7,
+      'gen_ai.usage.output_tokens': 2,
+    });
+    expect(server.attributes).toMatchObject({
+      'http.response.status_code': 200,
+      'quorum.team': 'observers',
+      'quorum.request_id': (response as any).quorum.request_id,
+    });
+    expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain('herons');
+  });
+
   it('an auto request records a quorum.route span with the policy and the chosen model', async () => {
     fakes.gemini.enqueue({ text: 'routed' });
     await gw.client(CLIENT_KEY).chat.completions.create({

@@ -37,25 +37,31 @@ export function chatContext(c: Context<AppEnv>): ChatContext {
   };
 }
 
-/** Writes a chat reply: JSON with the cost header, or an SSE stream whose span and log end with it. */
-export function respondChat(c: Context<AppEnv>, reply: ChatReply): Response {
+/** The `x-quorum-*` headers of a reply (the cost only on JSON: a stream's is known when it ends). */
+export function replyHeaders(c: Context<AppEnv>, reply: ChatReply): void {
   c.header('x-quorum-model', reply.meta.model);
   for (const [name, value] of Object.entries(reply.meta.headers ?? {})) c.header(name, value);
   c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
   if (reply.meta.cache) c.header('x-quorum-cache', reply.meta.cache);
-  if (!reply.stream) {
-    c.header('x-quorum-cost-usd', usdText(reply.meta.costUsd));
-    return c.json(reply.body);
-  }
+  if (!reply.stream) c.header('x-quorum-cost-usd', usdText(reply.meta.costUsd));
+}
+
+/** The headers of an SSE answer. */
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+} as const;
+
+/** Writes a chat reply: JSON with the cost header, or an SSE stream whose span and log end with it. */
+export function respondChat(c: Context<AppEnv>, reply: ChatReply): Response {
+  replyHeaders(c, reply);
+  if (!reply.stream) return c.json(reply.body);
   const finish = c.get('deferEnd')();
   const body = sseBody(reply.chunks, {
     onEnd: (error, cancelled) => finish({ ...(error ? { error: error.code } : {}), cancelled }),
   });
-  return c.body(body, 200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-  });
+  return c.body(body, 200, SSE_HEADERS);
 }
 
 export function registerChat(app: OpenAPIHono<AppEnv>, gw: Gateway) {

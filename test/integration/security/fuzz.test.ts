@@ -5,7 +5,8 @@
  * `constructor`), YAML alias bombs, hostile query strings, path ids, `Last-Event-ID` values, declared
  * content types and credentials. Half the /v1 bodies go with a team's key (allow-list and budget
  * paths), the rest with the master key; a last round sends bursts across every endpoint at once.
- * For every body: no 5xx, every 4xx in the OpenAI error shape, streams end with `[DONE]`; after each
+ * For every body: no 5xx, every 4xx in the OpenAI error shape, streams end with `[DONE]` (Responses
+ * streams with their final event); after each
  * endpoint the gateway still serves, reads of what was written still work, no error escaped, and no
  * circuit opened — a plain request for each model still reaches its own fake upstream.
  *
@@ -28,6 +29,7 @@ import {
   model,
   pathSegment,
   queryString,
+  responsesBody,
   reviewBody,
   text,
   yamlBody,
@@ -64,14 +66,16 @@ let gw: InProcessGateway;
 type Principal = 'master' | 'team';
 /** What each principal owns (definitions and runs are per team): the fuzzed paths name their own. */
 interface Owned {
+  /** A stored response of the principal's, for `@response` in paths and bodies. */
+  response: string;
   runWorkflow: string;
   editWorkflow: string;
   finishedRun: string;
   runPool: string[];
 }
 const owned: Record<Principal, Owned> = {
-  master: { runWorkflow: '', editWorkflow: '', finishedRun: '', runPool: [] },
-  team: { runWorkflow: '', editWorkflow: '', finishedRun: '', runPool: [] },
+  master: { response: '', runWorkflow: '', editWorkflow: '', finishedRun: '', runPool: [] },
+  team: { response: '', runWorkflow: '', editWorkflow: '', finishedRun: '', runPool: [] },
 };
 const keyOf = (who: Principal) => (who === 'team' ? TEAM_KEY : MASTER);
 const POOL_SIZE = 4;
@@ -100,6 +104,31 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'POST /v1/chat/completions (stream)', cases: post('/v1/chat/completions', chatBody(true), true) },
   { name: 'POST /v1/route', cases: post('/v1/route', chatBody(false)) },
   { name: 'POST /v1/embeddings', cases: post('/v1/embeddings', embeddingsBody) },
+  {
+    name: 'POST /v1/responses',
+    cases: post('/v1/responses', responsesBody(false)),
+    readBack: { method: 'GET', path: () => `/v1/responses/${owned.master.response}` },
+  },
+  { name: 'POST /v1/responses (stream)', cases: post('/v1/responses', responsesBody(true), true) },
+  {
+    name: 'GET, DELETE /v1/responses/:id(/input_items?…)',
+    cases: () =>
+      fc
+        .tuple(
+          fc.constantFrom('GET', 'DELETE', 'GET /input_items'),
+          fc.oneof({ weight: 4, arbitrary: fc.constant('@response') }, pathSegment),
+          queryString,
+        )
+        .map(([what, id, q]): Case => {
+          const items = what === 'GET /input_items';
+          // Deletes go to other ids only: the principal's own response stays for the reads.
+          const target = what === 'DELETE' && id === '@response' ? 'resp_none' : id;
+          return {
+            method: items ? 'GET' : what,
+            path: `/v1/responses/${target}${items ? '/input_items' : ''}?${q}`,
+          };
+        }),
+  },
   { name: 'POST /v1/consensus', cases: post('/v1/consensus', consensusBody) },
   { name: 'POST /v1/reviews', cases: post('/v1/reviews', reviewBody) },
   {
@@ -408,9 +437,13 @@ function check(c: Case, res: Reply) {
   const streamed = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
   if (c.stream && res.status === 200 && !streamed && streamAsked(c.body))
     fail('stream: true answered without a stream');
-  // Chat streams end with [DONE]; run event streams (also text/event-stream) end when the run is over.
+  // Chat streams end with [DONE]; Responses streams with their final event (no [DONE], as OpenAI's); run
+  // event streams (also text/event-stream) end when the run is over.
   if (c.stream && streamed && res.status === 200) {
-    if (!res.text.trimEnd().endsWith('data: [DONE]')) fail('a stream that did not end with [DONE]');
+    const ending = c.path.startsWith('/v1/responses')
+      ? /\nevent: (response\.completed|response\.incomplete|error)\ndata: [^\n]*$/
+      : /data: \[DONE\]$/;
+    if (!ending.test(`\n${res.text.trimEnd()}`)) fail('a stream that did not end with its final event');
     if (/"(internal_error|server_error)"/.test(res.text)) fail('a stream that ended with an internal error');
   }
 }
@@ -428,7 +461,9 @@ function streamAsked(body: Case['body']): boolean {
 async function send(c: Case): Promise<Reply> {
   const who: Principal = c.asTeam ? 'team' : 'master';
   const mine = owned[who];
+  if (typeof c.body === 'string') c.body = c.body.replace('@response', mine.response);
   c.path = c.path
+    .replace('@response', mine.response)
     .replace('@workflow', mine.runWorkflow)
     .replace('@finished', mine.finishedRun)
     .replace(/@run(\d+)/, (_, slot) => mine.runPool[Number(slot)]!);
@@ -520,9 +555,14 @@ const STORES: { name: string; runs: number; make: () => Backend | undefined }[] 
     : []),
 ];
 
-/** A principal's two workflows, its pool of runs waiting at an approval, and one finished run. */
+/** A principal's stored response, two workflows, its pool of runs waiting at an approval, and one finished run. */
 async function ownWorkflowsAndRuns(who: Principal) {
   const mine = owned[who];
+  const response = await gw.call('POST', '/v1/responses', {
+    key: keyOf(who),
+    json: { model: 'oa-model', input: 'remember this' },
+  });
+  mine.response = response.json.id;
   const created = await gw.call('POST', '/v1/workflows', {
     key: keyOf(who),
     json: {

@@ -4,7 +4,7 @@
  * with a static key and with an admin-made key, and a team literally named `default` (its own static
  * key), which must get exactly what any team gets. One row per endpoint: every attempt on beta's
  * definitions (by id and by name), runs, events, corrections, approvals, reruns, cancels, idempotency
- * keys, budget, spend and the admin API is answered 404 (403 for the admin API) and changes nothing —
+ * keys, stored responses (read, items, delete, continued), budget, spend and the admin API is answered 404 (403 for the admin API) and changes nothing —
  * beta's own view, compared before and after each row, proves it. Rows run on SQLite and, with
  * QUORUM_TEST_POSTGRES_URL, on Postgres. The master key is a principal of its own: it reads beta's, and
  * its own workflows and runs are no team's (the `default` team's included).
@@ -188,6 +188,37 @@ const CROSS_TENANT: Attempt[] = [
     expect: notFound,
   },
   {
+    name: 'GET /v1/responses/:id',
+    send: call('GET', (t) => `/v1/responses/${t.betaResponse}`),
+    expect: notFound,
+  },
+  {
+    name: 'GET /v1/responses/:id/input_items',
+    send: call('GET', (t) => `/v1/responses/${t.betaResponse}/input_items`),
+    expect: notFound,
+  },
+  {
+    name: 'DELETE /v1/responses/:id',
+    send: call('DELETE', (t) => `/v1/responses/${t.betaResponse}`),
+    expect: notFound,
+  },
+  {
+    // Continuing beta's conversation would send beta's prompt upstream under the attacker's name.
+    name: 'POST /v1/responses (previous_response_id of beta)',
+    send: (t, key) =>
+      t.gw.call('POST', '/v1/responses', {
+        key,
+        json: { model: 'oa-model', previous_response_id: t.betaResponse, input: 'go on' },
+      }),
+    expect: (res, t) => {
+      notFound(res);
+      expect(res.json.error.code).toBe('previous_response_not_found');
+      expect(t.gw.fakes.openai.received.map((r) => JSON.stringify(r.body)).join()).not.toContain(
+        SECRET_PROMPT,
+      );
+    },
+  },
+  {
     name: 'GET /v1/budget?team=beta',
     send: call('GET', () => '/v1/budget?team=beta'),
     expect: (res, _t, actor) => {
@@ -353,6 +384,17 @@ const workflow =
 const MODEL_ATTEMPTS: ModelAttempt[] = [
   { name: 'chat: a forbidden model by id', outcome: 'refused', send: chat({ model: 'an-model' }) },
   { name: 'chat: a forbidden model by alias', outcome: 'refused', send: chat({ model: 'an-alias' }) },
+  {
+    name: 'responses: a forbidden model',
+    outcome: 'refused',
+    send: (t, key) => t.gw.call('POST', '/v1/responses', { key, json: { model: 'an-model', input: 'hi' } }),
+  },
+  {
+    name: 'responses (stream): a forbidden model by alias',
+    outcome: 'refused',
+    send: (t, key) =>
+      t.gw.call('POST', '/v1/responses', { key, json: { model: 'an-alias', input: 'hi', stream: true } }),
+  },
   {
     name: 'chat (stream): a forbidden model',
     outcome: 'refused',

@@ -25,6 +25,7 @@ describe.each(backends())('store on $name', ({ make }) => {
       '0001_teams_keys_ledger_meta',
       '0002_workflows',
       '0003_workflow_teams',
+      '0004_responses',
     ]);
     await second.ping();
   });

@@ -649,7 +649,8 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       await sql`drop table run_steps`.execute(setup.db);
       await sql`drop table runs`.execute(setup.db);
       await sql`drop table workflows`.execute(setup.db);
-      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams')`.execute(
+      await sql`drop table responses`.execute(setup.db);
+      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses')`.execute(
         setup.db,
       );
       await setup.teams.create({ id: 'old-team' });
@@ -665,6 +666,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0001_teams_keys_ledger_meta',
         '0002_workflows',
         '0003_workflow_teams',
+        '0004_responses',
       ]);
       expect(upgraded.pepper).toBe(pepper);
       expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });
@@ -701,7 +703,10 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       await sql`create unique index workflows_name_version_idx on workflows (name, version)`.execute(
         setup.db,
       );
-      await sql`delete from quorum_migration where name = '0003_workflow_teams'`.execute(setup.db);
+      await sql`drop table responses`.execute(setup.db);
+      await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses')`.execute(
+        setup.db,
+      );
       await setup.close();
 
       const upgraded = await target.open();

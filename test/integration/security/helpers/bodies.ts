@@ -175,6 +175,112 @@ export const consensusBody = shaped(
   bad,
   ['strategy', 'models', 'messages'],
 );
+const responsePart = fc.oneof(
+  shaped({ type: fc.constant('input_text'), text }, bad, ['type']),
+  shaped({ type: fc.constant('input_image'), image_url: text, file_id: text, detail: text }, bad, ['type']),
+  shaped({ type: fc.constant('input_file'), file_data: text, file_url: text, filename: text }, bad, ['type']),
+  shaped({ type: fc.constantFrom('output_text', 'refusal'), text, refusal: text }, bad, ['type']),
+);
+const responseItem = fc.oneof(
+  shaped(
+    {
+      type: fc.constant('message'),
+      role: fc.constantFrom('user', 'assistant', 'system', 'developer', 'tool'),
+      content: fc.oneof(text, fc.array(responsePart, { maxLength: 3 })),
+    },
+    bad,
+    ['role', 'content'],
+  ),
+  shaped({ type: fc.constant('function_call'), call_id: text, name: text, arguments: text }, bad, ['type']),
+  shaped(
+    {
+      type: fc.constant('function_call_output'),
+      call_id: text,
+      output: fc.oneof(text, fc.array(responsePart, { maxLength: 2 })),
+    },
+    bad,
+    ['type'],
+  ),
+  shaped({ type: fc.constantFrom('reasoning', 'item_reference', 'web_search_call'), id: text }, bad, [
+    'type',
+  ]),
+);
+const responseTool = fc.oneof(
+  shaped(
+    {
+      type: fc.constant('function'),
+      name: fc.constantFrom('get_weather', 'x', '__proto__', 'constructor'),
+      parameters: fc.oneof(
+        fc.constant({ type: 'object', properties: {} }),
+        deep,
+        fc.jsonValue({ maxDepth: 3 }),
+      ),
+      strict: fc.boolean(),
+      defer_loading: fc.boolean(),
+    },
+    bad,
+    ['type', 'name'],
+  ),
+  shaped({ type: fc.constantFrom('web_search', 'file_search', 'custom', 'mcp') }, bad, ['type']),
+);
+/** Responses API bodies; `@response` is a stored response of the caller's own (see the fuzz suite). */
+export const responsesBody = (stream: boolean) =>
+  shaped(
+    {
+      model,
+      input: fc.oneof(text, fc.array(responseItem, { maxLength: 4 })),
+      instructions: text,
+      previous_response_id: fc.oneof(fc.constant('@response'), text),
+      tools: fc.array(responseTool, { maxLength: 2 }),
+      tool_choice: fc.oneof(
+        fc.constantFrom('none', 'auto', 'required'),
+        shaped(
+          {
+            type: fc.constantFrom('function', 'allowed_tools', 'mcp'),
+            name: fc.constant('get_weather'),
+            mode: fc.constantFrom('auto', 'required'),
+            tools: fc.constant([{ type: 'function', name: 'get_weather' }]),
+          },
+          bad,
+          ['type'],
+        ),
+      ),
+      text: shaped(
+        {
+          format: fc.oneof(
+            shaped({ type: fc.constantFrom('text', 'json_object') }, bad, ['type']),
+            shaped(
+              {
+                type: fc.constant('json_schema'),
+                name: text,
+                schema: fc.oneof(deep, fc.jsonValue({ maxDepth: 3 })),
+              },
+              bad,
+              ['type'],
+            ),
+          ),
+          verbosity: fc.constantFrom('low', 'high'),
+        },
+        bad,
+      ),
+      reasoning: shaped(
+        { effort: fc.constantFrom('low', 'high', 'bogus'), summary: fc.constant('auto') },
+        bad,
+      ),
+      max_output_tokens: fc.integer({ min: 1, max: 50 }),
+      temperature: fc.double({ min: 0, max: 2, noNaN: true }),
+      metadata: fc.dictionary(text, text, { maxKeys: 3 }),
+      store: fc.boolean(),
+      include: fc.array(fc.constantFrom('reasoning.encrypted_content', 'message.output_text.logprobs'), {
+        maxLength: 2,
+      }),
+      background: fc.boolean(),
+      stream: fc.constant(stream),
+      quorum: quorumOptions,
+    },
+    bad,
+    ['model', 'input', 'stream'],
+  );
 const tokenIds = fc.array(fc.oneof(fc.nat(100_000), hostileNumber), { maxLength: 5 });
 export const embeddingsBody = shaped(
   {

@@ -89,6 +89,8 @@ export interface Tenants {
   betaRun: string;
   /** The Idempotency-Key beta started its current run with. */
   betaIdempotencyKey: string;
+  /** A response beta stored (`POST /v1/responses`), its input the secret prompt. */
+  betaResponse: string;
 }
 
 /** The gateway, and beta with its key, its workflow and a run of it waiting at an approval. */
@@ -131,6 +133,11 @@ export async function startTenants(backend?: Backend): Promise<Tenants> {
     },
   });
   expect(wf.status, wf.text).toBe(201);
+  const response = await gw.call('POST', '/v1/responses', {
+    key: betaKey,
+    json: { model: 'an-model', input: SECRET_PROMPT, max_output_tokens: 5 },
+  });
+  expect(response.status, response.text).toBe(200);
   const alphaKey = await gw.call('POST', '/admin/keys', {
     key: MASTER,
     json: { team: 'alpha', name: 'alpha-admin-made' },
@@ -162,6 +169,7 @@ export async function startTenants(backend?: Backend): Promise<Tenants> {
     betaWorkflow: wf.json.id,
     betaRun: '',
     betaIdempotencyKey: '',
+    betaResponse: response.json.id,
   };
   await freshBetaRun(t);
   return t;
@@ -194,6 +202,8 @@ export async function betaView(t: Tenants) {
     workflows: await asBeta('/v1/workflows?versions=all'),
     workflow: await asBeta(`/v1/workflows/${t.betaWorkflow}`),
     run: await asBeta(`/v1/runs/${t.betaRun}`),
+    response: await asBeta(`/v1/responses/${t.betaResponse}`),
+    responseItems: await asBeta(`/v1/responses/${t.betaResponse}/input_items`),
     budget: await asBeta('/v1/budget'),
     team: await asMaster('/admin/teams/beta'),
     keys: await asMaster('/admin/keys?team=beta'),

@@ -1,0 +1,105 @@
+/**
+ * `POST /v1/responses`: the request (and the stored conversation it continues) becomes a chat request
+ * the gateway runs like any other — routing, fan-outs, fallback, cache, budgets, limits, ledger,
+ * headers and spans unchanged — and its answer becomes a Response: JSON, or the Responses event stream.
+ * With `store` (the default) the finished response is kept under the id the client was given, the
+ * stream's `response.created` included, before the client hears that it is done.
+ */
+import type { Context } from 'hono';
+import { chatCompletion, type Gateway } from '../../../gateway/index.ts';
+import {
+  EventCounter,
+  loadConversation,
+  messageOutput,
+  planResponse,
+  type ResponseBase,
+  ResponseCreateSchema,
+  responseEvents,
+  responseId,
+  responseObject,
+  responseUsage,
+  statusOf,
+} from '../../../responses/index.ts';
+import type { Store } from '../../../store/index.ts';
+import type { Logger } from '../../../telemetry/index.ts';
+import { readJson } from '../../body.ts';
+import type { AppEnv } from '../../env.ts';
+import { sseBody } from '../../sse.ts';
+import { chatContext, replyHeaders, SSE_HEADERS } from '../chat.ts';
+
+export interface ResponsesDeps {
+  gateway: Gateway;
+  /** Absent: nothing is stored (responses say `store: false`) and nothing can be continued. */
+  store: Store | undefined;
+  logger: Logger;
+}
+
+/** Each event named by its type, as OpenAI sends them; no `[DONE]` line ends the stream. */
+const eventFrame = (event: Record<string, unknown>) =>
+  `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+
+export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): Promise<Response> {
+  const { gateway, store, logger } = deps;
+  const body = await readJson(c, ResponseCreateSchema, gateway.config.server);
+  const caller = c.get('caller');
+  const conversation = body.previous_response_id
+    ? await loadConversation(
+        store?.responses,
+        body.previous_response_id,
+        caller.operator ? undefined : caller.team,
+      )
+    : { chain: [], items: [] };
+  const plan = planResponse(body, conversation.items);
+  if (!store) plan.echo.store = false;
+  const createdAt = Math.floor(Date.now() / 1000);
+  const reply = await chatCompletion(gateway, chatContext(c), plan.chat);
+  const base: ResponseBase = { id: responseId(), createdAt, model: reply.meta.model, echo: plan.echo };
+
+  /** Stores a finished (or failed) response; a store that fails leaves the answer as it is, unstored. */
+  const keep = async (response: Record<string, unknown>) => {
+    if (!store || response.store !== true) return;
+    try {
+      await store.responses.save({
+        id: base.id,
+        team: caller.team,
+        keyId: caller.keyId,
+        previousResponseId: body.previous_response_id ?? null,
+        chain: conversation.chain,
+        input: plan.input,
+        response,
+      });
+    } catch (err) {
+      logger.warn({ err, req_id: c.get('requestId') }, 'response answered but not stored');
+      response.store = false;
+    }
+  };
+
+  replyHeaders(c, reply);
+  if (!reply.stream) {
+    const choice = reply.body.choices[0]!;
+    const { status, incomplete_details } = statusOf(choice.finish_reason);
+    const response = responseObject(
+      { ...base, model: reply.body.model },
+      {
+        status,
+        incomplete_details,
+        output: messageOutput(choice.message, status),
+        usage: responseUsage(reply.body.usage),
+        quorum: reply.body.quorum,
+      },
+    );
+    await keep(response);
+    return c.json(response);
+  }
+
+  const counter = new EventCounter();
+  const events = responseEvents(reply.chunks, base, counter, { finished: keep, failed: keep });
+  const finish = c.get('deferEnd')();
+  const stream = sseBody(events, {
+    onEnd: (error, cancelled) => finish({ ...(error ? { error: error.code } : {}), cancelled }),
+    frame: eventFrame,
+    errorFrame: (error) => eventFrame(counter.error(error)),
+    done: false,
+  });
+  return c.body(stream, 200, SSE_HEADERS);
+}

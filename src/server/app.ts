@@ -14,6 +14,7 @@ import { registerBudget } from './routes/budget.ts';
 import { registerChat } from './routes/chat.ts';
 import { registerConsensus } from './routes/consensus.ts';
 import { registerHealth } from './routes/health.ts';
+import { registerMessages } from './routes/messages.ts';
 import { registerMetrics } from './routes/metrics.ts';
 import { registerModels } from './routes/models.ts';
 import { registerReviews } from './routes/reviews.ts';
@@ -49,6 +50,7 @@ export function createApp(options: AppOptions) {
 
   registerHealth(app, options.isReady ?? (() => true), options.store);
   registerChat(app, gateway);
+  registerMessages(app, gateway);
   registerModels(app, gateway);
   registerRoute(app, gateway);
   registerConsensus(app, gateway);

@@ -114,7 +114,7 @@ function countsAgainst(err: unknown): boolean {
   return err instanceof UpstreamError && err.countsAgainstHealth;
 }
 
-interface Tried<T> {
+export interface Tried<T> {
   value: T;
   deployment: Deployment;
   attempts: Attempt[];
@@ -127,7 +127,7 @@ interface Tried<T> {
  * context window. `tryOnce` gets a `done` to call when the deployment's work is over (for streams,
  * when the stream ends), which frees its queue slot.
  */
-async function runChain<T>(
+export async function runChain<T>(
   services: CallServices,
   chain: Deployment[],
   signals: CallScope,

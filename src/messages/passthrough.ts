@@ -15,7 +15,7 @@ import {
   removeMember,
   replaceMember,
 } from '../gateway/index.ts';
-import { usageOf } from '../providers/anthropic/response.ts';
+import { finishReasonOf, usageOf } from '../providers/anthropic/response.ts';
 import { ANTHROPIC_API_ROOT, anthropicFailure, sdkBaseURL } from '../providers/anthropic/wire.ts';
 import { headerValue, type WholeAnswer } from '../providers/http/types.ts';
 import { retryAfterFromHeaders, UpstreamError } from '../providers/upstream-error.ts';
@@ -127,7 +127,8 @@ export class MessagesPassthrough implements RawProtocol {
     return {
       body: replaceMember(text, ['model'], JSON.stringify(target.model)),
       usage: usageOf(json.usage ?? {}),
-      finish: typeof json.stop_reason === 'string' ? json.stop_reason : undefined,
+      // In the gateway's terms, as the adapter's spans say it.
+      finish: finishReasonOf(typeof json.stop_reason === 'string' ? json.stop_reason : null),
       responseModel: typeof json.model === 'string' ? json.model : undefined,
     };
   }
@@ -195,7 +196,8 @@ class MessagesTap implements RawStreamTap {
         for (const [field, value] of Object.entries(event.usage ?? {}))
           if (value != null) merged[field] = value;
         this.reported = merged as AnthropicUsage;
-        if (typeof event.delta?.stop_reason === 'string') this.finish = event.delta.stop_reason;
+        if (typeof event.delta?.stop_reason === 'string')
+          this.finish = finishReasonOf(event.delta.stop_reason);
         break;
       }
       case 'message_stop':

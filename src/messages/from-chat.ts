@@ -94,6 +94,7 @@ interface ChunkDelta {
 }
 
 interface Chunk {
+  model?: string;
   choices?: { delta?: ChunkDelta; finish_reason?: string | null }[];
   usage?: ChatUsage;
   quorum?: unknown;
@@ -110,18 +111,16 @@ export async function* messageEvents(
   model: string,
   chunks: AsyncIterator<Record<string, unknown>>,
 ): AsyncGenerator<string> {
-  yield sseEvent('message_start', {
-    message: {
-      id,
-      type: 'message',
-      role: 'assistant',
-      model,
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: usageOf(undefined),
-    },
-  });
+  // The first chunk names the model that answers (a fan-out's selected candidate or aggregator), which
+  // `message_start` says; `model` is for a stream that fails before any chunk.
+  let first: IteratorResult<Record<string, unknown>>;
+  try {
+    first = await chunks.next();
+  } catch (err) {
+    await chunks.return?.();
+    throw err;
+  }
+  const named = first.done ? undefined : first.value.model;
   let index = -1;
   /** The open block: `text`, a tool call's chat index, or null. */
   let open: 'text' | number | null = null;
@@ -134,9 +133,19 @@ export async function* messageEvents(
     return [sseEvent('content_block_stop', { index })];
   };
   try {
-    for (;;) {
-      const next = await chunks.next();
-      if (next.done) break;
+    yield sseEvent('message_start', {
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model: typeof named === 'string' ? named : model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: usageOf(undefined),
+      },
+    });
+    for (let next = first; !next.done; next = await chunks.next()) {
       const chunk = next.value as Chunk;
       const choice = chunk.choices?.[0];
       const delta = choice?.delta;

@@ -464,3 +464,52 @@ describe('headers and keys', () => {
     expect(body.quorum.cost_usd).toBe(Number(res.headers.get('x-quorum-cost-usd')));
   });
 });
+
+describe("Quorum's own field", () => {
+  it('`quorum` is honoured (tags, fallbacks) and never sent upstream', async () => {
+    fakes.anthropic.enqueue({ error: { status: 529, type: 'overloaded_error', message: 'Overloaded' } });
+    const body = JSON.stringify({
+      model: 'an-model',
+      quorum: { fallbacks: [], tags: { feature: 'review' } },
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+      body,
+    });
+    // Fallback off: the overloaded model alone, so Anthropic's 529.
+    expect(res.status).toBe(529);
+    expect(fakes.anthropic.received[0]!.raw).toBe(
+      '{"model":"claude-up","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}',
+    );
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('documents both paths, their Anthropic-shaped errors and the x-api-key scheme', async () => {
+    const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as any;
+    const post = doc.paths['/v1/messages'].post;
+    expect(post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/MessagesRequest',
+    );
+    expect(Object.keys(post.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '401', '403', '404', '429', '529']),
+    );
+    expect(post.responses['401'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/AnthropicError',
+    );
+    expect(
+      doc.paths['/v1/messages/count_tokens'].post.requestBody.content['application/json'].schema.$ref,
+    ).toBe('#/components/schemas/MessagesCountTokensRequest');
+    expect(doc.components.schemas.MessagesRequest.required).toEqual(
+      expect.arrayContaining(['model', 'messages', 'max_tokens']),
+    );
+    expect(doc.components.securitySchemes.apiKey).toEqual({
+      type: 'apiKey',
+      in: 'header',
+      name: 'x-api-key',
+    });
+  });
+});

@@ -94,6 +94,11 @@ describe('messageEvents', () => {
     });
   });
 
+  it("message_start names the first chunk's model (a fan-out's selected one), not the request's list", async () => {
+    const out = await events([{ model: 'demo-smart', ...chunk({ content: 'x' }) }, finish('stop')]);
+    expect(out[0]!.data.message.model).toBe('demo-smart');
+  });
+
   it('a failure passes through, and the chunks are closed', async () => {
     const state = { closed: false };
     const stream = messageEvents(

@@ -51,6 +51,22 @@ function betas(...lists: (string | undefined)[]): string {
   return [...new Set(names.filter(Boolean))].join(',');
 }
 
+/** A token count as reported, or 0 when it is none (a string, a negative, NaN): raw JSON, no SDK checked it. */
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+/** The reported usage in the gateway's terms, each count a non-negative number. */
+function usageFrom(reported: AnthropicUsage | undefined): Usage {
+  const u = (reported ?? {}) as Record<string, unknown>;
+  return usageOf({
+    input_tokens: count(u.input_tokens),
+    output_tokens: count(u.output_tokens),
+    cache_read_input_tokens: count(u.cache_read_input_tokens),
+    cache_creation_input_tokens: count(u.cache_creation_input_tokens),
+  });
+}
+
 function unreadable(provider: string, cause?: unknown): UpstreamError {
   return new UpstreamError(provider, 200, 'the provider sent an unreadable answer', {
     failure: 'bad_response',
@@ -126,7 +142,7 @@ export class MessagesPassthrough implements RawProtocol {
     if (!Array.isArray(json.content)) throw unreadable(target.provider.id);
     return {
       body: replaceMember(text, ['model'], JSON.stringify(target.model)),
-      usage: usageOf(json.usage ?? {}),
+      usage: usageFrom(json.usage),
       // In the gateway's terms, as the adapter's spans say it.
       finish: finishReasonOf(typeof json.stop_reason === 'string' ? json.stop_reason : null),
       responseModel: typeof json.model === 'string' ? json.model : undefined,
@@ -165,7 +181,7 @@ class MessagesTap implements RawStreamTap {
   }
 
   usage(): Usage | undefined {
-    return this.reported ? usageOf(this.reported) : undefined;
+    return this.reported ? usageFrom(this.reported) : undefined;
   }
 
   event(data: string, name: string | undefined, out: RawEvent[]): boolean {
@@ -174,7 +190,8 @@ class MessagesTap implements RawStreamTap {
     const type = typeof event.type === 'string' ? event.type : name;
     switch (type) {
       case 'message_start': {
-        this.reported = { ...event.message?.usage };
+        const usage = event.message?.usage;
+        this.reported = typeof usage === 'object' && usage !== null ? { ...usage } : {};
         const model = event.message?.model;
         if (typeof model === 'string') this.responseModel = model;
         const renamed = replaceMember(data, ['message', 'model'], JSON.stringify(this.target.model));

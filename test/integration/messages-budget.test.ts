@@ -190,6 +190,32 @@ describe('the ledger', () => {
     expect(after.cost_usd - (before?.cost_usd ?? 0)).toBe(0);
   });
 
+  it('an upstream claiming absurd usage is charged at most the hold; unreadable counts as none', async () => {
+    const before = (await budget(KEY)).spent_usd as number;
+    fakes.anthropic.enqueue({
+      raw: JSON.stringify({
+        id: 'msg_x',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-up',
+        content: [{ type: 'text', text: 'hi' }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 1e12, output_tokens: '900', cache_read_input_tokens: -4 },
+      }),
+    });
+    const res = await client().messages.create({
+      model: 'an-model',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'q' }],
+    });
+    expect(res.content[0]).toMatchObject({ text: 'hi' });
+    const charged = (await budget(KEY)).spent_usd - before;
+    expect(charged).toBeGreaterThan(0);
+    // 100 output tokens at $15/M plus a prompt of a few tokens at $3/M.
+    expect(charged).toBeLessThan(usd(100 * 15000 + 50 * 3000));
+  });
+
   it('counting tokens is free: no hold, no ledger row', async () => {
     const before = await spend('group_by=model');
     fakes.anthropic.enqueue({ usage: { input: 77 } });

@@ -12,7 +12,7 @@ import {
   retryAfterFromHeaders,
   UpstreamError,
 } from '../upstream-error.ts';
-import { PROMPT_TOO_LONG, STATUS_OF_TYPE } from './wire.ts';
+import { PROMPT_TOO_LONG, statusOfType } from './wire.ts';
 
 export function toUpstreamError(providerId: string, err: unknown, signal: AbortSignal): UpstreamError {
   // Our own abort first: the SDK reports it as APIUserAbortError, or (mid-stream) not at all.
@@ -38,7 +38,7 @@ export function toUpstreamError(providerId: string, err: unknown, signal: AbortS
   }
   if (err instanceof APIError) {
     const type = err.type ?? null;
-    const status = err.status ?? (type ? STATUS_OF_TYPE[type] : undefined) ?? 500;
+    const status = err.status ?? statusOfType(type) ?? 500;
     const message = err.apiMessage ?? err.message;
     const headers = err.headers;
     return new UpstreamError(providerId, status, message, {

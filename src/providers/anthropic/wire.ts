@@ -34,6 +34,11 @@ export const STATUS_OF_TYPE: Record<string, number> = {
   overloaded_error: 529,
 };
 
+/** The status an error type stands for; undefined for a type this table does not know. */
+export function statusOfType(type: string | null | undefined): number | undefined {
+  return type && Object.hasOwn(STATUS_OF_TYPE, type) ? STATUS_OF_TYPE[type] : undefined;
+}
+
 export const PROMPT_TOO_LONG = /prompt is too long|input is too long|context window|exceeds? .*context/i;
 
 interface ErrorObject {
@@ -56,7 +61,7 @@ export function anthropicFailure(
   const fields = (typeof error === 'object' && error !== null ? error : {}) as ErrorObject;
   const type = typeof fields.type === 'string' ? fields.type : null;
   const code = fields.details?.error_code ?? type;
-  const resolved = status || (type ? STATUS_OF_TYPE[type] : undefined) || 500;
+  const resolved = status || statusOfType(type) || 500;
   const message =
     typeof fields.message === 'string' ? fields.message : `${resolved} ${type ?? 'error'} (no message)`;
   return new UpstreamError(provider, resolved, message, {

@@ -387,6 +387,22 @@ describe('upstream failures on the passthrough', () => {
     expect(final.model).toBe('an-backup');
   });
 
+  it('an unreadable answer falls back, plain or streamed', async () => {
+    fakes.anthropic.enqueue({ raw: '<html>gateway error</html>' });
+    backup.enqueue({ text: 'readable' });
+    const plain = await post({ model: 'an-model', ...hi });
+    expect(plain.status).toBe(200);
+    expect(plain.body.content[0].text).toBe('readable');
+
+    fakes.anthropic.enqueue({ raw: 'event: message_start\ndata: {not json\n\n' });
+    backup.enqueue({ text: 'readable stream' });
+    const client = new Anthropic({ baseURL: gw.url, apiKey: KEY, maxRetries: 0 });
+    const final = await client.messages
+      .stream({ model: 'an-model', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage();
+    expect(final.content[0]).toMatchObject({ text: 'readable stream' });
+  });
+
   it('a stream cut mid-answer ends with an error event, never a clean stop', async () => {
     fakes.anthropic.enqueue({ text: 'one two three four five six', dropAfterChunks: 5, chunkDelayMs: 5 });
     const res = await fetch(`${gw.url}/v1/messages`, {

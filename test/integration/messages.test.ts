@@ -487,6 +487,30 @@ describe("Quorum's own field", () => {
   });
 });
 
+describe('fan-outs', () => {
+  it('an inline ensemble fans out through the chat pipeline, whatever model the body names', async () => {
+    fakes.anthropic.respond({ text: '391' });
+    fakes.openai.respond({ text: '391' });
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+      body: JSON.stringify({
+        model: 'an-model',
+        max_tokens: 50,
+        quorum: { ensemble: { strategy: 'consensus', models: ['an-model', 'oa-model'], judge: 'oa-model' } },
+        messages: [{ role: 'user', content: 'What is 17 * 23?' }],
+      }),
+    });
+    const body = (await res.json()) as any;
+    expect(res.status).toBe(200);
+    expect(body.type).toBe('message');
+    expect(body.content[0].text).toBe('391');
+    expect(body.quorum).toMatchObject({ strategy: 'consensus', agreement: 1 });
+    expect(fakes.anthropic.received.length).toBeGreaterThan(0);
+    expect(fakes.openai.received.length).toBeGreaterThan(0);
+  });
+});
+
 describe('GET /openapi.json', () => {
   it('documents both paths, their Anthropic-shaped errors and the x-api-key scheme', async () => {
     const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as any;

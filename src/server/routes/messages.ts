@@ -166,7 +166,8 @@ export function registerMessages(app: OpenAPIHono<AppEnv>, gw: Gateway) {
 
   app.post(messagesRoute.path, async (c) => {
     const { text, data: body } = await readJsonText(c, MessagesRequestSchema, gw.config.server);
-    if (servedRaw(gw, body.model, RAW_TYPES)) {
+    // An inline ensemble fans out through the chat pipeline, whatever model the body names.
+    if (servedRaw(gw, body.model, RAW_TYPES) && !body.quorum?.ensemble) {
       const reply = await passthrough(gw, chatContext(c), {
         model: body.model,
         fallbacks: body.quorum?.fallbacks,

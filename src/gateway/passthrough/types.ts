@@ -7,7 +7,7 @@
 import type { CostBounds } from '../../../routing/route-types.ts';
 import type { Usage } from '../../chat/index.ts';
 import type { ProviderConfig, ProviderType } from '../../config/index.ts';
-import type { WholeAnswer } from '../../providers/http/pool.ts';
+import type { WholeAnswer } from '../../providers/http/types.ts';
 import type { UpstreamError } from '../../providers/upstream-error.ts';
 import type { SpanRequest } from '../calls/index.ts';
 import type { ChatMeta } from '../replies/index.ts';

@@ -1,3 +1,4 @@
+export { type AnthropicErrorBody, anthropicError } from './anthropic-shape.ts';
 export {
   ERROR_TABLE,
   type ErrorKind,

@@ -12,6 +12,7 @@ import {
   ProviderQueues,
   type ProviderQueuesOptions,
 } from '../limits/index.ts';
+import { OriginPools } from '../providers/http/origin-pools.ts';
 import { closeAdapters, createAdapter } from '../providers/index.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { type LedgerSink, SoftLimitNotices, type WarnHook } from './budget/index.ts';
@@ -45,6 +46,8 @@ export class Gateway {
   readonly onError: ((err: Error) => void) | undefined;
   /** A team crossing its soft budget limit, told once per period. */
   readonly softLimits: SoftLimitNotices;
+  /** Keep-alive pools for raw calls (passthrough surfaces), by origin, made on first use. */
+  readonly rawPools = new OriginPools();
   private readonly onWarn: WarnHook | undefined;
   private readonly adapters = new Map<string, ProviderAdapter>();
   private readonly deployments = new Map<ModelSpec, Deployment>();
@@ -74,11 +77,15 @@ export class Gateway {
     }
   }
 
-  /** Stops the provider queues (queued calls are refused), the limit backends and the upstream pools. */
+  /**
+   * Stops the provider queues (queued calls are refused), the limit backends and the upstream pools
+   * (the adapters' and the raw calls').
+   */
   async close(): Promise<void> {
     await this.queues.stop();
     await this.limits.close();
     await closeAdapters(this.adapters.values());
+    await this.rawPools.close();
   }
 
   /** An operator notice from the request path (usage reported past a hold), through `onWarn`. */

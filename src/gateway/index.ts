@@ -23,6 +23,21 @@ export {
 export { type Attempt, costOf, type Deployment, HealthTracker } from './deployments/index.ts';
 export type { EmbeddingsBody, EmbeddingsReply } from './embeddings/index.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
+export {
+  type PassthroughCall,
+  type PassthroughReply,
+  passthrough,
+  type RawEvent,
+  type RawProtocol,
+  type RawRequest,
+  type RawStreamTap,
+  type RawTarget,
+  type RawWhole,
+  removeMember,
+  replaceMember,
+  servedRaw,
+} from './passthrough/index.ts';
 export { chatCompletion, createEmbeddings, type ReviewRun, runReview } from './pipeline/index.ts';
+
 export { addUsage, type ChatMeta, type ChatReply, publicAttempts, usageBody } from './replies/index.ts';
 export type { ChatContext } from './request/index.ts';

@@ -15,6 +15,7 @@ import { registerChat } from './routes/chat.ts';
 import { registerConsensus } from './routes/consensus.ts';
 import { registerEmbeddings } from './routes/embeddings.ts';
 import { registerHealth } from './routes/health.ts';
+import { registerMessages } from './routes/messages.ts';
 import { registerMetrics } from './routes/metrics.ts';
 import { registerModels } from './routes/models.ts';
 import { registerResponses } from './routes/responses/index.ts';
@@ -53,6 +54,7 @@ export function createApp(options: AppOptions) {
   registerChat(app, gateway);
   registerEmbeddings(app, gateway);
   registerResponses(app, { gateway, store: options.store, logger });
+  registerMessages(app, gateway);
   registerModels(app, gateway);
   registerRoute(app, gateway);
   registerConsensus(app, gateway);

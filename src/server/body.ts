@@ -96,13 +96,25 @@ export async function readJson<S extends z.ZodType>(
   schema: S,
   limits: BodyLimits,
 ): Promise<z.infer<S>> {
+  return (await readJsonText(c, schema, limits)).data;
+}
+
+/**
+ * readJson, also giving the body's text as it arrived: for a surface that passes the client's bytes
+ * on (the Anthropic Messages passthrough).
+ */
+export async function readJsonText<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  limits: BodyLimits,
+): Promise<{ text: string; data: z.infer<S> }> {
   const maxBytes = typeof limits === 'number' ? limits : limits.max_body_bytes;
   const maxDepth =
     typeof limits === 'number' ? DEFAULT_MAX_JSON_DEPTH : (limits.max_json_depth ?? DEFAULT_MAX_JSON_DEPTH);
-  const raw = await readBody(c, maxBytes);
+  const text = (await readBody(c, maxBytes)).toString('utf8');
   let data: unknown;
   try {
-    data = JSON.parse(raw.toString('utf8'));
+    data = JSON.parse(text);
   } catch (err) {
     throw new GatewayError('invalid_body', `The body is not valid JSON: ${(err as Error).message}`, {
       param: null,
@@ -110,7 +122,7 @@ export async function readJson<S extends z.ZodType>(
   }
   checkNesting(data, maxDepth);
   const result = schema.safeParse(data);
-  if (result.success) return result.data;
+  if (result.success) return { text, data: result.data };
   throw validationError(result.error);
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { GatewayError, toGatewayError } from '../errors/index.ts';
+import { anthropicError, GatewayError, toGatewayError } from '../errors/index.ts';
 import { isInvalidValue, isStoreUnavailable, StoreError, unavailableReason } from '../store/errors.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { EngineError } from '../workflows/engine/errors.ts';
@@ -24,9 +24,19 @@ export function storeUnavailable(detail: string, cause?: unknown): GatewayError 
   );
 }
 
-/** The JSON error response for any GatewayError, with its extra headers. */
+/** The Anthropic Messages surface: its errors, every one, take Anthropic's shape. */
+const ANTHROPIC_SURFACE = /^\/v1\/messages(?:\/|$)/;
+
+/**
+ * The JSON error response for any GatewayError, with its extra headers: Anthropic's shape on the
+ * Messages surface, OpenAI's everywhere else.
+ */
 export function errorResponse(c: Context, err: GatewayError): Response {
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+  if (ANTHROPIC_SURFACE.test(c.req.path)) {
+    const { status, body } = anthropicError(err, c.get('requestId' as never));
+    return c.json(body, status as 400);
+  }
   return c.json(err.toBody(), err.status as 400);
 }
 

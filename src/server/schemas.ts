@@ -108,3 +108,58 @@ export const errorResponses = {
     content: { 'application/json': { schema: ErrorSchema } },
   },
 } as const;
+
+/** The Anthropic Messages surface's error body (its paths answer errors in this shape). */
+export const AnthropicErrorSchema = z
+  .object({
+    type: z.literal('error'),
+    error: z.object({
+      type: z
+        .string()
+        .openapi({ description: 'invalid_request_error, authentication_error, permission_error, …' }),
+      message: z.string(),
+      details: z.object({
+        error_code: z.string().openapi({ description: "Quorum's code, e.g. budget_exceeded" }),
+      }),
+    }),
+    request_id: z.string(),
+  })
+  .openapi('AnthropicError');
+
+export const AnthropicMessageSchema = z
+  .looseObject({
+    id: z.string(),
+    type: z.literal('message'),
+    role: z.literal('assistant'),
+    model: z.string().openapi({ description: 'Catalog id of the model that answered' }),
+    content: z.array(z.looseObject({ type: z.string() })),
+    stop_reason: z.string().nullable(),
+    stop_sequence: z.string().nullable(),
+    usage: z.looseObject({
+      input_tokens: z.number(),
+      output_tokens: z.number(),
+      cache_creation_input_tokens: z.number().nullish(),
+      cache_read_input_tokens: z.number().nullish(),
+    }),
+  })
+  .openapi('AnthropicMessage');
+
+const anthropicError = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: AnthropicErrorSchema } },
+});
+
+/** The Messages surface's error answers, in Anthropic's shape. */
+export const anthropicErrorResponses = {
+  400: anthropicError(
+    'invalid_request_error: malformed JSON, a missing or wrong field, a feature the model cannot take',
+  ),
+  401: anthropicError('authentication_error: missing or invalid API key'),
+  403: anthropicError("permission_error: the model is outside the team's allow-list"),
+  404: anthropicError('not_found_error: unknown model'),
+  413: anthropicError('request_too_large: body over server.max_body_bytes'),
+  429: anthropicError('rate_limit_error: budget (error_code budget_exceeded) or rate limit'),
+  502: anthropicError('api_error: every upstream attempt failed'),
+  504: anthropicError('timeout_error: the request ran out of time'),
+  529: anthropicError('overloaded_error: every upstream attempt was refused as overloaded'),
+} as const;

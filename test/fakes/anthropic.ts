@@ -1,7 +1,9 @@
 /**
- * A fake Anthropic Messages API: `POST /v1/messages`, JSON and named-event SSE, as the official SDK
+ * A fake Anthropic Messages API: `POST /v1/messages` (JSON and named-event SSE, thinking blocks with
+ * their signatures, prompt-cache usage) and `POST /v1/messages/count_tokens`, as the official SDK
  * (anthropic-version 2026-10-21) expects them. Besides the harness's scripted replies it checks the
- * few request rules the real API enforces and an adapter could get wrong (see `checkRequest`).
+ * few request rules the real API enforces and an adapter could get wrong (see `checkRequest`). Every
+ * request's raw body and headers are in `received`, for byte-for-byte passthrough checks.
  */
 import type { ServerResponse } from 'node:http';
 import {
@@ -24,6 +26,10 @@ export interface AnthropicFakeReply extends FakeReply {
   streamError?: { type: string; message: string };
   /** Prompt tokens written to the cache (reported apart from input_tokens, like the real API). */
   cacheCreation?: number;
+  /** A thinking block before the answer, with its signature (streamed as thinking_delta + signature_delta). */
+  thinking?: { thinking: string; signature: string };
+  /** A redacted_thinking block (its encrypted `data`) after the thinking block. */
+  redactedThinking?: string;
 }
 
 const ERROR_TYPES: Record<number, string> = {
@@ -66,8 +72,18 @@ function usageOf(ctx: ReplyContext) {
     input_tokens: Math.max(0, ctx.usage.input - ctx.usage.cached - creation),
     cache_read_input_tokens: ctx.usage.cached,
     cache_creation_input_tokens: creation,
+    cache_creation: { ephemeral_5m_input_tokens: creation, ephemeral_1h_input_tokens: 0 },
     output_tokens: ctx.usage.output,
   };
+}
+
+/** The thinking blocks a reply starts with, as the JSON body carries them. */
+function thinkingBlocksOf(reply: AnthropicFakeReply): Record<string, string>[] {
+  const blocks: Record<string, string>[] = [];
+  if (reply.thinking) blocks.push({ type: 'thinking', ...reply.thinking });
+  if (reply.redactedThinking !== undefined)
+    blocks.push({ type: 'redacted_thinking', data: reply.redactedThinking });
+  return blocks;
 }
 
 function toolBlocksOf(ctx: ReplyContext) {
@@ -89,9 +105,17 @@ export const anthropicWire: WireFormat = {
   name: 'anthropic',
   streamContentType: 'text/event-stream; charset=utf-8',
   route(method, path, body) {
-    if (method !== 'POST' || !path.startsWith('/v1/messages') || path.startsWith('/v1/messages/'))
-      return null;
+    if (method !== 'POST') return null;
+    const pathname = path.split('?')[0];
+    if (pathname === '/v1/messages/count_tokens') {
+      return { model: String(body?.model ?? ''), stream: false, endpoint: 'count_tokens' };
+    }
+    if (pathname !== '/v1/messages') return null;
     return { model: String(body?.model ?? ''), stream: body?.stream === true };
+  },
+  writeEndpoint(_endpoint, res, ctx) {
+    // count_tokens: the prompt's tokens, as the reply's usage says (else the harness's estimate).
+    sendJson(res, 200, { input_tokens: ctx.usage.input });
   },
   writeError(res: ServerResponse, e) {
     const type = e.type ?? ERROR_TYPES[e.status] ?? (e.status >= 500 ? 'api_error' : 'invalid_request_error');
@@ -107,7 +131,7 @@ export const anthropicWire: WireFormat = {
     );
   },
   writeJson(res, ctx) {
-    const content: unknown[] = [];
+    const content: unknown[] = thinkingBlocksOf(ctx.reply as AnthropicFakeReply);
     if (ctx.text !== '' || !ctx.reply.toolCalls?.length)
       content.push({ type: 'text', text: ctx.text, citations: null });
     for (const t of toolBlocksOf(ctx))
@@ -142,6 +166,45 @@ export const anthropicWire: WireFormat = {
       sse('ping', { type: 'ping' }),
     ];
     let index = 0;
+    const reply = ctx.reply as AnthropicFakeReply;
+    if (reply.thinking) {
+      out.push(
+        sse('content_block_start', {
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'thinking', thinking: '', signature: '' },
+        }),
+      );
+      for (const piece of splitDeltas(reply.thinking.thinking)) {
+        out.push(
+          sse('content_block_delta', {
+            type: 'content_block_delta',
+            index,
+            delta: { type: 'thinking_delta', thinking: piece },
+          }),
+        );
+      }
+      out.push(
+        sse('content_block_delta', {
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'signature_delta', signature: reply.thinking.signature },
+        }),
+      );
+      out.push(sse('content_block_stop', { type: 'content_block_stop', index }));
+      index++;
+    }
+    if (reply.redactedThinking !== undefined) {
+      out.push(
+        sse('content_block_start', {
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'redacted_thinking', data: reply.redactedThinking },
+        }),
+      );
+      out.push(sse('content_block_stop', { type: 'content_block_stop', index }));
+      index++;
+    }
     if (ctx.text !== '' || !ctx.reply.toolCalls?.length) {
       out.push(
         sse('content_block_start', {
@@ -217,11 +280,12 @@ function checkRequest(req: ReceivedRequest): FakeReply | null {
   const version = String(h['anthropic-version'] ?? '');
   if (!version) return invalid('anthropic-version: header is required');
   const body = req.body ?? {};
-  if (!Number.isInteger(body.max_tokens)) return invalid('max_tokens: Field required');
+  const counting = req.path === '/v1/messages/count_tokens';
+  if (!counting && !Number.isInteger(body.max_tokens)) return invalid('max_tokens: Field required');
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     return invalid('messages: at least one message is required');
   }
-  if (version >= '2026-10-21') {
+  if (version >= '2026-10-21' && !counting) {
     for (const field of ['temperature', 'top_p', 'top_k']) {
       if (field in body) return invalid(`${field}: Extra inputs are not permitted`);
     }

@@ -39,6 +39,8 @@ export interface ReceivedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: any;
+  /** The body exactly as it arrived (UTF-8 text), for byte-for-byte passthrough checks. */
+  raw: string;
   stream: boolean;
   /** True once the client closed the connection before the answer was complete. */
   aborted: boolean;
@@ -65,10 +67,19 @@ export interface FakeServer {
 /** What a wire format needs to provide. */
 export interface WireFormat {
   name: string;
-  /** Extracts the model and stream flag from a request; returns null for unknown routes (404). */
-  route(method: string, path: string, body: any): { model: string; stream: boolean } | null;
+  /**
+   * Extracts the model and stream flag from a request; returns null for unknown routes (404). An
+   * `endpoint` names a route other than the wire's main one (answered by `writeEndpoint`).
+   */
+  route(
+    method: string,
+    path: string,
+    body: any,
+  ): { model: string; stream: boolean; endpoint?: string } | null;
   writeError(res: ServerResponse, reply: NonNullable<FakeReply['error']>): void;
   writeJson(res: ServerResponse, ctx: ReplyContext): void;
+  /** Answers a route's other endpoint (e.g. Anthropic's count_tokens). */
+  writeEndpoint?(endpoint: string, res: ServerResponse, ctx: ReplyContext): void;
   /** The stream's chunks as ready-to-write strings (SSE frames, or JSON array pieces). */
   streamChunks(ctx: ReplyContext): string[];
   streamContentType: string;
@@ -127,6 +138,7 @@ export async function startFake(
       path: url.pathname,
       headers: req.headers,
       body,
+      raw,
       stream: route.stream,
       aborted: false,
       done: new Promise<void>((r) => {
@@ -166,6 +178,10 @@ export async function startFake(
         reasoning: reply.usage?.reasoning ?? 0,
       },
     };
+    if (route.endpoint && wire.writeEndpoint) {
+      wire.writeEndpoint(route.endpoint, res, ctx);
+      return;
+    }
     if (!route.stream) {
       wire.writeJson(res, ctx);
       return;

@@ -24,3 +24,18 @@ it('a closed gateway has no connection left open at an OpenAI-compatible upstrea
     await new Promise((r) => setTimeout(r, 10));
   expect(await fakes.openai.connections()).toBe(0);
 });
+
+it('a closed gateway has no connection left open at an Anthropic upstream it passed calls through to', async () => {
+  const gw = await startGateway(fakesConfig(fakes));
+  const res = await fetch(`${gw.url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'an-model', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  expect(res.status).toBe(200);
+  expect(await fakes.anthropic.connections()).toBe(1);
+  await gw.close();
+  for (let i = 0; i < 100 && (await fakes.anthropic.connections()) > 0; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  expect(await fakes.anthropic.connections()).toBe(0);
+});

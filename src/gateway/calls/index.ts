@@ -5,6 +5,16 @@ export {
   type CompleteOutcome,
   completeChain,
   openStreamChain,
+  runChain,
   type StreamOutcome,
+  type Tried,
 } from './run-chain.ts';
-export { errorType, reportInternal } from './upstream-call.ts';
+export {
+  asUpstreamError,
+  errorType,
+  finishSpan,
+  reportInternal,
+  type SpanRequest,
+  startCallSpan,
+  statusOf,
+} from './upstream-call.ts';

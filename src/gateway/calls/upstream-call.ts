@@ -27,21 +27,45 @@ import {
 import { type CallSink, estimatedUsage, recordOf } from '../budget/index.ts';
 import { costOf, type Deployment } from '../deployments/index.ts';
 
-function startSpan(dep: Deployment, request: ChatRequest): Span {
+/** What a call's span says about the request: its output limit and temperature. */
+export interface SpanRequest {
+  maxTokens: number | null;
+  temperature?: number | null | undefined;
+}
+
+/**
+ * The `{operation} {model}` client span of one upstream call, with the GenAI request attributes (no
+ * prompt, no key). Also used by the passthrough path, whose calls carry raw bodies.
+ */
+export function startCallSpan(
+  dep: Deployment,
+  request: SpanRequest,
+  operation: string = GEN_AI_OPERATION_CHAT,
+): Span {
   const attributes: Record<string, string | number> = {
-    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_CHAT,
+    [ATTR_GEN_AI_OPERATION_NAME]: operation,
     [ATTR_GEN_AI_PROVIDER_NAME]: GEN_AI_PROVIDER_NAMES[dep.provider.type],
     [ATTR_GEN_AI_REQUEST_MODEL]: dep.spec.upstream,
     [ATTR_QUORUM_PROVIDER_ID]: dep.provider.id,
   };
-  const maxTokens = requestedOutputTokens(request);
-  if (maxTokens) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
+  if (request.maxTokens) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
   if (typeof request.temperature === 'number')
     attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
-  return tracer.startSpan(`chat ${dep.spec.upstream}`, { kind: SpanKind.CLIENT, attributes });
+  return tracer.startSpan(`${operation} ${dep.spec.upstream}`, { kind: SpanKind.CLIENT, attributes });
 }
 
-function finishSpan(span: Span, dep: Deployment, usage: Usage, finish: string, responseModel?: string) {
+function startSpan(dep: Deployment, request: ChatRequest): Span {
+  return startCallSpan(dep, { maxTokens: requestedOutputTokens(request), temperature: request.temperature });
+}
+
+/** Sets the span's response attributes: the model that answered, usage, finish reason, cost. */
+export function finishSpan(
+  span: Span,
+  dep: Deployment,
+  usage: Usage,
+  finish: string,
+  responseModel?: string,
+) {
   span.setAttributes({
     [ATTR_GEN_AI_RESPONSE_MODEL]: responseModel ?? dep.spec.upstream,
     [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.prompt_tokens,
@@ -144,6 +168,7 @@ function unreportedUsage(request: ChatRequest, generated: number, error: unknown
   return error === undefined || generated > 0 || cutOff ? estimatedUsage(request, generated) : NO_USAGE;
 }
 
+/** The ledger status of a failed call: the provider's HTTP status, or 502/504 without one (500: ours). */
 export function statusOf(err: unknown): number {
   if (err instanceof UpstreamError) {
     if (err.failure === 'internal') return 500;

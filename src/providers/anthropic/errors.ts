@@ -12,25 +12,7 @@ import {
   retryAfterFromHeaders,
   UpstreamError,
 } from '../upstream-error.ts';
-
-/**
- * A mid-stream `error` event arrives after a 200, so the SDK's APIError has no status; the error type
- * says what the HTTP status would have been (overloaded_error is Anthropic's 529).
- */
-const STATUS_OF_TYPE: Record<string, number> = {
-  invalid_request_error: 400,
-  authentication_error: 401,
-  billing_error: 402,
-  permission_error: 403,
-  not_found_error: 404,
-  request_too_large: 413,
-  rate_limit_error: 429,
-  api_error: 500,
-  timeout_error: 504,
-  overloaded_error: 529,
-};
-
-const PROMPT_TOO_LONG = /prompt is too long|input is too long|context window|exceeds? .*context/i;
+import { PROMPT_TOO_LONG, statusOfType } from './wire.ts';
 
 export function toUpstreamError(providerId: string, err: unknown, signal: AbortSignal): UpstreamError {
   // Our own abort first: the SDK reports it as APIUserAbortError, or (mid-stream) not at all.
@@ -56,7 +38,7 @@ export function toUpstreamError(providerId: string, err: unknown, signal: AbortS
   }
   if (err instanceof APIError) {
     const type = err.type ?? null;
-    const status = err.status ?? (type ? STATUS_OF_TYPE[type] : undefined) ?? 500;
+    const status = err.status ?? statusOfType(type) ?? 500;
     const message = err.apiMessage ?? err.message;
     const headers = err.headers;
     return new UpstreamError(providerId, status, message, {

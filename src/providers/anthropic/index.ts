@@ -6,17 +6,10 @@ import { toUpstreamError } from './errors.ts';
 import { toAnthropicParams, wantsJson } from './request.ts';
 import { toChatResult } from './response.ts';
 import { translateStream } from './stream.ts';
+import { sdkBaseURL } from './wire.ts';
 
 export { DEFAULT_MAX_TOKENS } from './request.ts';
-
-/**
- * The SDK appends `/v1/messages` to `baseURL`, so the config's `base_url` is the server root
- * (`https://api.anthropic.com`, `http://127.0.0.1:9002`). A trailing `/v1`, as written for OpenAI-style
- * providers, is dropped so both spellings work.
- */
-export function sdkBaseURL(baseUrl: string | undefined): string | undefined {
-  return baseUrl?.replace(/\/+$/, '').replace(/\/v1$/, '');
-}
+export { sdkBaseURL } from './wire.ts';
 
 export const createAnthropicAdapter: AdapterFactory = (config) => {
   const headers = config.headers ?? {};

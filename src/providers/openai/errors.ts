@@ -3,32 +3,13 @@
  * look at transport classes. A provider's error answer is read as the `openai` SDK read it: its
  * `error.message` (else the body, quoted) and `error.code` (else `error.type`), with retry-after.
  */
-import { CallAbortedError, CallTimeoutError, TransportError } from '../http/errors.ts';
+import { transportFailure } from '../http/failure.ts';
 import { headerValue, type WholeAnswer } from '../http/pool.ts';
-import {
-  connectionFailure,
-  networkFailureCode,
-  nonHttpFailure,
-  retryAfterFromHeaders,
-  UpstreamError,
-} from '../upstream-error.ts';
+import { retryAfterFromHeaders, UpstreamError } from '../upstream-error.ts';
 
 /** Maps anything thrown around a call (the pool's errors, a parse error, our own bug) to an UpstreamError. */
 export function toUpstreamError(provider: string, err: unknown, signal: AbortSignal): UpstreamError {
-  if (err instanceof UpstreamError) return err;
-  if (signal.aborted || err instanceof CallAbortedError) {
-    return new UpstreamError(provider, 0, 'the call was aborted', { failure: 'aborted', cause: err });
-  }
-  if (err instanceof CallTimeoutError) {
-    return new UpstreamError(provider, 0, 'no answer before the provider timeout', {
-      failure: 'timeout',
-      cause: err,
-    });
-  }
-  if (err instanceof TransportError) {
-    return connectionFailure(provider, networkFailureCode(err.cause) ?? '', err);
-  }
-  return nonHttpFailure(provider, err);
+  return transportFailure(provider, err, signal);
 }
 
 /** The body as text, as a WHATWG `Response.text()` reads it (UTF-8, a leading BOM dropped). */

@@ -5,8 +5,9 @@
  * `constructor`), YAML alias bombs, hostile query strings, path ids, `Last-Event-ID` values, declared
  * content types and credentials. Half the /v1 bodies go with a team's key (allow-list and budget
  * paths), the rest with the master key; a last round sends bursts across every endpoint at once.
- * For every body: no 5xx, every 4xx in the OpenAI error shape, streams end with `[DONE]` (Responses
- * streams with their final event); after each
+ * For every body: no 5xx, every 4xx in the OpenAI error shape (Anthropic's on /v1/messages), streams end
+ * with `[DONE]` (Responses streams with their final event, Messages streams with `message_stop` or an
+ * error event); after each
  * endpoint the gateway still serves, reads of what was written still work, no error escaped, and no
  * circuit opened — a plain request for each model still reaches its own fake upstream.
  *
@@ -23,9 +24,11 @@ import {
   bodies,
   chatBody,
   consensusBody,
+  countTokensBody,
   definition,
   embeddingsBody,
   MAX_BODY,
+  messagesBody,
   model,
   pathSegment,
   queryString,
@@ -35,7 +38,13 @@ import {
   yamlBody,
 } from './helpers/bodies.ts';
 import { hostileNumber, hostileString, shaped, toJson } from './helpers/hostile.ts';
-import { type InProcessGateway, isOpenAIError, type Reply, startInProcess } from './helpers/in-process.ts';
+import {
+  type InProcessGateway,
+  isAnthropicError,
+  isOpenAIError,
+  type Reply,
+  startInProcess,
+} from './helpers/in-process.ts';
 
 const RUNS = Number(process.env.QUORUM_FUZZ_RUNS || 10_000);
 const SEED = Number(process.env.QUORUM_FUZZ_SEED || Math.floor(Math.random() * 2 ** 31));
@@ -129,6 +138,9 @@ const ENDPOINTS: Endpoint[] = [
           };
         }),
   },
+  { name: 'POST /v1/messages', cases: post('/v1/messages', messagesBody(false)) },
+  { name: 'POST /v1/messages (stream)', cases: post('/v1/messages', messagesBody(true), true) },
+  { name: 'POST /v1/messages/count_tokens', cases: post('/v1/messages/count_tokens', countTokensBody) },
   { name: 'POST /v1/consensus', cases: post('/v1/consensus', consensusBody) },
   { name: 'POST /v1/reviews', cases: post('/v1/reviews', reviewBody) },
   {
@@ -431,7 +443,11 @@ function check(c: Case, res: Reply) {
     throw new Error(`${why}\n${describeCase(c, res)}`);
   };
   if (res.status >= 500) fail(`answered ${res.status}`);
-  if (res.status >= 400 && !isOpenAIError(res.json)) fail('a 4xx without the OpenAI error shape');
+  // The Anthropic Messages surface answers in Anthropic's shape, and its streams end with message_stop
+  // or an error event (no [DONE]).
+  const anthropic = /^\/v1\/messages(\/|$|\?)/.test(c.path);
+  if (res.status >= 400 && !(anthropic ? isAnthropicError(res.json) : isOpenAIError(res.json)))
+    fail(`a 4xx without the ${anthropic ? 'Anthropic' : 'OpenAI'} error shape`);
   // A hostile `stream` value (null, 0, "") asks for no stream, so the answer's type decides; a body that
   // did send `stream: true` must be answered as a stream.
   const streamed = (res.headers.get('content-type') ?? '').startsWith('text/event-stream');
@@ -440,10 +456,16 @@ function check(c: Case, res: Reply) {
   // Chat streams end with [DONE]; Responses streams with their final event (no [DONE], as OpenAI's); run
   // event streams (also text/event-stream) end when the run is over.
   if (c.stream && streamed && res.status === 200) {
-    const ending = c.path.startsWith('/v1/responses')
-      ? /\nevent: (response\.completed|response\.incomplete|error)\ndata: [^\n]*$/
-      : /data: \[DONE\]$/;
-    if (!ending.test(`\n${res.text.trimEnd()}`)) fail('a stream that did not end with its final event');
+    const last = res.text.trimEnd().split('\n\n').at(-1) ?? '';
+    if (anthropic) {
+      if (!/^event: (message_stop|error)\n/.test(last))
+        fail('a Messages stream that did not end with message_stop or error');
+    } else {
+      const ending = c.path.startsWith('/v1/responses')
+        ? /\nevent: (response\.completed|response\.incomplete|error)\ndata: [^\n]*$/
+        : /data: \[DONE\]$/;
+      if (!ending.test(`\n${res.text.trimEnd()}`)) fail('a stream that did not end with its final event');
+    }
     if (/"(internal_error|server_error)"/.test(res.text)) fail('a stream that ended with an internal error');
   }
 }
@@ -661,7 +683,7 @@ describe.each(STORES)('every JSON endpoint, $runs hostile bodies each, $name sto
 
   ENDPOINTS.forEach((endpoint, i) => {
     it(
-      `${endpoint.name}: never 5xx, errors in the OpenAI shape, still serving, no circuit opened`,
+      `${endpoint.name}: never 5xx, errors in the surface's shape, still serving, no circuit opened`,
       async () => {
         const started = performance.now();
         let slowest = { ms: 0, what: '' };
@@ -675,10 +697,10 @@ describe.each(STORES)('every JSON endpoint, $runs hostile bodies each, $name sto
             const ms = performance.now() - t0;
             statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
             if (res.status === 400) {
-              const param = String(res.json?.error?.param ?? res.json?.error?.code ?? '?').replace(
-                /\d+/g,
-                'n',
-              );
+              // OpenAI's shape names the field in `param`; Anthropic's message starts with it.
+              const named =
+                res.json?.error?.param ?? res.json?.error?.code ?? res.json?.error?.message?.split(':')[0];
+              const param = String(named ?? '?').replace(/\d+/g, 'n');
               refusedAt.set(param, (refusedAt.get(param) ?? 0) + 1);
             }
             if (ms > slowest.ms)

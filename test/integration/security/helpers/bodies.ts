@@ -523,3 +523,165 @@ export const queryString = fc
       )
       .join('&'),
   );
+
+/** Anthropic Messages bodies: every block type the gateway reads, and ones it passes on unread. */
+const cacheControl = fc.oneof(
+  fc.constant({ type: 'ephemeral' }),
+  fc.constant({ type: 'ephemeral', ttl: '1h' }),
+);
+const source = shaped(
+  {
+    type: fc.constantFrom('base64', 'url', 'file', 'text', 'content'),
+    media_type: fc.constantFrom('image/png', 'application/pdf', 'text/plain'),
+    data: text,
+    url: text,
+    file_id: text,
+    content: fc.oneof(
+      text,
+      fc.array(shaped({ type: fc.constantFrom('text', 'image'), text }, bad, ['type'])),
+    ),
+  },
+  bad,
+  ['type'],
+);
+/** Mostly blocks every model takes, so most bodies get past validation and the translation. */
+const block = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: shaped({ type: fc.constant('text'), text, cache_control: cacheControl }, bad, [
+      'type',
+      'text',
+    ]),
+  },
+  {
+    weight: 2,
+    arbitrary: shaped(
+      {
+        type: fc.constantFrom('image', 'document'),
+        source,
+        title: text,
+        citations: shaped({ enabled: fc.boolean() }, bad),
+      },
+      bad,
+      ['type', 'source'],
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: shaped(
+      { type: fc.constant('tool_use'), id: text, name: text, input: fc.jsonValue({ maxDepth: 2 }) },
+      bad,
+      ['type', 'id', 'name', 'input'],
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: shaped(
+      {
+        type: fc.constant('tool_result'),
+        tool_use_id: text,
+        content: fc.oneof(
+          text,
+          fc.array(shaped({ type: fc.constantFrom('text', 'image'), text }, bad, ['type'])),
+        ),
+        is_error: fc.boolean(),
+      },
+      bad,
+      ['type', 'tool_use_id'],
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: shaped({ type: fc.constant('thinking'), thinking: text, signature: text }, bad, [
+      'type',
+      'thinking',
+      'signature',
+    ]),
+  },
+  {
+    weight: 1,
+    arbitrary: shaped({ type: fc.constant('redacted_thinking'), data: text }, bad, ['type', 'data']),
+  },
+  {
+    weight: 1,
+    arbitrary: shaped(
+      { type: fc.constantFrom('server_tool_use', 'search_result', '__proto__', 'constructor'), text },
+      bad,
+      ['type'],
+    ),
+  },
+);
+const anthropicMessage = shaped(
+  {
+    role: fc.constantFrom('user', 'assistant', 'system'),
+    content: fc.oneof(text, fc.array(block, { minLength: 1, maxLength: 3 })),
+  },
+  bad,
+  ['role', 'content'],
+);
+const messagesFields = {
+  model,
+  quorum: quorumOptions,
+  messages: fc.array(anthropicMessage, { minLength: 1, maxLength: 3 }),
+  system: fc.oneof(
+    text,
+    fc.array(
+      shaped({ type: fc.constant('text'), text, cache_control: cacheControl }, bad, ['type', 'text']),
+      {
+        maxLength: 2,
+      },
+    ),
+  ),
+  tools: fc.array(
+    shaped(
+      {
+        name: fc.constantFrom('get_weather', '__proto__', 'constructor'),
+        description: text,
+        input_schema: fc.oneof(
+          fc.constant({ type: 'object', properties: {} }),
+          deep,
+          fc.jsonValue({ maxDepth: 3 }),
+        ),
+        type: fc.constantFrom('custom', 'web_search_20250305'),
+        cache_control: cacheControl,
+      },
+      bad,
+      ['name'],
+    ),
+    { maxLength: 2 },
+  ),
+  tool_choice: shaped(
+    {
+      type: fc.constantFrom('auto', 'any', 'tool', 'none'),
+      name: text,
+      disable_parallel_tool_use: fc.boolean(),
+    },
+    bad,
+    ['type'],
+  ),
+  thinking: shaped(
+    {
+      type: fc.constantFrom('enabled', 'disabled', 'adaptive'),
+      budget_tokens: fc.integer({ min: 1, max: 100 }),
+    },
+    bad,
+    ['type'],
+  ),
+};
+export const messagesBody = (stream: boolean) =>
+  shaped(
+    {
+      ...messagesFields,
+      max_tokens: fc.integer({ min: 0, max: 50 }),
+      stream: fc.constant(stream),
+      stop_sequences: fc.array(text, { maxLength: 5 }),
+      temperature: fc.double({ min: 0, max: 1, noNaN: true }),
+      top_p: fc.double({ min: 0, max: 1, noNaN: true }),
+      metadata: shaped({ user_id: text }, bad),
+      output_config: fc.jsonValue({ maxDepth: 2 }),
+      cache_control: cacheControl,
+    },
+    bad,
+    ['model', 'messages', 'max_tokens', 'stream'],
+  );
+export const countTokensBody = shaped(messagesFields, bad, ['model', 'messages']);

@@ -168,6 +168,19 @@ export async function startInProcess(
 }
 
 /** True when a body is the OpenAI error shape `{"error":{"message","type","param","code"}}`. */
+/** Anthropic's error shape, as the Messages surface answers: `{type: "error", error: {type, message}}`. */
+export function isAnthropicError(json: any): boolean {
+  const e = json?.error;
+  return (
+    json?.type === 'error' &&
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.type === 'string' &&
+    typeof e.message === 'string' &&
+    typeof json.request_id === 'string'
+  );
+}
+
 export function isOpenAIError(json: any): boolean {
   const e = json?.error;
   return (

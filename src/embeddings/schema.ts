@@ -1,7 +1,7 @@
 /**
  * The OpenAI embeddings request (POST /v1/embeddings), validated here once: `input` is one text, a list
  * of texts, one list of token ids or a list of them — never empty — plus `dimensions`, `encoding_format`,
- * `user` and Quorum's `quorum` extension (fallbacks, tags). Unknown fields are kept, so an
+ * `user` and Quorum's `quorum` extension (fallbacks, tags, cache). Unknown fields are kept, so an
  * OpenAI-compatible upstream still receives its own options.
  */
 import { z } from 'zod';
@@ -48,6 +48,12 @@ export const EmbeddingsRequestSchema = z
       .strictObject({
         fallbacks: z.array(z.string()).optional(),
         tags: z.record(z.string(), z.string()).optional(),
+        cache: z
+          .boolean()
+          .optional()
+          .describe(
+            'false: never answer from, nor store in, the response cache (embeddings are cached by default).',
+          ),
       })
       .optional(),
   })

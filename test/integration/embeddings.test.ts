@@ -83,6 +83,8 @@ function config(f: Fakes) {
         price: { input: 0.1, output: 0 },
       }),
     ],
+    // Each test counts upstream calls; the embeddings cache has its own suite (embeddings-cache.test.ts).
+    cache: { enabled: false },
     teams: [
       { id: 'open' },
       { id: 'limited', models: ['oa-model'] },

@@ -21,7 +21,6 @@ let fakes: Fakes;
 let store: Store;
 let gw: TestGateway;
 
-const PROMPT = 'count the stars';
 const MAX_TOKENS = 100;
 
 type Surface = 'chat' | 'embeddings' | 'responses' | 'messages (passthrough)' | 'messages (translated)';
@@ -34,7 +33,9 @@ const SURFACES: Surface[] = [
 ];
 
 /** The request each surface sends, and the model it is charged to. */
-function requestOf(surface: Surface): { path: string; body: unknown; model: string } {
+/** `n` makes every request's text its own, so none is answered from the response cache. */
+function requestOf(surface: Surface, n = 0): { path: string; body: unknown; model: string } {
+  const PROMPT = `count the stars, ${n}`;
   switch (surface) {
     case 'chat':
       return {
@@ -69,8 +70,8 @@ interface Outcome {
   json: any;
 }
 
-async function send(surface: Surface): Promise<Outcome> {
-  const { path, body } = requestOf(surface);
+async function send(surface: Surface, n: number): Promise<Outcome> {
+  const { path, body } = requestOf(surface, n);
   const anthropic = path === '/v1/messages';
   const res = await fetch(`${gw.url}${path}`, {
     method: 'POST',
@@ -184,7 +185,7 @@ describe.each(BACKENDS)('one team, every surface at once, limits $name', ({ redi
     const LIMIT = 0.02;
     await start({ budget: { limit_usd: LIMIT, period: 'total' } }, redis);
     const outcomes = await Promise.all(
-      Array.from({ length: 150 }, (_, i) => send(SURFACES[i % SURFACES.length]!)),
+      Array.from({ length: 150 }, (_, i) => send(SURFACES[i % SURFACES.length]!, i)),
     );
     const ok = outcomes.filter((o) => o.status === 200);
     for (const o of outcomes.filter((o) => o.status !== 200)) expectRefusedInShape(o, 'budget_exceeded');
@@ -222,7 +223,7 @@ describe.each(BACKENDS)('one team, every surface at once, limits $name', ({ redi
     const RPM = 12;
     await start({ limits: { rpm: RPM } }, redis);
     const outcomes = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => send(SURFACES[i % SURFACES.length]!)),
+      Array.from({ length: 40 }, (_, i) => send(SURFACES[i % SURFACES.length]!, i)),
     );
     const ok = outcomes.filter((o) => o.status === 200);
     expect(ok).toHaveLength(RPM);

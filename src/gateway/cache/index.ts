@@ -2,6 +2,7 @@
 export {
   type CacheConfig,
   type CachedAnswer,
+  type CachedEmbeddings,
   type CacheOptions,
   type CacheStats,
   canonicalJson,

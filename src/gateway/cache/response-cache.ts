@@ -43,6 +43,23 @@ export interface CachedAnswer {
   result: ChatResult;
 }
 
+/**
+ * One cached embeddings answer: each vector as the provider sent it, in the encoding the request asked
+ * for (which is part of the key), and the input tokens it was first charged for.
+ */
+export interface CachedEmbeddings {
+  /** Catalog id of the model that answered. */
+  model: string;
+  vectors: (number[] | string)[];
+  promptTokens: number;
+}
+
+/** What an embeddings request's key is made of: every field but the ones that cannot change a vector. */
+export interface EmbeddingsKeyInput {
+  quorum?: { cache?: boolean | undefined; fallbacks?: string[] | undefined } | undefined;
+  [field: string]: unknown;
+}
+
 export interface CacheStats {
   hits: number;
   misses: number;
@@ -101,21 +118,56 @@ export class ResponseCache {
     return createHash('sha256').update(input).digest('hex');
   }
 
+  /**
+   * The key for an embeddings request, or null when it may not be cached. Embeddings are deterministic,
+   * so every request is cacheable unless it says `quorum.cache: false`.
+   */
+  embeddingsKeyFor(team: string, request: EmbeddingsKeyInput): string | null {
+    if (!this.enabled || request.quorum?.cache === false) return null;
+    const body: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(request)) {
+      if (field === 'user' || field === 'quorum' || value === null || value === undefined) continue;
+      body[field] = value;
+    }
+    body.encoding_format ??= 'float';
+    const fallbacks = request.quorum?.fallbacks;
+    const input = canonicalJson({ v: KEY_VERSION, kind: 'embeddings', team, body, fallbacks });
+    return createHash('sha256').update(input).digest('hex');
+  }
+
+  getEmbeddings(key: string): CachedEmbeddings | undefined {
+    return this.read(key) as CachedEmbeddings | undefined;
+  }
+
+  /** Stores an embeddings answer; returns whether it was stored (not when larger than the whole cache). */
+  setEmbeddings(key: string, entry: CachedEmbeddings): boolean {
+    return this.write(key, entry);
+  }
+
   get(key: string): CachedAnswer | undefined {
+    return this.read(key) as CachedAnswer | undefined;
+  }
+
+  private read(key: string): unknown {
     const json = this.lru.get(key);
     if (json === undefined) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    return JSON.parse(json) as CachedAnswer;
+    return JSON.parse(json);
   }
 
   /** Stores an answer if it is cacheable; returns whether it was stored. */
   set(key: string, answer: CachedAnswer): boolean {
-    if (!this.enabled || !isCacheable(answer.result)) return false;
+    if (!isCacheable(answer.result)) return false;
+    return this.write(key, answer);
+  }
+
+  private write(key: string, entry: CachedAnswer | CachedEmbeddings): boolean {
+    if (!this.enabled) return false;
     // Snapshot now: later mutation of the caller's object must not leak into the cache.
-    const json = JSON.stringify(answer);
+    const json = JSON.stringify(entry);
     // lru-cache silently skips an entry larger than maxSize; say so instead.
     if (Buffer.byteLength(json) + key.length > this.maxBytes) return false;
     this.lru.set(key, json);

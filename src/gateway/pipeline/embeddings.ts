@@ -8,7 +8,12 @@ import { type EmbeddingsRequest, type EmbedInputs, inputList } from '../../embed
 import { authorizeEmbeddings } from '../access/index.ts';
 import { embedChain } from '../calls/index.ts';
 import type { Deployment } from '../deployments/index.ts';
-import { EmbeddingBounds, type EmbeddingsReply, embeddingsReply } from '../embeddings/index.ts';
+import {
+  cachedEmbeddingsReply,
+  EmbeddingBounds,
+  type EmbeddingsReply,
+  embeddingsReply,
+} from '../embeddings/index.ts';
 import type { Gateway } from '../gateway.ts';
 import { type ChatContext, RequestContext } from '../request/index.ts';
 import { admitRequest } from './admit.ts';
@@ -22,7 +27,11 @@ export function createEmbeddings(
   try {
     const rc = new RequestContext(gw, ctx, request.quorum?.tags);
     const chain = authorizeEmbeddings(gw, rc.caller, request);
-    return executeEmbeddings(gw, rc, request, inputList(request.input), chain);
+    // Vectors are deterministic: the same team's same body is answered from the cache, free.
+    const cacheKey = gw.cache.embeddingsKeyFor(rc.caller.team, request);
+    const hit = cacheKey ? gw.cache.getEmbeddings(cacheKey) : undefined;
+    if (hit) return Promise.resolve(cachedEmbeddingsReply(rc, hit, request.encoding_format ?? 'float'));
+    return executeEmbeddings(gw, rc, request, inputList(request.input), chain, cacheKey);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -34,6 +43,7 @@ async function executeEmbeddings(
   request: EmbeddingsRequest,
   inputs: EmbedInputs,
   chain: Deployment[],
+  cacheKey: string | null,
 ): Promise<EmbeddingsReply> {
   await admitRequest(gw.limits, gw.config.server.request_timeout_ms, rc, new EmbeddingBounds(chain, inputs));
   try {
@@ -42,7 +52,23 @@ async function executeEmbeddings(
     const outcome = await embedChain(gw, chain, { request, inputs, encoding }, rc);
     const upstreamMs = performance.now() - callStart;
     rc.attempts.push(...outcome.attempts);
-    return embeddingsReply(rc, outcome.deployment, outcome.result, outcome.usage, encoding, upstreamMs);
+    if (cacheKey) {
+      gw.cache.setEmbeddings(cacheKey, {
+        model: outcome.deployment.spec.id,
+        vectors: outcome.result.vectors,
+        promptTokens: outcome.usage.prompt_tokens,
+      });
+    }
+    const cache = cacheKey ? 'miss' : undefined;
+    return embeddingsReply(
+      rc,
+      outcome.deployment,
+      outcome.result,
+      outcome.usage,
+      encoding,
+      upstreamMs,
+      cache,
+    );
   } finally {
     await rc.end();
   }

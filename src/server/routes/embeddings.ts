@@ -34,6 +34,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>, gw: Gateway) {
     for (const [name, value] of Object.entries(meta.headers ?? {})) c.header(name, value);
     c.header('x-quorum-overhead-ms', String(meta.overheadMs));
     c.header('x-quorum-cost-usd', usdText(meta.costUsd));
+    if (meta.cache) c.header('x-quorum-cache', meta.cache);
     return c.json(body);
   });
 }

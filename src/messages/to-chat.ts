@@ -67,6 +67,9 @@ function textOf(content: string | readonly { text: string }[]): string {
   return typeof content === 'string' ? content : content.map((b) => b.text).join('');
 }
 
+/** A client-sent name for a message: its text, shortened, or `?` for anything but a string. */
+const nameOf = (value: unknown): string => (typeof value === 'string' ? value.slice(0, 40) : '?');
+
 function sourceOf(block: ContentBlock): Record<string, unknown> {
   const s = block.source;
   return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {};
@@ -78,7 +81,7 @@ function imagePart(block: ContentBlock, param: string, r: Refusals): UserContent
     return { type: 'image_url', image_url: { url: `data:${s.media_type};base64,${s.data}` } };
   }
   if (s.type === 'url' && typeof s.url === 'string') return { type: 'image_url', image_url: { url: s.url } };
-  throw r.refuse(`${param}.source`, `an image of source type \`${String(s.type)}\` (Anthropic's Files API)`);
+  throw r.refuse(`${param}.source`, `an image of source type \`${nameOf(s.type)}\` (Anthropic's Files API)`);
 }
 
 /** A document's text, with its title and context, as the model would be shown them. */
@@ -103,18 +106,44 @@ function documentParts(block: ContentBlock, param: string, r: Refusals): UserCon
     const content = s.content;
     if (typeof content === 'string') return [{ type: 'text', text: documentText(block, content) }];
     if (Array.isArray(content)) {
-      return (content as ContentBlock[]).map((inner, i) =>
-        inner.type === 'image'
-          ? imagePart(inner, `${param}.source.content[${i}]`, r)
-          : { type: 'text', text: String(inner.text ?? '') },
-      );
+      return content.map((item: unknown, i): UserContentPart => {
+        const at = `${param}.source.content[${i}]`;
+        const inner = nestedBlock(item, at);
+        if (inner.type === 'image') return imagePart(inner, at, r);
+        if (inner.type === 'text') return { type: 'text', text: innerText(inner, at) };
+        throw r.refuse(at, `a \`${inner.type}\` block inside a document`);
+      });
     }
+    throw new GatewayError('invalid_body', `${param}.source.content: a string or a list of content blocks.`, {
+      param: `${param}.source.content`,
+    });
   }
   throw r.refuse(
     `${param}.source`,
-    `a document of source type \`${String(s.type)}\` (by URL or file id)`,
+    `a document of source type \`${nameOf(s.type)}\` (by URL or file id)`,
     'send its content inline (base64 PDF or plain text)',
   );
+}
+
+/**
+ * A nested block's text (inside a document's content or a tool_result), which the schema checks only
+ * for a `type`: a text block must carry its text.
+ */
+function innerText(inner: ContentBlock, param: string): string {
+  if (typeof inner.text === 'string') return inner.text;
+  throw new GatewayError('invalid_body', `${param}.text: a text block needs its text, a string.`, {
+    param: `${param}.text`,
+  });
+}
+
+/** A nested item that must be a content block: an object with a string `type`. */
+function nestedBlock(item: unknown, param: string): ContentBlock {
+  if (typeof item === 'object' && item !== null && typeof (item as ContentBlock).type === 'string') {
+    return item as ContentBlock;
+  }
+  throw new GatewayError('invalid_body', `${param}: a content block is an object with a string \`type\`.`, {
+    param,
+  });
 }
 
 /** What a tool_result says, as a tool message's text. */
@@ -125,7 +154,7 @@ function toolResultText(block: ContentBlock, param: string, r: Refusals): string
   else if (Array.isArray(content)) {
     text = (content as ContentBlock[])
       .map((inner, i) => {
-        if (inner.type === 'text') return String(inner.text ?? '');
+        if (inner.type === 'text') return innerText(inner, `${param}.content[${i}]`);
         throw r.refuse(`${param}.content[${i}]`, `a \`${inner.type}\` block inside a tool_result`);
       })
       .join('');

@@ -11,6 +11,9 @@ import type { ContentBlock, CountTokensRequest } from './schema.ts';
 /** Enough of an image's base64 for the estimator to read its size from the header. */
 const IMAGE_HEAD = 87_384;
 
+/** A field's text, or '' when it holds anything else: these bodies are the client's, unchecked here. */
+const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 function source(block: ContentBlock): Record<string, unknown> {
   const s = block.source;
   return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : {};
@@ -18,6 +21,8 @@ function source(block: ContentBlock): Record<string, unknown> {
 
 /** A block as the parts the estimator counts (OpenAI-shaped: text, image_url, file). */
 function partsOf(block: ContentBlock): unknown[] {
+  // Nested content (a document's) is the client's, unchecked: anything but a block counts as its JSON.
+  if (typeof block !== 'object' || block === null) return [block];
   switch (block.type) {
     case 'text':
       return [{ type: 'text', text: block.text }];
@@ -28,21 +33,20 @@ function partsOf(block: ContentBlock): unknown[] {
     case 'image': {
       const s = source(block);
       if (s.type === 'base64' && typeof s.data === 'string') {
-        const url = `data:${String(s.media_type)};base64,${s.data.slice(0, IMAGE_HEAD)}`;
+        const url = `data:${str(s.media_type)};base64,${s.data.slice(0, IMAGE_HEAD)}`;
         return [{ type: 'image_url', image_url: { url } }];
       }
-      return [{ type: 'image_url', image_url: { url: String(s.url ?? '') } }];
+      return [{ type: 'image_url', image_url: { url: str(s.url) } }];
     }
     case 'document': {
       const s = source(block);
       if (s.type === 'text') return [{ type: 'text', text: s.data }];
       if (s.type === 'content') {
-        return typeof s.content === 'string'
-          ? [{ type: 'text', text: s.content }]
-          : ((s.content as ContentBlock[] | undefined) ?? []).flatMap(partsOf);
+        if (typeof s.content === 'string') return [{ type: 'text', text: s.content }];
+        return Array.isArray(s.content) ? (s.content as ContentBlock[]).flatMap(partsOf) : [block];
       }
       if (s.type === 'base64') return [{ type: 'file', file: { file_data: s.data } }];
-      return [{ type: 'file', file: { file_id: String(s.file_id ?? s.url ?? '') } }];
+      return [{ type: 'file', file: { file_id: str(s.file_id) || str(s.url) } }];
     }
     case 'tool_use':
       return [

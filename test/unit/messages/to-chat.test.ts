@@ -217,6 +217,31 @@ describe('toChatRequest', () => {
     expect(err.message).toContain(TARGET);
   });
 
+  it.each([
+    ['a non-block inside a document', [null], 'messages[0].content[0].source.content[0]'],
+    ['a document content that is no list', { constructor: {} }, 'messages[0].content[0].source.content'],
+    [
+      'a text block without text inside a document',
+      [{ type: 'text', text: { toString: 'x' } }],
+      'messages[0].content[0].source.content[0].text',
+    ],
+  ])('a 400, never a crash, for %s', (_name, content, param) => {
+    const err = refusal({
+      messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'content', content } }] }],
+    });
+    expect(err.status).toBe(400);
+    expect(err.param).toBe(param);
+  });
+
+  it('names a hostile source type without calling anything on it', () => {
+    const err = refusal({
+      messages: [
+        { role: 'user', content: [{ type: 'image', source: { type: 'file', url: { toString: 'x' } } }] },
+      ],
+    });
+    expect(err.param).toBe('messages[0].content[0].source');
+  });
+
   it('allows thinking that is disabled', () => {
     expect(
       translate({ messages: [{ role: 'user', content: 'x' }], thinking: { type: 'disabled' } }).messages,

@@ -49,6 +49,28 @@ describe('promptRange', () => {
     }
   });
 
+  it('counts hostile nested content as its JSON, without calling anything on it', () => {
+    const hostile = { toString: 'x', valueOf: 'y' };
+    const range = promptRange({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image', source: { type: 'url', url: hostile, media_type: hostile } },
+            { type: 'image', source: { type: 'base64', data: 'AAAA', media_type: hostile } },
+            {
+              type: 'document',
+              source: { type: 'content', content: [null, 7, hostile, { type: 'text', text: hostile }] },
+            },
+            { type: 'document', source: { type: 'file', file_id: hostile, url: hostile } },
+            { type: 'document', source: { type: 'content', content: { constructor: { prototype: {} } } } },
+          ],
+        },
+      ],
+    });
+    expect(range.most).toBeGreaterThan(0);
+  });
+
   it('bounds a hold by the prompt and max_tokens', () => {
     const bounds = costBoundsOf({ max_tokens: 512, messages: [{ role: 'user', content: 'hello there' }] });
     expect(bounds.maxOutputTokens).toBe(512);

@@ -8,7 +8,14 @@ import { baseURLOf } from './request.ts';
 
 const OPENAI_HOST = 'api.openai.com';
 
+/** Each provider's answer, worked out once (its base URL parsed): it is asked on every request. */
+const known = new WeakMap<ProviderConfig, boolean>();
+
 export function servesResponses(config: ProviderConfig): boolean {
-  if (config.type !== 'openai') return false;
-  return config.responses ?? baseURLOf(config).hostname === OPENAI_HOST;
+  let serves = known.get(config);
+  if (serves === undefined) {
+    serves = config.type === 'openai' && (config.responses ?? baseURLOf(config).hostname === OPENAI_HOST);
+    known.set(config, serves);
+  }
+  return serves;
 }

@@ -445,6 +445,26 @@ describe('budgets and the ledger', () => {
     expect(after).toMatchObject({ spent_usd: usd(10 * 1000 + 2 * 2000), reserved_usd: 0 });
   });
 
+  it('a client that leaves a stream early stops the upstream call, is charged what it used, and holds nothing', async () => {
+    const budget = async () =>
+      (await fetch(`${gw.url}/v1/budget`, { headers: { authorization: `Bearer ${POOR}` } }).then((r) =>
+        r.json(),
+      )) as any;
+    const spentBefore = (await budget()).spent_usd;
+    fakes.openai.enqueue({ text: 'word '.repeat(200), chunkDelayMs: 20 });
+    const stream = await client(POOR).responses.create({
+      model: 'oa-resp',
+      input: 'long',
+      stream: true,
+      max_output_tokens: 100,
+    });
+    for await (const event of stream) if (event.type === 'response.output_text.delta') break;
+    await received()[0]!.done;
+    expect(received()[0]!.aborted).toBe(true);
+    await expect.poll(async () => (await budget()).reserved_usd).toBe(0);
+    expect((await budget()).spent_usd).toBeGreaterThan(spentBefore);
+  });
+
   it('one ledger row per call, priced from the reported usage, cached input at its price', async () => {
     const spend = async () => {
       await store.ledger.flush();
@@ -513,6 +533,19 @@ describe('upstream failures', () => {
     expect(events.at(-1)).toMatchObject({ type: 'response.completed', response: { model: 'oa-steady' } });
     expect(events[0]!.sequence_number).toBe(0);
     expect(received()).toHaveLength(2);
+  });
+
+  it('an input the upstream cannot resolve is the client’s 400 in the upstream’s words, without fallback', async () => {
+    const { status, json } = await post({
+      model: 'oa-flaky',
+      input: [
+        { type: 'reasoning', id: 'rs_never_stored', summary: [] },
+        { role: 'user', content: 'hi' },
+      ],
+    });
+    expect(status).toBe(400);
+    expect(json.error.message).toMatch(/Item with id 'rs_never_stored' not found/);
+    expect(received()).toHaveLength(1);
   });
 
   it('every deployment failing is a clear 502 naming the attempts', async () => {

@@ -81,6 +81,16 @@ function streamedFailure(provider: string, error: unknown): UpstreamError {
   return new UpstreamError(provider, status, message, { code });
 }
 
+/** Whether an error body's `param` names a part of the request other than the model. */
+function namesInput(body: Buffer): boolean {
+  try {
+    const param = (JSON.parse(bodyText(body)) as { error?: { param?: unknown } } | null)?.error?.param;
+    return typeof param === 'string' && param !== '' && param !== 'model';
+  } catch {
+    return false;
+  }
+}
+
 function unreadable(provider: string, cause?: unknown): UpstreamError {
   return new UpstreamError(provider, 200, 'the provider sent an unreadable answer', {
     failure: 'bad_response',
@@ -109,7 +119,13 @@ export class ResponsesPassthrough implements RawProtocol {
   }
 
   failure(target: RawTarget, answer: WholeAnswer): UpstreamError {
-    return httpFailure(target.provider.id, answer);
+    const failure = httpFailure(target.provider.id, answer);
+    // OpenAI answers 404 for an input item it cannot find (one it never stored): the request's fault,
+    // passed on in its words like a 400, not a deployment to fall back from.
+    if (answer.status === 404 && namesInput(answer.body)) {
+      return new UpstreamError(target.provider.id, 400, failure.message, { code: failure.code });
+    }
+    return failure;
   }
 
   /** The Response members the client's view differs in, as JSON texts. */

@@ -400,6 +400,25 @@ describe('what stays translated', () => {
     expect(lastReceived()).toMatchObject({ path: '/v1/chat/completions', body: { model: 'gpt-resp-up' } });
   });
 
+  it('a translated refusal of what the passthrough would carry says why the model was translated', async () => {
+    const body = { model: 'oa-resp', input: 'hi', tools: [{ type: 'web_search' }] };
+    const mixed = await post({ ...body, quorum: { fallbacks: ['an-model'] } });
+    expect(mixed.status).toBe(400);
+    expect(mixed.json.error.param).toBe('tools[0].type');
+    expect(mixed.json.error.message).toMatch(
+      /serves the Responses API itself.*"quorum": \{"fallbacks": \[\]\}/,
+    );
+    expect(received()).toHaveLength(0);
+    // A model that cannot pass through is refused without the note.
+    const other = await post({ ...body, model: 'oa-model' });
+    expect(other.json.error.message).not.toMatch(/Responses API itself/);
+    // Alone, it passes through.
+    fakes.openai.enqueue({ text: 'searched' });
+    const alone = await post({ ...body, quorum: { fallbacks: [] } });
+    expect(alone.status).toBe(200);
+    expect(lastReceived().path).toBe('/v1/responses');
+  });
+
   it('a passed-through conversation can be continued by a translated model (its reasoning and tool items left out)', async () => {
     fakes.openai.enqueue({
       text: 'Found it.',

@@ -8,7 +8,8 @@
  * stream's `response.created` included, before the client hears that it is done.
  */
 import type { Context } from 'hono';
-import { chatCompletion } from '../../../gateway/index.ts';
+import { GatewayError } from '../../../errors/index.ts';
+import { type Caller, chatCompletion, type Gateway } from '../../../gateway/index.ts';
 import {
   chatHistory,
   EventCounter,
@@ -31,7 +32,7 @@ import type { AppEnv } from '../../env.ts';
 import { sseBody } from '../../sse.ts';
 import { chatContext, replyHeaders, SSE_HEADERS } from '../chat.ts';
 import type { ResponsesDeps } from './deps.ts';
-import { passesThrough, passResponse } from './passthrough.ts';
+import { passesThrough, passResponse, whyTranslated } from './passthrough.ts';
 
 /** Each event named by its type, as OpenAI sends them; no `[DONE]` line ends the stream. */
 const eventFrame = (event: Record<string, unknown>) =>
@@ -44,12 +45,30 @@ function translatable(data: ResponsePass): ResponseCreate {
   return result.data;
 }
 
+/**
+ * Runs a step of the translation; a refusal of what a passthrough would have carried says why this
+ * request is translated, when its model serves the Responses API itself.
+ */
+function explained<T>(gw: Gateway, caller: Caller, data: ResponsePass, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    const why = err instanceof GatewayError && err.kind === 'invalid_body' && whyTranslated(gw, caller, data);
+    if (!why) throw err;
+    throw new GatewayError('invalid_body', `${err.message} (${why})`, {
+      param: err.param,
+      code: err.code,
+      cause: err,
+    });
+  }
+}
+
 export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): Promise<Response> {
   const { gateway, store, logger } = deps;
   const { text, data } = await readJsonText(c, ResponsePassSchema, gateway.config.server);
   const caller = c.get('caller');
   if (passesThrough(gateway, caller, data)) return passResponse(c, deps, text, data);
-  const body = translatable(data);
+  const body = explained(gateway, caller, data, () => translatable(data));
   const conversation = body.previous_response_id
     ? await loadConversation(
         store?.responses,
@@ -57,7 +76,7 @@ export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): P
         caller.operator ? undefined : caller.team,
       )
     : { chain: [], items: [] };
-  const plan = planResponse(body, chatHistory(conversation.items));
+  const plan = explained(gateway, caller, data, () => planResponse(body, chatHistory(conversation.items)));
   if (!store) plan.echo.store = false;
   const createdAt = Math.floor(Date.now() / 1000);
   const reply = await chatCompletion(gateway, chatContext(c), plan.chat);

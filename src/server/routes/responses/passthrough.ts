@@ -49,6 +49,17 @@ export function passesThrough(gw: Gateway, caller: Caller, body: ResponsePass): 
   return chainServedRaw(gw, caller, body.model, body.quorum?.fallbacks, servesResponses);
 }
 
+/**
+ * Why a model that serves the Responses API itself is translated anyway (for a refusal of the
+ * translation to say so), or undefined when it does not serve it.
+ */
+export function whyTranslated(gw: Gateway, caller: Caller, body: ResponsePass): string | undefined {
+  if (!chainServedRaw(gw, caller, body.model, [], servesResponses)) return undefined;
+  return body.quorum?.ensemble
+    ? `\`${body.model}\` serves the Responses API itself, but this request fans out (quorum.ensemble) and is translated`
+    : `\`${body.model}\` serves the Responses API itself, but its fallback chain also reaches a model that does not, so the request is translated; send "quorum": {"fallbacks": []} to call it alone`;
+}
+
 /** Stores a response; false when the store failed (the answer then says `store: false`). */
 type Keep = (response: Json) => Promise<boolean>;
 

@@ -322,6 +322,11 @@ function crossCheck(providers: ProviderConfig[], models: PlacedModel[], cfg: Raw
   providers.forEach((p, i) => {
     if (providerIds.has(p.id)) problems.push(`providers[${i}].id: duplicate provider id "${p.id}"`);
     providerIds.add(p.id);
+    if (p.responses !== undefined && p.type !== 'openai') {
+      problems.push(
+        `providers[${i}].responses: only an openai provider serves the Responses API (a ${p.type} provider's models are translated)`,
+      );
+    }
   });
 
   const names = new Map<string, string>(); // name → what it is, for collision messages

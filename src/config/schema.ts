@@ -57,6 +57,12 @@ export const ProviderSchema = z
       .describe(
         "Outbound limits: calls beyond them queue; a call that would wait past the request's deadline fails at once with 429 rate_limit_exceeded (or falls back to another provider).",
       ),
+    responses: z
+      .boolean()
+      .optional()
+      .describe(
+        "openai only: whether the server also serves OpenAI's Responses API (`{base_url}/responses`). Then POST /v1/responses for this provider's models is passed through raw (built-in tools, reasoning items and every other Responses feature reach it); otherwise it is translated to chat completions. Default: true for OpenAI's own API (base_url unset or on api.openai.com), false for any other OpenAI-compatible server.",
+      ),
     /** Extra headers sent upstream (e.g. an organisation id). */
     headers: z
       .record(z.string(), z.string())

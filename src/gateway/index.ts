@@ -24,6 +24,8 @@ export { type Attempt, costOf, type Deployment, HealthTracker } from './deployme
 export type { EmbeddingsBody, EmbeddingsReply } from './embeddings/index.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export {
+  chainServedRaw,
+  memberText,
   type PassthroughCall,
   type PassthroughReply,
   passthrough,
@@ -35,7 +37,10 @@ export {
   type RawWhole,
   removeMember,
   replaceMember,
+  replaceMembers,
   servedRaw,
+  setMember,
+  sseFrame,
 } from './passthrough/index.ts';
 export { chatCompletion, createEmbeddings, type ReviewRun, runReview } from './pipeline/index.ts';
 

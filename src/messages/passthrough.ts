@@ -14,6 +14,7 @@ import {
   type RawTarget,
   removeMember,
   replaceMember,
+  sseFrame,
 } from '../gateway/index.ts';
 import { finishReasonOf, usageOf } from '../providers/anthropic/response.ts';
 import { ANTHROPIC_API_ROOT, anthropicFailure, sdkBaseURL } from '../providers/anthropic/wire.ts';
@@ -72,16 +73,6 @@ function unreadable(provider: string, cause?: unknown): UpstreamError {
     failure: 'bad_response',
     cause,
   });
-}
-
-/** One SSE event as written to the client: its name, and its data unchanged. */
-function frameOf(name: string | undefined, data: string): string {
-  const head = name ? `event: ${name}\n` : '';
-  if (!data.includes('\n')) return `${head}data: ${data}\n\n`;
-  return `${head}${data
-    .split('\n')
-    .map((line) => `data: ${line}\n`)
-    .join('')}\n`;
 }
 
 /** One request's passthrough: the body as received, the client's version and betas. */
@@ -195,11 +186,11 @@ class MessagesTap implements RawStreamTap {
         const model = event.message?.model;
         if (typeof model === 'string') this.responseModel = model;
         const renamed = replaceMember(data, ['message', 'model'], JSON.stringify(this.target.model));
-        out.push({ frame: frameOf(name, renamed), opens: false });
+        out.push({ frame: sseFrame(name, renamed), opens: false });
         return true;
       }
       case 'ping':
-        out.push({ frame: frameOf(name, data), opens: false });
+        out.push({ frame: sseFrame(name, data), opens: false });
         return true;
       case 'content_block_delta': {
         const d = event.delta;
@@ -219,15 +210,15 @@ class MessagesTap implements RawStreamTap {
       }
       case 'message_stop':
         this.complete = true;
-        out.push({ frame: frameOf(name, data), opens: true });
+        out.push({ frame: sseFrame(name, data), opens: true });
         return false;
       case 'error': {
         const error = anthropicFailure(this.target.provider.id, 0, event.error);
-        out.push({ frame: frameOf(name, data), opens: true, error });
+        out.push({ frame: sseFrame(name, data), opens: true, error });
         return false;
       }
     }
-    out.push({ frame: frameOf(name, data), opens: true });
+    out.push({ frame: sseFrame(name, data), opens: true });
     return true;
   }
 }

@@ -55,3 +55,25 @@ export async function loadConversation(
   const records = [...ancestors, previous];
   return { chain: records.map((r) => r.id), items: records.flatMap(itemsOf) };
 }
+
+const CHAT_ITEMS = new Set(['message', 'function_call', 'function_call_output']);
+
+/**
+ * A conversation's items as the translation carries them to a chat call: messages, function calls and
+ * their outputs. A response that was passed through raw may also hold reasoning and built-in tool
+ * items, which no chat call can carry; the answer they led to is in the messages that follow them.
+ * A message's string content (as a client may send it) is its one text part.
+ */
+export function chatHistory(items: readonly unknown[]): Item[] {
+  return items.flatMap((item): Item[] => {
+    if (typeof item !== 'object' || item === null) return [];
+    const i = item as Record<string, unknown>;
+    const type = i.type ?? (typeof i.role === 'string' ? 'message' : undefined);
+    if (typeof type !== 'string' || !CHAT_ITEMS.has(type)) return [];
+    if (type !== 'message' || Array.isArray(i.content)) return [{ ...i, type } as Item];
+    const text = typeof i.content === 'string' ? i.content : '';
+    const part =
+      i.role === 'assistant' ? { type: 'output_text', text, annotations: [] } : { type: 'input_text', text };
+    return [{ ...i, type, content: [part] } as Item];
+  });
+}

@@ -34,7 +34,12 @@ interface ToolDelta {
 
 /** The numbering of one stream's events; the SSE writer asks it for the number of a failure's event. */
 export class EventCounter {
-  #next = 0;
+  #next: number;
+
+  /** `first`: the number of the first event (after events numbered by someone else). */
+  constructor(first = 0) {
+    this.#next = first;
+  }
 
   event(type: string, fields: Record<string, unknown>): ResponseEvent {
     return { type, sequence_number: this.#next++, ...fields };

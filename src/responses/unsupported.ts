@@ -9,10 +9,25 @@ import type { ResponseCreate } from './schema.ts';
 const set = (value: unknown) =>
   value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0);
 
+const CONVERSATION =
+  'OpenAI-hosted conversations are not available through Quorum; continue a conversation with previous_response_id';
+
+/**
+ * What no path can serve, a request passed through raw included: state kept upstream. Quorum keeps
+ * each response and conversation itself, and answers while the request is open.
+ */
+export function refuseHosted(body: { background?: boolean | null; conversation?: unknown }): void {
+  if (set(body.conversation)) throw invalid('conversation', CONVERSATION);
+  if (body.background === true) {
+    throw invalid(
+      'background',
+      'background responses are not available through Quorum: it answers while the request is open (stream: true shows the answer as it is written)',
+    );
+  }
+}
+
 /** Fields refused whenever they are set, and why. */
 const NEVER: Partial<Record<keyof ResponseCreate, string>> = {
-  conversation:
-    'OpenAI-hosted conversations are not available through Quorum; continue a conversation with previous_response_id',
   prompt: 'prompt templates live in an OpenAI project, which Quorum cannot read; send instructions and input',
   context_management: 'server-side compaction is not available through Quorum',
   moderation: 'moderated responses are not available through Quorum',
@@ -22,14 +37,9 @@ const NEVER: Partial<Record<keyof ResponseCreate, string>> = {
 };
 
 export function refuseUntranslatable(body: ResponseCreate): void {
+  refuseHosted(body);
   for (const [field, why] of Object.entries(NEVER)) {
     if (set(body[field as keyof ResponseCreate])) throw invalid(field, why);
-  }
-  if (body.background === true) {
-    throw invalid(
-      'background',
-      'background responses are not available through Quorum: it answers while the request is open (stream: true shows the answer as it is written)',
-    );
   }
   if (body.truncation === 'auto') {
     throw invalid(

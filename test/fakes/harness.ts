@@ -78,8 +78,8 @@ export interface WireFormat {
   ): { model: string; stream: boolean; endpoint?: string } | null;
   writeError(res: ServerResponse, reply: NonNullable<FakeReply['error']>): void;
   writeJson(res: ServerResponse, ctx: ReplyContext): void;
-  /** Answers a route's other endpoint (e.g. Anthropic's count_tokens). */
-  writeEndpoint?(endpoint: string, res: ServerResponse, ctx: ReplyContext): void;
+  /** Answers a route's other endpoint (e.g. Anthropic's count_tokens), streamed or not. */
+  writeEndpoint?(endpoint: string, res: ServerResponse, ctx: ReplyContext): void | Promise<void>;
   /** The stream's chunks as ready-to-write strings (SSE frames, or JSON array pieces). */
   streamChunks(ctx: ReplyContext): string[];
   streamContentType: string;
@@ -179,25 +179,14 @@ export async function startFake(
       },
     };
     if (route.endpoint && wire.writeEndpoint) {
-      wire.writeEndpoint(route.endpoint, res, ctx);
+      await wire.writeEndpoint(route.endpoint, res, ctx);
       return;
     }
     if (!route.stream) {
       wire.writeJson(res, ctx);
       return;
     }
-    res.writeHead(200, { 'content-type': wire.streamContentType, 'cache-control': 'no-cache' });
-    const frames = wire.streamChunks(ctx);
-    for (let i = 0; i < frames.length; i++) {
-      if (res.destroyed) return;
-      if (reply.dropAfterChunks !== undefined && i >= reply.dropAfterChunks) {
-        res.destroy();
-        return;
-      }
-      res.write(frames[i]);
-      if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
-    }
-    res.end();
+    await writeFrames(res, wire.streamContentType, wire.streamChunks(ctx), reply);
   });
   server.keepAliveTimeout = 30_000;
 
@@ -226,6 +215,26 @@ export async function startFake(
         server.close(() => resolve());
       }),
   };
+}
+
+/** A 200 stream of ready-written frames, played as the reply scripts it (delays, a dropped connection). */
+export async function writeFrames(
+  res: ServerResponse,
+  contentType: string,
+  frames: readonly string[],
+  reply: FakeReply,
+): Promise<void> {
+  res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-cache' });
+  for (let i = 0; i < frames.length; i++) {
+    if (res.destroyed) return;
+    if (reply.dropAfterChunks !== undefined && i >= reply.dropAfterChunks) {
+      res.destroy();
+      return;
+    }
+    res.write(frames[i]);
+    if (reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
+  }
+  res.end();
 }
 
 export function sendJson(

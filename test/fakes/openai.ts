@@ -1,4 +1,7 @@
-/** A fake OpenAI Chat Completions server: `POST /v1/chat/completions`, JSON and SSE; and `POST /v1/embeddings`. */
+/**
+ * A fake OpenAI server: `POST /v1/chat/completions` (JSON and SSE), `POST /v1/embeddings`, and
+ * `POST /v1/responses` (the Responses API, openai-responses.ts).
+ */
 import { isOpenAIEmbeddings, openaiEmbeddingsBody, openaiEmbedViolation } from './embeddings.ts';
 import {
   type FakeServer,
@@ -10,6 +13,7 @@ import {
   startFake,
   type WireFormat,
 } from './harness.ts';
+import { isOpenAIResponses, lastResponsesUserText, writeResponses } from './openai-responses.ts';
 
 function usageOf(ctx: ReplyContext) {
   return {
@@ -42,6 +46,9 @@ export const openaiWire: WireFormat = {
   route(method, path, body) {
     if (method === 'POST' && isOpenAIEmbeddings(path))
       return { model: String(body?.model ?? ''), stream: false };
+    if (method === 'POST' && isOpenAIResponses(path)) {
+      return { model: String(body?.model ?? ''), stream: body?.stream === true, endpoint: 'responses' };
+    }
     if (method !== 'POST' || !path.startsWith('/v1/chat/completions')) return null;
     return { model: String(body?.model ?? ''), stream: body?.stream === true };
   },
@@ -59,6 +66,9 @@ export const openaiWire: WireFormat = {
       },
       retryAfterHeaders(e),
     );
+  },
+  writeEndpoint(_endpoint, res, ctx) {
+    return writeResponses(res, ctx);
   },
   writeJson(res, ctx) {
     if (isOpenAIEmbeddings(ctx.path)) {
@@ -146,5 +156,9 @@ export const openaiWire: WireFormat = {
 };
 
 export function startFakeOpenAI(options: { port?: number } = {}): Promise<FakeServer> {
-  return startFake(openaiWire, (body) => lastOpenAIUserText(body?.messages), options);
+  return startFake(
+    openaiWire,
+    (body) => (body?.messages ? lastOpenAIUserText(body.messages) : lastResponsesUserText(body?.input)),
+    options,
+  );
 }

@@ -5,8 +5,9 @@
  * one ledger row and one span per call, settlement). The surface supplies a RawProtocol; nothing here
  * knows a provider.
  */
-export { removeMember, replaceMember } from './json-splice.ts';
-export { passthrough, servedRaw } from './run.ts';
+export { memberText, removeMember, replaceMember, replaceMembers, setMember } from './json-splice.ts';
+export { chainServedRaw, passthrough, servedRaw } from './run.ts';
+export { sseFrame } from './sse-frame.ts';
 export type {
   PassthroughCall,
   PassthroughReply,

@@ -108,16 +108,45 @@ function splice(text: string, edits: { from: number; to: number; insert: string 
  * leads through a non-object.
  */
 export function replaceMember(text: string, path: readonly string[], json: string): string {
+  return replaceMembers(text, path.slice(0, -1), { [path.at(-1)!]: json });
+}
+
+/**
+ * The object text with several members of the object at `path` (`[]`: the top level) replaced in one
+ * pass: `values` maps a member's name to its new JSON text. Members that are absent stay absent.
+ */
+export function replaceMembers(
+  text: string,
+  path: readonly string[],
+  values: Readonly<Record<string, string>>,
+): string {
   const edits: { from: number; to: number; insert: string }[] = [];
   const visit = (open: number, depth: number) => {
     for (const m of membersOf(text, open)) {
-      if (m.key !== path[depth]) continue;
-      if (depth === path.length - 1) edits.push({ from: m.valueStart, to: m.valueEnd, insert: json });
-      else if (text.charCodeAt(m.valueStart) === 123) visit(m.valueStart, depth + 1);
+      if (depth === path.length) {
+        if (Object.hasOwn(values, m.key))
+          edits.push({ from: m.valueStart, to: m.valueEnd, insert: values[m.key]! });
+      } else if (m.key === path[depth] && text.charCodeAt(m.valueStart) === 123)
+        visit(m.valueStart, depth + 1);
     }
   };
   visit(0, 0);
   return splice(text, edits);
+}
+
+/** The JSON text of the top-level member `key` as a parser reads it (the last, should it repeat). */
+export function memberText(text: string, key: string): string | undefined {
+  const member = membersOf(text, 0).findLast((m) => m.key === key);
+  return member && text.slice(member.valueStart, member.valueEnd);
+}
+
+/** The object text with its top-level member `key` set to `json`: replaced where it is, else added last. */
+export function setMember(text: string, key: string, json: string): string {
+  const members = membersOf(text, 0);
+  if (members.some((m) => m.key === key)) return replaceMembers(text, [], { [key]: json });
+  const last = members.at(-1);
+  const at = last ? last.valueEnd : text.indexOf('{') + 1;
+  return `${text.slice(0, at)}${last ? ',' : ''}${JSON.stringify(key)}:${json}${text.slice(at)}`;
 }
 
 /** The object text without its top-level member `key` (every occurrence), commas kept valid. */

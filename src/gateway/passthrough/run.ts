@@ -7,7 +7,7 @@
  */
 import { OUTPUT_RESERVE } from '../../../routing/filter.ts';
 import type { CostBounds } from '../../../routing/route-types.ts';
-import type { ProviderType } from '../../config/index.ts';
+import type { ProviderConfig, ProviderType } from '../../config/index.ts';
 import { GatewayError } from '../../errors/index.ts';
 import { UpstreamError } from '../../providers/upstream-error.ts';
 import { buildChain, type Caller, chainFit, chainReserve, type Plan } from '../access/index.ts';
@@ -29,10 +29,29 @@ export function servedRaw(catalog: Catalog, name: string, types: readonly Provid
   return specs.length > 0 && specs.every((spec) => types.includes(catalog.deployment(spec).provider.type));
 }
 
+/**
+ * Whether a request for `name` is served raw whole: the name is a catalog entry and every deployment its
+ * chain can reach — its own and, as the caller's allow-list leaves them, its fallbacks' — is accepted.
+ * A surface that would rather translate than drop a fallback it cannot call raw asks this. Throws as
+ * the chain does for a name the caller may not use.
+ */
+export function chainServedRaw(
+  catalog: Catalog,
+  caller: Caller,
+  name: string,
+  fallbacks: readonly string[] | undefined,
+  accepts: (provider: ProviderConfig) => boolean,
+): boolean {
+  if (catalog.table.resolve(name).length === 0) return false;
+  return buildChain(catalog, caller, name, fallbacks).every((dep) => accepts(dep.provider));
+}
+
 /** The name's chain (allow-list applied, fallbacks included) left to the deployments callable raw. */
 function rawChain(catalog: Catalog, caller: Caller, call: PassthroughCall): Deployment[] {
   const chain = buildChain(catalog, caller, call.model, call.fallbacks);
-  return chain.filter((dep) => call.providerTypes.includes(dep.provider.type));
+  return chain.filter(
+    (dep) => call.providerTypes.includes(dep.provider.type) && (call.accepts?.(dep.provider) ?? true),
+  );
 }
 
 /** A passthrough request's worst case: the dearest deployment of its chain. A free call holds nothing. */

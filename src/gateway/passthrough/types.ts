@@ -89,6 +89,8 @@ export interface PassthroughCall {
   stream: boolean;
   /** Provider types this surface can call raw: other deployments of the chain are left out. */
   providerTypes: readonly ProviderType[];
+  /** Narrows those further, by each provider's own settings (one that serves the surface's endpoint). */
+  accepts?: ((provider: ProviderConfig) => boolean) | undefined;
   /** The prompt's token bounds and output limit, for the budget hold; null for a free call (no hold, no ledger). */
   cost: CostBounds | null;
   protocol: RawProtocol;

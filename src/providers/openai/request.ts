@@ -31,6 +31,14 @@ function env(name: string): string | undefined {
   return process.env[name]?.trim() || undefined;
 }
 
+/** OpenAI's own API, where a provider with no `base_url` (and no `OPENAI_BASE_URL`) goes. */
+export const OPENAI_API_BASE = 'https://api.openai.com/v1';
+
+/** The provider's base URL: `base_url`, else `OPENAI_BASE_URL`, else OpenAI's own. */
+export function baseURLOf(config: ProviderConfig): URL {
+  return new URL(config.base_url || env('OPENAI_BASE_URL') || OPENAI_API_BASE);
+}
+
 /** Where the calls go: the pool's origin and the path (with any query of the base URL) to post to. */
 export interface Endpoint {
   origin: string;
@@ -42,7 +50,7 @@ export interface Endpoint {
  * as `/embeddings`). A query on the base URL (Azure's `?api-version=`) stays on every call.
  */
 export function endpointOf(config: ProviderConfig, resource = '/chat/completions'): Endpoint {
-  const base = new URL(config.base_url || env('OPENAI_BASE_URL') || 'https://api.openai.com/v1');
+  const base = baseURLOf(config);
   const url = new URL(base.origin);
   url.pathname = `${base.pathname.replace(/\/$/, '')}${resource}`;
   url.search = base.search;

@@ -638,13 +638,29 @@ async function startFuzzGateway(backend: Backend | undefined) {
           {
             id: 'fuzzers',
             budget: { limit_usd: 1_000_000, period: 'total' },
-            models: ['oa-model', 'an-model', 'ge-model', 'mini', 'panel', 'oa-embed', 'ge-embed'],
+            models: ['oa-model', 'oa-resp', 'an-model', 'ge-model', 'mini', 'panel', 'oa-embed', 'ge-embed'],
           },
         ],
         keys: [{ key: TEAM_KEY, team: 'fuzzers', name: 'fuzz' }],
       });
       (config.models as Record<string, unknown>[])[0]!.aliases = ['mini'];
+      (config.providers as Record<string, unknown>[]).push({
+        id: 'oar',
+        type: 'openai',
+        base_url: `${fakes.openai.url}/v1`,
+        api_key: 'sk-upstream-responses',
+        max_retries: 0,
+        responses: true,
+      });
       (config.models as Record<string, unknown>[]).push(
+        {
+          id: 'oa-resp',
+          provider: 'oar',
+          upstream: 'gpt-resp-up',
+          context_window: 128000,
+          max_output_tokens: 4096,
+          price: { input: 1, output: 2 },
+        },
         {
           id: 'oa-embed',
           provider: 'oa',

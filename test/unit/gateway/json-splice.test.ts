@@ -1,7 +1,13 @@
 /** Editing one member of a JSON text leaves every other byte as it was. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { removeMember, replaceMember } from '../../../src/gateway/index.ts';
+import {
+  memberText,
+  removeMember,
+  replaceMember,
+  replaceMembers,
+  setMember,
+} from '../../../src/gateway/index.ts';
 
 describe('replaceMember', () => {
   it('replaces a top-level value and nothing else', () => {
@@ -66,5 +72,45 @@ describe('removeMember', () => {
         expect(JSON.parse(removeMember(text, 'quorum'))).toEqual(expected);
       }),
     );
+  });
+});
+
+describe('replaceMembers', () => {
+  it('replaces several members of one object in one pass, leaving absent ones absent', () => {
+    const text =
+      '{"type":"response.created","response":{"id":"up","model":"m-1","store":false,"output":[{"id":"x"}]}}';
+    expect(
+      replaceMembers(text, ['response'], { id: '"resp_q"', model: '"cat"', previous_response_id: 'null' }),
+    ).toBe(
+      '{"type":"response.created","response":{"id":"resp_q","model":"cat","store":false,"output":[{"id":"x"}]}}',
+    );
+    expect(replaceMembers('{"id":1,"n":{"id":2}}', [], { id: '3' })).toBe('{"id":3,"n":{"id":2}}');
+    expect(replaceMembers('{"response":null}', ['response'], { id: '3' })).toBe('{"response":null}');
+  });
+
+  it('does not take inherited names for members to replace', () => {
+    expect(replaceMembers('{"toString":1,"constructor":2}', [], { id: '3' })).toBe(
+      '{"toString":1,"constructor":2}',
+    );
+  });
+});
+
+describe('memberText', () => {
+  it('is the raw text of a top-level value, the last should the key repeat', () => {
+    expect(memberText('{"input" : [ {"a":1} ] ,"b":2}', 'input')).toBe('[ {"a":1} ]');
+    expect(memberText('{"input":"x","input":"\\u00e9"}', 'input')).toBe('"\\u00e9"');
+    expect(memberText('{"n":{"input":1}}', 'input')).toBeUndefined();
+  });
+});
+
+describe('setMember', () => {
+  it.each([
+    ['{"a":1}', '{"a":1,"store":false}'],
+    ['{"a":1 ,\n "store" : true }', '{"a":1 ,\n "store" : false }'],
+    ['{}', '{"store":false}'],
+    ['  { }', '  {"store":false }'],
+  ])('%s', (text, want) => {
+    expect(setMember(text, 'store', 'false')).toBe(want);
+    expect(JSON.parse(setMember(text, 'store', 'false')).store).toBe(false);
   });
 });

@@ -1,47 +1,74 @@
 /**
- * `POST /v1/responses`: the request (and the stored conversation it continues) becomes a chat request
+ * `POST /v1/responses`. A model whose chain serves the Responses API is passed through raw
+ * (passthrough.ts). Any other — other providers, `auto`, presets, a chain mixing both: the request (and
+ * the stored conversation it continues) becomes a chat request
  * the gateway runs like any other — routing, fan-outs, fallback, cache, budgets, limits, ledger,
  * headers and spans unchanged — and its answer becomes a Response: JSON, or the Responses event stream.
  * With `store` (the default) the finished response is kept under the id the client was given, the
  * stream's `response.created` included, before the client hears that it is done.
  */
 import type { Context } from 'hono';
-import { chatCompletion, type Gateway } from '../../../gateway/index.ts';
+import { GatewayError } from '../../../errors/index.ts';
+import { type Caller, chatCompletion, type Gateway } from '../../../gateway/index.ts';
 import {
+  chatHistory,
   EventCounter,
   loadConversation,
   messageOutput,
   planResponse,
   type ResponseBase,
+  type ResponseCreate,
   ResponseCreateSchema,
+  type ResponsePass,
+  ResponsePassSchema,
   responseEvents,
   responseId,
   responseObject,
   responseUsage,
   statusOf,
 } from '../../../responses/index.ts';
-import type { Store } from '../../../store/index.ts';
-import type { Logger } from '../../../telemetry/index.ts';
-import { readJson } from '../../body.ts';
+import { readJsonText, validationError } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
 import { sseBody } from '../../sse.ts';
 import { chatContext, replyHeaders, SSE_HEADERS } from '../chat.ts';
-
-export interface ResponsesDeps {
-  gateway: Gateway;
-  /** Absent: nothing is stored (responses say `store: false`) and nothing can be continued. */
-  store: Store | undefined;
-  logger: Logger;
-}
+import type { ResponsesDeps } from './deps.ts';
+import { passesThrough, passResponse, whyTranslated } from './passthrough.ts';
 
 /** Each event named by its type, as OpenAI sends them; no `[DONE]` line ends the stream. */
 const eventFrame = (event: Record<string, unknown>) =>
   `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 
+/** The strict schema of the translation: a field Quorum cannot carry to a chat call is refused. */
+function translatable(data: ResponsePass): ResponseCreate {
+  const result = ResponseCreateSchema.safeParse(data);
+  if (!result.success) throw validationError(result.error);
+  return result.data;
+}
+
+/**
+ * Runs a step of the translation; a refusal of what a passthrough would have carried says why this
+ * request is translated, when its model serves the Responses API itself.
+ */
+function explained<T>(gw: Gateway, caller: Caller, data: ResponsePass, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    const why = err instanceof GatewayError && err.kind === 'invalid_body' && whyTranslated(gw, caller, data);
+    if (!why) throw err;
+    throw new GatewayError('invalid_body', `${err.message} (${why})`, {
+      param: err.param,
+      code: err.code,
+      cause: err,
+    });
+  }
+}
+
 export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): Promise<Response> {
   const { gateway, store, logger } = deps;
-  const body = await readJson(c, ResponseCreateSchema, gateway.config.server);
+  const { text, data } = await readJsonText(c, ResponsePassSchema, gateway.config.server);
   const caller = c.get('caller');
+  if (passesThrough(gateway, caller, data)) return passResponse(c, deps, text, data);
+  const body = explained(gateway, caller, data, () => translatable(data));
   const conversation = body.previous_response_id
     ? await loadConversation(
         store?.responses,
@@ -49,7 +76,7 @@ export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): P
         caller.operator ? undefined : caller.team,
       )
     : { chain: [], items: [] };
-  const plan = planResponse(body, conversation.items);
+  const plan = explained(gateway, caller, data, () => planResponse(body, chatHistory(conversation.items)));
   if (!store) plan.echo.store = false;
   const createdAt = Math.floor(Date.now() / 1000);
   const reply = await chatCompletion(gateway, chatContext(c), plan.chat);

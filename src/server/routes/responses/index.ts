@@ -1,7 +1,8 @@
 /** The OpenAI Responses API: `POST /v1/responses` and the stored responses it keeps. */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env.ts';
-import { createResponse, type ResponsesDeps } from './create.ts';
+import { createResponse } from './create.ts';
+import type { ResponsesDeps } from './deps.ts';
 import { responsesRoutes } from './openapi.ts';
 import { deleteResponse, findResponse, listInputItems } from './stored.ts';
 

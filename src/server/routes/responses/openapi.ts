@@ -52,7 +52,8 @@ export const responsesRoutes = [
   createRoute({
     method: 'post',
     path: '/v1/responses',
-    summary: 'OpenAI Responses API: create a response (JSON, or SSE events with `stream: true`)',
+    summary:
+      'OpenAI Responses API: create a response (JSON, or SSE events with `stream: true`); passed through raw to upstreams that serve the API (then any field they know is accepted), translated for every other model',
     security: [{ bearer: [] }],
     request: {
       body: { required: true, content: { 'application/json': { schema: ResponseCreateSchema } } },

@@ -20,9 +20,13 @@ import {
 
 /** Small, so bodies at and past the limit are cheap to build and send thousands of times. */
 export const MAX_BODY = 64 * 1024;
-/** Model names of the fuzz config: ids, an alias, a preset and the router's names. */
+/**
+ * Model names of the fuzz config: ids (`oa-resp` on a provider that serves the Responses API, which
+ * POST /v1/responses passes through raw), an alias, a preset and the router's names.
+ */
 export const MODELS = [
   'oa-model',
+  'oa-resp',
   'an-model',
   'ge-model',
   'mini',

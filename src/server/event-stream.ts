@@ -5,11 +5,12 @@
  * and settles the request).
  */
 import { type GatewayError, toGatewayError } from '../errors/index.ts';
-import type { SseOptions } from './sse.ts';
 
 const encoder = new TextEncoder();
 
-export interface EventStreamOptions extends SseOptions {
+export interface EventStreamOptions {
+  /** Called once when the stream ends for any reason (finished, failed or client gone). */
+  onEnd(error: GatewayError | null, cancelled: boolean): void;
   /** The frame that tells the client the stream failed. */
   errorFrame(error: GatewayError): string;
 }

@@ -2,10 +2,10 @@
  * The SSE body of a streamed reply: chunk objects written the moment they exist, ending `data: [DONE]`
  * — after an `event: error` when the stream failed — and never a hang or a throw once the client left.
  */
-import { type GatewayError, toGatewayError } from '../errors/index.ts';
+import type { GatewayError } from '../errors/index.ts';
+import { eventStreamBody } from './event-stream.ts';
 
-const encoder = new TextEncoder();
-const DONE = encoder.encode('data: [DONE]\n\n');
+const DONE = 'data: [DONE]\n\n';
 
 export interface SseOptions {
   /** Called once when the stream ends for any reason (finished, failed or client gone). */
@@ -33,43 +33,18 @@ export function sseBody(
   const frame = options.frame ?? dataFrame;
   const errorFrame = options.errorFrame ?? errorEvent;
   const done = options.done ?? true;
-  let ended = false;
-  // Set when the client went away: the controller is closed and must not be written to again.
-  let cancelled = false;
-  const end = (error: GatewayError | null, gone: boolean) => {
-    if (ended) return;
-    ended = true;
-    options.onEnd(error, gone);
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const frames: Uint8Array[] = [];
-      let error: GatewayError | null = null;
-      let last = false;
-      try {
-        const next = await chunks.next();
-        if (next.done) last = true;
-        else frames.push(encoder.encode(frame(next.value)));
-      } catch (err) {
-        error = toGatewayError(err);
-        frames.push(encoder.encode(errorFrame(error)));
-        last = true;
-      }
-      if (cancelled) return;
-      for (const bytes of frames) controller.enqueue(bytes);
-      if (!last) return;
-      if (done) controller.enqueue(DONE);
-      controller.close();
-      end(error, false);
-    },
-    async cancel() {
-      cancelled = true;
-      try {
-        end(null, true);
-      } finally {
-        // The reply's own cleanup failing must not surface here: no one awaits a cancelled body.
-        await chunks.return(undefined).catch(() => {});
-      }
-    },
+  return eventStreamBody(frames(chunks, frame, done), {
+    onEnd: options.onEnd,
+    errorFrame: (error) => errorFrame(error) + (done ? DONE : ''),
   });
+}
+
+/** Each chunk's frame, then `[DONE]`; returning early returns the chunks (the reply's cleanup). */
+async function* frames(
+  chunks: AsyncGenerator<Record<string, unknown>>,
+  frame: (chunk: Record<string, unknown>) => string,
+  done: boolean,
+): AsyncGenerator<string> {
+  for await (const chunk of chunks) yield frame(chunk);
+  if (done) yield DONE;
 }

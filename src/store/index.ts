@@ -21,6 +21,14 @@ export {
 } from './ledger.ts';
 export type { Engine } from './migrations.ts';
 export { type OpenStoreOptions, openStore, type Store } from './open.ts';
+export {
+  type RequestLogOptions,
+  type RequestLogQuery,
+  RequestLogRepo,
+  type RequestLogRow,
+  type RequestLogSummaryRow,
+  type StatusRange,
+} from './request-log.ts';
 export { type NewResponseRecord, type ResponseRecord, ResponsesRepo } from './responses.ts';
 export {
   type Team,

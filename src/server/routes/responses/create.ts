@@ -24,6 +24,7 @@ import type { Store } from '../../../store/index.ts';
 import type { Logger } from '../../../telemetry/index.ts';
 import { readJson } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
+import { keepAnswer, noteAsked } from '../../request-log.ts';
 import { sseBody } from '../../sse.ts';
 import { chatContext, replyHeaders, SSE_HEADERS } from '../chat.ts';
 
@@ -41,6 +42,11 @@ const eventFrame = (event: Record<string, unknown>) =>
 export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): Promise<Response> {
   const { gateway, store, logger } = deps;
   const body = await readJson(c, ResponseCreateSchema, gateway.config.server);
+  noteAsked(c, body.model, body.stream, body.quorum?.tags, () =>
+    body.instructions === undefined || body.instructions === null
+      ? { input: body.input }
+      : { instructions: body.instructions, input: body.input },
+  );
   const caller = c.get('caller');
   const conversation = body.previous_response_id
     ? await loadConversation(
@@ -52,7 +58,7 @@ export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): P
   const plan = planResponse(body, conversation.items);
   if (!store) plan.echo.store = false;
   const createdAt = Math.floor(Date.now() / 1000);
-  const reply = await chatCompletion(gateway, chatContext(c), plan.chat);
+  const reply = keepAnswer(c, await chatCompletion(gateway, chatContext(c), plan.chat));
   const base: ResponseBase = { id: responseId(), createdAt, model: reply.meta.model, echo: plan.echo };
 
   /** Stores a finished (or failed) response; a store that fails leaves the answer as it is, unstored. */
@@ -96,7 +102,8 @@ export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): P
   const events = responseEvents(reply.chunks, base, counter, { finished: keep, failed: keep });
   const finish = c.get('deferEnd')();
   const stream = sseBody(events, {
-    onEnd: (error, cancelled) => finish({ ...(error ? { error: error.code } : {}), cancelled }),
+    onEnd: (error, cancelled) =>
+      finish({ ...(error ? { error: error.code, failure: error } : {}), cancelled }),
     frame: eventFrame,
     errorFrame: (error) => eventFrame(counter.error(error)),
     done: false,

@@ -27,15 +27,39 @@ function keyIdOf(caller: Caller): string | null {
 
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** A fan-out's `quorum` record as a panel, without any candidate's answer (that is content). */
+type Group = { answer?: unknown; members?: unknown };
+type Review = { reviews?: { issues?: unknown }[] };
+
+/** A review's verdicts without the reviewers' words (their issues are answer text: content). */
+function reviewMeta(review: unknown): unknown {
+  const r = review as Review | null;
+  if (!r || typeof r !== 'object' || !Array.isArray(r.reviews)) return review;
+  return { ...r, reviews: r.reviews.map(({ issues: _issues, ...rest }) => rest) };
+}
+
+/** Each review's issues, by index, for `content`. */
+function reviewIssues(review: unknown, clip: Clipper): unknown[] | undefined {
+  const r = review as Review | null;
+  if (!r || typeof r !== 'object' || !Array.isArray(r.reviews)) return undefined;
+  return r.reviews.map((x) => clip.value(x.issues ?? null));
+}
+
+/**
+ * A fan-out's `quorum` record as a panel, without any answer text: the candidates' answers and the
+ * groups' (normalised) answers are content, kept apart so that erasing content erases them too.
+ */
 function panelOf(answer: Readonly<Record<string, unknown>>): PanelView {
   const candidates = Array.isArray(answer.candidates) ? (answer.candidates as Record<string, unknown>[]) : [];
   const panel: PanelView = {
     strategy: String(answer.strategy),
     candidates: candidates.map(({ content: _content, ...rest }) => rest as PanelView['candidates'][number]),
   };
-  for (const k of ['agreement', 'groups', 'selected', 'judge', 'degraded', 'review'] as const) {
+  for (const k of ['agreement', 'selected', 'judge', 'degraded'] as const) {
     if (answer[k] !== undefined) (panel as unknown as Record<string, unknown>)[k] = answer[k];
+  }
+  if (answer.review !== undefined) panel.review = reviewMeta(answer.review);
+  if (Array.isArray(answer.groups)) {
+    panel.groups = (answer.groups as Group[]).map(({ answer: _answer, ...rest }) => rest);
   }
   return panel;
 }
@@ -59,7 +83,7 @@ export function buildRow(draft: RequestDraft, end: RequestEnd, keepContent: bool
   if (facts?.route) detail.route = facts.route;
   const answer = facts?.answer;
   if (answer && typeof answer.strategy === 'string') detail.panel = panelOf(answer);
-  if (draft.review !== undefined) detail.review = draft.review;
+  if (draft.review !== undefined) detail.review = reviewMeta(draft.review);
 
   let content: string | null = null;
   if (keepContent) {
@@ -74,6 +98,13 @@ export function buildRow(draft: RequestDraft, end: RequestEnd, keepContent: bool
         typeof c.content === 'string' ? clip.text(c.content) : null,
       );
     }
+    if (detail.panel && Array.isArray(answer?.groups)) {
+      kept.groups = (answer.groups as Group[]).map((g) =>
+        typeof g.answer === 'string' ? clip.text(g.answer) : null,
+      );
+    }
+    const issues = reviewIssues(draft.review ?? answer?.review, clip);
+    if (issues) kept.issues = issues;
     if (clip.truncated) kept.truncated = true;
     content = JSON.stringify(kept);
   }

@@ -55,11 +55,12 @@ export interface PanelView {
     content?: string;
   }[];
   agreement?: number;
-  groups?: unknown;
+  /** Which candidates agreed; each group's answer only while content logging is on. */
+  groups?: { members?: unknown; answer?: string }[];
   selected?: { index: number; model: string };
   judge?: { model: string; rationale: string };
   degraded?: string[];
-  /** The review strategy's verdict and reviews. */
+  /** The review strategy's verdict and reviews (each review's issues only while content logging is on). */
   review?: unknown;
 }
 
@@ -80,6 +81,10 @@ export interface RecordContent {
   prompt: unknown;
   answer: string | null;
   candidates?: (string | null)[];
+  /** The panel's groups' (normalised) answers, by index. */
+  groups?: (string | null)[];
+  /** The issues each review raised, by index (POST /v1/reviews, or the review strategy's). */
+  issues?: unknown[];
   /** Something was cut to keep the record bounded. */
   truncated?: boolean;
 }
@@ -111,29 +116,57 @@ export function summaryView(row: RequestLogSummaryRow) {
 
 export type RequestSummary = ReturnType<typeof summaryView>;
 
-/** The whole record; `content` (and candidates' answers) only while the operator has content logging on. */
+/** The whole record; `content` (and the panel's answers) only while the operator has content logging on. */
 export function recordView(row: RequestLogRow, showContent: boolean) {
   const detail = row.detail ? (JSON.parse(row.detail) as RecordDetail) : { attempts: [] };
   const content = showContent && row.content ? (JSON.parse(row.content) as RecordContent) : null;
-  const { candidates, ...text } = content ?? {};
+  const { candidates, groups, issues, ...text } = content ?? {};
+  const panel = detail.panel ? withAnswers(detail.panel, candidates, groups) : null;
+  if (panel?.review !== undefined) panel.review = withIssues(panel.review, issues);
   return {
     ...summaryView(row),
     attempts: detail.attempts,
     route: detail.route ?? null,
-    panel: detail.panel ? withAnswers(detail.panel, candidates) : null,
-    review: detail.review ?? null,
-    content: content ? (text as Omit<RecordContent, 'candidates'>) : null,
+    panel,
+    review: detail.review === undefined ? null : withIssues(detail.review, issues),
+    content: content ? (text as Omit<RecordContent, 'candidates' | 'groups' | 'issues'>) : null,
+  };
+}
+
+/** A review with each reviewer's issues put back (while content logging is on). */
+function withIssues(review: unknown, issues: unknown[] | undefined): unknown {
+  const r = review as { reviews?: Record<string, unknown>[] } | null;
+  if (!issues || !r || !Array.isArray(r.reviews)) return review;
+  return {
+    ...r,
+    reviews: r.reviews.map((x, i) => (issues[i] === undefined ? x : { ...x, issues: issues[i] })),
   };
 }
 
 export type RequestRecord = ReturnType<typeof recordView>;
 
-function withAnswers(panel: PanelView, answers: (string | null)[] | undefined): PanelView {
-  if (!answers) return panel;
+/** The panel with the answers kept in `content` put back where the `quorum` record has them. */
+function withAnswers(
+  panel: PanelView,
+  answers: (string | null)[] | undefined,
+  groupAnswers: (string | null)[] | undefined,
+): PanelView {
+  const answer = (list: (string | null)[] | undefined, i: number) =>
+    typeof list?.[i] === 'string' ? list[i] : undefined;
   return {
     ...panel,
-    candidates: panel.candidates.map((c, i) =>
-      typeof answers[i] === 'string' ? { ...c, content: answers[i] } : c,
-    ),
+    ...(answers && {
+      candidates: panel.candidates.map((c, i) => {
+        const content = answer(answers, i);
+        return content === undefined ? c : { ...c, content };
+      }),
+    }),
+    ...(groupAnswers &&
+      panel.groups && {
+        groups: panel.groups.map((g, i) => {
+          const text = answer(groupAnswers, i);
+          return text === undefined ? g : { answer: text, ...g };
+        }),
+      }),
   };
 }

@@ -30,9 +30,13 @@ export interface LogGateway {
   close(): Promise<void>;
 }
 
-export async function startLogGateway(logging: Record<string, unknown> = {}): Promise<LogGateway> {
+/** `reuse`: serve this store (left open on close) instead of a new one. */
+export async function startLogGateway(
+  logging: Record<string, unknown> = {},
+  reuse?: Store,
+): Promise<LogGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-reqlog-'));
-  const store = await openStore(`sqlite:${join(dir, 'q.db')}`);
+  const store = reuse ?? (await openStore(`sqlite:${join(dir, 'q.db')}`));
   const fakes = await startFakes();
   fakes.openai.respond((req) =>
     JSON.stringify(req.body).includes(FAIL) ? { error: { status: 500, message: 'upstream exploded' } } : {},
@@ -81,7 +85,7 @@ export async function startLogGateway(logging: Record<string, unknown> = {}): Pr
     fakes,
     async close() {
       await gw.close();
-      await store.close();
+      if (!reuse) await store.close();
       await fakes.close();
       rmSync(dir, { recursive: true, force: true });
     },

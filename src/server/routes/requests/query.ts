@@ -78,7 +78,11 @@ export function readFilter(c: Context<AppEnv>): RequestFilter {
 /** Epoch ms from an ISO 8601 date-time or epoch milliseconds. */
 function instant(value: string | undefined, param: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = /^[0-9]+$/.test(value.trim()) ? Number(value.trim()) : Date.parse(value);
+  const ms = /^[0-9]+$/.test(value)
+    ? Number(value)
+    : /^[0-9]{4}-[0-9]{2}-[0-9]{2}(T|$)/.test(value)
+      ? Date.parse(value)
+      : Number.NaN;
   if (!Number.isSafeInteger(ms) || ms < 0) {
     throw bad(param, 'expected an ISO 8601 date-time or epoch milliseconds');
   }

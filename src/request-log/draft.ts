@@ -4,7 +4,7 @@
  * the gateway puts the request's context in `request` (the TraceSlot), and the server finishes it when
  * the last byte is out. Nothing is computed before then.
  */
-import type { Caller, RequestFacts, TraceSlot } from '../gateway/index.ts';
+import type { Caller, TraceSlot } from '../gateway/index.ts';
 import { CONTENT_BUDGET } from './clip.ts';
 import type { Surface } from './record.ts';
 
@@ -22,6 +22,8 @@ export interface RequestEnd {
   failure: { status: number; code: string; message: string } | undefined;
   /** The client went away before the answer was complete. */
   cancelled: boolean;
+  /** Set once the request log has waited for such a request to settle. */
+  settled?: boolean;
   /** performance.now() at the last byte. */
   endedAt: number;
 }
@@ -32,7 +34,7 @@ export interface DraftSink {
 }
 
 export class RequestDraft implements TraceSlot {
-  request: { facts(): RequestFacts } | undefined = undefined;
+  request: TraceSlot['request'] = undefined;
   readonly id: string;
   readonly surface: Surface;
   readonly caller: Caller;

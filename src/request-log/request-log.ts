@@ -13,6 +13,9 @@ import { TailHub } from './tail-hub.ts';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+/** How long a cancelled stream's record waits for its request to settle: 40 × 50 ms. */
+const SETTLE_POLLS = 40;
+const SETTLE_POLL_MS = 50;
 
 export interface RequestLogOptions {
   /** Keep prompt and answer text (`logging.content`). */
@@ -61,6 +64,8 @@ export class RequestLog implements DraftSink {
   readonly #now: () => number;
   #pending: { draft: RequestDraft; end: RequestEnd }[] = [];
   #scheduled = false;
+  /** Records of cancelled streams waiting for their request to settle. */
+  #waiting = 0;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<unknown> | undefined;
 
@@ -78,10 +83,33 @@ export class RequestLog implements DraftSink {
 
   /** Queued: the record is built once the current turn of the event loop (the response) is done. */
   finish(draft: RequestDraft, end: RequestEnd): void {
+    // A client that left mid-stream: the upstream call is closed after this, and charged then.
+    if (end.cancelled && !end.settled && draft.request) {
+      void this.#afterSettling(draft, end);
+      return;
+    }
     this.#pending.push({ draft, end });
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => this.#build());
+  }
+
+  /** Waits (a bounded while) for the request's settle stage, so its record has every call's cost. */
+  async #afterSettling(draft: RequestDraft, end: RequestEnd): Promise<void> {
+    this.#waiting++;
+    try {
+      for (let i = 0; i < SETTLE_POLLS; i++) {
+        const settling = draft.request?.settling();
+        if (settling) {
+          await settling.catch(() => {});
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS).unref());
+      }
+    } finally {
+      this.#waiting--;
+    }
+    this.finish(draft, { ...end, cancelled: true, settled: true });
   }
 
   #build(): void {
@@ -147,8 +175,11 @@ export class RequestLog implements DraftSink {
     if (this.#repo.pending > 0) await this.#repo.flush();
   }
 
-  /** Builds what is queued now and waits for a sweep in progress (shutdown, tests). */
+  /** Builds what is queued (cancelled streams' records too, once settled) and waits for a sweep (shutdown). */
   async settle(): Promise<void> {
+    for (let i = 0; i < SETTLE_POLLS && this.#waiting > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    }
     if (this.#pending.length) this.#build();
     await this.#sweeping;
   }

@@ -59,7 +59,13 @@ export interface RequestFacts {
 
 /** Filled in by the gateway: the request that can report its facts. */
 export interface TraceSlot {
-  request: { facts(): RequestFacts } | undefined;
+  request:
+    | {
+        facts(): RequestFacts;
+        /** The settle stage, once it has begun (undefined before): its calls are all accounted then. */
+        settling(): Promise<void> | undefined;
+      }
+    | undefined;
 }
 
 /** The signals and the account one chain of upstream calls reports to. */
@@ -243,6 +249,10 @@ export class RequestContext implements CallScope, AccountCap {
    */
   end(): Promise<void> {
     this.ended ??= this.settle();
+    return this.ended;
+  }
+
+  settling(): Promise<void> | undefined {
     return this.ended;
   }
 

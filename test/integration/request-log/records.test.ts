@@ -86,6 +86,45 @@ describe('a chat completion', () => {
     expect(record.cost_usd).toBeGreaterThan(0);
   });
 
+  it('a stream the client leaves is recorded as 499, with what its upstream call was charged', async () => {
+    t.fakes.openai.enqueue({ text: 'one two three four five six seven eight', chunkDelayMs: 40 });
+    const controller = new AbortController();
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${RESEARCH}` },
+      body: JSON.stringify(chat('leave me', { model: 'oa-model', stream: true })),
+      signal: controller.signal,
+    });
+    const id = res.headers.get('x-quorum-request-id')!;
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    let record: any;
+    for (let i = 0; i < 100; i++) {
+      const got = await fetch(`${url}/v1/requests/${id}`, { headers: { authorization: `Bearer ${MASTER}` } });
+      if (got.status === 200) {
+        record = await got.json();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(record).toMatchObject({
+      status: 499,
+      stream: true,
+      error: { code: 'client_closed_request' },
+      models: ['oa-model'],
+    });
+    await t.store.ledger.flush();
+    const ledger = await t.store.db
+      .selectFrom('ledger')
+      .select(['cost_nanos'])
+      .where('request_id', '=', id)
+      .execute();
+    expect(ledger).toHaveLength(1);
+    expect(record.cost_usd).toBe(Number(ledger[0]!.cost_nanos) / 1e9);
+    expect(record.cost_usd).toBeGreaterThan(0);
+  });
+
   it('a cache hit says so, and costs nothing', async () => {
     const body = chat('cache this one', { temperature: 0 });
     const first = await post(url, '/v1/chat/completions', body, RESEARCH);

@@ -19,10 +19,16 @@
  *    requests per second, and the gateway's CPU time per request (/proc, all threads).
  * 3. Afterwards every gateway is stopped (SIGTERM: it writes what it buffered) and its store is opened:
  *    the rows the log holds are counted against the requests it answered.
+ * 4. In-process, first: the log's own work per request, timed apart from everything else (a real
+ *    RequestLog over a real SQLite store; the gateway's facts are a fixed record of a chat request with
+ *    an `auto` route): what runs on the request path (open the record, note the request, finish it),
+ *    what runs after the response (build the row and append it), and the batched INSERT, per record.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { OPEN_CALLER, type RequestFacts } from '../src/gateway/index.ts';
+import { RequestLog } from '../src/request-log/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { ChildGroup, type Gateway, isMain, runAlone, stopChild } from './children.ts';
 import { load } from './load.ts';
@@ -57,8 +63,20 @@ export interface RequestLogTarget {
   rows: number;
 }
 
+/** µs per record, in-process. */
+export interface MicroResult {
+  records: number;
+  /** begin + asked + finish: on the request path. */
+  requestPathUs: number;
+  /** Building the row and appending it to the writer: after the response, on the event loop. */
+  buildUs: number;
+  /** The batched INSERT, amortised per record (SQLite). */
+  writeUs: number;
+}
+
 export interface RequestLogBenchResult {
   settings: { rounds: number; warmupRounds: number; loadSeconds: number; connections: number };
+  micro: { off: MicroResult; content: MicroResult };
   loadAverageAtStart: number[];
   loadAverageAtEnd: number[];
   targets: RequestLogTarget[];
@@ -98,6 +116,60 @@ function cpuUs(pid: number): number {
 const median = (xs: number[]) => summarise(xs).p50;
 const paired = (a: number[], b: number[]) => round(median(a.map((x, i) => x - (b[i] ?? Number.NaN))), 3);
 
+const ROUTE = {
+  policy: 'balanced' as const,
+  chosen: MODEL,
+  candidates: Array.from({ length: 5 }, (_, i) => ({
+    model: `model-${i}`,
+    eligible: true,
+    scores: { quality: 0.7, cost_usd: 0.0016, latency_ms: 420.5, total: 0.43 },
+  })),
+};
+
+/** The log's own work per record, in-process, over a real SQLite store. */
+async function micro(dir: string, content: boolean, records: number): Promise<MicroResult> {
+  const store = await openStore(`sqlite:${join(dir, `micro-${content}-${records}.db`)}`, {
+    requestLog: { flushIntervalMs: 60_000, batchSize: 1000, maxBuffered: records + 1 },
+  });
+  const log = new RequestLog(store.requestLog, { content, retentionDays: 30, contentRetentionDays: 7 });
+  const caller = { ...OPEN_CALLER, team: 'bench', keyName: 'bench', operator: false };
+  const facts: RequestFacts = {
+    attempts: [{ model: MODEL, provider: 'fake', status: 200, latency_ms: 3 }],
+    route: ROUTE,
+    answer: undefined,
+    inputTokens: 30,
+    outputTokens: 15,
+    costNanos: 13_500,
+  };
+  const request = { facts: () => facts, settling: () => undefined };
+  const end = {
+    status: 200,
+    models: MODEL,
+    overheadMs: 0.25,
+    cache: null,
+    failure: undefined,
+    cancelled: false,
+  };
+  const t0 = performance.now();
+  for (let i = 0; i < records; i++) {
+    // What the middleware, the endpoint and the gateway do for one request, up to its last byte.
+    const draft = log.begin(`bench-${content}-${i}`, 'chat.completions', caller, t0);
+    draft.asked(MODEL, false, undefined, CHAT.messages);
+    draft.request = request;
+    if (content) draft.answer = 'Connection pooling reuses open connections, saving handshakes.';
+    draft.finish({ ...end, endedAt: performance.now() });
+  }
+  const t1 = performance.now();
+  // The records are built on the next turn of the event loop (check phase); the writes start after it.
+  await new Promise((resolve) => setImmediate(resolve));
+  const t2 = performance.now();
+  await store.requestLog.flush();
+  const t3 = performance.now();
+  await store.close();
+  const us = (ms: number) => round((ms * 1000) / records, 2);
+  return { records, requestPathUs: us(t1 - t0), buildUs: us(t2 - t1), writeUs: us(t3 - t2) };
+}
+
 export async function runRequestLogBench(
   options: { quick?: boolean; nodeFlags?: string[]; log?: (m: string) => void } = {},
 ): Promise<RequestLogBenchResult> {
@@ -112,6 +184,11 @@ export async function runRequestLogBench(
   const loadAverageAtStart = loadAverage();
   const group = new ChildGroup('quorum-bench-reqlog-', log);
   try {
+    const records = quick ? 5_000 : 20_000;
+    log(`in-process: ${records} records, without and with content`);
+    await micro(group.dir, false, 2_000);
+    const microOff = await micro(group.dir, false, records);
+    const microContent = await micro(group.dir, true, records);
     const fake = await group.upstream('request-log fake upstream', 'bench/fake-upstream.ts');
     const gateways: { variant: (typeof VARIANTS)[number]; gateway: Gateway; db: string; answered: number }[] =
       [];
@@ -197,6 +274,7 @@ export async function runRequestLogBench(
     }
     return {
       settings: { rounds, warmupRounds, loadSeconds, connections },
+      micro: { off: microOff, content: microContent },
       loadAverageAtStart,
       loadAverageAtEnd: loadAverage(),
       targets,
@@ -232,8 +310,12 @@ export function requestLogTable(r: RequestLogBenchResult): string[] {
       `${t.rows} / ${t.answered}`,
     ]),
   ];
+  const m = (name: string, x: MicroResult) =>
+    `  in-process, ${name}: request path ${x.requestPathUs} µs, build + append ${x.buildUs} µs (after the response), batched INSERT ${x.writeUs} µs per record (${x.records} records)`;
   return [
     `  load average ${r.loadAverageAtStart.join(' ')} → ${r.loadAverageAtEnd.join(' ')}; ${r.settings.rounds} rounds, ${r.elapsedS} s`,
+    m('no content', r.micro.off),
+    m('with content', r.micro.content),
     ...columns(rows),
   ];
 }

@@ -5,7 +5,11 @@
  * records past `logging.retention_days` and erases text past `logging.content_retention_days`.
  */
 import type { Caller } from '../gateway/index.ts';
-import type { RequestLogRepo, RequestLogSummaryRow } from '../store/index.ts';
+import {
+  REQUEST_LOG_SUMMARY_COLUMNS,
+  type RequestLogRepo,
+  type RequestLogSummaryRow,
+} from '../store/index.ts';
 import { buildRow } from './build.ts';
 import { type DraftSink, RequestDraft, type RequestEnd } from './draft.ts';
 import type { Surface } from './record.ts';
@@ -33,28 +37,6 @@ export interface RequestLogOptions {
   /** How often the retention sweep runs (default hourly; the first a minute after start). */
   sweepEveryMs?: number;
 }
-
-const SUMMARY_KEYS = [
-  'id',
-  'created_at',
-  'team_id',
-  'key_id',
-  'key_name',
-  'surface',
-  'model',
-  'models',
-  'status',
-  'error_code',
-  'error_message',
-  'stream',
-  'cache',
-  'tags',
-  'input_tokens',
-  'output_tokens',
-  'cost_nanos',
-  'latency_ms',
-  'overhead_ms',
-] as const;
 
 export class RequestLog implements DraftSink {
   readonly hub = new TailHub();
@@ -121,6 +103,8 @@ export class RequestLog implements DraftSink {
       try {
         const row = buildRow(draft, end, this.content);
         this.#repo.append(row);
+        // The tail's copy, without the JSON columns: only when a tail (here or on another worker) may want it.
+        if (this.hub.size === 0 && !this.#options.relay) continue;
         const summary = summaryOf(row);
         this.hub.publish(summary);
         if (this.#options.relay) relayed.push(summary);
@@ -187,6 +171,6 @@ export class RequestLog implements DraftSink {
 
 function summaryOf(row: RequestLogSummaryRow): RequestLogSummaryRow {
   const out: Record<string, unknown> = {};
-  for (const k of SUMMARY_KEYS) out[k] = row[k];
+  for (const k of REQUEST_LOG_SUMMARY_COLUMNS) out[k] = row[k];
   return out as unknown as RequestLogSummaryRow;
 }

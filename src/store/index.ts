@@ -28,6 +28,7 @@ export {
   type RequestLogRow,
   type RequestLogSummaryRow,
   type StatusRange,
+  SUMMARY_COLUMNS as REQUEST_LOG_SUMMARY_COLUMNS,
 } from './request-log.ts';
 export { type NewResponseRecord, type ResponseRecord, ResponsesRepo } from './responses.ts';
 export {

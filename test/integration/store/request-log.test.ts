@@ -216,11 +216,15 @@ describe.each(backends())('request log on $name', ({ make }) => {
       onError,
       requestLog: { maxBufferedBytes: 10_000, flushIntervalMs: 5 },
     });
-    const insert = vi.spyOn(store.db, 'insertInto').mockImplementation(() => {
-      throw new Error('database unavailable');
-    });
+    const insert = vi.spyOn(store.db, 'executeQuery').mockRejectedValue(new Error('database unavailable'));
     const text = JSON.stringify({ prompt: 'x'.repeat(3000), answer: null });
-    for (let i = 0; i < 10; i++) store.requestLog.append(row(`full${i}`, { content: text }));
+    store.requestLog.append(row('full0', { content: text }));
+    // The writer has tried, and failed: the record waits in the buffer.
+    await vi.waitFor(() =>
+      expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'database unavailable' })),
+    );
+    expect(store.requestLog.pending).toBe(1);
+    for (let i = 1; i < 10; i++) store.requestLog.append(row(`full${i}`, { content: text }));
     expect(store.requestLog.textDropped).toBeGreaterThan(0);
     for (let i = 0; i < 40; i++) store.requestLog.append(row(`more${i}`));
     expect(store.requestLog.dropped).toBeGreaterThan(0);

@@ -9,8 +9,9 @@
 import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts';
 import { Gateway, type GatewayOptions } from '../gateway/index.ts';
 import type { LimitBackends } from '../limits/index.ts';
+import { RequestLog } from '../request-log/index.ts';
 import { databaseUrlFrom } from '../store/database-url.ts';
-import { redactUrl, type Store } from '../store/index.ts';
+import { type RequestLogSummaryRow, redactUrl, type Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { Engine, type EngineOptions } from '../workflows/engine/index.ts';
 import { EventHub } from '../workflows/event-hub.ts';
@@ -52,6 +53,8 @@ export interface BootOptions {
   workers?: number;
   /** Listen for HTTP (serve, tests); absent → no listener (`quorum run`). */
   http?: HttpOptions;
+  /** The request log: where this process's finished records go for the other workers' live tails. */
+  requestLog?: { relay?: (rows: RequestLogSummaryRow[]) => void };
 }
 
 export interface Booted {
@@ -60,6 +63,8 @@ export interface Booted {
   store: Store | undefined;
   limits: LimitBackends;
   workflows: { engine: Engine; hub: EventHub } | undefined;
+  /** The request log (with a store and `logging.requests`). */
+  requestLog: RequestLog | undefined;
   http: Http | undefined;
   /** Undoes the boot in reverse; `force` cuts open HTTP connections instead of draining them. */
   close(options?: { force?: boolean }): Promise<void>;
@@ -179,10 +184,38 @@ export async function boot(options: BootOptions): Promise<Booted> {
       logger.info('workflow engine ready');
     }
 
+    // The request log: records built after each response, written in batches with the ledger's writer.
+    let requestLog: RequestLog | undefined;
+    if (store && config.logging.requests) {
+      const log = new RequestLog(store.requestLog, {
+        content: config.logging.content,
+        retentionDays: config.logging.retention_days,
+        contentRetentionDays: config.logging.content_retention_days,
+        ...(options.requestLog?.relay ? { relay: options.requestLog.relay } : {}),
+        onError: (err) => logger.warn({ err }, 'request log: background work failed'),
+      });
+      log.start();
+      // Before the store closes (which writes what is buffered): what is queued is built first.
+      undo.push({
+        what: 'request log',
+        run: async () => {
+          log.close();
+          await log.settle();
+        },
+      });
+      requestLog = log;
+      if (config.logging.content) {
+        logger.info(
+          { retention_days: config.logging.content_retention_days },
+          'request log keeps prompt and answer text (logging.content)',
+        );
+      }
+    }
+
     // 5. HTTP
     let http: Http | undefined;
     if (options.http) {
-      const opened = await openHttp(options.http, { config, gateway, logger, store, workflows });
+      const opened = await openHttp(options.http, { config, gateway, logger, store, workflows, requestLog });
       undo.push({ what: 'HTTP listener', run: () => opened.drain(force) });
       http = opened;
     }
@@ -194,6 +227,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
       store,
       limits: gateway.limits,
       workflows,
+      requestLog,
       http,
       close(closeOptions = {}) {
         force = closeOptions.force ?? false;

@@ -6,7 +6,7 @@
  * streams. Authentication, host checks and team scoping stay in the worker that took the request.
  */
 import { GatewayError } from '../errors/index.ts';
-import { StoreError } from '../store/index.ts';
+import { type RequestLogSummaryRow, StoreError } from '../store/index.ts';
 import { type Engine, EngineError } from '../workflows/engine/index.ts';
 import type { EventHub } from '../workflows/event-hub.ts';
 import type { RunEvent } from '../workflows/state.ts';
@@ -30,6 +30,8 @@ export type LinkMessage =
   | { q: 'engine-reply'; id: number; to?: number; ok: true; value: unknown }
   | { q: 'engine-reply'; id: number; to?: number; ok: false; error: WireError }
   | { q: 'run-event'; event: RunEvent }
+  /** Records of requests a worker finished, for the other workers' live tails (log-link.ts). */
+  | { q: 'request-log'; rows: RequestLogSummaryRow[] }
   | { q: 'engine-gone' }
   | { q: 'listening'; url: string };
 

@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Gateway } from '../gateway/index.ts';
+import type { RequestLog } from '../request-log/index.ts';
 import { type AppOptions, createApp } from '../server/app.ts';
 import { listen } from '../server/listen.ts';
 import { createMetricsApp } from '../server/routes/metrics.ts';
@@ -47,6 +48,7 @@ export async function openHttp(
     logger: Logger;
     store: Store | undefined;
     workflows: AppOptions['workflows'];
+    requestLog?: RequestLog | undefined;
   },
 ): Promise<Http> {
   const { config, gateway, logger } = deps;
@@ -60,6 +62,7 @@ export async function openHttp(
     ...(options.masterKey ? { masterKey: options.masterKey } : {}),
     ...(store ? { store } : {}),
     ...(store && workflows ? { workflows } : {}),
+    ...(store && deps.requestLog ? { requestLog: deps.requestLog } : {}),
     isReady: () => ready,
   });
   if (keys.open) {
@@ -117,6 +120,8 @@ export async function openHttp(
       // Event streams of runs that can still change would hold the drain open for as long as a run
       // waits for a person; their followers resume elsewhere with Last-Event-ID.
       workflows?.hub.close();
+      // Live tails of the request log likewise: they follow whichever instance serves next.
+      deps.requestLog?.hub.close();
       await Promise.all([closeServer(server, force), metricsServer && closeServer(metricsServer, true)]);
     },
   };

@@ -83,6 +83,7 @@ export function runWorkers({ count, logger }: WorkersOptions): Promise<number> {
           if (m.to !== undefined) sendTo(cluster.workers?.[m.to], m);
           break;
         case 'run-event':
+        case 'request-log':
           for (const other of slots.values()) if (other !== slot) sendTo(other.worker, m);
           break;
       }

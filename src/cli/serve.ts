@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { remoteEngine, serveEngine } from '../boot/engine-link.ts';
 import { BootError, type Booted, boot } from '../boot/index.ts';
+import { receiveRequestLog, relayRequestLog } from '../boot/log-link.ts';
 import { parseWorkers, workerProblems } from '../boot/worker-count.ts';
 import { ENGINE_SLOT, runWorkers } from '../boot/workers.ts';
 import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts';
@@ -85,6 +86,8 @@ async function serveProcess(values: ServeValues, role: WorkerRole | null): Promi
             ...(role && { onEvent: (event) => link?.publish(event) }),
           }
         : remoteEngine,
+      // With workers, each one's finished requests reach the others' live tails.
+      ...(role && { requestLog: { relay: relayRequestLog } }),
       http: {
         port,
         hostname,
@@ -101,6 +104,7 @@ async function serveProcess(values: ServeValues, role: WorkerRole | null): Promi
     return configProblems(err);
   }
   if (role && runsEngine && booted.workflows) link = serveEngine(booted.workflows.engine);
+  const stopLogLink = role && booted.requestLog ? receiveRequestLog(booted.requestLog) : undefined;
   if (role) process.send?.({ q: 'listening', url: booted.http!.url });
 
   const signal = await new Promise<string>((resolve) => {
@@ -117,6 +121,7 @@ async function serveProcess(values: ServeValues, role: WorkerRole | null): Promi
   });
   logger.info(`${signal} received: draining connections`);
   link?.stop();
+  stopLogLink?.();
   await booted.close();
   await shutdownTelemetry?.();
   logger.info('stopped');

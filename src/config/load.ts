@@ -38,6 +38,8 @@ export interface GatewayConfig {
   cache: RawConfig['cache'];
   limits: RawConfig['limits'];
   metrics: RawConfig['metrics'];
+  /** The request log: whether it is kept, with prompt and answer text or not, and for how long. */
+  logging: RawConfig['logging'];
   ensembles: Record<string, EnsembleConfig>;
   teams: TeamConfig[];
   keys: KeyConfig[];
@@ -281,6 +283,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     cache: cfg.cache,
     limits: cfg.limits,
     metrics: cfg.metrics,
+    logging: cfg.logging,
     ensembles,
     teams: cfg.teams,
     keys: cfg.keys,

@@ -336,6 +336,32 @@ export const ConfigSchema = z
       })
       .prefault({})
       .describe('Budgets and rate limits when QUORUM_REDIS_URL is set but Redis does not answer.'),
+    /** The request log (GET /v1/requests): one row per proxied request, written off the request path. */
+    logging: z
+      .strictObject({
+        requests: z
+          .boolean()
+          .default(true)
+          .describe('Keep a record of every proxied request (GET /v1/requests). false: none is kept.'),
+        retention_days: positiveInt
+          .default(30)
+          .describe('Request records older than this many days are deleted (checked hourly).'),
+        content: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Also keep each request's prompt and answer text (and a fan-out's candidate answers). Off: no prompt or answer text is stored or shown.",
+          ),
+        content_retention_days: positiveInt
+          .default(7)
+          .describe(
+            'Prompt and answer text older than this many days is erased from the records (checked hourly).',
+          ),
+      })
+      .prefault({})
+      .describe(
+        'The request log behind GET /v1/requests and the dashboard: what is kept, and for how long. Needs the database.',
+      ),
     ensembles: z
       .record(z.string(), EnsembleSchema)
       .default({})

@@ -45,4 +45,4 @@ export {
 export { chatCompletion, createEmbeddings, type ReviewRun, runReview } from './pipeline/index.ts';
 
 export { addUsage, type ChatMeta, type ChatReply, publicAttempts, usageBody } from './replies/index.ts';
-export type { ChatContext } from './request/index.ts';
+export type { ChatContext, RequestFacts, TraceSlot } from './request/index.ts';

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Gateway } from '../gateway/index.ts';
+import type { RequestLog } from '../request-log/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Engine } from '../workflows/engine/index.ts';
@@ -9,6 +10,7 @@ import { hostGuard, jsonBodies, originGuard } from './browser-guards.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, onError } from './errors.ts';
 import { authenticate, headWithoutBody, requestContext } from './middleware.ts';
+import { recordRequests } from './request-log.ts';
 import { registerAdmin } from './routes/admin/index.ts';
 import { registerBudget } from './routes/budget.ts';
 import { registerChat } from './routes/chat.ts';
@@ -18,6 +20,7 @@ import { registerHealth } from './routes/health.ts';
 import { registerMessages } from './routes/messages.ts';
 import { registerMetrics } from './routes/metrics.ts';
 import { registerModels } from './routes/models.ts';
+import { registerRequests } from './routes/requests/index.ts';
 import { registerResponses } from './routes/responses/index.ts';
 import { registerReviews } from './routes/reviews.ts';
 import { registerRoute } from './routes/route.ts';
@@ -34,6 +37,8 @@ export interface AppOptions {
   workflows?: { engine: Engine; hub: EventHub };
   /** Readiness; defaults to always ready. */
   isReady?: () => boolean;
+  /** The request log (with a store): every proxied request recorded, and GET /v1/requests. */
+  requestLog?: RequestLog;
 }
 
 export function createApp(options: AppOptions) {
@@ -49,6 +54,8 @@ export function createApp(options: AppOptions) {
   app.use('/v1/*', jsonBodies());
   app.use('/admin/*', jsonBodies());
   app.use('/v1/*', authenticate(keys));
+  const { requestLog } = options;
+  if (requestLog) app.use('/v1/*', recordRequests(requestLog));
 
   registerHealth(app, options.isReady ?? (() => true), options.store);
   registerChat(app, gateway);
@@ -63,6 +70,7 @@ export function createApp(options: AppOptions) {
   // With a port of its own, /metrics is served there (cli/serve.ts) and not here.
   if (metrics.port === undefined) registerMetrics(app, { key: metrics.key, masterKey: options.masterKey });
   if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });
+  if (options.store && requestLog) registerRequests(app, { store: options.store, log: requestLog });
   if (options.store) registerWorkflowDefinitions(app, gateway, options.store);
   if (options.store && options.workflows) {
     registerWorkflowRuns(app, { gateway, store: options.store, ...options.workflows });

@@ -1,7 +1,12 @@
+import type { GatewayError } from '../errors/index.ts';
 import type { Caller } from '../gateway/index.ts';
+import type { RequestDraft } from '../request-log/index.ts';
 
 export interface StreamEnd {
+  /** The code of the error a stream ended with after it began. */
   error?: string;
+  /** That error itself, for the request log. */
+  failure?: GatewayError;
   cancelled?: boolean;
 }
 
@@ -16,5 +21,9 @@ export interface AppEnv {
      * ends them when the stream does.
      */
     deferEnd: () => (info: StreamEnd) => void;
+    /** The request log's record of this request (proxied endpoints, with the log on). */
+    draft?: RequestDraft;
+    /** The error the response carries, set where every error response is made (errors.ts). */
+    failure?: GatewayError;
   };
 }

@@ -32,6 +32,8 @@ const ANTHROPIC_SURFACE = /^\/v1\/messages(?:\/|$)/;
  * Messages surface, OpenAI's everywhere else.
  */
 export function errorResponse(c: Context, err: GatewayError): Response {
+  // The request log records which error the client got.
+  c.set('failure' as never, err as never);
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
   if (ANTHROPIC_SURFACE.test(c.req.path)) {
     const { status, body } = anthropicError(err, c.get('requestId' as never));

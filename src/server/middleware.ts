@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
+import type { GatewayError } from '../errors/index.ts';
+import type { RequestEnd } from '../request-log/index.ts';
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -16,6 +18,21 @@ import {
 } from '../telemetry/index.ts';
 import type { KeyRing } from './auth.ts';
 import type { AppEnv, StreamEnd } from './env.ts';
+
+/** How a request ended, for its record in the request log. */
+function endOf(res: Response, status: number, info: StreamEnd, error: GatewayError | undefined): RequestEnd {
+  const failure = info.failure ?? error;
+  const overhead = res.headers.get('x-quorum-overhead-ms');
+  return {
+    status,
+    models: res.headers.get('x-quorum-model'),
+    overheadMs: overhead === null ? null : Number(overhead),
+    cache: res.headers.get('x-quorum-cache'),
+    failure: failure && { status: failure.status, code: failure.code, message: failure.message },
+    cancelled: info.cancelled === true,
+    endedAt: performance.now(),
+  };
+}
 
 /**
  * Request id, the server span and the access log line. Streams end their span and log line when the
@@ -67,6 +84,7 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
           };
           if (status >= 500 || info.error) logger.warn(line, 'request failed');
           else logger.info(line, 'request');
+          c.get('draft')?.finish(endOf(c.res, status, info, c.get('failure')));
         };
         c.set('deferEnd', () => {
           deferred = true;

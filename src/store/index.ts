@@ -21,6 +21,15 @@ export {
 } from './ledger.ts';
 export type { Engine } from './migrations.ts';
 export { type OpenStoreOptions, openStore, type Store } from './open.ts';
+export {
+  type RequestLogOptions,
+  type RequestLogQuery,
+  RequestLogRepo,
+  type RequestLogRow,
+  type RequestLogSummaryRow,
+  type StatusRange,
+  SUMMARY_COLUMNS as REQUEST_LOG_SUMMARY_COLUMNS,
+} from './request-log.ts';
 export { type NewResponseRecord, type ResponseRecord, ResponsesRepo } from './responses.ts';
 export {
   type Team,

@@ -184,6 +184,56 @@ function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+
+    // The request log (src/store/request-log.ts): one row per proxied request, newest read first,
+    // by team or across teams, within a time range. `content` (prompt and answer text) is null unless
+    // the operator turned content logging on, and is erased before the row itself expires.
+    '0005_request_log': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('request_log')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('key_id', 'text')
+          .addColumn('key_name', 'text')
+          .addColumn('surface', 'text', (c) => c.notNull())
+          .addColumn('model', 'text')
+          .addColumn('models', 'text')
+          .addColumn('status', 'integer', (c) => c.notNull())
+          .addColumn('error_code', 'text')
+          .addColumn('error_message', 'text')
+          .addColumn('stream', 'integer', (c) => c.notNull())
+          .addColumn('cache', 'text')
+          .addColumn('tags', 'text')
+          .addColumn('input_tokens', 'bigint', (c) => c.notNull())
+          .addColumn('output_tokens', 'bigint', (c) => c.notNull())
+          .addColumn('cost_nanos', 'bigint', (c) => c.notNull())
+          .addColumn('latency_ms', 'double precision', (c) => c.notNull())
+          .addColumn('overhead_ms', 'double precision')
+          .addColumn('detail', 'text')
+          .addColumn('content', 'text')
+          .execute();
+        // A team's page (team, newest first) and every team's (newest first; also the retention sweep).
+        await db.schema
+          .createIndex('request_log_team_created_idx')
+          .on('request_log')
+          .columns(['team_id', 'created_at'])
+          .execute();
+        await db.schema
+          .createIndex('request_log_created_idx')
+          .on('request_log')
+          .column('created_at')
+          .execute();
+        // Only rows that still hold text: the content sweep never walks the rows it already erased.
+        await db.schema
+          .createIndex('request_log_content_created_idx')
+          .on('request_log')
+          .column('created_at')
+          .where(sql.ref('content'), 'is not', null)
+          .execute();
+      },
+    },
   };
 }
 

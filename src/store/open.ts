@@ -9,6 +9,7 @@ import { Ledger, type LedgerOptions } from './ledger.ts';
 import { ensurePepper } from './meta.ts';
 import { type Engine, migrateToLatest } from './migrations.ts';
 import { cachedProbe, type StoreProbe } from './probe.ts';
+import { type RequestLogOptions, RequestLogRepo } from './request-log.ts';
 import { ResponsesRepo } from './responses.ts';
 import { createSqliteDialect, openSqliteDatabase } from './sqlite-dialect.ts';
 import { TeamsRepo } from './teams.ts';
@@ -22,6 +23,8 @@ export interface OpenStoreOptions {
   onError?: (err: unknown) => void;
   /** Ledger batching (flushIntervalMs 250, batchSize 500, maxBuffered 100 000). */
   ledger?: Omit<LedgerOptions, 'onError'>;
+  /** Request log batching (as the ledger's; maxBuffered 50 000 rows, maxBufferedBytes 64 MiB). */
+  requestLog?: Omit<RequestLogOptions, 'onError'>;
   /** Postgres only: the schema holding the tables (sets search_path; it must exist). */
   schema?: string;
   /** Postgres only: pool size (default 10). */
@@ -38,13 +41,18 @@ export interface Store {
   readonly workflows: WorkflowsRepo;
   /** Stored Responses API objects (`POST /v1/responses` with `store: true`). */
   readonly responses: ResponsesRepo;
+  /** One record per proxied request (GET /v1/requests), written in batches like the ledger. */
+  readonly requestLog: RequestLogRepo;
   /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
   readonly pepper: string;
   /** A trivial query, for /readyz. */
   ping(): Promise<void>;
   /** `ping` cached for a second and bounded in time: null while the database answers, else why not. */
   probe: StoreProbe;
-  /** Flushes the ledger, then closes the database (even if the flush failed; its error is rethrown). */
+  /**
+   * Flushes the ledger and the request log, then closes the database (even if a flush failed; its error
+   * is rethrown).
+   */
   close(): Promise<void>;
 }
 
@@ -81,6 +89,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 
   const ctx = { db, engine: target.engine, now };
   const ledger = new Ledger(ctx, { ...options.ledger, onError });
+  const requestLog = new RequestLogRepo(ctx, { ...options.requestLog, onError });
   let closing: Promise<void> | null = null;
   const ping = async () => {
     await sql`select 1`.execute(db);
@@ -93,11 +102,17 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     ledger,
     workflows: new WorkflowsRepo(ctx),
     responses: new ResponsesRepo(ctx),
+    requestLog,
     pepper,
     ping,
     probe: cachedProbe(ping),
     close() {
-      closing ??= ledger.close().finally(() => db.destroy());
+      closing ??= Promise.allSettled([ledger.close(), requestLog.close()])
+        .then((results) => {
+          const failed = results.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
+        })
+        .finally(() => db.destroy());
       return closing;
     },
   };

@@ -126,6 +126,50 @@ export interface ResponsesTable {
   created_at: number;
 }
 
+/**
+ * One proxied request, as the request log keeps it (src/store/request-log.ts). The filterable facts
+ * are columns; the route decision, the attempts and a fan-out's panel are JSON in `detail`; prompt and
+ * answer text, only with content logging on, JSON in `content`.
+ */
+export interface RequestLogTable {
+  /** The request id (`x-quorum-request-id`). */
+  id: string;
+  /** When the request arrived, epoch ms. */
+  created_at: number;
+  team_id: string;
+  /** A stored key's id, `static:<name>` for a config key, null for the master key and open mode. */
+  key_id: string | null;
+  key_name: string | null;
+  /** chat.completions, consensus, reviews, responses, messages, messages.count_tokens, embeddings. */
+  surface: string;
+  /** The model the client asked for (null when the body named none, or was unreadable). */
+  model: string | null;
+  /** The models that answered, comma-separated. */
+  models: string | null;
+  /** The HTTP status the client got. */
+  status: number;
+  error_code: string | null;
+  error_message: string | null;
+  /** 1 for a streamed answer. */
+  stream: number;
+  /** `hit` or `miss` when the request was cacheable. */
+  cache: string | null;
+  /** JSON object of the request's tags. */
+  tags: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  /** What the request was charged, integer nano-dollars. */
+  cost_nanos: number;
+  /** Arrival to the last byte, ms. */
+  latency_ms: number;
+  /** Time spent in the gateway itself, ms (`x-quorum-overhead-ms`). */
+  overhead_ms: number | null;
+  /** JSON: `{attempts, route?, panel?}`. */
+  detail: string | null;
+  /** JSON: `{messages?, input?, answer?}`; null unless content logging was on. */
+  content: string | null;
+}
+
 export interface Database {
   teams: TeamsTable;
   keys: KeysTable;
@@ -136,4 +180,5 @@ export interface Database {
   run_steps: RunStepsTable;
   run_events: RunEventsTable;
   responses: ResponsesTable;
+  request_log: RequestLogTable;
 }

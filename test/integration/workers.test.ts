@@ -222,6 +222,63 @@ describe.skipIf(!REDIS_URL)('quorum serve --workers 2 with Redis', () => {
     }
   });
 
+  it('a live tail on one worker carries the requests every worker finished; lists see them all', async () => {
+    // The tail is one connection, so one worker holds it; the requests go to both.
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}/v1/requests/stream`, {
+      headers: { authorization: `Bearer ${FREE_KEY}` },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    let text = '';
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of res.body!) text += decoder.decode(chunk, { stream: true });
+      } catch {}
+    })();
+    await until(
+      () => text.includes(': live tail'),
+      () => text,
+    );
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await call(
+        server.url,
+        'POST',
+        '/v1/chat/completions',
+        { model: 'demo-smart', max_tokens: 8, messages: [{ role: 'user', content: `tail ${i}` }] },
+        FREE_KEY,
+      );
+      expect(r.status).toBe(200);
+      ids.push(String(r.headers['x-quorum-request-id']));
+    }
+    try {
+      await until(
+        () => ids.every((id) => text.includes(`id: ${id}\n`)),
+        () => text,
+      );
+    } finally {
+      controller.abort();
+      await reading;
+    }
+    const served = new Set<number>();
+    for (const line of server.output().split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const entry = JSON.parse(line);
+      if (entry.msg === 'request' && ids.includes(entry.req_id)) served.add(entry.worker);
+    }
+    expect(served).toEqual(new Set([1, 2]));
+    // The list reads the one store: each worker writes its records within a batch interval.
+    let listed: string[] = [];
+    for (let i = 0; i < 50 && !ids.every((id) => listed.includes(id)); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const page = await call(server.url, 'GET', '/v1/requests?limit=200', undefined, FREE_KEY);
+      listed = page.json.data.map((r: any) => r.id);
+    }
+    expect(listed).toEqual(expect.arrayContaining(ids));
+  });
+
   it('replaces a worker that dies, and keeps answering meanwhile', async () => {
     const pids = /"pids":\[(\d+),(\d+)\]/.exec(server.output())!;
     const victim = Number(pids[2]);

@@ -170,14 +170,24 @@ export async function runChain<T>(
         reportInternal(services, err);
         if (err instanceof GatewayError) queueRefusal = err;
         attempts.push(attemptOf(dep, err, startedAt));
-        const decision = decide(err, dep, tryIndex, hasLarger, signals);
-        if (decision === 'stop') throw chainFailure(attempts, skipped, signals);
+        let decision: Decision;
+        try {
+          decision = decide(err, dep, tryIndex, hasLarger, signals);
+        } catch (refusal) {
+          signals.chainFailed?.(attempts);
+          throw refusal;
+        }
+        if (decision === 'stop') {
+          signals.chainFailed?.(attempts);
+          throw chainFailure(attempts, skipped, signals);
+        }
         if (decision === 'larger') minContext = dep.spec.context_window;
         if (decision !== 'retry') break;
         await sleep(backoffMs(tryIndex, (err as UpstreamError).retryAfterMs), signals.signal);
       }
     }
   }
+  signals.chainFailed?.(attempts);
   throw chainFailure(attempts, skipped, signals, queueRefusal);
 }
 

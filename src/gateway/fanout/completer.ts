@@ -7,6 +7,7 @@ import { failSpan, SpanKind, tracer } from '../../telemetry/index.ts';
 import type { Reach } from '../access/index.ts';
 import type { CallRecord } from '../budget/index.ts';
 import { type CallServices, completeChain } from '../calls/index.ts';
+import type { Attempt } from '../deployments/index.ts';
 import type { CallScope, RequestContext } from '../request/index.ts';
 
 /** The request as every candidate sees it: the client's body without routing or streaming fields. */
@@ -37,6 +38,10 @@ class CandidateScope implements CallScope {
 
   add(record: CallRecord): void {
     this.nanos += amountNanos(this.rc.add(record).costUsd);
+  }
+
+  chainFailed(attempts: readonly Attempt[]): void {
+    this.rc.chainFailed(attempts);
   }
 }
 

@@ -57,13 +57,15 @@ export function quorumRecord(
   attempts: readonly Attempt[],
   extra?: Record<string, unknown>,
 ): QuorumRecord {
-  return {
+  const record: QuorumRecord = {
     request_id: rc.id,
     cost_usd: costUsd,
     ...(rc.route ? { route: routeRecord(rc.route) } : {}),
     attempts: publicAttempts(attempts),
     ...extra,
   };
+  rc.answer = record;
+  return record;
 }
 
 /** A JSON answer. */

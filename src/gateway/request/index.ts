@@ -4,5 +4,7 @@ export {
   type ChatContext,
   type RequestBounds,
   RequestContext,
+  type RequestFacts,
   type RequestHooks,
+  type TraceSlot,
 } from './request-context.ts';

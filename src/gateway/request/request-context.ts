@@ -8,7 +8,7 @@ import type { RoutePlan } from '../../../routing/route-types.ts';
 import { GatewayError } from '../../errors/index.ts';
 import type { BudgetPolicy } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
-import type { Caller } from '../access/index.ts';
+import { type Caller, routeRecord } from '../access/index.ts';
 import {
   type AccountCap,
   type Admission,
@@ -34,12 +34,46 @@ export interface ChatContext {
    * candidates answered has still spent (a workflow's cost cap counts that).
    */
   onSpent?: (usd: number) => void;
+  /**
+   * Where the request log reads what the gateway learnt about the request once it is over (the server
+   * passes one for each proxied request; a workflow step does not). The request's context puts itself
+   * here when it is created: nothing is built unless the log asks.
+   */
+  trace?: TraceSlot;
+}
+
+/** What the request log reads of a request when it is over. */
+export interface RequestFacts {
+  /** Every try: the answering chains' (as `quorum.attempts` shows them), then the failed chains'. */
+  attempts: Attempt[];
+  /** The router's decision, when the client asked for `auto[:policy]` (as `quorum.route`). */
+  route: ReturnType<typeof routeRecord> | undefined;
+  /** The answer's `quorum` record, once built (a fan-out's holds its panel). */
+  answer: Readonly<Record<string, unknown>> | undefined;
+  /** Tokens of every upstream call, as reported. */
+  inputTokens: number;
+  outputTokens: number;
+  /** What the request was charged, integer nano-dollars. */
+  costNanos: number;
+}
+
+/** Filled in by the gateway: the request that can report its facts. */
+export interface TraceSlot {
+  request:
+    | {
+        facts(): RequestFacts;
+        /** The settle stage, once it has begun (undefined before): its calls are all accounted then. */
+        settling(): Promise<void> | undefined;
+      }
+    | undefined;
 }
 
 /** The signals and the account one chain of upstream calls reports to. */
 export interface CallScope extends CallSink {
   /** Aborts everything: client gone, deadline passed (or, for a fan-out candidate, its strategy done). */
   readonly signal: AbortSignal;
+  /** A chain failed (its error is about to be thrown): its tries, for the request log. */
+  chainFailed?(attempts: readonly Attempt[]): void;
   /** When the deadline passes (epoch ms), for queues that must not wait beyond it. */
   readonly deadlineAt: number;
   /** True once the request's deadline has passed (a 504, not a vanished client). */
@@ -93,6 +127,10 @@ export class RequestContext implements CallScope, AccountCap {
   route: RoutePlan | undefined = undefined;
   /** x-ratelimit-* headers for the response. */
   headers: Record<string, string> = NO_HEADERS;
+  /** The answer's `quorum` record once the reply module built it (for the request log). */
+  answer: Readonly<Record<string, unknown>> | undefined = undefined;
+  /** The tries of chains that failed (answered chains' are in `attempts`). */
+  private failedAttempts: Attempt[] | undefined = undefined;
 
   private readonly context: ChatContext;
   private readonly hooks: RequestHooks;
@@ -114,6 +152,30 @@ export class RequestContext implements CallScope, AccountCap {
     this.signal = context.clientSignal;
     this.tags = tags && Object.keys(tags).length ? tags : null;
     this.spent = new RequestAccount(undefined, this);
+    if (context.trace) context.trace.request = this;
+  }
+
+  chainFailed(attempts: readonly Attempt[]): void {
+    this.failedAttempts ??= [];
+    this.failedAttempts.push(...attempts);
+  }
+
+  /** What the request log keeps of the request; built only when asked, after the request is over. */
+  facts(): RequestFacts {
+    let inputTokens = 0;
+    let outputTokens = 0;
+    for (const r of this.spent.records) {
+      inputTokens += r.usage.prompt_tokens;
+      outputTokens += r.usage.completion_tokens;
+    }
+    return {
+      attempts: this.failedAttempts ? [...this.attempts, ...this.failedAttempts] : this.attempts,
+      route: this.route ? routeRecord(this.route) : undefined,
+      answer: this.answer,
+      inputTokens,
+      outputTokens,
+      costNanos: this.spent.totalNanos,
+    };
   }
 
   /**
@@ -187,6 +249,10 @@ export class RequestContext implements CallScope, AccountCap {
    */
   end(): Promise<void> {
     this.ended ??= this.settle();
+    return this.ended;
+  }
+
+  settling(): Promise<void> | undefined {
     return this.ended;
   }
 

@@ -5,6 +5,7 @@ import { type ChatContext, type ChatReply, chatCompletion, type Gateway } from '
 import { usdText } from '../../limits/nanos.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
+import { keepAnswer, noteAsked } from '../request-log.ts';
 import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
 import { sseBody } from '../sse.ts';
 
@@ -34,6 +35,7 @@ export function chatContext(c: Context<AppEnv>): ChatContext {
     caller: c.get('caller'),
     clientSignal: c.req.raw.signal,
     startedAt: c.get('startedAt'),
+    trace: c.get('draft'),
   };
 }
 
@@ -54,12 +56,14 @@ export const SSE_HEADERS = {
 } as const;
 
 /** Writes a chat reply: JSON with the cost header, or an SSE stream whose span and log end with it. */
-export function respondChat(c: Context<AppEnv>, reply: ChatReply): Response {
+export function respondChat(c: Context<AppEnv>, answered: ChatReply): Response {
+  const reply = keepAnswer(c, answered);
   replyHeaders(c, reply);
   if (!reply.stream) return c.json(reply.body);
   const finish = c.get('deferEnd')();
   const body = sseBody(reply.chunks, {
-    onEnd: (error, cancelled) => finish({ ...(error ? { error: error.code } : {}), cancelled }),
+    onEnd: (error, cancelled) =>
+      finish({ ...(error ? { error: error.code, failure: error } : {}), cancelled }),
   });
   return c.body(body, 200, SSE_HEADERS);
 }
@@ -68,6 +72,7 @@ export function registerChat(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(chatRoute);
   app.post(chatRoute.path, async (c) => {
     const request = await readJson(c, ChatRequestSchema, gw.config.server);
+    noteAsked(c, request.model, request.stream, request.quorum?.tags, () => request.messages);
     return respondChat(c, await chatCompletion(gw, chatContext(c), request));
   });
 }

@@ -4,6 +4,7 @@ import { GatewayError } from '../../errors/index.ts';
 import { chatCompletion, type Gateway, ownValue } from '../../gateway/index.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
+import { noteAsked } from '../request-log.ts';
 import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
 import { chatContext, respondChat } from './chat.ts';
 
@@ -49,6 +50,8 @@ export function registerConsensus(app: OpenAPIHono<AppEnv>, gw: Gateway) {
       ConsensusRequestSchema,
       gw.config.server,
     );
+    const tags = typeof quorum === 'object' ? quorum.tags : undefined;
+    noteAsked(c, model, chat.stream, tags, () => chat.messages);
     // `model` may name a preset to start from; a name that is neither a preset nor a model is refused
     // as anywhere else, rather than silently ignored.
     if (model !== undefined && !ownValue(gw.config.ensembles, model) && !gw.table.resolve(model).length) {

@@ -5,6 +5,7 @@ import { createEmbeddings, type Gateway } from '../../gateway/index.ts';
 import { usdText } from '../../limits/nanos.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
+import { noteAsked } from '../request-log.ts';
 import { EmbeddingListSchema, errorResponses } from '../schemas.ts';
 import { chatContext } from './chat.ts';
 
@@ -29,6 +30,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(embeddingsRoute);
   app.post(embeddingsRoute.path, async (c) => {
     const request = await readJson(c, EmbeddingsRequestSchema, gw.config.server);
+    noteAsked(c, request.model, false, request.quorum?.tags, () => request.input);
     const { body, meta } = await createEmbeddings(gw, chatContext(c), request);
     c.header('x-quorum-model', meta.model);
     for (const [name, value] of Object.entries(meta.headers ?? {})) c.header(name, value);

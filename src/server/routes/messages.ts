@@ -34,6 +34,7 @@ import {
 import { readJsonText } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { eventStreamBody } from '../event-stream.ts';
+import { keepAnswer, keepRawAnswer, noteAsked } from '../request-log.ts';
 import { AnthropicMessageSchema, anthropicErrorResponses } from '../schemas.ts';
 import { chatContext } from './chat.ts';
 
@@ -101,6 +102,10 @@ function describeTarget(gw: Gateway, name: string): string {
   return spec ? `\`${name}\` (a ${gw.deployment(spec).provider.type} model)` : `\`${name}\``;
 }
 
+/** A Messages body's prompt for the request log: its system prompt and messages. */
+const promptOf = (body: { system?: unknown; messages: unknown }) =>
+  body.system === undefined ? { messages: body.messages } : { system: body.system, messages: body.messages };
+
 const PLACEHOLDER: ChatRequest['messages'] = [{ role: 'user', content: '' }];
 
 /**
@@ -132,14 +137,16 @@ function eventStream(c: Context<AppEnv>, frames: AsyncIterator<string>): Respons
   const finish = c.get('deferEnd')();
   const requestId = c.get('requestId');
   const body = eventStreamBody(frames, {
-    onEnd: (error, cancelled) => finish({ ...(error ? { error: error.code } : {}), cancelled }),
+    onEnd: (error, cancelled) =>
+      finish({ ...(error ? { error: error.code, failure: error } : {}), cancelled }),
     errorFrame: (error: GatewayError) =>
       `event: error\ndata: ${JSON.stringify(anthropicError(error, requestId).body)}\n\n`,
   });
   return c.body(body, 200, SSE_HEADERS);
 }
 
-function respondRaw(c: Context<AppEnv>, reply: PassthroughReply): Response {
+function respondRaw(c: Context<AppEnv>, answered: PassthroughReply): Response {
+  const reply = keepRawAnswer(c, answered);
   metaHeaders(c, reply.meta);
   if (reply.stream) return eventStream(c, reply.frames);
   c.header('x-quorum-cost-usd', usdText(reply.meta.costUsd));
@@ -148,7 +155,8 @@ function respondRaw(c: Context<AppEnv>, reply: PassthroughReply): Response {
   return c.body(body, 200, { 'content-type': 'application/json' });
 }
 
-function respondTranslated(c: Context<AppEnv>, reply: ChatReply): Response {
+function respondTranslated(c: Context<AppEnv>, answered: ChatReply): Response {
+  const reply = keepAnswer(c, answered);
   metaHeaders(c, reply.meta);
   const id = `msg_${c.get('requestId')}`;
   if (reply.stream) return eventStream(c, messageEvents(id, reply.meta.model, reply.chunks));
@@ -167,6 +175,7 @@ export function registerMessages(app: OpenAPIHono<AppEnv>, gw: Gateway) {
 
   app.post(messagesRoute.path, async (c) => {
     const { text, data: body } = await readJsonText(c, MessagesRequestSchema, gw.config.server);
+    noteAsked(c, body.model, body.stream, body.quorum?.tags, () => promptOf(body));
     // An inline ensemble fans out through the chat pipeline, whatever model the body names.
     if (servedRaw(gw, body.model, RAW_TYPES) && !body.quorum?.ensemble) {
       const reply = await passthrough(gw, chatContext(c), {
@@ -188,6 +197,7 @@ export function registerMessages(app: OpenAPIHono<AppEnv>, gw: Gateway) {
 
   app.post(countTokensRoute.path, async (c) => {
     const { text, data: body } = await readJsonText(c, CountTokensRequestSchema, gw.config.server);
+    noteAsked(c, body.model, false, body.quorum?.tags, () => promptOf(body));
     if (servedRaw(gw, body.model, RAW_TYPES)) {
       const reply = await passthrough(gw, chatContext(c), {
         model: body.model,

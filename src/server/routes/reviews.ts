@@ -3,6 +3,7 @@ import { addUsage, type Gateway, publicAttempts, runReview, usageBody } from '..
 import { usdText } from '../../limits/nanos.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
+import { draftOf, noteAsked } from '../request-log.ts';
 import { errorResponses } from '../schemas.ts';
 import { chatContext } from './chat.ts';
 
@@ -71,6 +72,10 @@ export function registerReviews(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(reviewsRoute);
   app.post(reviewsRoute.path, async (c) => {
     const body = await readJson(c, ReviewRequestSchema, gw.config.server);
+    noteAsked(c, null, false, undefined, () => ({
+      artifact: body.artifact,
+      instructions: body.instructions,
+    }));
     const ctx = chatContext(c);
     const { result, attempts, costUsd } = await runReview(gw, ctx, {
       artifact: body.artifact,
@@ -84,6 +89,19 @@ export function registerReviews(app: OpenAPIHono<AppEnv>, gw: Gateway) {
       prompt_tokens: 0,
       completion_tokens: 0,
     });
+    const draft = draftOf(c);
+    if (draft) {
+      draft.review = {
+        verdict: result.verdict,
+        score: result.score,
+        rounds: result.rounds,
+        best_round: result.best_round,
+        stopped_by: result.stopped_by,
+        ...(result.degraded?.length ? { degraded: result.degraded } : {}),
+        reviews: result.reviews,
+      };
+      if (draft.content) draft.answer = result.artifact;
+    }
     c.header('x-quorum-model', [...new Set(result.calls.map((call) => call.model))].join(','));
     c.header('x-quorum-cost-usd', usdText(costUsd));
     return c.json({

@@ -26,6 +26,7 @@ describe.each(backends())('store on $name', ({ make }) => {
       '0002_workflows',
       '0003_workflow_teams',
       '0004_responses',
+      '0005_request_log',
     ]);
     await second.ping();
   });

@@ -29,6 +29,7 @@ import {
 } from '../../../responses/index.ts';
 import { readJsonText, validationError } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
+import { keepAnswer, noteAsked } from '../../request-log.ts';
 import { sseBody } from '../../sse.ts';
 import { chatContext, replyHeaders, SSE_HEADERS } from '../chat.ts';
 import type { ResponsesDeps } from './deps.ts';
@@ -66,6 +67,11 @@ function explained<T>(gw: Gateway, caller: Caller, data: ResponsePass, step: () 
 export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): Promise<Response> {
   const { gateway, store, logger } = deps;
   const { text, data } = await readJsonText(c, ResponsePassSchema, gateway.config.server);
+  noteAsked(c, data.model, data.stream, data.quorum?.tags, () =>
+    data.instructions === undefined || data.instructions === null
+      ? { input: data.input }
+      : { instructions: data.instructions, input: data.input },
+  );
   const caller = c.get('caller');
   if (passesThrough(gateway, caller, data)) return passResponse(c, deps, text, data);
   const body = explained(gateway, caller, data, () => translatable(data));
@@ -79,7 +85,7 @@ export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): P
   const plan = explained(gateway, caller, data, () => planResponse(body, chatHistory(conversation.items)));
   if (!store) plan.echo.store = false;
   const createdAt = Math.floor(Date.now() / 1000);
-  const reply = await chatCompletion(gateway, chatContext(c), plan.chat);
+  const reply = keepAnswer(c, await chatCompletion(gateway, chatContext(c), plan.chat));
   const base: ResponseBase = { id: responseId(), createdAt, model: reply.meta.model, echo: plan.echo };
 
   /** Stores a finished (or failed) response; a store that fails leaves the answer as it is, unstored. */
@@ -123,7 +129,8 @@ export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): P
   const events = responseEvents(reply.chunks, base, counter, { finished: keep, failed: keep });
   const finish = c.get('deferEnd')();
   const stream = sseBody(events, {
-    onEnd: (error, cancelled) => finish({ ...(error ? { error: error.code } : {}), cancelled }),
+    onEnd: (error, cancelled) =>
+      finish({ ...(error ? { error: error.code, failure: error } : {}), cancelled }),
     frame: eventFrame,
     errorFrame: (error) => eventFrame(counter.error(error)),
     done: false,

@@ -13,6 +13,7 @@ import { ResponsesRepo } from './responses.ts';
 import { createSqliteDialect, openSqliteDatabase } from './sqlite-dialect.ts';
 import { TeamsRepo } from './teams.ts';
 import type { Database } from './types.ts';
+import { UsageRepo } from './usage.ts';
 import { WorkflowsRepo } from './workflows.ts';
 
 export interface OpenStoreOptions {
@@ -38,6 +39,8 @@ export interface Store {
   readonly workflows: WorkflowsRepo;
   /** Stored Responses API objects (`POST /v1/responses` with `store: true`). */
   readonly responses: ResponsesRepo;
+  /** Usage over time from the ledger (`GET /v1/usage`). */
+  readonly usage: UsageRepo;
   /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
   readonly pepper: string;
   /** A trivial query, for /readyz. */
@@ -93,6 +96,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     ledger,
     workflows: new WorkflowsRepo(ctx),
     responses: new ResponsesRepo(ctx),
+    usage: new UsageRepo(ctx, { flush: () => ledger.flush() }),
     pepper,
     ping,
     probe: cachedProbe(ping),

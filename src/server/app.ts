@@ -21,6 +21,7 @@ import { registerModels } from './routes/models.ts';
 import { registerResponses } from './routes/responses/index.ts';
 import { registerReviews } from './routes/reviews.ts';
 import { registerRoute } from './routes/route.ts';
+import { registerUsage } from './routes/usage/index.ts';
 import { registerWorkflowDefinitions } from './routes/workflows/definitions.ts';
 import { registerWorkflowRuns } from './routes/workflows/runs.ts';
 
@@ -64,6 +65,7 @@ export function createApp(options: AppOptions) {
   if (metrics.port === undefined) registerMetrics(app, { key: metrics.key, masterKey: options.masterKey });
   if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });
   if (options.store) registerWorkflowDefinitions(app, gateway, options.store);
+  if (options.store) registerUsage(app, gateway, options.store);
   if (options.store && options.workflows) {
     registerWorkflowRuns(app, { gateway, store: options.store, ...options.workflows });
   }

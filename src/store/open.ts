@@ -2,6 +2,7 @@
  * `openStore(QUORUM_DATABASE_URL)`: picks the engine, connects, brings the schema up to date, makes sure
  * the key pepper exists, and hands back the repositories. Everything above this file is engine-blind.
  */
+import { resolve } from 'node:path';
 import { Kysely, sql } from 'kysely';
 import { parseDatabaseUrl, redactUrl } from './database-url.ts';
 import { KeysRepo } from './keys.ts';
@@ -10,7 +11,8 @@ import { ensurePepper } from './meta.ts';
 import { type Engine, migrateToLatest } from './migrations.ts';
 import { cachedProbe, type StoreProbe } from './probe.ts';
 import { ResponsesRepo } from './responses.ts';
-import { createSqliteDialect, openSqliteDatabase } from './sqlite-dialect.ts';
+import { createSqliteDialect, MEMORY, openSqliteDatabase } from './sqlite-dialect.ts';
+import { SqliteReader } from './sqlite-reader.ts';
 import { TeamsRepo } from './teams.ts';
 import type { Database } from './types.ts';
 import { UsageRepo } from './usage.ts';
@@ -84,6 +86,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
 
   const ctx = { db, engine: target.engine, now };
   const ledger = new Ledger(ctx, { ...options.ledger, onError });
+  // Usage reports read large ranges: on a SQLite file, off the event loop (an in-memory database has
+  // no file another connection could open).
+  const reader =
+    target.engine === 'sqlite' && target.path !== MEMORY ? new SqliteReader(resolve(target.path)) : null;
   let closing: Promise<void> | null = null;
   const ping = async () => {
     await sql`select 1`.execute(db);
@@ -96,12 +102,18 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     ledger,
     workflows: new WorkflowsRepo(ctx),
     responses: new ResponsesRepo(ctx),
-    usage: new UsageRepo(ctx, { flush: () => ledger.flush() }),
+    usage: new UsageRepo(ctx, {
+      flush: () => ledger.flush(),
+      ...(reader ? { read: (query) => reader.all(query.sql, query.parameters) } : {}),
+    }),
     pepper,
     ping,
     probe: cachedProbe(ping),
     close() {
-      closing ??= ledger.close().finally(() => db.destroy());
+      closing ??= ledger
+        .close()
+        .finally(() => reader?.close())
+        .finally(() => db.destroy());
       return closing;
     },
   };

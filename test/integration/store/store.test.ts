@@ -26,6 +26,7 @@ describe.each(backends())('store on $name', ({ make }) => {
       '0002_workflows',
       '0003_workflow_teams',
       '0004_responses',
+      '0006_ledger_indexes',
     ]);
     await second.ping();
   });

@@ -94,7 +94,24 @@ function instant(value: string | number, param: 'from' | 'to'): number {
   return ms;
 }
 
-const days = (ms: number) => `${+(ms / BUCKET_MS.day).toFixed(2)} days`;
+/** `14 days`, `14 days 2 h 12 ms`: exact, so a span just past the bound never reads as the bound. */
+function duration(ms: number): string {
+  const parts: string[] = [];
+  const units: [number, string][] = [
+    [BUCKET_MS.day, ' days'],
+    [BUCKET_MS.hour, ' h'],
+    [60_000, ' min'],
+    [1000, ' s'],
+    [1, ' ms'],
+  ];
+  let rest = ms;
+  for (const [size, unit] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) parts.push(`${n}${n === 1 && unit === ' days' ? ' day' : unit}`);
+  }
+  return parts.join(' ') || '0 ms';
+}
 
 /** Checks every parameter and fills in the defaults; `now` is the default end of the range. */
 export function resolveUsageQuery(query: UsageQuery, now: number): ResolvedUsageQuery {
@@ -110,7 +127,7 @@ export function resolveUsageQuery(query: UsageQuery, now: number): ResolvedUsage
   if (to - from > MAX_SPAN_MS[bucket]) {
     throw invalid(
       'from',
-      `the range spans ${days(to - from)}; with bucket=${bucket} it may span at most ${days(MAX_SPAN_MS[bucket])}`,
+      `the range spans ${duration(to - from)}; with bucket=${bucket} it may span at most ${duration(MAX_SPAN_MS[bucket])}`,
     );
   }
   const limit = query.limit ?? GROUP_LIMIT.default;

@@ -32,6 +32,10 @@
  * + rpm/tpm, each in memory and with QUORUM_REDIS_URL) interleaved (alone: `node bench/limits.ts`).
  * Redis is skipped with a note when BENCH_REDIS_URL (default redis://127.0.0.1:6379) does not answer.
  *
+ * Usage queries: last, bench/usage.ts seeds 1,000,000 ledger rows (SQLite; Postgres too with
+ * BENCH_POSTGRES_URL) and times every GET /v1/usage shape of the dashboard against a gateway child of
+ * its own, 3 rounds unless BENCH_USAGE_N says more (alone: `node bench/usage.ts`, 10 rounds).
+ *
  * Results: printed as a table and written to bench/results/latest.json; `node bench/race-markdown.ts`
  * prints the race's tables as Markdown for docs/benchmarks.md.
  */
@@ -56,6 +60,7 @@ import { doneWhen, type RaceResult, type RaceSide, raceTable, runRace, runStartu
 import { CHAT, MODEL } from './request.ts';
 import { type RoutingBenchResult, routingTable, runRoutingBench } from './routing.ts';
 import { loadAverage, round, type Summary, summarise } from './stats.ts';
+import { runUsageBench, type UsageBenchResult, usageTable } from './usage.ts';
 
 export { type Summary, summarise };
 
@@ -79,7 +84,8 @@ if (argv.includes('--help') || argv.includes('-h')) {
       '     BENCH_FANOUT_N (fan-out requests per target, default 30; 8 with --quick),\n' +
       '     BENCH_LIMITS_N (limits end-to-end rounds, default 1000; 150 with --quick),\n' +
       '     BENCH_LIMITS_ITERATIONS (in-process admit + settle, default 20000; 3000 with --quick),\n' +
-      '     BENCH_REDIS_URL (default redis://127.0.0.1:6379; Redis figures skipped if it does not answer)\n',
+      '     BENCH_REDIS_URL (default redis://127.0.0.1:6379; Redis figures skipped if it does not answer),\n' +
+      '     BENCH_USAGE_N (usage rounds per query shape, default 3), BENCH_POSTGRES_URL (usage queries on Postgres too)\n',
   );
   process.exit(0);
 }
@@ -480,6 +486,14 @@ async function main() {
       nodeFlags: nodeFlags.filter((flag) => !flag.startsWith('--cpu-prof')),
     });
 
+    // 11. usage queries: 1,000,000 ledger rows and a gateway of its own
+    log('usage queries: 1,000,000 ledger rows, every dashboard shape of GET /v1/usage');
+    const usage: UsageBenchResult = await runUsageBench({
+      quick: true,
+      log,
+      nodeFlags: nodeFlags.filter((flag) => !flag.startsWith('--cpu-prof')),
+    });
+
     const peakRssMb = Math.max(memAtEnd?.hwmMb ?? 0, sampledPeakMb);
     const added = (g: number, d: number) => round(g - d, 3);
     const seqIlDirect = toResult(ilDirect);
@@ -569,6 +583,7 @@ async function main() {
       },
       fanout,
       limits,
+      usage,
       race,
       doneWhen: doneWhen(race, {
         routingUs: overheadDiff('p50') === null ? null : round((overheadDiff('p50') as number) * 1000, 0),
@@ -612,6 +627,11 @@ async function main() {
         target: limits.targets.memory.target,
         actual: limits.targets.memory.actual,
         met: limits.targets.memory.met,
+      },
+      usageQueries: {
+        target: 'every GET /v1/usage shape under its p99 bound, SQLite, 1M ledger rows (shapes missed)',
+        actual: usage.engines[0]!.shapes.filter((s) => !s.met).length,
+        met: usage.engines[0]!.shapes.every((s) => s.met),
       },
     };
     if (limits.targets.redis) {
@@ -792,6 +812,8 @@ function printTable(r: any) {
     ...fanoutTable(r.fanout),
     '',
     ...limitsTable(r.limits),
+    '',
+    ...usageTable(r.usage),
     '',
     ...raceTable(r.race, r.doneWhen),
     '',

@@ -24,6 +24,7 @@ import { registerRequests } from './routes/requests/index.ts';
 import { registerResponses } from './routes/responses/index.ts';
 import { registerReviews } from './routes/reviews.ts';
 import { registerRoute } from './routes/route.ts';
+import { registerUsage } from './routes/usage/index.ts';
 import { registerWorkflowDefinitions } from './routes/workflows/definitions.ts';
 import { registerWorkflowRuns } from './routes/workflows/runs.ts';
 
@@ -72,6 +73,7 @@ export function createApp(options: AppOptions) {
   if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });
   if (options.store && requestLog) registerRequests(app, { store: options.store, log: requestLog });
   if (options.store) registerWorkflowDefinitions(app, gateway, options.store);
+  if (options.store) registerUsage(app, gateway, options.store);
   if (options.store && options.workflows) {
     registerWorkflowRuns(app, { gateway, store: options.store, ...options.workflows });
   }

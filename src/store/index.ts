@@ -41,6 +41,22 @@ export {
 } from './teams.ts';
 export type { Database } from './types.ts';
 export {
+  groupByLabel,
+  type UsageFigures,
+  type UsageGroup,
+  type UsagePoint,
+  UsageRepo,
+  type UsageReport,
+} from './usage.ts';
+export {
+  BUCKET_MS,
+  DEFAULT_BUCKETS,
+  GROUP_LIMIT,
+  MAX_SPAN_MS,
+  type UsageBucket,
+  type UsageQuery,
+} from './usage-query.ts';
+export {
   type CreateRunInput,
   type CreateRunResult,
   type ListRunsQuery,

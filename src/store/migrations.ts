@@ -234,6 +234,18 @@ function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+
+    // Usage reports (src/store/usage.ts) filtered by key read only that key's rows of the range; by
+    // team, (team_id, created_at) of 0001 serves, and across teams (created_at).
+    '0006_ledger_indexes': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createIndex('ledger_key_created_idx')
+          .on('ledger')
+          .columns(['key_id', 'created_at'])
+          .execute();
+      },
+    },
   };
 }
 

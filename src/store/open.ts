@@ -2,6 +2,7 @@
  * `openStore(QUORUM_DATABASE_URL)`: picks the engine, connects, brings the schema up to date, makes sure
  * the key pepper exists, and hands back the repositories. Everything above this file is engine-blind.
  */
+import { resolve } from 'node:path';
 import { Kysely, sql } from 'kysely';
 import { parseDatabaseUrl, redactUrl } from './database-url.ts';
 import { KeysRepo } from './keys.ts';
@@ -11,9 +12,11 @@ import { type Engine, migrateToLatest } from './migrations.ts';
 import { cachedProbe, type StoreProbe } from './probe.ts';
 import { type RequestLogOptions, RequestLogRepo } from './request-log.ts';
 import { ResponsesRepo } from './responses.ts';
-import { createSqliteDialect, openSqliteDatabase } from './sqlite-dialect.ts';
+import { createSqliteDialect, MEMORY, openSqliteDatabase } from './sqlite-dialect.ts';
+import { SqliteReader } from './sqlite-reader.ts';
 import { TeamsRepo } from './teams.ts';
 import type { Database } from './types.ts';
+import { UsageRepo } from './usage.ts';
 import { WorkflowsRepo } from './workflows.ts';
 
 export interface OpenStoreOptions {
@@ -43,6 +46,8 @@ export interface Store {
   readonly responses: ResponsesRepo;
   /** One record per proxied request (GET /v1/requests), written in batches like the ledger. */
   readonly requestLog: RequestLogRepo;
+  /** Usage over time from the ledger (`GET /v1/usage`). */
+  readonly usage: UsageRepo;
   /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
   readonly pepper: string;
   /** A trivial query, for /readyz. */
@@ -90,6 +95,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const ctx = { db, engine: target.engine, now };
   const ledger = new Ledger(ctx, { ...options.ledger, onError });
   const requestLog = new RequestLogRepo(ctx, { ...options.requestLog, onError });
+  // Usage reports read large ranges: on a SQLite file, off the event loop (an in-memory database has
+  // no file another connection could open).
+  const reader =
+    target.engine === 'sqlite' && target.path !== MEMORY ? new SqliteReader(resolve(target.path)) : null;
   let closing: Promise<void> | null = null;
   const ping = async () => {
     await sql`select 1`.execute(db);
@@ -103,6 +112,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     workflows: new WorkflowsRepo(ctx),
     responses: new ResponsesRepo(ctx),
     requestLog,
+    usage: new UsageRepo(ctx, {
+      flush: () => ledger.flush(),
+      ...(reader ? { read: (query) => reader.all(query.sql, query.parameters) } : {}),
+    }),
     pepper,
     ping,
     probe: cachedProbe(ping),
@@ -112,6 +125,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
           const failed = results.find((r) => r.status === 'rejected');
           if (failed) throw failed.reason;
         })
+        .finally(() => reader?.close())
         .finally(() => db.destroy());
       return closing;
     },

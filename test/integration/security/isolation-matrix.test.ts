@@ -4,7 +4,7 @@
  * with a static key and with an admin-made key, and a team literally named `default` (its own static
  * key), which must get exactly what any team gets. One row per endpoint: every attempt on beta's
  * definitions (by id and by name), runs, events, corrections, approvals, reruns, cancels, idempotency
- * keys, stored responses (read, items, delete, continued), budget, spend and the admin API is answered 404 (403 for the admin API) and changes nothing —
+ * keys, stored responses (read, items, delete, continued), budget, spend, usage and the admin API is answered 404 (403 for the admin API) and changes nothing —
  * beta's own view, compared before and after each row, proves it. Rows run on SQLite and, with
  * QUORUM_TEST_POSTGRES_URL, on Postgres. The master key is a principal of its own: it reads beta's, and
  * its own workflows and runs are no team's (the `default` team's included).
@@ -224,6 +224,33 @@ const CROSS_TENANT: Attempt[] = [
     expect: (res, _t, actor) => {
       expect(res.status, res.text.slice(0, 300)).toBe(200);
       expect(res.json.team).toBe(actor);
+    },
+  },
+  { name: 'GET /v1/usage?team=beta', send: call('GET', () => '/v1/usage?team=beta'), expect: notFound },
+  {
+    name: 'GET /v1/usage?group_by=team',
+    send: call('GET', () => '/v1/usage?group_by=team&limit=50'),
+    expect: (res, _t, actor) => {
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      expect(res.json.filters.team).toBe(actor);
+      for (const g of res.json.groups) expect(g.group).toBe(actor);
+    },
+  },
+  {
+    name: "GET /v1/usage?key=<beta's key>",
+    send: call('GET', (t) => `/v1/usage?group_by=key&key=${t.betaKeyId}`),
+    expect: (res) => {
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      expect(res.json.totals.calls).toBe(0);
+      expect(res.json.groups).toEqual([]);
+    },
+  },
+  {
+    name: 'GET /v1/usage/budgets',
+    send: call('GET', () => '/v1/usage/budgets'),
+    expect: (res, _t, actor) => {
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      expect(res.json.data.map((b: { team: string }) => b.team)).toEqual([actor]);
     },
   },
   {

@@ -27,6 +27,7 @@ describe.each(backends())('store on $name', ({ make }) => {
       '0003_workflow_teams',
       '0004_responses',
       '0005_request_log',
+      '0006_ledger_indexes',
     ]);
     await second.ping();
   });

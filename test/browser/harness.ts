@@ -125,7 +125,8 @@ export async function call<T = any>(
 ): Promise<{ status: number; data: T }> {
   const headers: Record<string, string> = {};
   if (key) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
+  if (body !== undefined)
+    headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
   const res = await fetch(server.url + path, {
     method,
     headers,

@@ -7,7 +7,10 @@ export interface Locator {
   fill(value: string): Promise<void>;
   check(): Promise<void>;
   selectOption(value: string | string[]): Promise<string[]>;
-  waitFor(options?: { state?: 'attached' | 'detached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
+  waitFor(options?: {
+    state?: 'attached' | 'detached' | 'visible' | 'hidden';
+    timeout?: number;
+  }): Promise<void>;
   textContent(): Promise<string | null>;
   innerText(): Promise<string>;
   inputValue(): Promise<string>;
@@ -30,7 +33,11 @@ export interface Page {
   goto(url: string): Promise<unknown>;
   locator(selector: string): Locator;
   evaluate<T, A = unknown>(fn: (arg: A) => T | Promise<T>, arg?: A): Promise<T>;
-  waitForFunction<A = unknown>(fn: (arg: A) => unknown, arg?: A, options?: { timeout?: number }): Promise<unknown>;
+  waitForFunction<A = unknown>(
+    fn: (arg: A) => unknown,
+    arg?: A,
+    options?: { timeout?: number },
+  ): Promise<unknown>;
   waitForTimeout(ms: number): Promise<void>;
   screenshot(options?: { path?: string; fullPage?: boolean }): Promise<Uint8Array>;
   setViewportSize(size: { width: number; height: number }): Promise<void>;
@@ -57,5 +64,7 @@ export interface Browser {
 }
 
 export interface Playwright {
-  chromium: { launch(options: { executablePath: string; headless: boolean; args: string[] }): Promise<Browser> };
+  chromium: {
+    launch(options: { executablePath: string; headless: boolean; args: string[] }): Promise<Browser>;
+  };
 }

@@ -30,13 +30,24 @@ const chat = (model: string, content: string) => ({ model, messages: [{ role: 'u
 export async function seed(server: { url: string; masterKey: string }): Promise<Seeded> {
   const mk = server.masterKey;
   const teams = [
-    { id: 'research', budget: { limit_usd: 0.25, period: 'monthly', soft_limit_usd: 0.0001 }, limits: { rpm: 600 } },
-    { id: 'support', budget: { limit_usd: 0.05, period: 'daily' }, models: ['demo-fast', 'demo-mini', 'panel', 'auto'] },
+    {
+      id: 'research',
+      budget: { limit_usd: 0.25, period: 'monthly', soft_limit_usd: 0.0001 },
+      limits: { rpm: 600 },
+    },
+    {
+      id: 'support',
+      budget: { limit_usd: 0.05, period: 'daily' },
+      models: ['demo-fast', 'demo-mini', 'panel', 'auto'],
+    },
   ];
   const keys: Seeded['keys'] = {};
   for (const t of teams) {
     await ok(call(server, mk, 'POST', '/admin/teams', t), `create team ${t.id}`);
-    const k = await ok(call(server, mk, 'POST', '/admin/keys', { team: t.id, name: `${t.id}-app` }), 'create key');
+    const k = await ok(
+      call(server, mk, 'POST', '/admin/keys', { team: t.id, name: `${t.id}-app` }),
+      'create key',
+    );
     keys[t.id] = { id: k.id, key: k.key, name: k.name };
   }
   const prompts: [string, string, string][] = [
@@ -47,9 +58,15 @@ export async function seed(server: { url: string; masterKey: string }): Promise<
     ['support', 'demo-mini', 'What is 6 * 7?'],
   ];
   for (const [team, model, content] of prompts) {
-    await ok(call(server, keys[team]!.key, 'POST', '/v1/chat/completions', chat(model, content)), `chat ${model}`);
+    await ok(
+      call(server, keys[team]!.key, 'POST', '/v1/chat/completions', chat(model, content)),
+      `chat ${model}`,
+    );
   }
-  await ok(call(server, mk, 'POST', '/v1/chat/completions', chat('demo-fast', 'Hello from the operator')), 'chat');
+  await ok(
+    call(server, mk, 'POST', '/v1/chat/completions', chat('demo-fast', 'Hello from the operator')),
+    'chat',
+  );
   await ok(call(server, mk, 'POST', '/v1/workflows', HOMETOWN), 'store workflow');
   const run = await ok(
     call(server, mk, 'POST', '/v1/workflows/hometown-distance/runs?wait=true', {

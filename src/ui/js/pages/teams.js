@@ -69,7 +69,12 @@ function teamForm(team, models, onDone) {
       ? null
       : field(
           'Team id',
-          h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9_.:@-]*', maxlength: 200 }),
+          h('input', {
+            name: 'id',
+            required: true,
+            pattern: '[A-Za-z0-9][A-Za-z0-9_.:@\\-]*',
+            maxlength: 200,
+          }),
         ),
     field(
       'Budget, USD',

@@ -1,0 +1,420 @@
+/**
+ * The dashboard in a real browser (Debian's chromium driven by playwright-core) against a real
+ * `quorum serve` on the demo, seeded through the public API: signing in with the master key and with
+ * a team key (which sees only its team), no secret anywhere in the page or the tab's storage but the
+ * signed-in key, the Overview's figures against /admin/spend, a key created and revoked, the
+ * playground's routing decision and consensus panel, and a workflow approved at its gate until its
+ * DAG is green. Skipped, saying why, only outside CI when no chromium or playwright-core is found.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call,
+  launchBrowser,
+  openPage,
+  signIn,
+  startUiServer,
+  type UiPage,
+  type UiServer,
+  unavailableReason,
+} from './harness.ts';
+import type { Browser, Page } from './playwright.ts';
+import { type Seeded, seed, settledSpend } from './seed.ts';
+
+// The page's globals, for the functions run inside it with page.evaluate (this suite's lib has no DOM).
+declare const document: any;
+declare const location: any;
+declare const sessionStorage: any;
+declare const localStorage: any;
+declare const getComputedStyle: any;
+
+const reason = await unavailableReason();
+if (reason) console.warn(reason);
+
+const STATIC = 'sk-ui-static-lab-key-5e4d3c2b1a09f8e7';
+
+let server: UiServer;
+let browser: Browser;
+let seeded: Seeded;
+const pages: UiPage[] = [];
+
+/** A new tab (its own sessionStorage), closed after the suite. */
+async function tab(): Promise<UiPage> {
+  const ui = await openPage(browser, server);
+  pages.push(ui);
+  return ui;
+}
+
+/** Errors a page logged other than the API answers the pages expect (401 before sign-in, 404s of absent routes). */
+const unexpected = (ui: UiPage) => ui.errors.filter((e) => !/^Failed to load resource: .* (401|404)/.test(e));
+
+/** What the page holds anywhere a secret could leak: markup, every field's value, the URL, storage, cookies. */
+async function exposed(page: Page) {
+  return page.evaluate(() => ({
+    html: document.documentElement.outerHTML,
+    values: [...document.querySelectorAll('input, textarea')].map((e: { value: string }) => e.value),
+    url: location.href,
+    session: Object.fromEntries(Object.entries(sessionStorage)),
+    local: Object.keys(localStorage).length,
+    cookie: document.cookie,
+  }));
+}
+
+const numbers = async (page: Page, selector: string) =>
+  page.evaluate((sel) => {
+    const out: Record<string, Record<string, number>> = {};
+    for (const row of document.querySelectorAll(`${sel} tbody tr[data-group]`)) {
+      const metrics: Record<string, number> = {};
+      for (const cell of row.querySelectorAll('[data-metric]')) {
+        metrics[cell.getAttribute('data-metric')!] = Number(cell.getAttribute('data-value'));
+      }
+      out[row.getAttribute('data-group')!] = metrics;
+    }
+    return out;
+  }, selector);
+
+function expected(rows: { group: string | null; [k: string]: unknown }[]) {
+  return Object.fromEntries(
+    rows.map((r) => [
+      String(r.group),
+      {
+        cost_usd: r.cost_usd,
+        requests: r.requests,
+        input_tokens: r.input_tokens,
+        output_tokens: r.output_tokens,
+      },
+    ]),
+  );
+}
+
+describe.skipIf(reason !== null)('the dashboard in a real browser', { timeout: 90_000 }, () => {
+  beforeAll(async () => {
+    server = await startUiServer({
+      config: { teams: [{ id: 'lab' }], keys: [{ key: STATIC, team: 'lab', name: 'lab-ci' }] },
+    });
+    seeded = await seed(server);
+    await settledSpend(server);
+    browser = await launchBrowser();
+  }, 90_000);
+  afterAll(async () => {
+    for (const p of pages) await p.close().catch(() => {});
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('signs in with the master key: every page, the key only in sessionStorage, and sign-out forgets it', async () => {
+    const ui = await tab();
+    const { page } = ui;
+    await page.goto('/ui');
+    await page.locator('form.signin').waitFor();
+    // A wrong key is refused and kept nowhere.
+    await page.locator('input[name="key"]').fill('sk-not-a-key');
+    await page.locator('form.signin button[type="submit"]').click();
+    await expect.poll(() => page.locator('.signin-status .error').textContent()).toMatch(/Incorrect API key/);
+    expect((await exposed(page)).session).toEqual({});
+
+    await signIn(page, server.masterKey);
+    expect(await page.locator('[data-identity]').getAttribute('data-identity')).toBe('master');
+    expect(await page.locator('.nav a').allTextContents()).toEqual([
+      'Overview',
+      'Spend over time',
+      'Requests',
+      'Playground',
+      'Workflows',
+      'Teams and keys',
+    ]);
+    const seen = await exposed(page);
+    expect(seen.session).toEqual({ 'quorum.key': server.masterKey });
+    expect(seen.html).not.toContain(server.masterKey);
+    expect(seen.values.join('\n')).not.toContain(server.masterKey);
+    expect(seen.url).not.toContain(server.masterKey);
+    expect(seen.local).toBe(0);
+    expect(seen.cookie).toBe('');
+
+    // A reload keeps the tab signed in; signing out forgets the key.
+    await page.goto('/ui/#/teams');
+    await page.locator('[data-table="teams"]').waitFor();
+    await page.locator('[data-action="sign-out"]').click();
+    await page.locator('form.signin').waitFor();
+    expect((await exposed(page)).session).toEqual({});
+    expect(unexpected(ui)).toEqual([]);
+  });
+
+  it('signs in with a team key: that team only, no admin page, no other secret', async () => {
+    const ui = await tab();
+    const { page } = ui;
+    const research = seeded.keys.research!;
+    await signIn(page, research.key);
+    expect(await page.locator('[data-identity]').getAttribute('data-identity')).toBe('team');
+    expect(await page.locator('.who-detail').textContent()).toBe('team research · key research-app');
+    expect(await page.locator('.nav a').allTextContents()).not.toContain('Teams and keys');
+
+    // The Overview's gauge is this team's budget, as GET /v1/budget gives it to this key.
+    const budget = (await call(server, research.key, 'GET', '/v1/budget')).data;
+    await page.locator('.gauge[data-team="research"]').waitFor();
+    expect(await page.locator('.gauge').count()).toBe(1);
+    expect(Number(await page.locator('[data-budget="spent"]').getAttribute('data-value'))).toBe(
+      budget.spent_usd,
+    );
+    expect(Number(await page.locator('[data-budget="limit"]').getAttribute('data-value'))).toBe(
+      budget.limit_usd,
+    );
+
+    // Workflows and runs: the master's are not this team's.
+    await page.goto('/ui/#/workflows');
+    await page.locator('[data-table="runs"]').waitFor();
+    expect(await page.locator('[data-table="workflows"] tbody tr[data-workflow]').count()).toBe(0);
+    expect(await page.locator('[data-table="runs"] tbody tr[data-run]').count()).toBe(0);
+
+    await page.goto('/ui/#/teams');
+    await expect.poll(() => page.locator('main .error').textContent()).toMatch(/needs the master key/);
+
+    const seen = await exposed(page);
+    expect(seen.session).toEqual({ 'quorum.key': research.key });
+    for (const secret of [research.key, seeded.keys.support!.key, server.masterKey, STATIC]) {
+      expect(seen.html).not.toContain(secret);
+      expect(seen.values.join('\n')).not.toContain(secret);
+    }
+    expect(seen.html).not.toContain('support');
+    expect(unexpected(ui)).toEqual([]);
+  });
+
+  it("shows the Overview's figures exactly as /admin/spend gives them, for each range", async () => {
+    const ui = await tab();
+    const { page } = ui;
+    await signIn(page, server.masterKey);
+    const from = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+    for (const [range, query] of [
+      ['30', `&from=${from}`],
+      ['all', ''],
+    ] as const) {
+      await page.goto(`/ui/#/overview?range=${range}`);
+      await page.locator('[data-chart="team"] tbody tr[data-group]').first().waitFor();
+      for (const groupBy of ['model', 'team', 'day']) {
+        const api = (await call(server, server.masterKey, 'GET', `/admin/spend?group_by=${groupBy}${query}`))
+          .data;
+        expect(api.data.length, groupBy).toBeGreaterThan(0);
+        expect(await numbers(page, `[data-chart="${groupBy}"]`), `${groupBy}, range ${range}`).toEqual(
+          expected(api.data),
+        );
+      }
+      const byTeam = (await call(server, server.masterKey, 'GET', `/admin/spend?group_by=team${query}`)).data
+        .data;
+      const total = byTeam.reduce((a: number, r: { requests: number }) => a + r.requests, 0);
+      expect(Number(await page.locator('[data-total="requests"]').getAttribute('data-value'))).toBe(total);
+    }
+    // Every team with a budget has its gauge, with the admin API's figures.
+    const teams = (await call(server, server.masterKey, 'GET', '/admin/teams')).data.data;
+    for (const t of teams.filter((x: { budget?: unknown }) => x.budget)) {
+      const gauge = page.locator(`.gauge[data-team="${t.id}"]`);
+      expect(Number(await gauge.locator('[data-budget="spent"]').getAttribute('data-value'))).toBe(
+        t.spent_usd,
+      );
+      expect(Number(await gauge.locator('[data-budget="remaining"]').getAttribute('data-value'))).toBe(
+        t.remaining_usd,
+      );
+    }
+    expect(unexpected(ui)).toEqual([]);
+  });
+
+  it('creates a key (shown once, copied, then gone from the page) and revokes it', async () => {
+    const ui = await tab();
+    const { page } = ui;
+    await signIn(page, server.masterKey);
+    await page.goto('/ui/#/teams');
+    await page.locator('[data-table="keys"]').waitFor();
+    // The config file's key is listed as such, with nothing to click.
+    const staticRow = page.locator('tr[data-key="static:lab-ci"]');
+    expect(await staticRow.textContent()).toContain('config file');
+    expect(await staticRow.locator('button').count()).toBe(0);
+
+    await page.locator('details:has([data-form="new-key"]) > summary').click();
+    await page.locator('[data-form="new-key"] select[name="team"]').selectOption('research');
+    await page.locator('[data-form="new-key"] input[name="name"]').fill('browser-made');
+    await page.locator('[data-form="new-key"] button[type="submit"]').click();
+    const secretField = page.locator('input[data-secret]');
+    await secretField.waitFor();
+    const secret = await secretField.inputValue();
+    expect((await call(server, secret, 'GET', '/v1/whoami')).data).toMatchObject({
+      role: 'team',
+      team: 'research',
+    });
+    const listed = (await call(server, server.masterKey, 'GET', '/admin/keys?team=research')).data.data;
+    const made = listed.find((k: { name: string }) => k.name === 'browser-made');
+    expect(made.status).toBe('active');
+    await page.locator(`tr[data-key="${made.id}"]`).waitFor();
+
+    await page.locator('[data-action="copy"]').click();
+    await page.locator('[data-action="done"]').click();
+    await secretField.waitFor({ state: 'detached' });
+    const seen = await exposed(page);
+    expect(seen.html).not.toContain(secret);
+    expect(seen.values.join('\n')).not.toContain(secret);
+    expect(Object.values(seen.session)).toEqual([server.masterKey]);
+
+    page.on('dialog', (d) => d.accept());
+    await page.locator(`tr[data-key="${made.id}"] [data-action="revoke"]`).click();
+    await page.locator(`tr[data-key="${made.id}"][data-status="revoked"]`).waitFor();
+    expect((await call(server, secret, 'GET', '/v1/whoami')).status).toBe(401);
+    expect(unexpected(ui)).toEqual([]);
+  });
+
+  it('creates a team with a budget and limits, then edits it, through the admin API', async () => {
+    const ui = await tab();
+    const { page } = ui;
+    await signIn(page, server.masterKey);
+    await page.goto('/ui/#/teams');
+    await page.locator('[data-table="teams"]').waitFor();
+    await page.locator('details:has([data-form="new-team"]) > summary').click();
+    const form = page.locator('[data-form="new-team"]');
+    await form.locator('input[name="id"]').fill('browser-team');
+    await form.locator('input[name="limit_usd"]').fill('5');
+    await form.locator('select[name="period"]').selectOption('weekly');
+    await form.locator('input[name="rpm"]').fill('60');
+    await form.locator('input[name="models"]').fill('demo-fast panel');
+    await form.locator('button[type="submit"]').click();
+    await page.locator('tr[data-team="browser-team"]').waitFor();
+    expect((await call(server, server.masterKey, 'GET', '/admin/teams/browser-team')).data).toMatchObject({
+      budget: { limit_usd: 5, period: 'weekly' },
+      limits: { rpm: 60 },
+      models: ['demo-fast', 'panel'],
+    });
+
+    await page.locator('tr[data-team="browser-team"] [data-action="edit-team"]').click();
+    const edit = page.locator('[data-form="edit-team"]');
+    await edit.locator('input[name="rpm"]').fill('');
+    await edit.locator('input[name="models"]').fill('');
+    await edit.locator('input[name="limit_usd"]').fill('7.5');
+    await edit.locator('button[type="submit"]').click();
+    await expect
+      .poll(async () => (await call(server, server.masterKey, 'GET', '/admin/teams/browser-team')).data)
+      .toMatchObject({ budget: { limit_usd: 7.5, period: 'weekly' } });
+    const team = (await call(server, server.masterKey, 'GET', '/admin/teams/browser-team')).data;
+    expect(team.limits).toBeUndefined();
+    expect(team.models).toBeUndefined();
+
+    // A config-file team cannot be changed here.
+    expect(await page.locator('tr[data-team="lab"] button').count()).toBe(0);
+    // A bad value comes back as the API's message, next to the form.
+    await page.locator('tr[data-team="browser-team"] [data-action="edit-team"]').click();
+    await page.locator('[data-form="edit-team"] input[name="models"]').fill('no-such-model');
+    await page.locator('[data-form="edit-team"] button[type="submit"]').click();
+    await expect
+      .poll(() => page.locator('[data-form="edit-team"] .error').textContent())
+      .toMatch(/unknown model, alias or preset "no-such-model"/);
+    expect(unexpected(ui).filter((e) => !/status of 400/.test(e))).toEqual([]);
+  });
+
+  it("the playground shows a preset's panel before and after sending, routes auto, and compares models", async () => {
+    const ui = await tab();
+    const { page } = ui;
+    await signIn(page, server.masterKey);
+    await page.goto('/ui/#/playground');
+    const form = page.locator('[data-form="playground"]');
+    await form.waitFor();
+
+    await form.locator('select[name="model"]').selectOption('panel');
+    await page.locator('[data-action="dry-run"]').click();
+    expect(await page.locator('[data-preset="panel"]').textContent()).toContain(
+      'demo-fast, demo-smart, demo-mini',
+    );
+    await page.locator('[data-action="send"]').click();
+    const panel = page.locator('.panel[data-strategy="consensus"]');
+    await panel.waitFor();
+    expect(await panel.locator('.candidate').count()).toBe(3);
+    expect(await panel.locator('[data-groups]').getAttribute('data-groups')).toBe('2');
+    expect(Number(await panel.locator('[data-agreement]').getAttribute('data-agreement'))).toBeCloseTo(2 / 3);
+    expect(await page.locator('[data-answer="panel"] [data-field="content"]').textContent()).toContain('391');
+    for (let i = 0; i < 3; i++) {
+      expect(
+        Number(await panel.locator(`[data-candidate="${i}"] [data-field="cost"]`).getAttribute('data-value')),
+      ).toBeGreaterThan(0);
+    }
+
+    // auto: the dry run's choice is the API's.
+    await form.locator('select[name="model"]').selectOption('auto');
+    await page.locator('[data-action="dry-run"]').click();
+    const decision = page.locator('.decision[data-decision]');
+    await decision.waitFor();
+    const api = (
+      await call(server, server.masterKey, 'POST', '/v1/route', {
+        model: 'auto',
+        messages: [{ role: 'user', content: 'What is 17 * 23?' }],
+      })
+    ).data;
+    expect(await decision.getAttribute('data-decision')).toBe(api.chosen);
+    expect(await decision.locator('tbody tr').count()).toBe(api.candidates.length);
+
+    // Compare: three models side by side, each with its cost and latency.
+    await form.locator('input[name="compare"]').check();
+    await form.locator('select[name="compare-2"]').selectOption('demo-mini');
+    await page.locator('[data-action="send"]').click();
+    const grid = page.locator('[data-compare="3"]');
+    await grid.waitFor();
+    expect(await grid.locator('[data-answer]').count()).toBe(3);
+    expect(await grid.locator('[data-field="latency"]').count()).toBe(3);
+    expect(await grid.locator('[data-field="cost"]').count()).toBe(3);
+    expect(unexpected(ui)).toEqual([]);
+  });
+
+  it('runs the demo workflow, approves its gate, and the DAG turns green', async () => {
+    const ui = await tab();
+    const { page } = ui;
+    await signIn(page, server.masterKey);
+    // The seeded run is listed among those waiting for approval.
+    await page.goto('/ui/#/workflows?status=waiting');
+    await page.locator(`tr[data-run="${seeded.waitingRun}"]`).waitFor();
+
+    await page.locator('tr[data-workflow="hometown-distance"] a').click();
+    const start = page.locator('[data-form="start-run"]');
+    await start.waitFor();
+    await start.locator('input[name="a"]').fill('Grace Hopper');
+    await start.locator('input[name="b"]').fill('Alan Turing');
+    await page.locator('[data-action="start-run"]').click();
+    // The run page follows the events: the gate waits, with what it is asked to approve.
+    await page.locator('.node[data-step="check"][data-status="waiting"]').waitFor();
+    const approval = page.locator('[data-approval="check"]');
+    await approval.waitFor();
+    expect(await approval.textContent()).toContain('Grace Hopper');
+    const runId = decodeURIComponent(page.url().split('#/runs/')[1]!);
+    expect((await call(server, server.masterKey, 'GET', `/v1/runs/${runId}`)).data.status).toBe('waiting');
+
+    await page.locator('[data-action="approve"]').click();
+    await page.locator('[data-run-status="succeeded"]').waitFor();
+    for (const step of ['town_a', 'town_b', 'distance', 'check']) {
+      await page.locator(`.node[data-step="${step}"][data-status="succeeded"]`).waitFor();
+    }
+    const fills = await page.evaluate(() => {
+      const ok = getComputedStyle(document.documentElement).getPropertyValue('--ok-bg').trim();
+      const probe = document.createElement('div');
+      probe.style.color = ok;
+      document.body.append(probe);
+      const want = getComputedStyle(probe).color;
+      probe.remove();
+      return {
+        want,
+        got: [...document.querySelectorAll('.node rect')].map(
+          (r: unknown) => getComputedStyle(r).fill as string,
+        ),
+      };
+    });
+    expect(fills.got).toEqual([fills.want, fills.want, fills.want, fills.want]);
+    expect((await call(server, server.masterKey, 'GET', `/v1/runs/${runId}`)).data.status).toBe('succeeded');
+    expect(await page.locator('[data-events] li[data-type="run.succeeded"]').count()).toBe(1);
+    expect(unexpected(ui)).toEqual([]);
+  });
+
+  it('the Requests and Spend-over-time pages show the API, or say this server has none', async () => {
+    const ui = await tab();
+    const { page } = ui;
+    await signIn(page, server.masterKey);
+    for (const [hash, path, ready] of [
+      ['usage', '/v1/usage', '[data-chart="usage"]'],
+      ['requests', '/v1/requests', '[data-table="requests"]'],
+    ] as const) {
+      await page.goto(`/ui/#/${hash}`);
+      const served = (await call(server, server.masterKey, 'GET', path)).status !== 404;
+      await page.locator(served ? ready : '[data-unavailable]').waitFor();
+    }
+    expect(unexpected(ui)).toEqual([]);
+  });
+});

@@ -64,8 +64,8 @@ export function barTable(rows, { label, labelOf, columns, name, empty }) {
   );
 }
 
-const W = 640;
-const H = 180;
+const W = 1000;
+const H = 200;
 const PAD = { left: 8, right: 8, top: 12, bottom: 22 };
 
 /**

@@ -12,6 +12,7 @@ import {
   launchBrowser,
   openPage,
   signIn,
+  startOpenUiServer,
   startUiServer,
   type UiPage,
   type UiServer,
@@ -403,6 +404,22 @@ describe.skipIf(reason !== null)('the dashboard in a real browser', { timeout: 9
     expect(unexpected(ui)).toEqual([]);
   });
 
+  it('asks to sign in again once the signed-in key is revoked, and forgets it', async () => {
+    const ui = await tab();
+    const { page } = ui;
+    const made = (
+      await call(server, server.masterKey, 'POST', '/admin/keys', { team: 'support', name: 'short-lived' })
+    ).data;
+    await signIn(page, made.key);
+    expect(await page.locator('.who-detail').textContent()).toBe('team support · key short-lived');
+    await call(server, server.masterKey, 'DELETE', `/admin/keys/${made.id}`);
+    await page.locator('a[data-nav="workflows"]').click();
+    await expect
+      .poll(() => page.locator('.signin-status .error').textContent())
+      .toMatch(/revoked.*Sign in again/);
+    expect((await exposed(page)).session).toEqual({});
+  });
+
   it('the Requests and Spend-over-time pages show the API, or say this server has none', async () => {
     const ui = await tab();
     const { page } = ui;
@@ -418,3 +435,42 @@ describe.skipIf(reason !== null)('the dashboard in a real browser', { timeout: 9
     expect(unexpected(ui)).toEqual([]);
   });
 });
+
+describe.skipIf(reason !== null)(
+  'the dashboard on an open gateway (no keys, a fresh npm start)',
+  { timeout: 60_000 },
+  () => {
+    let open: Awaited<ReturnType<typeof startOpenUiServer>>;
+    let own: Browser;
+    beforeAll(async () => {
+      open = await startOpenUiServer();
+      own = await launchBrowser();
+    }, 60_000);
+    afterAll(async () => {
+      await own?.close();
+      await open?.close();
+    });
+
+    it('needs no sign-in, says it is open, and points the admin pages at QUORUM_MASTER_KEY', async () => {
+      const ui = await openPage(own, open);
+      const { page } = ui;
+      await page.goto('/ui');
+      await page.locator('[data-identity="open"]').waitFor();
+      expect(await page.locator('form.signin').count()).toBe(0);
+      expect(await page.locator('[data-action="sign-out"]').count()).toBe(0);
+      await page.locator('.gauge[data-team="default"]').waitFor();
+      expect(await page.locator('main').textContent()).toContain('needs a master key');
+
+      await page.goto('/ui/#/teams');
+      await expect.poll(() => page.locator('main .error').textContent()).toMatch(/QUORUM_MASTER_KEY/);
+
+      await page.goto('/ui/#/playground');
+      await page.locator('[data-form="playground"] select[name="model"]').selectOption('demo');
+      await page.locator('[data-action="send"]').click();
+      await page.locator('[data-answer="demo"] [data-field="model"]').waitFor();
+      expect(await page.locator('[data-answer="demo"] [data-field="model"]').textContent()).toBe('demo-fast');
+      expect(Object.keys(await page.evaluate(() => ({ ...sessionStorage })))).toEqual([]);
+      expect(unexpected(ui)).toEqual([]);
+    });
+  },
+);

@@ -92,31 +92,41 @@ export interface UiServer {
  * `quorum serve` on the demo, in an empty directory with a fresh SQLite store, the master key set and
  * no provider keys; `config` (teams, static keys) is written to a file when given.
  */
-export async function startUiServer(options: { config?: Record<string, unknown>; masterKey?: string } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'quorum-ui-'));
+export async function startUiServer(
+  options: { config?: Record<string, unknown>; masterKey?: string } = {},
+): Promise<UiServer> {
   const masterKey = options.masterKey ?? 'mk-ui-test-master-key';
+  return { ...(await spawnGateway(options.config, masterKey)), masterKey };
+}
+
+/** `quorum serve` on the demo with no keys at all: an open gateway, as a fresh `npm start` is. */
+export function startOpenUiServer(): Promise<Omit<UiServer, 'masterKey'>> {
+  return spawnGateway(undefined, null);
+}
+
+async function spawnGateway(config: Record<string, unknown> | undefined, masterKey: string | null) {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-ui-'));
   const args: string[] = [];
-  if (options.config) {
-    writeFileSync(join(dir, 'quorum.yaml'), stringify(options.config));
+  if (config) {
+    writeFileSync(join(dir, 'quorum.yaml'), stringify(config));
     args.push('--config', join(dir, 'quorum.yaml'));
   }
   const serve = await spawnServe(args, {
     cwd: dir,
     env: cleanEnv({
-      QUORUM_MASTER_KEY: masterKey,
+      ...(masterKey !== null && { QUORUM_MASTER_KEY: masterKey }),
       QUORUM_DATABASE_URL: `sqlite:${join(dir, 'quorum.db')}`,
     }),
     timeoutMs: 30_000,
   });
   return {
     url: serve.url,
-    masterKey,
     serve,
     close: async () => {
       await serve.stop();
       rmSync(dir, { recursive: true, force: true });
     },
-  } satisfies UiServer;
+  };
 }
 
 /** Calls the gateway's API directly (what the page's figures are checked against). */

@@ -35,6 +35,18 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The error of an answer. A 401 to the signed-in key means it was revoked or expired meanwhile: the
+ * shell is told (`quorum:key-refused`) and asks to sign in again.
+ */
+function refused(status, body, withStoredKey) {
+  const err = new ApiError(status, body);
+  if (status === 401 && withStoredKey && storedKey()) {
+    window.dispatchEvent(new CustomEvent('quorum:key-refused', { detail: err.message }));
+  }
+  return err;
+}
+
 function url(path, query) {
   const u = new URL(path.replace(/^\//, ''), ROOT);
   for (const [k, v] of Object.entries(query ?? {})) {
@@ -77,7 +89,7 @@ export async function api(path, options = {}) {
   } catch {
     data = text;
   }
-  if (!res.ok) throw new ApiError(res.status, data);
+  if (!res.ok) throw refused(res.status, data, options.key === undefined);
   return { data, headers: res.headers, status: res.status, ms };
 }
 
@@ -99,7 +111,7 @@ export async function* events(path, options = {}) {
     try {
       body = await res.json();
     } catch {}
-    throw new ApiError(res.status, body);
+    throw refused(res.status, body, true);
   }
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';

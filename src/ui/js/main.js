@@ -163,10 +163,8 @@ async function start() {
   try {
     me = (await api('/v1/whoami')).data;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
-      if (key) forgetKey();
-      return signInForm(key ? 'Your key was refused; sign in again.' : null);
-    }
+    // With a stored key, a 401 has already brought the sign-in back (quorum:key-refused), saying why.
+    if (err instanceof ApiError && err.status === 401) return key ? undefined : signInForm(null);
     replace(app, errorBox(err));
     return;
   }
@@ -174,6 +172,12 @@ async function start() {
   route();
 }
 
+window.addEventListener('quorum:key-refused', (e) => {
+  forgetKey();
+  me = null;
+  leave?.abort();
+  signInForm(`${e.detail} Sign in again.`);
+});
 window.addEventListener('hashchange', () => {
   if (me) route();
 });

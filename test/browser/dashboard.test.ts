@@ -404,6 +404,54 @@ describe.skipIf(reason !== null)('the dashboard in a real browser', { timeout: 9
     expect(unexpected(ui)).toEqual([]);
   });
 
+  it("corrects a step, rejects the gate, re-runs from a step and cancels, following the run's events", async () => {
+    const ui = await tab();
+    const { page } = ui;
+    const run = (
+      await call(server, server.masterKey, 'POST', '/v1/workflows/hometown-distance/runs?wait=true', {
+        inputs: { a: 'Marie Curie', b: 'Niels Bohr' },
+      })
+    ).data;
+    const state = async () => (await call(server, server.masterKey, 'GET', `/v1/runs/${run.id}`)).data;
+    await signIn(page, server.masterKey);
+    await page.goto(`/ui/#/runs/${run.id}`);
+    await page.locator('[data-approval="check"]').waitFor();
+    page.on('dialog', (d) => d.accept());
+
+    // Correct distance: its output becomes the person's, and the gate (which depends on it) waits again.
+    await page.locator('.node[data-step="distance"]').click();
+    await page.locator('[data-step-detail="distance"] details:has([data-form="correct"]) > summary').click();
+    await page.locator('[data-form="correct"] textarea[name="output"]').fill('About 1,370 km.');
+    await page.locator('[data-form="correct"] input[name="comment"]').fill('checked on a map');
+    await page.locator('[data-action="correct"]').click();
+    await expect.poll(async () => (await state()).steps.distance.output).toBe('About 1,370 km.');
+    const corrected = (await state()).steps.distance.history.at(-1);
+    expect(corrected).toMatchObject({ source: 'person', comment: 'checked on a map' });
+    await page.locator('.node[data-step="check"][data-status="waiting"]').waitFor();
+
+    // Reject the gate: the step and the run fail, in red.
+    await page.locator('.node[data-step="check"]').click();
+    await page.locator('[data-approval="check"] input[name="comment"]').fill('wrong towns');
+    await page.locator('[data-action="reject"]').click();
+    await page.locator('[data-run-status="failed"]').waitFor();
+    await page.locator('.node[data-step="check"][data-status="failed"]').waitFor();
+    expect((await state()).steps.check.error).toContain('wrong towns');
+
+    // Re-run from town_a: it and what follows run again, up to the gate.
+    await page.locator('.node[data-step="town_a"]').click();
+    await page.locator('[data-step-detail="town_a"] [data-action="rerun"]').click();
+    await page.locator('[data-run-status="waiting"]').waitFor();
+    await page.locator('.node[data-step="check"][data-status="waiting"]').waitFor();
+    expect((await state()).steps.town_a.history.length).toBe(2);
+
+    // Cancel: the gate is skipped, the run cancelled.
+    await page.locator('[data-action="cancel"]').click();
+    await page.locator('[data-run-status="cancelled"]').waitFor();
+    expect((await state()).status).toBe('cancelled');
+    await page.locator('.node[data-step="check"][data-status="skipped"]').waitFor();
+    expect(unexpected(ui)).toEqual([]);
+  });
+
   it('asks to sign in again once the signed-in key is revoked, and forgets it', async () => {
     const ui = await tab();
     const { page } = ui;

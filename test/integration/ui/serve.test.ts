@@ -183,7 +183,7 @@ describe('GET /v1/whoami', () => {
       method: 'POST',
       headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
       body: JSON.stringify({ team: 'lab', name: 'laptop' }),
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<any>);
     const stored = await who(gw.url, made.key);
     expect(JSON.parse(stored.text)).toMatchObject({
       role: 'team',
@@ -212,7 +212,7 @@ describe('GET /v1/whoami', () => {
   });
 
   it('is in /openapi.json', async () => {
-    const doc = await fetch(`${gw.url}/openapi.json`).then((r) => r.json());
+    const doc: any = await fetch(`${gw.url}/openapi.json`).then((r) => r.json());
     expect(doc.paths['/v1/whoami'].get.summary).toMatch(/role and team/);
   });
 });

@@ -219,6 +219,7 @@ export async function render({ root, id, signal }) {
   const head = h('div', { class: 'run-head' });
   const graph = h('div', { class: 'graph' });
   const detail = h('div', {});
+  let detailSignature = null;
   const log = h('ol', { class: 'events', 'data-events': '' });
   const liveState = h('span', { class: 'muted', 'data-live': '' });
   append(
@@ -236,7 +237,7 @@ export async function render({ root, id, signal }) {
       ' / run',
     ),
     head,
-    section('Graph', liveState, h('div', { class: 'graph-and-detail' }, graph, detail), legend()),
+    section('Graph', liveState, h('div', { class: 'graph-and-detail' }, graph, legend(), detail)),
     section('Events', null, log),
   );
 
@@ -299,6 +300,12 @@ export async function render({ root, id, signal }) {
         },
       }),
     );
+    // Redrawn only when what it shows changed: other steps' events must not wipe a comment or a
+    // correction being typed.
+    const shown = selected ? [selected, ...(def.steps[selected]?.needs ?? [])] : [];
+    const signature = JSON.stringify([selected, run.status, shown.map((n) => run.steps[n])]);
+    if (signature === detailSignature) return;
+    detailSignature = signature;
     replace(
       detail,
       selected

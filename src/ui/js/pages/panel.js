@@ -42,7 +42,9 @@ export function panel(q) {
               'li',
               {},
               h('span', { class: `dot series-${n % 8}` }),
-              h('code', {}, g.answer.length > 80 ? `${g.answer.slice(0, 80)}…` : g.answer),
+              g.answer === undefined || g.answer === null
+                ? h('span', { class: 'muted' }, `group ${n + 1}`)
+                : h('code', {}, g.answer.length > 80 ? `${g.answer.slice(0, 80)}…` : g.answer),
               ` — ${g.members.length} of ${q.candidates.length}: `,
               g.members.map((m) => `#${m + 1}`).join(', '),
             ),
@@ -86,7 +88,11 @@ export function panel(q) {
             ),
             c.score !== undefined ? [h('dt', {}, 'Score'), h('dd', {}, String(c.score))] : null,
           ),
-          c.error ? h('p', { class: 'error' }, c.error) : h('pre', { class: 'text' }, c.content ?? ''),
+          c.error
+            ? h('p', { class: 'error' }, c.error)
+            : c.content === undefined || c.content === null
+              ? h('p', { class: 'muted' }, 'Answer not logged (content logging is off).')
+              : h('pre', { class: 'text' }, c.content),
         ),
       ),
     ),

@@ -1,40 +1,56 @@
-// Requests: the recent-request log (GET /v1/requests, paged), a live tail (GET /v1/requests/stream,
-// server-sent events) and one request in full (GET /v1/requests/{id}): route decision, attempts, and a
-// fan-out's panel. A gateway without these routes says so instead.
+// Requests: the request log (GET /v1/requests, filtered and paged), a live tail (GET
+// /v1/requests/stream, server-sent events with the same filters) and one request in full
+// (GET /v1/requests/{id}): route decision with every candidate, attempts and fallbacks, a fan-out's
+// panel side by side, and the text only while the operator has content logging on. A gateway without
+// these routes says so instead.
 import { ApiError, api, events } from '../api.js';
-import { append, badge, errorBox, h, replace, section, table } from '../dom.js';
+import { append, badge, errorBox, field, h, replace, section, table } from '../dom.js';
 import { dateTime, int, ms, usd } from '../format.js';
 import { panel } from './panel.js';
 import { decisionView } from './playground.js';
 
-/** The log's fields, read leniently (the first name present wins). */
-const pick = (r, ...names) => names.map((n) => r[n]).find((v) => v !== undefined && v !== null);
-const at = (r) => pick(r, 'created_at', 'at', 'time', 'started_at');
-const asked = (r) => pick(r, 'model_requested', 'requested_model', 'model_asked', 'model');
-const answered = (r) => pick(r, 'model_answered', 'answered_model', 'answered_by', 'served_model');
-const tokens = (r) => {
-  const input = pick(r, 'input_tokens', 'prompt_tokens') ?? r.usage?.prompt_tokens;
-  const output = pick(r, 'output_tokens', 'completion_tokens') ?? r.usage?.completion_tokens;
-  return input === undefined && output === undefined ? '—' : `${int(input ?? 0)} / ${int(output ?? 0)}`;
-};
-const statusOf = (r) => {
-  const s = pick(r, 'status', 'http_status');
-  return badge(String(s ?? '—'), typeof s === 'number' ? (s < 400 ? 'ok' : 'bad') : s === 'ok' ? 'ok' : '');
-};
+const RANGES = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '31d': 31 * 86_400_000 };
+const STATUSES = ['', '2xx', '4xx', '5xx', '4xx,5xx', '429'];
+const SURFACES = [
+  '',
+  'chat.completions',
+  'consensus',
+  'reviews',
+  'responses',
+  'messages',
+  'messages.count_tokens',
+  'embeddings',
+];
+const FILTERS = ['range', 'q', 'status', 'surface', 'model', 'team'];
+
+const statusBadge = (r) =>
+  badge(String(r.status), r.status < 400 ? 'ok' : r.status === 499 ? 'muted' : 'bad');
+const tokens = (r) => `${int(r.usage?.input_tokens ?? 0)} / ${int(r.usage?.output_tokens ?? 0)}`;
 
 const COLUMNS = [
   {
     label: 'Time',
-    value: (r) => h('a', { href: `#/requests/${encodeURIComponent(r.id)}` }, dateTime(at(r))),
+    value: (r) => h('a', { href: `#/requests/${encodeURIComponent(r.id)}` }, dateTime(r.created_at)),
   },
+  { label: 'Surface', value: (r) => r.surface },
   { label: 'Team', value: (r) => r.team ?? '—' },
-  { label: 'Key', value: (r) => pick(r, 'key_name', 'key') ?? '—' },
-  { label: 'Asked', value: (r) => asked(r) ?? '—' },
-  { label: 'Answered', value: (r) => answered(r) ?? '—' },
+  {
+    label: 'Key',
+    value: (r) => r.key_name ?? (r.key_id ? r.key_id : h('span', { class: 'muted' }, 'master / open')),
+  },
+  { label: 'Asked', value: (r) => r.model ?? '—' },
+  { label: 'Answered', value: (r) => (r.models?.length ? r.models.join(', ') : '—') },
   { label: 'Tokens in / out', class: 'num', value: tokens },
   { label: 'Cost', class: 'num', value: (r) => usd(r.cost_usd) },
-  { label: 'Latency', class: 'num', value: (r) => ms(pick(r, 'latency_ms', 'duration_ms')) },
-  { label: 'Status', value: statusOf },
+  { label: 'Latency', class: 'num', value: (r) => ms(r.latency_ms) },
+  {
+    label: 'Status',
+    value: (r) => [
+      statusBadge(r),
+      r.error ? h('small', { class: 'muted' }, ` ${r.error.code ?? ''}`) : null,
+      r.cache === 'hit' ? badge('cache', 'info') : null,
+    ],
+  },
 ];
 
 function unavailable(what) {
@@ -45,10 +61,12 @@ function unavailable(what) {
     h(
       'p',
       {},
-      `This gateway does not serve ${what} yet. Each answer still carries its record: try a prompt in the Playground.`,
+      `This gateway does not serve ${what}. Each answer still carries its record: try a prompt in the Playground.`,
     ),
   );
 }
+
+const text = (v) => h('pre', { class: 'text' }, typeof v === 'string' ? v : JSON.stringify(v, null, 2));
 
 async function detail(root, id, signal) {
   append(
@@ -65,100 +83,192 @@ async function detail(root, id, signal) {
     );
     return;
   }
-  const q = r.quorum ?? r.record ?? {};
-  const route = r.route ?? q.route;
-  const attempts = r.attempts ?? q.attempts ?? [];
-  const candidates = r.candidates ?? q.candidates;
   append(
     root,
-    h('h1', {}, 'Request ', h('small', {}, h('code', {}, r.id))),
-    section('Summary', null, table(COLUMNS.slice(1), [r], { name: 'request' })),
-    route ? section('Route decision', null, decisionView(route)) : null,
-    attempts.length
+    h('h1', {}, `${r.surface} `, h('small', {}, h('code', {}, r.id))),
+    section(
+      'Summary',
+      null,
+      table(COLUMNS.slice(1), [r], { name: 'request' }),
+      h(
+        'dl',
+        { class: 'meta' },
+        h('dt', {}, 'Arrived'),
+        h('dd', {}, dateTime(r.created_at)),
+        h('dt', {}, 'Path'),
+        h('dd', {}, h('code', {}, r.path)),
+        h('dt', {}, 'Streamed'),
+        h('dd', {}, r.stream ? 'yes' : 'no'),
+        h('dt', {}, 'Gateway overhead'),
+        h('dd', {}, ms(r.overhead_ms)),
+        r.tags && Object.keys(r.tags).length
+          ? [
+              h('dt', {}, 'Tags'),
+              h(
+                'dd',
+                {},
+                Object.entries(r.tags).map(([k, v]) => badge(`${k}: ${v}`, 'muted')),
+              ),
+            ]
+          : null,
+      ),
+      r.error ? h('p', { class: 'error' }, `${r.error.code}: ${r.error.message}`) : null,
+    ),
+    r.route ? section('Route decision', null, decisionView(r.route)) : null,
+    r.attempts?.length
       ? section(
           'Attempts and fallbacks',
           null,
           table(
             [
-              { label: '#', value: (_a, i) => String(i) },
+              { label: '#', value: (_a, i) => String(i + 1) },
               { label: 'Model', value: (a) => a.model },
               { label: 'Provider', value: (a) => a.provider ?? '—' },
               { label: 'Status', value: (a) => badge(String(a.status), a.status === 200 ? 'ok' : 'bad') },
+              { label: 'Latency', class: 'num', value: (a) => ms(a.latency_ms) },
               { label: 'Error', value: (a) => a.error ?? '' },
             ],
-            attempts,
+            r.attempts,
+            { name: 'attempts' },
           ),
         )
       : null,
-    candidates ? section('The panel', null, panel({ ...q, ...r, candidates })) : null,
-    r.prompt !== undefined || r.answer !== undefined
+    r.panel ? section('The panel', null, panel({ ...r.panel, cost_usd: r.cost_usd })) : null,
+    r.review && !r.panel?.review
       ? section(
-          'Content (content logging is on)',
+          'Review',
+          null,
+          h(
+            'p',
+            {},
+            `Verdict ${r.review.verdict}, score ${r.review.score}, ${r.review.rounds} round(s), stopped by ${r.review.stopped_by}.`,
+          ),
+        )
+      : null,
+    r.content
+      ? section(
+          'Text (content logging is on)',
           null,
           h('h3', {}, 'Prompt'),
-          h(
-            'pre',
-            { class: 'text' },
-            typeof r.prompt === 'string' ? r.prompt : JSON.stringify(r.prompt, null, 2),
-          ),
+          text(r.content.prompt),
           h('h3', {}, 'Answer'),
-          h(
-            'pre',
-            { class: 'text' },
-            typeof r.answer === 'string' ? r.answer : JSON.stringify(r.answer, null, 2),
-          ),
+          text(r.content.answer ?? ''),
+          r.content.truncated ? h('p', { class: 'muted' }, 'Cut at the log’s limit.') : null,
         )
-      : null,
-    h('details', {}, h('summary', {}, 'Raw record'), h('pre', { class: 'text' }, JSON.stringify(r, null, 2))),
+      : section(
+          'Text',
+          null,
+          h(
+            'p',
+            { class: 'muted' },
+            'Not logged: the operator has content logging off (logging.content), so no prompt or answer is kept.',
+          ),
+        ),
   );
 }
 
-export async function render({ root, id, query, signal }) {
+export async function render({ root, me, id, query, signal }) {
   if (id) return detail(root, id, signal);
   append(root, h('h1', {}, 'Requests'));
-  const rows = [];
-  const box = h('div', {}, 'Loading…');
-  const more = h('div', { class: 'form-actions' });
-  const search = h('input', {
-    type: 'search',
-    name: 'q',
-    placeholder: 'model, team or key',
-    value: query.get('q') ?? '',
-  });
-  const tail = h('input', { type: 'checkbox', name: 'tail' });
-  const tailState = h('span', { class: 'muted' });
-  const controls = h(
+  const current = Object.fromEntries(FILTERS.map((f) => [f, query.get(f) ?? '']));
+  if (!RANGES[current.range]) current.range = '24h';
+  const form = h(
     'form',
     {
       class: 'row wrap controls',
+      'data-form': 'requests-filter',
       onSubmit: (e) => {
         e.preventDefault();
-        location.hash = search.value ? `#/requests?q=${encodeURIComponent(search.value)}` : '#/requests';
+        const q = new URLSearchParams();
+        for (const f of FILTERS) {
+          const v = form.elements.namedItem(f)?.value.trim();
+          if (v) q.set(f, v);
+        }
+        location.hash = `#/requests?${q}`;
       },
     },
-    search,
-    h('button', { type: 'submit' }, 'Search'),
-    h('label', { class: 'inline' }, tail, ' Live tail '),
-    tailState,
+    field(
+      'Range',
+      h(
+        'select',
+        { name: 'range' },
+        Object.keys(RANGES).map((k) => h('option', { value: k, selected: k === current.range }, `last ${k}`)),
+      ),
+    ),
+    field(
+      'Search',
+      h('input', { type: 'search', name: 'q', value: current.q, placeholder: 'id, model, error' }),
+    ),
+    field(
+      'Status',
+      h(
+        'select',
+        { name: 'status' },
+        STATUSES.map((s) => h('option', { value: s, selected: s === current.status }, s || 'any')),
+      ),
+    ),
+    field(
+      'Surface',
+      h(
+        'select',
+        { name: 'surface' },
+        SURFACES.map((s) => h('option', { value: s, selected: s === current.surface }, s || 'any')),
+      ),
+    ),
+    field('Model', h('input', { name: 'model', value: current.model, placeholder: 'asked or answered' })),
+    me.role === 'team' ? null : field('Team', h('input', { name: 'team', value: current.team })),
+    h('button', { type: 'submit' }, 'Filter'),
   );
-  append(root, section('Recent requests', controls, box, more));
+  const filters = {
+    q: current.q,
+    status: current.status,
+    surface: current.surface,
+    model: current.model,
+    team: current.team,
+  };
+  const rows = [];
+  const box = h('div', {}, 'Loading…');
+  const more = h('div', { class: 'form-actions' });
+  const tail = h('input', { type: 'checkbox', name: 'tail' });
+  const tailState = h('span', { class: 'muted', 'data-tail': '' });
+  append(
+    root,
+    section(
+      'Recent requests',
+      h('label', { class: 'inline' }, tail, ' Live tail ', tailState),
+      form,
+      box,
+      more,
+    ),
+  );
   const show = () =>
     replace(
       box,
       table(COLUMNS, rows, {
         name: 'requests',
-        empty: 'No requests in this range.',
-        rowAttrs: (r) => ({ 'data-request': r.id }),
+        empty: 'No requests match.',
+        rowAttrs: (r) => ({ 'data-request': r.id, class: r.fresh ? 'fresh' : '' }),
       }),
     );
 
+  const from = new Date(Date.now() - RANGES[current.range]).toISOString();
   const page = async (cursor) => {
-    const res = (await api('/v1/requests', { query: { limit: 50, cursor, q: query.get('q') }, signal })).data;
-    rows.push(...(res.data ?? []));
+    const res = (await api('/v1/requests', { query: { ...filters, from, limit: 50, cursor }, signal })).data;
+    rows.push(...res.data);
     show();
     replace(
       more,
-      res.has_more ? h('button', { type: 'button', onClick: () => page(res.next_cursor) }, 'More') : null,
+      res.has_more
+        ? h(
+            'button',
+            {
+              type: 'button',
+              'data-action': 'more',
+              onClick: () => page(res.next_cursor).catch((err) => append(more, errorBox(err))),
+            },
+            'More',
+          )
+        : null,
     );
   };
   try {
@@ -179,21 +289,27 @@ export async function render({ root, id, query, signal }) {
       tailState.textContent = '';
       return;
     }
-    stop = new AbortController();
-    signal.addEventListener('abort', () => stop?.abort(), { once: true });
-    tailState.textContent = 'following…';
+    const own = new AbortController();
+    stop = own;
+    signal.addEventListener('abort', () => own.abort(), { once: true });
+    tailState.textContent = 'connecting…';
     try {
-      for await (const ev of events('/v1/requests/stream', { signal: stop.signal })) {
-        if (!ev.json?.id) continue;
-        rows.unshift(ev.json);
+      for await (const ev of events('/v1/requests/stream', { signal: own.signal, query: filters })) {
+        if (ev.comment !== undefined) {
+          tailState.textContent = 'following';
+          continue;
+        }
+        if (ev.event !== 'request' || !ev.json?.id) continue;
+        for (const r of rows) r.fresh = false;
+        rows.unshift({ ...ev.json, fresh: true });
         if (rows.length > 500) rows.pop();
         show();
       }
-      tailState.textContent = 'stream ended';
+      tailState.textContent = 'ended: untick and tick to follow again';
     } catch (err) {
       if (err.name === 'AbortError') return;
       tailState.textContent =
-        err instanceof ApiError && err.unavailable ? 'live tail not available on this server' : err.message;
+        err instanceof ApiError && err.unavailable ? 'not available on this server' : err.message;
     }
   });
 }

@@ -1,5 +1,6 @@
 // Spend over time: spend, requests and tokens per hour or day, by team, key, model or tag, from
-// GET /v1/usage (a team key sees its own team). A gateway without that route says so instead.
+// GET /v1/usage (a team key sees its own team). The figures beside the chart are the answer's own
+// groups and totals (exact sums from the ledger). A gateway without that route says so instead.
 import { ApiError, api } from '../api.js';
 import { barTable, columns, legend } from '../charts.js';
 import { append, errorBox, field, h, replace, section } from '../dom.js';
@@ -9,62 +10,56 @@ const RANGES = {
   '24h': {
     label: 'Last 24 hours, by hour',
     bucket: 'hour',
-    from: () => new Date(Date.now() - 86_400_000).toISOString(),
+    from: () => new Date(Date.now() - 23 * 3_600_000).toISOString().slice(0, 13) + ':00:00Z',
   },
   '7d': { label: 'Last 7 days, by day', bucket: 'day', from: () => daysAgo(6) },
   '30d': { label: 'Last 30 days, by day', bucket: 'day', from: () => daysAgo(29) },
   '90d': { label: 'Last 90 days, by day', bucket: 'day', from: () => daysAgo(89) },
 };
-const GROUPS = ['model', 'team', 'key', 'tag'];
+const GROUPS = ['none', 'model', 'team', 'key', 'tag'];
 const METRICS = {
   cost_usd: { label: 'Cost', format: usd },
   requests: { label: 'Requests', format: int },
-  tokens: { label: 'Tokens', format: int },
+  tokens: { label: 'Tokens (in + out)', format: int },
 };
-/** Series drawn one by one; the rest are summed as "other". */
-const TOP = 7;
+const FIGURES = [
+  { key: 'cost_usd', label: 'Cost', format: usd },
+  { key: 'requests', label: 'Requests', format: int },
+  { key: 'calls', label: 'Upstream calls', format: int },
+  { key: 'input_tokens', label: 'Input tokens', format: int },
+  { key: 'output_tokens', label: 'Output tokens', format: int },
+];
 
-const timeOf = (r) => r.start ?? r.bucket ?? r.time ?? r.period ?? r.date ?? r.day ?? '';
-const groupOf = (r) => (r.group === null || r.group === undefined ? '(none)' : String(r.group));
 const metricOf = (r, m) => (m === 'tokens' ? (r.input_tokens ?? 0) + (r.output_tokens ?? 0) : (r[m] ?? 0));
+/** A group's name as shown: the "other" sum of the groups past the limit, or none (no key, no tag). */
+export const groupName = (g, groupBy) =>
+  g.other ? 'other' : g.group === null ? (groupBy === 'none' ? 'all' : '(none)') : String(g.group);
+const label = (start, bucket) =>
+  bucket === 'hour' ? start.slice(5, 16).replace('T', ' ') : start.slice(0, 10);
 
-/** Rows {time, group, metrics} → columns per bucket, stacked by the top groups. */
-export function series(rows, metric) {
-  const byGroup = new Map();
-  for (const r of rows) byGroup.set(groupOf(r), (byGroup.get(groupOf(r)) ?? 0) + metricOf(r, metric));
-  const ranked = [...byGroup.entries()].sort((a, b) => b[1] - a[1]).map(([g]) => g);
-  const shown = ranked.slice(0, TOP);
-  const names = ranked.length > TOP ? [...shown, 'other'] : shown;
-  const buckets = new Map();
-  for (const r of rows) {
-    const t = String(timeOf(r));
-    if (!buckets.has(t)) buckets.set(t, new Array(names.length).fill(0));
-    const i = shown.indexOf(groupOf(r));
-    buckets.get(t)[i >= 0 ? i : names.length - 1] += metricOf(r, metric);
+/** The answer's series as stacked columns: one per bucket of the range, one series per group. */
+export function stacks(usage, metric) {
+  const names = usage.groups.map((g) => groupName(g, usage.group_by));
+  const index = new Map(names.map((n, i) => [n, i]));
+  const byBucket = new Map(usage.buckets.map((b) => [b, new Array(names.length).fill(0)]));
+  for (const p of usage.series) {
+    const values = byBucket.get(p.start);
+    const i = index.get(groupName(p, usage.group_by));
+    if (values && i !== undefined) values[i] += metricOf(p, metric);
   }
-  const label = (t) => (t.length > 10 ? t.slice(5, 16).replace('T', ' ') : t);
   return {
     names,
-    buckets: [...buckets.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([t, values]) => ({ label: label(t), values })),
+    buckets: [...byBucket].map(([start, values]) => ({ label: label(start, usage.bucket), values })),
   };
 }
 
-function totalsByGroup(rows) {
-  const out = new Map();
-  for (const r of rows) {
-    const g = groupOf(r);
-    const t = out.get(g) ?? { group: g, requests: 0, input_tokens: 0, output_tokens: 0, cost_nanos: 0 };
-    t.requests += r.requests ?? 0;
-    t.input_tokens += r.input_tokens ?? 0;
-    t.output_tokens += r.output_tokens ?? 0;
-    t.cost_nanos += Math.round((r.cost_usd ?? 0) * 1e9);
-    out.set(g, t);
+async function teamsFor(me, signal) {
+  if (me.role !== 'master') return [];
+  try {
+    return (await api('/admin/teams', { signal })).data.data.map((t) => t.id);
+  } catch {
+    return [];
   }
-  return [...out.values()]
-    .map((t) => ({ ...t, cost_usd: t.cost_nanos / 1e9 }))
-    .sort((a, b) => b.cost_usd - a.cost_usd);
 }
 
 export async function render({ root, me, query, signal }) {
@@ -72,8 +67,11 @@ export async function render({ root, me, query, signal }) {
   const range = RANGES[query.get('range')] ? query.get('range') : '7d';
   const group = GROUPS.includes(query.get('group_by')) ? query.get('group_by') : 'model';
   const metric = METRICS[query.get('metric')] ? query.get('metric') : 'cost_usd';
+  const tagName = query.get('tag_name') ?? '';
+  const team = query.get('team') ?? '';
+  const state = { range, group_by: group, metric, tag_name: tagName, team };
   const go = (patch) => {
-    const q = new URLSearchParams({ range, group_by: group, metric, ...patch });
+    const q = new URLSearchParams(Object.entries({ ...state, ...patch }).filter(([, v]) => v !== ''));
     location.hash = `#/usage?${q}`;
   };
   const select = (name, options, value) =>
@@ -82,6 +80,7 @@ export async function render({ root, me, query, signal }) {
       { name, onChange: (e) => go({ [name]: e.target.value }) },
       options.map(([v, l]) => h('option', { value: v, selected: v === value }, l)),
     );
+  const teams = await teamsFor(me, signal);
   const controls = h(
     'div',
     { class: 'row wrap controls' },
@@ -97,10 +96,21 @@ export async function render({ root, me, query, signal }) {
       'Group by',
       select(
         'group_by',
-        GROUPS.map((g) => [g, g]),
+        GROUPS.map((g) => [g, g === 'none' ? 'nothing' : g]),
         group,
       ),
     ),
+    group === 'tag'
+      ? field(
+          'Tag name',
+          h('input', {
+            name: 'tag_name',
+            value: tagName,
+            placeholder: 'feature',
+            onChange: (e) => go({ tag_name: e.target.value.trim() }),
+          }),
+        )
+      : null,
     field(
       'Show',
       select(
@@ -109,15 +119,35 @@ export async function render({ root, me, query, signal }) {
         metric,
       ),
     ),
+    teams.length
+      ? field('Team', select('team', [['', 'every team'], ...teams.map((t) => [t, t])], team))
+      : null,
   );
   const body = h('div', {}, 'Loading…');
-  append(root, section(me.role === 'team' ? `Team ${me.team}` : 'Every team', null, controls, body));
+  append(
+    root,
+    section(
+      me.role === 'team' ? `Team ${me.team}` : team ? `Team ${team}` : 'Every team',
+      null,
+      controls,
+      body,
+    ),
+  );
+  if (group === 'tag' && !tagName) {
+    replace(
+      body,
+      h('p', { class: 'muted' }, 'Name the tag to group by (the key of quorum.tags, e.g. feature).'),
+    );
+    return;
+  }
 
   const r = RANGES[range];
-  let data;
+  let usage;
   try {
-    data = (await api('/v1/usage', { query: { from: r.from(), bucket: r.bucket, group_by: group }, signal }))
-      .data;
+    const groupBy = group === 'tag' ? `tag:${tagName}` : group;
+    usage = (
+      await api('/v1/usage', { query: { from: r.from(), bucket: r.bucket, group_by: groupBy, team }, signal })
+    ).data;
   } catch (err) {
     if (err instanceof ApiError && err.unavailable) {
       replace(
@@ -129,7 +159,7 @@ export async function render({ root, me, query, signal }) {
           h(
             'p',
             {},
-            'This gateway does not serve GET /v1/usage yet. The Overview page shows spend by model, team and day from /admin/spend.',
+            'This gateway does not serve GET /v1/usage. The Overview page shows spend by model, team and day from /admin/spend.',
           ),
         ),
       );
@@ -138,35 +168,40 @@ export async function render({ root, me, query, signal }) {
     replace(body, errorBox(err));
     return;
   }
-  const rows = Array.isArray(data) ? data : (data.data ?? []);
-  const { names, buckets } = series(rows, metric);
+  const { names, buckets } = stacks(usage, metric);
   const m = METRICS[metric];
+  const tile = (f) =>
+    h(
+      'div',
+      { class: 'tile', 'data-total': f.key, 'data-value': usage.totals[f.key] },
+      h('span', {}, f.label),
+      h('strong', {}, f.format(usage.totals[f.key])),
+    );
+  const charted =
+    metric === 'tokens'
+      ? { key: 'tokens', label: m.label, format: int }
+      : FIGURES.find((f) => f.key === metric);
+  const rows = usage.groups.map((g) => ({
+    ...g,
+    tokens: metricOf(g, 'tokens'),
+    name: groupName(g, usage.group_by),
+  }));
   replace(
     body,
+    h('p', { class: 'muted' }, `${usage.from} to ${usage.to} (UTC), by ${usage.bucket}, from the ledger.`),
+    h('div', { class: 'tiles' }, FIGURES.map(tile)),
     h(
       'div',
       { class: 'chart-and-numbers' },
       columns(buckets, { series: names, format: m.format, name: 'usage' }),
       legend(names),
     ),
-    h('h3', {}, `Totals by ${group}`),
-    barTable(totalsByGroup(rows), {
-      label: group,
-      labelOf: (t) => t.group,
-      name: 'usage-totals',
-      columns: [
-        { key: metric === 'tokens' ? 'input_tokens' : metric, label: m.label, format: m.format },
-        ...['cost_usd', 'requests', 'input_tokens', 'output_tokens']
-          .filter((k) => k !== metric)
-          .map((k) => ({
-            key: k,
-            label: METRICS[k]?.label ?? k.replace('_', ' '),
-            format: k === 'cost_usd' ? usd : int,
-          })),
-      ],
+    h('h3', {}, usage.group_by === 'none' ? 'Total' : `By ${usage.group_by}`),
+    barTable(rows, {
+      label: usage.group_by === 'none' ? '' : usage.group_by,
+      labelOf: (g) => g.name,
+      name: 'usage-groups',
+      columns: [charted, ...FIGURES.filter((f) => f.key !== charted.key)],
     }),
-    data.has_more
-      ? h('p', { class: 'muted' }, 'The range holds more groups than one page; narrow it to see them all.')
-      : null,
   );
 }

@@ -468,18 +468,78 @@ describe.skipIf(reason !== null)('the dashboard in a real browser', { timeout: 9
     expect((await exposed(page)).session).toEqual({});
   });
 
-  it('the Requests and Spend-over-time pages show the API, or say this server has none', async () => {
+  it('Spend over time shows /v1/usage with its figures beside the chart, or says this server has none', async () => {
     const ui = await tab();
     const { page } = ui;
     await signIn(page, server.masterKey);
-    for (const [hash, path, ready] of [
-      ['usage', '/v1/usage', '[data-chart="usage"]'],
-      ['requests', '/v1/requests', '[data-table="requests"]'],
-    ] as const) {
-      await page.goto(`/ui/#/${hash}`);
-      const served = (await call(server, server.masterKey, 'GET', path)).status !== 404;
-      await page.locator(served ? ready : '[data-unavailable]').waitFor();
+    await page.goto('/ui/#/usage?range=7d&group_by=model&metric=cost_usd');
+    const from = new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10);
+    const api = await call(
+      server,
+      server.masterKey,
+      'GET',
+      `/v1/usage?from=${from}&bucket=day&group_by=model`,
+    );
+    if (api.status === 404) {
+      await page.locator('[data-unavailable="usage"]').waitFor();
+      return;
     }
+    await page.locator('[data-chart="usage-groups"] tbody tr[data-group]').first().waitFor();
+    const shown = await numbers(page, '[data-chart="usage-groups"]');
+    for (const g of api.data.groups) {
+      const name = g.other ? 'other' : g.group === null ? '(none)' : g.group;
+      expect(shown[name], name).toMatchObject({
+        cost_usd: g.cost_usd,
+        requests: g.requests,
+        input_tokens: g.input_tokens,
+        output_tokens: g.output_tokens,
+      });
+    }
+    expect(Object.keys(shown).length).toBe(api.data.groups.length);
+    for (const key of ['cost_usd', 'requests', 'input_tokens', 'output_tokens']) {
+      expect(Number(await page.locator(`[data-total="${key}"]`).getAttribute('data-value')), key).toBe(
+        api.data.totals[key],
+      );
+    }
+    expect(await page.locator('[data-chart="usage"] .column').count()).toBe(api.data.buckets.length);
+    expect(unexpected(ui)).toEqual([]);
+  });
+
+  it("Requests lists the log, follows the live tail, and opens a fan-out's panel, or says this server has none", async () => {
+    const ui = await tab();
+    const { page } = ui;
+    await signIn(page, server.masterKey);
+    await page.goto('/ui/#/requests');
+    const api = await call(server, server.masterKey, 'GET', '/v1/requests?limit=50');
+    if (api.status === 404) {
+      await page.locator('[data-unavailable="requests"]').waitFor();
+      return;
+    }
+    await page.locator('[data-table="requests"] tbody tr[data-request]').first().waitFor();
+    const ids = await page.evaluate(() =>
+      [...document.querySelectorAll('tr[data-request]')].map((r: any) => r.getAttribute('data-request')),
+    );
+    expect(ids).toEqual(api.data.data.map((r: { id: string }) => r.id));
+
+    // The live tail: a request made now appears at the top.
+    await page.locator('input[name="tail"]').check();
+    await expect.poll(() => page.locator('[data-tail]').textContent()).toBe('following');
+    const res = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${seeded.keys.research!.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'panel', messages: [{ role: 'user', content: 'What is 17 * 23?' }] }),
+    });
+    expect(res.status).toBe(200);
+    const id = res.headers.get('x-quorum-request-id')!;
+    await page.locator(`tr[data-request="${id}"].fresh`).waitFor();
+
+    // Its record: the panel side by side, and no text (content logging is off by default).
+    await page.locator(`tr[data-request="${id}"] a`).click();
+    const panel = page.locator('.panel[data-strategy="consensus"]');
+    await panel.waitFor();
+    expect(await panel.locator('.candidate').count()).toBe(3);
+    expect(await page.locator('main').textContent()).toContain('Not logged');
+    expect(await page.locator('main').textContent()).not.toContain('What is 17 * 23?');
     expect(unexpected(ui)).toEqual([]);
   });
 });

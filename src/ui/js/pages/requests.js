@@ -30,15 +30,17 @@ const tokens = (r) => `${int(r.usage?.input_tokens ?? 0)} / ${int(r.usage?.outpu
 const COLUMNS = [
   {
     label: 'Time',
+    class: 'nowrap',
     value: (r) => h('a', { href: `#/requests/${encodeURIComponent(r.id)}` }, dateTime(r.created_at)),
   },
   { label: 'Surface', value: (r) => r.surface },
   { label: 'Team', value: (r) => r.team ?? '—' },
   {
     label: 'Key',
+    class: 'nowrap',
     value: (r) => r.key_name ?? (r.key_id ? r.key_id : h('span', { class: 'muted' }, 'master / open')),
   },
-  { label: 'Asked', value: (r) => r.model ?? '—' },
+  { label: 'Asked', class: 'nowrap', value: (r) => r.model ?? '—' },
   { label: 'Answered', value: (r) => (r.models?.length ? r.models.join(', ') : '—') },
   { label: 'Tokens in / out', class: 'num', value: tokens },
   { label: 'Cost', class: 'num', value: (r) => usd(r.cost_usd) },

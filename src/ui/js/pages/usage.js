@@ -34,6 +34,7 @@ const metricOf = (r, m) => (m === 'tokens' ? (r.input_tokens ?? 0) + (r.output_t
 /** A group's name as shown: the "other" sum of the groups past the limit, or none (no key, no tag). */
 export const groupName = (g, groupBy) =>
   g.other ? 'other' : g.group === null ? (groupBy === 'none' ? 'all' : '(none)') : String(g.group);
+const utc = (iso) => iso.slice(0, 16).replace('T', ' ');
 const label = (start, bucket) =>
   bucket === 'hour' ? start.slice(5, 16).replace('T', ' ') : start.slice(0, 10);
 
@@ -188,7 +189,11 @@ export async function render({ root, me, query, signal }) {
   }));
   replace(
     body,
-    h('p', { class: 'muted' }, `${usage.from} to ${usage.to} (UTC), by ${usage.bucket}, from the ledger.`),
+    h(
+      'p',
+      { class: 'muted' },
+      `${utc(usage.from)} to ${utc(usage.to)} UTC, by ${usage.bucket}, from the ledger.`,
+    ),
     h('div', { class: 'tiles' }, FIGURES.map(tile)),
     h(
       'div',

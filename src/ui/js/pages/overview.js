@@ -1,10 +1,11 @@
 // Overview: budget gauges, and spend by model, team and day from the ledger (GET /admin/spend, the same
 // figures as the API and `quorum spend`). A team key sees its own budget, and its spend through
 // GET /v1/usage where the gateway has it.
-import { api } from '../api.js';
-import { barTable, columns, gauge } from '../charts.js';
+import { ApiError, api } from '../api.js';
+import { barTable, columns, gauge, legend } from '../charts.js';
 import { append, errorBox, h, replace, section } from '../dom.js';
 import { daysAgo, int, usd } from '../format.js';
+import { groupName, stacks } from './usage.js';
 
 const RANGES = [
   { value: '7', label: 'Last 7 days' },
@@ -23,6 +24,21 @@ const METRICS = [
 /** The filters as /admin/spend takes them: `from` a UTC date (inclusive), none for all time. */
 export function spendFilters(range) {
   return range === 'all' ? {} : { from: daysAgo(Number(range) - 1) };
+}
+
+function rangeSelect(range) {
+  const select = h(
+    'select',
+    {
+      name: 'range',
+      'aria-label': 'Range',
+      onChange: () => {
+        location.hash = `#/overview?range=${select.value}`;
+      },
+    },
+    RANGES.map((r) => h('option', { value: r.value, selected: r.value === range }, r.label)),
+  );
+  return select;
 }
 
 async function budgets(root, me, signal) {
@@ -112,18 +128,7 @@ function tiles(t) {
 
 async function spend(root, signal, range) {
   const body = h('div', {}, 'Loading…');
-  const select = h(
-    'select',
-    {
-      name: 'range',
-      'aria-label': 'Range',
-      onChange: () => {
-        location.hash = `#/overview?range=${select.value}`;
-      },
-    },
-    RANGES.map((r) => h('option', { value: r.value, selected: r.value === range }, r.label)),
-  );
-  append(root, section('Spend', select, body));
+  append(root, section('Spend', rangeSelect(range), body));
   const filters = spendFilters(range);
   try {
     const get = (group_by) =>
@@ -180,33 +185,54 @@ async function spend(root, signal, range) {
   }
 }
 
+/**
+ * A team key's spend (open mode: every team's), by day and model, from GET /v1/usage, which scopes
+ * itself to the key; /admin/spend is the master key's.
+ */
+async function ownSpend(root, me, signal, range) {
+  const body = h('div', {}, 'Loading…');
+  append(root, section('Spend', rangeSelect(range), body));
+  const from = range === 'all' ? daysAgo(89) : daysAgo(Number(range) - 1);
+  let usage;
+  try {
+    usage = (await api('/v1/usage', { query: { from, bucket: 'day', group_by: 'model' }, signal })).data;
+  } catch (err) {
+    const note =
+      me.role === 'open'
+        ? 'Spend by team and model comes from the admin API, which needs a master key: start the gateway with QUORUM_MASTER_KEY set and sign in with it.'
+        : 'This gateway does not report usage to team keys (GET /v1/usage).';
+    replace(
+      body,
+      err instanceof ApiError && err.unavailable ? h('p', { class: 'muted' }, note) : errorBox(err),
+    );
+    return;
+  }
+  const { names, buckets } = stacks(usage, 'cost_usd');
+  const rows = usage.groups.map((g) => ({ ...g, name: groupName(g, usage.group_by) }));
+  replace(
+    body,
+    h(
+      'p',
+      { class: 'muted' },
+      `From ${from} (UTC) to now${range === 'all' ? ' (the last 90 days)' : ''}, from the ledger.`,
+    ),
+    tiles(usage.totals),
+    h('h3', {}, 'By day'),
+    h(
+      'div',
+      { class: 'chart-and-numbers' },
+      columns(buckets, { series: names, format: usd, name: 'spend-by-day' }),
+      legend(names),
+    ),
+    h('h3', {}, 'By model'),
+    barTable(rows, { label: 'Model', labelOf: (r) => r.name, columns: METRICS, name: 'model' }),
+  );
+}
+
 export async function render({ root, me, query, signal }) {
   const range = RANGES.some((r) => r.value === query.get('range')) ? query.get('range') : '30';
   append(root, h('h1', {}, 'Overview'));
   const pending = [budgets(root, me, signal)];
-  if (me.role === 'master') pending.push(spend(root, signal, range));
-  else if (me.role === 'open') {
-    append(
-      root,
-      section(
-        'Spend',
-        null,
-        h(
-          'p',
-          { class: 'muted' },
-          'Spend by team and model comes from the admin API, which needs a master key: start the gateway with QUORUM_MASTER_KEY set and sign in with it.',
-        ),
-      ),
-    );
-  } else {
-    append(
-      root,
-      section(
-        'Spend',
-        h('a', { href: '#/usage' }, 'Spend over time →'),
-        h('p', { class: 'muted' }, 'Your team’s spend by model and day is on the Spend over time page.'),
-      ),
-    );
-  }
+  pending.push(me.role === 'master' ? spend(root, signal, range) : ownSpend(root, me, signal, range));
   await Promise.all(pending);
 }

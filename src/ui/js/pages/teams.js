@@ -110,12 +110,17 @@ function teamForm(team, models, onDone) {
     ),
     field(
       'Allowed models',
-      h('input', { name: 'models', list: 'model-names', value: team?.models?.join(' '), placeholder: 'all' }),
+      h('input', {
+        name: 'models',
+        list: `model-names-${editing ? 'edit' : 'new'}`,
+        value: team?.models?.join(' '),
+        placeholder: 'all',
+      }),
       'names, aliases, presets or auto, separated by spaces; blank: all',
     ),
     h(
       'datalist',
-      { id: 'model-names' },
+      { id: `model-names-${editing ? 'edit' : 'new'}` },
       models.map((m) => h('option', { value: m })),
     ),
     h(

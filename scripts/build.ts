@@ -5,7 +5,7 @@
  * memory (see docs/decisions.md). Type checking is `npm run typecheck`'s job, not this one's.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -19,6 +19,8 @@ const result = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.buil
 if (result.status !== 0) process.exit(result.status ?? 1);
 mkdirSync(join(DIST, 'config'), { recursive: true });
 copyFileSync(join(ROOT, 'config/models.yaml'), join(DIST, 'config/models.yaml'));
+// The dashboard's files are served as they are (plain JavaScript, CSS, SVG): no compiling, only copying.
+cpSync(join(ROOT, 'src/ui'), join(DIST, 'src/ui'), { recursive: true });
 // Build output, never committed; written last, so scripts/start.mjs knows the build finished.
 writeFileSync(join(DIST, '.gitignore'), '*\n');
 writeFileSync(join(DIST, 'BUILT'), `${new Date().toISOString()}\n`);

@@ -24,7 +24,9 @@ import { registerRequests } from './routes/requests/index.ts';
 import { registerResponses } from './routes/responses/index.ts';
 import { registerReviews } from './routes/reviews.ts';
 import { registerRoute } from './routes/route.ts';
+import { registerUi } from './routes/ui.ts';
 import { registerUsage } from './routes/usage/index.ts';
+import { registerWhoami } from './routes/whoami.ts';
 import { registerWorkflowDefinitions } from './routes/workflows/definitions.ts';
 import { registerWorkflowRuns } from './routes/workflows/runs.ts';
 
@@ -68,6 +70,8 @@ export function createApp(options: AppOptions) {
   registerConsensus(app, gateway);
   registerReviews(app, gateway);
   registerBudget(app, gateway);
+  registerWhoami(app, { open: keys.open, admin: Boolean(options.store && options.masterKey) });
+  registerUi(app);
   // With a port of its own, /metrics is served there (cli/serve.ts) and not here.
   if (metrics.port === undefined) registerMetrics(app, { key: metrics.key, masterKey: options.masterKey });
   if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });

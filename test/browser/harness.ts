@@ -1,0 +1,179 @@
+/**
+ * The real-browser harness: Debian's `chromium` driven by `playwright-core` (Playwright's own browser
+ * download cannot run here), against a real `quorum serve` on the built-in demo. Shared by the browser
+ * tests and `npm run screenshots`.
+ *
+ * - playwright-core: the devDependency; QUORUM_PLAYWRIGHT may name another copy's package directory
+ *   (for a checkout whose node_modules predate it).
+ * - chromium: QUORUM_CHROMIUM, else /usr/bin/chromium (Debian's package), /usr/bin/chromium-browser,
+ *   /usr/bin/google-chrome. `.ci/run` installs it; outside CI the tests skip, saying why, when none is
+ *   found.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { cleanEnv } from '../integration/helpers/docs-run.ts';
+import { type ServeProcess, spawnServe } from '../integration/helpers/serve.ts';
+import type { Browser, BrowserContext, Page, Playwright } from './playwright.ts';
+
+const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+/** A fresh profile each launch, nothing phoning home, no GPU, no sandbox (containers have no user namespaces). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
+
+export function chromiumPath(): string | null {
+  const named = process.env.QUORUM_CHROMIUM;
+  if (named) return existsSync(named) ? named : null;
+  return CANDIDATES.find((p) => existsSync(p)) ?? null;
+}
+
+/** The package name in a variable: the suite type-checks before `npm ci` has installed it. */
+const PLAYWRIGHT = 'playwright-core';
+
+export async function loadPlaywright(): Promise<Playwright | null> {
+  const dir = process.env.QUORUM_PLAYWRIGHT;
+  try {
+    if (dir) return createRequire(import.meta.url)(dir) as Playwright;
+    return (await import(PLAYWRIGHT)) as Playwright;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why the browser tests cannot run here, or null when they can. In CI (`CI`, or
+ * QUORUM_BROWSER_TESTS=required, which .ci/run sets) a missing browser or driver is a failure, not a
+ * skip: the tests must run there.
+ */
+export async function unavailableReason(): Promise<string | null> {
+  const missing: string[] = [];
+  if (!chromiumPath()) {
+    missing.push(
+      `no chromium found (looked at ${process.env.QUORUM_CHROMIUM ?? CANDIDATES.join(', ')}; apt-get install chromium, or set QUORUM_CHROMIUM)`,
+    );
+  }
+  if (!(await loadPlaywright())) missing.push('playwright-core is not installed (npm ci)');
+  if (missing.length === 0) return null;
+  if (process.env.CI || process.env.QUORUM_BROWSER_TESTS === 'required') {
+    throw new Error(
+      `the browser tests must run here but cannot: ${missing.join('; ')} (.ci/run installs chromium)`,
+    );
+  }
+  return `browser tests skipped: ${missing.join('; ')}`;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const playwright = await loadPlaywright();
+  const executablePath = chromiumPath();
+  if (!playwright || !executablePath) throw new Error((await unavailableReason()) ?? 'no browser');
+  // launch() gives every browser a fresh temporary profile (user-data-dir) and removes it on close.
+  return playwright.chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+}
+
+export interface UiServer {
+  url: string;
+  masterKey: string;
+  serve: ServeProcess;
+  close(): Promise<void>;
+}
+
+/**
+ * `quorum serve` on the demo, in an empty directory with a fresh SQLite store, the master key set and
+ * no provider keys; `config` (teams, static keys) is written to a file when given.
+ */
+export async function startUiServer(
+  options: { config?: Record<string, unknown>; masterKey?: string } = {},
+): Promise<UiServer> {
+  const masterKey = options.masterKey ?? 'mk-ui-test-master-key';
+  return { ...(await spawnGateway(options.config, masterKey)), masterKey };
+}
+
+/** `quorum serve` on the demo with no keys at all: an open gateway, as a fresh `npm start` is. */
+export function startOpenUiServer(): Promise<Omit<UiServer, 'masterKey'>> {
+  return spawnGateway(undefined, null);
+}
+
+async function spawnGateway(config: Record<string, unknown> | undefined, masterKey: string | null) {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-ui-'));
+  const args: string[] = [];
+  if (config) {
+    writeFileSync(join(dir, 'quorum.yaml'), stringify(config));
+    args.push('--config', join(dir, 'quorum.yaml'));
+  }
+  const serve = await spawnServe(args, {
+    cwd: dir,
+    env: cleanEnv({
+      ...(masterKey !== null && { QUORUM_MASTER_KEY: masterKey }),
+      QUORUM_DATABASE_URL: `sqlite:${join(dir, 'quorum.db')}`,
+    }),
+    timeoutMs: 30_000,
+  });
+  return {
+    url: serve.url,
+    serve,
+    close: async () => {
+      await serve.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls the gateway's API directly (what the page's figures are checked against). */
+export async function call<T = any>(
+  server: { url: string },
+  key: string | null,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; data: T }> {
+  const headers: Record<string, string> = {};
+  if (key) headers.authorization = `Bearer ${key}`;
+  if (body !== undefined)
+    headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
+  const res = await fetch(server.url + path, {
+    method,
+    headers,
+    ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, data: text ? JSON.parse(text) : null };
+}
+
+export interface UiPage {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors and page errors seen so far (a CSP violation shows up here too). */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** A new browser context (its own sessionStorage) at a laptop's size, with its errors collected. */
+export async function openPage(browser: Browser, server: { url: string }): Promise<UiPage> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, baseURL: server.url });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { page, context, errors, close: () => context.close() };
+}
+
+/** Opens /ui and signs in with `key`; resolves once the shell shows who is signed in. */
+export async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto('/ui');
+  await page.locator('input[name="key"]').fill(key);
+  await page.locator('form.signin button[type="submit"]').click();
+  await page.locator('[data-identity]').waitFor();
+}

@@ -133,6 +133,7 @@ export class RequestLog implements DraftSink {
   start(): void {
     const every = this.#options.sweepEveryMs ?? HOUR_MS;
     const tick = (delay: number) => {
+      if (this.hub.closed) return;
       this.#timer = setTimeout(async () => {
         try {
           await this.sweep();

@@ -631,7 +631,7 @@ async function main() {
       usageQueries: {
         target: 'every GET /v1/usage shape under its p99 bound, SQLite, 1M ledger rows (shapes missed)',
         actual: usage.engines[0]!.shapes.filter((s) => !s.met).length,
-        met: usage.engines[0]!.shapes.every((s) => s.met),
+        met: usage.engines[0]!.shapes.every((s) => s.met === true),
       },
     };
     if (limits.targets.redis) {

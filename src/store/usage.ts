@@ -206,12 +206,8 @@ export class UsageRepo {
     // totals; models do not (a fan-out uses several): count their requests over the range in SQL.
     if (r.groupBy.kind !== 'model') return { totals: top.all, groups, other: otherOf(top.all) };
 
-    const inTop = hasOther
-      ? inList(
-          g,
-          groups.map((x) => x.group),
-        )
-      : null;
+    const shown = groups.map((x) => x.group);
+    const inTop = hasOther ? inList(g, shown) : null;
     const distinctOther = sql<number>`count(distinct case when ${inTop} then null else request_id end)`;
     const [row] = await this.#rows(
       this.#base(r).select(inTop ? [...FIGURES, distinctOther.as('other_requests')] : FIGURES),

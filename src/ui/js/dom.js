@@ -113,3 +113,24 @@ export function section(title, actions, ...children) {
     ...children,
   );
 }
+
+/**
+ * A "More" button in `more` while the page just loaded says there is another (`has_more`): clicking it
+ * loads the page after `next_cursor`; a failure shows beside the button.
+ */
+export function moreButton(more, page, loadNext) {
+  replace(
+    more,
+    page.has_more
+      ? h(
+          'button',
+          {
+            type: 'button',
+            'data-action': 'more',
+            onClick: () => loadNext(page.next_cursor).catch((err) => append(more, errorBox(err))),
+          },
+          'More',
+        )
+      : null,
+  );
+}

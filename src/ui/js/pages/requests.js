@@ -4,7 +4,7 @@
 // panel side by side, and the text only while the operator has content logging on. A gateway without
 // these routes says so instead.
 import { ApiError, api, events } from '../api.js';
-import { append, badge, errorBox, field, h, replace, section, table } from '../dom.js';
+import { append, badge, errorBox, field, h, moreButton, replace, section, table } from '../dom.js';
 import { dateTime, int, ms, usd } from '../format.js';
 import { panel } from './panel.js';
 import { decisionView } from './playground.js';
@@ -258,20 +258,7 @@ export async function render({ root, me, id, query, signal }) {
     const res = (await api('/v1/requests', { query: { ...filters, from, limit: 50, cursor }, signal })).data;
     rows.push(...res.data);
     show();
-    replace(
-      more,
-      res.has_more
-        ? h(
-            'button',
-            {
-              type: 'button',
-              'data-action': 'more',
-              onClick: () => page(res.next_cursor).catch((err) => append(more, errorBox(err))),
-            },
-            'More',
-          )
-        : null,
-    );
+    moreButton(more, res, page);
   };
   try {
     await page();

@@ -1,7 +1,7 @@
 // Workflows: the definitions the key may see (GET /v1/workflows), a form to store a new one (YAML, as
 // POST /v1/workflows takes it), and the runs, filtered by status and paged (GET /v1/runs).
 import { api } from '../api.js';
-import { append, badge, errorBox, h, replace, section, table } from '../dom.js';
+import { append, badge, errorBox, h, moreButton, replace, section, table } from '../dom.js';
 import { dateTime, usd } from '../format.js';
 import { STARTER } from './starter.js';
 
@@ -154,20 +154,7 @@ export async function render({ root, me, query, signal }) {
     const res = (await api('/v1/runs', { query: q, signal })).data;
     runs.push(...res.data);
     replace(runsBox, runsTable(runs));
-    replace(
-      more,
-      res.has_more
-        ? h(
-            'button',
-            {
-              type: 'button',
-              'data-action': 'more',
-              onClick: () => page(res.next_cursor).catch((err) => append(more, errorBox(err))),
-            },
-            'More',
-          )
-        : null,
-    );
+    moreButton(more, res, page);
   };
   try {
     await page();

@@ -650,7 +650,8 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       await sql`drop table runs`.execute(setup.db);
       await sql`drop table workflows`.execute(setup.db);
       await sql`drop table responses`.execute(setup.db);
-      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses')`.execute(
+      await sql`drop index ledger_key_created_idx`.execute(setup.db);
+      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses', '0006_ledger_indexes')`.execute(
         setup.db,
       );
       await setup.teams.create({ id: 'old-team' });
@@ -667,6 +668,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0002_workflows',
         '0003_workflow_teams',
         '0004_responses',
+        '0006_ledger_indexes',
       ]);
       expect(upgraded.pepper).toBe(pepper);
       expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });
@@ -704,7 +706,8 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         setup.db,
       );
       await sql`drop table responses`.execute(setup.db);
-      await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses')`.execute(
+      await sql`drop index ledger_key_created_idx`.execute(setup.db);
+      await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses', '0006_ledger_indexes')`.execute(
         setup.db,
       );
       await setup.close();

@@ -50,7 +50,7 @@ interface Shape {
 }
 
 /** Bounds on p99 (ms): a team's own pages, and the operator's views across every team. */
-export const BOUNDS = { team: 300, master30: 1500, master92: 4000 } as const;
+export const BOUNDS = { team: 300, master30: 1000, master92: 3000 } as const;
 
 function shapes(now: number): Shape[] {
   const days = (n: number) => new Date(now - n * DAY).toISOString();

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.ts';
 import type { ResponsesFakeReply } from '../fakes/openai-responses.ts';
 import { type Fakes, fakesConfig, startFakes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { WEATHER } from './helpers/responses-tools.ts';
 
 const MASTER = 'mk-responses-pass-master';
 const ALPHA = 'qk-responses-pass-alpha-0001';
@@ -104,19 +105,6 @@ async function post(body: unknown, key = ALPHA) {
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: JSON.parse(text) as any };
 }
-
-const WEATHER = {
-  type: 'function' as const,
-  name: 'get_weather',
-  description: 'The weather in a city',
-  parameters: {
-    type: 'object',
-    properties: { city: { type: 'string' } },
-    required: ['city'],
-    additionalProperties: false,
-  },
-  strict: true,
-};
 
 describe('a model on a provider that serves the Responses API', () => {
   it('passes the request through: the client bytes upstream, the answer back under Quorum’s id', async () => {

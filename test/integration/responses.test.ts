@@ -19,6 +19,7 @@ import {
   startGateway,
   type TestGateway,
 } from './helpers/gateway.ts';
+import { WEATHER } from './helpers/responses-tools.ts';
 
 const MASTER = 'mk-responses-master';
 const ALPHA = 'qk-responses-alpha-0001';
@@ -75,19 +76,6 @@ beforeEach(() => {
 const fakeOf = (name: (typeof PROVIDERS)[number]['fake']): FakeServer => fakes[name];
 /** What the upstream was last sent, as text: enough to see a conversation's turns in any wire format. */
 const lastSent = (fake: FakeServer) => JSON.stringify(fake.received.at(-1)?.body);
-
-const WEATHER = {
-  type: 'function' as const,
-  name: 'get_weather',
-  description: 'The weather in a city',
-  parameters: {
-    type: 'object',
-    properties: { city: { type: 'string' } },
-    required: ['city'],
-    additionalProperties: false,
-  },
-  strict: true,
-};
 
 describe.each(PROVIDERS)('Responses through a $type upstream', ({ model, fake }) => {
   it('answers text, in the Response shape, with usage and the catalog id as model', async () => {

@@ -4,19 +4,23 @@
  * right price — prompt-cache reads at the cached price, cache writes at the input price, as the
  * Anthropic adapter prices them — visible in /admin/spend, for passed-through and translated calls.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
 import type { AnthropicFakeReply } from '../fakes/anthropic.ts';
-import { type Fakes, fakesConfig, startFakes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import {
+  type Fakes,
+  fakesConfig,
+  startFakes,
+  startGateway,
+  type TestGateway,
+  tempStore,
+} from './helpers/gateway.ts';
 
 const MASTER = 'mk-messages-budget-master';
 const KEY = 'qk-messages-budget-0001';
 const POOR = 'qk-messages-poor-0002';
-const dir = mkdtempSync(join(tmpdir(), 'quorum-messages-budget-'));
+let temp: Awaited<ReturnType<typeof tempStore>> | undefined;
 let fakes: Fakes;
 let store: Store;
 let gw: TestGateway;
@@ -26,7 +30,8 @@ const usd = (nanos: number) => nanos / 1e9;
 
 beforeAll(async () => {
   fakes = await startFakes();
-  store = await openStore(`sqlite:${join(dir, 'q.db')}`);
+  temp = await tempStore('quorum-messages-budget-');
+  store = temp.store;
   gw = await startGateway(
     fakesConfig(fakes, {
       teams: [
@@ -45,8 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   await fakes?.close();
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await temp?.close();
 });
 beforeEach(() => {
   fakes.anthropic.reset();

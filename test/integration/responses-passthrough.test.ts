@@ -5,15 +5,19 @@
  * and the client must get the upstream's answer under Quorum's id, stored, charged and recorded; models
  * on other providers, and chains mixing both, keep the translation.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
 import type { ResponsesFakeReply } from '../fakes/openai-responses.ts';
-import { type Fakes, fakesConfig, startFakes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import {
+  type Fakes,
+  fakesConfig,
+  startFakes,
+  startGateway,
+  type TestGateway,
+  tempStore,
+} from './helpers/gateway.ts';
 import { WEATHER } from './helpers/responses-tools.ts';
 
 const MASTER = 'mk-responses-pass-master';
@@ -21,7 +25,7 @@ const ALPHA = 'qk-responses-pass-alpha-0001';
 const BETA = 'qk-responses-pass-beta-0002';
 const POOR = 'qk-responses-pass-poor-0003';
 
-const dir = mkdtempSync(join(tmpdir(), 'quorum-responses-pass-'));
+let temp: Awaited<ReturnType<typeof tempStore>> | undefined;
 let fakes: Fakes;
 let store: Store;
 let gw: TestGateway;
@@ -52,7 +56,8 @@ const PRICED = {
 
 beforeAll(async () => {
   fakes = await startFakes();
-  store = await openStore(`sqlite:${join(dir, 'q.db')}`);
+  temp = await tempStore('quorum-responses-pass-');
+  store = temp.store;
   const config = fakesConfig(fakes, {
     teams: [{ id: 'alpha' }, { id: 'beta' }, { id: 'poor', budget: { limit_usd: 0.001, period: 'total' } }],
     keys: [
@@ -78,8 +83,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   await fakes?.close();
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await temp?.close();
 });
 beforeEach(() => {
   fakes.openai.reset();

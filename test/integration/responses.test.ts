@@ -4,12 +4,9 @@
  * with `previous_response_id` — against OpenAI-, Anthropic- and Gemini-typed upstreams — then stored
  * responses per team, budgets and the ledger, and every kind of bad input.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
 import type { FakeServer } from '../fakes/harness.ts';
 import {
   type Fakes,
@@ -18,6 +15,7 @@ import {
   startFakes,
   startGateway,
   type TestGateway,
+  tempStore,
 } from './helpers/gateway.ts';
 import { WEATHER } from './helpers/responses-tools.ts';
 
@@ -28,7 +26,7 @@ const POOR = 'qk-responses-poor-0003';
 const NARROW = 'qk-responses-narrow-0004';
 const CAPPED = 'qk-responses-capped-0005';
 
-const dir = mkdtempSync(join(tmpdir(), 'quorum-responses-'));
+let temp: Awaited<ReturnType<typeof tempStore>> | undefined;
 let fakes: Fakes;
 let store: Store;
 let gw: TestGateway;
@@ -37,7 +35,8 @@ let beta: OpenAI;
 
 beforeAll(async () => {
   fakes = await startFakes();
-  store = await openStore(`sqlite:${join(dir, 'q.db')}`);
+  temp = await tempStore('quorum-responses-');
+  store = temp.store;
   gw = await startGateway(
     fakesConfig(fakes, {
       teams: [
@@ -64,8 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   await fakes?.close();
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await temp?.close();
 });
 beforeEach(() => {
   fakes.openai.reset();

@@ -4,12 +4,16 @@
  * rows just outside the range), real traffic through the fakes, reconciliation with `/admin/spend`,
  * team isolation and every bad parameter.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LedgerEntry, openStore, type Store } from '../../src/store/index.ts';
-import { type Fakes, fakesConfig, startFakes, startGateway, type TestGateway } from './helpers/gateway.ts';
+import type { LedgerEntry, Store } from '../../src/store/index.ts';
+import {
+  type Fakes,
+  fakesConfig,
+  startFakes,
+  startGateway,
+  type TestGateway,
+  tempStore,
+} from './helpers/gateway.ts';
 
 const MASTER = 'mk-usage-test-master';
 const RESEARCH = 'qk-usage-research-0001';
@@ -64,14 +68,15 @@ const ROWS: LedgerEntry[] = [
   row('r7', 'research', 'key_r1', 'm-a', 1_000_000, T + 3 * DAY, { project: 'apollo' }),
 ];
 
-const dir = mkdtempSync(join(tmpdir(), 'quorum-usage-'));
+let temp: Awaited<ReturnType<typeof tempStore>> | undefined;
 let fakes: Fakes;
 let store: Store;
 let gw: TestGateway;
 
 beforeAll(async () => {
   fakes = await startFakes();
-  store = await openStore(`sqlite:${join(dir, 'q.db')}`);
+  temp = await tempStore('quorum-usage-');
+  store = temp.store;
   for (const r of ROWS) store.ledger.append(r);
   await store.ledger.flush();
   gw = await startGateway(
@@ -93,8 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.close();
   await fakes?.close();
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await temp?.close();
 });
 
 async function get(path: string, key: string | null = MASTER) {

@@ -13,7 +13,7 @@ import { type Booted, boot } from '../../../src/boot/index.ts';
 import { loadConfig } from '../../../src/config/index.ts';
 import type { Gateway, GatewayOptions } from '../../../src/gateway/index.ts';
 import type { AppOptions } from '../../../src/server/app.ts';
-import type { Store } from '../../../src/store/index.ts';
+import { openStore, type Store } from '../../../src/store/index.ts';
 import { createLogger } from '../../../src/telemetry/index.ts';
 import { startFakeAnthropic } from '../../fakes/anthropic.ts';
 import { startFakeGemini } from '../../fakes/gemini.ts';
@@ -82,6 +82,22 @@ export async function startGateway(
     logs: () => logText,
     close: async () => {
       await booted.close({ force: true });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A SQLite store of its own in a temp folder, for suites that read the ledger, the admin API or stored
+ * responses; `close()` closes it and removes the folder.
+ */
+export async function tempStore(prefix: string): Promise<{ store: Store; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const store = await openStore(`sqlite:${join(dir, 'q.db')}`);
+  return {
+    store,
+    close: async () => {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

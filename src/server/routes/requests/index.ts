@@ -10,7 +10,8 @@ import { type RequestLog, recordView, summaryView } from '../../../request-log/i
 import type { Store } from '../../../store/index.ts';
 import type { AppEnv } from '../../env.ts';
 import { domainError } from '../../errors.ts';
-import { cursorOf, readFilter, readListQuery } from './query.ts';
+import { cursorOf } from '../../paging.ts';
+import { readFilter, readListQuery } from './query.ts';
 import { getRoute, listRoute, streamRoute } from './schemas.ts';
 import { tailBody } from './tail.ts';
 

@@ -3,11 +3,13 @@
  * time range, page size and cursor. Every bad value is a 400 naming its parameter; a team key naming
  * another team is answered as if that team did not exist (404), never with its records.
  */
+
 import type { Context } from 'hono';
 import { GatewayError } from '../../../errors/index.ts';
 import { type RequestFilter, SURFACE_NAMES } from '../../../request-log/index.ts';
 import type { RequestLogQuery, StatusRange } from '../../../store/index.ts';
 import type { AppEnv } from '../../env.ts';
+import { pageLimit, readCursor } from '../../paging.ts';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
@@ -99,22 +101,7 @@ export function readListQuery(c: Context<AppEnv>, now: number): RequestLogQuery 
   if (to - from > MAX_SPAN_MS) {
     throw bad('from', `the range from \`from\` to \`to\` may span at most ${MAX_SPAN_DAYS} days`);
   }
-  const limit = q.limit === undefined ? DEFAULT_LIMIT : Number(q.limit);
-  if (!/^[0-9]+$/.test(q.limit ?? '1') || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw bad('limit', `expected an integer from 1 to ${MAX_LIMIT}`);
-  }
-  let before: RequestLogQuery['before'];
-  if (q.cursor !== undefined) {
-    try {
-      const [created_at, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8'));
-      if (!Number.isSafeInteger(created_at) || typeof id !== 'string') throw new Error('shape');
-      before = { created_at, id };
-    } catch {
-      throw bad('cursor', 'not a cursor this list gave (use next_cursor of the previous page)');
-    }
-  }
+  const limit = pageLimit(q.limit, DEFAULT_LIMIT, MAX_LIMIT);
+  const before = readCursor(q.cursor);
   return { ...filter, from, to, limit, before };
 }
-
-export const cursorOf = (row: { created_at: number; id: string }) =>
-  Buffer.from(JSON.stringify([row.created_at, row.id])).toString('base64url');

@@ -3,6 +3,7 @@
  * Every one acts only on the caller's team's runs (another team's answer 404 as unknown ones do); the
  * operator acts on all.
  */
+
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { GatewayError } from '../../../errors/index.ts';
@@ -16,6 +17,7 @@ import { stepModelProblems } from '../../../workflows/step-models.ts';
 import { readJson } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
 import { domainError } from '../../errors.ts';
+import { cursorOf, pageLimit, readCursor } from '../../paging.ts';
 import { ErrorSchema } from '../../schemas.ts';
 import { invalidWorkflow, WorkflowParams, WorkflowQuery } from './definitions.ts';
 import { findWorkflow, workflowRef } from './find-workflow.ts';
@@ -214,25 +216,10 @@ function listQuery(c: Context<AppEnv>) {
     throw badQuery('waiting', 'use true or false');
   }
   if (q.waiting === 'true') statuses = (statuses ?? ['waiting']).filter((s) => s === 'waiting');
-  const limit = q.limit === undefined ? PAGE : Number(q.limit);
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE || !/^[0-9]+$/.test(q.limit ?? '1')) {
-    throw badQuery('limit', `expected an integer from 1 to ${MAX_PAGE}`);
-  }
-  let before: { created_at: number; id: string } | undefined;
-  if (q.cursor !== undefined) {
-    try {
-      const [created_at, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8'));
-      if (!Number.isSafeInteger(created_at) || typeof id !== 'string') throw new Error('shape');
-      before = { created_at, id };
-    } catch {
-      throw badQuery('cursor', 'not a cursor this list gave (use next_cursor of the previous page)');
-    }
-  }
+  const limit = pageLimit(q.limit, PAGE, MAX_PAGE);
+  const before = readCursor(q.cursor);
   return { statuses, limit, before, workflow: q.workflow };
 }
-
-const cursorOf = (run: RunRecord) =>
-  Buffer.from(JSON.stringify([run.created_at, run.id])).toString('base64url');
 
 const StartSchema = z.object({ inputs: z.record(z.string(), z.unknown()).optional() });
 

@@ -113,7 +113,7 @@ function refusal(body: any): Refusal | null {
     if (unstored && !stored) {
       return {
         status: 404,
-        message: `Item with id '${item.id}' not found. Items are not persisted when \`store\` is set to false. Try again with \`store\` set to true, or remove this item from your input.`,
+        message: `Item with id '${typeof item.id === 'string' ? item.id : JSON.stringify(item.id)}' not found. Items are not persisted when \`store\` is set to false. Try again with \`store\` set to true, or remove this item from your input.`,
         param: `input[${i}]`,
       };
     }

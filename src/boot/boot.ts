@@ -1,8 +1,9 @@
 /**
  * The one start-up sequence, shared by `quorum serve`, `quorum run` (embedded) and the tests:
  * config → store and limits → gateway → workflow engine → HTTP (when asked), each step logged once, and
- * `close()` undoing them in reverse: drain HTTP, stop the engine's event streams, stop the gateway
- * (provider queues, limit backends and their Redis), close the store (flushing the ledger). A step that
+ * `close()` undoing them in reverse: drain HTTP (see drain.ts), stop the engine's event streams, hand
+ * its steps in flight back, stop the gateway (provider queues, limit backends and their Redis), close
+ * the store (flushing the ledger and the request log). A step that
  * fails closes what was already open and throws a BootError naming the step and what to do (or the
  * ConfigError with every problem, for the config step).
  */
@@ -16,6 +17,7 @@ import type { Logger } from '../telemetry/index.ts';
 import { Engine, type EngineOptions } from '../workflows/engine/index.ts';
 import { EventHub } from '../workflows/event-hub.ts';
 import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-runner.ts';
+import { handBackSteps } from './engine-drain.ts';
 import { BootError } from './errors.ts';
 import { type Http, type HttpOptions, openHttp } from './http.ts';
 import { openServices } from './services.ts';
@@ -178,6 +180,9 @@ export async function boot(options: BootOptions): Promise<Booted> {
           }
         }
       }
+      // After the HTTP drain, before the gateway and the store close: the steps in flight go back to
+      // the job engine (another instance takes them) instead of being waited for.
+      undo.push({ what: 'workflow engine', run: () => handBackSteps(engine) });
       // Stopping the engine: its event streams end, so a drain is not held open by a waiting run.
       undo.push({ what: 'workflow event streams', run: async () => hub.close() });
       workflows = { engine, hub };

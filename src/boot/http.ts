@@ -2,15 +2,16 @@
  * The HTTP step of the boot: the app over the gateway (with the store and the workflow engine when
  * there are), its listener, and `/metrics` on a listener of its own when `metrics.port` asks for one.
  */
-import type { Server } from 'node:http';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Gateway } from '../gateway/index.ts';
 import type { RequestLog } from '../request-log/index.ts';
 import { type AppOptions, createApp } from '../server/app.ts';
 import { listen } from '../server/listen.ts';
+import type { Lifecycle } from '../server/routes/health.ts';
 import { createMetricsApp } from '../server/routes/metrics.ts';
 import type { Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
+import { closeWhenDraining, drainListener, type Listener } from './drain.ts';
 import { BootError } from './errors.ts';
 
 export interface HttpOptions {
@@ -32,13 +33,12 @@ export interface Http {
   /** True when no key is configured and every request is served as team `default`. */
   open: boolean;
   /**
-   * Stops accepting connections and resolves once the in-flight requests have finished; `force` cuts
-   * open connections instead (tests).
+   * Turns /readyz 503 at once, keeps accepting for `server.drain_delay_ms`, then stops accepting and
+   * resolves once the in-flight requests have finished (cut after `server.drain_timeout_ms`); `force`
+   * cuts open connections at once instead (tests).
    */
   drain(force?: boolean): Promise<void>;
 }
-
-type Listener = Server & { closeIdleConnections?(): void; closeAllConnections?(): void };
 
 export async function openHttp(
   options: HttpOptions,
@@ -52,7 +52,7 @@ export async function openHttp(
   },
 ): Promise<Http> {
   const { config, gateway, logger } = deps;
-  let ready = false;
+  let state: Lifecycle = 'starting';
   const extra = options.extend?.(gateway) ?? {};
   const store = extra.store ?? deps.store;
   const workflows = extra.workflows ?? deps.workflows;
@@ -63,7 +63,7 @@ export async function openHttp(
     ...(store ? { store } : {}),
     ...(store && workflows ? { workflows } : {}),
     ...(store && deps.requestLog ? { requestLog: deps.requestLog } : {}),
-    isReady: () => ready,
+    lifecycle: () => state,
   });
   if (keys.open) {
     logger.warn(
@@ -75,6 +75,7 @@ export async function openHttp(
   const server = (await listen(app.fetch, { port, hostname, timeouts: config.server }).catch((err) => {
     throw listenError(err, hostname, port, '--port or PORT');
   })) as Listener;
+  closeWhenDraining(server, () => state === 'draining');
   let metricsServer: Listener | null = null;
   if (config.metrics.port !== undefined) {
     const metricsPort = config.metrics.port;
@@ -92,12 +93,12 @@ export async function openHttp(
         timeouts: config.server,
       })) as Listener;
     } catch (err) {
-      await closeServer(server, true);
+      await drainListener(server, { delayMs: 0, timeoutMs: 0, force: true });
       throw listenError(err, hostname, metricsPort, 'metrics.port', 'for metrics ');
     }
     logger.info(`metrics on http://${hostname}:${metricsPort}/metrics`);
   }
-  ready = true;
+  state = 'ready';
   const actualPort = (server.address() as { port: number } | null)?.port ?? port;
   const url = `http://${hostname}:${actualPort}`;
   logger.info(
@@ -116,13 +117,23 @@ export async function openHttp(
     port: actualPort,
     open: keys.open,
     async drain(force = false) {
-      ready = false;
+      state = 'draining';
       // Event streams of runs that can still change would hold the drain open for as long as a run
       // waits for a person; their followers resume elsewhere with Last-Event-ID.
       workflows?.hub.close();
       // Live tails of the request log likewise: they follow whichever instance serves next.
       deps.requestLog?.hub.close();
-      await Promise.all([closeServer(server, force), metricsServer && closeServer(metricsServer, true)]);
+      const { drain_delay_ms: delayMs, drain_timeout_ms: timeoutMs } = config.server;
+      logger.info({ delay_ms: delayMs, timeout_ms: timeoutMs }, 'draining: /readyz answers 503');
+      await drainListener(server, {
+        delayMs,
+        timeoutMs,
+        force,
+        onCut: (open) =>
+          logger.warn(`drain timeout (${timeoutMs} ms): cut ${open} connection(s) still in flight`),
+      });
+      // Prometheus may scrape until the end.
+      if (metricsServer) await drainListener(metricsServer, { delayMs: 0, timeoutMs, force: true });
     },
   };
 }
@@ -138,13 +149,4 @@ function listenError(err: unknown, hostname: string, port: number, setting: stri
           ? 'this machine has no such address: use 127.0.0.1, 0.0.0.0 or one of its own (--host or HOST)'
           : `check the host and port (--host/HOST, ${setting})`;
   return new BootError('http', `cannot listen ${what}on ${hostname}:${port}: ${code}`, hint, { cause: err });
-}
-
-function closeServer(server: Listener, force: boolean): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    // Idle keep-alive sockets would hold close() open; in-flight requests still finish unless forced.
-    if (force) server.closeAllConnections?.();
-    else server.closeIdleConnections?.();
-  });
 }

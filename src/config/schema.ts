@@ -239,6 +239,21 @@ export const ConfigSchema = z
         keep_alive_timeout_ms: positiveInt
           .default(5_000)
           .describe('How long an idle keep-alive connection is kept open, in ms.'),
+        /**
+         * SIGTERM: how long the gateway keeps accepting requests while /readyz already answers 503,
+         * so a load balancer that polls it stops sending before the listener closes.
+         */
+        drain_delay_ms: numeric(z.number().int().min(0))
+          .default(0)
+          .describe(
+            "After SIGTERM, how long requests are still accepted while /readyz answers 503, in ms, so a load balancer stops sending before the listener closes; set it to the balancer's health-check interval times its failure threshold (0: close at once; on Kubernetes a preStop sleep does this).",
+          ),
+        /** SIGTERM: how long in-flight requests may take to finish before their connections are cut. */
+        drain_timeout_ms: positiveInt
+          .default(30_000)
+          .describe(
+            'After SIGTERM and the drain delay, how long in-flight requests (streams included) may take to finish, in ms; connections still open then are cut.',
+          ),
         /** Deepest nesting of arrays/objects accepted in a JSON or YAML body. */
         max_json_depth: positiveInt
           .default(64)

@@ -3,6 +3,7 @@
  * otherwise (several instances share budgets and rate limits), wrapped in the fail mode of failover.ts.
  */
 import type { Redis } from 'ioredis';
+import { cachedProbe, type StoreProbe } from '../store/index.ts';
 import { type FailMode, FailoverBudget, FailoverRateLimit, RedisHealth, type WarnFn } from './failover.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { MemoryRateLimit } from './memory-rate.ts';
@@ -37,6 +38,11 @@ export interface LimitBackends {
   rates: RateLimitBackend;
   /** Waits (up to `timeoutMs`) for Redis to be connected; true at once for memory. For start-up logs. */
   ready(timeoutMs?: number): Promise<boolean>;
+  /**
+   * For /readyz: null while Redis answers a PING (asked at most once a second, however many probes
+   * arrive), else a short reason; always null in memory.
+   */
+  probe: StoreProbe;
   close(): Promise<void>;
 }
 
@@ -53,6 +59,7 @@ export function createLimitBackends(options: LimitBackendsOptions = {}): LimitBa
       budget,
       rates,
       ready: async () => true,
+      probe: async () => null,
       close: async () => {
         await Promise.all([budget.close(), rates.close()]);
       },
@@ -86,11 +93,19 @@ export function createLimitBackends(options: LimitBackendsOptions = {}): LimitBa
     budget,
     rates,
     ready: (timeoutMs = 2000) => connected(redis, timeoutMs),
+    probe: cachedProbe(() => ping(redis)),
     close: async () => {
       await Promise.all([budget.close(), rates.close()]);
       await closeRedis(redis);
     },
   };
+}
+
+/** A PING; a client that is not connected fails at once, naming its state (`reconnecting`, …). */
+async function ping(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready')
+    throw Object.assign(new Error(`Redis is ${redis.status}`), { code: redis.status });
+  await redis.ping();
 }
 
 function connected(redis: Redis, timeoutMs: number): Promise<boolean> {

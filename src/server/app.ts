@@ -16,7 +16,13 @@ import { registerBudget } from './routes/budget.ts';
 import { registerChat } from './routes/chat.ts';
 import { registerConsensus } from './routes/consensus.ts';
 import { registerEmbeddings } from './routes/embeddings.ts';
-import { registerHealth } from './routes/health.ts';
+import {
+  type Lifecycle,
+  type ReadinessCheck,
+  redisUnavailable,
+  registerHealth,
+  storeCheck,
+} from './routes/health.ts';
 import { registerMessages } from './routes/messages.ts';
 import { registerMetrics } from './routes/metrics.ts';
 import { registerModels } from './routes/models.ts';
@@ -38,8 +44,8 @@ export interface AppOptions {
   store?: Store;
   /** The workflow engine and its live event hub (with a store). */
   workflows?: { engine: Engine; hub: EventHub };
-  /** Readiness; defaults to always ready. */
-  isReady?: () => boolean;
+  /** Where the process is in its life, for /readyz; defaults to always ready. */
+  lifecycle?: () => Lifecycle;
   /** The request log (with a store): every proxied request recorded, and GET /v1/requests. */
   requestLog?: RequestLog;
 }
@@ -60,7 +66,7 @@ export function createApp(options: AppOptions) {
   const { requestLog } = options;
   if (requestLog) app.use('/v1/*', recordRequests(requestLog));
 
-  registerHealth(app, options.isReady ?? (() => true), options.store);
+  registerHealth(app, { lifecycle: options.lifecycle ?? (() => 'ready'), checks: readinessChecks(options) });
   registerChat(app, gateway);
   registerEmbeddings(app, gateway);
   registerResponses(app, { gateway, store: options.store, logger });
@@ -99,4 +105,19 @@ export function createApp(options: AppOptions) {
   app.onError(onError(logger));
   app.notFound(notFound);
   return { app, keys };
+}
+
+/** What /readyz asks: the store (with one), and Redis when the limits share it. */
+function readinessChecks({ gateway, store }: AppOptions): Record<string, ReadinessCheck> {
+  const checks: Record<string, ReadinessCheck> = {};
+  if (store) checks.store = storeCheck(store.engine, store.probe);
+  if (gateway.limits.kind === 'redis') {
+    checks.redis = {
+      probe: gateway.limits.probe,
+      // Failing open, requests go on (metered per instance) while Redis is down: still ready.
+      required: gateway.config.limits.redis_fail_mode === 'closed',
+      unavailable: redisUnavailable,
+    };
+  }
+  return checks;
 }

@@ -21,6 +21,7 @@ export {
 } from './ledger.ts';
 export type { Engine } from './migrations.ts';
 export { type OpenStoreOptions, openStore, type Store } from './open.ts';
+export { cachedProbe, type ProbeOptions, type StoreProbe } from './probe.ts';
 export {
   type RequestLogOptions,
   type RequestLogQuery,

@@ -44,6 +44,8 @@ const SERVER_DEFAULTS = {
   headers_timeout_ms: 10000,
   body_timeout_ms: 30000,
   keep_alive_timeout_ms: 5000,
+  drain_delay_ms: 0,
+  drain_timeout_ms: 30000,
   max_json_depth: 64,
   cors: { origins: [] },
   allowed_hosts: [],

@@ -4,51 +4,15 @@
  * `store_unavailable` with `retry-after` (admin, a key made through the admin API, workflows) and
  * /readyz says not ready; once it is back, everything answers again without a restart.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/index.ts';
 import { Engine, type StepRunner } from '../../../src/workflows/engine/index.ts';
 import { EventHub } from '../../../src/workflows/event-hub.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { POSTGRES_URL, PostgresBackend } from '../store/backends.ts';
 
 const MASTER = 'mk-outage-test-master-key';
-
-/** A TCP proxy to Postgres that can be taken down (listener closed, every connection cut) and back up. */
-async function startProxy(target: URL) {
-  const sockets = new Set<Socket>();
-  let server: Server | null = null;
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      const s = createServer((client) => {
-        const upstream = connect(Number(target.port || 5432), target.hostname);
-        for (const sock of [client, upstream]) {
-          sockets.add(sock);
-          sock.on('close', () => sockets.delete(sock));
-          sock.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve((s.address() as { port: number }).port));
-      server = s;
-    });
-  const port = await listen(0);
-  const down = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server!.close(() => resolve());
-    });
-  return {
-    port,
-    down,
-    up: () => listen(port).then(() => {}),
-    close: () => (server?.listening ? down() : Promise.resolve()),
-  };
-}
 
 const runner: StepRunner = {
   async complete() {
@@ -58,7 +22,7 @@ const runner: StepRunner = {
 
 describe.skipIf(!POSTGRES_URL)('Postgres unreachable', () => {
   const backend = new PostgresBackend(POSTGRES_URL!);
-  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  let proxy: TcpProxy;
   let store: Store;
   let engine: Engine;
   let gw: TestGateway;
@@ -86,12 +50,8 @@ describe.skipIf(!POSTGRES_URL)('Postgres unreachable', () => {
 
   beforeAll(async () => {
     const target = await backend.fresh();
-    const pgUrl = new URL(POSTGRES_URL!);
-    proxy = await startProxy(pgUrl);
-    const viaProxy = new URL(POSTGRES_URL!);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
-    store = await openStore(viaProxy.toString(), { schema: target.options.schema!, poolSize: 2 });
+    proxy = await startTcpProxy(POSTGRES_URL!, 5432);
+    store = await openStore(proxy.url, { schema: target.options.schema!, poolSize: 2 });
     const hub = new EventHub();
     engine = new Engine({ store, runner, onEvent: hub.publish });
     gw = await startGateway(

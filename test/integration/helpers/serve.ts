@@ -32,6 +32,11 @@ export async function spawnServe(
       child.kill('SIGKILL');
       fail(new Error(`quorum serve did not start:\n${out}`));
     }, options.timeoutMs ?? 20_000);
+    // A configuration it refuses ends it at once: say so now rather than at the timeout.
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`quorum serve exited with code ${code} before listening:\n${out}`));
+    });
     child.stdout!.on('data', () => {
       const match = /Quorum listening on (http:\/\/[\d.]+:\d+)/.exec(out);
       if (match) {

@@ -53,7 +53,11 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
-# `serve` handles SIGTERM/SIGINT itself (drains connections), so it can run as PID 1; with
-# `serve --workers N` (needs QUORUM_REDIS_URL) it is the primary and drains every worker.
+# `serve` handles SIGTERM/SIGINT itself, so it can run as PID 1: /readyz turns 503 at once, in-flight
+# requests get server.drain_timeout_ms (30 s) to finish, the ledger is flushed, exit 0 — give
+# `docker stop -t 40` (compose: stop_grace_period) room for it. With `serve --workers N` (needs
+# QUORUM_REDIS_URL) it is the primary and drains every worker. deploy/ has compose and Kubernetes
+# manifests that match this image (port 8080, user node, /healthz, /readyz).
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["serve"]

@@ -31,8 +31,8 @@ export interface HealthOptions {
   checks: Record<string, ReadinessCheck>;
 }
 
-/** Seconds a client is told to wait while Redis is down (as for the store). */
-const REDIS_RETRY_AFTER_S = 5;
+/** Seconds a client is told to wait while Redis is down (as a request refused for it is). */
+const REDIS_RETRY_AFTER_S = 1;
 
 /** The shared budgets and rate limits do not answer. */
 export function redisUnavailable(reason: string): GatewayError {

@@ -7,13 +7,12 @@
  * throughout: a database outage must not get every instance restarted.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, postgresSchema } from '../unit/cli/helpers.ts';
 import { type ServeProcess, spawnServe } from './helpers/serve.ts';
-import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
+import { closedPort, startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 
 const PG = process.env.QUORUM_TEST_POSTGRES_URL;
 const REDIS = process.env.QUORUM_TEST_REDIS_URL;
@@ -37,15 +36,6 @@ async function readyzBecomes(url: string, status: number): Promise<Probe> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return readyz(url);
-}
-
-/** A port on 127.0.0.1 where nothing listens (taken, then released). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe.runIf(PG && REDIS)('/readyz reflects the store and Redis', () => {

@@ -1,9 +1,18 @@
 /**
  * A TCP proxy on 127.0.0.1 to a database server (Postgres, Redis) that a test can take down — the
  * listener closed and every connection cut, as when the server or the network goes away — and bring
- * back up on the same port.
+ * back up on the same port; and a port where nothing listens.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+
+/** A loopback port nobody listens on: connections to it are refused at once. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 export interface TcpProxy {
   port: number;

@@ -2,23 +2,14 @@
  * Redis down with fail-closed limits: a metered request is refused with 503 limits_unavailable and a
  * retry-after, before any upstream call; nothing goes through unmetered.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLimitBackends } from '../../../src/limits/backends.ts';
 import { type Fakes, fakesConfig, startFakes, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { closedPort } from '../helpers/tcp-proxy.ts';
 
 const KEY = 'qk-limits-outage-0001';
 let fakes: Fakes;
 let gw: TestGateway;
-
-/** A loopback port nobody listens on: connections to it are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   fakes = await startFakes();

@@ -4,8 +4,9 @@
  * `quorum serve` on the demo, seeded through the public API: signing in with the master key and with
  * a team key (which sees only its team), no secret anywhere in the page or the tab's storage but the
  * signed-in key, the Overview's figures against /admin/spend, a key created and revoked, the
- * playground's routing decision and consensus panel, and a workflow approved at its gate until its
- * DAG is green. A browser is skipped, saying why, only outside CI when it or its driver is not found.
+ * playground's routing decision and consensus panel, a workflow approved at its gate until its
+ * DAG is green, and — on an open gateway as a fresh `npm start` serves — the playground and the
+ * example workflow stored, run and approved from the page. A browser is skipped, saying why, only outside CI when it or its driver is not found.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -613,6 +614,28 @@ function dashboard(engine: Engine) {
       await page.locator('[data-answer="demo"] [data-field="model"]').waitFor();
       expect(await page.locator('[data-answer="demo"] [data-field="model"]').textContent()).toBe('demo-fast');
       expect(Object.keys(await page.evaluate(() => ({ ...sessionStorage })))).toEqual([]);
+      expect(unexpected(ui)).toEqual([]);
+    });
+
+    it('stores the example workflow from the page, runs it, and approves its gate', async () => {
+      const ui = await openPage(own, open);
+      const { page } = ui;
+      await page.goto('/ui/#/workflows');
+      await page.locator('details.add > summary').click();
+      await page.locator('[data-form="new-workflow"] button[type="submit"]').click();
+      const start = page.locator('[data-form="start-run"]');
+      await start.waitFor();
+      await start.locator('input[name="a"]').fill('Grace Hopper');
+      await start.locator('input[name="b"]').fill('Alan Turing');
+      await page.locator('[data-action="start-run"]').click();
+      await page.locator('[data-approval="check"]').waitFor();
+      expect(await page.locator('[data-approval="check"]').textContent()).toContain('Grace Hopper');
+      await page.locator('[data-action="approve"]').click();
+      await page.locator('[data-run-status="succeeded"]').waitFor();
+      const runId = decodeURIComponent(page.url().split('#/runs/')[1]!);
+      const run = (await call(open, null, 'GET', `/v1/runs/${runId}`)).data;
+      expect(run.status).toBe('succeeded');
+      expect(run.steps.check.output).toEqual({ approved: true });
       expect(unexpected(ui)).toEqual([]);
     });
   });

@@ -6,7 +6,8 @@
  * signed-in key, the Overview's figures against /admin/spend, a key created and revoked, the
  * playground's routing decision and consensus panel, a workflow approved at its gate until its
  * DAG is green, and — on an open gateway as a fresh `npm start` serves — the playground and the
- * example workflow stored, run and approved from the page. A browser is skipped, saying why, only outside CI when it or its driver is not found.
+ * example workflow stored, run and approved from the page. A browser is skipped, saying why, only
+ * outside CI when it or its driver is not found.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Gateway } from '../gateway/index.ts';
+import type { Learner } from '../learning/index.ts';
 import type { RequestLog } from '../request-log/index.ts';
 import { type AppOptions, createApp } from '../server/app.ts';
 import { listen } from '../server/listen.ts';
@@ -49,6 +50,7 @@ export async function openHttp(
     store: Store | undefined;
     workflows: AppOptions['workflows'];
     requestLog?: RequestLog | undefined;
+    learning?: Learner | undefined;
   },
 ): Promise<Http> {
   const { config, gateway, logger } = deps;
@@ -63,6 +65,7 @@ export async function openHttp(
     ...(store ? { store } : {}),
     ...(store && workflows ? { workflows } : {}),
     ...(store && deps.requestLog ? { requestLog: deps.requestLog } : {}),
+    ...(deps.learning ? { learning: deps.learning } : {}),
     isReady: () => ready,
   });
   if (keys.open) {

@@ -212,6 +212,10 @@ export class Learner implements LearningHook {
         { param: 'request_id' },
       );
     }
+    // Another instance may have counted one since this one remembered the request.
+    if (subject.feedbackAt === null && this.#repo) {
+      subject.feedbackAt = (await this.#repo.findSubject(requestId))?.feedback_at ?? null;
+    }
     if (subject.feedbackAt !== null) {
       throw new GatewayError(
         'conflict',
@@ -240,6 +244,8 @@ export class Learner implements LearningHook {
   }
 
   async freeze(): Promise<void> {
+    // What was observed before the freeze is written first: it counts.
+    await this.flush();
     const now = this.#now();
     await this.#repo?.freeze(now);
     this.book.freeze(now);

@@ -62,7 +62,7 @@ export class LearningRepo {
   }
 
   /**
-   * Adds a batch in one transaction: nothing while frozen, nothing observed before a reset of its
+   * Adds a batch in one transaction: nothing observed after a freeze, nothing observed before a reset of its
    * model, a feedback only if it is its request's first; then, per model and category, the sums decayed
    * to `now` (the stored row decayed from its own time to `now` in the same statement, so instances
    * adding at once never lose each other's batches).
@@ -71,13 +71,15 @@ export class LearningRepo {
     if (!observations.length) return;
     await this.#transaction(async (trx) => {
       const control = await readControl(trx);
-      if (control.frozenAt !== null) return;
+      // While frozen, what was observed before the freeze still counts (as of the freeze); the rest not.
+      const frozenAt = control.frozenAt;
+      const until = frozenAt ?? now;
       const sums = new Map<string, { model: string; category: string; s: number; n: number }>();
       for (const o of observations) {
         const reset = Math.max(control.resets.get(ALL_MODELS) ?? -1, control.resets.get(o.model) ?? -1);
-        if (o.at <= reset) continue;
+        if (o.at <= reset || (frozenAt !== null && o.at >= frozenAt)) continue;
         if (o.feedback && !(await markFeedback(trx, o.feedback, o.at))) continue;
-        const w = o.weight * 0.5 ** (Math.max(0, now - o.at) / halfLifeMs);
+        const w = o.weight * 0.5 ** (Math.max(0, until - o.at) / halfLifeMs);
         const key = `${o.model}\u0000${o.category}`;
         const sum = sums.get(key) ?? { model: o.model, category: o.category, s: 0, n: 0 };
         sum.s += w * o.value;
@@ -90,7 +92,7 @@ export class LearningRepo {
       for (const { model, category, s, n } of sums.values()) {
         await trx
           .insertInto('learned_quality')
-          .values({ model, category, successes: s, trials: n, updated_at: now })
+          .values({ model, category, successes: s, trials: n, updated_at: until })
           .onConflict((oc) =>
             oc.columns(['model', 'category']).doUpdateSet({
               successes: sql`learned_quality.successes * power(0.5, ${age}) + excluded.successes`,

@@ -6,7 +6,7 @@
  */
 import { sql, type Transaction } from 'kysely';
 import type { StoreContext } from './context.ts';
-import type { Database, LearnedQualityTable } from './types.ts';
+import type { Database, LearnedQualityTable, LearningSubjectsTable } from './types.ts';
 
 export type LearnedRow = LearnedQualityTable;
 
@@ -20,15 +20,8 @@ export interface LearningControl {
   resets: Map<string, number>;
 }
 
-/** One request's answerer, for feedback. */
-export interface SubjectRow {
-  request_id: string;
-  team_id: string;
-  model: string;
-  category: string;
-  created_at: number;
-  feedback_at: number | null;
-}
+/** One request's answerer, for feedback (the feedback's score and comment are written, never read back). */
+export type SubjectRow = Omit<LearningSubjectsTable, 'feedback_score' | 'feedback_comment'>;
 
 /** One observation of a model in a category; `feedback` marks the subject, and counts only the first time. */
 export interface ObservationRow {

@@ -7,51 +7,24 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Fakes, startFakes, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { client, GREETING, model, providers } from './fixtures.ts';
 
 let fakes: Fakes;
 let gw: TestGateway;
+let api: ReturnType<typeof client>;
 
 const KEY_A = 'sk-team-a-learning-0001';
 const KEY_B = 'sk-team-b-learning-0002';
 const KEY_NARROW = 'sk-team-narrow-learning-03';
 
 function config(f: Fakes) {
-  const caps = ['tools', 'json', 'streaming'];
   return {
-    providers: [
-      { id: 'oa', type: 'openai', base_url: `${f.openai.url}/v1`, api_key: 'k', max_retries: 0 },
-      { id: 'an', type: 'anthropic', base_url: f.anthropic.url, api_key: 'k', max_retries: 0 },
-      { id: 'ge', type: 'gemini', base_url: f.gemini.url, api_key: 'k', max_retries: 0 },
-    ],
+    providers: providers(f),
     models: [
-      {
-        id: 'top',
-        provider: 'oa',
-        context_window: 100_000,
-        max_output_tokens: 4_096,
-        price: { input: 1, output: 2 },
-        capabilities: caps,
-        quality: { general: 0.9, code: 0.9, math: 0.9, reasoning: 0.9, writing: 0.9 },
-      },
-      {
-        id: 'runner',
-        provider: 'an',
-        context_window: 100_000,
-        max_output_tokens: 4_096,
-        price: { input: 1, output: 2 },
-        // No tools: a request with tools can never land here, however good it gets.
-        capabilities: ['json', 'streaming'],
-        quality: { general: 0.85, code: 0.5, math: 0.5, reasoning: 0.5, writing: 0.5 },
-      },
-      {
-        id: 'third',
-        provider: 'ge',
-        context_window: 100_000,
-        max_output_tokens: 4_096,
-        price: { input: 1, output: 2 },
-        capabilities: caps,
-        quality: { general: 0.6, code: 0.6, math: 0.6, reasoning: 0.6, writing: 0.6 },
-      },
+      model('top', 'oa', 0.9, ['tools', 'json', 'streaming']),
+      // No tools: a request with tools can never land here, however good it gets.
+      model('runner', 'an', { general: 0.85, code: 0.5, math: 0.5, reasoning: 0.5, writing: 0.5 }),
+      model('third', 'ge', 0.6, ['tools', 'json', 'streaming']),
     ],
     routing: { learning: { min_observations: 3, prior_strength: 2, half_life_days: 365 } },
     ensembles: { vote: { strategy: 'consensus', models: ['top', 'top', 'runner'] } },
@@ -77,19 +50,15 @@ beforeEach(async () => {
   fakes.anthropic.respond({ text: '392' });
   fakes.gemini.respond({ text: '393' });
   gw = await startGateway(config(fakes));
+  api = client(gw, KEY_A);
   return () => gw.close();
 });
 
-async function post(path: string, body: unknown, key = KEY_A) {
-  const res = await fetch(`${gw.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, json: (await res.json()) as any };
-}
+const post = (path: string, body: unknown, key = KEY_A) => api.post(path, body, key);
+const ask = (name: string, messages: unknown = GREETING, key = KEY_A) => api.ask(name, messages, key);
+const feedback = (request_id: string, score: number, key = KEY_A) => api.feedback(request_id, score, key);
+const learnt = (name: string) => api.learnt(name);
 
-const GREETING = [{ role: 'user', content: 'hi there, how are you?' }];
 const CODE = [
   {
     role: 'user',
@@ -97,22 +66,6 @@ const CODE = [
       'Refactor this TypeScript function to handle missing data, add types and a unit test:\n```ts\nexport function totals(orders) {\n  return orders.items.map((i) => i.price * i.qty).reduce((a, b) => a + b);\n}\n```',
   },
 ];
-
-/** An answer from `model` (a name or `auto:quality`) and its request id. */
-async function ask(model: string, messages = GREETING, key = KEY_A) {
-  const res = await post('/v1/chat/completions', { model, messages }, key);
-  expect(res.status).toBe(200);
-  return { model: res.json.model as string, id: res.headers.get('x-quorum-request-id')! };
-}
-
-const feedback = (request_id: string, score: number, key = KEY_A) =>
-  post('/v1/feedback', { request_id, score }, key);
-
-async function learnt(model: string, key = KEY_A) {
-  const res = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
-  const list = (await res.json()) as { data: { id: string; quorum: any }[] };
-  return list.data.find((m) => m.id === model)!.quorum.learned_quality;
-}
 
 describe('learning moves the router', () => {
   it('routes around a model that keeps losing in a category, after min_observations, and routes back when it improves', async () => {

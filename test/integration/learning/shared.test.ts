@@ -10,26 +10,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../../src/store/index.ts';
 import { type Fakes, startFakes, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { POSTGRES_URL, PostgresBackend } from '../store/backends.ts';
+import { client, model, providers } from './fixtures.ts';
 
 const MASTER = 'sk-master-learning-0123456789';
 let fakes: Fakes;
 
-const quality = (q: number) => ({ general: q, code: q, math: q, reasoning: q, writing: q });
 function config(f: Fakes) {
-  const model = (id: string, provider: string, q: number) => ({
-    id,
-    provider,
-    context_window: 100_000,
-    max_output_tokens: 4_096,
-    price: { input: 1, output: 2 },
-    capabilities: ['json', 'streaming'],
-    quality: quality(q),
-  });
   return {
-    providers: [
-      { id: 'oa', type: 'openai', base_url: `${f.openai.url}/v1`, api_key: 'k', max_retries: 0 },
-      { id: 'an', type: 'anthropic', base_url: f.anthropic.url, api_key: 'k', max_retries: 0 },
-    ],
+    providers: providers(f).slice(0, 2),
     models: [model('top', 'oa', 0.9), model('runner', 'an', 0.85)],
     routing: { learning: { min_observations: 3, prior_strength: 2, refresh_seconds: 3600 } },
   };
@@ -42,33 +30,14 @@ afterAll(async () => {
   await fakes.close();
 });
 
-const GREETING = [{ role: 'user', content: 'hi there, how are you?' }];
-
-function client(gw: TestGateway, defaultKey?: string) {
-  const call = async (method: string, path: string, body?: unknown, key = defaultKey) => {
-    const res = await fetch(`${gw.url}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, headers: res.headers, json: (await res.json()) as any };
-  };
+/** The fixtures' client, plus three bad scores for top (after which it is routed around). */
+function learning(gw: TestGateway, key?: string) {
+  const c = client(gw, key);
   return {
-    call,
-    async ask(model = 'auto:quality') {
-      const res = await call('POST', '/v1/chat/completions', { model, messages: GREETING });
-      expect(res.status).toBe(200);
-      return { model: res.json.model as string, id: res.headers.get('x-quorum-request-id')! };
-    },
-    feedback: (request_id: string, score: number) => call('POST', '/v1/feedback', { request_id, score }),
-    async general(model: string) {
-      const list = await call('GET', '/v1/models');
-      return list.json.data.find((m: any) => m.id === model).quorum.learned_quality.general;
-    },
-    /** Three bad scores for top: it is routed around. */
+    ...c,
+    general: async (name: string) => (await c.learnt(name)).general,
     async sinkTop() {
-      for (let i = 0; i < 3; i++)
-        expect((await this.feedback((await this.ask('top')).id, 0)).status).toBe(202);
+      for (let i = 0; i < 3; i++) expect((await c.feedback((await c.ask('top')).id, 0)).status).toBe(202);
     },
   };
 }
@@ -89,7 +58,7 @@ describe('the operator: freeze and reset', () => {
   });
 
   it('a freeze holds the estimates and counts nothing until unfrozen', async () => {
-    const api = client(gw, MASTER);
+    const api = learning(gw, MASTER);
     await api.feedback((await api.ask('top')).id, 0);
     const frozen = await api.call('POST', '/admin/quality/freeze', undefined, MASTER);
     expect(frozen.status).toBe(200);
@@ -111,7 +80,7 @@ describe('the operator: freeze and reset', () => {
   });
 
   it('a reset sends a model back to its catalog quality (and the router back to it)', async () => {
-    const api = client(gw, MASTER);
+    const api = learning(gw, MASTER);
     await api.sinkTop();
     expect((await api.ask()).model).toBe('runner');
     const reset = await api.call('DELETE', '/admin/quality/top', undefined, MASTER);
@@ -120,7 +89,7 @@ describe('the operator: freeze and reset', () => {
     expect((await api.ask()).model).toBe('top');
     expect((await api.call('DELETE', '/admin/quality/nope', undefined, MASTER)).status).toBe(404);
     // Without the master key nobody can touch it.
-    const anonymous = client(gw);
+    const anonymous = learning(gw);
     expect((await anonymous.call('POST', '/admin/quality/freeze')).status).toBe(401);
     expect((await anonymous.call('DELETE', '/admin/quality')).status).toBe(401);
   });
@@ -133,13 +102,13 @@ describe('persistence', () => {
       const url = `sqlite:${join(dir, 'q.db')}`;
       let store = await openStore(url);
       let gw = await startGateway(config(fakes), { store });
-      await client(gw).sinkTop();
+      await learning(gw).sinkTop();
       await gw.close();
       await store.close();
 
       store = await openStore(url);
       gw = await startGateway(config(fakes), { store });
-      const api = client(gw);
+      const api = learning(gw);
       expect(await api.general('top')).toMatchObject({ observed: 0, effective: 0.36, observations: 3 });
       expect((await api.ask()).model).toBe('runner');
       await gw.close();
@@ -160,8 +129,8 @@ describe.skipIf(!POSTGRES_URL)('two gateways on one Postgres', () => {
     const gwA = await startGateway(config(fakes), { store: storeA });
     const gwB = await startGateway(config(fakes), { store: storeB });
     try {
-      const a = client(gwA);
-      const b = client(gwB);
+      const a = learning(gwA);
+      const b = learning(gwB);
       // A answers; its record of who answered reaches the store in a batch.
       const answered = [await a.ask('top'), await a.ask('top'), await a.ask('top')];
       await gwA.booted.learning!.flush();

@@ -7,29 +7,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Store } from '../../../src/store/index.ts';
 import { type Fakes, startFakes, startGateway, type TestGateway, tempStore } from '../helpers/gateway.ts';
+import { client, model, providers } from './fixtures.ts';
 
 let fakes: Fakes;
 let gw: TestGateway;
 let store: { store: Store; close(): Promise<void> };
 
-const quality = (q: number) => ({ general: q, code: q, math: q, reasoning: q, writing: q });
-const model = (id: string, provider: string, q: number) => ({
-  id,
-  provider,
-  context_window: 100_000,
-  max_output_tokens: 4_096,
-  price: { input: 1, output: 2 },
-  capabilities: ['json', 'streaming'],
-  quality: quality(q),
-});
-
 function config(f: Fakes) {
   return {
-    providers: [
-      { id: 'oa', type: 'openai', base_url: `${f.openai.url}/v1`, api_key: 'k', max_retries: 0 },
-      { id: 'an', type: 'anthropic', base_url: f.anthropic.url, api_key: 'k', max_retries: 0 },
-      { id: 'ge', type: 'gemini', base_url: f.gemini.url, api_key: 'k', max_retries: 0 },
-    ],
+    providers: providers(f),
     models: [model('top', 'oa', 0.9), model('runner', 'an', 0.8), model('judge', 'ge', 0.7)],
     routing: { learning: { min_observations: 1, prior_strength: 2 } },
     ensembles: {
@@ -56,19 +42,8 @@ beforeEach(async () => {
   };
 });
 
-async function post(path: string, body: unknown, method = 'POST') {
-  const res = await fetch(`${gw.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, json: (await res.json()) as any };
-}
-
-async function learnt(id: string) {
-  const list = (await (await fetch(`${gw.url}/v1/models`)).json()) as { data: { id: string; quorum: any }[] };
-  return list.data.find((m) => m.id === id)!.quorum.learned_quality;
-}
+const post = (path: string, body: unknown, method = 'POST') => client(gw).call(method, path, body);
+const learnt = (id: string) => client(gw).learnt(id);
 
 const ASK = [{ role: 'user', content: 'What is 17 × 23? Reply with the number only.' }];
 const SCHEMA = {

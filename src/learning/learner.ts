@@ -57,6 +57,8 @@ export interface LearningEntry {
 
 /** Rows a batch writes at most (bounded like the ledger's). */
 const BATCH = 500;
+/** Rows held while the store does not answer; past it new observations are kept in memory only. */
+const MAX_UNWRITTEN = 50_000;
 const SWEEP_EVERY_MS = 3_600_000;
 
 type Pending = { kind: 'answer'; answer: AnsweredRequest } | { kind: 'review'; review: ReviewedRequest };
@@ -95,7 +97,12 @@ export class Learner implements LearningHook {
     this.#subjects = new Subjects(this.#repo);
     const repo = this.#repo;
     if (repo) {
-      const writer = { batchSize: BATCH, flushIntervalMs: 1000, onError: this.#onError };
+      const writer = {
+        batchSize: BATCH,
+        flushIntervalMs: 1000,
+        maxBuffered: MAX_UNWRITTEN,
+        onError: this.#onError,
+      };
       this.#subjectWriter = new LedgerWriter((rows) => repo.putSubjects(rows), writer);
       this.#observationWriter = new LedgerWriter((rows) => this.#write(rows), writer);
     }
@@ -103,12 +110,13 @@ export class Learner implements LearningHook {
 
   /** Reads the store's picture, then refreshes it every `refresh_seconds` (off the request path). */
   async start(): Promise<void> {
-    await this.refresh();
     if (!this.#repo) return;
+    // Set first: a store that cannot be read now is tried again at the next refresh.
     this.#timer = setInterval(() => {
       this.refresh().catch(this.#onError);
     }, this.#config.refresh_seconds * 1000);
     this.#timer.unref();
+    await this.refresh();
   }
 
   /** Stops refreshing and writes what is left. */
@@ -291,7 +299,7 @@ export class Learner implements LearningHook {
 
   #observe(model: string, category: Category, value: number, feedback?: ObservationRow['feedback']): boolean {
     if (!this.book.observe(model, category, value)) return false;
-    if (this.#observationWriter) {
+    if (this.#observationWriter && this.#unwritten.size < MAX_UNWRITTEN) {
       const row: ObservationRow = {
         model,
         category,

@@ -9,6 +9,7 @@
  */
 import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts';
 import { Gateway, type GatewayOptions } from '../gateway/index.ts';
+import { Learner } from '../learning/index.ts';
 import type { LimitBackends } from '../limits/index.ts';
 import { RequestLog } from '../request-log/index.ts';
 import { databaseUrlFrom } from '../store/database-url.ts';
@@ -67,6 +68,8 @@ export interface Booted {
   workflows: { engine: Engine; hub: EventHub } | undefined;
   /** The request log (with a store and `logging.requests`). */
   requestLog: RequestLog | undefined;
+  /** What the router learns from outcomes (unless `routing.learning.enabled` is false). */
+  learning: Learner | undefined;
   http: Http | undefined;
   /** Undoes the boot in reverse; `force` cuts open HTTP connections instead of draining them. */
   close(options?: { force?: boolean }): Promise<void>;
@@ -123,11 +126,27 @@ export async function boot(options: BootOptions): Promise<Booted> {
       store = options.store;
     }
 
+    // Learning: the store's estimates read before the first request; closed (flushed) before the store.
+    let learning: Learner | undefined;
+    if (config.routing.learning.enabled) {
+      const learner = new Learner(config, {
+        ...(store ? { repo: store.learning } : {}),
+        onError: (err) => logger.warn({ err }, 'learning: background work failed (it is retried)'),
+      });
+      // A store that cannot be read yet leaves the catalog's quality in force until a refresh succeeds.
+      await learner
+        .start()
+        .catch((err) => logger.warn({ err }, 'learning: cannot read the learnt quality yet'));
+      undo.push({ what: 'learning', run: () => learner.close() });
+      learning = learner;
+    }
+
     // 3. gateway (closing it stops the provider queues and the limit backends)
     const gateway = await Gateway.create(config, {
       onError: (err) => logger.warn({ err }, err.message),
       onWarn: (message, fields) => logger.warn(fields, message),
       ...(store ? { ledger: store.ledger } : {}),
+      ...(learning ? { learning } : {}),
       ...options.gateway,
       ...(limits ? { limits } : {}),
     }).catch((err) => {
@@ -156,12 +175,16 @@ export async function boot(options: BootOptions): Promise<Booted> {
         engine = new Engine({
           store,
           runner: createGatewayRunner(gateway, storeCallerResolver(store, config)),
-          onEvent: custom.onEvent
-            ? (event) => {
-                hub.publish(event);
-                custom.onEvent?.(event);
-              }
-            : hub.publish,
+          onEvent: (event) => {
+            hub.publish(event);
+            custom.onEvent?.(event);
+            // A person's correction says the step's model was wrong.
+            if (learning && event.type === 'step.edited' && event.step) {
+              learning
+                .corrected(event.run_id, event.step)
+                .catch((err) => logger.warn({ err }, 'learning: a correction was not counted'));
+            }
+          },
           onError:
             custom.onError ?? ((err, runId) => logger.error({ err, run_id: runId }, 'workflow engine error')),
           maxTemplateBytes: config.server.max_body_bytes,
@@ -220,7 +243,15 @@ export async function boot(options: BootOptions): Promise<Booted> {
     // 5. HTTP
     let http: Http | undefined;
     if (options.http) {
-      const opened = await openHttp(options.http, { config, gateway, logger, store, workflows, requestLog });
+      const opened = await openHttp(options.http, {
+        config,
+        gateway,
+        logger,
+        store,
+        workflows,
+        requestLog,
+        learning,
+      });
       undo.push({ what: 'HTTP listener', run: () => opened.drain(force) });
       http = opened;
     }
@@ -233,6 +264,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
       limits: gateway.limits,
       workflows,
       requestLog,
+      learning,
       http,
       close(closeOptions = {}) {
         force = closeOptions.force ?? false;

@@ -4,6 +4,7 @@
  */
 import type { GatewayConfig } from '../config/index.ts';
 import type { Gateway } from '../gateway/index.ts';
+import type { Learner } from '../learning/index.ts';
 import type { RequestLog } from '../request-log/index.ts';
 import { type AppOptions, createApp } from '../server/app.ts';
 import { listen } from '../server/listen.ts';
@@ -49,6 +50,7 @@ export async function openHttp(
     store: Store | undefined;
     workflows: AppOptions['workflows'];
     requestLog?: RequestLog | undefined;
+    learning?: Learner | undefined;
   },
 ): Promise<Http> {
   const { config, gateway, logger } = deps;
@@ -64,6 +66,7 @@ export async function openHttp(
     ...(store && workflows ? { workflows } : {}),
     ...(store && deps.requestLog ? { requestLog: deps.requestLog } : {}),
     lifecycle: () => state,
+    ...(deps.learning ? { learning: deps.learning } : {}),
   });
   if (keys.open) {
     logger.warn(

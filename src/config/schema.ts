@@ -213,6 +213,42 @@ export const KeySchema = z
   })
   .describe('A static API key.');
 
+/** What the router learns from outcomes (feedback, judges, votes, reviews, schema failures, corrections). */
+export const LearningSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        'false: the router uses the catalog quality only; nothing is learnt and POST /v1/feedback is accepted but ignored.',
+      ),
+    min_observations: numeric(z.number().int().min(0))
+      .default(20)
+      .describe(
+        "Observations of a model in a category (decayed count) before what was learnt moves the router; until then the catalog's quality is used.",
+      ),
+    half_life_days: numeric(z.number().positive())
+      .default(30)
+      .describe('An observation counts half as much after this many days, a quarter after twice as many.'),
+    prior_strength: numeric(z.number().positive())
+      .default(50)
+      .describe(
+        "How many observations the catalog's quality is worth: the learnt quality is (prior_strength × catalog + sum of scores) / (prior_strength + observations).",
+      ),
+    refresh_seconds: positiveInt
+      .default(30)
+      .describe(
+        'How often each instance writes what it learnt to the database and reads what every instance learnt.',
+      ),
+    feedback_window_days: positiveInt
+      .default(7)
+      .describe('POST /v1/feedback accepts feedback on requests answered within this many days.'),
+  })
+  .prefault({})
+  .describe(
+    "Learning from outcomes: each model's quality per category, estimated from what happens after the router decides.",
+  );
+
 export const ConfigSchema = z
   .strictObject({
     server: z
@@ -321,6 +357,7 @@ export const ConfigSchema = z
           .describe(
             'Model name → the models to try, in order, when it fails (after its own retries). A request may send its own quorum.fallbacks.',
           ),
+        learning: LearningSchema,
       })
       .prefault({})
       .describe('The router and fallback chains.'),
@@ -394,4 +431,5 @@ export type ProviderConfig = z.infer<typeof ProviderSchema>;
 export type EnsembleConfig = z.infer<typeof EnsembleSchema>;
 export type TeamConfig = z.infer<typeof TeamSchema>;
 export type KeyConfig = z.infer<typeof KeySchema>;
+export type LearningConfig = z.infer<typeof LearningSchema>;
 export type RawConfig = z.infer<typeof ConfigSchema>;

@@ -17,7 +17,13 @@ import { closeAdapters, createAdapter } from '../providers/index.ts';
 import type { ProviderAdapter } from '../providers/types.ts';
 import { type LedgerSink, SoftLimitNotices, type WarnHook } from './budget/index.ts';
 import { ResponseCache } from './cache/index.ts';
-import { type Deployment, type HealthOptions, HealthTracker, ModelTable } from './deployments/index.ts';
+import {
+  type Deployment,
+  type HealthOptions,
+  HealthTracker,
+  type LearningHook,
+  ModelTable,
+} from './deployments/index.ts';
 
 /** Tuning and services that are not configuration. */
 export interface GatewayOptions {
@@ -30,6 +36,8 @@ export interface GatewayOptions {
   onError?: (err: Error) => void;
   /** Operator notices, such as a team crossing its soft budget limit. */
   onWarn?: WarnHook;
+  /** What the router learns from outcomes (src/learning); absent: the catalog's quality as configured. */
+  learning?: LearningHook;
 }
 
 /** Everything built once at start-up from the configuration. */
@@ -44,6 +52,8 @@ export class Gateway {
   readonly limits: LimitBackends;
   readonly ledger: LedgerSink | undefined;
   readonly onError: ((err: Error) => void) | undefined;
+  /** The learnt quality the router scores with, and where answers are reported for learning. */
+  readonly learning: LearningHook | undefined;
   /** A team crossing its soft budget limit, told once per period. */
   readonly softLimits: SoftLimitNotices;
   /** Keep-alive pools for raw calls (passthrough surfaces), by origin, made on first use. */
@@ -68,6 +78,7 @@ export class Gateway {
     this.ledger = options.ledger;
     this.onError = options.onError;
     this.onWarn = options.onWarn;
+    this.learning = options.learning;
     this.softLimits = new SoftLimitNotices(this.limits, options.onWarn);
     this.cache = new ResponseCache(config.cache);
     for (const [id, adapter] of adapters) this.adapters.set(id, adapter);

@@ -20,7 +20,16 @@ export {
   tokenEstimate,
   unavailable,
 } from './budget/index.ts';
-export { type Attempt, costOf, type Deployment, HealthTracker } from './deployments/index.ts';
+export {
+  type AnsweredRequest,
+  type Attempt,
+  costOf,
+  type Deployment,
+  HealthTracker,
+  type LearningHook,
+  type QualityEstimate,
+  type ReviewedRequest,
+} from './deployments/index.ts';
 export type { EmbeddingsBody, EmbeddingsReply } from './embeddings/index.ts';
 export { Gateway, type GatewayOptions } from './gateway.ts';
 export {

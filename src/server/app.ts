@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Gateway } from '../gateway/index.ts';
+import type { Learner } from '../learning/index.ts';
 import type { RequestLog } from '../request-log/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -16,6 +17,7 @@ import { registerBudget } from './routes/budget.ts';
 import { registerChat } from './routes/chat.ts';
 import { registerConsensus } from './routes/consensus.ts';
 import { registerEmbeddings } from './routes/embeddings.ts';
+import { registerFeedback } from './routes/feedback.ts';
 import {
   type Lifecycle,
   type ReadinessCheck,
@@ -48,6 +50,8 @@ export interface AppOptions {
   lifecycle?: () => Lifecycle;
   /** The request log (with a store): every proxied request recorded, and GET /v1/requests. */
   requestLog?: RequestLog;
+  /** What the router learns from outcomes: POST /v1/feedback and the admin quality endpoints. */
+  learning?: Learner;
 }
 
 export function createApp(options: AppOptions) {
@@ -76,11 +80,15 @@ export function createApp(options: AppOptions) {
   registerConsensus(app, gateway);
   registerReviews(app, gateway);
   registerBudget(app, gateway);
+  registerFeedback(app, gateway, options.learning);
   registerWhoami(app, { open: keys.open, admin: Boolean(options.store && options.masterKey) });
   registerUi(app);
   // With a port of its own, /metrics is served there (cli/serve.ts) and not here.
   if (metrics.port === undefined) registerMetrics(app, { key: metrics.key, masterKey: options.masterKey });
-  if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });
+  if (options.store) {
+    const admin = { gateway, store: options.store, masterKey: options.masterKey, learning: options.learning };
+    registerAdmin(app, admin);
+  }
   if (options.store && requestLog) registerRequests(app, { store: options.store, log: requestLog });
   if (options.store) registerWorkflowDefinitions(app, gateway, options.store);
   if (options.store) registerUsage(app, gateway, options.store);

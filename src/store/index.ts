@@ -12,6 +12,14 @@ export {
   KeysRepo,
 } from './keys.ts';
 export {
+  ALL_MODELS,
+  type LearnedRow,
+  type LearningControl,
+  LearningRepo,
+  type ObservationRow,
+  type SubjectRow,
+} from './learning.ts';
+export {
   Ledger,
   type LedgerEntry,
   type LedgerOptions,
@@ -19,6 +27,7 @@ export {
   type SpendQuery,
   type SpendRow,
 } from './ledger.ts';
+export { LedgerWriter, type LedgerWriterOptions } from './ledger-writer.ts';
 export type { Engine } from './migrations.ts';
 export { type OpenStoreOptions, openStore, type Store } from './open.ts';
 export { cachedProbe, type ProbeOptions, type StoreProbe } from './probe.ts';

@@ -246,6 +246,48 @@ function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+
+    // Learning from outcomes (src/store/learning.ts). `learned_quality`: per model and category, the
+    // decayed sums of the observed scores and of their weights, as of `updated_at` (each instance adds
+    // its batches, decaying the row to the batch's time in the same statement). `learning_control`:
+    // the operator's freeze (scope `*`) and resets (scope `*` or a model). `learning_subjects`: who
+    // answered each recent request and in what category, so feedback finds them from any instance.
+    '0011_learned_quality': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('learned_quality')
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('category', 'text', (c) => c.notNull())
+          .addColumn('successes', 'double precision', (c) => c.notNull())
+          .addColumn('trials', 'double precision', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('learned_quality_pk', ['model', 'category'])
+          .execute();
+        await db.schema
+          .createTable('learning_control')
+          .addColumn('scope', 'text', (c) => c.primaryKey())
+          .addColumn('frozen_at', 'bigint')
+          .addColumn('reset_at', 'bigint')
+          .execute();
+        await db.schema
+          .createTable('learning_subjects')
+          .addColumn('request_id', 'text', (c) => c.primaryKey())
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('model', 'text', (c) => c.notNull())
+          .addColumn('category', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('feedback_at', 'bigint')
+          .addColumn('feedback_score', 'double precision')
+          .addColumn('feedback_comment', 'text')
+          .execute();
+        // The retention sweep.
+        await db.schema
+          .createIndex('learning_subjects_created_idx')
+          .on('learning_subjects')
+          .column('created_at')
+          .execute();
+      },
+    },
   };
 }
 

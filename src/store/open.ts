@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { Kysely, sql } from 'kysely';
 import { parseDatabaseUrl, redactUrl } from './database-url.ts';
 import { KeysRepo } from './keys.ts';
+import { LearningRepo } from './learning.ts';
 import { Ledger, type LedgerOptions } from './ledger.ts';
 import { ensurePepper } from './meta.ts';
 import { type Engine, migrateToLatest } from './migrations.ts';
@@ -48,6 +49,8 @@ export interface Store {
   readonly requestLog: RequestLogRepo;
   /** Usage over time from the ledger (`GET /v1/usage`). */
   readonly usage: UsageRepo;
+  /** What the router learnt from outcomes, shared by every instance (src/learning writes it in batches). */
+  readonly learning: LearningRepo;
   /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
   readonly pepper: string;
   /** A trivial query, for /readyz. */
@@ -116,6 +119,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       flush: () => ledger.flush(),
       ...(reader ? { read: (query) => reader.all(query.sql, query.parameters) } : {}),
     }),
+    learning: new LearningRepo(ctx),
     pepper,
     ping,
     probe: cachedProbe(ping),

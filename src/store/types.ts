@@ -181,4 +181,40 @@ export interface Database {
   run_events: RunEventsTable;
   responses: ResponsesTable;
   request_log: RequestLogTable;
+  learned_quality: LearnedQualityTable;
+  learning_control: LearningControlTable;
+  learning_subjects: LearningSubjectsTable;
+}
+
+/** Decayed sums per model and category, as of `updated_at` (see src/store/learning.ts). */
+export interface LearnedQualityTable {
+  model: string;
+  category: string;
+  /** Σ weight × score, decayed to `updated_at`. */
+  successes: number;
+  /** Σ weight, decayed to `updated_at`. */
+  trials: number;
+  updated_at: number;
+}
+
+/** The operator's hold on learning: scope `*` (everything) or a model id. */
+export interface LearningControlTable {
+  scope: string;
+  /** Set while learning is frozen (scope `*` only). */
+  frozen_at: number | null;
+  /** Observations made before this are not counted (a reset). */
+  reset_at: number | null;
+}
+
+/** Who answered a recent request, in what category: feedback on it finds its model from any instance. */
+export interface LearningSubjectsTable {
+  request_id: string;
+  team_id: string;
+  model: string;
+  category: string;
+  created_at: number;
+  /** Set by the first feedback (or correction) counted; later ones are not. */
+  feedback_at: number | null;
+  feedback_score: number | null;
+  feedback_comment: string | null;
 }

@@ -13,6 +13,7 @@ import { ATTR_QUORUM_COST_USD, failSpan, tracer } from '../../telemetry/index.ts
 import type { Catalog, Deployment } from '../deployments/index.ts';
 import type { Caller } from './caller.ts';
 import { buildChain } from './chain.ts';
+import { learnedQuality } from './learned.ts';
 import { ownRecord } from './own-key.ts';
 
 const AUTO = /^auto(?::(cost|quality|latency|balanced))?$/;
@@ -44,7 +45,9 @@ export function decide(
   return tracer.startActiveSpan('quorum.route', (span) => {
     try {
       const options = request.quorum?.route;
-      const plan = route(catalog.table.models, analyzeTask(request), catalog.health.view, {
+      // The learnt quality goes in through the table the router already reads (same specs, same order).
+      const specs = catalog.learning?.models() ?? catalog.table.models;
+      const plan = route(specs, analyzeTask(request), catalog.health.view, {
         policy,
         ...(options?.min_quality !== undefined ? { minQuality: options.min_quality } : {}),
         ...(options?.max_cost_usd !== undefined ? { maxCostUsd: options.max_cost_usd } : {}),
@@ -112,6 +115,19 @@ function reportedCandidates(candidates: RoutePlan['candidates']): RoutePlan['can
   );
 }
 
+/** Each candidate with its learnt quality for this task (prior, observed, effective, observations). */
+function withLearnedQuality(
+  catalog: Catalog,
+  candidates: RoutePlan['candidates'],
+  weights: RoutePlan['task']['categories'],
+) {
+  if (!catalog.learning) return candidates;
+  return candidates.map((c) => {
+    const learned = learnedQuality(catalog.learning!, c.model, weights);
+    return learned ? { ...c, learned_quality: learned } : c;
+  });
+}
+
 /** `POST /v1/route`: the decision the gateway would make for a chat body, without calling anything. */
 export function dryRun(catalog: Catalog, caller: Caller, request: ChatRequest) {
   const policy = autoPolicy(catalog, request);
@@ -150,7 +166,7 @@ export function dryRun(catalog: Catalog, caller: Caller, request: ChatRequest) {
       prompt_tokens: promptTokens,
       max_output_tokens: maxOutputTokens,
     },
-    candidates: reportedCandidates(plan.candidates),
+    candidates: withLearnedQuality(catalog, reportedCandidates(plan.candidates), categories),
     fallbacks,
   };
 }

@@ -4,4 +4,5 @@ export type { Catalog } from './catalog.ts';
 export { costOf, usageNanos } from './cost.ts';
 export type { Attempt, Deployment } from './deployment.ts';
 export { deploymentKey, type HealthOptions, HealthTracker } from './health.ts';
+export type { AnsweredRequest, LearningHook, QualityEstimate, ReviewedRequest } from './learning.ts';
 export { ModelTable } from './model-table.ts';

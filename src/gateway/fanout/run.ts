@@ -115,10 +115,13 @@ export class FanOutRun {
 
   /** The `quorum` record: what was charged (the calls' costs, capped at the hold) and the strategy's part. */
   record(result: AggregationResult, extra?: Record<string, unknown>): QuorumRecord {
-    return quorumRecord(this.rc, this.rc.spent.totalUsd, this.rc.attempts, {
-      ...aggregationRecord(result),
-      ...extra,
-    });
+    return quorumRecord(
+      this.rc,
+      this.rc.spent.totalUsd,
+      this.rc.attempts,
+      { ...aggregationRecord(result), ...extra },
+      { model: result.model, text: result.content },
+    );
   }
 
   endSpan(result?: AggregationResult, error?: GatewayError): void {

@@ -17,6 +17,7 @@ import { planChat } from './plan.ts';
 export function chatCompletion(gw: Gateway, ctx: ChatContext, request: ChatRequest): Promise<ChatReply> {
   try {
     const rc = new RequestContext(gw, ctx, request.quorum?.tags);
+    rc.request = request;
     // plan: authorize every model the request can reach; a single model's request may be a cache hit.
     const planned = planChat(gw, rc, request);
     if (planned.kind === 'fanout') return executeFanOut(gw, rc, request, planned.plan, planned.reach);

@@ -40,6 +40,7 @@ export async function runReview(
     const costUsd = rc.spent.totalUsd;
     span.setAttribute('quorum.cost_usd', costUsd);
     for (const reason of result.degraded ?? []) metrics.fanOutDegraded.inc({ strategy: 'review', reason });
+    if (options.author) learnFromReview(gw, rc, options, result);
     return { result, attempts: rc.attempts, costUsd };
   } catch (err) {
     // No readable review, a failed draft: the models' failure, a 502 (504 past the deadline) naming each.
@@ -49,5 +50,20 @@ export async function runReview(
   } finally {
     span.end();
     await rc.end();
+  }
+}
+
+/** The reviewers' scores of the author's revisions are the author's signal (reported, never fatal). */
+function learnFromReview(gw: Gateway, rc: RequestContext, options: ReviewOptions, result: ReviewResult) {
+  try {
+    gw.learning?.reviewed({
+      requestId: rc.id,
+      team: rc.caller.team,
+      author: options.author!,
+      text: `${options.instructions}\n\n${options.artifact}`,
+      reviews: result.reviews,
+    });
+  } catch (err) {
+    gw.onError?.(err instanceof Error ? err : new Error(String(err)));
   }
 }

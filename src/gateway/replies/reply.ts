@@ -47,15 +47,27 @@ export const NO_USAGE: Usage = Object.freeze({ prompt_tokens: 0, completion_toke
 /** Milliseconds to the microsecond, as `x-quorum-overhead-ms` shows them. */
 export const roundMs = (n: number): number => Math.round(n * 1000) / 1000;
 
+/** Whose answer a chat record is: learning reads it (feedback, a fan-out's signals, schema checks). */
+export interface AnsweredBy {
+  /** Catalog id of the model whose answer the client got. */
+  model: string;
+  /** The answer's text when known. */
+  text?: string | null;
+  /** A cache hit (learnt from when it was first answered). */
+  cached?: boolean;
+}
+
 /**
  * The `quorum` record: the request id, what was charged, the route (for `auto`), the attempts, and
- * what the path adds (a cache hit, a fan-out's strategy and votes, a review).
+ * what the path adds (a cache hit, a fan-out's strategy and votes, a review). With `by` (a chat
+ * answer), learning is told; a fan-out's candidates get their `learning` entries before it goes out.
  */
 export function quorumRecord(
   rc: RequestContext,
   costUsd: number,
   attempts: readonly Attempt[],
   extra?: Record<string, unknown>,
+  by?: AnsweredBy,
 ): QuorumRecord {
   const record: QuorumRecord = {
     request_id: rc.id,
@@ -65,6 +77,7 @@ export function quorumRecord(
     ...extra,
   };
   rc.answer = record;
+  if (by) rc.answered(record, by.model, by.text, by.cached);
   return record;
 }
 
@@ -167,7 +180,13 @@ export function finishedReply(
  * cached answer's own usage is reported as `quorum.cached_usage`.
  */
 export function cachedReply(rc: RequestContext, request: ChatRequest, hit: CachedAnswer): ChatReply {
-  const quorum = quorumRecord(rc, 0, [], { cache: 'hit', cached_usage: hit.result.usage });
+  const quorum = quorumRecord(
+    rc,
+    0,
+    [],
+    { cache: 'hit', cached_usage: hit.result.usage },
+    { model: hit.model, cached: true },
+  );
   const meta: ChatMeta = {
     model: hit.model,
     costUsd: 0,
@@ -190,7 +209,7 @@ export function liveReply(
   // What was charged (usage beyond the hold is never charged, nor shown as charged).
   const cost = rc.spent.totalUsd;
   const model = deployment.spec.id;
-  const quorum = quorumRecord(rc, cost, rc.attempts);
+  const quorum = quorumRecord(rc, cost, rc.attempts, undefined, { model, text: result.content });
   const body = completionBody(rc.completionId, rc.created, model, result, result.usage, quorum);
   const overheadMs = roundMs(performance.now() - rc.startedAt - upstreamMs);
   return {
@@ -223,10 +242,18 @@ export class LiveStream extends ReplyStream {
     this.cacheKey = cacheKey;
     this.recorder = cacheKey ? new StreamRecorder() : undefined;
     if (this.recorder) this.onEvent = this.record;
+    // A JSON-schema answer is checked against its schema (learning): its text is kept as it streams.
+    else if (request.response_format?.type === 'json_schema') this.onEvent = this.collect;
   }
+
+  private text: string | undefined = undefined;
 
   private record(event: StreamEvent): void {
     this.recorder!.push(event);
+  }
+
+  private collect(event: StreamEvent): void {
+    if (event.type === 'text') this.text = (this.text ?? '') + event.text;
   }
 
   finish(usage: Usage) {
@@ -234,7 +261,9 @@ export class LiveStream extends ReplyStream {
     if (this.cacheKey && result) this.cache.set(this.cacheKey, { model: this.model, result });
     // The upstream stream has ended, so its call is in the account.
     this.meta.costUsd = this.rc.spent.totalUsd;
-    return { usage, quorum: quorumRecord(this.rc, this.meta.costUsd, this.rc.attempts) };
+    const text = result ? result.content : this.text;
+    const by = { model: this.model, text };
+    return { usage, quorum: quorumRecord(this.rc, this.meta.costUsd, this.rc.attempts, undefined, by) };
   }
 
   override describeFailure(err: unknown): GatewayError {

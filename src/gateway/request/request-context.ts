@@ -5,6 +5,7 @@
  * call charged, every attempt, the route). A leaf: it imports no stage.
  */
 import type { RoutePlan } from '../../../routing/route-types.ts';
+import type { ChatRequest } from '../../chat/index.ts';
 import { GatewayError } from '../../errors/index.ts';
 import type { BudgetPolicy } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
@@ -19,7 +20,7 @@ import {
   RequestAccount,
   recordCall,
 } from '../budget/index.ts';
-import type { Attempt } from '../deployments/index.ts';
+import type { Attempt, LearningHook } from '../deployments/index.ts';
 
 /** One request as the server (or a workflow step) hands it to the gateway. */
 export interface ChatContext {
@@ -95,6 +96,8 @@ export interface RequestHooks {
   readonly softLimits: { check(policy: BudgetPolicy): Promise<void> };
   /** Errors that must not fail a request (a settle that failed). */
   readonly onError: ((err: Error) => void) | undefined;
+  /** Where answers are reported for learning (absent: nothing is learnt). */
+  readonly learning?: LearningHook | undefined;
   warn(message: string, fields: Record<string, unknown>): void;
 }
 
@@ -129,6 +132,8 @@ export class RequestContext implements CallScope, AccountCap {
   headers: Record<string, string> = NO_HEADERS;
   /** The answer's `quorum` record once the reply module built it (for the request log). */
   answer: Readonly<Record<string, unknown>> | undefined = undefined;
+  /** The chat request, when this is one (what learning reads a category and a JSON schema from). */
+  request: ChatRequest | undefined = undefined;
   /** The tries of chains that failed (answered chains' are in `attempts`). */
   private failedAttempts: Attempt[] | undefined = undefined;
 
@@ -158,6 +163,34 @@ export class RequestContext implements CallScope, AccountCap {
   chainFailed(attempts: readonly Attempt[]): void {
     this.failedAttempts ??= [];
     this.failedAttempts.push(...attempts);
+  }
+
+  /**
+   * The answer's record is complete: learning notes who answered (for feedback) and what its signals
+   * say. Never fails the answer: a learning error is reported and the answer goes out.
+   */
+  answered(
+    record: Record<string, unknown>,
+    model: string,
+    text: string | null | undefined,
+    cached = false,
+  ): void {
+    const learning = this.hooks.learning;
+    if (!learning || !this.request) return;
+    try {
+      learning.answered({
+        requestId: this.id,
+        team: this.caller.team,
+        model,
+        request: this.request,
+        task: this.route?.task,
+        record,
+        text,
+        cached,
+      });
+    } catch (err) {
+      this.hooks.onError?.(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** What the request log keeps of the request; built only when asked, after the request is over. */

@@ -43,6 +43,9 @@ export function listModels(gw: Gateway, caller: Caller) {
         price: m.price,
         capabilities: m.capabilities,
         quality: m.quality,
+        // What the router learnt: per category the catalog's prior, the observed mean, the effective
+        // quality it scores with, and the number of observations.
+        ...(gw.learning ? { learned_quality: gw.learning.estimates(m.id) } : {}),
         aliases: m.aliases,
       },
     });

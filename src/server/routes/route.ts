@@ -12,6 +12,18 @@ const Candidate = z.object({
   scores: z
     .object({ quality: z.number(), cost_usd: z.number(), latency_ms: z.number(), total: z.number() })
     .optional(),
+  learned_quality: z
+    .object({
+      prior: z.number(),
+      observed: z.number().nullable(),
+      effective: z.number(),
+      observations: z.number(),
+    })
+    .optional()
+    .openapi({
+      description:
+        "What the router learnt of this model for this task, weighted by the task's categories: the catalog's prior, the observed mean, the effective quality (= scores.quality) and the observations",
+    }),
 });
 
 export const RouteDecisionSchema = z

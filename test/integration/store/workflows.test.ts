@@ -652,7 +652,10 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       await sql`drop table responses`.execute(setup.db);
       await sql`drop table request_log`.execute(setup.db);
       await sql`drop index ledger_key_created_idx`.execute(setup.db);
-      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes')`.execute(
+      for (const table of ['learned_quality', 'learning_control', 'learning_subjects']) {
+        await sql`drop table ${sql.table(table)}`.execute(setup.db);
+      }
+      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0011_learned_quality')`.execute(
         setup.db,
       );
       await setup.teams.create({ id: 'old-team' });
@@ -671,6 +674,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0004_responses',
         '0005_request_log',
         '0006_ledger_indexes',
+        '0011_learned_quality',
       ]);
       expect(upgraded.pepper).toBe(pepper);
       expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });
@@ -710,7 +714,10 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       await sql`drop table responses`.execute(setup.db);
       await sql`drop table request_log`.execute(setup.db);
       await sql`drop index ledger_key_created_idx`.execute(setup.db);
-      await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes')`.execute(
+      for (const table of ['learned_quality', 'learning_control', 'learning_subjects']) {
+        await sql`drop table ${sql.table(table)}`.execute(setup.db);
+      }
+      await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0011_learned_quality')`.execute(
         setup.db,
       );
       await setup.close();

@@ -108,7 +108,18 @@ describe('no config file', () => {
   it('applies the documented defaults', () => {
     const cfg = loadConfig({ env: { OPENAI_API_KEY: 'sk' } });
     expect(cfg.server).toEqual(SERVER_DEFAULTS);
-    expect(cfg.routing).toEqual({ policy: 'balanced', fallbacks: {} });
+    expect(cfg.routing).toEqual({
+      policy: 'balanced',
+      fallbacks: {},
+      learning: {
+        enabled: true,
+        min_observations: 20,
+        half_life_days: 30,
+        prior_strength: 50,
+        refresh_seconds: 30,
+        feedback_window_days: 7,
+      },
+    });
     expect(cfg.providers[0]).toMatchObject({ max_retries: 1, timeout_ms: 60000 });
     expect(cfg.ensembles).toEqual({});
     expect(cfg.teams).toEqual([]);

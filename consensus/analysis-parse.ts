@@ -285,20 +285,22 @@ function labelsIn(value: unknown, labels: readonly string[]): string[] {
  * Labels a sentence cites: "Candidate A", "Response B", "(C)", "[A, B]", "A and C say". A lone capital
  * counts only as a list of labels or beside a cue word, so "A queue…" names nobody.
  */
+const LIST = String.raw`[A-Z]{1,2}(?:\s*(?:,|and|&)\s*[A-Z]{1,2}\b)*`;
+const CITES = [
+  // "Candidate A", "Responses B and C"
+  new RegExp(String.raw`\b(?:[Cc]andidates?|[Rr]esponses?|[Aa]nswers?)\s+(${LIST})\b`, 'g'),
+  // "(A, C)", "[B]"
+  new RegExp(String.raw`[([](${LIST})[)\]]`, 'g'),
+  // "A and C say …", "B: …" at the start
+  new RegExp(String.raw`^(${LIST})\s*(?::|says?\b|agree\b|notes?\b|adds?\b|mentions?\b|claims?\b)`, 'g'),
+];
+
 function citedLabels(text: string, labels: readonly string[]): string[] {
   const valid = new Set(labels);
   const out: string[] = [];
-  const push = (l: string) => valid.has(l) && out.push(l);
-  for (const m of text.matchAll(
-    /\b(?:candidates?|responses?|answers?)\s+((?:[A-Z]{1,2}\b(?:\s*(?:,|and|&)\s*)?)+)/g,
-  ))
-    for (const l of m[1]!.match(/[A-Z]{1,2}/g) ?? []) push(l);
-  for (const m of text.matchAll(/[([]((?:[A-Z]{1,2}\s*(?:,|and|&)?\s*)+)[)\]]/g))
-    for (const l of m[1]!.match(/[A-Z]{1,2}/g) ?? []) push(l);
-  for (const m of text.matchAll(
-    /^((?:[A-Z]{1,2}(?:\s*(?:,|and|&)\s*))+[A-Z]{1,2}|[A-Z]{1,2})\s*(?::|says?\b|agree\b|notes?\b|adds?\b|mentions?\b|claims?\b)/g,
-  ))
-    for (const l of m[1]!.match(/[A-Z]{1,2}/g) ?? []) push(l);
+  for (const re of CITES)
+    for (const m of text.matchAll(re))
+      for (const l of m[1]!.match(/[A-Z]{1,2}/g) ?? []) if (valid.has(l)) out.push(l);
   return out;
 }
 

@@ -197,7 +197,7 @@ export function ensembleStages(request: CompletionRequest, options: FanOutOption
   };
 }
 
-export function ensemble(
+export async function ensemble(
   request: CompletionRequest,
   options: FanOutOptions,
   complete: Complete,

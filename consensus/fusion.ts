@@ -270,7 +270,7 @@ export function fusionStages(request: CompletionRequest, options: FanOutOptions)
   };
 }
 
-export function fusion(
+export async function fusion(
   request: CompletionRequest,
   options: FanOutOptions,
   complete: Complete,

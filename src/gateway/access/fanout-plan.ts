@@ -4,6 +4,7 @@
  * it can cost in reserve.ts; this file only says who named each model.
  */
 import { type ChatRequest, expandMembers, memberModel } from '../../chat/index.ts';
+import type { EnsembleConfig } from '../../config/index.ts';
 import { GatewayError } from '../../errors/index.ts';
 import type { Catalog } from '../deployments/index.ts';
 import type { Caller } from './caller.ts';
@@ -64,27 +65,9 @@ export function fanOutPlan(catalog: Catalog, caller: Caller, request: ChatReques
     );
   }
   const extra = (preset ?? {}) as Record<string, unknown>;
-  const members = inline?.models ?? preset?.models ?? [];
-  // Inline sampling applies to inline members; a preset's to its own.
-  const sampling = inline?.models ? inline : (preset ?? {});
-  const { samples, problems } = expandMembers(members, sampling);
-  const where = inline?.models ? 'quorum.ensemble.models' : 'model';
-  if (problems[0]) {
-    throw new GatewayError(
-      'invalid_body',
-      `quorum.ensemble.models${problems[0].path}: ${problems[0].message}`,
-      {
-        param: inline?.models ? `${where}${problems[0].path}` : 'model',
-      },
-    );
-  }
+  const { samples, named } = candidates(preset, inline);
   const judge = inline?.judge ?? preset?.judge;
   const synthesizer = inline?.synthesizer ?? preset?.synthesizer;
-  const named: NamedModel[] = members.map((member, i) => ({
-    model: memberModel(member),
-    param: inline?.models ? `${where}[${i}]${typeof member === 'string' ? '' : '.model'}` : where,
-    preset: !inline?.models,
-  }));
   for (const [field, model] of [
     ['judge', judge],
     ['synthesizer', synthesizer],
@@ -136,4 +119,37 @@ export function fanOutPlan(catalog: Catalog, caller: Caller, request: ChatReques
     );
   }
   return plan;
+}
+
+type Inline = NonNullable<NonNullable<ChatRequest['quorum']>['ensemble']>;
+
+/**
+ * The candidates, one per sample with its temperature, and the members as named models. A preset's
+ * sampling goes with its members; inline sampling applies to whichever members are used.
+ */
+function candidates(preset: EnsembleConfig | undefined, inline: Inline | undefined) {
+  const own = inline?.models !== undefined;
+  const members = inline?.models ?? preset?.models ?? [];
+  const sampling = own
+    ? inline
+    : {
+        samples: inline?.samples ?? preset?.samples,
+        temperatures: inline?.temperatures ?? preset?.temperatures,
+      };
+  const { samples, problems } = expandMembers(members, sampling);
+  if (problems[0]) {
+    const inlineSampling = inline?.samples !== undefined || inline?.temperatures !== undefined;
+    const param = own
+      ? `quorum.ensemble.models${problems[0].path}`
+      : inlineSampling
+        ? 'quorum.ensemble.temperatures'
+        : 'model';
+    throw new GatewayError('invalid_body', `${param}: ${problems[0].message}`, { param });
+  }
+  const named: NamedModel[] = members.map((member, i) => ({
+    model: memberModel(member),
+    param: own ? `quorum.ensemble.models[${i}]${typeof member === 'string' ? '' : '.model'}` : 'model',
+    preset: !own,
+  }));
+  return { samples, named };
 }

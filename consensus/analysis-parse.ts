@@ -8,20 +8,11 @@
  * cannot bloat the record. Nothing it reads is evaluated.
  */
 import { findJsonObjects, parseLooseJson } from './loose-json.ts';
+import type { Analysis } from './types.ts';
 import { toLabel } from './verdict.ts';
 
 /** The analysis in the analyst's terms: candidates by the labels it was shown. */
-export interface LabelledAnalysis {
-  agreements: { point: string; candidates: string[] }[];
-  contradictions: {
-    topic: string;
-    positions: { claim: string; candidates: string[] }[];
-    assessment?: string;
-  }[];
-  partial_coverage: { point: string; candidates: string[] }[];
-  unique_insights: { insight: string; candidate: string; assessment?: string }[];
-  gaps: string[];
-}
+export type LabelledAnalysis = Analysis<string>;
 
 type Section = keyof LabelledAnalysis;
 

@@ -72,25 +72,24 @@ export interface CandidateRecord {
 }
 
 /**
- * fusion: the judge's structured analysis of the candidates, for the `quorum` record. Candidates are
- * named by their index in `candidates` (as `groups.members` are), never by the labels the judge saw.
+ * fusion: the judge's structured analysis of the candidates, naming candidates by `C` — the labels the
+ * analyst was shown while it is read (`LabelledAnalysis`), their index in `candidates` in the record.
  */
-export interface FusionAnalysis {
+export interface Analysis<C> {
   /** Points the candidates share, and who makes each. */
-  agreements: { point: string; candidates: number[] }[];
+  agreements: { point: string; candidates: C[] }[];
   /** Where candidates conflict: each position and who holds it, and the judge's assessment of them. */
-  contradictions: {
-    topic: string;
-    positions: { claim: string; candidates: number[] }[];
-    assessment?: string;
-  }[];
+  contradictions: { topic: string; positions: { claim: string; candidates: C[] }[]; assessment?: string }[];
   /** Points some candidates cover and others leave out (who covers each). */
-  partial_coverage: { point: string; candidates: number[] }[];
+  partial_coverage: { point: string; candidates: C[] }[];
   /** What only one candidate says, with the judge's assessment of it. */
-  unique_insights: { insight: string; candidate: number; assessment?: string }[];
+  unique_insights: { insight: string; candidate: C; assessment?: string }[];
   /** What no candidate covers that the request needs: blind spots, unstated assumptions, caveats. */
   gaps: string[];
 }
+
+/** The analysis in the `quorum` record: candidates by index in `candidates`, as `groups.members` are. */
+export type FusionAnalysis = Analysis<number>;
 
 /**
  * A part of a fan-out that failed without failing the answer: a judge whose every pass failed (fusion:

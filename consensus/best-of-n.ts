@@ -6,10 +6,11 @@
  * position favours every candidate equally. Ranking: mean score, then lower cost, then candidate order.
  */
 import { label, tokenFor } from './fence.ts';
-import { type Answer, gather } from './gather.ts';
+import type { Answer } from './gather.ts';
 import { agreementOf, groupAnswers, groupsRecord } from './group.ts';
 import { callJudge, DEFAULT_RUBRIC, type JudgeCall, judgeRequest } from './judge.ts';
 import { DEFAULT_SEED, mulberry32, shuffle } from './prng.ts';
+import { gatherSamples } from './samples.ts';
 import type { AggregationResult, Complete, Completion, CompletionRequest, FanOutOptions } from './types.ts';
 
 export async function bestOfN(
@@ -20,7 +21,7 @@ export async function bestOfN(
 ): Promise<AggregationResult> {
   const judgeModel = options.judge;
   if (!judgeModel) throw new TypeError('best_of_n needs a judge model');
-  const { records, answers } = await gather(options.models, request, complete, signal, options.quorum);
+  const { records, answers } = await gatherSamples(request, options, complete, signal);
   const calls: Completion[] = answers.map((a) => a.completion);
   const groups = groupAnswers(answers);
 

@@ -10,10 +10,11 @@
  * `judge.rationale` says so.
  */
 import { label, tokenFor } from './fence.ts';
-import { type Answer, gather } from './gather.ts';
+import type { Answer } from './gather.ts';
 import { agreementOf, groupAnswers, groupsRecord } from './group.ts';
 import { callJudge } from './judge.ts';
 import { DEFAULT_SEED, mulberry32, shuffle } from './prng.ts';
+import { gatherSamples } from './samples.ts';
 import type { AggregationResult, Complete, CompletionRequest, FanOutOptions } from './types.ts';
 import { uscRequest } from './usc.ts';
 
@@ -23,7 +24,7 @@ export async function consensus(
   complete: Complete,
   signal: AbortSignal,
 ): Promise<AggregationResult> {
-  const { records, answers } = await gather(options.models, request, complete, signal, options.quorum);
+  const { records, answers } = await gatherSamples(request, options, complete, signal);
   const groups = groupAnswers(answers);
   const top = groups[0]!;
   const calls = answers.map((a) => a.completion);

@@ -3,17 +3,18 @@
  * the proposers answer again with the previous layer's answers as references. Finally an aggregator
  * (`judge`) synthesises one response from the last layer's numbered answers.
  *
- * The gateway streams the aggregator itself: it calls `propose`, streams `aggregatorRequest(request,
- * proposals.answers, seed)` to the judge model, then builds the record with `ensembleResult`. `ensemble`
- * does all three for non-streaming callers. An aggregator that fails does not fail the answer: the last
+ * The gateway streams the aggregator itself: `ensembleStages` runs the proposers and gives the
+ * aggregator's request, which the gateway streams to the judge model, then the record (`ensembleResult`).
+ * `ensemble` does both for non-streaming callers. An aggregator that fails does not fail the answer: the last
  * layer's vote stands, marked `degraded: ['aggregator_failed']` (`ensembleFallback`).
  */
 import { fenceBlock, fenceRules, tokenFor } from './fence.ts';
-import { type Answer, errorMessage, GatherError, gather } from './gather.ts';
+import { type Answer, GatherError } from './gather.ts';
 import { agreementOf, groupAnswers, groupsRecord } from './group.ts';
 import { normalizeAnswer } from './normalize.ts';
 import { DEFAULT_SEED } from './prng.ts';
-import { StrategyFailure } from './strategy-failure.ts';
+import { gatherSamples } from './samples.ts';
+import { runStaged, type Staged } from './staged.ts';
 import type {
   AggregationResult,
   CandidateRecord,
@@ -60,7 +61,7 @@ export async function propose(
           );
     const offset = records.length;
     try {
-      const got = await gather(options.models, prompt, complete, signal, options.quorum);
+      const got = await gatherSamples(prompt, options, complete, signal);
       records.push(...got.records.map((r) => ({ ...r, layer })));
       calls.push(...got.answers.map((a) => a.completion));
       final = got.answers.map((a) => ({ index: a.index + offset, completion: a.completion }));
@@ -177,22 +178,30 @@ export function ensembleFallback(proposals: Proposals, aggregator: string, error
   };
 }
 
+/** The ensemble in two stages: the proposer layers, then the aggregator (which the gateway streams). */
+export function ensembleStages(request: CompletionRequest, options: FanOutOptions): Staged {
+  const aggregator = options.judge;
+  if (!aggregator) throw new TypeError('ensemble needs an aggregator model (judge)');
+  return {
+    writer: aggregator,
+    async prepare(complete, signal) {
+      const proposals = await propose(request, options, complete, signal);
+      return {
+        calls: proposals.calls,
+        degraded: [],
+        request: aggregatorRequest(request, proposals.answers, options.seed ?? DEFAULT_SEED),
+        result: (writer) => ensembleResult(proposals, writer),
+        fallback: (error) => ensembleFallback(proposals, aggregator, error),
+      };
+    },
+  };
+}
+
 export async function ensemble(
   request: CompletionRequest,
   options: FanOutOptions,
   complete: Complete,
   signal: AbortSignal,
 ): Promise<AggregationResult> {
-  if (!options.judge) throw new TypeError('ensemble needs an aggregator model (judge)');
-  const proposals = await propose(request, options, complete, signal);
-  const seed = options.seed ?? DEFAULT_SEED;
-  let aggregator: Completion;
-  try {
-    aggregator = await complete(options.judge, aggregatorRequest(request, proposals.answers, seed), signal);
-  } catch (error) {
-    const attempt = { model: options.judge, role: 'aggregator' as const, error: errorMessage(error) };
-    if (signal.aborted) throw new StrategyFailure('the aggregator was stopped', [attempt], { aborted: true });
-    return ensembleFallback(proposals, options.judge, attempt.error);
-  }
-  return ensembleResult(proposals, aggregator);
+  return runStaged(ensembleStages(request, options), complete, signal);
 }

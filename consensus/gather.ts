@@ -53,7 +53,8 @@ export function needed(count: number, quorum?: number): number {
 }
 
 /**
- * Calls every model with `request`. Resolves once `quorum` candidates have answered (default: once all
+ * Calls every model with `request` (or, given one request per model, each with its own: a self-ensemble's
+ * samples differ in temperature). Resolves once `quorum` candidates have answered (default: once all
  * have settled), aborting the rest, whose records say 'not needed (quorum reached)'. Failures are
  * recorded, not thrown. Rejects with a GatherError as soon as the needed number can no longer be
  * reached (aborting the rest). If the parent signal aborts, it settles at once: with the answers so far
@@ -61,7 +62,7 @@ export function needed(count: number, quorum?: number): number {
  */
 export function gather(
   models: readonly string[],
-  request: CompletionRequest,
+  request: CompletionRequest | readonly CompletionRequest[],
   complete: Complete,
   signal: AbortSignal,
   quorum?: number,
@@ -117,7 +118,8 @@ export function gather(
 
     models.forEach((model, i) => {
       // async wrapper: a `complete` that throws synchronously is just another failed candidate.
-      (async () => complete(model, request, child.signal))().then(
+      const asked = Array.isArray(request) ? request[i]! : (request as CompletionRequest);
+      (async () => complete(model, asked, child.signal))().then(
         (completion) => {
           if (done) return;
           settled++;

@@ -1,3 +1,4 @@
+export { type LabelledAnalysis, parseAnalysis } from './analysis-parse.ts';
 export { bestOfN } from './best-of-n.ts';
 export { type PlannedCall, plannedCalls, plannedReviewCalls } from './call-plan.ts';
 export { consensus } from './consensus.ts';
@@ -6,11 +7,28 @@ export {
   ensemble,
   ensembleFallback,
   ensembleResult,
+  ensembleStages,
   type Proposals,
   propose,
   referencesRequest,
 } from './ensemble.ts';
 export { escapeFence, fenceBlock, fenceRules, label, tokenFor } from './fence.ts';
+export {
+  type FusionDraft,
+  fusion,
+  fusionFallback,
+  fusionResult,
+  fusionStages,
+  fusionSynthesis,
+  prepareFusion,
+  renderAnalysis,
+} from './fusion.ts';
+export {
+  ANALYSIS_MAX_TOKENS,
+  ANALYSIS_SCHEMA,
+  analysisRequest,
+  synthesisRequest,
+} from './fusion-prompts.ts';
 export {
   type Answer,
   errorMessage,
@@ -43,6 +61,8 @@ export {
   reviewerRequest,
 } from './review.ts';
 export { type ParsedReview, parseReview } from './review-parse.ts';
+export { gatherSamples, sampleRequest } from './samples.ts';
+export { type Prepared, runStaged, type Staged, writerStopped } from './staged.ts';
 export { describeAttempts, type FailedAttempt, StrategyFailure } from './strategy-failure.ts';
 export type * from './types.ts';
 export { uscRequest } from './usc.ts';
@@ -51,6 +71,7 @@ export { parseScore, parseVerdict, toLabel, type Verdict } from './verdict.ts';
 import { bestOfN } from './best-of-n.ts';
 import { consensus } from './consensus.ts';
 import { ensemble } from './ensemble.ts';
+import { fusion } from './fusion.ts';
 import type { AggregationResult, Complete, CompletionRequest, FanOutOptions, Strategy } from './types.ts';
 
 /** Dispatch a fan-out strategy by name (review has its own entry point: `review`). */
@@ -61,6 +82,6 @@ export function aggregate(
   complete: Complete,
   signal: AbortSignal,
 ): Promise<AggregationResult> {
-  const run = { consensus, best_of_n: bestOfN, ensemble }[strategy];
+  const run = { consensus, best_of_n: bestOfN, ensemble, fusion }[strategy];
   return run(request, options, complete, signal);
 }

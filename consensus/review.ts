@@ -17,12 +17,14 @@
  * failed revision (`author_failed`, also in `degraded`) ends the loop with the best draft reviewed so far.
  */
 import { fenceBlock, fenceRules, tokenFor } from './fence.ts';
-import { errorMessage, GatherError, gather } from './gather.ts';
+import { errorMessage, GatherError, type Gathered } from './gather.ts';
 import { normalizeText } from './normalize.ts';
 import { DEFAULT_SEED } from './prng.ts';
 import { parseReview } from './review-parse.ts';
+import { gatherSamples } from './samples.ts';
 import { StrategyFailure } from './strategy-failure.ts';
 import type {
+  CandidateRecord,
   Complete,
   Completion,
   CompletionRequest,
@@ -215,27 +217,32 @@ async function reviewRound(
   calls: Completion[],
 ): Promise<Review[]> {
   const request = reviewerRequest(draft, options.instructions, tokenFor(seed, [draft], round));
-  let gathered: Awaited<ReturnType<typeof gather>>;
+  // A self-ensemble's reviewer samples are asked at their own temperatures instead of 0.
+  const sampled = { models: options.reviewers, temperatures: options.reviewerTemperatures };
+  let gathered: Gathered;
   try {
-    gathered = await gather(options.reviewers, request, complete, signal, undefined, 'reviewer');
+    gathered = await gatherSamples(request, sampled, complete, signal, 'reviewer');
   } catch (error) {
     // No reviewer answered: each is a failed review, unless the caller stopped the loop.
     if (!(error instanceof GatherError) || error.aborted) throw error;
-    return error.records.map((rec) => failedReview(rec.model, round, rec.error ?? 'no answer'));
+    return error.records.map((rec) => failedReview(rec, round, rec.error ?? 'no answer'));
   }
   return gathered.records.map((rec, i): Review => {
     const answer = gathered.answers.find((a) => a.index === i);
-    if (!answer) return failedReview(options.reviewers[i]!, round, rec.error ?? 'no answer');
+    if (!answer) return failedReview(rec, round, rec.error ?? 'no answer');
     calls.push(answer.completion);
     const parsed = parseReview(answer.completion.content);
     return parsed
-      ? { reviewer: answer.completion.model, round, ...parsed }
-      : failedReview(answer.completion.model, round, UNREADABLE);
+      ? { reviewer: answer.completion.model, ...sampledAt(rec), round, ...parsed }
+      : failedReview(rec, round, UNREADABLE);
   });
 }
 
-function failedReview(reviewer: string, round: number, error: string): Review {
-  return { reviewer, round, verdict: 'revise', score: 0, issues: [], error };
+const sampledAt = (rec: CandidateRecord) =>
+  rec.temperature === undefined ? {} : { temperature: rec.temperature };
+
+function failedReview(rec: CandidateRecord, round: number, error: string): Review {
+  return { reviewer: rec.model, ...sampledAt(rec), round, verdict: 'revise', score: 0, issues: [], error };
 }
 
 /** The union of the reviewers' issues, first wording kept, duplicates (after normalisation) dropped. */

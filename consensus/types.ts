@@ -46,7 +46,7 @@ export type Complete = (
   signal: AbortSignal,
 ) => Promise<Completion>;
 
-export type Strategy = 'consensus' | 'best_of_n' | 'ensemble' | 'review';
+export type Strategy = 'consensus' | 'best_of_n' | 'ensemble' | 'fusion' | 'review';
 
 /** What a call is for, in a strategy. */
 export type CallRole = 'candidate' | 'judge' | 'aggregator' | 'reviewer' | 'author';
@@ -62,14 +62,40 @@ export interface CandidateRecord {
   error?: string;
   /** ensemble: the proposer layer (1-based) this answer belongs to. */
   layer?: number;
-  /** ensemble: marks the aggregator's synthesis, appended after the proposers (`selected` points at it). */
+  /** A self-ensemble's sample: the temperature this candidate was asked at. */
+  temperature?: number;
+  /**
+   * ensemble and fusion: marks the answer written from the candidates (the aggregator's synthesis,
+   * fusion's final answer), appended after them (`selected` points at it).
+   */
   role?: 'aggregator';
 }
 
 /**
- * A part of a fan-out that failed without failing the answer: a judge whose every pass failed, an
- * aggregator that did not answer (the proposers' vote stands), a reviewer whose review failed or was
- * unreadable, an author whose revision failed (the best reviewed draft stands).
+ * fusion: the judge's structured analysis of the candidates, naming candidates by `C` — the labels the
+ * analyst was shown while it is read (`LabelledAnalysis`), their index in `candidates` in the record.
+ */
+export interface Analysis<C> {
+  /** Points the candidates share, and who makes each. */
+  agreements: { point: string; candidates: C[] }[];
+  /** Where candidates conflict: each position and who holds it, and the judge's assessment of them. */
+  contradictions: { topic: string; positions: { claim: string; candidates: C[] }[]; assessment?: string }[];
+  /** Points some candidates cover and others leave out (who covers each). */
+  partial_coverage: { point: string; candidates: C[] }[];
+  /** What only one candidate says, with the judge's assessment of it. */
+  unique_insights: { insight: string; candidate: C; assessment?: string }[];
+  /** What no candidate covers that the request needs: blind spots, unstated assumptions, caveats. */
+  gaps: string[];
+}
+
+/** The analysis in the `quorum` record: candidates by index in `candidates`, as `groups.members` are. */
+export type FusionAnalysis = Analysis<number>;
+
+/**
+ * A part of a fan-out that failed without failing the answer: a judge whose every pass failed (fusion:
+ * whose analysis failed or was unreadable, so the answer was written without it), an aggregator or
+ * fusion synthesizer that did not answer (the candidates' vote stands), a reviewer whose review failed
+ * or was unreadable, an author whose revision failed (the best reviewed draft stands).
  */
 export type Degradation = 'judge_failed' | 'aggregator_failed' | 'reviewer_failed' | 'author_failed';
 
@@ -88,6 +114,8 @@ export interface AggregationResult {
   groups?: { answer: string; members: number[] }[];
   selected: { index: number; model: string };
   judge?: { model: string; rationale: string };
+  /** fusion: the judge's analysis the final answer was written from (absent when it failed). */
+  analysis?: FusionAnalysis;
   /** What the strategy had to do without (see Degradation). The answer stands, but says so. */
   degraded?: Degradation[];
   /** Every call made (candidates, judge, aggregator), for usage and cost sums. */
@@ -97,8 +125,15 @@ export interface AggregationResult {
 export interface FanOutOptions {
   /** Candidate models, in order; a model may repeat (n samples of one model). */
   models: string[];
-  /** consensus: tie-break/synthesis · best_of_n: scorer · ensemble: aggregator. */
+  /**
+   * Self-ensembles: the temperature each candidate is asked at, by position in `models` (undefined: the
+   * request's own). Each candidate's record carries its temperature.
+   */
+  temperatures?: readonly (number | undefined)[];
+  /** consensus: tie-break/synthesis · best_of_n: scorer · ensemble: aggregator · fusion: analyst. */
   judge?: string;
+  /** fusion: writes the final answer from the candidates and the analysis (default: the judge). */
+  synthesizer?: string;
   /** Answer once this many candidates are in; the rest are aborted. Default: all. */
   quorum?: number;
   /** Seed for anything order-dependent (judge order randomisation). */
@@ -122,6 +157,8 @@ export interface ReviewOptions {
    * strategy), the request's own limit: the budget hold prices revisions by it.
    */
   authorMaxTokens?: number;
+  /** Self-ensembles: each reviewer's temperature, by position in `reviewers` (undefined: 0). */
+  reviewerTemperatures?: readonly (number | undefined)[];
   /** Upper bound on review rounds (default 3). */
   rounds?: number;
   /** Score (0..10) at which the artifact passes (default 8). */
@@ -132,6 +169,8 @@ export interface ReviewOptions {
 
 export interface Review {
   reviewer: string;
+  /** A self-ensemble's sample: the temperature this reviewer was asked at. */
+  temperature?: number;
   round: number;
   verdict: 'accept' | 'revise' | 'reject';
   score: number;

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { checkSampling, EnsembleMemberSchema, SamplingDefaults } from './ensemble-members.ts';
+
+/** The fan-out strategies a request may name. */
+export const STRATEGIES = ['consensus', 'best_of_n', 'ensemble', 'fusion', 'review'] as const;
 
 /**
  * The OpenAI chat-completions request, the gateway's one internal request shape. Unknown top-level
@@ -106,13 +110,18 @@ export const QuorumOptionsSchema = z.object({
   fallbacks: z.array(z.string()).optional(),
   ensemble: z
     .object({
-      strategy: z.enum(['consensus', 'best_of_n', 'ensemble', 'review']),
-      models: z.array(z.string()).optional(),
+      strategy: z.enum(STRATEGIES),
+      /** Model names, or self-ensemble entries `{model, samples, temperature | temperatures}`. */
+      models: z.array(EnsembleMemberSchema).optional(),
+      ...SamplingDefaults,
       judge: z.string().optional(),
+      /** fusion: writes the final answer from the candidates and the judge's analysis (default: the judge). */
+      synthesizer: z.string().optional(),
       quorum: z.number().int().positive().optional(),
       /** ensemble: proposer layers (mixture-of-agents depth). */
       layers: z.number().int().min(1).max(4).optional(),
     })
+    .superRefine(checkSampling)
     .optional(),
   cache: z.boolean().optional(),
   tags: z.record(z.string(), z.string()).optional(),

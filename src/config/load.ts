@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
 import { CATEGORIES, type Category, isEmbeddingModel, type ModelSpec } from '../../routing/types.ts';
+import { expandMembers, memberModel } from '../chat/index.ts';
 import { DEMO_MODELS } from '../providers/demo/models.ts';
 import { DEMO_PRESETS, describePresets } from '../providers/demo/presets.ts';
 import { nestingDepthExceeds } from '../server/nesting.ts';
@@ -311,8 +312,8 @@ function demoEnsembles(
 ): Record<string, EnsembleConfig> {
   if (Object.keys(configured).length) return configured;
   const ids = new Set(models.map((m) => m.id));
-  const usable = Object.values(DEMO_PRESETS).every(
-    (p) => p.models.every((m) => ids.has(m)) && (!p.judge || ids.has(p.judge)),
+  const usable = Object.values(DEMO_PRESETS).every((p) =>
+    [...p.models.map(memberModel), p.judge, p.synthesizer].every((m) => m === undefined || ids.has(m)),
   );
   return usable ? DEMO_PRESETS : configured;
 }
@@ -375,14 +376,22 @@ function crossCheck(providers: ProviderConfig[], models: PlacedModel[], cfg: Raw
   }
   for (const [name, e] of Object.entries(cfg.ensembles)) {
     if (names.has(name)) problems.push(`ensembles.${name}: the name is already a model or alias`);
-    e.models.forEach((m, i) => {
-      if (!names.has(m)) problems.push(`ensembles.${name}.models[${i}]: unknown model "${m}"`);
+    const chatModel = (path: string, m: string) => {
+      if (!names.has(m)) problems.push(`${path}: unknown model "${m}"`);
       else if (embedding.has(m))
-        problems.push(`ensembles.${name}.models[${i}]: "${m}" is an embedding model; it cannot answer chat`);
+        problems.push(`${path}: "${m}" is an embedding model; it cannot answer chat`);
+    };
+    e.models.forEach((m, i) => {
+      chatModel(`ensembles.${name}.models[${i}]${typeof m === 'string' ? '' : '.model'}`, memberModel(m));
     });
-    if (e.judge && !names.has(e.judge)) problems.push(`ensembles.${name}.judge: unknown model "${e.judge}"`);
-    else if (e.judge && embedding.has(e.judge))
-      problems.push(`ensembles.${name}.judge: "${e.judge}" is an embedding model; it cannot answer chat`);
+    for (const p of expandMembers(e.models, e).problems)
+      problems.push(`ensembles.${name}.models${p.path}: ${p.message}`);
+    if (e.judge) chatModel(`ensembles.${name}.judge`, e.judge);
+    if (e.synthesizer) chatModel(`ensembles.${name}.synthesizer`, e.synthesizer);
+    if (e.synthesizer && e.strategy !== 'fusion')
+      problems.push(`ensembles.${name}.synthesizer: only the fusion strategy has a synthesizer`);
+    if (!e.judge && e.strategy === 'fusion')
+      problems.push(`ensembles.${name}.judge: required by the fusion strategy (it writes the analysis)`);
   }
 
   const teamIds = new Set<string>();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CAPABILITIES, CATEGORIES } from '../../routing/types.ts';
+import { checkSampling, EnsembleMemberSchema, SamplingDefaults, STRATEGIES } from '../chat/index.ts';
 
 /**
  * A number that may arrive as a string: `${VAR:-8080}` interpolates to text, and only the schema knows
@@ -131,20 +132,27 @@ export const ModelSchema = ModelFieldsSchema.superRefine((model, ctx) => {
 export const EnsembleSchema = z
   .looseObject({
     strategy: z
-      .enum(['consensus', 'best_of_n', 'ensemble', 'review'])
+      .enum(STRATEGIES)
       .describe(
-        'consensus: majority vote over the answers; best_of_n: the judge scores each answer; ensemble: the judge synthesises the answers (mixture of agents); review: the first model drafts, the others review and it revises.',
+        'consensus: majority vote over the answers; best_of_n: the judge scores each answer; ensemble: the judge synthesises the answers (mixture of agents); fusion: the judge analyses the answers (agreements, contradictions, partial coverage, unique insights, gaps) and the synthesizer writes the final answer from that analysis; review: the first model drafts, the others review and it revises.',
       ),
     models: z
-      .array(z.string())
+      .array(EnsembleMemberSchema)
       .min(1)
-      .describe('The candidate models, in order (a model may repeat). review: the author first.'),
+      .describe(
+        'The candidate models, in order (a model may repeat). An entry may be a self-ensemble: {model, samples, temperature | temperatures}. review: the author first.',
+      ),
+    ...SamplingDefaults,
     judge: z
       .string()
       .optional()
       .describe(
-        'consensus: breaks ties among free-form answers; best_of_n: scores the candidates (required); ensemble: writes the synthesis (required).',
+        'consensus: breaks ties among free-form answers; best_of_n: scores the candidates (required); ensemble: writes the synthesis (required); fusion: writes the analysis (required).',
       ),
+    synthesizer: z
+      .string()
+      .optional()
+      .describe('fusion: writes the final answer from the candidates and the analysis. Default: the judge.'),
     quorum: positiveInt
       .optional()
       .describe('Answer as soon as this many candidates are in; the rest are aborted. Default: all.'),
@@ -152,6 +160,7 @@ export const EnsembleSchema = z
       .optional()
       .describe('Deadline of the whole fan-out, in ms, when shorter than server.request_timeout_ms.'),
   })
+  .superRefine(checkSampling)
   .describe(
     'An ensemble preset, called by its name as a model. Also read: layers (ensemble: proposer rounds, 1-4) and rounds (review: at most this many rounds).',
   );

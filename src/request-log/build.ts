@@ -105,6 +105,7 @@ export function buildRow(draft: RequestDraft, end: RequestEnd, keepContent: bool
     }
     const issues = reviewIssues(draft.review ?? answer?.review, clip);
     if (issues) kept.issues = issues;
+    if (detail.panel && answer?.analysis !== undefined) kept.analysis = clip.value(answer.analysis);
     if (clip.truncated) kept.truncated = true;
     content = JSON.stringify(kept);
   }

@@ -62,6 +62,8 @@ export interface PanelView {
   degraded?: string[];
   /** The review strategy's verdict and reviews (each review's issues only while content logging is on). */
   review?: unknown;
+  /** A fusion's analysis, only while content logging is on (it quotes the candidates). */
+  analysis?: unknown;
 }
 
 /** What `detail` holds (JSON). */
@@ -85,6 +87,8 @@ export interface RecordContent {
   groups?: (string | null)[];
   /** The issues each review raised, by index (POST /v1/reviews, or the review strategy's). */
   issues?: unknown[];
+  /** A fusion's analysis: it quotes the candidates, so it is content. */
+  analysis?: unknown;
   /** Something was cut to keep the record bounded. */
   truncated?: boolean;
 }
@@ -120,16 +124,17 @@ export type RequestSummary = ReturnType<typeof summaryView>;
 export function recordView(row: RequestLogRow, showContent: boolean) {
   const detail = row.detail ? (JSON.parse(row.detail) as RecordDetail) : { attempts: [] };
   const content = showContent && row.content ? (JSON.parse(row.content) as RecordContent) : null;
-  const { candidates, groups, issues, ...text } = content ?? {};
+  const { candidates, groups, issues, analysis, ...text } = content ?? {};
   const panel = detail.panel ? withAnswers(detail.panel, candidates, groups) : null;
   if (panel?.review !== undefined) panel.review = withIssues(panel.review, issues);
+  if (panel && analysis !== undefined) panel.analysis = analysis;
   return {
     ...summaryView(row),
     attempts: detail.attempts,
     route: detail.route ?? null,
     panel,
     review: detail.review === undefined ? null : withIssues(detail.review, issues),
-    content: content ? (text as Omit<RecordContent, 'candidates' | 'groups' | 'issues'>) : null,
+    content: content ? (text as Omit<RecordContent, 'candidates' | 'groups' | 'issues' | 'analysis'>) : null,
   };
 }
 

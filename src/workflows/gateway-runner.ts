@@ -1,11 +1,12 @@
 import type { ReviewOptions } from '../../consensus/index.ts';
-import type { ChatRequest } from '../chat/index.ts';
+import { type ChatRequest, memberModel } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import { type Caller, type ChatContext, chatCompletion, type Gateway, runReview } from '../gateway/index.ts';
 import { callerFor } from '../server/auth.ts';
 import type { Store } from '../store/index.ts';
 import { priceChat, priceReview } from './call-price.ts';
 import { withinCap } from './cap-call.ts';
+import { ensembleFields } from './definition/index.ts';
 import { StepError } from './engine/execute-step.ts';
 import type { RunnerMessage, RunnerRequest, RunnerResult, StepRunner } from './engine/runner.ts';
 import { JSON_OBJECT, jsonSchemaFormat } from './response-format.ts';
@@ -91,13 +92,12 @@ async function chatStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Prom
     req.kind === 'ensemble'
       ? {
           strategy: def.strategy ?? 'consensus',
-          ...(def.models && { models: def.models }),
-          ...(def.judge && { judge: def.judge }),
+          ...ensembleFields(def),
           ...(def.quorum !== undefined && { quorum: def.quorum }),
         }
       : undefined;
   let request: ChatRequest = {
-    model: ensemble ? (def.models?.[0] ?? 'auto') : (req.model ?? 'auto'),
+    model: ensemble ? memberModel(def.models?.[0] ?? 'auto') : (req.model ?? 'auto'),
     messages: req.messages,
     ...(req.max_tokens !== undefined && { max_tokens: req.max_tokens }),
     ...(req.temperature !== undefined && { temperature: req.temperature }),

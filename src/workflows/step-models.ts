@@ -5,10 +5,10 @@
  * definition that could only fail at run time (or reach a model the team may not use) is refused up
  * front, one problem per field.
  */
-import type { ChatRequest } from '../chat/index.ts';
+import { type ChatRequest, memberModel } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import { authorizeChat, authorizeReview, type Caller, type Gateway } from '../gateway/index.ts';
-import type { Problem, WorkflowDefinition } from './definition/index.ts';
+import { ensembleFields, type Problem, type WorkflowDefinition } from './definition/index.ts';
 
 /** `auto` and `auto:<policy>` are the router's choice at run time, made within the allow-list then. */
 const isAuto = (model: string) => model === 'auto' || model.startsWith('auto:');
@@ -35,12 +35,10 @@ export function stepModelProblems(gw: Gateway, caller: Caller, definition: Workf
     const at = `steps.${name}`;
     if (step.type === 'ensemble') {
       // Built as the runner builds it, so the members and judge are judged as they will be called.
-      const ensemble = {
-        strategy: step.strategy ?? 'consensus',
-        ...(step.models && { models: step.models }),
-        ...(step.judge && { judge: step.judge }),
-      };
-      const request = probe(step.models?.[0] ?? 'auto', { quorum: { ensemble } } as Partial<ChatRequest>);
+      const ensemble = { strategy: step.strategy ?? 'consensus', ...ensembleFields(step) };
+      const request = probe(memberModel(step.models?.[0] ?? 'auto'), {
+        quorum: { ensemble },
+      } as Partial<ChatRequest>);
       attempt(problems, `${at}.models`, () => authorizeChat(gw, caller, request));
     } else if (step.type === 'review') {
       const reviewers = step.reviewers ?? [];

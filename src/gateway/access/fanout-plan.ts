@@ -3,13 +3,14 @@
  * body field, or both). Which of its models the caller may reach is decided in reach.ts, the worst case
  * it can cost in reserve.ts; this file only says who named each model.
  */
-import type { ChatRequest } from '../../chat/index.ts';
+import { type ChatRequest, expandMembers, memberModel } from '../../chat/index.ts';
+import type { EnsembleConfig } from '../../config/index.ts';
 import { GatewayError } from '../../errors/index.ts';
 import type { Catalog } from '../deployments/index.ts';
 import type { Caller } from './caller.ts';
 import { ownValue } from './own-key.ts';
 
-export type FanOutStrategy = 'consensus' | 'best_of_n' | 'ensemble' | 'review';
+export type FanOutStrategy = 'consensus' | 'best_of_n' | 'ensemble' | 'fusion' | 'review';
 
 /** A model a fan-out calls, and who chose it. */
 export interface NamedModel {
@@ -28,8 +29,13 @@ export interface FanOutPlan {
   /** The preset name, or `quorum.ensemble` for an inline one. */
   name: string;
   strategy: FanOutStrategy;
+  /** The candidates, one per sample (a self-ensemble's model repeats). */
   models: string[];
+  /** Each candidate's temperature, by position in `models`, when a self-ensemble chose any. */
+  temperatures?: (number | undefined)[];
   judge?: string;
+  /** fusion: writes the final answer (default: the judge). */
+  synthesizer?: string;
   quorum?: number;
   timeoutMs?: number;
   /** ensemble: proposer layers; review: rounds. */
@@ -39,9 +45,13 @@ export interface FanOutPlan {
   named: NamedModel[];
 }
 
+/** Strategies that cannot run without a judge (scorer, aggregator, analyst). */
+const JUDGED = new Set<FanOutStrategy>(['best_of_n', 'ensemble', 'fusion']);
+
 /**
  * The fan-out a request asks for, or null for an ordinary request. A preset must be on the team's
- * allow-list; inline `models`/`judge` replace the preset's and are the client's own choice.
+ * allow-list; inline `models`/`judge`/`synthesizer` replace the preset's and are the client's own
+ * choice. Self-ensemble members are expanded here: one candidate per sample, with its temperature.
  */
 export function fanOutPlan(catalog: Catalog, caller: Caller, request: ChatRequest): FanOutPlan | null {
   const preset = ownValue(catalog.config.ensembles, request.model);
@@ -55,18 +65,25 @@ export function fanOutPlan(catalog: Catalog, caller: Caller, request: ChatReques
     );
   }
   const extra = (preset ?? {}) as Record<string, unknown>;
-  const models = inline?.models ?? preset?.models ?? [];
+  const { samples, named } = candidates(preset, inline);
   const judge = inline?.judge ?? preset?.judge;
-  const named: NamedModel[] = inline?.models
-    ? inline.models.map((model, i) => ({ model, param: `quorum.ensemble.models[${i}]`, preset: false }))
-    : models.map((model) => ({ model, param: 'model', preset: true }));
-  if (inline?.judge) named.push({ model: inline.judge, param: 'quorum.ensemble.judge', preset: false });
-  else if (judge) named.push({ model: judge, param: 'model', preset: true });
+  const synthesizer = inline?.synthesizer ?? preset?.synthesizer;
+  for (const [field, model] of [
+    ['judge', judge],
+    ['synthesizer', synthesizer],
+  ] as const) {
+    if (!model) continue;
+    const own = inline?.[field] !== undefined;
+    named.push({ model, param: own ? `quorum.ensemble.${field}` : 'model', preset: !own });
+  }
+  const temperatures = samples.map((s) => s.temperature);
   const plan: FanOutPlan = {
     name: preset ? request.model : 'quorum.ensemble',
     strategy: inline?.strategy ?? preset!.strategy,
-    models,
+    models: samples.map((s) => s.model),
+    ...(temperatures.some((t) => t !== undefined) ? { temperatures } : {}),
     ...(judge ? { judge } : {}),
+    ...(synthesizer ? { synthesizer } : {}),
     ...((inline?.quorum ?? preset?.quorum) ? { quorum: inline?.quorum ?? preset?.quorum } : {}),
     ...(preset?.timeout_ms ? { timeoutMs: preset.timeout_ms } : {}),
     ...((inline?.layers ?? extra.layers) ? { layers: (inline?.layers ?? extra.layers) as number } : {}),
@@ -80,11 +97,18 @@ export function fanOutPlan(catalog: Catalog, caller: Caller, request: ChatReques
       { param: 'quorum.ensemble.models' },
     );
   }
-  if ((plan.strategy === 'best_of_n' || plan.strategy === 'ensemble') && !plan.judge) {
+  if (JUDGED.has(plan.strategy) && !plan.judge) {
     throw new GatewayError(
       'invalid_body',
       `The ${plan.strategy} strategy needs a judge model (quorum.ensemble.judge, or the preset's judge).`,
       { param: 'quorum.ensemble.judge' },
+    );
+  }
+  if (plan.synthesizer && plan.strategy !== 'fusion') {
+    throw new GatewayError(
+      'invalid_body',
+      `Only the fusion strategy has a synthesizer; the ${plan.strategy} strategy does not take one.`,
+      { param: 'quorum.ensemble.synthesizer' },
     );
   }
   if (plan.quorum !== undefined && plan.quorum > plan.models.length) {
@@ -95,4 +119,37 @@ export function fanOutPlan(catalog: Catalog, caller: Caller, request: ChatReques
     );
   }
   return plan;
+}
+
+type Inline = NonNullable<NonNullable<ChatRequest['quorum']>['ensemble']>;
+
+/**
+ * The candidates, one per sample with its temperature, and the members as named models. A preset's
+ * sampling goes with its members; inline sampling applies to whichever members are used.
+ */
+function candidates(preset: EnsembleConfig | undefined, inline: Inline | undefined) {
+  const own = inline?.models !== undefined;
+  const members = inline?.models ?? preset?.models ?? [];
+  const sampling = own
+    ? inline
+    : {
+        samples: inline?.samples ?? preset?.samples,
+        temperatures: inline?.temperatures ?? preset?.temperatures,
+      };
+  const { samples, problems } = expandMembers(members, sampling);
+  if (problems[0]) {
+    const inlineSampling = inline?.samples !== undefined || inline?.temperatures !== undefined;
+    const param = own
+      ? `quorum.ensemble.models${problems[0].path}`
+      : inlineSampling
+        ? 'quorum.ensemble.temperatures'
+        : 'model';
+    throw new GatewayError('invalid_body', `${param}: ${problems[0].message}`, { param });
+  }
+  const named: NamedModel[] = members.map((member, i) => ({
+    model: memberModel(member),
+    param: own ? `quorum.ensemble.models[${i}]${typeof member === 'string' ? '' : '.model'}` : 'model',
+    preset: !own,
+  }));
+  return { samples, named };
 }

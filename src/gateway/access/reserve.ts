@@ -61,7 +61,8 @@ const INSTRUCTION_TOKENS = 500;
  * The worst-case cost of a whole fan-out, for budget reservation: every call the strategy may make
  * (consensus/plannedCalls lists them), each priced on the dearest deployment its chain can fall back
  * to. Judges, aggregators, reviewers, authors and later proposer layers read the request plus every
- * candidate's maximum output, and write at most what the strategy allows.
+ * candidate's maximum output (fusion's synthesizer also the analysis), and write at most what the
+ * strategy allows.
  */
 export function maxCost(plan: FanOutPlan, task: TaskProfile, reach: Reach): number {
   const calls =
@@ -79,16 +80,17 @@ export function maxCost(plan: FanOutPlan, task: TaskProfile, reach: Reach): numb
       : plannedCalls(plan.strategy, {
           models: plan.models,
           ...(plan.judge ? { judge: plan.judge } : {}),
+          ...(plan.synthesizer ? { synthesizer: plan.synthesizer } : {}),
           ...(plan.layers ? { layers: plan.layers } : {}),
         });
   const candidateOutput = plan.models.reduce((sum, m) => sum + maxOutput(reach.specs(m), task), 0);
-  const answers = candidateOutput + INSTRUCTION_TOKENS;
-  // Both counts grow by the answers: the hold prices the upper one, which is the one that must.
-  const reading: TaskProfile = {
+  // Both counts grow by what the call reads besides the request: the hold prices the upper one.
+  const readingWith = (extra: number): TaskProfile => ({
     ...task,
-    promptTokens: task.promptTokens + answers,
-    promptTokensMax: (task.promptTokensMax ?? task.promptTokens) + answers,
-  };
+    promptTokens: task.promptTokens + candidateOutput + extra,
+    promptTokensMax: (task.promptTokensMax ?? task.promptTokens) + candidateOutput + extra,
+  });
+  const reading = readingWith(INSTRUCTION_TOKENS);
   // A review's author also reads the round's issues: every reviewer's whole answer, at most.
   const issues = plan.strategy === 'review' ? (plan.models.length - 1) * REVIEW_MAX_TOKENS : 0;
   const revising: TaskProfile = {
@@ -101,7 +103,9 @@ export function maxCost(plan: FanOutPlan, task: TaskProfile, reach: Reach): numb
     // The first layer of proposers reads the request alone; any later layer reads the answers too.
     if (call.role === 'candidate' && proposals++ < plan.models.length)
       return sum + priciest(reach.specs(call.model), task);
-    const read = call.role === 'author' ? revising : reading;
+    // A strategy that knows its own prompt's size (fusion's analyst and synthesizer) says so.
+    const read =
+      call.role === 'author' ? revising : call.promptTokens ? readingWith(call.promptTokens) : reading;
     const t = call.maxTokens ? { ...read, maxOutputTokens: call.maxTokens } : read;
     return sum + priciest(reach.specs(call.model), t);
   }, 0);

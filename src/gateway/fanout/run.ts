@@ -6,16 +6,17 @@
 import {
   type AggregationResult,
   aggregate,
-  aggregatorRequest,
   type Complete,
   type Completion,
   type CompletionRequest,
-  ensembleFallback,
-  ensembleResult,
+  ensembleStages,
   errorMessage,
-  type Proposals,
-  propose,
-  StrategyFailure,
+  type FanOutOptions,
+  fusionStages,
+  type Prepared,
+  runStaged,
+  type Staged,
+  writerStopped,
 } from '../../../consensus/index.ts';
 import type { ChatRequest, ChatResult, StreamEvent, Usage } from '../../chat/index.ts';
 import type { GatewayError } from '../../errors/index.ts';
@@ -49,7 +50,7 @@ export class FanOutRun {
   private readonly refusals: GatewayError[] = [];
   private readonly complete: Complete;
   private readonly base: CompletionRequest;
-  private readonly options: { models: string[]; judge?: string; quorum?: number; layers?: number };
+  private readonly options: FanOutOptions;
   private readonly span: Span;
   /** When the fan-out began: gateway time before it is the overhead; after it, upstream calls. */
   private readonly callStart: number;
@@ -70,7 +71,9 @@ export class FanOutRun {
     this.base = candidateRequest(request);
     this.options = {
       models: plan.models,
+      ...(plan.temperatures ? { temperatures: plan.temperatures } : {}),
       ...(plan.judge ? { judge: plan.judge } : {}),
+      ...(plan.synthesizer ? { synthesizer: plan.synthesizer } : {}),
       ...(plan.quorum ? { quorum: plan.quorum } : {}),
       ...(plan.layers ? { layers: plan.layers } : {}),
     };
@@ -84,9 +87,15 @@ export class FanOutRun {
     this.callStart = performance.now();
   }
 
-  /** Runs the strategy and answers. Ensemble streams its aggregator live; the rest finish first. */
+  /**
+   * Runs the strategy and answers. Ensemble and fusion stream their last call (the aggregator, the
+   * synthesizer) live; the rest finish first.
+   */
   async reply(): Promise<ChatReply> {
-    if (this.request.stream && this.plan.strategy === 'ensemble') return this.streamEnsemble();
+    const { strategy } = this.plan;
+    if (this.request.stream && (strategy === 'ensemble' || strategy === 'fusion')) {
+      return this.streamFinal(this.staged(strategy));
+    }
     let outcome: { result: AggregationResult; extra?: Record<string, unknown> };
     try {
       outcome = await withSpan(this.span, () => this.aggregate());
@@ -98,6 +107,10 @@ export class FanOutRun {
 
   private async aggregate(): Promise<{ result: AggregationResult; extra?: Record<string, unknown> }> {
     const { plan, base, complete, rc } = this;
+    if (plan.strategy === 'ensemble' || plan.strategy === 'fusion') {
+      const staged = this.staged(plan.strategy);
+      return { result: await runStaged(staged, complete, rc.signal, (p) => this.refuseDegraded(p)) };
+    }
     if (plan.strategy !== 'review') {
       return { result: await aggregate(plan.strategy, base, this.options, complete, rc.signal) };
     }
@@ -110,7 +123,7 @@ export class FanOutRun {
       best_round: reviewed.best_round,
       reviews: reviewed.reviews,
     };
-    return { result: reviewAggregation(draft, reviewed), extra: { review } };
+    return { result: reviewAggregation(draft, reviewed, plan.temperatures?.[0]), extra: { review } };
   }
 
   /** The `quorum` record: what was charged (the calls' costs, capped at the hold) and the strategy's part. */
@@ -138,7 +151,7 @@ export class FanOutRun {
   /** Answers with a finished result (JSON, or streamed whole) — unless it is degraded and strict. */
   private async answer(result: AggregationResult, extra?: Record<string, unknown>): Promise<ChatReply> {
     const { rc, request } = this;
-    const degraded = degradation(result, request);
+    const degraded = degradation(result, request.quorum?.strict === true);
     if (degraded) {
       this.endSpan(undefined, degraded);
       await rc.end();
@@ -173,52 +186,64 @@ export class FanOutRun {
     throw failure;
   }
 
+  private staged(strategy: 'ensemble' | 'fusion'): Staged {
+    return (strategy === 'ensemble' ? ensembleStages : fusionStages)(this.base, this.options);
+  }
+
   /**
-   * Mixture-of-agents with the aggregator's answer streamed as it is written. An aggregator that fails
-   * before its first token leaves the proposers' vote as the answer, marked `aggregator_failed` (a 502
-   * with `"strict": true`); one that fails after it ends the stream with an error event.
+   * `"strict": true` refuses a degraded answer before its writer is called, so the request does not pay
+   * for an answer it will refuse. The degradation is counted here; otherwise when the answer is made.
    */
-  private async streamEnsemble(): Promise<ChatReply> {
-    const { rc, base, complete, span } = this;
-    const judge = this.plan.judge!;
-    let proposals: Proposals;
+  private refuseDegraded(prepared: Prepared): void {
+    if (!prepared.degraded.length || this.request.quorum?.strict !== true) return;
+    throw degradation({ strategy: this.plan.strategy, degraded: prepared.degraded }, true)!;
+  }
+
+  /**
+   * A strategy whose last call writes the answer (the ensemble's aggregator, fusion's synthesizer), with
+   * that answer streamed as it is written. A writer that fails before its first token leaves the
+   * candidates' vote as the answer, marked `aggregator_failed` (a 502 with `"strict": true`); one that
+   * fails after it ends the stream with an error event.
+   */
+  private async streamFinal(staged: Staged): Promise<ChatReply> {
+    const { rc, complete, span } = this;
+    const writer = staged.writer;
+    let prepared: Prepared;
     try {
-      proposals = await withSpan(span, () => propose(base, this.options, complete, rc.signal));
+      prepared = await withSpan(span, () => staged.prepare(complete, rc.signal));
+    } catch (err) {
+      return this.fail(err);
+    }
+    try {
+      this.refuseDegraded(prepared);
     } catch (err) {
       return this.fail(err);
     }
     let opened: StreamOutcome;
     try {
-      const aggregatorBody = {
-        ...aggregatorRequest(base, proposals.answers),
-        model: judge,
-        stream: true,
-      } as ChatRequest;
-      const chain = this.reach.chain(judge);
-      opened = await withSpan(span, () => openStreamChain(this.services, chain, aggregatorBody, rc));
+      const body = { ...prepared.request, model: writer, stream: true } as ChatRequest;
+      const chain = this.reach.chain(writer);
+      opened = await withSpan(span, () => openStreamChain(this.services, chain, body, rc));
     } catch (err) {
-      if (rc.signal.aborted) {
-        const attempt = { model: judge, role: 'aggregator' as const, error: errorMessage(err) };
-        return this.fail(new StrategyFailure('the aggregator was stopped', [attempt], { aborted: true }));
-      }
-      return this.answer(ensembleFallback(proposals, judge, errorMessage(err)));
+      if (rc.signal.aborted) return this.fail(writerStopped(writer, err));
+      return this.answer(prepared.fallback(errorMessage(err)));
     }
     rc.attempts.push(...opened.attempts);
     const meta: ChatMeta = {
-      model: [...new Set([...proposals.calls.map((c) => c.model), opened.deployment.spec.id])].join(','),
+      model: [...new Set([...prepared.calls.map((c) => c.model), opened.deployment.spec.id])].join(','),
       costUsd: 0,
       overheadMs: 0,
       headers: rc.headers,
     };
-    return streamReply(opened, new EnsembleStream(this, rc, this.request, proposals, opened, meta), meta);
+    return streamReply(opened, new FinalStream(this, rc, this.request, prepared, opened, meta), meta);
   }
 }
 
-/** The aggregator's stream passed on; its text is kept to make the record's aggregator call. */
-class EnsembleStream extends ReplyStream {
+/** The writer's stream passed on; its text is kept to make the record's writer call. */
+class FinalStream extends ReplyStream {
   private readonly run: FanOutRun;
   private readonly rc: RequestContext;
-  private readonly proposals: Proposals;
+  private readonly prepared: Prepared;
   private readonly opened: StreamOutcome;
   private readonly meta: ChatMeta;
   private readonly started = performance.now();
@@ -228,14 +253,14 @@ class EnsembleStream extends ReplyStream {
     run: FanOutRun,
     rc: RequestContext,
     request: ChatRequest,
-    proposals: Proposals,
+    prepared: Prepared,
     opened: StreamOutcome,
     meta: ChatMeta,
   ) {
     super(rc, request, opened.deployment.spec.id);
     this.run = run;
     this.rc = rc;
-    this.proposals = proposals;
+    this.prepared = prepared;
     this.opened = opened;
     this.meta = meta;
   }
@@ -246,14 +271,15 @@ class EnsembleStream extends ReplyStream {
 
   finish(usage: Usage) {
     const spec = this.opened.deployment.spec;
-    const aggregator: Completion = {
+    const writer: Completion = {
       model: spec.id,
       content: this.text,
       usage,
       cost_usd: costOf(usage, spec.price),
       latency_ms: Math.round(performance.now() - this.started),
     };
-    const result = ensembleResult(this.proposals, aggregator);
+    const result = this.prepared.result(writer);
+    degradation(result, false); // counted, never refused: a strict request stopped before streaming
     this.run.endSpan(result);
     const totals = sumCalls(result.calls);
     this.meta.costUsd = this.rc.spent.totalUsd;

@@ -9,9 +9,10 @@ import {
   requestText,
   review,
   StrategyFailure,
+  sampleRequest,
 } from '../../../consensus/index.ts';
 import { requestedOutputTokens } from '../../../routing/request.ts';
-import type { ChatRequest, Usage } from '../../chat/index.ts';
+import type { Usage } from '../../chat/index.ts';
 import { GatewayError } from '../../errors/index.ts';
 import { amountNanos, usdOfNanos } from '../../limits/nanos.ts';
 import { metrics } from '../../telemetry/index.ts';
@@ -38,6 +39,7 @@ export function aggregationRecord(result: AggregationResult) {
     ...(result.groups ? { groups: result.groups } : {}),
     selected: result.selected,
     ...(result.judge ? { judge: result.judge } : {}),
+    ...(result.analysis ? { analysis: result.analysis } : {}),
     ...(result.degraded?.length ? { degraded: result.degraded } : {}),
   };
 }
@@ -46,10 +48,13 @@ export function aggregationRecord(result: AggregationResult) {
  * A fan-out whose judge or a reviewer failed still answers, but never silently: the record says so, a
  * metric counts it, and `"quorum": {"strict": true}` makes it a 502 instead.
  */
-export function degradation(result: AggregationResult, request: ChatRequest): GatewayError | undefined {
+export function degradation(
+  result: Pick<AggregationResult, 'strategy' | 'degraded' | 'judge'>,
+  strict: boolean,
+): GatewayError | undefined {
   if (!result.degraded?.length) return undefined;
   for (const reason of result.degraded) metrics.fanOutDegraded.inc({ strategy: result.strategy, reason });
-  if (request.quorum?.strict !== true) return undefined;
+  if (!strict) return undefined;
   return new GatewayError(
     'upstream_failed',
     `The ${result.strategy} fan-out answered without what it needed (${result.degraded.join(', ')}); "quorum": {"strict": true} refuses such an answer.${result.judge ? ` Judge: ${result.judge.rationale}` : ''}`,
@@ -76,9 +81,10 @@ export async function reviewStrategy(
       },
     );
   }
+  const [authorTemperature, ...reviewerTemperatures] = plan.temperatures ?? [];
   let draft: Completion;
   try {
-    draft = await complete(author, base, signal);
+    draft = await complete(author, sampleRequest(base, authorTemperature), signal);
   } catch (err) {
     // A refusal of the client's own request stays the client's 400; anything else is the author's failure.
     if (err instanceof GatewayError && err.status === 400) throw err;
@@ -94,6 +100,7 @@ export async function reviewStrategy(
       instructions: `Answer this request as well as possible:\n${requestText(base)}`,
       reviewers,
       author,
+      ...(plan.temperatures ? { reviewerTemperatures } : {}),
       ...(plan.rounds ? { rounds: plan.rounds } : {}),
       // Each revision is the answer to the request, so it keeps the request's limit (the hold counts on it).
       ...(limit !== null ? { authorMaxTokens: limit } : {}),
@@ -104,7 +111,12 @@ export async function reviewStrategy(
   return { draft, result };
 }
 
-export function reviewAggregation(draft: Completion, result: ReviewResult): AggregationResult {
+export function reviewAggregation(
+  draft: Completion,
+  result: ReviewResult,
+  /** The temperature the draft was written at, when a self-ensemble chose one. */
+  temperature?: number,
+): AggregationResult {
   return {
     strategy: 'review',
     content: result.artifact,
@@ -116,6 +128,7 @@ export function reviewAggregation(draft: Completion, result: ReviewResult): Aggr
         usage: draft.usage,
         cost_usd: draft.cost_usd,
         latency_ms: draft.latency_ms,
+        ...(temperature !== undefined ? { temperature } : {}),
       },
     ],
     agreement: result.reviews.length

@@ -36,7 +36,7 @@ export function synthesis(model: string, system: string, question: string): stri
 const BOILERPLATE =
   /^(?:This is demo-\w+, Quorum's built-in demo model\.|Configure a provider key to get real answers\.)$/;
 
-function sentences(text: string): string[] {
+export function sentences(text: string): string[] {
   return text
     .replace(/\s+/g, ' ')
     .trim()

@@ -14,8 +14,8 @@ export { arithmetic } from './arithmetic.ts';
  * The demo provider's deterministic answers: the same request to the same model always gets the same
  * reply, so every endpoint, strategy and workflow can be tried and tested without any provider key.
  * Quorum's own judge, reviewer, author and aggregator prompts get answers their parsers read
- * (roles.ts); everything else gets a plain answer — arithmetic computed (demo-mini slips on some),
- * other text echoed — reshaped for `response_format`.
+ * (roles.ts); everything else gets a plain answer — arithmetic computed (demo-mini slips on some, and
+ * every model above temperature 1), other text echoed — reshaped for `response_format`.
  */
 
 /** The plain answer of each demo model: demo-smart says a little more, demo-mini a little less. */
@@ -35,7 +35,12 @@ function replyText(model: string, request: ChatRequest): string {
   if (last?.role === 'tool') return `The tool returned: ${textOf(last.content).slice(0, 200)}`;
   const said = lastUserText(messages).trim();
   const expression = findExpression(withoutCritiques(said));
-  const text = expression ? `The answer is ${answerFor(model, expression)}.` : plainText(model, said);
+  const hot = request.temperature != null && request.temperature > 0 ? request.temperature : undefined;
+  // A sample at a temperature says so, and above 1 it slips on arithmetic, so a self-ensemble's samples
+  // differ the way a real model's do.
+  const text = expression
+    ? `The answer is ${answerFor(model, expression) + (hot !== undefined && hot > 1 ? 1 : 0)}.`
+    : `${plainText(model, said)}${hot !== undefined ? ` Sampled at temperature ${hot}.` : ''}`;
   // Feedback from a demo judge or reviewer (a workflow's {{ feedback }}, say): write the revision it asks for.
   const asked = requestedLevel(messages.map((m) => textOf(m.content)).join('\n'));
   if (!asked) return text;

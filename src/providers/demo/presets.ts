@@ -10,6 +10,8 @@ export const DEMO_PRESETS: Record<string, EnsembleConfig> = {
   panel: { strategy: 'consensus', models: ALL, judge: 'demo-smart' },
   best: { strategy: 'best_of_n', models: ALL, judge: 'demo-smart' },
   mix: { strategy: 'ensemble', models: ALL, judge: 'demo-smart' },
+  // The judge analyses the answers (agreements, contradictions, gaps…) and writes the answer from it.
+  fusion: { strategy: 'fusion', models: ALL, judge: 'demo-smart' },
   quick: { strategy: 'consensus', models: ALL, quorum: 2 },
   // The first model drafts, the others review it; the first revises.
   review: { strategy: 'review', models: ALL },

@@ -1,5 +1,6 @@
 import type { ChatRequest } from '../../chat/index.ts';
 import { synthesis } from './aggregate.ts';
+import { analysisReply, fusedAnswer } from './fusion.ts';
 import { bestOfNVerdict, uscVerdict } from './judge.ts';
 import { reviewReply, revisionReply } from './review.ts';
 import { stepJudgeReply } from './step-judge.ts';
@@ -10,7 +11,15 @@ import { lastUserText, systemText } from './text.ts';
  * each in the format its parser reads. Each phrase is quoted from the prompt builder named beside it;
  * the demo's unit tests build those prompts with the real builders, so a reworded prompt fails there.
  */
-export type Role = 'judge' | 'usc' | 'reviewer' | 'author' | 'aggregator' | 'step_judge';
+export type Role =
+  | 'judge'
+  | 'usc'
+  | 'reviewer'
+  | 'author'
+  | 'analyst'
+  | 'synthesizer'
+  | 'aggregator'
+  | 'step_judge';
 
 const MARKERS: [Role, RegExp][] = [
   // consensus/judge.ts judgeSystemPrompt
@@ -21,6 +30,10 @@ const MARKERS: [Role, RegExp][] = [
   ['reviewer', /You are a meticulous, fair reviewer\./],
   // consensus/review.ts authorRequest
   ['author', /You revise an artifact so that it satisfies its instructions and resolves the issues/],
+  // consensus/fusion-prompts.ts analysisRequest
+  ['analyst', /You are an impartial analyst\. Several anonymous AI assistants have answered/],
+  // consensus/fusion-prompts.ts synthesisRequest (before the aggregator: both open alike)
+  ['synthesizer', /Write the best possible response to the user from them/],
   // consensus/ensemble.ts aggregatorRequest
   ['aggregator', /Several AI assistants have answered the latest user message/],
   // src/workflows/engine/execute-step.ts JUDGE_SYSTEM (the `until` judge)
@@ -52,6 +65,10 @@ export function roleReply(model: string, request: ChatRequest): RoleReply | null
       return { text: reviewReply(model, user), json: true };
     case 'author':
       return { text: revisionReply(user), json: false };
+    case 'analyst':
+      return { text: analysisReply(user), json: true };
+    case 'synthesizer':
+      return { text: fusedAnswer(model, systemText(request.messages), user), json: false };
     case 'aggregator':
       return { text: synthesis(model, systemText(request.messages), user), json: false };
     case 'step_judge':

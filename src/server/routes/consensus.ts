@@ -1,5 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { ChatRequestSchema, QuorumOptionsSchema } from '../../chat/index.ts';
+import {
+  ChatRequestSchema,
+  checkSampling,
+  EnsembleMemberSchema,
+  QuorumOptionsSchema,
+  SamplingDefaults,
+  STRATEGIES,
+} from '../../chat/index.ts';
 import { GatewayError } from '../../errors/index.ts';
 import { chatCompletion, type Gateway, ownValue } from '../../gateway/index.ts';
 import { readJson } from '../body.ts';
@@ -9,25 +16,29 @@ import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
 import { chatContext, respondChat } from './chat.ts';
 
 /**
- * A chat body plus the fan-out: `strategy`, `models`, `judge` and `quorum` (how many answers to wait
- * for; all by default). `quorum` may also be the usual extension object, for tags and routing options.
+ * A chat body plus the fan-out: `strategy`, `models` (names or self-ensemble entries), `samples` and
+ * `temperatures`, `judge`, fusion's `synthesizer` and `quorum` (how many answers to wait for; all by
+ * default). `quorum` may also be the usual extension object, for tags and routing options.
  */
 export const ConsensusRequestSchema = ChatRequestSchema.omit({ model: true, quorum: true })
   .extend({
     model: z.string().min(1).optional(),
-    strategy: z.enum(['consensus', 'best_of_n', 'ensemble', 'review']),
-    models: z.array(z.string().min(1)).min(1),
+    strategy: z.enum(STRATEGIES),
+    models: z.array(EnsembleMemberSchema).min(1),
+    ...SamplingDefaults,
     judge: z.string().min(1).optional(),
+    synthesizer: z.string().min(1).optional(),
     quorum: z.union([z.number().int().positive(), QuorumOptionsSchema]).optional(),
     layers: z.number().int().min(1).max(4).optional(),
   })
+  .superRefine(checkSampling)
   .openapi('ConsensusRequest');
 
 export const consensusRoute = createRoute({
   method: 'post',
   path: '/v1/consensus',
   summary:
-    'Fan a chat request out to several models and aggregate: consensus vote, best-of-n, ensemble or review',
+    'Fan a chat request out to several models (or samples of one) and aggregate: consensus vote, best-of-n, ensemble, fusion or review',
   security: [{ bearer: [] }],
   request: { body: { required: true, content: { 'application/json': { schema: ConsensusRequestSchema } } } },
   responses: {
@@ -45,11 +56,8 @@ export const consensusRoute = createRoute({
 export function registerConsensus(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(consensusRoute);
   app.post(consensusRoute.path, async (c) => {
-    const { strategy, models, judge, quorum, layers, model, ...chat } = await readJson(
-      c,
-      ConsensusRequestSchema,
-      gw.config.server,
-    );
+    const { strategy, models, samples, temperatures, judge, synthesizer, quorum, layers, model, ...chat } =
+      await readJson(c, ConsensusRequestSchema, gw.config.server);
     const tags = typeof quorum === 'object' ? quorum.tags : undefined;
     noteAsked(c, model, chat.stream, tags, () => chat.messages);
     // `model` may name a preset to start from; a name that is neither a preset nor a model is refused
@@ -69,7 +77,10 @@ export function registerConsensus(app: OpenAPIHono<AppEnv>, gw: Gateway) {
         ensemble: {
           strategy,
           models,
+          ...(samples ? { samples } : {}),
+          ...(temperatures ? { temperatures } : {}),
           ...(judge ? { judge } : {}),
+          ...(synthesizer ? { synthesizer } : {}),
           ...(typeof quorum === 'number' ? { quorum } : {}),
           ...(layers ? { layers } : {}),
         },

@@ -82,6 +82,7 @@ export function listModels(gw: Gateway, caller: Caller) {
         strategy: preset.strategy,
         models: preset.models,
         judge: preset.judge ?? null,
+        ...(preset.synthesizer ? { synthesizer: preset.synthesizer } : {}),
       },
     });
   }

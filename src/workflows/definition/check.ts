@@ -1,3 +1,4 @@
+import { type EnsembleMember, expandMembers } from '../../chat/index.ts';
 import { checkTemplate, type TemplateScope } from './check-templates.ts';
 import { ancestorSet, findCycles } from './dag.ts';
 import type { SchemaCompiler } from './json-schema.ts';
@@ -27,6 +28,7 @@ export const STEP_FIELDS: Record<StepType, { fields: readonly string[]; required
       ...COMMON,
       ...MODEL_CALL,
       ...['output', 'schema', 'until', 'back_to', 'strategy', 'models', 'judge', 'quorum'],
+      ...['samples', 'temperatures', 'synthesizer'],
     ],
     required: ['prompt', 'models'],
   },
@@ -55,7 +57,7 @@ function misplaced(field: string, type: StepType): string {
   }
   if (field === 'model')
     return `${type} steps do not take model: ${type === 'ensemble' ? 'list models' : 'use reviewers and author'}`;
-  if (['strategy', 'models', 'judge', 'quorum'].includes(field)) {
+  if (['strategy', 'models', 'judge', 'quorum', 'samples', 'temperatures', 'synthesizer'].includes(field)) {
     return `${field} belongs to ensemble steps: set type: ensemble${type === 'llm' ? ', or use model for a single model' : ''}`;
   }
   if (['reviewers', 'author', 'rounds', 'threshold', 'artifact'].includes(field)) {
@@ -152,8 +154,10 @@ export function checkDefinition(data: Record<string, unknown>, compiler: SchemaC
       }
       if (type === 'ensemble') {
         missing('models', 'ensemble steps need models: a list of at least one model to ask');
-        if (Array.isArray(raw.models) && typeof raw.quorum === 'number' && raw.quorum > raw.models.length) {
-          add(`${at}.quorum`, `quorum (${raw.quorum}) is more than the ${raw.models.length} model(s) listed`);
+        const candidates = candidateCount(raw);
+        if (typeof candidates === 'object') add(`${at}.models${candidates.path}`, candidates.message);
+        else if (candidates !== undefined && typeof raw.quorum === 'number' && raw.quorum > candidates) {
+          add(`${at}.quorum`, `quorum (${raw.quorum}) is more than the ${candidates} candidate(s) listed`);
         }
       }
       if (type === 'review') {
@@ -234,4 +238,19 @@ export function checkDefinition(data: Record<string, unknown>, compiler: SchemaC
     if (typeof template === 'string') append(problems, checkTemplate(template, `outputs.${name}`, scope));
   }
   return problems;
+}
+
+/**
+ * How many candidates an ensemble step asks (one per sample), or the path (under `models`) of a member
+ * whose samples and temperatures disagree; undefined while `models` is malformed (zod reports that).
+ */
+function candidateCount(raw: Record<string, unknown>): number | Problem | undefined {
+  const models = raw.models;
+  if (!Array.isArray(models) || !models.every((m) => typeof m === 'string' || isObject(m))) return undefined;
+  const defaults = {
+    ...(typeof raw.samples === 'number' ? { samples: raw.samples } : {}),
+    ...(Array.isArray(raw.temperatures) ? { temperatures: raw.temperatures as number[] } : {}),
+  };
+  const { samples, problems } = expandMembers(models as EnsembleMember[], defaults);
+  return problems[0] ?? samples.length;
 }

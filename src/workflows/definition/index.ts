@@ -31,6 +31,7 @@ export { formatPath, type Problem } from './problems.ts';
 export {
   BackToSchema,
   ENSEMBLE_STRATEGIES,
+  ensembleFields,
   hasInputType,
   INPUT_TYPES,
   type InputDefinition,

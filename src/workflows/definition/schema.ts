@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SampledModelSchema, SamplingDefaults } from '../../chat/index.ts';
 import { IDENTIFIER, MAX_LOOPS, RESERVED_NAMES, WORKFLOW_NAME } from './names.ts';
 
 /**
@@ -77,7 +78,7 @@ export const InputSchema = InputObjectSchema.superRefine((input, ctx) => {
 export const STEP_TYPES = ['llm', 'ensemble', 'review', 'approval'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
-export const ENSEMBLE_STRATEGIES = ['consensus', 'best_of_n', 'ensemble'] as const;
+export const ENSEMBLE_STRATEGIES = ['consensus', 'best_of_n', 'ensemble', 'fusion'] as const;
 
 export const RetrySchema = z
   .strictObject({
@@ -211,16 +212,29 @@ export const StepObjectSchema = z
       .enum(ENSEMBLE_STRATEGIES)
       .optional()
       .describe(
-        'ensemble steps: consensus (default; majority vote), best_of_n (the judge scores each answer) or ensemble (the judge synthesises them).',
+        'ensemble steps: consensus (default; majority vote), best_of_n (the judge scores each answer), ensemble (the judge synthesises them) or fusion (the judge analyses them and the synthesizer writes the answer from the analysis).',
       ),
     models: z
-      .array(modelName)
+      .array(z.union([modelName, SampledModelSchema]))
       .min(1, 'models needs at least one model')
       .optional()
-      .describe('ensemble steps: the models asked (at least one; a model may repeat).'),
+      .describe(
+        'ensemble steps: the models asked (at least one; a model may repeat). An entry may be a self-ensemble: {model, samples, temperature | temperatures}.',
+      ),
+    samples: SamplingDefaults.samples.describe(
+      'ensemble steps: how many answers to ask each model for (each is a candidate).',
+    ),
+    temperatures: SamplingDefaults.temperatures.describe(
+      'ensemble steps: the temperature of each sample, in order (one value: every sample at it).',
+    ),
     judge: modelName
       .optional()
-      .describe('ensemble steps: the judge (required for best_of_n and ensemble; breaks consensus ties).'),
+      .describe(
+        'ensemble steps: the judge (required for best_of_n, ensemble and fusion; breaks consensus ties).',
+      ),
+    synthesizer: modelName
+      .optional()
+      .describe('ensemble steps, fusion: writes the answer from the analysis (default: the judge).'),
     quorum: positiveInt
       .optional()
       .describe('ensemble steps: answer once this many models have answered (at most the number of models).'),
@@ -308,3 +322,17 @@ export type WorkflowDefinitionInput = z.input<typeof WorkflowDefinitionSchema>;
 export type StepDefinition = z.output<typeof StepSchema>;
 export type StepDefinitionInput = z.input<typeof StepSchema>;
 export type InputDefinition = z.output<typeof InputSchema>;
+
+/**
+ * An ensemble step's candidates and judges as a `quorum.ensemble` body names them: how the runner calls
+ * the step and how its models are checked when the definition is stored, from one place.
+ */
+export function ensembleFields(step: StepDefinition) {
+  return {
+    ...(step.models && { models: step.models }),
+    ...(step.samples !== undefined && { samples: step.samples }),
+    ...(step.temperatures && { temperatures: step.temperatures }),
+    ...(step.judge && { judge: step.judge }),
+    ...(step.synthesizer && { synthesizer: step.synthesizer }),
+  };
+}

@@ -69,6 +69,24 @@ describe('with content logging on', () => {
     expect(record.panel.groups).toEqual(r.json.quorum.groups);
   });
 
+  it('a fusion keeps its analysis, shown in the panel', async () => {
+    const r = await post(
+      url,
+      '/v1/consensus',
+      {
+        strategy: 'fusion',
+        models: ['demo-fast', 'demo-smart', 'demo-mini'],
+        judge: 'demo-smart',
+        messages: messages('Describe a queue.'),
+      },
+      RESEARCH,
+    );
+    expect(r.json.quorum.analysis.gaps.length).toBeGreaterThan(0);
+    const record = await recordOf(url, r.id);
+    expect(record.panel.analysis).toEqual(r.json.quorum.analysis);
+    expect(record.content.analysis).toBeUndefined();
+  });
+
   it("a review keeps the reviewers' issues and the final artifact", async () => {
     const r = await post(
       url,

@@ -219,6 +219,27 @@ describe('fan-outs', () => {
     );
   });
 
+  it('a fusion records its judge and candidates; the analysis, which quotes them, is content', async () => {
+    const r = await post(
+      url,
+      '/v1/consensus',
+      {
+        strategy: 'fusion',
+        models: [{ model: 'demo-fast', temperatures: [0.3, 0.8] }, 'demo-mini'],
+        judge: 'demo-smart',
+        messages: [{ role: 'user', content: `Describe the sky. ${SECRET_PROMPT}` }],
+      },
+      RESEARCH,
+    );
+    expect(r.status).toBe(200);
+    expect(JSON.stringify(r.json.quorum.analysis)).toContain(SECRET_PROMPT);
+    const { panel } = await recordOf(url, r.id);
+    expect(panel.strategy).toBe('fusion');
+    expect(panel.judge).toEqual(r.json.quorum.judge);
+    expect(panel.candidates.map((c: any) => c.temperature)).toEqual([0.3, 0.8, undefined, undefined]);
+    expect(panel.analysis).toBeUndefined();
+  });
+
   it('a preset named as the model is a fan-out too', async () => {
     const r = await post(url, '/v1/chat/completions', chat('What is 2+2?', { model: 'panel' }), OPS);
     const record = await recordOf(url, r.id);

@@ -168,6 +168,63 @@ describe('the budget hold is priced on the reach', () => {
   });
 });
 
+describe('a self-ensemble', () => {
+  const plan = (request: ChatRequest) => {
+    const d = authorizeChat(gw, OPEN_CALLER, request);
+    if (d.kind !== 'fanout') throw new Error('expected a fan-out');
+    return d.plan;
+  };
+
+  it('is one candidate per sample, each with its temperature, and the hold counts each', () => {
+    const price = (ensemble: Record<string, unknown>) => {
+      const request = chat('b', { ensemble, fallbacks: [] } as never);
+      const d = authorizeChat(gw, OPEN_CALLER, request);
+      if (d.kind !== 'fanout') throw new Error('expected a fan-out');
+      return { plan: d.plan, usd: maxCost(d.plan, analyzeTask(request), d.reach) };
+    };
+    const sampled = price({ strategy: 'consensus', models: [{ model: 'b', temperatures: [0.2, 0.9] }, 'c'] });
+    expect(sampled.plan.models).toEqual(['b', 'b', 'c']);
+    expect(sampled.plan.temperatures).toEqual([0.2, 0.9, undefined]);
+    // b and c cost the same: three candidates hold half as much again as two.
+    expect(sampled.usd).toBeCloseTo(1.5 * price({ strategy: 'consensus', models: ['b', 'c'] }).usd, 12);
+  });
+
+  it('inline samples apply to a preset’s members; the preset’s members stay authorised by it', () => {
+    const p = plan(chat('panel', { ensemble: { strategy: 'best_of_n', samples: 2 } }));
+    expect(p.models).toEqual(['a', 'a', 'b', 'b']);
+    expect(p.named.every((n) => n.preset || n.model === 'c')).toBe(true);
+  });
+
+  it('refuses samples its temperatures do not match, naming the member', () => {
+    const ensemble = {
+      strategy: 'consensus' as const,
+      models: [{ model: 'b', samples: 3 }],
+      temperatures: [0.1, 0.2],
+    };
+    expect(refusal(() => authorizeChat(gw, OPEN_CALLER, chat('b', { ensemble })))).toEqual({
+      status: 400,
+      code: 'invalid_body',
+      param: 'quorum.ensemble.models[0].samples',
+    });
+  });
+
+  it('a fusion names its synthesizer, which must be reachable like the judge', () => {
+    const ensemble = { strategy: 'fusion' as const, models: ['b'], judge: 'c', synthesizer: 'nope' };
+    expect(refusal(() => authorizeChat(gw, OPEN_CALLER, chat('b', { ensemble })))).toMatchObject({
+      status: 404,
+      param: 'quorum.ensemble.synthesizer',
+    });
+    expect(
+      refusal(() =>
+        authorizeChat(gw, team(['b', 'c']), chat('b', { ensemble: { ...ensemble, synthesizer: 'a' } })),
+      ),
+    ).toMatchObject({
+      status: 403,
+      param: 'quorum.ensemble.synthesizer',
+    });
+  });
+});
+
 describe('names from Object.prototype', () => {
   it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
     '%s is an unknown model, not a preset',

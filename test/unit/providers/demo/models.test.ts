@@ -50,17 +50,18 @@ describe('demo presets', () => {
 
   it("are served with the no-config demo, named as the README's example names them, and logged", () => {
     const cfg = loadConfig({ env: {} });
-    expect(Object.keys(cfg.ensembles)).toEqual(['panel', 'best', 'mix', 'quick', 'review']);
+    expect(Object.keys(cfg.ensembles)).toEqual(['panel', 'best', 'mix', 'fusion', 'quick', 'review']);
     expect(cfg.ensembles).toEqual(DEMO_PRESETS);
     expect(cfg.ensembles.panel).toMatchObject({ strategy: 'consensus', judge: 'demo-smart' });
     expect(cfg.ensembles.best).toMatchObject({ strategy: 'best_of_n', judge: 'demo-smart' });
     expect(cfg.ensembles.mix).toMatchObject({ strategy: 'ensemble', judge: 'demo-smart' });
+    expect(cfg.ensembles.fusion).toMatchObject({ strategy: 'fusion', judge: 'demo-smart' });
     expect(cfg.ensembles.quick).toMatchObject({ strategy: 'consensus', quorum: 2 });
     expect(cfg.ensembles.review).toMatchObject({ strategy: 'review' });
     for (const p of Object.values(cfg.ensembles))
       expect(p.models).toEqual(['demo-fast', 'demo-smart', 'demo-mini']);
     const note = cfg.notes.find((n) => /demo provider/.test(n))!;
-    for (const name of ['panel', 'best', 'mix', 'quick', 'review']) expect(note).toContain(name);
+    for (const name of ['panel', 'best', 'mix', 'fusion', 'quick', 'review']) expect(note).toContain(name);
   });
 
   it("are not added over a file's own ensembles, nor with provider keys", () => {

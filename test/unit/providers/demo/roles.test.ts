@@ -209,6 +209,64 @@ describe('the ensemble aggregator', () => {
   });
 });
 
+describe('fusion: the analyst and the synthesizer', () => {
+  it('a calculation: the split is a contradiction assessed on the merits; the answer is the right result', async () => {
+    const r = await aggregate(
+      'fusion',
+      user('What is 17 * 23?'),
+      { models: MODELS, judge: 'demo-smart' },
+      demoComplete,
+      signal,
+    );
+    expect(r.degraded).toBeUndefined();
+    expect(r.content).toBe('The answer is 391.');
+    const [contradiction] = r.analysis!.contradictions;
+    expect(contradiction!.positions.map((p) => [p.claim, p.candidates])).toEqual(
+      expect.arrayContaining([
+        ['it is 391', [0, 1]],
+        ['it is 392', [2]],
+      ]),
+    );
+    expect(contradiction!.assessment).toMatch(/391 is correct/);
+    expect(r.agreement).toBeCloseTo(2 / 3);
+  });
+
+  it('free text: agreements, unique insights and a gap, and an answer that uses them', async () => {
+    const r = await aggregate(
+      'fusion',
+      user('Summarise the CAP theorem in one sentence.'),
+      { models: MODELS, judge: 'demo-smart' },
+      demoComplete,
+      signal,
+    );
+    const a = r.analysis!;
+    expect(a.agreements.length + a.partial_coverage.length).toBeGreaterThan(0);
+    expect(a.unique_insights.map((u) => u.candidate)).toContain(1); // demo-smart says the most
+    expect(a.gaps).toHaveLength(1);
+    expect(r.content).toMatch(/^This is demo-smart.*fusing 3 answers on the CAP theorem/);
+    expect(r.content).toContain(a.gaps[0]);
+  });
+
+  it('self-ensemble samples differ: a hot sample slips, and the analysis names it', async () => {
+    const r = await aggregate(
+      'fusion',
+      user('What is 6 * 7?'),
+      { models: ['demo-fast', 'demo-fast', 'demo-fast'], temperatures: [0.2, 0.7, 1.5], judge: 'demo-smart' },
+      demoComplete,
+      signal,
+    );
+    expect(r.candidates.slice(0, 3).map((c) => [c.temperature, c.content])).toEqual([
+      [0.2, 'The answer is 42.'],
+      [0.7, 'The answer is 42.'],
+      [1.5, 'The answer is 43.'],
+    ]);
+    expect(r.content).toBe('The answer is 42.');
+    expect(r.analysis!.contradictions[0]!.positions.find((p) => p.claim === 'it is 43')!.candidates).toEqual([
+      2,
+    ]);
+  });
+});
+
 describe('recognising roles', () => {
   it('leaves ordinary requests alone, even with a system message', () => {
     expect(

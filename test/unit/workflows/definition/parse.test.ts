@@ -366,7 +366,7 @@ describe('parseDefinition: problems, each with its path', () => {
     expectProblem(problems, 'steps.a.model', /ensemble steps do not take model: list models/);
     expectProblem(problems, 'steps.b.reviewers', /review steps need reviewers/);
     expectProblem(problems, 'steps.c.prompt', /llm steps need a prompt/);
-    expectProblem(problems, 'steps.d.quorum', /quorum \(2\) is more than the 1 model/);
+    expectProblem(problems, 'steps.d.quorum', /quorum \(2\) is more than the 1 candidate/);
     expectProblem(problems, 'steps.e.models', /belongs to ensemble steps: set type: ensemble, or use model/);
     expectProblem(problems, 'steps.e.reviewers', /belongs to review steps/);
     expectProblem(problems, 'steps.f.artifact', /say what to review: set artifact/);

@@ -6,6 +6,7 @@
  * fails closes what was already open and throws a BootError naming the step and what to do (or the
  * ConfigError with every problem, for the config step).
  */
+import { Alerts } from '../alerts/index.ts';
 import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts';
 import { Gateway, type GatewayOptions } from '../gateway/index.ts';
 import type { LimitBackends } from '../limits/index.ts';
@@ -62,6 +63,8 @@ export interface Booted {
   gateway: Gateway;
   store: Store | undefined;
   limits: LimitBackends;
+  /** Budget alerts: recorded in the store (when there is one), logged, delivered to the webhooks. */
+  alerts: Alerts;
   workflows: { engine: Engine; hub: EventHub } | undefined;
   /** The request log (with a store and `logging.requests`). */
   requestLog: RequestLog | undefined;
@@ -121,8 +124,13 @@ export async function boot(options: BootOptions): Promise<Booted> {
       store = options.store;
     }
 
+    // Budget alerts: closed after the gateway (what the last requests noted is recorded), before the store.
+    const alerts = new Alerts({ settings: config.alerts, repo: store?.alerts, logger });
+    undo.push({ what: 'alerts', run: () => alerts.close() });
+
     // 3. gateway (closing it stops the provider queues and the limit backends)
     const gateway = await Gateway.create(config, {
+      alerts,
       onError: (err) => logger.warn({ err }, err.message),
       onWarn: (message, fields) => logger.warn(fields, message),
       ...(store ? { ledger: store.ledger } : {}),
@@ -138,6 +146,8 @@ export async function boot(options: BootOptions): Promise<Booted> {
     });
     undo.push({ what: 'gateway and limits', run: () => gateway.close() });
     logger.info({ limits: gateway.limits.kind, deployments: config.models.length }, 'gateway ready');
+    if (store) await observeBudgets(gateway, store, logger);
+    alerts.start();
 
     // 4. workflow engine
     let workflows: Booted['workflows'];
@@ -215,7 +225,15 @@ export async function boot(options: BootOptions): Promise<Booted> {
     // 5. HTTP
     let http: Http | undefined;
     if (options.http) {
-      const opened = await openHttp(options.http, { config, gateway, logger, store, workflows, requestLog });
+      const opened = await openHttp(options.http, {
+        config,
+        gateway,
+        logger,
+        store,
+        workflows,
+        requestLog,
+        alerts,
+      });
       undo.push({ what: 'HTTP listener', run: () => opened.drain(force) });
       http = opened;
     }
@@ -226,6 +244,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
       gateway,
       store,
       limits: gateway.limits,
+      alerts,
       workflows,
       requestLog,
       http,
@@ -238,6 +257,31 @@ export async function boot(options: BootOptions): Promise<Booted> {
   } catch (err) {
     await unwind();
     throw err;
+  }
+}
+
+/**
+ * Hands every team budget to the alerts once at start-up: a crossing seen just before a crash (noted,
+ * not yet recorded) is recorded now even if no request follows; one already recorded writes nothing.
+ */
+async function observeBudgets(gateway: Gateway, store: Store, logger: Logger): Promise<void> {
+  try {
+    for (const team of await store.teams.list()) {
+      const budget = team.budget;
+      if (!budget || (!budget.alerts?.length && budget.soft_limit_usd === undefined)) continue;
+      await gateway.softLimits.check({
+        team: team.id,
+        limitUsd: budget.limit_usd,
+        period: budget.period,
+        ...(budget.soft_limit_usd !== undefined ? { softLimitUsd: budget.soft_limit_usd } : {}),
+        ...(budget.alerts?.length ? { alertThresholds: budget.alerts } : {}),
+      });
+    }
+  } catch (err) {
+    logger.warn(
+      { err },
+      'alerts: could not read the budgets at start-up; they are checked after each request',
+    );
   }
 }
 

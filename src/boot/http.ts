@@ -3,6 +3,7 @@
  * there are), its listener, and `/metrics` on a listener of its own when `metrics.port` asks for one.
  */
 import type { Server } from 'node:http';
+import type { Alerts } from '../alerts/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Gateway } from '../gateway/index.ts';
 import type { RequestLog } from '../request-log/index.ts';
@@ -49,6 +50,7 @@ export async function openHttp(
     store: Store | undefined;
     workflows: AppOptions['workflows'];
     requestLog?: RequestLog | undefined;
+    alerts?: Alerts | undefined;
   },
 ): Promise<Http> {
   const { config, gateway, logger } = deps;
@@ -63,6 +65,7 @@ export async function openHttp(
     ...(store ? { store } : {}),
     ...(store && workflows ? { workflows } : {}),
     ...(store && deps.requestLog ? { requestLog: deps.requestLog } : {}),
+    ...(deps.alerts ? { alerts: deps.alerts } : {}),
     isReady: () => ready,
   });
   if (keys.open) {

@@ -7,4 +7,11 @@ export {
   loadCatalog,
   loadConfig,
 } from './load.ts';
-export type { EnsembleConfig, KeyConfig, ProviderConfig, ProviderType, TeamConfig } from './schema.ts';
+export type {
+  AlertsConfig,
+  EnsembleConfig,
+  KeyConfig,
+  ProviderConfig,
+  ProviderType,
+  TeamConfig,
+} from './schema.ts';

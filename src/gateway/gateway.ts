@@ -5,6 +5,7 @@
  * RequestHooks), which this class satisfies.
  */
 import type { ModelSpec } from '../../routing/types.ts';
+import type { AlertSink } from '../alerts/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import {
   createLimitBackends,
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   onError?: (err: Error) => void;
   /** Operator notices, such as a team crossing its soft budget limit. */
   onWarn?: WarnHook;
+  /** Budget alerts: told each team budget's window after a settle (thresholds, soft limit). */
+  alerts?: AlertSink;
 }
 
 /** Everything built once at start-up from the configuration. */
@@ -44,7 +47,7 @@ export class Gateway {
   readonly limits: LimitBackends;
   readonly ledger: LedgerSink | undefined;
   readonly onError: ((err: Error) => void) | undefined;
-  /** A team crossing its soft budget limit, told once per period. */
+  /** After a settle: a team crossing its soft budget limit (told once per period), and budget alerts. */
   readonly softLimits: SoftLimitNotices;
   /** Keep-alive pools for raw calls (passthrough surfaces), by origin, made on first use. */
   readonly rawPools = new OriginPools();
@@ -68,7 +71,7 @@ export class Gateway {
     this.ledger = options.ledger;
     this.onError = options.onError;
     this.onWarn = options.onWarn;
-    this.softLimits = new SoftLimitNotices(this.limits, options.onWarn);
+    this.softLimits = new SoftLimitNotices(this.limits, options.onWarn, options.alerts);
     this.cache = new ResponseCache(config.cache);
     for (const [id, adapter] of adapters) this.adapters.set(id, adapter);
     for (const spec of config.models) {

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Alerts } from '../alerts/index.ts';
 import type { Gateway } from '../gateway/index.ts';
 import type { RequestLog } from '../request-log/index.ts';
 import type { Store } from '../store/index.ts';
@@ -42,6 +43,8 @@ export interface AppOptions {
   isReady?: () => boolean;
   /** The request log (with a store): every proxied request recorded, and GET /v1/requests. */
   requestLog?: RequestLog;
+  /** Budget alerts (with a store): GET /admin/alerts records what was noted first; the test endpoint sends. */
+  alerts?: Alerts;
 }
 
 export function createApp(options: AppOptions) {
@@ -74,7 +77,15 @@ export function createApp(options: AppOptions) {
   registerUi(app);
   // With a port of its own, /metrics is served there (cli/serve.ts) and not here.
   if (metrics.port === undefined) registerMetrics(app, { key: metrics.key, masterKey: options.masterKey });
-  if (options.store) registerAdmin(app, { gateway, store: options.store, masterKey: options.masterKey });
+  if (options.store) {
+    registerAdmin(app, {
+      gateway,
+      store: options.store,
+      masterKey: options.masterKey,
+      alerts: options.alerts,
+      logger,
+    });
+  }
   if (options.store && requestLog) registerRequests(app, { store: options.store, log: requestLog });
   if (options.store) registerWorkflowDefinitions(app, gateway, options.store);
   if (options.store) registerUsage(app, gateway, options.store);

@@ -4,6 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { Kysely, sql } from 'kysely';
+import { AlertsRepo } from './alerts.ts';
+import { AuditRepo } from './audit.ts';
 import { parseDatabaseUrl, redactUrl } from './database-url.ts';
 import { KeysRepo } from './keys.ts';
 import { Ledger, type LedgerOptions } from './ledger.ts';
@@ -48,6 +50,10 @@ export interface Store {
   readonly requestLog: RequestLogRepo;
   /** Usage over time from the ledger (`GET /v1/usage`). */
   readonly usage: UsageRepo;
+  /** Budget alerts and their webhook deliveries (an outbox). */
+  readonly alerts: AlertsRepo;
+  /** Admin actions: who did what, when. */
+  readonly audit: AuditRepo;
   /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
   readonly pepper: string;
   /** A trivial query, for /readyz. */
@@ -116,6 +122,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       flush: () => ledger.flush(),
       ...(reader ? { read: (query) => reader.all(query.sql, query.parameters) } : {}),
     }),
+    alerts: new AlertsRepo(ctx),
+    audit: new AuditRepo(ctx),
     pepper,
     ping,
     probe: cachedProbe(ping),

@@ -33,13 +33,10 @@ const LimitsSchema = z
   .strictObject({ rpm: perMinute.optional(), tpm: perMinute.optional() })
   .openapi('AdminLimits', { description: 'Requests and tokens per minute' });
 
-const alertThresholds = z
-  .array(z.number().gt(0).max(100))
-  .max(10)
-  .openapi({
-    description:
-      'Percents of limit_usd (above 0, at most 100) that each alert once per period, e.g. [50, 80, 95]',
-  });
+const alertThresholds = z.array(z.number().gt(0).max(100)).max(10).openapi({
+  description:
+    'Percents of limit_usd (above 0, at most 100) that each alert once per period, e.g. [50, 80, 95]',
+});
 
 const BudgetSchema = z.strictObject({
   limit_usd: usd,

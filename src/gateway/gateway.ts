@@ -49,6 +49,8 @@ export class Gateway {
   readonly onError: ((err: Error) => void) | undefined;
   /** After a settle: a team crossing its soft budget limit (told once per period), and budget alerts. */
   readonly softLimits: SoftLimitNotices;
+  /** Where a settled budget window of any scope is reported (`observe(subject)`): the budget alerts. */
+  readonly alerts: AlertSink | undefined;
   /** Keep-alive pools for raw calls (passthrough surfaces), by origin, made on first use. */
   readonly rawPools = new OriginPools();
   private readonly onWarn: WarnHook | undefined;
@@ -71,6 +73,7 @@ export class Gateway {
     this.ledger = options.ledger;
     this.onError = options.onError;
     this.onWarn = options.onWarn;
+    this.alerts = options.alerts;
     this.softLimits = new SoftLimitNotices(this.limits, options.onWarn, options.alerts);
     this.cache = new ResponseCache(config.cache);
     for (const [id, adapter] of adapters) this.adapters.set(id, adapter);

@@ -101,6 +101,16 @@ export class AlertsRepo {
     if (!webhooks.length) return [];
     const { db, engine } = this.#ctx;
     const now = this.#ctx.now();
+    const due = () =>
+      db
+        .selectFrom('alert_deliveries')
+        .select(['alert_id', 'webhook'])
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .where('webhook', 'in', webhooks)
+        .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', now)]));
+    // Most polls find nothing: a read first, so an idle loop never takes SQLite's write lock.
+    if (!(await due().limit(1).executeTakeFirst())) return [];
     const claimed = await db
       .updateTable('alert_deliveries')
       .set((eb) => ({
@@ -111,18 +121,10 @@ export class AlertsRepo {
       }))
       .where((eb) =>
         eb(eb.refTuple('alert_id', 'webhook'), 'in', () => {
-          let due = db
-            .selectFrom('alert_deliveries')
-            .select(['alert_id', 'webhook'])
-            .where('status', '=', 'pending')
-            .where('next_attempt_at', '<=', now)
-            .where('webhook', 'in', webhooks)
-            .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', now)]))
-            .orderBy('next_attempt_at')
-            .limit(limit);
+          let batch = due().orderBy('next_attempt_at').limit(limit);
           // Another instance's claim in flight holds its rows locked: take the others, never wait.
-          if (engine === 'postgres') due = due.forUpdate().skipLocked();
-          return due as any;
+          if (engine === 'postgres') batch = batch.forUpdate().skipLocked();
+          return batch as any;
         }),
       )
       .returning(['alert_id', 'webhook', 'attempts'])

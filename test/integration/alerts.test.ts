@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLimitBackends } from '../../src/limits/backends.ts';
+import { openStore } from '../../src/store/index.ts';
 import type { FakeServer } from '../fakes/harness.ts';
 import { startFakeOpenAI } from '../fakes/openai.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
@@ -199,6 +200,43 @@ describe('budget alerts', () => {
       expect(JSON.parse(c.body).id).toBe(c.alertId);
     }
     expect(new Set(receiver.calls.filter((c) => c.alertId === fifty.id).map((c) => c.body)).size).toBe(1);
+  });
+
+  it('records at start-up a crossing whose spend was written but whose alert was not (a crash)', async () => {
+    const env = sqliteEnv();
+    // The ledger holds 75% of the budget; no alert was recorded before the process died.
+    const before = await openStore(env.QUORUM_DATABASE_URL);
+    before.ledger.append({
+      request_id: 'req_before_crash',
+      team_id: 'research',
+      model: 'priced',
+      provider: 'up',
+      input_tokens: 5,
+      output_tokens: 100,
+      cost_nanos: 15_000_000,
+      latency_ms: 10,
+      status: 200,
+    });
+    await before.close();
+    const gw = await startGateway(config({ limit_usd: 0.02, alerts: [50, 80] }), {
+      env,
+      store: 'open',
+      masterKey: MASTER,
+    });
+    try {
+      // No request is made: the start-up check finds 75% and records the 50% alert alone.
+      await vi.waitFor(async () => {
+        await gw.booted.alerts.poll();
+        expect(receiver.accepted()).toHaveLength(1);
+      });
+      expect(JSON.parse(receiver.accepted()[0]!.body)).toMatchObject({
+        threshold_percent: 50,
+        spent_usd: 0.015,
+      });
+      expect((await listAlerts(gw)).map((a) => a.threshold_percent)).toEqual([50]);
+    } finally {
+      await gw.close();
+    }
   });
 
   it('logs and counts each alert once, and says when a try fails', async () => {

@@ -5,7 +5,7 @@
  */
 export { Alerts, type AlertsOptions, type AlertsSettings, type TestDelivery } from './alerts.ts';
 export { type RetrySchedule, retryAt } from './backoff.ts';
-export { type AlertType, alertMessage, alertRow, sampleBody } from './payload.ts';
+export { type AlertType, alertFields, alertMessage, alertRow, sampleBody } from './payload.ts';
 export { DEFAULT_TOLERANCE_S, SIGNATURE_HEADER, signatureHeader, verifySignature } from './signature.ts';
 export {
   type AlertKind,

@@ -64,10 +64,20 @@ export function alertRow(subject: AlertSubject, crossing: Crossing, nowMs: numbe
     created_at: nowMs,
   };
   row.body = JSON.stringify({
-    id: row.id,
-    object: 'alert',
-    type: crossing.kind === 'soft_limit' ? 'budget.soft_limit' : 'budget.threshold',
+    ...alertFields(row),
+    spent_percent: percentOf(row.spent_usd, row.limit_usd),
+    message: alertMessage(row),
     created_at: new Date(nowMs).toISOString(),
+  });
+  return row;
+}
+
+/** An alert's public fields, as the webhook body and GET /admin/alerts show them. */
+export function alertFields(row: Omit<AlertsTable, 'body' | 'dedupe_key' | 'created_at'>) {
+  return {
+    id: row.id,
+    object: 'alert' as const,
+    type: row.kind === 'soft_limit' ? ('budget.soft_limit' as const) : ('budget.threshold' as const),
     scope: row.scope,
     scope_id: row.scope_id,
     team: row.team_id,
@@ -77,10 +87,7 @@ export function alertRow(subject: AlertSubject, crossing: Crossing, nowMs: numbe
     limit_usd: row.limit_usd,
     soft_limit_usd: row.soft_limit_usd,
     spent_usd: row.spent_usd,
-    spent_percent: percentOf(row.spent_usd, row.limit_usd),
-    message: alertMessage(row),
-  });
-  return row;
+  };
 }
 
 /** What `POST /admin/alerts/test` sends: shaped like a real alert, marked `type: "test"`. */
@@ -89,7 +96,6 @@ export function sampleBody(id: string, nowMs: number): string {
     id,
     object: 'alert',
     type: 'test' satisfies AlertType,
-    created_at: new Date(nowMs).toISOString(),
     scope: 'team',
     scope_id: 'example',
     team: 'example',
@@ -101,5 +107,6 @@ export function sampleBody(id: string, nowMs: number): string {
     spent_usd: 20,
     spent_percent: 80,
     message: 'A test alert from Quorum: your webhook receives and verifies alerts.',
+    created_at: new Date(nowMs).toISOString(),
   });
 }

@@ -267,7 +267,8 @@ export class RequestContext implements CallScope, AccountCap {
       await this.admission.settle(this.spent.totalUsd, tokens);
       // The soft limit and the alert thresholds read the budget's status (with Redis, a round trip):
       // not awaited, so the answer never waits for them.
-      if (this.caller.budget) this.hooks.softLimits.check(this.caller.budget).catch((err) => this.report(err));
+      if (this.caller.budget)
+        this.hooks.softLimits.check(this.caller.budget).catch((err) => this.report(err));
     } catch (err) {
       // A settle that fails (Redis gone) must not fail an answered request; the hold expires by itself.
       this.report(err);

@@ -3,6 +3,7 @@
  * state) and POST /admin/alerts/test (a sample alert sent now to the webhooks, to check a receiver).
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { alertFields } from '../../../alerts/index.ts';
 import { GatewayError } from '../../../errors/index.ts';
 import type { DeliveryRow, StoredAlert } from '../../../store/index.ts';
 import { toIsoOrNull } from '../../../store/time.ts';
@@ -133,18 +134,7 @@ function deliveryView(d: DeliveryRow) {
 
 export function alertView(a: StoredAlert) {
   return {
-    id: a.id,
-    object: 'alert' as const,
-    type: a.kind === 'soft_limit' ? ('budget.soft_limit' as const) : ('budget.threshold' as const),
-    scope: a.scope,
-    scope_id: a.scope_id,
-    team: a.team_id,
-    window: a.budget_window,
-    period: a.period,
-    threshold_percent: a.threshold,
-    limit_usd: a.limit_usd,
-    soft_limit_usd: a.soft_limit_usd,
-    spent_usd: a.spent_usd,
+    ...alertFields(a),
     created_at: new Date(a.created_at).toISOString(),
     deliveries: a.deliveries.map(deliveryView),
   };

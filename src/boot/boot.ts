@@ -7,6 +7,7 @@
  * fails closes what was already open and throws a BootError naming the step and what to do (or the
  * ConfigError with every problem, for the config step).
  */
+import { Alerts } from '../alerts/index.ts';
 import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts';
 import { Gateway, type GatewayOptions } from '../gateway/index.ts';
 import { Learner } from '../learning/index.ts';
@@ -65,6 +66,8 @@ export interface Booted {
   gateway: Gateway;
   store: Store | undefined;
   limits: LimitBackends;
+  /** Budget alerts: recorded in the store (when there is one), logged, delivered to the webhooks. */
+  alerts: Alerts;
   workflows: { engine: Engine; hub: EventHub } | undefined;
   /** The request log (with a store and `logging.requests`). */
   requestLog: RequestLog | undefined;
@@ -140,9 +143,13 @@ export async function boot(options: BootOptions): Promise<Booted> {
       undo.push({ what: 'learning', run: () => learner.close() });
       learning = learner;
     }
+    // Budget alerts: closed after the gateway (what the last requests noted is recorded), before the store.
+    const alerts = new Alerts({ settings: config.alerts, repo: store?.alerts, logger });
+    undo.push({ what: 'alerts', run: () => alerts.close() });
 
     // 3. gateway (closing it stops the provider queues and the limit backends)
     const gateway = await Gateway.create(config, {
+      alerts,
       onError: (err) => logger.warn({ err }, err.message),
       onWarn: (message, fields) => logger.warn(fields, message),
       ...(store ? { ledger: store.ledger } : {}),
@@ -159,6 +166,8 @@ export async function boot(options: BootOptions): Promise<Booted> {
     });
     undo.push({ what: 'gateway and limits', run: () => gateway.close() });
     logger.info({ limits: gateway.limits.kind, deployments: config.models.length }, 'gateway ready');
+    if (store) await observeBudgets(gateway, store, logger);
+    alerts.start();
 
     // 4. workflow engine
     let workflows: Booted['workflows'];
@@ -251,6 +260,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
         workflows,
         requestLog,
         learning,
+        alerts,
       });
       undo.push({ what: 'HTTP listener', run: () => opened.drain(force) });
       http = opened;
@@ -262,6 +272,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
       gateway,
       store,
       limits: gateway.limits,
+      alerts,
       workflows,
       requestLog,
       learning,
@@ -275,6 +286,31 @@ export async function boot(options: BootOptions): Promise<Booted> {
   } catch (err) {
     await unwind();
     throw err;
+  }
+}
+
+/**
+ * Hands every team budget to the alerts once at start-up: a crossing seen just before a crash (noted,
+ * not yet recorded) is recorded now even if no request follows; one already recorded writes nothing.
+ */
+async function observeBudgets(gateway: Gateway, store: Store, logger: Logger): Promise<void> {
+  try {
+    for (const team of await store.teams.list()) {
+      const budget = team.budget;
+      if (!budget || (!budget.alerts?.length && budget.soft_limit_usd === undefined)) continue;
+      await gateway.softLimits.check({
+        team: team.id,
+        limitUsd: budget.limit_usd,
+        period: budget.period,
+        ...(budget.soft_limit_usd !== undefined ? { softLimitUsd: budget.soft_limit_usd } : {}),
+        ...(budget.alerts?.length ? { alertThresholds: budget.alerts } : {}),
+      });
+    }
+  } catch (err) {
+    logger.warn(
+      { err },
+      'alerts: could not read the budgets at start-up; they are checked after each request',
+    );
   }
 }
 

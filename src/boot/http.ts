@@ -2,6 +2,7 @@
  * The HTTP step of the boot: the app over the gateway (with the store and the workflow engine when
  * there are), its listener, and `/metrics` on a listener of its own when `metrics.port` asks for one.
  */
+import type { Alerts } from '../alerts/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import type { Gateway } from '../gateway/index.ts';
 import type { Learner } from '../learning/index.ts';
@@ -51,6 +52,7 @@ export async function openHttp(
     workflows: AppOptions['workflows'];
     requestLog?: RequestLog | undefined;
     learning?: Learner | undefined;
+    alerts?: Alerts | undefined;
   },
 ): Promise<Http> {
   const { config, gateway, logger } = deps;
@@ -67,6 +69,7 @@ export async function openHttp(
     ...(store && deps.requestLog ? { requestLog: deps.requestLog } : {}),
     lifecycle: () => state,
     ...(deps.learning ? { learning: deps.learning } : {}),
+    ...(deps.alerts ? { alerts: deps.alerts } : {}),
   });
   if (keys.open) {
     logger.warn(

@@ -32,6 +32,7 @@ export async function openServices(
             limit_usd: t.budget.limit_usd,
             period: t.budget.period,
             ...(t.budget.soft_limit_usd !== undefined ? { soft_limit_usd: t.budget.soft_limit_usd } : {}),
+            ...(t.budget.alerts?.length ? { alerts: t.budget.alerts } : {}),
           }
         : null,
       limits: t.limits ?? null,

@@ -3,8 +3,10 @@
  * API (so no master key is needed, only access to the database). The static keys of the config file
  * are listed too (never their values): they are revoked by removing them from that file.
  */
+import { userInfo } from 'node:os';
+import { AuditLog } from '../audit/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
-import { staticKeyNamed, staticKeyView } from '../server/routes/admin/keys.ts';
+import { keyDetails, staticKeyNamed, staticKeyView } from '../server/routes/admin/keys.ts';
 import { mirrorConfigTeam } from '../server/routes/admin/team-view.ts';
 import { type KeyInfo, type Store, StoreError } from '../store/index.ts';
 import { toEpochMs } from '../store/time.ts';
@@ -103,6 +105,32 @@ const noTeam = (team: string, config: GatewayConfig) =>
   "add it to the config file's teams: (as `quorum serve` reads it: --config or QUORUM_CONFIG), or create " +
   'it with POST /admin/teams.\n';
 
+/** Who ran the command, for the audit log: `cli:<os user>`. */
+function actor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+/** Records a change made from the command line in the audit log, as the admin API records its own. */
+function audit(
+  store: Store,
+  config: GatewayConfig,
+  action: string,
+  id: string,
+  details: Record<string, unknown>,
+) {
+  const secrets = config.keys.map((k) => k.key);
+  return new AuditLog(store.audit, { secrets }).record({
+    actor: actor(),
+    action,
+    target: `key:${id}`,
+    details,
+  });
+}
+
 /** The config's team of that id, copied into the store if this store has not seen it yet. */
 async function configTeamInStore(store: Store, config: GatewayConfig, team: string): Promise<void> {
   const cfg = config.teams.find((t) => t.id === team);
@@ -119,6 +147,7 @@ async function create(store: Store, v: Values, config: GatewayConfig): Promise<n
       expires_at: expires,
       limits: { rpm: perMinute('rpm', v.rpm) as number, tpm: perMinute('tpm', v.tpm) as number },
     });
+    await audit(store, config, 'key.create', key.id, keyDetails(key));
     const info = { ...key, status: 'active' as const };
     if (v.json) out(`${JSON.stringify(info, null, 2)}\n`);
     else {
@@ -222,6 +251,7 @@ async function revoke(store: Store, id: string, v: Values, config: GatewayConfig
   const already = key.revoked_at !== null;
   if (!already) await store.keys.revoke(id);
   const after = (await store.keys.get(id))!;
+  if (!already) await audit(store, config, 'key.revoke', id, keyDetails(after));
   if (v.json) out(`${JSON.stringify({ ...after, status: 'revoked' }, null, 2)}\n`);
   else if (already) out(`Key ${id} (${key.team}/${key.name}) was already revoked at ${key.revoked_at}.\n`);
   else out(`Revoked key ${id} (${key.team}/${key.name}): the gateway refuses it from the next request on.\n`);

@@ -8,6 +8,7 @@ export {
   loadConfig,
 } from './load.ts';
 export type {
+  AlertsConfig,
   EnsembleConfig,
   KeyConfig,
   LearningConfig,

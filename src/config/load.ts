@@ -16,6 +16,7 @@ import { nestingDepthExceeds } from '../server/nesting.ts';
 import { formatPath } from './format-path.ts';
 import { type InterpolationProblem, interpolate } from './interpolate.ts';
 import {
+  type AlertsConfig,
   ConfigSchema,
   type EnsembleConfig,
   type KeyConfig,
@@ -41,6 +42,8 @@ export interface GatewayConfig {
   metrics: RawConfig['metrics'];
   /** The request log: whether it is kept, with prompt and answer text or not, and for how long. */
   logging: RawConfig['logging'];
+  /** Budget alerts: the webhooks (each with its name, default its URL's host) and the retry schedule. */
+  alerts: Omit<AlertsConfig, 'webhooks'> & { webhooks: { url: string; secret: string; name: string }[] };
   ensembles: Record<string, EnsembleConfig>;
   teams: TeamConfig[];
   keys: KeyConfig[];
@@ -285,6 +288,10 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     limits: cfg.limits,
     metrics: cfg.metrics,
     logging: cfg.logging,
+    alerts: {
+      ...cfg.alerts,
+      webhooks: cfg.alerts.webhooks.map((w) => ({ ...w, name: w.name ?? new URL(w.url).host })),
+    },
     ensembles,
     teams: cfg.teams,
     keys: cfg.keys,
@@ -401,6 +408,16 @@ function crossCheck(providers: ProviderConfig[], models: PlacedModel[], cfg: Raw
     t.models?.forEach((m, j) => {
       if (!known(m)) problems.push(`teams[${i}].models[${j}]: unknown model or preset "${m}"`);
     });
+  });
+  const hooks = new Set<string>();
+  cfg.alerts.webhooks.forEach((w, i) => {
+    const name = w.name ?? new URL(w.url).host;
+    if (hooks.has(name)) {
+      problems.push(
+        `alerts.webhooks[${i}].name: another webhook is already named "${name}"${w.name ? '' : ' (its host)'}; give each a distinct name`,
+      );
+    }
+    hooks.add(name);
   });
   const keys = new Set<string>();
   cfg.keys.forEach((k, i) => {

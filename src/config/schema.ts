@@ -165,6 +165,68 @@ export const EnsembleSchema = z
     'An ensemble preset, called by its name as a model. Also read: layers (ensemble: proposer rounds, 1-4) and rounds (review: at most this many rounds).',
   );
 
+/** Percent thresholds of a budget; each fires one alert per period (src/alerts). */
+export const AlertThresholdsSchema = z
+  .array(numeric(z.number().gt(0).max(100)))
+  .max(10)
+  .transform((list) => [...new Set(list)].sort((a, b) => a - b))
+  .describe(
+    'Percent of limit_usd (above 0, at most 100) at which to alert, e.g. [50, 80, 95]: each fires once per period when spend reaches it, as a log line, a metric, a record (GET /admin/alerts) and a signed webhook (alerts.webhooks).',
+  );
+
+/** Where alerts are delivered, and how hard to try. */
+export const AlertsSchema = z
+  .strictObject({
+    webhooks: z
+      .array(
+        z.strictObject({
+          url: z
+            .url({ protocol: /^https?$/ })
+            .describe('Where alerts are POSTed (JSON). Keep a URL that holds a token in the environment.'),
+          secret: z
+            .string()
+            .min(16, 'webhook secrets must be at least 16 characters')
+            .describe(
+              'The HMAC-SHA256 key of the x-quorum-signature header (at least 16 characters). Keep it in the environment: secret: ${QUORUM_ALERT_SECRET}.',
+            ),
+          name: z
+            .string()
+            .regex(
+              /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+              'use letters, digits and _ . - (starting with a letter or digit)',
+            )
+            .max(100)
+            .optional()
+            .describe(
+              "How lists, logs and metrics name it (the URL never appears, as it may hold a token). Default: the URL's host.",
+            ),
+        }),
+      )
+      .default([])
+      .describe('Webhooks every alert is sent to, each signed with its own secret.'),
+    max_attempts: numeric(z.number().int().min(1).max(50))
+      .default(12)
+      .describe('Tries per webhook and alert before it is marked failed (the first try included).'),
+    backoff_ms: positiveInt
+      .default(10_000)
+      .describe(
+        'Wait before the first retry, in ms; each later retry waits twice as long as the one before.',
+      ),
+    max_backoff_ms: positiveInt.default(3_600_000).describe('The longest wait between two tries, in ms.'),
+    timeout_ms: positiveInt
+      .default(10_000)
+      .describe('How long one try may take (connect, send, answer) before it counts as failed, in ms.'),
+    poll_ms: positiveInt
+      .default(2_000)
+      .describe(
+        'How often the background loop looks for alerts to record and deliveries that are due (other instances sharing the database included), in ms.',
+      ),
+  })
+  .prefault({})
+  .describe(
+    "Budget alerts (each budget's alerts thresholds and soft limit): recorded in the database once per period and threshold, logged, counted, and POSTed to these webhooks off the request path, retried with exponential backoff.",
+  );
+
 export const TeamSchema = z
   .strictObject({
     // Starts with a letter or digit, as through the admin API: `@master` stays the master key's own.
@@ -186,7 +248,10 @@ export const TeamSchema = z
           .describe('When spend starts again from zero (UTC); total never resets.'),
         soft_limit_usd: nonNegative
           .optional()
-          .describe('Crossing it logs a warning once per period and counts a metric; it never refuses.'),
+          .describe(
+            'Crossing it logs a warning once per period, counts a metric and sends a soft_limit alert to the webhooks (alerts.webhooks); it never refuses.',
+          ),
+        alerts: AlertThresholdsSchema.optional(),
       })
       .optional()
       .describe('The team budget. Without one the team may spend without limit.'),
@@ -397,6 +462,7 @@ export const ConfigSchema = z
       })
       .prefault({})
       .describe('Budgets and rate limits when QUORUM_REDIS_URL is set but Redis does not answer.'),
+    alerts: AlertsSchema,
     /** The request log (GET /v1/requests): one row per proxied request, written off the request path. */
     logging: z
       .strictObject({
@@ -441,4 +507,5 @@ export type EnsembleConfig = z.infer<typeof EnsembleSchema>;
 export type TeamConfig = z.infer<typeof TeamSchema>;
 export type KeyConfig = z.infer<typeof KeySchema>;
 export type LearningConfig = z.infer<typeof LearningSchema>;
+export type AlertsConfig = z.infer<typeof AlertsSchema>;
 export type RawConfig = z.infer<typeof ConfigSchema>;

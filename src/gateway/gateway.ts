@@ -5,6 +5,7 @@
  * RequestHooks), which this class satisfies.
  */
 import type { ModelSpec } from '../../routing/types.ts';
+import type { AlertSink } from '../alerts/index.ts';
 import type { GatewayConfig } from '../config/index.ts';
 import {
   createLimitBackends,
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   onWarn?: WarnHook;
   /** What the router learns from outcomes (src/learning); absent: the catalog's quality as configured. */
   learning?: LearningHook;
+  /** Budget alerts: told each team budget's window after a settle (thresholds, soft limit). */
+  alerts?: AlertSink;
 }
 
 /** Everything built once at start-up from the configuration. */
@@ -54,8 +57,10 @@ export class Gateway {
   readonly onError: ((err: Error) => void) | undefined;
   /** The learnt quality the router scores with, and where answers are reported for learning. */
   readonly learning: LearningHook | undefined;
-  /** A team crossing its soft budget limit, told once per period. */
+  /** After a settle: a team crossing its soft budget limit (told once per period), and budget alerts. */
   readonly softLimits: SoftLimitNotices;
+  /** Where a settled budget window of any scope is reported (`observe(subject)`): the budget alerts. */
+  readonly alerts: AlertSink | undefined;
   /** Keep-alive pools for raw calls (passthrough surfaces), by origin, made on first use. */
   readonly rawPools = new OriginPools();
   private readonly onWarn: WarnHook | undefined;
@@ -79,7 +84,8 @@ export class Gateway {
     this.onError = options.onError;
     this.onWarn = options.onWarn;
     this.learning = options.learning;
-    this.softLimits = new SoftLimitNotices(this.limits, options.onWarn);
+    this.alerts = options.alerts;
+    this.softLimits = new SoftLimitNotices(this.limits, options.onWarn, options.alerts);
     this.cache = new ResponseCache(config.cache);
     for (const [id, adapter] of adapters) this.adapters.set(id, adapter);
     for (const spec of config.models) {

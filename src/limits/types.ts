@@ -11,8 +11,10 @@ export interface BudgetPolicy {
   team: string;
   limitUsd: number;
   period: BudgetPeriod;
-  /** Crossing it logs, counts a metric and marks GET /v1/budget; it never refuses. */
+  /** Crossing it logs, counts a metric, alerts and marks GET /v1/budget; it never refuses. */
   softLimitUsd?: number;
+  /** Percent of `limitUsd` at which to alert, ascending (src/alerts); each fires once per period. */
+  alertThresholds?: readonly number[];
 }
 
 /** A hold on part of a team's budget for one request, until it settles. */

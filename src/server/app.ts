@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Alerts } from '../alerts/index.ts';
 import type { Gateway } from '../gateway/index.ts';
 import type { Learner } from '../learning/index.ts';
 import type { RequestLog } from '../request-log/index.ts';
@@ -52,6 +53,8 @@ export interface AppOptions {
   requestLog?: RequestLog;
   /** What the router learns from outcomes: POST /v1/feedback and the admin quality endpoints. */
   learning?: Learner;
+  /** Budget alerts (with a store): GET /admin/alerts records what was noted first; the test endpoint sends. */
+  alerts?: Alerts;
 }
 
 export function createApp(options: AppOptions) {
@@ -86,8 +89,14 @@ export function createApp(options: AppOptions) {
   // With a port of its own, /metrics is served there (cli/serve.ts) and not here.
   if (metrics.port === undefined) registerMetrics(app, { key: metrics.key, masterKey: options.masterKey });
   if (options.store) {
-    const admin = { gateway, store: options.store, masterKey: options.masterKey, learning: options.learning };
-    registerAdmin(app, admin);
+    registerAdmin(app, {
+      gateway,
+      store: options.store,
+      masterKey: options.masterKey,
+      learning: options.learning,
+      alerts: options.alerts,
+      logger,
+    });
   }
   if (options.store && requestLog) registerRequests(app, { store: options.store, log: requestLog });
   if (options.store) registerWorkflowDefinitions(app, gateway, options.store);

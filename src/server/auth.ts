@@ -12,6 +12,7 @@ interface TeamSettings {
     limit_usd: number;
     period: 'daily' | 'weekly' | 'monthly' | 'total';
     soft_limit_usd?: number | undefined;
+    alerts?: readonly number[] | undefined;
   } | null;
   limits?: { rpm?: number | undefined; tpm?: number | undefined } | null;
 }
@@ -34,6 +35,7 @@ export function callerFor(
           limitUsd: budget.limit_usd,
           period: budget.period,
           ...(budget.soft_limit_usd !== undefined ? { softLimitUsd: budget.soft_limit_usd } : {}),
+          ...(budget.alerts?.length ? { alertThresholds: budget.alerts } : {}),
         }
       : null,
     teamLimits: settings?.limits ?? null,

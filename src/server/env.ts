@@ -23,6 +23,8 @@ export interface AppEnv {
     deferEnd: () => (info: StreamEnd) => void;
     /** The request log's record of this request (proxied endpoints, with the log on). */
     draft?: RequestDraft;
+    /** Who called the admin API (`master_key`), for its audit log; set by the admin gate. */
+    adminActor?: string;
     /** The error the response carries, set where every error response is made (errors.ts). */
     failure?: GatewayError;
   };

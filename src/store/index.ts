@@ -1,4 +1,15 @@
 /** The persistence layer: `openStore(QUORUM_DATABASE_URL)` and the shapes its repositories speak. */
+export {
+  type AlertListQuery,
+  type AlertRow,
+  AlertsRepo,
+  type ClaimedDelivery,
+  type DeliveryRow,
+  newAlertId,
+  type StoredAlert,
+  type TryOutcome,
+} from './alerts.ts';
+export { type AuditQuery, AuditRepo, type AuditRow, type NewAuditEntry } from './audit.ts';
 export { parseDatabaseUrl, redactUrl } from './database-url.ts';
 export { StoreError, type StoreErrorCode } from './errors.ts';
 export {
@@ -11,6 +22,7 @@ export {
   type KeyStatus,
   KeysRepo,
 } from './keys.ts';
+export type { KeysetCursor } from './keyset.ts';
 export {
   ALL_MODELS,
   type LearnedRow,
@@ -49,7 +61,7 @@ export {
   type TeamPatch,
   TeamsRepo,
 } from './teams.ts';
-export type { Database } from './types.ts';
+export type { AlertsTable, Database } from './types.ts';
 export {
   groupByLabel,
   type UsageFigures,

@@ -247,6 +247,82 @@ function migrations(engine: Engine): Record<string, Migration> {
       },
     },
 
+    // Budget alerts (src/store/alerts.ts): an outbox. One row per alert, unique per scope, window,
+    // period and threshold, so a restart or a second instance recording the same crossing writes
+    // nothing; and one delivery row per webhook, claimed with a lease before it is sent. A team's
+    // alert thresholds, and the audit log of admin actions (src/store/audit.ts).
+    '0008_alerts_audit': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('teams').addColumn('budget_alerts', 'text').execute();
+
+        await db.schema
+          .createTable('alerts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('dedupe_key', 'text', (c) => c.notNull().unique())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('scope_id', 'text', (c) => c.notNull())
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('budget_window', 'text', (c) => c.notNull())
+          .addColumn('period', 'text', (c) => c.notNull())
+          .addColumn('threshold', 'double precision')
+          .addColumn('limit_usd', 'double precision', (c) => c.notNull())
+          .addColumn('soft_limit_usd', 'double precision')
+          .addColumn('spent_usd', 'double precision', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('alerts_created_idx')
+          .on('alerts')
+          .columns(['created_at', 'id'])
+          .execute();
+        await db.schema
+          .createIndex('alerts_team_created_idx')
+          .on('alerts')
+          .columns(['team_id', 'created_at'])
+          .execute();
+
+        await db.schema
+          .createTable('alert_deliveries')
+          .addColumn('alert_id', 'text', (c) => c.notNull().references('alerts.id').onDelete('cascade'))
+          .addColumn('webhook', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+          .addColumn('lease_until', 'bigint')
+          .addColumn('lease_owner', 'text')
+          .addColumn('last_attempt_at', 'bigint')
+          .addColumn('last_http_status', 'integer')
+          .addColumn('last_error', 'text')
+          .addColumn('delivered_at', 'bigint')
+          .addPrimaryKeyConstraint('alert_deliveries_pk', ['alert_id', 'webhook'])
+          .execute();
+        // The loop's question: which pending deliveries are due.
+        await db.schema
+          .createIndex('alert_deliveries_due_idx')
+          .on('alert_deliveries')
+          .columns(['status', 'next_attempt_at'])
+          .execute();
+
+        await db.schema
+          .createTable('audit_log')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('target', 'text')
+          .addColumn('details', 'text')
+          .addColumn('request_id', 'text')
+          .execute();
+        await db.schema
+          .createIndex('audit_log_created_idx')
+          .on('audit_log')
+          .columns(['created_at', 'id'])
+          .execute();
+      },
+    },
+
     // Learning from outcomes (src/store/learning.ts). `learned_quality`: per model and category, the
     // decayed sums of the observed scores and of their weights, as of `updated_at` (each instance adds
     // its batches, decaying the row to the batch's time in the same statement). `learning_control`:

@@ -4,6 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { Kysely, sql } from 'kysely';
+import { AlertsRepo } from './alerts.ts';
+import { AuditRepo } from './audit.ts';
 import { parseDatabaseUrl, redactUrl } from './database-url.ts';
 import { KeysRepo } from './keys.ts';
 import { LearningRepo } from './learning.ts';
@@ -51,6 +53,10 @@ export interface Store {
   readonly usage: UsageRepo;
   /** What the router learnt from outcomes, shared by every instance (src/learning writes it in batches). */
   readonly learning: LearningRepo;
+  /** Budget alerts and their webhook deliveries (an outbox). */
+  readonly alerts: AlertsRepo;
+  /** Admin actions: who did what, when. */
+  readonly audit: AuditRepo;
   /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
   readonly pepper: string;
   /** A trivial query, for /readyz. */
@@ -120,6 +126,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       ...(reader ? { read: (query) => reader.all(query.sql, query.parameters) } : {}),
     }),
     learning: new LearningRepo(ctx),
+    alerts: new AlertsRepo(ctx),
+    audit: new AuditRepo(ctx),
     pepper,
     ping,
     probe: cachedProbe(ping),

@@ -6,6 +6,7 @@
  */
 import { CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import type { StoreContext } from './context.ts';
+import { type KeysetCursor, olderThan } from './keyset.ts';
 import { LedgerWriter, type LedgerWriterOptions } from './ledger-writer.ts';
 import type { Engine } from './migrations.ts';
 import type { Database, RequestLogTable } from './types.ts';
@@ -38,7 +39,7 @@ export interface RequestLogQuery {
   /** Case-insensitive text in the request id, the models or the error. */
   q?: string | undefined;
   /** The page after this row (the previous page's last). */
-  before?: { created_at: number; id: string } | undefined;
+  before?: KeysetCursor | undefined;
   limit: number;
 }
 
@@ -251,15 +252,7 @@ export class RequestLogRepo {
       );
       q = q.where(sql<boolean>`(${sql.join(likes, sql` or `)})`);
     }
-    if (query.before !== undefined) {
-      const { created_at, id } = query.before;
-      q = q.where((eb) =>
-        eb.or([
-          eb('created_at', '<', created_at),
-          eb.and([eb('created_at', '=', created_at), eb('id', '<', id)]),
-        ]),
-      );
-    }
+    if (query.before !== undefined) q = q.where(olderThan(query.before));
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
     return rows.map(numbers);
   }

@@ -14,6 +14,8 @@ export interface TeamBudget {
   limit_usd: number;
   period: BudgetPeriod;
   soft_limit_usd?: number;
+  /** Percent thresholds of `limit_usd` that alert once per period, ascending. */
+  alerts?: number[];
 }
 
 export interface TeamLimits {
@@ -31,7 +33,12 @@ export interface TeamInput {
 
 /** JSON-merge-patch semantics: absent = unchanged, null = removed, objects merge field by field. */
 export interface TeamPatch {
-  budget?: { limit_usd?: number; period?: BudgetPeriod; soft_limit_usd?: number | null } | null;
+  budget?: {
+    limit_usd?: number;
+    period?: BudgetPeriod;
+    soft_limit_usd?: number | null;
+    alerts?: number[] | null;
+  } | null;
   limits?: { rpm?: number | null; tpm?: number | null } | null;
   models?: string[] | null;
 }
@@ -49,8 +56,26 @@ const PERIODS: readonly BudgetPeriod[] = ['daily', 'weekly', 'monthly', 'total']
 
 type TeamFields = Pick<
   TeamsTable,
-  'budget_limit_usd' | 'budget_period' | 'soft_limit_usd' | 'rpm' | 'tpm' | 'models'
+  'budget_limit_usd' | 'budget_period' | 'soft_limit_usd' | 'budget_alerts' | 'rpm' | 'tpm' | 'models'
 >;
+
+/** Alert thresholds: up to 10 percents above 0 and at most 100, stored ascending without repeats. */
+function thresholds(value: unknown): number[] | null {
+  if (value === undefined || value === null) return null;
+  const ok =
+    Array.isArray(value) &&
+    value.length <= 10 &&
+    value.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 100);
+  if (!ok) {
+    throw new StoreError(
+      'invalid',
+      'budget.alerts: expected at most 10 percents, each above 0 and at most 100',
+      'budget.alerts',
+    );
+  }
+  const list = [...new Set(value as number[])].sort((a, b) => a - b);
+  return list.length ? list : null;
+}
 
 function usd(value: unknown, param: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -98,17 +123,21 @@ function toFields(input: Omit<TeamInput, 'id'>): TeamFields {
       budget?.soft_limit_usd === undefined || budget.soft_limit_usd === null
         ? null
         : usd(budget.soft_limit_usd, 'budget.soft_limit_usd'),
+    budget_alerts: budget ? jsonOrNull(thresholds(budget.alerts)) : null,
     rpm: limitValue(limits?.rpm, 'limits.rpm'),
     tpm: limitValue(limits?.tpm, 'limits.tpm'),
     models: models ? JSON.stringify(models) : null,
   };
 }
 
+const jsonOrNull = (value: unknown) => (value === null ? null : JSON.stringify(value));
+
 function toTeam(row: TeamsTable): Team {
   const team: Team = { id: row.id, created_at: toIso(row.created_at), updated_at: toIso(row.updated_at) };
   if (row.budget_limit_usd !== null && row.budget_period !== null) {
     team.budget = { limit_usd: row.budget_limit_usd, period: row.budget_period };
     if (row.soft_limit_usd !== null) team.budget.soft_limit_usd = row.soft_limit_usd;
+    if (row.budget_alerts) team.budget.alerts = JSON.parse(row.budget_alerts) as number[];
   }
   if (row.rpm !== null || row.tpm !== null) {
     team.limits = {};
@@ -128,9 +157,15 @@ function merge(team: Team, patch: TeamPatch): Omit<TeamInput, 'id'> {
     if (merged.limit_usd === undefined || merged.period === undefined) {
       throw new StoreError('invalid', 'budget: a new budget needs limit_usd and period', 'budget');
     }
-    const { soft_limit_usd, ...rest } = merged as TeamBudget & { soft_limit_usd?: number | null };
-    next.budget =
-      soft_limit_usd === null || soft_limit_usd === undefined ? rest : { ...rest, soft_limit_usd };
+    const { soft_limit_usd, alerts, ...rest } = merged as TeamBudget & {
+      soft_limit_usd?: number | null;
+      alerts?: number[] | null;
+    };
+    next.budget = {
+      ...rest,
+      ...(soft_limit_usd === null || soft_limit_usd === undefined ? {} : { soft_limit_usd }),
+      ...(alerts === null || alerts === undefined ? {} : { alerts }),
+    };
   }
   if (patch.limits === null) next.limits = null;
   else if (patch.limits !== undefined) {

@@ -11,6 +11,8 @@ export interface TeamsTable {
   budget_limit_usd: number | null;
   budget_period: 'daily' | 'weekly' | 'monthly' | 'total' | null;
   soft_limit_usd: number | null;
+  /** JSON array of the budget's alert thresholds (percent), or null for none. */
+  budget_alerts: string | null;
   rpm: number | null;
   tpm: number | null;
   /** JSON array of allowed model names, or null for all. */
@@ -170,6 +172,73 @@ export interface RequestLogTable {
   content: string | null;
 }
 
+/**
+ * One budget alert (src/store/alerts.ts): a threshold or soft limit of one scope's budget window,
+ * crossed in one period. `dedupe_key` is unique, so the alert is recorded once however many instances
+ * (or restarts) see the crossing.
+ */
+export interface AlertsTable {
+  /** `alt_…`, also the `id` of the webhook body and the `x-quorum-alert-id` header. */
+  id: string;
+  /** `<scope>:<scope_id>|<window>|<period>|<threshold or soft>`. */
+  dedupe_key: string;
+  /** `threshold` (a percent of the limit) or `soft_limit`. */
+  kind: string;
+  /** `team`, `key`, `user` or `tag`. */
+  scope: string;
+  scope_id: string;
+  team_id: string;
+  /** The budget's period kind: daily, weekly, monthly, total. */
+  budget_window: string;
+  /** The period's key (`2026-11`, `2026-W47`, `2026-11-22`, `total`). */
+  period: string;
+  /** The percent crossed; null for a soft limit. */
+  threshold: number | null;
+  limit_usd: number;
+  soft_limit_usd: number | null;
+  /** Spend when the crossing was seen. */
+  spent_usd: number;
+  /** The webhook body (JSON), the same bytes for every try. */
+  body: string;
+  created_at: number;
+}
+
+/** One alert's delivery to one webhook: its state, tries and lease. */
+export interface AlertDeliveriesTable {
+  alert_id: string;
+  /** The webhook's name (alerts.webhooks[].name, default its host); never its URL. */
+  webhook: string;
+  status: 'pending' | 'delivered' | 'failed';
+  /** Tries started so far. */
+  attempts: number;
+  /** Epoch ms the next try is due. */
+  next_attempt_at: number;
+  /** While a try is under way: epoch ms its claim lapses (a crashed sender's claim is taken over). */
+  lease_until: number | null;
+  lease_owner: string | null;
+  last_attempt_at: number | null;
+  last_http_status: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
+/** One admin action (src/store/audit.ts): who, what, when, on what; never a secret. */
+export interface AuditLogTable {
+  /** `aud_…`. */
+  id: string;
+  created_at: number;
+  /** `master_key`, `cli:<os user>`, … */
+  actor: string;
+  /** `team.create`, `team.update`, `team.delete`, `key.create`, `key.revoke`, `alerts.test`, … */
+  action: string;
+  /** `team:<id>`, `key:<id>`, … */
+  target: string | null;
+  /** JSON object: the change, without secrets. */
+  details: string | null;
+  /** The admin request's id (`x-quorum-request-id`), when it came over HTTP. */
+  request_id: string | null;
+}
+
 export interface Database {
   teams: TeamsTable;
   keys: KeysTable;
@@ -181,6 +250,9 @@ export interface Database {
   run_events: RunEventsTable;
   responses: ResponsesTable;
   request_log: RequestLogTable;
+  alerts: AlertsTable;
+  alert_deliveries: AlertDeliveriesTable;
+  audit_log: AuditLogTable;
   learned_quality: LearnedQualityTable;
   learning_control: LearningControlTable;
   learning_subjects: LearningSubjectsTable;

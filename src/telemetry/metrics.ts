@@ -56,6 +56,20 @@ export const softLimitCrossings = new Counter({
   registers: [registry],
 });
 
+export const alerts = new Counter({
+  name: 'quorum_alerts_total',
+  help: 'Budget alerts recorded (once per scope, window, period and threshold across instances sharing a database), by team, scope (team, key, user, tag) and kind (threshold, soft_limit)',
+  labelNames: ['team', 'scope', 'kind'] as const,
+  registers: [registry],
+});
+
+export const alertDeliveries = new Counter({
+  name: 'quorum_alert_deliveries_total',
+  help: 'Tries to deliver an alert to a webhook, by webhook name and outcome (delivered, retrying, failed: the last try failed)',
+  labelNames: ['webhook', 'outcome'] as const,
+  registers: [registry],
+});
+
 export const fanOutDegraded = new Counter({
   name: 'quorum_fanout_degraded_total',
   help: 'Fan-outs that answered without a part they needed, by strategy and reason (judge_failed, reviewer_failed)',

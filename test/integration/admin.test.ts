@@ -231,6 +231,22 @@ describe('teams', () => {
     expect(bad.json.error.param).toBe('budget.period');
   });
 
+  it("keeps a budget's alert thresholds ascending, patches and removes them, and refuses bad ones", async () => {
+    const set = await call('PATCH', '/admin/teams/ops', { budget: { alerts: [95, 50, 80, 50] } });
+    expect(set.status).toBe(200);
+    expect(set.json.budget).toMatchObject({ limit_usd: 20, alerts: [50, 80, 95] });
+    const kept = await call('PATCH', '/admin/teams/ops', { budget: { limit_usd: 30 } });
+    expect(kept.json.budget.alerts).toEqual([50, 80, 95]);
+    const removed = await call('PATCH', '/admin/teams/ops', { budget: { alerts: null } });
+    expect(removed.json.budget).toEqual({ limit_usd: 30, period: 'monthly' });
+    for (const alerts of [[0], [101], [-5], ['50'], Array.from({ length: 11 }, (_, i) => i + 1)]) {
+      const bad = await call('PATCH', '/admin/teams/ops', { budget: { alerts } });
+      expect(bad.status).toBe(400);
+      expect(bad.json.error.param).toMatch(/^budget\.alerts/);
+    }
+    expect((await call('PATCH', '/admin/teams/ops', { budget: { limit_usd: 20 } })).status).toBe(200);
+  });
+
   it('counts what a team already spent this period once it is given a budget', async () => {
     await call('POST', '/admin/teams', { id: 'late' });
     store.ledger.append({

@@ -204,6 +204,14 @@ describe('source architecture', () => {
     expect(bypass).toEqual([]);
   });
 
+  it.each(['src/alerts', 'src/audit'])('code outside %s/ enters it only through its index.ts', (folder) => {
+    const bypass = graph.edges
+      .filter((e) => !under(folder)(e.from) && under(folder)(e.to) && e.to !== `${folder}/index.ts`)
+      .map((e) => `${e.from} → ${e.specifier}`);
+    expect(bypass).toEqual([]);
+    expect(graph.edges.some((e) => e.to === `${folder}/index.ts`)).toBe(true);
+  });
+
   it('the walker sees imports (guards against a pattern that silently matches nothing)', () => {
     expect(graph.files.length).toBeGreaterThan(100);
     expect(graph.edges.some((e) => e.from === 'src/gateway/index.ts' && !e.typeOnly)).toBe(true);

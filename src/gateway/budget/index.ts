@@ -22,4 +22,4 @@ export {
   unavailable,
 } from './admission.ts';
 export { type LedgerSink, recordCall } from './ledger.ts';
-export { SoftLimitNotices, type WarnHook } from './soft-limit.ts';
+export { SoftLimitNotices, teamSubject, type WarnHook } from './soft-limit.ts';

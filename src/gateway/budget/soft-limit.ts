@@ -1,28 +1,54 @@
-import type { BudgetPolicy } from '../../limits/types.ts';
+/**
+ * After a settle: a team budget's soft limit (a notice per instance: a log line and a metric) and its
+ * alert thresholds (reported to the alerts, which record and deliver each once). The one spot where a
+ * settled budget window is handed to the alerts; other scopes' windows use the same `AlertSink`.
+ */
+import type { AlertSink, AlertSubject } from '../../alerts/index.ts';
+import type { BudgetPolicy, BudgetStatus } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
 import type { LimitBackends } from './admission.ts';
 
 export type WarnHook = (message: string, fields: Record<string, unknown>) => void;
 
-/** Tells the operator, once per team and period, that a team's spend crossed its soft limit. */
+/** A team budget's window as the alerts see it. */
+export function teamSubject(policy: BudgetPolicy, status: BudgetStatus): AlertSubject {
+  return {
+    scope: 'team',
+    scopeId: policy.team,
+    team: policy.team,
+    window: policy.period,
+    periodKey: status.periodKey,
+    limitUsd: status.limitUsd,
+    spentUsd: status.spentUsd,
+    softLimitUsd: policy.softLimitUsd,
+    thresholds: policy.alertThresholds ?? [],
+  };
+}
+
+/** Tells the operator, once per team and period, that a team's spend crossed its soft limit; feeds alerts. */
 export class SoftLimitNotices {
   /** Team/period pairs already reported (one notice each per instance). */
   private readonly noticed = new Set<string>();
   private readonly limits: LimitBackends;
   private readonly onWarn: WarnHook | undefined;
+  private readonly alerts: AlertSink | undefined;
 
-  constructor(limits: LimitBackends, onWarn: WarnHook | undefined) {
+  constructor(limits: LimitBackends, onWarn: WarnHook | undefined, alerts?: AlertSink) {
     this.limits = limits;
     this.onWarn = onWarn;
+    this.alerts = alerts;
   }
 
   /**
-   * After a settle: when the team has a soft limit and its spend has crossed it this period, log and
-   * count it once. Costs a status read only for teams that set a soft limit.
+   * After a settle: when the team has a soft limit or alert thresholds, read its budget status (only
+   * then) and hand it to the alerts; the first time its spend is past the soft limit this period, log
+   * and count it.
    */
   async check(policy: BudgetPolicy): Promise<void> {
-    if (policy.softLimitUsd === undefined) return;
+    if (policy.softLimitUsd === undefined && !policy.alertThresholds?.length) return;
     const status = await this.limits.budget.status(policy);
+    this.alerts?.observe(teamSubject(policy, status));
+    if (policy.softLimitUsd === undefined) return;
     const key = `${policy.team}:${status.periodKey}`;
     if (!status.softLimitReached || this.noticed.has(key)) return;
     this.noticed.add(key);

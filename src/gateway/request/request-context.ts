@@ -278,7 +278,8 @@ export class RequestContext implements CallScope, AccountCap {
 
   /**
    * The settle stage: clears the deadline and settles the budget hold with what the request spent, then
-   * checks the team's soft limit. Idempotent; whichever path finishes the request calls it.
+   * has the team's soft limit and alert thresholds checked. Idempotent; whichever path finishes the
+   * request calls it.
    */
   end(): Promise<void> {
     this.ended ??= this.settle();
@@ -297,10 +298,17 @@ export class RequestContext implements CallScope, AccountCap {
     if (!this.admission) return;
     try {
       await this.admission.settle(this.spent.totalUsd, tokens);
-      if (this.caller.budget) await this.hooks.softLimits.check(this.caller.budget);
+      // The soft limit and the alert thresholds read the budget's status (with Redis, a round trip):
+      // not awaited, so the answer never waits for them.
+      if (this.caller.budget)
+        this.hooks.softLimits.check(this.caller.budget).catch((err) => this.report(err));
     } catch (err) {
       // A settle that fails (Redis gone) must not fail an answered request; the hold expires by itself.
-      this.hooks.onError?.(err instanceof Error ? err : new GatewayError('internal_error', String(err)));
+      this.report(err);
     }
+  }
+
+  private report(err: unknown): void {
+    this.hooks.onError?.(err instanceof Error ? err : new GatewayError('internal_error', String(err)));
   }
 }

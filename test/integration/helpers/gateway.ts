@@ -37,8 +37,11 @@ export async function startGateway(
     env?: NodeJS.ProcessEnv;
     masterKey?: string;
     gateway?: GatewayOptions;
-    /** A store to serve (the admin API, the ledger, workflows); it stays open after close(). */
-    store?: Store;
+    /**
+     * A store to serve (the admin API, the ledger, workflows); it stays open after close(). `open`: the
+     * boot opens QUORUM_DATABASE_URL of `env`, as `quorum serve` does, and closes it on close().
+     */
+    store?: Store | 'open';
     /** With a store: run the workflow engine here, as `quorum serve` does. */
     workflows?: boolean;
     /** Extra app services (a store, the workflow engine), built against the started gateway. */

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CreateRunInput,
@@ -35,6 +35,14 @@ function step(over: Partial<StepState> = {}): StepState {
 }
 
 const STEPS = { town_a: step(), town_b: step(), distance: step() };
+
+/** Takes a database back to before 0008 (alerts, audit log, a team's alert thresholds). */
+async function undoAlertsAudit(db: Kysely<any>): Promise<void> {
+  for (const table of ['alert_deliveries', 'alerts', 'audit_log'])
+    await sql`drop table ${sql.table(table)}`.execute(db);
+  await sql`alter table teams drop column budget_alerts`.execute(db);
+  await sql`delete from quorum_migration where name = '0008_alerts_audit'`.execute(db);
+}
 
 /** Everything the database holds about a run, to compare before and after a failed transition. */
 async function snapshot(store: Store, runId: string) {
@@ -660,6 +668,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       );
       await setup.teams.create({ id: 'old-team' });
       const { key } = await setup.keys.create({ team: 'old-team', name: 'old-key' });
+      await undoAlertsAudit(setup.db);
       const pepper = setup.pepper;
       await setup.close();
 
@@ -674,6 +683,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0004_responses',
         '0005_request_log',
         '0006_ledger_indexes',
+        '0008_alerts_audit',
         '0011_learned_quality',
       ]);
       expect(upgraded.pepper).toBe(pepper);
@@ -717,7 +727,8 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       for (const table of ['learned_quality', 'learning_control', 'learning_subjects']) {
         await sql`drop table ${sql.table(table)}`.execute(setup.db);
       }
-      await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0011_learned_quality')`.execute(
+      await undoAlertsAudit(setup.db);
+      await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0008_alerts_audit', '0011_learned_quality')`.execute(
         setup.db,
       );
       await setup.close();

@@ -227,6 +227,25 @@ describe('quorum keys revoke', () => {
     expect(again.stdout).toMatch(/was already revoked at/);
   });
 
+  it('records create and revoke in the audit log as the CLI user, never with the key', async () => {
+    const created = JSON.parse(
+      (await keys('create', '--team', 'ops', '--name', 'audited', '--json', '--database', DB)).stdout,
+    );
+    await keys('revoke', created.id, '--database', DB);
+    await keys('revoke', created.id, '--database', DB); // already revoked: nothing changes, nothing recorded
+    const entries = (await store.audit.list({ limit: 50, target: `key:${created.id}` })).reverse();
+    expect(entries.map((e) => e.action)).toEqual(['key.create', 'key.revoke']);
+    expect(entries[0]).toMatchObject({ actor: expect.stringMatching(/^cli(:.+)?$/), request_id: null });
+    expect(JSON.parse(entries[0]!.details!)).toEqual({
+      team: 'ops',
+      name: 'audited',
+      expires_at: null,
+      limits: null,
+    });
+    expect(JSON.stringify(entries)).not.toContain(created.key);
+    expect(JSON.stringify(entries)).not.toContain(created.prefix);
+  });
+
   it('exits 1 for an unknown id and 2 without one', async () => {
     const unknown = await keys('revoke', 'key_nope', '--database', DB);
     expect(unknown.code).toBe(1);

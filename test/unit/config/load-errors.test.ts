@@ -259,6 +259,50 @@ describe('loadConfig: every problem, each naming its path', () => {
     expect(problems.join('\n')).not.toContain('sk-same-key-1');
   });
 
+  it('checks budget alert thresholds and webhooks, naming each problem and never a secret', () => {
+    const path = scratch.write(
+      [
+        'teams:',
+        '  - { id: a, budget: { limit_usd: 5, alerts: [0, 50] } }',
+        '  - { id: b, budget: { limit_usd: 5, alerts: [120] } }',
+        'alerts:',
+        '  webhooks:',
+        '    - { url: "ftp://hooks.example.com/x", secret: whsec-long-enough-0001 }',
+        '    - { url: "https://hooks.example.com/a", secret: short-secret }',
+        '    - { url: "https://hooks.example.com/b", secret: whsec-long-enough-0002 }',
+        '    - { url: "https://hooks.example.com/c", secret: whsec-long-enough-0003 }',
+        '',
+      ].join('\n'),
+    );
+    const problems = problemsOf(() => load(path));
+    expect(at(problems, 'teams[0].budget.alerts[0]')).toHaveLength(1);
+    expect(at(problems, 'teams[1].budget.alerts[0]')).toHaveLength(1);
+    expect(at(problems, 'alerts.webhooks[0].url')).toHaveLength(1);
+    expect(at(problems, 'alerts.webhooks[1].secret')[0]).toContain('at least 16 characters');
+    expect(problems.join('\n')).not.toContain('short-secret');
+  });
+
+  it('names webhooks by their host unless named, and refuses two of one name', () => {
+    const hooks = [
+      '    - { url: "https://hooks.example.com/a", secret: whsec-long-enough-0001 }',
+      '    - { url: "https://other.example.com/b", secret: whsec-long-enough-0002, name: pager }',
+    ];
+    const ok = load(scratch.write(['alerts:', '  webhooks:', ...hooks, ''].join('\n')));
+    expect(ok.alerts.webhooks.map((w) => w.name)).toEqual(['hooks.example.com', 'pager']);
+    expect(ok.alerts).toMatchObject({ max_attempts: 12, backoff_ms: 10_000, timeout_ms: 10_000 });
+    const twice = scratch.write(
+      ['alerts:', '  webhooks:', hooks[0], hooks[0]!.replace('/a', '/z').replace('0001', '0003'), ''].join(
+        '\n',
+      ),
+    );
+    expect(
+      at(
+        problemsOf(() => load(twice)),
+        'alerts.webhooks[1].name',
+      )[0],
+    ).toContain('"hooks.example.com" (its host)');
+  });
+
   it('accepts keys on the built-in default team', () => {
     const path = scratch.write('keys:\n  - { key: sk-default-0001, team: default }\n');
     expect(load(path).keys).toEqual([{ key: 'sk-default-0001', team: 'default' }]);

@@ -39,7 +39,10 @@ export function adminAuth(
       );
     }
     const hashed = digest(presented);
-    if (timingSafeEqual(hashed, master)) return next();
+    if (timingSafeEqual(hashed, master)) {
+      c.set('adminActor', 'master_key');
+      return next();
+    }
     if (teamKeys.has(hashed.toString('base64url')) || (await store.keys.findByKey(presented))) {
       throw new GatewayError(
         'admin_only',

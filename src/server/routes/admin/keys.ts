@@ -8,7 +8,8 @@ import { GatewayError } from '../../../errors/index.ts';
 import type { KeyInfo } from '../../../store/index.ts';
 import { toEpochMs } from '../../../store/time.ts';
 import type { AppEnv } from '../../env.ts';
-import type { AdminDeps } from './deps.ts';
+import { recordAction } from './audit.ts';
+import type { AdminContext } from './deps.ts';
 import { fromStore, readJson, readQuery } from './input.ts';
 import {
   adminErrors,
@@ -104,6 +105,14 @@ export function staticKeyNamed(keys: KeyConfig[], id: string): KeyConfig | undef
   return keys.find((k) => k.name !== undefined && k.name === name);
 }
 
+/** A key for the audit log: whose it is and its settings; never the key, its hash or its prefix. */
+export const keyDetails = (k: KeyInfo) => ({
+  team: k.team,
+  name: k.name,
+  expires_at: k.expires_at,
+  limits: k.limits ?? null,
+});
+
 type KeyView = KeyInfo & { status: 'active' | 'revoked' | 'expired' };
 
 function view(key: KeyInfo, now: number): KeyView {
@@ -122,7 +131,7 @@ function view(key: KeyInfo, now: number): KeyView {
 const noTeam = (team: string) =>
   new GatewayError('not_found', `No team "${team}". Create it with POST /admin/teams.`, { param: 'team' });
 
-export function registerAdminKeys(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
+export function registerAdminKeys(app: OpenAPIHono<AppEnv>, deps: AdminContext) {
   const { gateway, store } = deps;
   const now = deps.now ?? Date.now;
   for (const route of Object.values(routes)) app.openAPIRegistry.registerPath(route);
@@ -141,6 +150,7 @@ export function registerAdminKeys(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
     const created = await fromStore(() => store.keys.create(input)).catch((err: unknown) => {
       throw err instanceof GatewayError && err.kind === 'not_found' ? noTeam(input.team) : err;
     });
+    await recordAction(c, deps, 'key.create', `key:${created.id}`, keyDetails(created));
     return c.json(view(created, now()), 201);
   });
 
@@ -172,6 +182,8 @@ export function registerAdminKeys(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
       }
       throw new GatewayError('not_found', `No key "${id}". GET /admin/keys lists them.`, { param: 'id' });
     }
-    return c.json(view((await store.keys.get(id))!, now()));
+    const revoked = (await store.keys.get(id))!;
+    await recordAction(c, deps, 'key.revoke', `key:${id}`, keyDetails(revoked));
+    return c.json(view(revoked, now()));
   });
 }

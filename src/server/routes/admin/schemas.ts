@@ -33,10 +33,18 @@ const LimitsSchema = z
   .strictObject({ rpm: perMinute.optional(), tpm: perMinute.optional() })
   .openapi('AdminLimits', { description: 'Requests and tokens per minute' });
 
+const alertThresholds = z.array(z.number().gt(0).max(100)).max(10).openapi({
+  description:
+    'Percents of limit_usd (above 0, at most 100) that each alert once per period, e.g. [50, 80, 95]',
+});
+
 const BudgetSchema = z.strictObject({
   limit_usd: usd,
   period: z.enum(PERIODS).default('monthly'),
-  soft_limit_usd: usd.optional().openapi({ description: 'Crossing it logs and counts; it never refuses' }),
+  soft_limit_usd: usd
+    .optional()
+    .openapi({ description: 'Crossing it logs, counts and alerts once per period; it never refuses' }),
+  alerts: alertThresholds.optional(),
 });
 
 const ModelsSchema = z
@@ -67,6 +75,7 @@ export const PatchTeamSchema = z
         limit_usd: usd.optional(),
         period: z.enum(PERIODS).optional(),
         soft_limit_usd: usd.nullable().optional(),
+        alerts: alertThresholds.nullable().optional(),
       })
       .nullable()
       .optional(),
@@ -82,7 +91,12 @@ export const TeamSchema = z
   .object({
     id: z.string(),
     budget: z
-      .object({ limit_usd: z.number(), period: z.enum(PERIODS), soft_limit_usd: z.number().optional() })
+      .object({
+        limit_usd: z.number(),
+        period: z.enum(PERIODS),
+        soft_limit_usd: z.number().optional(),
+        alerts: z.array(z.number()).optional(),
+      })
       .optional(),
     limits: z.object({ rpm: z.number().optional(), tpm: z.number().optional() }).optional(),
     models: z.array(z.string()).optional(),

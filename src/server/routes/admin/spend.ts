@@ -1,7 +1,7 @@
 /** Spend from the ledger, grouped by day, model, key or team, with filters. */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env.ts';
-import type { AdminDeps } from './deps.ts';
+import type { AdminContext } from './deps.ts';
 import { fromStore, readQuery } from './input.ts';
 import { adminErrors, listOf, SpendQuerySchema, SpendRowSchema } from './schemas.ts';
 
@@ -20,7 +20,7 @@ const route = createRoute({
   },
 });
 
-export function registerAdminSpend(app: OpenAPIHono<AppEnv>, { store }: AdminDeps) {
+export function registerAdminSpend(app: OpenAPIHono<AppEnv>, { store }: AdminContext) {
   app.openAPIRegistry.registerPath(route);
   app.get(route.getRoutingPath(), async (c) => {
     const query = readQuery(c, SpendQuerySchema);

@@ -40,6 +40,7 @@ function fromConfig(t: TeamConfig, stored: Team | null): TeamView {
             limit_usd: budget.limit_usd,
             period: budget.period,
             ...(budget.soft_limit_usd !== undefined ? { soft_limit_usd: budget.soft_limit_usd } : {}),
+            ...(budget.alerts?.length ? { alerts: [...budget.alerts] } : {}),
           },
         }
       : {}),

@@ -1,9 +1,10 @@
 /** Teams: budget, rate limits and model allow-list. Config-file teams are listed but read-only here. */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { GatewayError } from '../../../errors/index.ts';
-import { StoreError } from '../../../store/index.ts';
+import { StoreError, type Team } from '../../../store/index.ts';
 import type { AppEnv } from '../../env.ts';
-import type { AdminDeps } from './deps.ts';
+import { recordAction } from './audit.ts';
+import type { AdminContext } from './deps.ts';
 import { fromStore, readJson } from './input.ts';
 import {
   adminErrors,
@@ -71,10 +72,17 @@ const routes = {
   }),
 };
 
+/** A team's settings for the audit log (its budget, limits and allow-list; a team holds no secret). */
+const settingsOf = (t: Team) => ({
+  budget: t.budget ?? null,
+  limits: t.limits ?? null,
+  models: t.models ?? null,
+});
+
 const AUTO = /^auto(:(cost|quality|latency|balanced))?$/;
 
 /** Allow-lists may name catalog models, aliases, presets and `auto`; anything else is a typo. */
-function checkModels(deps: AdminDeps, models: string[] | null | undefined) {
+function checkModels(deps: AdminContext, models: string[] | null | undefined) {
   models?.forEach((m, i) => {
     const known =
       deps.gateway.table.resolve(m).length > 0 ||
@@ -88,7 +96,7 @@ function checkModels(deps: AdminDeps, models: string[] | null | undefined) {
   });
 }
 
-function readOnly(deps: AdminDeps, id: string): GatewayError {
+function readOnly(deps: AdminContext, id: string): GatewayError {
   const file = deps.gateway.config.source ?? 'the config file';
   return new GatewayError(
     'conflict',
@@ -100,7 +108,7 @@ function readOnly(deps: AdminDeps, id: string): GatewayError {
 const missing = (id: string) =>
   new GatewayError('not_found', `No team "${id}". GET /admin/teams lists them.`, { param: 'id' });
 
-export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
+export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminContext) {
   const { gateway, store } = deps;
   const bodyLimits = gateway.config.server;
   for (const route of Object.values(routes)) app.openAPIRegistry.registerPath(route);
@@ -110,6 +118,7 @@ export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
     if (configTeam(gateway, input.id)) throw readOnly(deps, input.id);
     checkModels(deps, input.models);
     const team = await fromStore(() => store.teams.create(input));
+    await recordAction(c, deps, 'team.create', `team:${team.id}`, settingsOf(team));
     if (team.budget) await seedBudget(gateway, store, team.id, team.budget.period);
     return c.json(await teamView(gateway, team, team.id), 201);
   });
@@ -130,8 +139,13 @@ export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
     if (configTeam(gateway, id)) throw readOnly(deps, id);
     const patch = await readJson(c, PatchTeamSchema, bodyLimits);
     checkModels(deps, patch.models);
+    const before = await fromStore(() => store.teams.get(id));
     const team = await fromStore(() => store.teams.update(id, patch)).catch((err: unknown) => {
       throw err instanceof GatewayError && err.kind === 'not_found' ? missing(id) : err;
+    });
+    await recordAction(c, deps, 'team.update', `team:${id}`, {
+      patch,
+      before: before ? settingsOf(before) : null,
     });
     if (team.budget && patch.budget) await seedBudget(gateway, store, id, team.budget.period);
     return c.json(await teamView(gateway, team, id));
@@ -152,6 +166,7 @@ export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
       );
     }
     if (!deleted) throw missing(id);
+    await recordAction(c, deps, 'team.delete', `team:${id}`);
     return c.json({ id, object: 'team' as const, deleted: true as const });
   });
 }

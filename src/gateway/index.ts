@@ -14,6 +14,7 @@ export {
   reviewReserve,
 } from './access/index.ts';
 export {
+  type Attribution,
   admitWithin,
   type LedgerSink,
   type LimitBackends,
@@ -45,4 +46,10 @@ export {
 export { chatCompletion, createEmbeddings, type ReviewRun, runReview } from './pipeline/index.ts';
 
 export { addUsage, type ChatMeta, type ChatReply, publicAttempts, usageBody } from './replies/index.ts';
-export type { ChatContext, RequestFacts, TraceSlot } from './request/index.ts';
+export {
+  type ChatContext,
+  endUserOf,
+  MAX_END_USER,
+  type RequestFacts,
+  type TraceSlot,
+} from './request/index.ts';

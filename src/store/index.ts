@@ -11,14 +11,8 @@ export {
   type KeyStatus,
   KeysRepo,
 } from './keys.ts';
-export {
-  Ledger,
-  type LedgerEntry,
-  type LedgerOptions,
-  type SpendGroupBy,
-  type SpendQuery,
-  type SpendRow,
-} from './ledger.ts';
+export { Ledger, type LedgerEntry, type LedgerOptions } from './ledger.ts';
+export type { LedgerFigures } from './ledger-sql.ts';
 export type { Engine } from './migrations.ts';
 export { type OpenStoreOptions, openStore, type Store } from './open.ts';
 export {
@@ -31,6 +25,9 @@ export {
   SUMMARY_COLUMNS as REQUEST_LOG_SUMMARY_COLUMNS,
 } from './request-log.ts';
 export { type NewResponseRecord, type ResponseRecord, ResponsesRepo } from './responses.ts';
+export { type SpendPage, SpendRepo, type SpendRow } from './spend.ts';
+export { spendCsv, spendCsvColumns } from './spend-csv.ts';
+export { resolveSpendQuery, SPEND_DIMENSIONS, SPEND_LIMIT, type SpendQuery } from './spend-query.ts';
 export {
   type Team,
   type TeamBudget,

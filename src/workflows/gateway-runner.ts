@@ -59,8 +59,6 @@ function requestId(req: RunnerRequest): string {
   return id;
 }
 
-const tagsOf = (req: RunnerRequest) => ({ workflow_run: req.run_id, workflow_step: req.step });
-
 export function createGatewayRunner(gw: Gateway, resolveCaller: ResolveCaller): StepRunner {
   return {
     async complete(req, signal) {
@@ -71,6 +69,8 @@ export function createGatewayRunner(gw: Gateway, resolveCaller: ResolveCaller): 
           caller,
           clientSignal: signal,
           startedAt: performance.now(),
+          // The ledger names the run and step of each call, so spend can be read per run (and step).
+          attribution: { surface: 'workflow', workflowRun: req.run_id, workflowStep: req.step },
         };
         return req.kind === 'review' ? await reviewStep(gw, ctx, req) : await chatStep(gw, ctx, req);
       } catch (err) {
@@ -102,7 +102,7 @@ async function chatStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Prom
     ...(req.max_tokens !== undefined && { max_tokens: req.max_tokens }),
     ...(req.temperature !== undefined && { temperature: req.temperature }),
     ...(req.json && { response_format: JSON_OBJECT }),
-    quorum: { tags: tagsOf(req), ...(ensemble && { ensemble }) },
+    ...(ensemble && { quorum: { ensemble } }),
   };
   // The judge's reply is its score, not the step's output: only the step's own calls carry the schema.
   if (req.json && req.kind !== 'judge' && def.schema) {
@@ -173,7 +173,7 @@ async function reviewStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Pr
     throw new GatewayError('invalid_body', `review step "${req.step}" has no reviewers`);
   }
   const review = (spent?: (usd: number) => void) =>
-    runReview(gw, spent ? { ...ctx, onSpent: spent } : ctx, options, tagsOf(req));
+    runReview(gw, spent ? { ...ctx, onSpent: spent } : ctx, options);
   const { result, costUsd: cost } = req.cap
     ? await withinCap(req.cap, ctx.clientSignal, {
         kind: req.kind,

@@ -6,6 +6,20 @@ import { metrics } from '../../telemetry/index.ts';
 import type { Caller } from '../access/index.ts';
 import type { CallRecord } from './account.ts';
 
+/**
+ * What a request's calls are attributed to besides its caller (team and key) and tags: written on each
+ * of its ledger rows, so spend can be grouped and filtered by each.
+ */
+export interface Attribution {
+  /** The endpoint (`chat.completions`, `consensus`, `messages`, …), or `workflow` for a step's calls. */
+  surface?: string;
+  /** The end user the client named (see endUserOf). */
+  endUser?: string | null;
+  /** A workflow step's calls: the run's id and the step's name. */
+  workflowRun?: string;
+  workflowStep?: string;
+}
+
 /** Where each upstream call is recorded (the store's ledger writer); appends must not block. */
 export interface LedgerSink {
   append(row: LedgerEntry): void;
@@ -27,6 +41,7 @@ export function recordCall(
   caller: Caller,
   tags: Record<string, string> | null,
   call: CallRecord,
+  attribution?: Attribution,
 ): void {
   const team = caller.team;
   metrics.upstreamCalls.inc({ model: call.model, provider: call.provider, status: String(call.status) });
@@ -36,10 +51,17 @@ export function recordCall(
   if (call.usage.completion_tokens) {
     metrics.tokens.inc({ team, model: call.model, kind: 'output' }, call.usage.completion_tokens);
   }
-  ledger?.append({
+  if (!ledger) return;
+  const keyId = ledgerKey(caller);
+  ledger.append({
     request_id: requestId,
     team_id: team,
-    key_id: ledgerKey(caller),
+    key_id: keyId,
+    key_name: keyId === null ? null : caller.keyName,
+    end_user: attribution?.endUser ?? null,
+    surface: attribution?.surface ?? null,
+    workflow_run: attribution?.workflowRun ?? null,
+    workflow_step: attribution?.workflowStep ?? null,
     model: call.model,
     provider: call.provider,
     input_tokens: call.usage.prompt_tokens,

@@ -12,7 +12,7 @@ import {
 } from '../../../src/store/index.ts';
 import { freshStep } from '../../../src/workflows/engine/step-state.ts';
 import type { RunRecord, StepState } from '../../../src/workflows/state.ts';
-import { type Backend, backends, SqliteBackend } from './backends.ts';
+import { type Backend, backends, SqliteBackend, undoLedgerAttribution } from './backends.ts';
 
 const run = promisify(execFile);
 const STORE_MODULE = fileURLToPath(new URL('../../../src/store/index.ts', import.meta.url));
@@ -652,6 +652,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       await sql`drop table responses`.execute(setup.db);
       await sql`drop table request_log`.execute(setup.db);
       await sql`drop index ledger_key_created_idx`.execute(setup.db);
+      await undoLedgerAttribution(setup);
       await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes')`.execute(
         setup.db,
       );
@@ -671,6 +672,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0004_responses',
         '0005_request_log',
         '0006_ledger_indexes',
+        '0009_ledger_attribution',
       ]);
       expect(upgraded.pepper).toBe(pepper);
       expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });
@@ -710,6 +712,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       await sql`drop table responses`.execute(setup.db);
       await sql`drop table request_log`.execute(setup.db);
       await sql`drop index ledger_key_created_idx`.execute(setup.db);
+      await undoLedgerAttribution(setup);
       await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes')`.execute(
         setup.db,
       );

@@ -159,7 +159,7 @@ describe('the gateway runner', () => {
     expect((await store.workflows.getRun(started.id))!.cost_usd).toBeCloseTo(total, 12);
 
     // The ledger has every call, charged to the key that started the run, tagged with the run and step.
-    const [row] = await store.ledger.spendReport({ team: 'lab', group_by: 'key' });
+    const [row] = await store.spend.all({ team: 'lab', group_by: 'key' });
     expect(row).toMatchObject({ group: labKey, requests: 3, calls: 3 });
     expect(row!.cost_usd).toBeCloseTo(total, 9);
     const rows = await store.db

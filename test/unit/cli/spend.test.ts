@@ -107,7 +107,7 @@ describe('quorum spend', () => {
 
   it('groups by key, showing calls made without a store key', async () => {
     const r = await spend('--group-by', 'key');
-    expect(lines(r.stdout).map((l) => [l[0], l[5]])).toEqual([
+    expect(lines(r.stdout).map((l) => [l[0], l.at(-1)])).toEqual([
       ['key', 'cost USD'],
       ['key_a', '0.600000'],
       ['(no key)', '0.400000'],
@@ -141,10 +141,38 @@ describe('quorum spend', () => {
       object: 'list',
       group_by: 'team',
       data: [
-        { group: 'ops', requests: 1, calls: 1, input_tokens: 1000, output_tokens: 200, cost_usd: 0.4 },
-        { group: 'research', requests: 2, calls: 3, input_tokens: 3000, output_tokens: 600, cost_usd: 0.6 },
+        {
+          group: 'ops',
+          team: 'ops',
+          requests: 1,
+          calls: 1,
+          input_tokens: 1000,
+          output_tokens: 200,
+          cached_tokens: 0,
+          cost_nanos: 400_000_000,
+          cost_usd: 0.4,
+        },
+        {
+          group: 'research',
+          team: 'research',
+          requests: 2,
+          calls: 3,
+          input_tokens: 3000,
+          output_tokens: 600,
+          cached_tokens: 0,
+          cost_nanos: 600_000_000,
+          cost_usd: 0.6,
+        },
       ],
-      total: { requests: 3, calls: 4, input_tokens: 4000, output_tokens: 800, cost_usd: 1 },
+      total: {
+        requests: 3,
+        calls: 4,
+        input_tokens: 4000,
+        output_tokens: 800,
+        cached_tokens: 0,
+        cost_nanos: 1_000_000_000,
+        cost_usd: 1,
+      },
     });
   });
 
@@ -189,7 +217,10 @@ describe('quorum spend', () => {
   });
 
   it.each([
-    [['--group-by', 'week'], /--group-by: expected one of day, model, key, team, got "week"/],
+    [['--group-by', 'week'], /--group-by: unknown dimension "week"; expected one or more of team, key, model, day/],
+    [['--group-by', 'team,team'], /--group-by: "team" is named twice/],
+    [['--tag', 'a"b'], /--tag: a tag name with " or \\ cannot be queried/],
+    [['--format', 'xml'], /--format: expected one of table, csv, json, got "xml"/],
     [['--from', 'last tuesday'], /--from: expected an ISO 8601 date-time/],
     [['--teams', 'x'], /--teams/],
     [['research'], /unexpected argument "research"/],

@@ -49,7 +49,10 @@ export interface SpendPage {
   /** The dimensions, in order: the names of each row's own fields. */
   group_by: string[];
   rows: SpendRow[];
-  /** The figures of every row the filters select (each request once, whatever its tags). */
+  /**
+   * The figures of every row the filters select (each request once, whatever its tags): on the first
+   * page only (null on the pages after it, which would only repeat them, and when not asked for).
+   */
   totals: LedgerFigures | null;
   /** Pass as `after` for the next page; null on the last page. */
   next: unknown[] | null;
@@ -91,7 +94,7 @@ export class SpendRepo {
     this.#read = options.read ?? (async (query) => (await ctx.db.executeQuery(query)).rows);
   }
 
-  /** One page of groups; `totals: false` skips the totals (a caller reading every page needs them once). */
+  /** One page of groups; the first (no `after`) also has the totals, unless `totals: false`. */
   async page(query: SpendQuery, options: { totals?: boolean } = {}): Promise<SpendPage> {
     const r = resolveSpendQuery(query);
     await this.#flush();
@@ -104,7 +107,7 @@ export class SpendRepo {
         return v === null || v === undefined ? null : isBucket(d) ? Number(v) : String(v);
       });
     let totals: LedgerFigures | null = null;
-    if (options.totals !== false) {
+    if (options.totals !== false && !r.after) {
       const q = sql`select ${sql.join(figureSelects())} from ledger where ${filterCondition(this.#ctx.engine, r)}`;
       const [row] = (await this.#read(q.compile(this.#ctx.db))) as Record<string, unknown>[];
       totals = figuresOf(row!);

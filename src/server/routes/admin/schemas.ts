@@ -204,9 +204,10 @@ export const SpendPageSchema = z
     object: z.literal('list'),
     group_by: z.array(z.string()),
     data: z.array(SpendRowSchema),
-    totals: z
-      .object(figures)
-      .openapi({ description: "Every selected call's figures: each request once, whatever its tags" }),
+    totals: z.object(figures).nullable().openapi({
+      description:
+        "Every selected call's figures, each request once whatever its tags: on the first page (null on the pages after it)",
+    }),
     has_more: z.boolean(),
     next_cursor: z.string().nullable(),
   })

@@ -67,7 +67,7 @@ export function registerAdminSpend(app: OpenAPIHono<AppEnv>, { store }: AdminDep
       object: 'list' as const,
       group_by: page.group_by,
       data: page.rows,
-      totals: page.totals!,
+      totals: page.totals,
       has_more: next !== null,
       next_cursor: next,
     });

@@ -7,11 +7,13 @@ export {
   authorizeReview,
   type Caller,
   dryRun,
+  ledgerKeyOf,
   MASTER_CALLER,
   maxCost,
   OPEN_CALLER,
   ownValue,
   reviewReserve,
+  STATIC_KEY_PREFIX,
 } from './access/index.ts';
 export {
   type Attribution,

@@ -1,7 +1,14 @@
 import type { ReviewOptions } from '../../consensus/index.ts';
 import type { ChatRequest } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
-import { type Caller, type ChatContext, chatCompletion, type Gateway, runReview } from '../gateway/index.ts';
+import {
+  type Caller,
+  type ChatContext,
+  chatCompletion,
+  type Gateway,
+  runReview,
+  STATIC_KEY_PREFIX,
+} from '../gateway/index.ts';
 import { callerFor } from '../server/auth.ts';
 import type { Store } from '../store/index.ts';
 import { priceChat, priceReview } from './call-price.ts';
@@ -17,7 +24,10 @@ import { JSON_OBJECT, jsonSchemaFormat } from './response-format.ts';
  * signal is the request's client signal: cancelling a step aborts its upstream calls.
  */
 
-/** The caller a run is charged to: its team, and the key that started it (null: a static key or open access). */
+/**
+ * The caller a run is charged to: its team, and the key that started it — a stored key's id,
+ * `static:<name>` for a static key of the config file, null for the master key and open access.
+ */
 export type ResolveCaller = (team: string, keyId: string | null) => Promise<Caller>;
 
 /**
@@ -207,10 +217,11 @@ export function storeCallerResolver(
 ): ResolveCaller {
   return async (team, keyId) => {
     const configTeam = config.teams.find((t) => t.id === team);
-    if (keyId === null) {
+    if (keyId === null || keyId.startsWith(STATIC_KEY_PREFIX)) {
+      // A static key is known by its name only (the ledger records the run's calls under it).
       return callerFor(team, configTeam ?? (await store.teams.get(team)) ?? undefined, {
         id: null,
-        name: null,
+        name: keyId === null ? null : keyId.slice(STATIC_KEY_PREFIX.length),
       });
     }
     const key = await store.keys.get(keyId);

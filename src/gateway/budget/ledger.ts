@@ -3,7 +3,7 @@
 import { amountNanos } from '../../limits/nanos.ts';
 import type { LedgerEntry } from '../../store/index.ts';
 import { metrics } from '../../telemetry/index.ts';
-import type { Caller } from '../access/index.ts';
+import { type Caller, ledgerKeyOf } from '../access/index.ts';
 import type { CallRecord } from './account.ts';
 
 /**
@@ -25,15 +25,6 @@ export interface LedgerSink {
   append(row: LedgerEntry): void;
 }
 
-/**
- * The key a ledger row names: a stored key's id, or `static:<name>` for a named key from the config file
- * (which has no id), so spend by key tells static keys apart instead of lumping them as "no key".
- */
-function ledgerKey(caller: Caller): string | null {
-  if (caller.keyId !== null) return caller.keyId;
-  return !caller.operator && caller.keyName ? `static:${caller.keyName}` : null;
-}
-
 /** Counts one upstream call in the metrics and appends its ledger row. */
 export function recordCall(
   ledger: LedgerSink | undefined,
@@ -52,7 +43,7 @@ export function recordCall(
     metrics.tokens.inc({ team, model: call.model, kind: 'output' }, call.usage.completion_tokens);
   }
   if (!ledger) return;
-  const keyId = ledgerKey(caller);
+  const keyId = ledgerKeyOf(caller);
   ledger.append({
     request_id: requestId,
     team_id: team,

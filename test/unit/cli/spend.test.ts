@@ -217,7 +217,10 @@ describe('quorum spend', () => {
   });
 
   it.each([
-    [['--group-by', 'week'], /--group-by: unknown dimension "week"; expected one or more of team, key, model, day/],
+    [
+      ['--group-by', 'week'],
+      /--group-by: unknown dimension "week"; expected one or more of team, key, model, day/,
+    ],
     [['--group-by', 'team,team'], /--group-by: "team" is named twice/],
     [['--tag', 'a"b'], /--tag: a tag name with " or \\ cannot be queried/],
     [['--format', 'xml'], /--format: expected one of table, csv, json, got "xml"/],

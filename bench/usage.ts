@@ -1,6 +1,7 @@
 /**
  * The dashboard's usage queries on a ledger of 1,000,000 rows: each `GET /v1/usage` shape the Overview
- * and Spend pages ask for, timed end to end against a gateway child.
+ * and Spend pages ask for, and the `GET /admin/spend` attribution reports (several dimensions, tags
+ * split, end users, workflow runs), timed end to end against a gateway child.
  *
  *   node bench/usage.ts             # alone (~1.5 min): prints the table
  *   node bench/usage.ts --quick     # fewer rounds (~40 s)
@@ -41,10 +42,14 @@ const SPAN_DAYS = 90;
 const MASTER = 'bench-usage-master-key';
 const TEAM_KEY = 'bench-usage-team05-key';
 
-/** A dashboard query: who asks (the master key, or team-05's key), what, and the p99 bound it must meet. */
+/**
+ * A report query: who asks (the master key, or team-05's key), where (`GET /v1/usage` unless said
+ * otherwise), what, and the p99 bound it must meet.
+ */
 interface Shape {
   name: string;
   key: 'master' | 'team';
+  path?: '/v1/usage' | '/admin/spend';
   query: Record<string, string>;
   boundMs: number;
 }
@@ -110,6 +115,22 @@ function shapes(now: number): Shape[] {
       query: { from: days(91), group_by: 'team' },
       boundMs: BOUNDS.master92,
     },
+    // GET /admin/spend: first pages (with their totals) of the attribution reports.
+    ...(
+      [
+        ['spend: team × model × day, 30 days', { ...d30, group_by: 'team,model,day' }, BOUNDS.master30],
+        ['spend: by tag (split), 30 days', { ...d30, group_by: 'tag' }, BOUNDS.master30],
+        ['spend: by end user, 30 days', { ...d30, group_by: 'user' }, BOUNDS.master30],
+        [
+          'spend: one team by user and model, 30 days',
+          { ...d30, team: 'team-05', group_by: 'user,model' },
+          BOUNDS.team,
+        ],
+        ['spend: one end user, by model, all time', { user: 'user-17', group_by: 'model' }, BOUNDS.team],
+        ['spend: one workflow run, by step', { run: 'run_7', group_by: 'step' }, BOUNDS.team],
+        ['spend: the whole ledger, team × model × day', { group_by: 'team,model,day' }, BOUNDS.master92],
+      ] as const
+    ).map(([name, query, boundMs]): Shape => ({ name, key: 'master', path: '/admin/spend', query, boundMs })),
   ];
 }
 
@@ -147,17 +168,16 @@ async function timeOne(
   url: string,
   key: string,
   query: Record<string, string>,
+  path = '/v1/usage',
 ): Promise<{ ms: number; calls: number }> {
   const t0 = performance.now();
-  const res = await fetch(`${url}/v1/usage?${new URLSearchParams(query)}`, {
+  const res = await fetch(`${url}${path}?${new URLSearchParams(query)}`, {
     headers: { authorization: `Bearer ${key}` },
   });
   const body = (await res.json()) as { totals?: { calls: number } };
   const ms = performance.now() - t0;
   if (!res.ok)
-    throw new Error(
-      `GET /v1/usage?${new URLSearchParams(query)}: HTTP ${res.status} ${JSON.stringify(body)}`,
-    );
+    throw new Error(`GET ${path}?${new URLSearchParams(query)}: HTTP ${res.status} ${JSON.stringify(body)}`);
   return { ms, calls: body.totals?.calls ?? 0 };
 }
 
@@ -197,18 +217,18 @@ async function runEngine(
   const list = shapes(now);
   const keyOf = (s: Shape) => (s.key === 'master' ? MASTER : TEAM_KEY);
   const rows = new Map<Shape, number>();
-  for (const s of list) rows.set(s, (await timeOne(gw.url, keyOf(s), s.query)).calls); // warm-up
+  for (const s of list) rows.set(s, (await timeOne(gw.url, keyOf(s), s.query, s.path)).calls); // warm-up
   const samples = new Map<Shape, number[]>(list.map((s) => [s, []]));
   for (let r = 0; r < rounds; r++) {
     // Each round starts one shape later, so no shape always follows the widest one.
     for (let i = 0; i < list.length; i++) {
       const s = list[(i + r) % list.length]!;
-      samples.get(s)!.push((await timeOne(gw.url, keyOf(s), s.query)).ms);
+      samples.get(s)!.push((await timeOne(gw.url, keyOf(s), s.query, s.path)).ms);
     }
     log(`${engine}: round ${r + 1}/${rounds}`);
   }
 
-  const widest = list[list.length - 1]!;
+  const widest = list.find((s) => s.name === 'master: the whole ledger, 91 days by team')!;
   let done = false;
   const health: number[] = [];
   const report = timeOne(gw.url, MASTER, widest.query).finally(() => {
@@ -230,7 +250,7 @@ async function runEngine(
       const latencyMs = summarise(samples.get(s)!);
       return {
         name: s.name,
-        query: new URLSearchParams(s.query).toString(),
+        query: `${s.path ?? '/v1/usage'}?${new URLSearchParams(s.query)}`,
         rows: rows.get(s)!,
         latencyMs,
         boundMs: engine === 'sqlite' ? s.boundMs : null,
@@ -311,7 +331,7 @@ export function usageTable(r: UsageBenchResult): string[] {
     out.push(
       `usage queries on ${e.engine}, ${r.rows.toLocaleString('en-US')} ledger rows (seeded in ${e.seedMs} ms), ${r.rounds} rounds:`,
       ...columns([
-        ['GET /v1/usage', 'rows in range', 'p50 ms', 'p99 ms', 'bound', ''],
+        ['GET /v1/usage, /admin/spend', 'rows in range', 'p50 ms', 'p99 ms', 'bound', ''],
         ...e.shapes.map((s) => [
           s.name,
           s.rows.toLocaleString('en-US'),

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { BootError, type Booted, boot } from '../boot/index.ts';
 import { ConfigError, type GatewayConfig } from '../config/index.ts';
+import { STATIC_KEY_PREFIX } from '../gateway/index.ts';
 import { runView } from '../server/routes/workflows/runs.ts';
 import { databaseUrlFrom } from '../store/database-url.ts';
 import type { Store } from '../store/index.ts';
@@ -297,7 +298,9 @@ async function callerOf(
 ): Promise<{ team: string; key_id: string | null } | string> {
   if (key === undefined) return { team: 'default', key_id: null };
   const configKey = config.keys.find((k) => k.key === key);
-  if (configKey) return { team: configKey.team, key_id: null };
+  // A static key has no id: the run keeps it as the ledger names it (static:<name>).
+  if (configKey)
+    return { team: configKey.team, key_id: configKey.name ? `${STATIC_KEY_PREFIX}${configKey.name}` : null };
   const found = await store.keys.lookup(key);
   if (!found) return 'the --key is neither in the configuration nor in the database';
   if (found.status !== 'active') return `the --key is ${found.status}`;

@@ -7,13 +7,16 @@ export {
   authorizeReview,
   type Caller,
   dryRun,
+  ledgerKeyOf,
   MASTER_CALLER,
   maxCost,
   OPEN_CALLER,
   ownValue,
   reviewReserve,
+  STATIC_KEY_PREFIX,
 } from './access/index.ts';
 export {
+  type Attribution,
   admitWithin,
   type LedgerSink,
   type LimitBackends,
@@ -54,4 +57,10 @@ export {
 export { chatCompletion, createEmbeddings, type ReviewRun, runReview } from './pipeline/index.ts';
 
 export { addUsage, type ChatMeta, type ChatReply, publicAttempts, usageBody } from './replies/index.ts';
-export type { ChatContext, RequestFacts, TraceSlot } from './request/index.ts';
+export {
+  type ChatContext,
+  endUserOf,
+  MAX_END_USER,
+  type RequestFacts,
+  type TraceSlot,
+} from './request/index.ts';

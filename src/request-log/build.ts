@@ -3,7 +3,7 @@
  * (the model asked, stream, tags) and what the gateway learnt (attempts, route, the panel, tokens and
  * cost). Text the client sent or got goes only into `content`, and only with content logging on.
  */
-import type { Caller } from '../gateway/index.ts';
+import { ledgerKeyOf } from '../gateway/index.ts';
 import type { RequestLogRow } from '../store/index.ts';
 import { Clipper } from './clip.ts';
 import type { RequestDraft, RequestEnd } from './draft.ts';
@@ -17,12 +17,6 @@ function column(text: string | null | undefined, max: number): string | null {
   if (text === null || text === undefined) return null;
   const clean = text.includes('\0') ? text.replaceAll('\0', '') : text;
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
-}
-
-/** The key a record names: as the ledger names it (`static:<name>` for a key from the config file). */
-function keyIdOf(caller: Caller): string | null {
-  if (caller.keyId !== null) return caller.keyId;
-  return !caller.operator && caller.keyName ? `static:${caller.keyName}` : null;
 }
 
 const round3 = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -114,7 +108,7 @@ export function buildRow(draft: RequestDraft, end: RequestEnd, keepContent: bool
     id: draft.id,
     created_at: draft.arrivedAt,
     team_id: draft.caller.team,
-    key_id: keyIdOf(draft.caller),
+    key_id: ledgerKeyOf(draft.caller),
     key_name: column(draft.caller.keyName, 200),
     surface: draft.surface,
     model: column(draft.model, 256),

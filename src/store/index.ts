@@ -31,14 +31,8 @@ export {
   type ObservationRow,
   type SubjectRow,
 } from './learning.ts';
-export {
-  Ledger,
-  type LedgerEntry,
-  type LedgerOptions,
-  type SpendGroupBy,
-  type SpendQuery,
-  type SpendRow,
-} from './ledger.ts';
+export { Ledger, type LedgerEntry, type LedgerOptions } from './ledger.ts';
+export type { LedgerFigures } from './ledger-sql.ts';
 export { LedgerWriter, type LedgerWriterOptions } from './ledger-writer.ts';
 export type { Engine } from './migrations.ts';
 export { type OpenStoreOptions, openStore, type Store } from './open.ts';
@@ -53,6 +47,9 @@ export {
   SUMMARY_COLUMNS as REQUEST_LOG_SUMMARY_COLUMNS,
 } from './request-log.ts';
 export { type NewResponseRecord, type ResponseRecord, ResponsesRepo } from './responses.ts';
+export { type SpendPage, SpendRepo, type SpendRow } from './spend.ts';
+export { spendCsv, spendCsvColumns } from './spend-csv.ts';
+export { resolveSpendQuery, SPEND_DIMENSIONS, SPEND_LIMIT, type SpendQuery } from './spend-query.ts';
 export {
   type Team,
   type TeamBudget,

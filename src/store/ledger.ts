@@ -1,15 +1,14 @@
 /**
  * The spend ledger: one row per upstream call, appended off the request path (see ledger-writer.ts)
- * and read back for the start-up rebuild of budget counters and for spend reports. Sums are taken in
- * SQL as integer nano-dollars, so they are exact and match what the budget backends count.
+ * and read back for the start-up rebuild of budget counters and for reports (spend.ts, usage.ts). Each
+ * row names who made the call (team, key), for whom (end user), through what (surface, workflow run and
+ * step) and its tags. Sums are taken in SQL as integer nano-dollars, so they are exact and match what the
+ * budget backends count.
  */
 
 import { type Insertable, sql } from 'kysely';
-import { usdOfNanos } from '../limits/nanos.ts';
 import type { StoreContext } from './context.ts';
-import { StoreError } from './errors.ts';
 import { LedgerWriter, type LedgerWriterOptions } from './ledger-writer.ts';
-import { toEpochMs } from './time.ts';
 import type { LedgerTable } from './types.ts';
 
 export interface LedgerEntry {
@@ -30,36 +29,15 @@ export interface LedgerEntry {
   tags?: Record<string, unknown> | null;
   /** Epoch ms; defaults to the time of `append`, not of the later write. */
   created_at?: number;
+  /** The key's name (a config key's is also in its `key_id`, `static:<name>`). */
+  key_name?: string | null;
+  /** The end user the client named (`user`, or `metadata.user_id` on Anthropic Messages). */
+  end_user?: string | null;
+  /** The endpoint (`chat.completions`, `consensus`, …) or `workflow` for a workflow step's calls. */
+  surface?: string | null;
+  workflow_run?: string | null;
+  workflow_step?: string | null;
 }
-
-export type SpendGroupBy = 'day' | 'model' | 'key' | 'team';
-
-export interface SpendQuery {
-  team?: string;
-  key?: string;
-  model?: string;
-  /** Inclusive; ISO 8601 or epoch ms (a bare `YYYY-MM-DD` is that day's UTC midnight). */
-  from?: string | number;
-  /** Exclusive; ISO 8601 or epoch ms — but a bare `YYYY-MM-DD` includes that whole UTC day. */
-  to?: string | number;
-  group_by: SpendGroupBy;
-}
-
-export interface SpendRow {
-  /** `YYYY-MM-DD` (UTC) for day; the model, key id or team id otherwise; null for calls without a key. */
-  group: string | null;
-  /** Distinct request ids: a fan-out is one request. */
-  requests: number;
-  /** Upstream calls (ledger rows). */
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-}
-
-const DAY_MS = 86_400_000;
-const GROUP_BY: readonly SpendGroupBy[] = ['day', 'model', 'key', 'team'];
-const GROUP_COLUMN = { model: 'model', key: 'key_id', team: 'team_id' } as const;
 
 /** Whole numbers only reach the INSERT, so one odd value cannot fail (and so block) a whole batch. */
 const int = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? Math.round(value) : 0);
@@ -73,17 +51,46 @@ const tokens = (value: unknown) => Math.min(Math.max(int(value), 0), TOKENS_MAX)
 function tagsJson(tags: LedgerEntry['tags'], onError: (err: unknown) => void): string | null {
   if (tags === undefined || tags === null) return null;
   try {
-    return JSON.stringify(tags);
+    const json = JSON.stringify(tags);
+    // Postgres cannot read a NUL out of JSON (`->>` fails on \u0000): tags are kept without any.
+    if (!json.includes('\\u0000')) return json;
+    const clean = (v: unknown) => (typeof v === 'string' ? v.replaceAll('\0', '') : v);
+    return JSON.stringify(Object.fromEntries(Object.entries(tags).map(([k, v]) => [clean(k), clean(v)])));
   } catch (err) {
     onError(err);
     return null;
   }
 }
 
+/** Text from a client, as a column: without NUL (Postgres refuses it, even escaped in JSON) and bounded. */
+function text(value: unknown, max = MAX_TEXT): string | null {
+  if (value === undefined || value === null) return null;
+  const s = String(value).replaceAll('\0', '');
+  return s.length > max ? s.slice(0, max) : s;
+}
+
+const MAX_TEXT = 1000;
+
+/**
+ * The tags as `["name:value", …]` sorted by name (binary order): the order a multi-tag call's cost and
+ * tokens are split in (src/store/spend.ts). Null without tags.
+ */
+export function tagPairs(tags: LedgerEntry['tags']): string | null {
+  if (!tags) return null;
+  const pairs = Object.entries(tags)
+    .map(([name, value]) => [
+      text(name) ?? '',
+      text(typeof value === 'string' ? value : JSON.stringify(value)) ?? '',
+    ])
+    .sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0))
+    .map(([name, value]) => `${name}:${value}`);
+  return pairs.length ? JSON.stringify(pairs) : null;
+}
+
 export type LedgerOptions = LedgerWriterOptions;
 
-/** 13 columns × 2000 rows stays under both engines' bound-parameter limits (SQLite 32 766, pg 65 535). */
-const MAX_BATCH = 2000;
+/** 19 columns × 1500 rows stays under both engines' bound-parameter limits (SQLite 32 766, pg 65 535). */
+const MAX_BATCH = 1500;
 
 export class Ledger {
   readonly #ctx: StoreContext;
@@ -120,6 +127,12 @@ export class Ledger {
       status: int(entry.status),
       tags: tagsJson(entry.tags, this.#onError),
       created_at: entry.created_at === undefined ? this.#ctx.now() : int(entry.created_at),
+      key_name: text(entry.key_name),
+      end_user: text(entry.end_user),
+      surface: text(entry.surface),
+      workflow_run: text(entry.workflow_run),
+      workflow_step: text(entry.workflow_step),
+      tag_pairs: tagPairs(entry.tags),
     });
   }
 
@@ -160,56 +173,5 @@ export class Ledger {
       .where('created_at', '>=', sinceMs)
       .executeTakeFirstOrThrow();
     return Number(row.nanos);
-  }
-
-  /** `GET /admin/spend`: totals per group, ordered by group (days chronologically). */
-  async spendReport(query: SpendQuery): Promise<SpendRow[]> {
-    if (!GROUP_BY.includes(query.group_by)) {
-      throw new StoreError('invalid', `group_by: expected one of ${GROUP_BY.join(', ')}`, 'group_by');
-    }
-    const from = query.from === undefined ? undefined : toEpochMs(query.from, 'from');
-    const to = query.to === undefined ? undefined : toEpochMs(query.to, 'to', true);
-    await this.flush();
-
-    // Whole UTC days since the epoch: integer division on both engines (created_at is never negative).
-    const group =
-      query.group_by === 'day'
-        ? sql<number | string | null>`created_at / ${sql.lit(DAY_MS)}`
-        : sql.ref(GROUP_COLUMN[query.group_by]);
-    let q = this.#ctx.db
-      .selectFrom('ledger')
-      .select([
-        group.as('grp'),
-        sql<number>`count(distinct request_id)`.as('requests'),
-        sql<number>`count(*)`.as('calls'),
-        sql<number>`cast(sum(input_tokens) as bigint)`.as('input_tokens'),
-        sql<number>`cast(sum(output_tokens) as bigint)`.as('output_tokens'),
-        sql<number>`cast(sum(cost_nanos) as bigint)`.as('cost_nanos'),
-      ])
-      .groupBy(group);
-    if (query.team !== undefined) q = q.where('team_id', '=', query.team);
-    if (query.key !== undefined) q = q.where('key_id', '=', query.key);
-    if (query.model !== undefined) q = q.where('model', '=', query.model);
-    if (from !== undefined) q = q.where('created_at', '>=', from);
-    if (to !== undefined) q = q.where('created_at', '<', to);
-    const rows = await q.execute();
-
-    const result: SpendRow[] = rows.map((r) => ({
-      group:
-        r.grp === null
-          ? null
-          : query.group_by === 'day'
-            ? new Date(Number(r.grp) * DAY_MS).toISOString().slice(0, 10)
-            : String(r.grp),
-      requests: Number(r.requests),
-      calls: Number(r.calls),
-      input_tokens: Number(r.input_tokens),
-      output_tokens: Number(r.output_tokens),
-      cost_usd: usdOfNanos(Number(r.cost_nanos)),
-    }));
-    // Sorted here, not in SQL: the engines disagree on where NULL sorts. Nulls (keyless calls) last.
-    return result.sort((a, b) =>
-      a.group === b.group ? 0 : a.group === null ? 1 : b.group === null ? -1 : a.group < b.group ? -1 : 1,
-    );
   }
 }

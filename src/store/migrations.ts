@@ -323,6 +323,67 @@ function migrations(engine: Engine): Record<string, Migration> {
       },
     },
 
+    // Attribution (src/store/spend.ts): every ledger row also names its key's name, the end user, the
+    // surface, the workflow run and step, and its tags as a sorted array of `name:value` (which splits a
+    // multi-tag request's cost exactly). All nullable: rows written before keep working. Workflow calls
+    // used to carry their run and step as tags: those move to the new columns, so tag reports no longer
+    // split a step's cost with them.
+    '0009_ledger_attribution': {
+      async up(db: Kysely<any>) {
+        for (const column of [
+          'key_name',
+          'end_user',
+          'surface',
+          'workflow_run',
+          'workflow_step',
+          'tag_pairs',
+        ]) {
+          await db.schema.alterTable('ledger').addColumn(column, 'text').execute();
+        }
+        const backfill =
+          engine === 'postgres'
+            ? sql`update ledger set
+                surface = 'workflow',
+                workflow_run = tags::json ->> 'workflow_run',
+                workflow_step = tags::json ->> 'workflow_step',
+                tags = nullif((tags::jsonb - 'workflow_run' - 'workflow_step')::text, '{}')
+              where tags is not null and strpos(tags, '\\u0000') = 0
+                and tags::json ->> 'workflow_run' is not null`
+            : sql`update ledger set
+                surface = 'workflow',
+                workflow_run = json_extract(tags, '$.workflow_run'),
+                workflow_step = json_extract(tags, '$.workflow_step'),
+                tags = nullif(json_remove(tags, '$.workflow_run', '$.workflow_step'), '{}')
+              where tags is not null and json_extract(tags, '$.workflow_run') is not null`;
+        await backfill.execute(db);
+        const pairs =
+          engine === 'postgres'
+            ? sql`update ledger set tag_pairs = (
+                select json_agg(key || ':' || value order by key collate "C")::text
+                from json_each_text(tags::json)
+              ) where tags is not null and strpos(tags, '\\u0000') = 0`
+            : sql`update ledger set tag_pairs = (
+                select json_group_array(p) from (
+                  select key || ':' || cast(value as text) as p from json_each(ledger.tags) order by key
+                )
+              ) where tags is not null`;
+        await pairs.execute(db);
+        // Filters on the end user and on the workflow run read only their rows.
+        await db.schema
+          .createIndex('ledger_user_created_idx')
+          .on('ledger')
+          .columns(['end_user', 'created_at'])
+          .where(sql.ref('end_user'), 'is not', null)
+          .execute();
+        await db.schema
+          .createIndex('ledger_run_idx')
+          .on('ledger')
+          .columns(['workflow_run', 'created_at'])
+          .where(sql.ref('workflow_run'), 'is not', null)
+          .execute();
+      },
+    },
+
     // Learning from outcomes (src/store/learning.ts). `learned_quality`: per model and category, the
     // decayed sums of the observed scores and of their weights, as of `updated_at` (each instance adds
     // its batches, decaying the row to the batch's time in the same statement). `learning_control`:

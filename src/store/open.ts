@@ -3,7 +3,7 @@
  * the key pepper exists, and hands back the repositories. Everything above this file is engine-blind.
  */
 import { resolve } from 'node:path';
-import { Kysely, sql } from 'kysely';
+import { type CompiledQuery, Kysely, sql } from 'kysely';
 import { AlertsRepo } from './alerts.ts';
 import { AuditRepo } from './audit.ts';
 import { parseDatabaseUrl, redactUrl } from './database-url.ts';
@@ -15,6 +15,7 @@ import { type Engine, migrateToLatest } from './migrations.ts';
 import { cachedProbe, type StoreProbe } from './probe.ts';
 import { type RequestLogOptions, RequestLogRepo } from './request-log.ts';
 import { ResponsesRepo } from './responses.ts';
+import { SpendRepo } from './spend.ts';
 import { createSqliteDialect, MEMORY, openSqliteDatabase } from './sqlite-dialect.ts';
 import { SqliteReader } from './sqlite-reader.ts';
 import { TeamsRepo } from './teams.ts';
@@ -57,6 +58,8 @@ export interface Store {
   readonly alerts: AlertsRepo;
   /** Admin actions: who did what, when. */
   readonly audit: AuditRepo;
+  /** Spend by any combination of dimensions, paged (`GET /admin/spend`, `quorum spend`). */
+  readonly spend: SpendRepo;
   /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
   readonly pepper: string;
   /** A trivial query, for /readyz. */
@@ -104,11 +107,15 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const ctx = { db, engine: target.engine, now };
   const ledger = new Ledger(ctx, { ...options.ledger, onError });
   const requestLog = new RequestLogRepo(ctx, { ...options.requestLog, onError });
-  // Usage reports read large ranges: on a SQLite file, off the event loop (an in-memory database has
+  // Usage and spend reports read large ranges: on a SQLite file, off the event loop (an in-memory database has
   // no file another connection could open).
   const reader =
     target.engine === 'sqlite' && target.path !== MEMORY ? new SqliteReader(resolve(target.path)) : null;
   let closing: Promise<void> | null = null;
+  const reports = {
+    flush: () => ledger.flush(),
+    ...(reader ? { read: (query: CompiledQuery) => reader.all(query.sql, query.parameters) } : {}),
+  };
   const ping = async () => {
     await sql`select 1`.execute(db);
   };
@@ -121,10 +128,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     workflows: new WorkflowsRepo(ctx),
     responses: new ResponsesRepo(ctx),
     requestLog,
-    usage: new UsageRepo(ctx, {
-      flush: () => ledger.flush(),
-      ...(reader ? { read: (query) => reader.all(query.sql, query.parameters) } : {}),
-    }),
+    usage: new UsageRepo(ctx, reports),
+    spend: new SpendRepo(ctx, reports),
     learning: new LearningRepo(ctx),
     alerts: new AlertsRepo(ctx),
     audit: new AuditRepo(ctx),

@@ -53,6 +53,17 @@ export interface LedgerTable {
   /** JSON object of the request's `quorum.tags`. */
   tags: string | null;
   created_at: number;
+  /** The key's name: a stored key's, or a config key's (whose `key_id` is `static:<name>`). */
+  key_name: string | null;
+  /** The end user the client named: `user` (OpenAI bodies), `metadata.user_id` (Anthropic Messages). */
+  end_user: string | null;
+  /** The endpoint that made the call (`chat.completions`, `messages`, …) or `workflow` for a step's. */
+  surface: string | null;
+  /** A workflow step's calls: the run's id and the step's name. */
+  workflow_run: string | null;
+  workflow_step: string | null;
+  /** JSON array of the tags as `name:value`, sorted by name: a multi-tag request's cost splits over it. */
+  tag_pairs: string | null;
 }
 
 export interface MetaTable {

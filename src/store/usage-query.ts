@@ -3,8 +3,14 @@
  * milliseconds with a bounded span (so no query can scan the whole ledger by accident), the bucket
  * size, the grouping and the filters. Every bad value is a StoreError naming its parameter.
  */
-import { StoreError } from './errors.ts';
-import { toEpochMs } from './time.ts';
+import {
+  invalid,
+  type LedgerFilters,
+  parseTagFilter,
+  reportInstant,
+  type TagFilter,
+  tagName,
+} from './ledger-sql.ts';
 
 export type UsageBucket = 'day' | 'hour';
 
@@ -22,15 +28,12 @@ export const DEFAULT_BUCKETS: Record<UsageBucket, number> = { day: 30, hour: 24 
 /** Groups shown on their own; the rest are summed into one "other" group. */
 export const GROUP_LIMIT = { default: 10, max: 50 } as const;
 
-/** Longest tag name accepted in `group_by=tag:<name>` and `tag=<name>:<value>`. */
-const MAX_TAG_NAME = 200;
-
-/** `Date` can show instants up to the end of the year 9999 (and the ledger holds none before 1970). */
-const MAX_EPOCH_MS = 253_402_300_799_999;
+/** Groupings where every request belongs to one group (a fan-out's models are the exception). */
+const COLUMN_GROUPS = ['team', 'key', 'model', 'user', 'surface', 'run'] as const;
 
 export type UsageGroupBy =
   | { kind: 'none' }
-  | { kind: 'team' | 'key' | 'model' }
+  | { kind: (typeof COLUMN_GROUPS)[number] }
   | { kind: 'tag'; name: string };
 
 export interface UsageQuery {
@@ -39,59 +42,38 @@ export interface UsageQuery {
   /** Exclusive; ISO 8601 or epoch ms (a bare `YYYY-MM-DD` includes that whole UTC day). Default: now. */
   to?: string | number;
   bucket?: UsageBucket;
-  /** `none` (default), `team`, `key`, `model` or `tag:<name>`. */
+  /** `none` (default), `team`, `key`, `model`, `user`, `surface`, `run` or `tag:<name>`. */
   group_by?: string;
   team?: string;
   key?: string;
   model?: string;
-  /** `<name>:<value>`: only requests whose tag `name` is `value`. */
+  /** The end user (`user` of the request). */
+  user?: string;
+  surface?: string;
+  /** A workflow run id, and a step name. */
+  run?: string;
+  step?: string;
+  /** `<name>:<value>`: only requests whose tag `name` is `value`; `<name>`: that have the tag. */
   tag?: string;
   /** Groups shown on their own, 1 to 50 (default 10). */
   limit?: number;
 }
 
-export interface ResolvedUsageQuery {
+export interface ResolvedUsageQuery extends LedgerFilters {
   from: number;
   to: number;
   bucket: UsageBucket;
   groupBy: UsageGroupBy;
-  team?: string;
-  key?: string;
-  model?: string;
-  tag?: { name: string; value: string };
+  tag?: TagFilter;
   limit: number;
-}
-
-const invalid = (param: string, message: string) => new StoreError('invalid', `${param}: ${message}`, param);
-
-function tagName(name: string, param: string): string {
-  if (name.length === 0 || name.length > MAX_TAG_NAME) {
-    throw invalid(param, `expected a tag name of 1 to ${MAX_TAG_NAME} characters`);
-  }
-  // SQLite's JSON paths have no escape for a double quote inside a quoted key.
-  if (/["\\]/.test(name)) throw invalid(param, 'a tag name with " or \\ cannot be queried');
-  return name;
 }
 
 export function parseGroupBy(value: string | undefined): UsageGroupBy {
   if (value === undefined || value === 'none') return { kind: 'none' };
-  if (value === 'team' || value === 'key' || value === 'model') return { kind: value };
+  const column = COLUMN_GROUPS.find((g) => g === value);
+  if (column) return { kind: column };
   if (value.startsWith('tag:')) return { kind: 'tag', name: tagName(value.slice(4), 'group_by') };
-  throw invalid('group_by', 'expected none, team, key, model or tag:<name>');
-}
-
-function parseTag(value: string): { name: string; value: string } {
-  const colon = value.indexOf(':');
-  if (colon < 0) throw invalid('tag', 'expected <name>:<value>, e.g. project:apollo');
-  return { name: tagName(value.slice(0, colon), 'tag'), value: value.slice(colon + 1) };
-}
-
-function instant(value: string | number, param: 'from' | 'to'): number {
-  const ms = toEpochMs(value, param, param === 'to');
-  if (ms < 0 || ms > MAX_EPOCH_MS) {
-    throw invalid(param, 'expected a time between 1970 and the end of the year 9999');
-  }
-  return ms;
+  throw invalid('group_by', `expected none, ${COLUMN_GROUPS.join(', ')} or tag:<name>`);
 }
 
 /** `14 days`, `14 days 2 h 12 ms`: exact, so a span just past the bound never reads as the bound. */
@@ -118,11 +100,11 @@ export function resolveUsageQuery(query: UsageQuery, now: number): ResolvedUsage
   const bucket = query.bucket ?? 'day';
   if (bucket !== 'day' && bucket !== 'hour') throw invalid('bucket', 'expected day or hour');
   const size = BUCKET_MS[bucket];
-  const to = query.to === undefined ? now : instant(query.to, 'to');
+  const to = query.to === undefined ? now : reportInstant(query.to, 'to');
   const from =
     query.from === undefined
       ? Math.max(0, (Math.floor((to - 1) / size) - DEFAULT_BUCKETS[bucket] + 1) * size)
-      : instant(query.from, 'from');
+      : reportInstant(query.from, 'from');
   if (from >= to) throw invalid('to', 'expected a time after from');
   if (to - from > MAX_SPAN_MS[bucket]) {
     throw invalid(
@@ -142,7 +124,11 @@ export function resolveUsageQuery(query: UsageQuery, now: number): ResolvedUsage
     ...(query.team !== undefined ? { team: query.team } : {}),
     ...(query.key !== undefined ? { key: query.key } : {}),
     ...(query.model !== undefined ? { model: query.model } : {}),
-    ...(query.tag !== undefined ? { tag: parseTag(query.tag) } : {}),
+    ...(query.user !== undefined ? { user: query.user } : {}),
+    ...(query.surface !== undefined ? { surface: query.surface } : {}),
+    ...(query.run !== undefined ? { run: query.run } : {}),
+    ...(query.step !== undefined ? { step: query.step } : {}),
+    ...(query.tag !== undefined ? { tag: parseTagFilter(query.tag, true) } : {}),
     limit,
   };
 }

@@ -3,8 +3,8 @@
  * SQL the way `GET /admin/spend` sums them (integer nano-dollars, `count(distinct request_id)` for
  * requests), so every figure equals the spend report's for the same filters.
  *
- * Each report reads only the ledger rows of its range (and team, when scoped), through the
- * `(created_at)`, `(team_id, created_at)` and `(key_id, created_at)` indexes, in two or three
+ * Each report reads only the ledger rows of its range (and team, key, end user or run, when filtered)
+ * through the ledger's indexes (see filterCondition in ledger-sql.ts), in two or three
  * aggregate queries: the top groups by cost, the totals when they cannot be added up from those, and
  * the buckets. Requests are counted distinct at every level — per bucket, per group, overall — since
  * a fan-out request is one request with several calls (and may use several models).
@@ -12,6 +12,14 @@
 import { type Compilable, type CompiledQuery, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { usdOfNanos } from '../limits/nanos.ts';
 import type { StoreContext } from './context.ts';
+import {
+  figureSelects,
+  figuresOf,
+  filterCondition,
+  type LedgerFigures,
+  tagValue,
+  ZERO_FIGURES as ZERO,
+} from './ledger-sql.ts';
 import { toIso } from './time.ts';
 import type { Database } from './types.ts';
 import {
@@ -24,19 +32,8 @@ import {
   type UsageQuery,
 } from './usage-query.ts';
 
-export interface UsageFigures {
-  /** Distinct request ids: a fan-out or a fallback is one request. */
-  requests: number;
-  /** Upstream calls (ledger rows). */
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  /** Input tokens the provider served from its prompt cache (part of input_tokens). */
-  cached_tokens: number;
-  /** Exact integer nano-dollars (1e-9 USD): these add up exactly, cost_usd is derived from them. */
-  cost_nanos: number;
-  cost_usd: number;
-}
+/** What a set of calls adds up to (see LedgerFigures). */
+export type UsageFigures = LedgerFigures;
 
 export interface UsageGroup extends UsageFigures {
   /** The team, key id, model or tag value; null for calls without a key or requests without the tag. */
@@ -66,6 +63,16 @@ export interface UsageReport {
 }
 
 type Ledger = SelectQueryBuilder<Database, 'ledger', object>;
+
+/** The ledger column of each column grouping. */
+const COLUMN = {
+  team: 'team_id',
+  key: 'key_id',
+  model: 'model',
+  user: 'end_user',
+  surface: 'surface',
+  run: 'workflow_run',
+} as const;
 type Group = string | null;
 
 interface Row {
@@ -81,40 +88,10 @@ interface Row {
   cost_nanos: unknown;
 }
 
-const sum = (column: string) => sql<number>`cast(coalesce(sum(${sql.ref(column)}), 0) as bigint)`;
-
 /** The figures of a group of rows, as select expressions. */
-const FIGURES = [
-  sql<number>`count(distinct request_id)`.as('requests'),
-  sql<number>`count(*)`.as('calls'),
-  sum('input_tokens').as('input_tokens'),
-  sum('output_tokens').as('output_tokens'),
-  sum('cached_tokens').as('cached_tokens'),
-  sum('cost_nanos').as('cost_nanos'),
-];
+const FIGURES = figureSelects();
 
-const ZERO: UsageFigures = {
-  requests: 0,
-  calls: 0,
-  input_tokens: 0,
-  output_tokens: 0,
-  cached_tokens: 0,
-  cost_nanos: 0,
-  cost_usd: 0,
-};
-
-function figures(row: Row): UsageFigures {
-  const cost = Number(row.cost_nanos);
-  return {
-    requests: Number(row.requests),
-    calls: Number(row.calls),
-    input_tokens: Number(row.input_tokens),
-    output_tokens: Number(row.output_tokens),
-    cached_tokens: Number(row.cached_tokens),
-    cost_nanos: cost,
-    cost_usd: usdOfNanos(cost),
-  };
-}
+const figures = (row: Row) => figuresOf(row as unknown as Record<string, unknown>);
 
 /** Adds (sign 1) or takes away (sign -1) figures; requests included, for groupings that partition them. */
 function combine(a: UsageFigures, b: UsageFigures, sign: 1 | -1 = 1): UsageFigures {
@@ -220,37 +197,18 @@ export class UsageRepo {
 
   /** The rows of the range, team and filters: every query starts here, so none reads past them. */
   #base(r: ResolvedUsageQuery): Ledger {
-    let q: Ledger = this.#ctx.db
-      .selectFrom('ledger')
-      .where('created_at', '>=', r.from)
-      .where('created_at', '<', r.to);
-    if (r.team !== undefined) q = q.where('team_id', '=', r.team);
-    if (r.key !== undefined) q = q.where('key_id', '=', r.key);
-    if (r.model !== undefined) q = q.where('model', '=', r.model);
-    if (r.tag !== undefined) q = q.where(this.#tagExpr(r.tag.name), '=', r.tag.value);
-    return q;
+    return this.#ctx.db.selectFrom('ledger').where(filterCondition(this.#ctx.engine, r));
   }
 
   #groupExpr(groupBy: UsageGroupBy): RawBuilder<Group> | null {
     switch (groupBy.kind) {
       case 'none':
         return null;
-      case 'team':
-        return sql.ref<string>('team_id');
-      case 'key':
-        return sql.ref<Group>('key_id');
-      case 'model':
-        return sql.ref<string>('model');
       case 'tag':
-        return this.#tagExpr(groupBy.name);
+        return tagValue(this.#ctx.engine, groupBy.name);
+      default:
+        return sql.ref<Group>(`ledger.${COLUMN[groupBy.kind]}`);
     }
-  }
-
-  /** A request's value of one tag (the ledger's `tags` is a JSON object of strings), or null. */
-  #tagExpr(name: string): RawBuilder<Group> {
-    return this.#ctx.engine === 'postgres'
-      ? sql<Group>`(tags::json ->> ${name})`
-      : sql<Group>`json_extract(tags, ${`$."${name}"`})`;
   }
 
   /**

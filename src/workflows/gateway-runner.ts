@@ -1,7 +1,14 @@
 import type { ReviewOptions } from '../../consensus/index.ts';
 import { type ChatRequest, memberModel } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
-import { type Caller, type ChatContext, chatCompletion, type Gateway, runReview } from '../gateway/index.ts';
+import {
+  type Caller,
+  type ChatContext,
+  chatCompletion,
+  type Gateway,
+  runReview,
+  STATIC_KEY_PREFIX,
+} from '../gateway/index.ts';
 import { callerFor } from '../server/auth.ts';
 import type { Store } from '../store/index.ts';
 import { priceChat, priceReview } from './call-price.ts';
@@ -18,7 +25,10 @@ import { JSON_OBJECT, jsonSchemaFormat } from './response-format.ts';
  * signal is the request's client signal: cancelling a step aborts its upstream calls.
  */
 
-/** The caller a run is charged to: its team, and the key that started it (null: a static key or open access). */
+/**
+ * The caller a run is charged to: its team, and the key that started it — a stored key's id,
+ * `static:<name>` for a static key of the config file, null for the master key and open access.
+ */
 export type ResolveCaller = (team: string, keyId: string | null) => Promise<Caller>;
 
 /**
@@ -60,8 +70,6 @@ function requestId(req: RunnerRequest): string {
   return id;
 }
 
-const tagsOf = (req: RunnerRequest) => ({ workflow_run: req.run_id, workflow_step: req.step });
-
 export function createGatewayRunner(gw: Gateway, resolveCaller: ResolveCaller): StepRunner {
   return {
     async complete(req, signal) {
@@ -72,6 +80,8 @@ export function createGatewayRunner(gw: Gateway, resolveCaller: ResolveCaller): 
           caller,
           clientSignal: signal,
           startedAt: performance.now(),
+          // The ledger names the run and step of each call, so spend can be read per run (and step).
+          attribution: { surface: 'workflow', workflowRun: req.run_id, workflowStep: req.step },
         };
         return req.kind === 'review' ? await reviewStep(gw, ctx, req) : await chatStep(gw, ctx, req);
       } catch (err) {
@@ -102,7 +112,7 @@ async function chatStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Prom
     ...(req.max_tokens !== undefined && { max_tokens: req.max_tokens }),
     ...(req.temperature !== undefined && { temperature: req.temperature }),
     ...(req.json && { response_format: JSON_OBJECT }),
-    quorum: { tags: tagsOf(req), ...(ensemble && { ensemble }) },
+    ...(ensemble && { quorum: { ensemble } }),
   };
   // The judge's reply is its score, not the step's output: only the step's own calls carry the schema.
   if (req.json && req.kind !== 'judge' && def.schema) {
@@ -173,7 +183,7 @@ async function reviewStep(gw: Gateway, ctx: ChatContext, req: RunnerRequest): Pr
     throw new GatewayError('invalid_body', `review step "${req.step}" has no reviewers`);
   }
   const review = (spent?: (usd: number) => void) =>
-    runReview(gw, spent ? { ...ctx, onSpent: spent } : ctx, options, tagsOf(req));
+    runReview(gw, spent ? { ...ctx, onSpent: spent } : ctx, options);
   const { result, costUsd: cost } = req.cap
     ? await withinCap(req.cap, ctx.clientSignal, {
         kind: req.kind,
@@ -207,10 +217,11 @@ export function storeCallerResolver(
 ): ResolveCaller {
   return async (team, keyId) => {
     const configTeam = config.teams.find((t) => t.id === team);
-    if (keyId === null) {
+    if (keyId === null || keyId.startsWith(STATIC_KEY_PREFIX)) {
+      // A static key is known by its name only (the ledger records the run's calls under it).
       return callerFor(team, configTeam ?? (await store.teams.get(team)) ?? undefined, {
         id: null,
-        name: null,
+        name: keyId === null ? null : keyId.slice(STATIC_KEY_PREFIX.length),
       });
     }
     const key = await store.keys.get(keyId);

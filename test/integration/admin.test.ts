@@ -128,12 +128,20 @@ describe('admin authentication', () => {
     expect(Object.keys(doc.paths['/admin/keys'])).toEqual(['post', 'get']);
     expect(Object.keys(doc.paths['/admin/keys/{id}'])).toEqual(['delete']);
     expect(doc.paths['/admin/spend'].get.parameters.map((p: any) => p.name)).toEqual([
+      'group_by',
       'team',
       'key',
       'model',
+      'user',
+      'tag',
+      'surface',
+      'run',
+      'step',
       'from',
       'to',
-      'group_by',
+      'limit',
+      'cursor',
+      'format',
     ]);
   });
 });
@@ -466,7 +474,7 @@ describe('spend', () => {
     const res = await spend('');
     expect(res.status).toBe(200);
     expect(res.json.object).toBe('list');
-    expect(res.json.data).toEqual([
+    expect(res.json.data).toMatchObject([
       { group: '2020-03-01', requests: 1, calls: 1, input_tokens: 100, output_tokens: 10, cost_usd: 0.001 },
       { group: '2020-03-02', requests: 2, calls: 3, input_tokens: 300, output_tokens: 30, cost_usd: 0.0055 },
       { group: '2020-03-03', requests: 1, calls: 1, input_tokens: 100, output_tokens: 10, cost_usd: 0.004 },

@@ -104,7 +104,7 @@ describe('budgets in memory (one instance)', () => {
     expect(fake.received.length).toBe(ok.length);
     // The SQLite ledger holds one row per upstream call, summing to what was charged.
     await store.ledger.flush();
-    const [row] = await store.ledger.spendReport({ team: 'research', group_by: 'team' });
+    const [row] = await store.spend.all({ team: 'research', group_by: 'team' });
     expect(row!.requests).toBe(ok.length);
     expect(row!.cost_usd).toBeCloseTo(charged, 12);
     await sqlite.cleanup();
@@ -294,7 +294,7 @@ describe.runIf(process.env.QUORUM_TEST_REDIS_URL && process.env.QUORUM_TEST_POST
         expect(sb.spent_usd).toBeCloseTo(charged, 12);
         await a.store.ledger.flush();
         await b.store.ledger.flush();
-        const [row] = await a.store.ledger.spendReport({ team: 'research', group_by: 'team' });
+        const [row] = await a.store.spend.all({ team: 'research', group_by: 'team' });
         expect(row!.requests).toBe(ok.length);
         expect(row!.cost_usd).toBeCloseTo(charged, 12);
       } finally {

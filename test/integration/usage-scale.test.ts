@@ -1,14 +1,16 @@
 /**
  * `GET /v1/usage` over a ledger of 1,000,000 rows (90 days, 20 teams, 60 keys, 12 models, fan-outs and
  * tags; see helpers/ledger-seed.ts), on SQLite and — with QUORUM_TEST_POSTGRES_URL — on Postgres: every
- * query shape the dashboard uses answers exactly what a plain JavaScript count of the same rows says.
+ * query shape the dashboard uses, and `/admin/spend` grouped by several dimensions, by tag (split) and
+ * filtered by end user and workflow run, answers exactly what a plain JavaScript count of the same rows
+ * says.
  * Timings are printed, not asserted (`node bench/usage.ts` measures them).
  */
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/index.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { type SeedOptions, seededRow, seedLedger } from './helpers/ledger-seed.ts';
+import { type SeedOptions, seededRow, seededTagPairs, seedLedger } from './helpers/ledger-seed.ts';
 import { type Backend, backends } from './store/backends.ts';
 
 const MASTER = 'mk-usage-scale-master';
@@ -148,13 +150,84 @@ const figuresOf = (x: any): Figures => ({
   cost_nanos: x.cost_nanos,
 });
 
+/** `/admin/spend` shapes: groupings of several dimensions, the tag split, the new filters. */
+const SPEND_SHAPES: { name: string; query: Record<string, string> }[] = [
+  { name: 'team × model × day, 30 days', query: { ...D30, group_by: 'team,model,day' } },
+  { name: 'by tag (split), 30 days', query: { ...D30, group_by: 'tag' } },
+  { name: 'one end user, by model, the whole ledger', query: { user: 'user-17', group_by: 'model' } },
+  { name: 'one workflow run, by step', query: { run: 'run_7', group_by: 'step' } },
+  {
+    name: 'one team by surface and user, 30 days',
+    query: { ...D30, team: 'team-03', group_by: 'surface,user' },
+  },
+];
+
+/** What /admin/spend must say for a shape, counted in JavaScript from the seed's formulas. */
+function expectedSpend(q: Record<string, string>) {
+  const from = q.from ? Date.parse(q.from) : 0;
+  const to = q.to ? Date.parse(q.to) : Number.MAX_SAFE_INTEGER;
+  const dims = q.group_by!.split(',');
+  const value = (r: ReturnType<typeof seededRow>, d: string): string | null =>
+    d === 'team'
+      ? r.team_id
+      : d === 'model'
+        ? r.model
+        : d === 'day'
+          ? iso(Math.floor(r.created_at / DAY) * DAY).slice(0, 10)
+          : d === 'user'
+            ? r.end_user
+            : d === 'surface'
+              ? r.surface
+              : d === 'step'
+                ? r.workflow_step
+                : null;
+  const totals = new Acc();
+  const groups = new Map<string, { ids: Set<string>; f: Omit<Figures, 'requests'> }>();
+  for (let n = 0; n < SEED.rows; n++) {
+    const r = seededRow(n, SEED);
+    if (r.created_at < from || r.created_at >= to) continue;
+    if (q.team !== undefined && r.team_id !== q.team) continue;
+    if (q.user !== undefined && r.end_user !== q.user) continue;
+    if (q.run !== undefined && r.workflow_run !== q.run) continue;
+    totals.add(r);
+    const pairs = seededTagPairs(r.tags);
+    const split = dims.includes('tag') && pairs.length > 0;
+    const parts = split ? pairs : [null];
+    parts.forEach((tag, i) => {
+      const key = JSON.stringify(dims.map((d) => (d === 'tag' ? tag : value(r, d))));
+      let g = groups.get(key);
+      if (!g) {
+        g = {
+          ids: new Set(),
+          f: { calls: 0, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cost_nanos: 0 },
+        };
+        groups.set(key, g);
+      }
+      g.ids.add(r.request_id);
+      g.f.calls++;
+      const share = (v: number) =>
+        split ? Math.floor(v / parts.length) + (i < v % parts.length ? 1 : 0) : v;
+      g.f.input_tokens += share(r.input_tokens);
+      g.f.output_tokens += share(r.output_tokens);
+      g.f.cached_tokens += share(r.cached_tokens);
+      g.f.cost_nanos += share(r.cost_nanos);
+    });
+  }
+  return {
+    totals: totals.figures,
+    groups: Object.fromEntries([...groups].map(([k, g]) => [k, { requests: g.ids.size, ...g.f }])),
+  };
+}
+
 /**
  * Counted once, before any request: seconds of JavaScript between two requests would let the server's
  * keep-alive timer close the connection the next request is about to reuse.
  */
 let wanted: Map<Shape, ReturnType<typeof expected>> | undefined;
+let wantedSpend: Map<(typeof SPEND_SHAPES)[number], ReturnType<typeof expectedSpend>> | undefined;
 const want = () => {
   wanted ??= new Map(SHAPES.map((s) => [s, expected(s.query, s.key ? 'team-05' : s.query.team)]));
+  wantedSpend ??= new Map(SPEND_SHAPES.map((s) => [s, expectedSpend(s.query)]));
   return wanted;
 };
 
@@ -239,6 +312,36 @@ describe.each(backends())('1,000,000 ledger rows on $name', ({ make }) => {
     // database), so health checks keep being answered meanwhile, not only between its queries.
     expect(answered).toBeGreaterThan(10);
   }, 120_000);
+
+  it.each(SPEND_SHAPES)(
+    '/admin/spend: $name equals the ledger',
+    async (shape) => {
+      const t = performance.now();
+      const res = await fetch(
+        `${gw.url}/admin/spend?${new URLSearchParams({ ...shape.query, limit: '10000' })}`,
+        {
+          headers: { authorization: `Bearer ${MASTER}` },
+        },
+      );
+      const ms = performance.now() - t;
+      const page = (await res.json()) as any;
+      expect(res.status, JSON.stringify(page)).toBe(200);
+      process.stderr.write(
+        `[usage-scale] ${store.engine}: spend ${JSON.stringify(shape.query)} ${Math.round(ms)} ms\n`,
+      );
+      expect(page.has_more).toBe(false);
+      const { totals, groups } = wantedSpend!.get(shape)!;
+      expect(totals.calls).toBeGreaterThan(0);
+      expect(figuresOf(page.totals)).toEqual(totals);
+      const dims = page.group_by as string[];
+      expect(
+        Object.fromEntries(page.data.map((r: any) => [JSON.stringify(dims.map((d) => r[d])), figuresOf(r)])),
+      ).toEqual(groups);
+      const sum = page.data.reduce((a: number, r: any) => a + r.cost_nanos, 0);
+      expect(sum).toBe(page.totals.cost_nanos);
+    },
+    120_000,
+  );
 
   it('agrees with /admin/spend by team over the whole ledger', async () => {
     const range = `from=${iso(SEED.startMs)}&to=${iso(SEED.startMs + 92 * DAY)}`;

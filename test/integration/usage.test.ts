@@ -261,6 +261,8 @@ describe('series and groups from a known ledger', () => {
       'ops',
     ]);
     expect((await usage(`${RANGE}&tag=project:apollo`)).totals).toMatchObject(figures(2, 2, 3500));
+    // A tag by name alone: every request that has it, whatever its value (r1, r2 apollo; r5 zeus).
+    expect((await usage(`${RANGE}&tag=project`)).totals).toMatchObject(figures(3, 3, 3509));
     expect((await usage(`${RANGE}&tag=env:dev&group_by=model`)).totals).toMatchObject(figures(1, 3, 1200));
     const none = await usage(`${RANGE}&tag=project:nobody&group_by=key`);
     expect(none.totals).toMatchObject(figures(0, 0, 0));
@@ -491,8 +493,8 @@ describe('bad parameters: 400 in the OpenAI shape, naming the parameter', () => 
     ['limit=51', 'limit'],
     ['limit=ten', 'limit'],
     ['limit=-1', 'limit'],
-    ['tag=apollo', 'tag'],
     ['tag=:apollo', 'tag'],
+    ['tag=a%22b', 'tag'],
     ['groupby=team', 'groupby'],
     ['team=', 'team'],
   ])('%s', async (query, param) => {

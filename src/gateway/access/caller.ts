@@ -22,6 +22,19 @@ export interface Caller {
   operator: boolean;
 }
 
+/** How the ledger (and spend by key) names a static key of the config file, which has no id. */
+export const STATIC_KEY_PREFIX = 'static:';
+
+/**
+ * The key a caller's spend is recorded under: a stored key's id, or `static:<name>` for a named key
+ * from the config file, so spend by key tells static keys apart instead of lumping them as "no key";
+ * null for the master key, open mode and an unnamed static key.
+ */
+export function ledgerKeyOf(caller: Caller): string | null {
+  if (caller.keyId !== null) return caller.keyId;
+  return !caller.operator && caller.keyName ? `${STATIC_KEY_PREFIX}${caller.keyName}` : null;
+}
+
 export const OPEN_CALLER: Caller = {
   team: 'default',
   keyId: null,

@@ -3,7 +3,13 @@
  * fallbacks included), the router's choice for `auto`, the fan-out a request names, and the worst case
  * each can cost — decided before any call, so the calls, the budget hold and the allow-list agree.
  */
-export { type Caller, MASTER_CALLER, OPEN_CALLER } from './caller.ts';
+export {
+  type Caller,
+  ledgerKeyOf,
+  MASTER_CALLER,
+  OPEN_CALLER,
+  STATIC_KEY_PREFIX,
+} from './caller.ts';
 export { buildChain, isAllowed, type ModelKind } from './chain.ts';
 export { authorizeEmbeddings } from './embeddings.ts';
 export { type FanOutPlan, type FanOutStrategy, fanOutPlan, type NamedModel } from './fanout-plan.ts';

@@ -21,5 +21,5 @@ export {
   tokenEstimate,
   unavailable,
 } from './admission.ts';
-export { type LedgerSink, recordCall } from './ledger.ts';
+export { type Attribution, type LedgerSink, recordCall } from './ledger.ts';
 export { SoftLimitNotices, teamSubject, type WarnHook } from './soft-limit.ts';

@@ -3,21 +3,26 @@
 import { amountNanos } from '../../limits/nanos.ts';
 import type { LedgerEntry } from '../../store/index.ts';
 import { metrics } from '../../telemetry/index.ts';
-import type { Caller } from '../access/index.ts';
+import { type Caller, ledgerKeyOf } from '../access/index.ts';
 import type { CallRecord } from './account.ts';
+
+/**
+ * What a request's calls are attributed to besides its caller (team and key) and tags: written on each
+ * of its ledger rows, so spend can be grouped and filtered by each.
+ */
+export interface Attribution {
+  /** The endpoint (`chat.completions`, `consensus`, `messages`, …), or `workflow` for a step's calls. */
+  surface?: string;
+  /** The end user the client named (see endUserOf). */
+  endUser?: string | null;
+  /** A workflow step's calls: the run's id and the step's name. */
+  workflowRun?: string;
+  workflowStep?: string;
+}
 
 /** Where each upstream call is recorded (the store's ledger writer); appends must not block. */
 export interface LedgerSink {
   append(row: LedgerEntry): void;
-}
-
-/**
- * The key a ledger row names: a stored key's id, or `static:<name>` for a named key from the config file
- * (which has no id), so spend by key tells static keys apart instead of lumping them as "no key".
- */
-function ledgerKey(caller: Caller): string | null {
-  if (caller.keyId !== null) return caller.keyId;
-  return !caller.operator && caller.keyName ? `static:${caller.keyName}` : null;
 }
 
 /** Counts one upstream call in the metrics and appends its ledger row. */
@@ -27,6 +32,7 @@ export function recordCall(
   caller: Caller,
   tags: Record<string, string> | null,
   call: CallRecord,
+  attribution?: Attribution,
 ): void {
   const team = caller.team;
   metrics.upstreamCalls.inc({ model: call.model, provider: call.provider, status: String(call.status) });
@@ -36,10 +42,17 @@ export function recordCall(
   if (call.usage.completion_tokens) {
     metrics.tokens.inc({ team, model: call.model, kind: 'output' }, call.usage.completion_tokens);
   }
-  ledger?.append({
+  if (!ledger) return;
+  const keyId = ledgerKeyOf(caller);
+  ledger.append({
     request_id: requestId,
     team_id: team,
-    key_id: ledgerKey(caller),
+    key_id: keyId,
+    key_name: keyId === null ? null : caller.keyName,
+    end_user: attribution?.endUser ?? null,
+    surface: attribution?.surface ?? null,
+    workflow_run: attribution?.workflowRun ?? null,
+    workflow_step: attribution?.workflowStep ?? null,
     model: call.model,
     provider: call.provider,
     input_tokens: call.usage.prompt_tokens,

@@ -1,4 +1,5 @@
 /** The per-request object passed through every stage, and what it is built from. */
+export { endUserOf, MAX_END_USER } from './end-user.ts';
 export {
   type CallScope,
   type ChatContext,

@@ -14,6 +14,7 @@ import {
   type AccountCap,
   type Admission,
   type AdmissionBounds,
+  type Attribution,
   type CallRecord,
   type CallSink,
   type LedgerSink,
@@ -30,6 +31,8 @@ export interface ChatContext {
   clientSignal: AbortSignal;
   /** performance.now() when the request arrived. */
   startedAt: number;
+  /** The surface, end user and workflow run and step its ledger rows name (none: unattributed). */
+  attribution?: Attribution;
   /**
    * Told what the request was charged when it ends, answered or failed: a fan-out that fails after its
    * candidates answered has still spent (a workflow's cost cap counts that).
@@ -247,7 +250,7 @@ export class RequestContext implements CallScope, AccountCap {
   /** Charges one upstream call (capped at the hold) and writes its ledger row. */
   add(reported: CallRecord): CallRecord {
     const record = this.spent.add(reported);
-    recordCall(this.hooks.ledger, this.id, this.caller, this.tags, record);
+    recordCall(this.hooks.ledger, this.id, this.caller, this.tags, record, this.context.attribution);
     return record;
   }
 

@@ -1,8 +1,15 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ChatRequestSchema } from '../../chat/index.ts';
-import { type ChatContext, type ChatReply, chatCompletion, type Gateway } from '../../gateway/index.ts';
+import {
+  type ChatContext,
+  type ChatReply,
+  chatCompletion,
+  endUserOf,
+  type Gateway,
+} from '../../gateway/index.ts';
 import { usdText } from '../../limits/nanos.ts';
+import { surfaceOf } from '../../request-log/index.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { keepAnswer, noteAsked } from '../request-log.ts';
@@ -28,14 +35,20 @@ export const chatRoute = createRoute({
   },
 });
 
-/** The request context handlers pass to the gateway. */
-export function chatContext(c: Context<AppEnv>): ChatContext {
+/**
+ * The request context handlers pass to the gateway: `body` is the parsed request, whose end user
+ * (`user`, or `metadata.user_id`) the ledger records with the surface (the endpoint's name).
+ */
+export function chatContext(c: Context<AppEnv>, body: unknown): ChatContext {
+  const surface = surfaceOf(c.req.path);
+  const endUser = endUserOf(body);
   return {
     requestId: c.get('requestId'),
     caller: c.get('caller'),
     clientSignal: c.req.raw.signal,
     startedAt: c.get('startedAt'),
     trace: c.get('draft'),
+    attribution: { ...(surface ? { surface } : {}), endUser },
   };
 }
 
@@ -73,6 +86,6 @@ export function registerChat(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.post(chatRoute.path, async (c) => {
     const request = await readJson(c, ChatRequestSchema, gw.config.server);
     noteAsked(c, request.model, request.stream, request.quorum?.tags, () => request.messages);
-    return respondChat(c, await chatCompletion(gw, chatContext(c), request));
+    return respondChat(c, await chatCompletion(gw, chatContext(c, request), request));
   });
 }

@@ -89,7 +89,7 @@ export function registerConsensus(app: OpenAPIHono<AppEnv>, gw: Gateway) {
     try {
       return respondChat(
         c,
-        await chatCompletion(gw, chatContext(c), request as typeof chat & { model: string }),
+        await chatCompletion(gw, chatContext(c, chat), request as typeof chat & { model: string }),
       );
     } catch (err) {
       throw inBodyTerms(err);

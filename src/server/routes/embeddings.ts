@@ -31,7 +31,7 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.post(embeddingsRoute.path, async (c) => {
     const request = await readJson(c, EmbeddingsRequestSchema, gw.config.server);
     noteAsked(c, request.model, false, request.quorum?.tags, () => request.input);
-    const { body, meta } = await createEmbeddings(gw, chatContext(c), request);
+    const { body, meta } = await createEmbeddings(gw, chatContext(c, request), request);
     c.header('x-quorum-model', meta.model);
     for (const [name, value] of Object.entries(meta.headers ?? {})) c.header(name, value);
     c.header('x-quorum-overhead-ms', String(meta.overheadMs));

@@ -178,7 +178,7 @@ export function registerMessages(app: OpenAPIHono<AppEnv>, gw: Gateway) {
     noteAsked(c, body.model, body.stream, body.quorum?.tags, () => promptOf(body));
     // An inline ensemble fans out through the chat pipeline, whatever model the body names.
     if (servedRaw(gw, body.model, RAW_TYPES) && !body.quorum?.ensemble) {
-      const reply = await passthrough(gw, chatContext(c), {
+      const reply = await passthrough(gw, chatContext(c, body), {
         model: body.model,
         fallbacks: body.quorum?.fallbacks,
         tags: body.quorum?.tags,
@@ -192,14 +192,14 @@ export function registerMessages(app: OpenAPIHono<AppEnv>, gw: Gateway) {
     }
     authorizeName(gw, c, body.model);
     const request = toChatRequest(body, describeTarget(gw, body.model));
-    return respondTranslated(c, await chatCompletion(gw, chatContext(c), request));
+    return respondTranslated(c, await chatCompletion(gw, chatContext(c, body), request));
   });
 
   app.post(countTokensRoute.path, async (c) => {
     const { text, data: body } = await readJsonText(c, CountTokensRequestSchema, gw.config.server);
     noteAsked(c, body.model, false, body.quorum?.tags, () => promptOf(body));
     if (servedRaw(gw, body.model, RAW_TYPES)) {
-      const reply = await passthrough(gw, chatContext(c), {
+      const reply = await passthrough(gw, chatContext(c, body), {
         model: body.model,
         fallbacks: body.quorum?.fallbacks,
         tags: body.quorum?.tags,

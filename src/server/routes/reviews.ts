@@ -15,6 +15,15 @@ export const ReviewRequestSchema = z
     author: z.string().min(1).optional(),
     rounds: z.number().int().min(1).max(10).optional(),
     threshold: z.number().min(0).max(10).optional(),
+    user: z
+      .string()
+      .max(256)
+      .optional()
+      .openapi({ description: 'The end user the review is made for (recorded on its ledger rows)' }),
+    quorum: z
+      .object({ tags: z.record(z.string(), z.string()).optional() })
+      .optional()
+      .openapi({ description: 'Tags recorded on every ledger row of the review' }),
   })
   .openapi('ReviewRequest');
 
@@ -72,19 +81,24 @@ export function registerReviews(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(reviewsRoute);
   app.post(reviewsRoute.path, async (c) => {
     const body = await readJson(c, ReviewRequestSchema, gw.config.server);
-    noteAsked(c, null, false, undefined, () => ({
+    noteAsked(c, null, false, body.quorum?.tags, () => ({
       artifact: body.artifact,
       instructions: body.instructions,
     }));
-    const ctx = chatContext(c);
-    const { result, attempts, costUsd } = await runReview(gw, ctx, {
-      artifact: body.artifact,
-      instructions: body.instructions,
-      reviewers: body.reviewers,
-      ...(body.author ? { author: body.author } : {}),
-      ...(body.rounds ? { rounds: body.rounds } : {}),
-      ...(body.threshold !== undefined ? { threshold: body.threshold } : {}),
-    });
+    const ctx = chatContext(c, body);
+    const { result, attempts, costUsd } = await runReview(
+      gw,
+      ctx,
+      {
+        artifact: body.artifact,
+        instructions: body.instructions,
+        reviewers: body.reviewers,
+        ...(body.author ? { author: body.author } : {}),
+        ...(body.rounds ? { rounds: body.rounds } : {}),
+        ...(body.threshold !== undefined ? { threshold: body.threshold } : {}),
+      },
+      body.quorum?.tags,
+    );
     const usage = result.calls.reduce((u, call) => addUsage(u, call.usage), {
       prompt_tokens: 0,
       completion_tokens: 0,

@@ -7,7 +7,9 @@
  * same team, key and tags); the rest are single-call requests. Teams are skewed (team-00 has 40 % of
  * the requests, team-01 … team-19 share the rest), each team has keys k0–k2 (2 % of requests have no
  * key), there are 12 models, and tags are `project` (p0–p4) and/or `env` (prod/dev) or none. Calls are
- * `stepMs` apart from `startMs`, so a fan-out may straddle a bucket boundary.
+ * `stepMs` apart from `startMs`, so a fan-out may straddle a bucket boundary. Attribution: two requests
+ * in three name an end user (499 of them); 5 % of requests are workflow calls (surface `workflow`, runs
+ * of 50 requests each, steps s0–s2), fan-outs are `consensus` and the rest `chat.completions`.
  */
 import { sql } from 'kysely';
 import type { Store } from '../../../src/store/index.ts';
@@ -31,6 +33,11 @@ export interface SeededRow {
   cost_nanos: number;
   tags: Record<string, string> | null;
   created_at: number;
+  key_name: string | null;
+  end_user: string | null;
+  surface: string;
+  workflow_run: string | null;
+  workflow_step: string | null;
 }
 
 export const SEED_TEAMS = 20;
@@ -55,6 +62,7 @@ export function seededRow(n: number, o: SeedOptions): SeededRow {
         : b % 4 === 2
           ? { project, env: b % 3 === 0 ? 'prod' : 'dev' }
           : { env: 'dev' };
+  const workflow = b % 100 < 5;
   return {
     request_id: fan ? `f${Math.floor(n / 3)}` : `s${n}`,
     team_id: `team-${pad2(team)}`,
@@ -66,8 +74,21 @@ export function seededRow(n: number, o: SeedOptions): SeededRow {
     cost_nanos: input * 1000 + output * 3000 + (n % 7),
     tags,
     created_at: o.startMs + n * o.stepMs,
+    key_name: b % 50 === 0 ? null : `k${b % 3}`,
+    end_user: b % 3 === 0 ? null : `user-${b % 499}`,
+    surface: workflow ? 'workflow' : fan ? 'consensus' : 'chat.completions',
+    workflow_run: workflow ? `run_${Math.floor(b / 5000)}` : null,
+    workflow_step: workflow ? `s${b % 3}` : null,
   };
 }
+
+/** The ledger's `tag_pairs` of a seeded row: its tags as `name:value`, sorted by name. */
+export const seededTagPairs = (tags: Record<string, string> | null) =>
+  tags
+    ? Object.entries(tags)
+        .map(([k, v]) => `${k}:${v}`)
+        .sort()
+    : [];
 
 /** Inserts rows 0 … rows-1 in one statement (and leaves the ledger's own buffer alone). */
 export async function seedLedger(store: Store, o: SeedOptions): Promise<void> {
@@ -95,10 +116,21 @@ export async function seedLedger(store: Store, o: SeedOptions): Promise<void> {
         when 1 then '{' || ${project} || '}'
         when 2 then '{' || ${project} || ',"env":"' || case when ${b} % 3 = 0 then 'prod' else 'dev' end || '"}'
         else '{"env":"dev"}' end,
-      ${sql.lit(o.startMs)} + ${n} * ${sql.lit(o.stepMs)}
+      ${sql.lit(o.startMs)} + ${n} * ${sql.lit(o.stepMs)},
+      case when ${b} % 50 = 0 then null else 'k' || (${b} % 3) end,
+      case when ${b} % 3 = 0 then null else 'user-' || (${b} % 499) end,
+      case when ${b} % 100 < 5 then 'workflow' when fan = 1 then 'consensus' else 'chat.completions' end,
+      case when ${b} % 100 < 5 then 'run_' || (${b} / 5000) end,
+      case when ${b} % 100 < 5 then 's' || (${b} % 3) end,
+      case ${b} % 4
+        when 0 then null
+        when 1 then '["project:p' || (${b} % 5) || '"]'
+        when 2 then '["env:' || case when ${b} % 3 = 0 then 'prod' else 'dev' end || '","project:p' || (${b} % 5) || '"]'
+        else '["env:dev"]' end
     from r`;
   const columns = sql`(request_id, team_id, key_id, model, provider, input_tokens, cached_tokens,
-    output_tokens, cost_nanos, latency_ms, status, tags, created_at)`;
+    output_tokens, cost_nanos, latency_ms, status, tags, created_at, key_name, end_user, surface,
+    workflow_run, workflow_step, tag_pairs)`;
   const last = sql.lit(o.rows - 1);
   const r = sql`r as (select n, case when (n / 3) % 4 = 0 then 1 else 0 end as fan,
       case when (n / 3) % 4 = 0 then (n / 3) * 3 else n end as b from s)`;

@@ -126,7 +126,7 @@ describe.each(KINDS)('budget attacks with $name limits', (kind) => {
   /** The ledger's total for the team, as spend reports show it. */
   async function ledgerUsd() {
     await store.ledger.flush();
-    const [row] = await store.ledger.spendReport({ team: 'victim', group_by: 'team' });
+    const [row] = await store.spend.all({ team: 'victim', group_by: 'team' });
     return row?.cost_usd ?? 0;
   }
 
@@ -271,7 +271,7 @@ describe.skipIf(!redisUrl)('Redis restarted empty', () => {
     }
     expect(answered).toBe(4);
     await store.ledger.flush();
-    const [row] = await store.ledger.spendReport({ team: 'victim', group_by: 'team' });
+    const [row] = await store.spend.all({ team: 'victim', group_by: 'team' });
     expect(row!.cost_usd).toBeLessThanOrEqual(0.01);
     expect(row!.cost_usd).toBeCloseTo(4 * CHARGE, 12);
   });

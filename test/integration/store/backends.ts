@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { type OpenStoreOptions, openStore, type Store } from '../../../src/store/index.ts';
 
@@ -156,4 +157,17 @@ export function backends(): { name: string; make: () => Backend }[] {
   const list: { name: string; make: () => Backend }[] = [{ name: 'sqlite', make: () => new SqliteBackend() }];
   if (POSTGRES_URL) list.push({ name: 'postgres', make: () => new PostgresBackend(POSTGRES_URL) });
   return list;
+}
+
+/**
+ * Takes a database back to before migration 0009 (the ledger's attribution columns), so an upgrade
+ * test can start from an older release's schema.
+ */
+export async function undoLedgerAttribution(store: Store): Promise<void> {
+  await sql`drop index ledger_user_created_idx`.execute(store.db);
+  await sql`drop index ledger_run_idx`.execute(store.db);
+  for (const column of ['key_name', 'end_user', 'surface', 'workflow_run', 'workflow_step', 'tag_pairs']) {
+    await sql`alter table ledger drop column ${sql.ref(column)}`.execute(store.db);
+  }
+  await sql`delete from quorum_migration where name = '0009_ledger_attribution'`.execute(store.db);
 }

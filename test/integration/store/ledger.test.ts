@@ -54,6 +54,12 @@ describe.each(backends())('ledger on $name', ({ make }) => {
         id: expect.any(Number),
         ...entry(),
         tags: '{"project":"apollo"}',
+        tag_pairs: '["project:apollo"]',
+        key_name: null,
+        end_user: null,
+        surface: null,
+        workflow_run: null,
+        workflow_step: null,
       },
     ]);
   });
@@ -160,7 +166,7 @@ describe.each(backends())('ledger on $name', ({ make }) => {
       store = await open({ flushIntervalMs: 60_000 });
       for (const row of rows) store.ledger.append(row);
 
-      expect(await store.ledger.spendReport({ group_by: 'day' })).toEqual([
+      expect(await store.spend.all({ group_by: 'day' })).toMatchObject([
         {
           group: '2026-11-20',
           requests: 2,
@@ -179,7 +185,7 @@ describe.each(backends())('ledger on $name', ({ make }) => {
         },
         { group: '2026-11-22', requests: 1, calls: 1, input_tokens: 100, output_tokens: 50, cost_usd: 40e-9 },
       ]);
-      expect(await store.ledger.spendReport({ group_by: 'model' })).toEqual([
+      expect(await store.spend.all({ group_by: 'model' })).toMatchObject([
         {
           group: 'claude-haiku',
           requests: 2,
@@ -197,13 +203,13 @@ describe.each(backends())('ledger on $name', ({ make }) => {
           cost_usd: 1.00000019,
         },
       ]);
-      const byKey = await store.ledger.spendReport({ group_by: 'key' });
+      const byKey = await store.spend.all({ group_by: 'key' });
       expect(byKey.map((r) => [r.group, r.requests, r.calls])).toEqual([
         ['key_a', 2, 3],
         ['key_b', 1, 1],
         [null, 1, 1],
       ]);
-      expect(await store.ledger.spendReport({ group_by: 'team' })).toEqual([
+      expect(await store.spend.all({ group_by: 'team' })).toMatchObject([
         { group: 'ops', requests: 1, calls: 1, input_tokens: 100, output_tokens: 50, cost_usd: 40e-9 },
         {
           group: 'research',
@@ -217,8 +223,8 @@ describe.each(backends())('ledger on $name', ({ make }) => {
     });
 
     it('filters by team, key and model', async () => {
-      const team = await store.ledger.spendReport({ group_by: 'model', team: 'ops' });
-      expect(team).toEqual([
+      const team = await store.spend.all({ group_by: 'model', team: 'ops' });
+      expect(team).toMatchObject([
         {
           group: 'gpt-4o-mini',
           requests: 1,
@@ -228,32 +234,32 @@ describe.each(backends())('ledger on $name', ({ make }) => {
           cost_usd: 40e-9,
         },
       ]);
-      const key = await store.ledger.spendReport({ group_by: 'day', key: 'key_b' });
+      const key = await store.spend.all({ group_by: 'day', key: 'key_b' });
       expect(key.map((r) => [r.group, r.cost_usd])).toEqual([['2026-11-20', 250e-9]]);
-      const model = await store.ledger.spendReport({ group_by: 'team', model: 'claude-haiku' });
+      const model = await store.spend.all({ group_by: 'team', model: 'claude-haiku' });
       expect(model.map((r) => [r.group, r.calls])).toEqual([['research', 2]]);
-      expect(await store.ledger.spendReport({ group_by: 'team', team: 'nobody' })).toEqual([]);
+      expect(await store.spend.all({ group_by: 'team', team: 'nobody' })).toEqual([]);
     });
 
     it('limits to a from/to range (from inclusive, to exclusive; a bare date `to` includes its day)', async () => {
       const days = async (from?: string | number, to?: string | number) =>
-        (await store.ledger.spendReport({ group_by: 'day', from, to })).map((r) => r.group);
+        (await store.spend.all({ group_by: 'day', from, to })).map((r) => r.group);
       expect(await days('2026-11-21')).toEqual(['2026-11-21', '2026-11-22']);
       expect(await days(undefined, '2026-11-21')).toEqual(['2026-11-20', '2026-11-21']);
       expect(await days('2026-11-21', '2026-11-21')).toEqual(['2026-11-21']);
       expect(await days('2026-11-21T00:00:00Z', '2026-11-22T00:00:00Z')).toEqual(['2026-11-21']);
       expect(await days(T0 + 1001, T0 + DAY)).toEqual(['2026-11-20']);
       expect(await days(T0 + DAY + 1, T0 + DAY + 6)).toEqual(['2026-11-21']);
-      const edge = await store.ledger.spendReport({ group_by: 'day', from: T0 + DAY + 1, to: T0 + DAY + 6 });
+      const edge = await store.spend.all({ group_by: 'day', from: T0 + DAY + 1, to: T0 + DAY + 6 });
       expect(edge[0]).toMatchObject({ requests: 1, calls: 1, cost_usd: 3e-9 });
     });
 
     it('refuses an unknown group_by or a bad date', async () => {
-      await expect(store.ledger.spendReport({ group_by: 'week' as never })).rejects.toMatchObject({
+      await expect(store.spend.all({ group_by: 'week' as never })).rejects.toMatchObject({
         code: 'invalid',
         param: 'group_by',
       });
-      await expect(store.ledger.spendReport({ group_by: 'day', from: 'yesterday' })).rejects.toMatchObject({
+      await expect(store.spend.all({ group_by: 'day', from: 'yesterday' })).rejects.toMatchObject({
         param: 'from',
       });
     });

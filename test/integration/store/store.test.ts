@@ -29,6 +29,7 @@ describe.each(backends())('store on $name', ({ make }) => {
       '0005_request_log',
       '0006_ledger_indexes',
       '0008_alerts_audit',
+      '0009_ledger_attribution',
       '0011_learned_quality',
     ]);
     await second.ping();

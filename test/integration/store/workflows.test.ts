@@ -12,7 +12,7 @@ import {
 } from '../../../src/store/index.ts';
 import { freshStep } from '../../../src/workflows/engine/step-state.ts';
 import type { RunRecord, StepState } from '../../../src/workflows/state.ts';
-import { type Backend, backends, SqliteBackend } from './backends.ts';
+import { type Backend, backends, SqliteBackend, undoLedgerAttribution } from './backends.ts';
 
 const run = promisify(execFile);
 const STORE_MODULE = fileURLToPath(new URL('../../../src/store/index.ts', import.meta.url));
@@ -663,6 +663,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       for (const table of ['learned_quality', 'learning_control', 'learning_subjects']) {
         await sql`drop table ${sql.table(table)}`.execute(setup.db);
       }
+      await undoLedgerAttribution(setup);
       await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0011_learned_quality')`.execute(
         setup.db,
       );
@@ -684,6 +685,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0005_request_log',
         '0006_ledger_indexes',
         '0008_alerts_audit',
+        '0009_ledger_attribution',
         '0011_learned_quality',
       ]);
       expect(upgraded.pepper).toBe(pepper);
@@ -728,6 +730,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         await sql`drop table ${sql.table(table)}`.execute(setup.db);
       }
       await undoAlertsAudit(setup.db);
+      await undoLedgerAttribution(setup);
       await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0008_alerts_audit', '0011_learned_quality')`.execute(
         setup.db,
       );

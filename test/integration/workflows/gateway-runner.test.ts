@@ -158,22 +158,34 @@ describe('the gateway runner', () => {
     expect(done.outputs).toEqual({ km: '8 km' });
     expect((await store.workflows.getRun(started.id))!.cost_usd).toBeCloseTo(total, 12);
 
-    // The ledger has every call, charged to the key that started the run, tagged with the run and step.
-    const [row] = await store.ledger.spendReport({ team: 'lab', group_by: 'key' });
+    // The ledger has every call, charged to the key that started the run, naming the run and step.
+    const [row] = await store.spend.all({ team: 'lab', group_by: 'key' });
     expect(row).toMatchObject({ group: labKey, requests: 3, calls: 3 });
     expect(row!.cost_usd).toBeCloseTo(total, 9);
     const rows = await store.db
       .selectFrom('ledger')
-      .select(['request_id', 'tags'])
+      .select(['request_id', 'tags', 'surface', 'workflow_run', 'workflow_step', 'key_id', 'key_name'])
       .where('team_id', '=', 'lab')
+      .orderBy('request_id')
       .execute();
-    expect(rows.map((r) => r.request_id).sort()).toEqual(
-      ['distance', 'town_a', 'town_b'].map((s) => `wf-${started.id}-${s}-1`),
+    expect(rows).toEqual(
+      ['distance', 'town_a', 'town_b'].map((s) => ({
+        request_id: `wf-${started.id}-${s}-1`,
+        tags: null,
+        surface: 'workflow',
+        workflow_run: started.id,
+        workflow_step: s,
+        key_id: labKey,
+        key_name: expect.any(String),
+      })),
     );
-    for (const r of rows) {
-      const tags = typeof r.tags === 'string' ? JSON.parse(r.tags) : r.tags;
-      expect(tags).toMatchObject({ workflow_run: started.id });
-    }
+    // Spend by step of this run.
+    const bySteps = await store.spend.all({ run: started.id, group_by: 'step' });
+    expect(bySteps.map((r) => [r.step, r.calls])).toEqual([
+      ['distance', 1],
+      ['town_a', 1],
+      ['town_b', 1],
+    ]);
     // The team's budget was charged too.
     const status = await gw.limits.budget.status({ team: 'lab', limitUsd: 10, period: 'total' });
     expect(status.spentUsd).toBeCloseTo(total, 9);

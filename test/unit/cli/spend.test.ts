@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spendCommand } from '../../../src/cli/spend.ts';
 import { openStore, type Store } from '../../../src/store/index.ts';
@@ -60,11 +61,32 @@ const row = (
 });
 
 const ROWS = [
-  row('r1', 'research', 'key_a', 'demo-fast', '2026-11-20T09:00:00Z', 0.1),
+  {
+    ...row('r1', 'research', 'key_a', 'demo-fast', '2026-11-20T09:00:00Z', 0.1),
+    key_name: 'ci',
+    end_user: 'alice',
+    surface: 'chat.completions',
+    tags: { a: 'yes', b: 'yes' },
+  },
   // One consensus request fanned out to two models.
-  row('r2', 'research', 'key_a', 'demo-fast', '2026-11-21T09:00:00Z', 0.2),
-  row('r2', 'research', 'key_a', 'demo-smart', '2026-11-21T09:00:01Z', 0.3),
-  row('r3', 'ops', null, 'demo-smart', '2026-11-21T10:00:00Z', 0.4),
+  {
+    ...row('r2', 'research', 'key_a', 'demo-fast', '2026-11-21T09:00:00Z', 0.2),
+    key_name: 'ci',
+    surface: 'consensus',
+    tags: { a: 'yes' },
+  },
+  {
+    ...row('r2', 'research', 'key_a', 'demo-smart', '2026-11-21T09:00:01Z', 0.3),
+    key_name: 'ci',
+    surface: 'consensus',
+    tags: { a: 'yes' },
+  },
+  {
+    ...row('r3', 'ops', null, 'demo-smart', '2026-11-21T10:00:00Z', 0.4),
+    surface: 'workflow',
+    workflow_run: 'run_1',
+    workflow_step: 'draft',
+  },
 ];
 
 beforeAll(async () => {
@@ -105,14 +127,72 @@ describe('quorum spend', () => {
     ]);
   });
 
-  it('groups by key, showing calls made without a store key', async () => {
+  it('groups by key, with its name, showing calls made without a store key', async () => {
     const r = await spend('--group-by', 'key');
-    expect(lines(r.stdout).map((l) => [l[0], l[5]])).toEqual([
+    expect(lines(r.stdout).map((l) => [l[0], l.at(-1)])).toEqual([
       ['key', 'cost USD'],
       ['key_a', '0.600000'],
       ['(no key)', '0.400000'],
       ['total', '1.000000'],
     ]);
+    expect(r.stdout.split('\n')[0]).toMatch(/^key\s+name\s+requests/);
+    expect(r.stdout.split('\n')[1]).toMatch(/^key_a\s+ci\s+2\s/);
+  });
+
+  it('groups by several dimensions at once, one column each, and keeps one total', async () => {
+    const r = await spend('--group-by', 'team,model,day');
+    expect(lines(r.stdout)).toEqual([
+      ['team', 'model', 'day', 'requests', 'calls', 'input tokens', 'output tokens', 'cost USD'],
+      ['ops', 'demo-smart', '2026-11-21', '1', '1', '1,000', '200', '0.400000'],
+      ['research', 'demo-fast', '2026-11-20', '1', '1', '1,000', '200', '0.100000'],
+      ['research', 'demo-fast', '2026-11-21', '1', '1', '1,000', '200', '0.200000'],
+      ['research', 'demo-smart', '2026-11-21', '1', '1', '1,000', '200', '0.300000'],
+      ['total', '3', '4', '4,000', '800', '1.000000'],
+    ]);
+  });
+
+  it('splits a request tagged a and b between its tags, counting it once in the total', async () => {
+    const r = await spend('--group-by', 'tag', '--format', 'json');
+    const out = JSON.parse(r.stdout);
+    expect(out.data.map((d: any) => [d.tag, d.requests, d.cost_usd])).toEqual([
+      ['a:yes', 2, 0.05 + 0.5],
+      ['b:yes', 1, 0.05],
+      [null, 1, 0.4],
+    ]);
+    expect(out.total).toMatchObject({ requests: 3, cost_usd: 1 });
+  });
+
+  it('filters by end user, tag, surface, run and step', async () => {
+    const cost = async (...argv: string[]) =>
+      JSON.parse((await spend(...argv, '--group-by', 'team', '--json')).stdout).total.cost_usd;
+    expect(await cost('--user', 'alice')).toBe(0.1);
+    expect(await cost('--tag', 'a')).toBe(0.6);
+    expect(await cost('--tag', 'b:yes')).toBe(0.1);
+    expect(await cost('--tag', 'b:no')).toBe(0);
+    expect(await cost('--surface', 'consensus')).toBe(0.5);
+    expect(await cost('--run', 'run_1', '--step', 'draft')).toBe(0.4);
+  });
+
+  it('--format csv writes every row with a header, parsing to what --format json says', async () => {
+    const csv = await spend('--group-by', 'team,key,surface', '--format', 'csv');
+    expect(csv.code).toBe(0);
+    const json = JSON.parse((await spend('--group-by', 'team,key,surface', '--format', 'json')).stdout);
+    const records = parseCsv(csv.stdout, { columns: true }) as Record<string, string>[];
+    expect(records).toEqual(
+      json.data.map((d: any) => ({
+        team: d.team,
+        key: d.key ?? '',
+        key_name: d.key_name ?? '',
+        surface: d.surface,
+        requests: String(d.requests),
+        calls: String(d.calls),
+        input_tokens: String(d.input_tokens),
+        output_tokens: String(d.output_tokens),
+        cached_tokens: String(d.cached_tokens),
+        cost_nanos: String(d.cost_nanos),
+        cost_usd: String(d.cost_usd),
+      })),
+    );
   });
 
   it('filters by key, model and dates (--to includes that whole day)', async () => {
@@ -141,10 +221,38 @@ describe('quorum spend', () => {
       object: 'list',
       group_by: 'team',
       data: [
-        { group: 'ops', requests: 1, calls: 1, input_tokens: 1000, output_tokens: 200, cost_usd: 0.4 },
-        { group: 'research', requests: 2, calls: 3, input_tokens: 3000, output_tokens: 600, cost_usd: 0.6 },
+        {
+          group: 'ops',
+          team: 'ops',
+          requests: 1,
+          calls: 1,
+          input_tokens: 1000,
+          output_tokens: 200,
+          cached_tokens: 0,
+          cost_nanos: 400_000_000,
+          cost_usd: 0.4,
+        },
+        {
+          group: 'research',
+          team: 'research',
+          requests: 2,
+          calls: 3,
+          input_tokens: 3000,
+          output_tokens: 600,
+          cached_tokens: 0,
+          cost_nanos: 600_000_000,
+          cost_usd: 0.6,
+        },
       ],
-      total: { requests: 3, calls: 4, input_tokens: 4000, output_tokens: 800, cost_usd: 1 },
+      total: {
+        requests: 3,
+        calls: 4,
+        input_tokens: 4000,
+        output_tokens: 800,
+        cached_tokens: 0,
+        cost_nanos: 1_000_000_000,
+        cost_usd: 1,
+      },
     });
   });
 
@@ -189,7 +297,13 @@ describe('quorum spend', () => {
   });
 
   it.each([
-    [['--group-by', 'week'], /--group-by: expected one of day, model, key, team, got "week"/],
+    [
+      ['--group-by', 'week'],
+      /--group-by: unknown dimension "week"; expected one or more of team, key, model, day/,
+    ],
+    [['--group-by', 'team,team'], /--group-by: "team" is named twice/],
+    [['--tag', 'a"b'], /--tag: a tag name with " or \\ cannot be queried/],
+    [['--format', 'xml'], /--format: expected one of table, csv, json, got "xml"/],
     [['--from', 'last tuesday'], /--from: expected an ISO 8601 date-time/],
     [['--teams', 'x'], /--teams/],
     [['research'], /unexpected argument "research"/],
@@ -207,11 +321,19 @@ describe('quorum spend', () => {
       '--team',
       '--key',
       '--model',
+      '--user',
+      '--tag',
+      '--surface',
+      '--run',
+      '--step',
       '--from',
       '--to',
       '--group-by',
+      'team, key, model, day, hour',
+      '--format',
       '--json',
       'Examples:',
+      'quorum spend --group-by team,model,day',
     ]) {
       expect(r.stdout).toContain(text);
     }

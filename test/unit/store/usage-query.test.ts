@@ -57,7 +57,7 @@ describe('resolveUsageQuery', () => {
     [{ from: '2026-03-02', to: '2026-03-01T00:00:00Z' }, 'to', /after from/],
     [{ from: 'soon' }, 'from', /ISO 8601/],
     [{ to: '300000000000000' }, 'to', /9999/],
-    [{ group_by: 'provider' }, 'group_by', /none, team, key, model or tag/],
+    [{ group_by: 'provider' }, 'group_by', /none, team, key, model, user, surface, run or tag/],
     [{ group_by: `tag:${'x'.repeat(201)}` }, 'group_by', /1 to 200/],
     [{ tag: 'a\\b:c' }, 'tag', /cannot be queried/],
     [{ limit: 1.5 }, 'limit', /1 to 50/],

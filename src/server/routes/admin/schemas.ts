@@ -1,5 +1,6 @@
 /** Request and response shapes of the admin API, for validation and the OpenAPI document. */
 import { z } from '@hono/zod-openapi';
+import { SPEND_DIMENSIONS, SPEND_LIMIT } from '../../../store/index.ts';
 import { ErrorSchema } from '../../schemas.ts';
 
 const PERIODS = ['daily', 'weekly', 'monthly', 'total'] as const;
@@ -147,27 +148,84 @@ export const CreatedKeySchema = KeySchema.extend({
   key: z.string().openapi({ description: 'The key itself: shown this once, stored only as a hash' }),
 }).openapi('AdminCreatedKey');
 
-export const GROUP_BY = ['day', 'model', 'key', 'team'] as const;
+const spendFilter = (description?: string) => {
+  const f = z.string().min(1).max(1000).optional();
+  return description ? f.openapi({ description }) : f;
+};
 
 export const SpendQuerySchema = z.strictObject({
-  team: z.string().min(1).optional(),
-  key: z.string().min(1).optional().openapi({ description: 'A key id (key_…)' }),
-  model: z.string().min(1).optional(),
-  from: z.string().min(1).optional().openapi({ description: 'Inclusive; ISO 8601 or epoch ms' }),
-  to: z.string().min(1).optional().openapi({ description: 'Exclusive; a bare date includes that whole day' }),
-  group_by: z.enum(GROUP_BY).default('day'),
+  group_by: z
+    .string()
+    .min(1)
+    .max(1000)
+    .default('day')
+    .openapi({
+      description: `One or more of ${SPEND_DIMENSIONS.join(', ')} or tag:<name>, comma-separated (e.g. team,model,day); default day`,
+    }),
+  team: spendFilter(),
+  key: spendFilter('A key id (key_…), or static:<name> for a key of the config file'),
+  model: spendFilter(),
+  user: spendFilter('The end user (`user` of the request; `metadata.user_id` on /v1/messages)'),
+  tag: spendFilter('<name> (requests that have the tag) or <name>:<value>'),
+  surface: spendFilter('chat.completions, consensus, reviews, responses, messages, embeddings or workflow'),
+  run: spendFilter('A workflow run id'),
+  step: spendFilter('A workflow step name'),
+  from: spendFilter('Inclusive; ISO 8601 or epoch ms'),
+  to: spendFilter('Exclusive; a bare date includes that whole day'),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,6}$/, `expected an integer from 1 to ${SPEND_LIMIT.max}`)
+    .optional()
+    .openapi({ description: `Rows per page, 1 to ${SPEND_LIMIT.max} (default ${SPEND_LIMIT.default})` }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .openapi({ description: 'next_cursor of the previous page' }),
+  format: z
+    .enum(['json', 'csv'])
+    .optional()
+    .openapi({ description: 'json (default; or csv when the Accept header asks for text/csv first)' }),
 });
+
+const figures = {
+  requests: z.number().openapi({ description: 'Distinct requests (a fan-out is one request)' }),
+  calls: z.number().openapi({ description: 'Upstream calls (a fan-out request makes several)' }),
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+  cached_tokens: z.number().openapi({ description: 'Input tokens served from the prompt cache' }),
+  cost_nanos: z.number().openapi({ description: 'Integer nano-dollars (1e-9 USD): sums exactly' }),
+  cost_usd: z.number(),
+};
 
 export const SpendRowSchema = z
   .object({
-    group: z.string().nullable().openapi({ description: 'YYYY-MM-DD, model, key id or team; null = no key' }),
-    requests: z.number(),
-    calls: z.number().openapi({ description: 'Upstream calls (a fan-out request makes several)' }),
-    input_tokens: z.number(),
-    output_tokens: z.number(),
-    cost_usd: z.number(),
+    group: z.string().nullable().openapi({
+      description:
+        'One dimension: its value (YYYY-MM-DD for day, ISO hour, name:value for tag); null: none (no key, user, tag…). Several: the values joined by |',
+    }),
+    ...figures,
   })
-  .openapi('SpendRow');
+  .catchall(z.string().nullable())
+  .openapi('SpendRow', {
+    description:
+      'Also one field per dimension, named as in group_by (team, model, day, tag:project…), and key_name beside key',
+  });
+
+export const SpendPageSchema = z
+  .object({
+    object: z.literal('list'),
+    group_by: z.array(z.string()),
+    data: z.array(SpendRowSchema),
+    totals: z.object(figures).nullable().openapi({
+      description:
+        "Every selected call's figures, each request once whatever its tags: on the first page (null on the pages after it)",
+    }),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi('SpendPage');
 
 export const IdParams = z.object({ id: z.string().min(1) });
 

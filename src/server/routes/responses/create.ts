@@ -85,7 +85,7 @@ export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): P
   const plan = explained(gateway, caller, data, () => planResponse(body, chatHistory(conversation.items)));
   if (!store) plan.echo.store = false;
   const createdAt = Math.floor(Date.now() / 1000);
-  const reply = keepAnswer(c, await chatCompletion(gateway, chatContext(c), plan.chat));
+  const reply = keepAnswer(c, await chatCompletion(gateway, chatContext(c, data), plan.chat));
   const base: ResponseBase = { id: responseId(), createdAt, model: reply.meta.model, echo: plan.echo };
 
   /** Stores a finished (or failed) response; a store that fails leaves the answer as it is, unstored. */

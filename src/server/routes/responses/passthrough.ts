@@ -86,7 +86,7 @@ export async function passResponse(
     store: storing,
     promptTokensMax: plan.bounds.promptTokensMax ?? plan.bounds.promptTokens,
   });
-  const reply = await passthrough(gateway, chatContext(c), {
+  const reply = await passthrough(gateway, chatContext(c, body), {
     model: body.model,
     fallbacks: body.quorum?.fallbacks,
     tags: body.quorum?.tags,

@@ -1,4 +1,7 @@
-/** `GET /v1/usage`: spend, requests and tokens over time and by team, key, model or tag, from the ledger. */
+/**
+ * `GET /v1/usage`: spend, requests and tokens over time and by team, key, model, end user, surface,
+ * workflow run or tag, from the ledger.
+ */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Store } from '../../../store/index.ts';
 import { readQuery } from '../../body.ts';
@@ -43,6 +46,10 @@ export function registerUsageReport(app: OpenAPIHono<AppEnv>, store: Store) {
         ...(team !== undefined ? { team } : {}),
         ...(q.key !== undefined ? { key: q.key } : {}),
         ...(q.model !== undefined ? { model: q.model } : {}),
+        ...(q.user !== undefined ? { user: q.user } : {}),
+        ...(q.surface !== undefined ? { surface: q.surface } : {}),
+        ...(q.run !== undefined ? { run: q.run } : {}),
+        ...(q.step !== undefined ? { step: q.step } : {}),
         ...(q.tag !== undefined ? { tag: q.tag } : {}),
         ...(q.limit !== undefined ? { limit: Number(q.limit) } : {}),
       }),
@@ -54,7 +61,16 @@ export function registerUsageReport(app: OpenAPIHono<AppEnv>, store: Store) {
       bucket: report.bucket,
       group_by: report.group_by,
       limit: report.limit,
-      filters: { team: team ?? null, key: q.key ?? null, model: q.model ?? null, tag: q.tag ?? null },
+      filters: {
+        team: team ?? null,
+        key: q.key ?? null,
+        model: q.model ?? null,
+        user: q.user ?? null,
+        surface: q.surface ?? null,
+        run: q.run ?? null,
+        step: q.step ?? null,
+        tag: q.tag ?? null,
+      },
       buckets: report.buckets,
       totals: report.totals,
       groups: report.groups,

@@ -32,11 +32,17 @@ export const UsageQuerySchema = z.strictObject({
     .min(1)
     .max(204)
     .optional()
-    .openapi({ description: 'none (default), team, key, model or tag:<name>' }),
+    .openapi({ description: 'none (default), team, key, model, user, surface, run or tag:<name>' }),
   team: filter.optional().openapi({ description: 'Master key only; a team key is always its own team' }),
   key: filter.optional().openapi({ description: 'A key id (key_…) or static:<name>' }),
   model: filter.optional(),
-  tag: filter.optional().openapi({ description: '<name>:<value>: requests whose tag <name> is <value>' }),
+  user: filter.optional().openapi({ description: 'The end user (`user` of the request)' }),
+  surface: filter.optional().openapi({ description: 'chat.completions, consensus, …, or workflow' }),
+  run: filter.optional().openapi({ description: 'A workflow run id' }),
+  step: filter.optional().openapi({ description: 'A workflow step name' }),
+  tag: filter
+    .optional()
+    .openapi({ description: '<name>:<value>: requests whose tag <name> is <value>; <name>: that have it' }),
   limit: z
     .string()
     .regex(/^[0-9]{1,3}$/, `expected an integer from 1 to ${GROUP_LIMIT.max}`)
@@ -57,10 +63,10 @@ const figures = {
 };
 
 const group = {
-  group: z
-    .string()
-    .nullable()
-    .openapi({ description: 'Team, key id, model or tag value; null: no key, no such tag, none, or other' }),
+  group: z.string().nullable().openapi({
+    description:
+      'Team, key id, model, end user, surface, run or tag value; null: none (no key, no such tag…), or other',
+  }),
   other: z.boolean().openapi({ description: 'The sum of every group past `limit`' }),
 };
 
@@ -76,6 +82,10 @@ export const UsageSchema = z
       team: z.string().nullable().openapi({ description: "A team key's own team, always" }),
       key: z.string().nullable(),
       model: z.string().nullable(),
+      user: z.string().nullable(),
+      surface: z.string().nullable(),
+      run: z.string().nullable(),
+      step: z.string().nullable(),
       tag: z.string().nullable(),
     }),
     buckets: z

@@ -7,7 +7,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { GatewayError } from '../../../errors/index.ts';
-import type { Gateway } from '../../../gateway/index.ts';
+import { type Gateway, ledgerKeyOf } from '../../../gateway/index.ts';
 import type { Store } from '../../../store/index.ts';
 import { validateDefinition } from '../../../workflows/definition/index.ts';
 import type { Engine } from '../../../workflows/engine/index.ts';
@@ -292,7 +292,8 @@ export function registerWorkflowRuns(app: OpenAPIHono<AppEnv>, deps: RunDeps) {
     const run = await call(() =>
       engine.start(workflow.id, body.inputs ?? {}, {
         team: caller.team,
-        key_id: caller.keyId,
+        // A static key has no id: the run keeps it as the ledger names it (static:<name>).
+        key_id: ledgerKeyOf(caller),
         ...(idempotency ? { idempotency_key: idempotency } : {}),
       }),
     );

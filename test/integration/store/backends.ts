@@ -164,6 +164,11 @@ export function backends(): { name: string; make: () => Backend }[] {
  * test can start from an older release's schema.
  */
 export async function undoLedgerAttribution(store: Store): Promise<void> {
+  // Migrations apply in name order only: a database before 0009 has none of the later ones either.
+  for (const table of ['learned_quality', 'learning_control', 'learning_subjects']) {
+    await sql`drop table if exists ${sql.table(table)}`.execute(store.db);
+  }
+  await sql`delete from quorum_migration where name = '0011_learned_quality'`.execute(store.db);
   await sql`drop index ledger_user_created_idx`.execute(store.db);
   await sql`drop index ledger_run_idx`.execute(store.db);
   for (const column of ['key_name', 'end_user', 'surface', 'workflow_run', 'workflow_step', 'tag_pairs']) {

@@ -31,9 +31,8 @@ import {
   route,
   type TaskProfile,
 } from '../routing/index.ts';
-import { loadCatalog } from '../src/config/load.ts';
-import { ModelSchema } from '../src/config/schema.ts';
 import { HealthTracker } from '../src/gateway/index.ts';
+import { realCatalog } from './calibration/catalog.ts';
 import { loadAverage } from './stats.ts';
 
 export const CATALOG_SIZE = 50;
@@ -42,22 +41,6 @@ export const TARGET_US = 50;
 const BATCH_TARGET_NS = 100_000;
 
 // ---------------------------------------------------------------------------------------------- catalog
-
-/** The real catalog (config/models.yaml), completed the way the config loader completes it. */
-function realCatalog(): ModelSpec[] {
-  return loadCatalog().map((entry) => {
-    const parsed = ModelSchema.parse(entry);
-    const quality = {} as Record<Category, number>;
-    for (const c of CATEGORIES) quality[c] = parsed.quality[c] ?? parsed.quality.general ?? 0.5;
-    return {
-      ...parsed,
-      upstream: parsed.upstream ?? parsed.id,
-      max_output_tokens: parsed.max_output_tokens ?? 0,
-      capabilities: parsed.capabilities as Capability[],
-      quality,
-    };
-  });
-}
 
 const clamp01 = (x: number) => Math.round(Math.min(1, Math.max(0, x)) * 100) / 100;
 

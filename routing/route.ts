@@ -13,8 +13,8 @@ import {
   expectedCost,
   expectedLatencyMs,
   expectedQuality,
+  policyBar,
   policyTotal,
-  qualityBar,
 } from './score.ts';
 import type { ModelSpec } from './types.ts';
 
@@ -78,7 +78,7 @@ export function route(
   options: RouteOptions,
 ): RoutePlan {
   const policy = options.policy;
-  const bar = qualityBar(task.difficulty, options.minQuality);
+  const bar = policyBar(policy, task.difficulty, options.minQuality);
   const limits: FilterLimits = {
     models: options.models ? new Set(options.models) : null,
     allowList: options.allowList ?? null,

@@ -14,6 +14,10 @@
  * rounds, so bursts of other work on a shared machine hit them alike. Mean = total time / total calls;
  * p50/p99 are over the batch samples, so a rare slow call (a GC pause) is averaged over its batch. The
  * < 50 µs verdict uses the p50 of the slowest typical request (the 20k-token one is reported apart).
+ *
+ * Calibration: the same run reports what the router decides on the calibration set (bench/calibration/,
+ * docs/routing.md §5): quality kept and cost per policy on its held-out part, and the decision time over
+ * all its prompts on the 50-model catalog (one job that cycles through them).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -33,6 +37,9 @@ import {
 } from '../routing/index.ts';
 import { HealthTracker } from '../src/gateway/index.ts';
 import { realCatalog } from './calibration/catalog.ts';
+import { loadCalibrationSet } from './calibration/dataset.ts';
+import { EVAL_POLICIES, type EvalPolicy, policyResult } from './calibration/evaluate.ts';
+import { runCalibration, targetChecks } from './calibration/report.ts';
 import { loadAverage } from './stats.ts';
 
 export const CATALOG_SIZE = 50;
@@ -435,7 +442,18 @@ export interface RoutingBenchResult {
   typical: { worstRequest: string; mean: number; p50: number; p99: number };
   long: { request: string; mean: number; p50: number; p99: number } | null;
   target: { target: string; actual: number; met: boolean; mean: number; p99: number };
+  /** The router on the calibration set: decisions per policy on its held-out part (docs/routing.md §5). */
+  calibration: CalibrationBench;
   elapsedS: number;
+}
+
+export interface CalibrationBench {
+  prompts: number;
+  heldOut: number;
+  policies: { policy: EvalPolicy; kept: number; costVsOracle: number; costVsLargest: number }[];
+  targetsMet: boolean;
+  /** analyzeTask + route over every calibration prompt in turn, on the 50-model catalog. */
+  decisionUs: TimingUs;
 }
 
 function stealSince(start: { total: number; steal: number } | null): number | null {
@@ -488,7 +506,14 @@ export function runRoutingBench(options: { quick?: boolean } = {}): RoutingBench
     decision: size(c.decision),
   }));
   const noHealthJob = size(routeNoHealth);
-  runJobs([...jobs.flatMap((j) => [j.analyze, j.route, j.decision]), noHealthJob]);
+  const calibrationBodies = loadCalibrationSet().map((p) => p.request);
+  let next = 0;
+  const calibrationDecision = () =>
+    route(models, analyzeTask(calibrationBodies[next++ % calibrationBodies.length]!), view, routeOptions)
+      .candidates.length;
+  perCallNs(calibrationDecision, perFn);
+  const calibrationJob = size(calibrationDecision);
+  runJobs([...jobs.flatMap((j) => [j.analyze, j.route, j.decision]), noHealthJob, calibrationJob]);
 
   const timings: RequestTiming[] = cases.map((c, i) => {
     const plan = route(models, c.task, view, routeOptions);
@@ -549,7 +574,27 @@ export function runRoutingBench(options: { quick?: boolean } = {}): RoutingBench
       mean: worst.decisionUs.mean,
       p99: worstP99,
     },
+    calibration: calibrationBench(timing(calibrationJob)),
     elapsedS: r3((performance.now() - started) / 1000),
+  };
+}
+
+function calibrationBench(decisionUs: TimingUs): CalibrationBench {
+  const c = runCalibration();
+  return {
+    prompts: c.set.length,
+    heldOut: c.heldOut.prompts,
+    policies: EVAL_POLICIES.map((policy) => {
+      const p = policyResult(c.heldOut, policy);
+      return {
+        policy,
+        kept: r3(p.kept),
+        costVsOracle: r3(p.costVsOracle),
+        costVsLargest: r3(p.costVsLargest),
+      };
+    }),
+    targetsMet: targetChecks(c.heldOut).every((t) => t.met),
+    decisionUs,
   };
 }
 
@@ -585,6 +630,14 @@ export function routingTable(r: RoutingBenchResult): string[] {
     `  decision, slowest typical request (${r.typical.worstRequest}): p50 ${f(r.typical.p50)} µs, mean ${f(r.typical.mean)} µs; worst typical p99 ${f(r.typical.p99)} µs` +
       (r.long ? `; long prompt: mean ${f(r.long.mean)} µs, p99 ${f(r.long.p99)} µs` : ''),
     `  route() on "${r.healthView.request}": ${f(r.healthView.routeWithHealthUs)} µs with health data, ${f(r.healthView.routeNoHealthDataUs)} µs with none`,
+    `  decision over the ${r.calibration.prompts} calibration prompts in turn: mean ${f(r.calibration.decisionUs.mean)} µs, p50 ${f(r.calibration.decisionUs.p50)} µs, p99 ${f(r.calibration.decisionUs.p99)} µs`,
+    '',
+    `routing quality on the calibration set's held-out part (${r.calibration.heldOut} prompts, docs/routing.md §5): targets ${r.calibration.targetsMet ? 'MET' : 'MISSED'}`,
+    `  ${'policy'.padEnd(15)}  ${'kept'.padStart(6)}  ${'vs oracle'.padStart(9)}  ${'vs always-largest'.padStart(17)}`,
+    ...r.calibration.policies.map(
+      (p) =>
+        `  ${p.policy.padEnd(15)}  ${`${(p.kept * 100).toFixed(1)}%`.padStart(6)}  ${`${p.costVsOracle.toFixed(2)}×`.padStart(9)}  ${`${(p.costVsLargest * 100).toFixed(1)}%`.padStart(17)}`,
+    ),
   ];
 }
 

@@ -17,6 +17,7 @@ import {
   policyTotal,
 } from './score.ts';
 import type { ModelSpec } from './types.ts';
+import { explainChoice, type Ranked } from './why.ts';
 
 /** One distinct catalog id: its best eligible deployment, or why every deployment was excluded. */
 interface Entry {
@@ -128,11 +129,18 @@ export function route(
   return {
     policy,
     chosen,
+    why: explainChoice(policy, bar, ranked(eligible[0]), ranked(eligible[1]), excluded.length),
     task,
     bar,
     candidates,
     fallbacks: chosen === null ? [] : fallbackChain(eligible, entries, models, options.fallbacks),
   };
+}
+
+function ranked(e: Entry | undefined): Ranked | undefined {
+  if (!e) return undefined;
+  const s = e.scores!;
+  return { id: e.id, quality: s.quality, total: s.total, latencyMs: s.latency_ms, cost: e.cost };
 }
 
 /** The id a configured name means: an id as is, else the id of the first model with that alias. */

@@ -1,13 +1,15 @@
 /**
- * The real-browser harness: Debian's `chromium` driven by `playwright-core` (Playwright's own browser
- * download cannot run here), against a real `quorum serve` on the built-in demo. Shared by the browser
- * tests and `npm run screenshots`.
+ * The real-browser harness, against a real `quorum serve` on the built-in demo. Shared by the browser
+ * tests and `npm run screenshots`. Two browsers, Debian's packages (the browser projects' own downloads
+ * cannot run here):
  *
- * - playwright-core: the devDependency; QUORUM_PLAYWRIGHT may name another copy's package directory
- *   (for a checkout whose node_modules predate it).
- * - chromium: QUORUM_CHROMIUM, else /usr/bin/chromium (Debian's package), /usr/bin/chromium-browser,
- *   /usr/bin/google-chrome. `.ci/run` installs it; outside CI the tests skip, saying why, when none is
- *   found.
+ * - chromium, driven by `playwright-core`: QUORUM_CHROMIUM, else /usr/bin/chromium,
+ *   /usr/bin/chromium-browser, /usr/bin/google-chrome. QUORUM_PLAYWRIGHT may name another copy's
+ *   package directory (for a checkout whose node_modules predate it).
+ * - firefox, Debian's `firefox-esr` driven over WebDriver BiDi by `puppeteer-core` (`firefox.ts`):
+ *   QUORUM_FIREFOX, else /usr/bin/firefox-esr, /usr/bin/firefox.
+ *
+ * `.ci/run` installs both; outside CI a browser that is not found is skipped, saying why.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,9 +18,18 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { cleanEnv } from '../integration/helpers/docs-run.ts';
 import { type ServeProcess, spawnServe } from '../integration/helpers/serve.ts';
+import { launchFirefox } from './firefox.ts';
 import type { Browser, BrowserContext, Page, Playwright } from './playwright.ts';
 
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+export type Engine = 'chromium' | 'firefox';
+export const ENGINES: Engine[] = ['chromium', 'firefox'];
+
+const CANDIDATES: Record<Engine, string[]> = {
+  chromium: ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'],
+  firefox: ['/usr/bin/firefox-esr', '/usr/bin/firefox'],
+};
+const PATH_VARIABLE: Record<Engine, string> = { chromium: 'QUORUM_CHROMIUM', firefox: 'QUORUM_FIREFOX' };
+const DEBIAN_PACKAGE: Record<Engine, string> = { chromium: 'chromium', firefox: 'firefox-esr' };
 
 /** A fresh profile each launch, nothing phoning home, no GPU, no sandbox (containers have no user namespaces). */
 export const CHROMIUM_ARGS = [
@@ -32,10 +43,22 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-export function chromiumPath(): string | null {
-  const named = process.env.QUORUM_CHROMIUM;
+export function browserPath(engine: Engine): string | null {
+  const named = process.env[PATH_VARIABLE[engine]];
   if (named) return existsSync(named) ? named : null;
-  return CANDIDATES.find((p) => existsSync(p)) ?? null;
+  return CANDIDATES[engine].find((p) => existsSync(p)) ?? null;
+}
+
+/** The package name in a variable, as for playwright-core below. */
+const PUPPETEER = 'puppeteer-core';
+
+async function hasPuppeteer(): Promise<boolean> {
+  try {
+    await import(PUPPETEER);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The package name in a variable: the suite type-checks before `npm ci` has installed it. */
@@ -56,27 +79,33 @@ export async function loadPlaywright(): Promise<Playwright | null> {
  * QUORUM_BROWSER_TESTS=required, which .ci/run sets) a missing browser or driver is a failure, not a
  * skip: the tests must run there.
  */
-export async function unavailableReason(): Promise<string | null> {
+export async function unavailableReason(engine: Engine = 'chromium'): Promise<string | null> {
   const missing: string[] = [];
-  if (!chromiumPath()) {
+  if (!browserPath(engine)) {
+    const variable = PATH_VARIABLE[engine];
     missing.push(
-      `no chromium found (looked at ${process.env.QUORUM_CHROMIUM ?? CANDIDATES.join(', ')}; apt-get install chromium, or set QUORUM_CHROMIUM)`,
+      `no ${engine} found (looked at ${process.env[variable] ?? CANDIDATES[engine].join(', ')}; apt-get install ${DEBIAN_PACKAGE[engine]}, or set ${variable})`,
     );
   }
-  if (!(await loadPlaywright())) missing.push('playwright-core is not installed (npm ci)');
+  if (engine === 'chromium' && !(await loadPlaywright()))
+    missing.push('playwright-core is not installed (npm ci)');
+  if (engine === 'firefox' && !(await hasPuppeteer()))
+    missing.push('puppeteer-core is not installed (npm ci)');
   if (missing.length === 0) return null;
   if (process.env.CI || process.env.QUORUM_BROWSER_TESTS === 'required') {
     throw new Error(
-      `the browser tests must run here but cannot: ${missing.join('; ')} (.ci/run installs chromium)`,
+      `the ${engine} browser tests must run here but cannot: ${missing.join('; ')} (.ci/run installs chromium and firefox-esr)`,
     );
   }
-  return `browser tests skipped: ${missing.join('; ')}`;
+  return `${engine} browser tests skipped: ${missing.join('; ')}`;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(engine: Engine = 'chromium'): Promise<Browser> {
+  const executablePath = browserPath(engine);
+  if (!executablePath) throw new Error((await unavailableReason(engine)) ?? `no ${engine}`);
+  if (engine === 'firefox') return launchFirefox(executablePath);
   const playwright = await loadPlaywright();
-  const executablePath = chromiumPath();
-  if (!playwright || !executablePath) throw new Error((await unavailableReason()) ?? 'no browser');
+  if (!playwright) throw new Error((await unavailableReason(engine)) ?? 'no playwright-core');
   // launch() gives every browser a fresh temporary profile (user-data-dir) and removes it on close.
   return playwright.chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
 }

@@ -203,7 +203,9 @@ async function ownSpend(root, me, signal, range) {
         : 'This gateway does not report usage to team keys (GET /v1/usage).';
     replace(
       body,
-      err instanceof ApiError && err.unavailable ? h('p', { class: 'muted' }, note) : errorBox(err),
+      err instanceof ApiError && err.unavailable
+        ? h('p', { class: 'muted', 'data-unavailable': 'spend' }, note)
+        : errorBox(err),
     );
     return;
   }

@@ -107,7 +107,10 @@ export interface CalibrationPrompt {
   outputTokens: number;
 }
 
-/** FNV-1a, 32 bits: a fixed, documented hash so the split does not depend on anyone's choice. */
+/**
+ * FNV-1a, 32 bits: a fixed, documented hash so the split does not depend on anyone's choice. Its own
+ * copy (the demo provider has one too): the split must not move when other code changes its hash.
+ */
 export function fnv1a(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {

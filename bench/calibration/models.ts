@@ -7,69 +7,37 @@
  * code only, so a router that reads "hard" but not "math" sends a hard proof to it and fails; only
  * `large` clears hard general and writing prompts.
  */
-import type { Capability, Category, ModelSpec } from '../../routing/index.ts';
-
-function spec(
-  id: string,
-  price: { input: number; output: number },
-  quality: Record<Category, number>,
-  capabilities: Capability[],
-  contextWindow: number,
-): ModelSpec {
-  return {
-    id,
-    provider: 'calibration',
-    upstream: id,
-    context_window: contextWindow,
-    max_output_tokens: 32_000,
-    price,
-    capabilities,
-    quality,
-    aliases: [],
-    weight: 1,
-  };
-}
+import type { Capability, ModelSpec } from '../../routing/index.ts';
 
 const ALL: Capability[] = ['tools', 'vision', 'json', 'streaming'];
+const NO_VISION: Capability[] = ['tools', 'json', 'streaming'];
+
+/** id, $/M input and output, quality general / code / math / reasoning / writing, capabilities, context. */
+type Row = [string, number, number, number, number, number, number, number, Capability[], number];
 
 /**
  * small → easy prompts everywhere; mid → medium everywhere; coder → hard code; reasoner → hard code,
  * math and reasoning; large → everything.
  */
-export const CALIBRATION_MODELS: readonly ModelSpec[] = [
-  spec(
-    'small',
-    { input: 0.1, output: 0.4 },
-    { general: 0.66, code: 0.6, math: 0.57, reasoning: 0.58, writing: 0.65 },
-    ['tools', 'json', 'streaming'],
-    128_000,
-  ),
-  spec(
-    'mid',
-    { input: 0.5, output: 2 },
-    { general: 0.78, code: 0.75, math: 0.74, reasoning: 0.75, writing: 0.79 },
-    ALL,
-    200_000,
-  ),
-  spec(
-    'coder',
-    { input: 2, output: 10 },
-    { general: 0.79, code: 0.89, math: 0.82, reasoning: 0.82, writing: 0.74 },
-    ['tools', 'json', 'streaming'],
-    256_000,
-  ),
-  spec(
-    'reasoner',
-    { input: 4, output: 20 },
-    { general: 0.84, code: 0.86, math: 0.89, reasoning: 0.88, writing: 0.83 },
-    ALL,
-    1_000_000,
-  ),
-  spec(
-    'large',
-    { input: 8, output: 40 },
-    { general: 0.88, code: 0.9, math: 0.91, reasoning: 0.9, writing: 0.89 },
-    ALL,
-    1_000_000,
-  ),
+const ROWS: Row[] = [
+  ['small', 0.1, 0.4, 0.66, 0.6, 0.57, 0.58, 0.65, NO_VISION, 128_000],
+  ['mid', 0.5, 2, 0.78, 0.75, 0.74, 0.75, 0.79, ALL, 200_000],
+  ['coder', 2, 10, 0.79, 0.89, 0.82, 0.82, 0.74, NO_VISION, 256_000],
+  ['reasoner', 4, 20, 0.84, 0.86, 0.89, 0.88, 0.83, ALL, 1_000_000],
+  ['large', 8, 40, 0.88, 0.9, 0.91, 0.9, 0.89, ALL, 1_000_000],
 ];
+
+export const CALIBRATION_MODELS: readonly ModelSpec[] = ROWS.map(
+  ([id, input, output, general, code, math, reasoning, writing, capabilities, contextWindow]) => ({
+    id,
+    provider: 'calibration',
+    upstream: id,
+    context_window: contextWindow,
+    max_output_tokens: 32_000,
+    price: { input, output },
+    capabilities,
+    quality: { general, code, math, reasoning, writing },
+    aliases: [],
+    weight: 1,
+  }),
+);

@@ -119,6 +119,7 @@ const paired = (a: number[], b: number[]) => round(median(a.map((x, i) => x - (b
 const ROUTE = {
   policy: 'balanced' as const,
   chosen: MODEL,
+  why: `both clear the bar 0.70; \`${MODEL}\` is 5.0× cheaper than \`model-1\``,
   candidates: Array.from({ length: 5 }, (_, i) => ({
     model: `model-${i}`,
     eligible: true,

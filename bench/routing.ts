@@ -14,6 +14,10 @@
  * rounds, so bursts of other work on a shared machine hit them alike. Mean = total time / total calls;
  * p50/p99 are over the batch samples, so a rare slow call (a GC pause) is averaged over its batch. The
  * < 50 µs verdict uses the p50 of the slowest typical request (the 20k-token one is reported apart).
+ *
+ * Calibration: the same run reports what the router decides on the calibration set (bench/calibration/,
+ * docs/routing.md §5): quality kept and cost per policy on its held-out part, and the decision time over
+ * all its prompts on the 50-model catalog (one job that cycles through them).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -31,9 +35,11 @@ import {
   route,
   type TaskProfile,
 } from '../routing/index.ts';
-import { loadCatalog } from '../src/config/load.ts';
-import { ModelSchema } from '../src/config/schema.ts';
 import { HealthTracker } from '../src/gateway/index.ts';
+import { realCatalog } from './calibration/catalog.ts';
+import { loadCalibrationSet } from './calibration/dataset.ts';
+import { EVAL_POLICIES, type EvalPolicy, policyResult } from './calibration/evaluate.ts';
+import { runCalibration, targetChecks } from './calibration/report.ts';
 import { loadAverage } from './stats.ts';
 
 export const CATALOG_SIZE = 50;
@@ -42,22 +48,6 @@ export const TARGET_US = 50;
 const BATCH_TARGET_NS = 100_000;
 
 // ---------------------------------------------------------------------------------------------- catalog
-
-/** The real catalog (config/models.yaml), completed the way the config loader completes it. */
-function realCatalog(): ModelSpec[] {
-  return loadCatalog().map((entry) => {
-    const parsed = ModelSchema.parse(entry);
-    const quality = {} as Record<Category, number>;
-    for (const c of CATEGORIES) quality[c] = parsed.quality[c] ?? parsed.quality.general ?? 0.5;
-    return {
-      ...parsed,
-      upstream: parsed.upstream ?? parsed.id,
-      max_output_tokens: parsed.max_output_tokens ?? 0,
-      capabilities: parsed.capabilities as Capability[],
-      quality,
-    };
-  });
-}
 
 const clamp01 = (x: number) => Math.round(Math.min(1, Math.max(0, x)) * 100) / 100;
 
@@ -452,7 +442,18 @@ export interface RoutingBenchResult {
   typical: { worstRequest: string; mean: number; p50: number; p99: number };
   long: { request: string; mean: number; p50: number; p99: number } | null;
   target: { target: string; actual: number; met: boolean; mean: number; p99: number };
+  /** The router on the calibration set: decisions per policy on its held-out part (docs/routing.md §5). */
+  calibration: CalibrationBench;
   elapsedS: number;
+}
+
+export interface CalibrationBench {
+  prompts: number;
+  heldOut: number;
+  policies: { policy: EvalPolicy; kept: number; costVsOracle: number; costVsLargest: number }[];
+  targetsMet: boolean;
+  /** analyzeTask + route over every calibration prompt in turn, on the 50-model catalog. */
+  decisionUs: TimingUs;
 }
 
 function stealSince(start: { total: number; steal: number } | null): number | null {
@@ -506,6 +507,17 @@ export function runRoutingBench(options: { quick?: boolean } = {}): RoutingBench
   }));
   const noHealthJob = size(routeNoHealth);
   runJobs([...jobs.flatMap((j) => [j.analyze, j.route, j.decision]), noHealthJob]);
+
+  // The calibration prompts after the rest: their long documents churn the heap and the caches, which
+  // would otherwise land on the measurements above.
+  const calibrationBodies = loadCalibrationSet().map((p) => p.request);
+  let next = 0;
+  const calibrationDecision = () =>
+    route(models, analyzeTask(calibrationBodies[next++ % calibrationBodies.length]!), view, routeOptions)
+      .candidates.length;
+  perCallNs(calibrationDecision, perFn);
+  const calibrationJob = size(calibrationDecision);
+  runJobs([calibrationJob]);
 
   const timings: RequestTiming[] = cases.map((c, i) => {
     const plan = route(models, c.task, view, routeOptions);
@@ -566,7 +578,27 @@ export function runRoutingBench(options: { quick?: boolean } = {}): RoutingBench
       mean: worst.decisionUs.mean,
       p99: worstP99,
     },
+    calibration: calibrationBench(timing(calibrationJob)),
     elapsedS: r3((performance.now() - started) / 1000),
+  };
+}
+
+function calibrationBench(decisionUs: TimingUs): CalibrationBench {
+  const c = runCalibration();
+  return {
+    prompts: c.set.length,
+    heldOut: c.heldOut.prompts,
+    policies: EVAL_POLICIES.map((policy) => {
+      const p = policyResult(c.heldOut, policy);
+      return {
+        policy,
+        kept: r3(p.kept),
+        costVsOracle: r3(p.costVsOracle),
+        costVsLargest: r3(p.costVsLargest),
+      };
+    }),
+    targetsMet: targetChecks(c.heldOut).every((t) => t.met),
+    decisionUs,
   };
 }
 
@@ -602,6 +634,14 @@ export function routingTable(r: RoutingBenchResult): string[] {
     `  decision, slowest typical request (${r.typical.worstRequest}): p50 ${f(r.typical.p50)} µs, mean ${f(r.typical.mean)} µs; worst typical p99 ${f(r.typical.p99)} µs` +
       (r.long ? `; long prompt: mean ${f(r.long.mean)} µs, p99 ${f(r.long.p99)} µs` : ''),
     `  route() on "${r.healthView.request}": ${f(r.healthView.routeWithHealthUs)} µs with health data, ${f(r.healthView.routeNoHealthDataUs)} µs with none`,
+    `  decision over the ${r.calibration.prompts} calibration prompts in turn: mean ${f(r.calibration.decisionUs.mean)} µs, p50 ${f(r.calibration.decisionUs.p50)} µs, p99 ${f(r.calibration.decisionUs.p99)} µs`,
+    '',
+    `routing quality on the calibration set's held-out part (${r.calibration.heldOut} prompts, docs/routing.md §5): targets ${r.calibration.targetsMet ? 'MET' : 'MISSED'}`,
+    `  ${'policy'.padEnd(15)}  ${'kept'.padStart(6)}  ${'vs oracle'.padStart(9)}  ${'vs always-largest'.padStart(17)}`,
+    ...r.calibration.policies.map(
+      (p) =>
+        `  ${p.policy.padEnd(15)}  ${`${(p.kept * 100).toFixed(1)}%`.padStart(6)}  ${`${p.costVsOracle.toFixed(2)}×`.padStart(9)}  ${`${(p.costVsLargest * 100).toFixed(1)}%`.padStart(17)}`,
+    ),
   ];
 }
 

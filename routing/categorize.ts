@@ -73,10 +73,24 @@ export function categoryScores(c: TaskCues): Record<Category, number> {
 }
 
 /**
- * Scores to weights summing to exactly 1, rounded to 1e-4 for a readable explanation record; the
- * rounding remainder goes to the top category.
+ * Cue scores are raised to this power before they are normalised: the weights are a belief about what
+ * the task is, and a code task with a few general words is a code task, not a 60/40 mix. Fitted on the
+ * tune part of the calibration set (docs/routing.md, "Calibration"); 1 would be a plain share.
  */
-export function normalise(raw: Record<Category, number>): Record<Category, number> {
+export const CATEGORY_SHARPNESS = 2;
+
+/**
+ * Scores to weights summing to exactly 1 (each score squared first: CATEGORY_SHARPNESS), rounded to
+ * 1e-4 for a readable explanation record; the rounding remainder goes to the top category.
+ */
+export function normalise(scores: Record<Category, number>): Record<Category, number> {
+  const raw = {
+    general: scores.general * scores.general,
+    code: scores.code * scores.code,
+    math: scores.math * scores.math,
+    reasoning: scores.reasoning * scores.reasoning,
+    writing: scores.writing * scores.writing,
+  };
   let sum = 0;
   for (const c of CATEGORIES) sum += raw[c];
   const out = { general: 0, code: 0, math: 0, reasoning: 0, writing: 0 };
@@ -98,22 +112,34 @@ export function normalise(raw: Record<Category, number>): Record<Category, numbe
 const INSTRUCTION_CAP = 800;
 /** A paragraph this long next to others is material to work on (an article, a log), not instructions. */
 const MATERIAL_PARAGRAPH = 500;
+/**
+ * A message this long with several paragraphs is instructions around material (a transcript, a paper,
+ * a contract of short clauses): the instructions are its first and last paragraphs.
+ */
+const LONG_ASK = 1_500;
 const FENCED = /```[\s\S]*?(```|$)/g;
 const PARAGRAPH = /\n\s*\n/;
 
 /**
  * The part of the ask that states what to do: fenced code removed, long paragraphs removed when there
- * are others (pasted material), at most INSTRUCTION_CAP characters. Constraint, hardness and easiness
- * cues are counted here only, so the commas of a pasted article or the `every` in a code comment do
- * not read as requirements.
+ * are others (pasted material), only the first and last paragraphs of a long message, at most
+ * INSTRUCTION_CAP characters. Constraint, hardness, depth and easiness cues are counted here only, so
+ * the commas of a pasted article or the `every` in a code comment do not read as requirements.
  */
 export function instructionText(ask: string): string {
   let text = ask.includes('```') ? ask.replace(FENCED, ' ') : ask;
   if (text.length > MATERIAL_PARAGRAPH) {
     const paragraphs = text.split(PARAGRAPH);
     if (paragraphs.length > 1) {
-      const short = paragraphs.filter((p) => p.length <= MATERIAL_PARAGRAPH);
-      if (short.length > 0) text = short.join('\n\n');
+      const around = text.length > LONG_ASK && paragraphs.length > 2;
+      const kept = (around ? [paragraphs[0]!, paragraphs.at(-1)!] : paragraphs).filter(
+        (p) => p.length <= MATERIAL_PARAGRAPH,
+      );
+      if (kept.length > 0) text = kept.join('\n\n');
+      else if (around) {
+        const short = paragraphs.filter((p) => p.length <= MATERIAL_PARAGRAPH);
+        if (short.length > 0) text = short.join('\n\n');
+      }
     }
   }
   return text.length > INSTRUCTION_CAP ? text.slice(0, INSTRUCTION_CAP) : text;

@@ -78,6 +78,8 @@ export interface RoutePlan {
   policy: Policy;
   /** The chosen catalog id, or null when no candidate is eligible. */
   chosen: string | null;
+  /** One line: why the chosen model beat the next one (routing/why.ts). */
+  why: string;
   task: TaskProfile;
   /** The quality bar used (difficulty-derived, raised by min_quality). */
   bar: number;

@@ -13,10 +13,11 @@ import {
   expectedCost,
   expectedLatencyMs,
   expectedQuality,
+  policyBar,
   policyTotal,
-  qualityBar,
 } from './score.ts';
 import type { ModelSpec } from './types.ts';
+import { explainChoice, type Ranked } from './why.ts';
 
 /** One distinct catalog id: its best eligible deployment, or why every deployment was excluded. */
 interface Entry {
@@ -78,7 +79,7 @@ export function route(
   options: RouteOptions,
 ): RoutePlan {
   const policy = options.policy;
-  const bar = qualityBar(task.difficulty, options.minQuality);
+  const bar = policyBar(policy, task.difficulty, options.minQuality);
   const limits: FilterLimits = {
     models: options.models ? new Set(options.models) : null,
     allowList: options.allowList ?? null,
@@ -128,11 +129,18 @@ export function route(
   return {
     policy,
     chosen,
+    why: explainChoice(policy, bar, ranked(eligible[0]), ranked(eligible[1]), excluded.length),
     task,
     bar,
     candidates,
     fallbacks: chosen === null ? [] : fallbackChain(eligible, entries, models, options.fallbacks),
   };
+}
+
+function ranked(e: Entry | undefined): Ranked | undefined {
+  if (!e) return undefined;
+  const s = e.scores!;
+  return { id: e.id, quality: s.quality, total: s.total, latencyMs: s.latency_ms, cost: e.cost };
 }
 
 /** The id a configured name means: an id as is, else the id of the first model with that alias. */

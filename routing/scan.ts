@@ -17,12 +17,14 @@ import {
   LIST_ITEM_RE,
   MATH_SYMBOL,
   MATH_SYMBOLS,
+  NON_LATIN,
   OPERATOR,
   QUANTITY,
   SIGNAL_COUNT,
   TRACE,
   TRACE_CUE,
   TRACE_RE,
+  WORD_COUNT,
   WORD_SIGNALS,
 } from './signals.ts';
 
@@ -64,6 +66,16 @@ function isSpace(c: number): boolean {
     c === 0xfeff
   );
 }
+/**
+ * A letter of a script the word lists cannot read: U+0370 and above, outside the punctuation, symbol
+ * and surrogate ranges and the one space among them (U+1680); π counts as a math symbol instead.
+ * NON_LATIN_RE in signals.ts says the same as a regex.
+ */
+const isNonLatin = (c: number) =>
+  (c >= 0x370 && c < 0x2000 && c !== 0x1680) ||
+  (c >= 0x2c00 && c < 0x3000) ||
+  (c >= 0x3040 && c < 0xd800) ||
+  (c >= 0xf900 && c < 0xfe00);
 const SYMBOLS = new Set<number>();
 for (let i = 0; i < MATH_SYMBOLS.length; i++) SYMBOLS.add(MATH_SYMBOLS.charCodeAt(i));
 
@@ -407,6 +419,7 @@ export function scan(text: string, full = true): number[] {
   const identifierId = IDENTIFIER.id;
   const latexId = LATEX.id;
   const mathSymbolId = MATH_SYMBOL.id;
+  const nonLatinId = NON_LATIN.id;
   const operatorId = OPERATOR.id;
   const quantityId = QUANTITY.id;
   const traceId = TRACE.id;
@@ -536,7 +549,10 @@ export function scan(text: string, full = true): number[] {
         break;
       default:
         if (c >= 128) {
-          if (SYMBOLS.has(c)) counts[mathSymbolId] = counts[mathSymbolId]! + 1;
+          // The CJK comma, enumeration comma and semicolon separate clauses as `,` and `;` do.
+          if (c === 0xff0c || c === 0x3001 || c === 0xff1b) counts[clauseId] = counts[clauseId]! + 1;
+          else if (SYMBOLS.has(c)) counts[mathSymbolId] = counts[mathSymbolId]! + 1;
+          else if (isNonLatin(c)) counts[nonLatinId] = counts[nonLatinId]! + 1;
           if (isLineEnd(c)) lineStart = true;
           else if (!isSpace(c)) {
             if (c === 0x2022 && lineStart) listCue = true; // •
@@ -547,6 +563,7 @@ export function scan(text: string, full = true): number[] {
     i++;
   }
   wordCount = n;
+  counts[WORD_COUNT.id] = n;
 
   // Pass 2: words. Word lists, then the word-shaped structural cues, each after its last match.
   for (let w = 0; w < n; w++) {

@@ -1,18 +1,40 @@
+import { BAND_HARD, BAND_MEDIUM } from './difficulty.ts';
 import { outputReserve } from './filter.ts';
 import type { DeploymentHealth, TaskProfile } from './route-types.ts';
 import type { ModelSpec, Policy } from './types.ts';
 
 /**
- * The quality bar: 0.45 for a greeting (any competent model), 0.6 at difficulty 0.3, 0.8 at 0.7, 0.95
- * for the hardest task (where, on today's catalog, nothing clears and the best model is taken).
+ * The quality a task needs in its category, by band: what the calibration set labels easy, medium and
+ * hard need (bench/calibration/dataset.ts). A greeting needs only BAR_BASE.
  */
+export const NEED = { easy: 0.55, medium: 0.7, hard: 0.86 } as const;
 export const BAR_BASE = 0.45;
-export const BAR_SLOPE = 0.5;
+/**
+ * `balanced` reads every task this much harder than the analyzer does (in difficulty): a margin for
+ * the analyzer's errors, paid for with a pricier model near a band boundary. The smallest margin that
+ * keeps 98% of the calibration set's tune part at its needed quality (docs/routing.md, "Calibration").
+ */
+export const BALANCED_MARGIN = 0.15;
 
-/** Difficulty sets the bar; `min_quality` can only raise it. Clamped to [0, 1]. */
+/**
+ * The quality bar for a difficulty: from BAR_BASE (a greeting) up to the easy need across the easy
+ * band, then the medium need from BAND_MEDIUM and the hard need from BAND_HARD (the band boundaries
+ * the analyzer was fitted to). `min_quality` can only raise it. Clamped to [0, 1].
+ */
 export function qualityBar(difficulty: number, minQuality?: number): number {
-  const bar = Math.max(BAR_BASE + BAR_SLOPE * difficulty, minQuality ?? 0);
-  return bar < 0 ? 0 : bar > 1 ? 1 : bar;
+  const bar =
+    difficulty >= BAND_HARD
+      ? NEED.hard
+      : difficulty >= BAND_MEDIUM
+        ? NEED.medium
+        : BAR_BASE + ((NEED.easy - BAR_BASE) * Math.max(0, difficulty)) / BAND_MEDIUM;
+  const raised = Math.max(bar, minQuality ?? 0);
+  return raised < 0 ? 0 : raised > 1 ? 1 : raised;
+}
+
+/** The bar a policy routes to: `balanced` adds its margin to the difficulty first. */
+export function policyBar(policy: Policy, difficulty: number, minQuality?: number): number {
+  return qualityBar(policy === 'balanced' ? difficulty + BALANCED_MARGIN : difficulty, minQuality);
 }
 
 /** Σ category weight × the model's quality in that category. */

@@ -180,7 +180,7 @@ export const GREETING =
 export const HARD = w(
   1,
   Number.POSITIVE_INFINITY,
-  'prove|proof|rigorous(ly)?|formally|optimal|optimi[sz]e|complexity|edge cases|concurren(t|cy)|race conditions?|thread-safe|lock-free|distributed|scalab\\w+|architecture|multi-tenant|idempoten\\w+|zero downtime|in depth|in-depth|comprehensive|detailed|thorough(ly)?|advanced|tricky|justify|derive|generali[sz]e|all (valid|possible)|no others|exactly|trade-?offs?|rollback|migrat\\w+|benchmarks?|step by step|twist|recontextuali[sz]\\w+|strict|academic|counterarguments?|evidence',
+  'prove|proof|rigorous(ly)?|formally|optimal|optimi[sz]e|complexity|edge cases|concurren(t|cy)|race conditions?|thread-safe|lock-free|distributed|scalab\\w+|architecture|multi-tenant|idempoten\\w+|zero downtime|in depth|in-depth|comprehensive|detailed|thorough(ly)?|advanced|tricky|justify|derive|generali[sz]e|all (valid|possible)|no others|exactly|trade-?offs?|rollback|migrat\\w+|benchmarks?|step by step|twist|recontextuali[sz]\\w+|strict|academic|counterarguments?|evidence|precise(ly)?|soundness|undefined behaviou?r|memory model|invariants?|failure modes?|root cause|critically|nuanced|subtle|worst case|asymptotic',
 );
 export const HARD_LENGTH_RE = /\d[\d,]{2,}[- ]words?\b/iy;
 
@@ -203,8 +203,44 @@ export const CONSTRAINT = w(
 );
 export const LIST_ITEM_RE = /^\s*(?:[-*•]|\d+[.)])\s+/gm;
 
-/** Commas and semicolons separate listed requirements; each counts half a constraint (counted by the scan). */
+/**
+ * Commas and semicolons (also the CJK ，、；) separate listed requirements; each counts half a
+ * constraint (counted by the scan).
+ */
 export const CLAUSE = s(0.5, Number.POSITIVE_INFINITY);
+
+/**
+ * Depth: the answer must explain, cover several aspects, design or judge: more than a lookup. Counted
+ * in the instructions, toward difficulty only.
+ */
+export const DEPTH = w(
+  1,
+  Number.POSITIVE_INFINITY,
+  'explain|explanation|why|how (does|do|is|are|can|would|should)|walk me through|overview|in detail|consequences|mechanisms?|limitations|implications|including|covering|both|assess|evaluate|critique|concrete|examples?|design|implement|recommend(ation)?|risks?|strateg(y|ies)|options|what would',
+);
+
+/** Conjunctions joining the parts of a many-part ask; with the commas (CLAUSE), its number of parts. */
+export const CONJUNCTION = w(1, Number.POSITIVE_INFINITY, 'and|then|also|plus|as well as|along with');
+
+/**
+ * The commonest English function words: a text of several words with almost none of them is not
+ * English, and the word lists above cannot read it (see difficulty.ts).
+ */
+export const FUNCTION_WORD = w(
+  1,
+  Number.POSITIVE_INFINITY,
+  'the|a|an|of|to|in|is|are|was|for|with|on|that|this|it|be|i|my|you|your|what|how|me|do|does|can|from|by|or|if|as|at|we|our|which|there|have|has|not|but|would|should|will',
+);
+
+/** ASCII words (runs of `\w`), counted by the scan: the instruction's length in words. */
+export const WORD_COUNT = s(0, 0);
+/**
+ * Letters of scripts the word lists cannot read (Greek, Cyrillic, Arabic, Indic, CJK, Hangul…:
+ * U+0370 and above, outside punctuation and symbol blocks), counted by the scan.
+ */
+export const NON_LATIN = s(0, 0);
+export const NON_LATIN_RE =
+  /[\u0370-\u03bf\u03c1-\u167f\u1681-\u1fff\u2c00-\u2fff\u3040-\ud7ff\uf900-\ufdff]/g;
 
 /** Scan-internal counters: a stack-trace phrase or frame line was seen; error-class words; `.ext` seen. */
 export const TRACE_CUE = s(0, 0);

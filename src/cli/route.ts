@@ -18,6 +18,7 @@ function table(d: Decision): string {
     .join(', ');
   const lines = [
     `policy ${d.policy} → ${d.chosen ?? 'no eligible model'}${d.fallbacks.length ? `, then ${d.fallbacks.join(', ')}` : ''}`,
+    `why: ${d.why}`,
     `task: ${categories}; difficulty ${d.task.difficulty.toFixed(2)}; needs ${d.task.required.join(', ') || 'nothing special'}; ~${d.task.prompt_tokens} prompt tokens`,
     '',
   ];

@@ -1,6 +1,7 @@
 export {
   CATALOG_PATH,
   ConfigError,
+  completeModel,
   DEFAULT_CONFIG_PATH,
   type GatewayConfig,
   type LoadOptions,

@@ -141,7 +141,8 @@ export function loadCatalog(path = CATALOG_PATH): CatalogEntry[] {
   return data?.models ?? [];
 }
 
-function completeModel(parsed: ReturnType<typeof ModelSchema.parse>): ModelSpec {
+/** A validated model entry as routing sees it: every category's quality, upstream and output bound filled in. */
+export function completeModel(parsed: ReturnType<typeof ModelSchema.parse>): ModelSpec {
   const quality = {} as Record<Category, number>;
   for (const c of CATEGORIES) quality[c] = parsed.quality[c] ?? parsed.quality.general ?? 0.5;
   return {

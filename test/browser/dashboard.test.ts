@@ -379,6 +379,7 @@ function dashboard(engine: Engine) {
       ).data;
       expect(await decision.getAttribute('data-decision')).toBe(api.chosen);
       expect(await decision.locator('tbody tr').count()).toBe(api.candidates.length);
+      expect(await decision.locator('[data-why]').textContent()).toBe(api.why);
 
       // Compare: three models side by side, each with its cost and latency.
       await form.locator('input[name="compare"]').check();

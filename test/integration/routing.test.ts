@@ -129,9 +129,20 @@ describe('choosing by task and policy', () => {
   it('an over-long prompt lands on a model whose window fits it', async () => {
     const long = 'lorem ipsum dolor sit amet '.repeat(3_000); // ~20k tokens: over cheap-mini's 16k window
     const res = await chat({ model: 'auto:cost', messages: [{ role: 'user', content: long }] });
-    expect(res.json.model).toBe('coder-pro');
+    // Since the calibration (docs/routing.md §5), 20k tokens the English word lists cannot read read as
+    // hard (bar .86), which only strong-max clears; before, this went to coder-pro.
+    expect(res.json.model).toBe('strong-max');
     const mini = res.json.quorum.route.candidates.find((c: any) => c.model === 'cheap-mini');
     expect(mini.reason).toMatch(/context window/);
+    // A long prompt it can read, and that asks for little, goes to the cheapest model whose window fits.
+    const notes = 'The meeting moved to Thursday and the budget is unchanged. '.repeat(1_400);
+    const read = await chat({
+      model: 'auto:cost',
+      messages: [{ role: 'user', content: `${notes}\n\nAny dates?` }],
+    });
+    expect(read.json.model).toBe('coder-pro');
+    const tooSmall = read.json.quorum.route.candidates.find((c: any) => c.model === 'cheap-mini');
+    expect(tooSmall.reason).toMatch(/context window/);
   });
 
   it('min_quality raises the bar past the cheap model', async () => {
@@ -233,6 +244,52 @@ describe('POST /v1/route', () => {
     expect(body.chosen).toBe('cheap-mini');
     expect(body.fallbacks).toEqual(['coder-pro']);
     expect(calls()).toEqual({ oa: 0, an: 0, ge: 0 });
+  });
+});
+
+describe('why the chosen model beat the next one', () => {
+  const dryRun = async (body: Record<string, unknown>) => {
+    const res = await fetch(`${gw.url}/v1/route`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return (await res.json()) as any;
+  };
+  const TOOLS = [{ type: 'function', function: { name: 'lookup' } }];
+
+  it('POST /v1/route says it in one line, naming both models', async () => {
+    // The cheap model lacks tools: the code model and the strong one both clear a greeting's bar.
+    const body = await dryRun({ model: 'auto:cost', messages: GREETING, tools: TOOLS });
+    expect(body.chosen).toBe('coder-pro');
+    expect(body.why).toBe('both clear the bar 0.45; `coder-pro` is 6.2× cheaper than `strong-max`');
+    const quality = await dryRun({ model: 'auto:quality', messages: GREETING });
+    expect(quality.why).toBe('`strong-max` has the highest expected quality (0.95 vs 0.78 for `coder-pro`)');
+    expect(calls()).toEqual({ oa: 0, an: 0, ge: 0 });
+  });
+
+  it('a routed answer carries the same line in quorum.route as the dry run', async () => {
+    const planned = await dryRun({ model: 'auto', messages: CODE });
+    const res = await chat({ model: 'auto', messages: CODE });
+    expect(res.status).toBe(200);
+    expect(res.json.quorum.route.chosen).toBe(planned.chosen);
+    expect(res.json.quorum.route.why).toBe(planned.why);
+    expect(res.json.quorum.route.why).toContain(`\`${planned.chosen}\``);
+  });
+
+  it('says when nothing can serve the request, and when the request named the model', async () => {
+    const none = await dryRun({ model: 'auto', messages: GREETING, quorum: { route: { models: ['nope'] } } });
+    expect(none.chosen).toBeNull();
+    expect(none.why).toBe('no model can serve this request (3 excluded; see candidates)');
+    const named = await dryRun({ model: 'strong-max', messages: GREETING });
+    expect(named.chosen).toBe('strong-max');
+    expect(named.why).toMatch(/^named by the request; the router would choose it too: /);
+    const other = await dryRun({
+      model: 'strong-max',
+      messages: GREETING,
+      quorum: { fallbacks: ['cheap-mini'] },
+    });
+    expect(other.why).toMatch(/^named by the request; of its chain the router would take `cheap-mini`: /);
   });
 });
 

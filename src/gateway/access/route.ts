@@ -105,7 +105,12 @@ export function planRequest(catalog: Catalog, caller: Caller, request: ChatReque
 
 /** The `quorum.route` record of a response. */
 export function routeRecord(plan: RoutePlan) {
-  return { policy: plan.policy, chosen: plan.chosen, candidates: reportedCandidates(plan.candidates) };
+  return {
+    policy: plan.policy,
+    chosen: plan.chosen,
+    why: plan.why,
+    candidates: reportedCandidates(plan.candidates),
+  };
 }
 
 /** The router works in float dollars; what a client reads is whole nano-dollars, like every other cost. */
@@ -134,6 +139,7 @@ export function dryRun(catalog: Catalog, caller: Caller, request: ChatRequest) {
   let plan: RoutePlan;
   let chosen: string | null;
   let fallbacks: string[];
+  let why: string;
   if (policy) {
     plan = decide(catalog, caller, request, policy);
     chosen = plan.chosen;
@@ -141,6 +147,7 @@ export function dryRun(catalog: Catalog, caller: Caller, request: ChatRequest) {
       ? buildChain(catalog, caller, chosen, request.quorum?.fallbacks ?? plan.fallbacks)
       : [];
     fallbacks = [...new Set(chain.map((d) => d.spec.id))].filter((id) => id !== chosen);
+    why = plan.why;
   } else {
     // A named model is used as named; the router still explains how it fits the task.
     const chain = buildChain(catalog, caller, request.model, request.quorum?.fallbacks);
@@ -154,11 +161,19 @@ export function dryRun(catalog: Catalog, caller: Caller, request: ChatRequest) {
     );
     chosen = ids[0] ?? null;
     fallbacks = ids.slice(1);
+    // The request chose; the router's own reading of the same chain is still worth a line.
+    why =
+      chosen === null
+        ? plan.why
+        : plan.chosen === chosen
+          ? `named by the request; the router would choose it too: ${plan.why}`
+          : `named by the request; of its chain the router would take \`${plan.chosen}\`: ${plan.why}`;
   }
   const { categories, difficulty, required, promptTokens, maxOutputTokens } = plan.task;
   return {
     policy: plan.policy,
     chosen,
+    why,
     task: {
       categories,
       difficulty,

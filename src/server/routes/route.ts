@@ -30,6 +30,11 @@ export const RouteDecisionSchema = z
   .object({
     policy: z.enum(['cost', 'balanced', 'quality', 'latency']),
     chosen: z.string().nullable(),
+    why: z.string().openapi({
+      description:
+        'One line: why the chosen model beat the next one (the bar it cleared, the price or speed it won on, the tie-break); for a named model, that the request named it',
+      example: 'both clear the bar 0.70; `gpt-6-luna` is 10× cheaper than `gpt-6.1-terra`',
+    }),
     task: z.object({
       categories: z.record(z.string(), z.number()),
       difficulty: z.number(),

@@ -25,6 +25,7 @@ describe('quorum route', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^policy cost → small, then large/);
     expect(run.stdout).toMatch(/\nsmall\s+0\.600/);
+    expect(run.stdout).toContain('\nwhy: both clear the bar 0.45; `small` is 77× cheaper than `large`\n');
   });
 
   it('prints JSON with --json, including the exclusion reasons', () => {
@@ -40,6 +41,7 @@ describe('quorum route', () => {
     expect(run.status).toBe(0);
     const decision = JSON.parse(run.stdout);
     expect(decision.chosen).toBe('large');
+    expect(decision.why).toBe('`large` is the only model that can serve this request (1 excluded)');
     expect(decision.candidates.find((c: { model: string }) => c.model === 'small')).toMatchObject({
       eligible: false,
       reason: expect.stringContaining('tools'),

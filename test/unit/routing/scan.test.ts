@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { loadCalibrationSet } from '../../../bench/calibration/dataset.ts';
 import { scan } from '../../../routing/scan.ts';
 import * as S from '../../../routing/signals.ts';
-import { HELD_OUT, PROMPTS } from './prompts.ts';
 
 /**
  * The scan counts each signal in one pass over the words; these are the plain global regexes it stands
@@ -31,7 +31,9 @@ const REFERENCE: [string, S.Signal, RegExp][] = [
     new RegExp(`\\b(${wordSignal(S.HARD).words}|o\\([^)]*\\))\\b|\\b${S.HARD_LENGTH_RE.source}`, 'gi'),
   ],
   ['constraint', S.CONSTRAINT, listRe(wordSignal(S.CONSTRAINT), `|${S.LIST_ITEM_RE.source}`, 'gim')],
-  ['clause', S.CLAUSE, /[,;]/g],
+  ['clause', S.CLAUSE, /[,;，、；]/g],
+  ['words', S.WORD_COUNT, /\w+/g],
+  ['non-Latin letters', S.NON_LATIN, S.NON_LATIN_RE],
 ];
 for (const w of S.WORD_SIGNALS) {
   if (!REFERENCE.some(([, sig]) => sig === w.signal))
@@ -114,6 +116,25 @@ const PIECES = [
     'İ',
     'K',
   ],
+  ...[
+    'é',
+    'Ü',
+    'ß',
+    'Привет',
+    'こんにちは',
+    '数学',
+    '한국어',
+    'مرحبا',
+    'नमस्ते',
+    'π',
+    '\u1680',
+    '，',
+    '？',
+    '、',
+    '；',
+    '😀',
+    'Ω',
+  ],
   ...[' story', 'under 5', 'under 50', 'c++', 'C#x', 'vs.x', 'tl;dr', 'node.js', "don't", 'SELECT', 'Select'],
   ...[
     'eigenvalue',
@@ -151,11 +172,11 @@ describe('scan', () => {
     expect(bad).toEqual([]);
   });
 
-  it('counts what each signal regex counts on the labelled prompts', () => {
-    const texts = [...PROMPTS, ...HELD_OUT].flatMap((p) =>
-      typeof p.prompt === 'string'
-        ? [p.prompt]
-        : p.prompt.map((m) => (typeof m.content === 'string' ? m.content : '')),
+  it('counts what each signal regex counts on every prompt of the calibration set', () => {
+    const texts = loadCalibrationSet().flatMap((p) =>
+      p.request.messages.map((m) =>
+        typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''),
+      ),
     );
     expect(texts.flatMap(mismatches)).toEqual([]);
   });

@@ -64,6 +64,7 @@ export function decisionView(d) {
       d.fallbacks?.length ? `, falling back to ${d.fallbacks.join(', ')}` : '',
       '.',
     ),
+    d.why && h('p', { class: 'why', 'data-why': '' }, d.why),
     d.task &&
       h(
         'p',

@@ -171,11 +171,37 @@ function locator(page: Puppeteer.Page, steps: Step[]): Locator {
 
   /** Runs `fn` on the element in the page, then lets its handle go. */
   async function onElement<T>(fn: (el: any, arg: any) => T, arg?: unknown, visible = false): Promise<T> {
-    const el = await element(DEFAULT_TIMEOUT, visible);
-    try {
-      return (await el.evaluate(fn as never, arg as never)) as T;
-    } finally {
-      await el.dispose();
+    return withElement(
+      DEFAULT_TIMEOUT,
+      visible,
+      async (el) => (await el.evaluate(fn as never, arg as never)) as T,
+    );
+  }
+
+  /**
+   * Resolves the element and acts on it; when the page re-renders it away in between (the pages redraw
+   * from their event streams), resolves again, as Playwright's actions do.
+   */
+  async function withElement<T>(
+    timeout: number,
+    visible: boolean,
+    act: (el: Puppeteer.ElementHandle) => Promise<T>,
+  ): Promise<T> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const el = await element(Math.max(0, deadline - Date.now()), visible);
+      try {
+        return await act(el);
+      } catch (e) {
+        if (
+          Date.now() > deadline ||
+          !/detached|not connected|stale|no such node|not attached/i.test(String(e))
+        )
+          throw e;
+      } finally {
+        await el.dispose().catch(() => {});
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
     }
   }
 
@@ -213,14 +239,7 @@ function locator(page: Puppeteer.Page, steps: Step[]): Locator {
   };
 
   return {
-    async click(options) {
-      const el = await element(options?.timeout ?? DEFAULT_TIMEOUT, true);
-      try {
-        await el.click();
-      } finally {
-        await el.dispose();
-      }
-    },
+    click: (options) => withElement(options?.timeout ?? DEFAULT_TIMEOUT, true, (el) => el.click()),
     fill: (value) => onElement(setValue, value, true),
     async check() {
       const checked = await onElement((el) => Boolean(el.checked), undefined, true);
@@ -260,13 +279,11 @@ function locator(page: Puppeteer.Page, steps: Step[]): Locator {
     locator: (selector) => locator(page, [...steps, { css: selector }]),
     first: () => locator(page, [...steps, { nth: 0 }]),
     nth: (index) => locator(page, [...steps, { nth: index }]),
-    async screenshot(options) {
-      const el = await element(DEFAULT_TIMEOUT, true);
-      try {
-        return (await el.screenshot(options as Puppeteer.ElementScreenshotOptions)) as Uint8Array;
-      } finally {
-        await el.dispose();
-      }
-    },
+    screenshot: (options) =>
+      withElement(
+        DEFAULT_TIMEOUT,
+        true,
+        async (el) => (await el.screenshot(options as Puppeteer.ElementScreenshotOptions)) as Uint8Array,
+      ),
   };
 }

@@ -211,10 +211,6 @@ export class FanOutRun {
     let prepared: Prepared;
     try {
       prepared = await withSpan(span, () => staged.prepare(complete, rc.signal));
-    } catch (err) {
-      return this.fail(err);
-    }
-    try {
       this.refuseDegraded(prepared);
     } catch (err) {
       return this.fail(err);

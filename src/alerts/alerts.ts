@@ -53,14 +53,14 @@ export class Alerts implements AlertSink {
   readonly #owner = 'inst_' + randomBytes(6).toString('hex');
   readonly #hooks: Map<string, Webhook>;
   readonly #seen = new LRUCache<string, true>({ max: SEEN_MAX });
-  #pending: { subject: AlertSubject; dedupeKey: string; row: () => AlertsTable }[] = [];
+  #pending: { dedupeKey: string; row: () => AlertsTable }[] = [];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   /** Recording runs one at a time (the loop, a list that wants what was noted, shutdown). */
   #recording: Promise<unknown> = Promise.resolve();
   #again = false;
   #closed = false;
-  /** The loop's last round failed (the database): said once, and once more when it works again. */
+  /** The loop's last round failed (the database, most likely): said once, and again when it works. */
   #failing = false;
 
   constructor(options: AlertsOptions) {
@@ -84,11 +84,7 @@ export class Alerts implements AlertSink {
       if (this.#seen.has(crossing.dedupeKey)) continue;
       this.#seen.set(crossing.dedupeKey, true);
       const at = this.#now();
-      this.#pending.push({
-        subject,
-        dedupeKey: crossing.dedupeKey,
-        row: () => alertRow(subject, crossing, at),
-      });
+      this.#pending.push({ dedupeKey: crossing.dedupeKey, row: () => alertRow(subject, crossing, at) });
       noted = true;
     }
     if (this.#pending.length > MAX_PENDING) {
@@ -184,10 +180,11 @@ export class Alerts implements AlertSink {
     try {
       await this.flush();
       if (!this.#closed) await this.#deliver();
-      if (this.#failing) this.#logger.info('alerts: the database answers again; recording and delivering');
+      if (this.#failing) this.#logger.info('alerts: recording and delivering again');
       this.#failing = false;
     } catch (err) {
-      if (!this.#failing) this.#logger.warn({ err }, 'alerts: could not reach the database; will retry');
+      if (!this.#failing)
+        this.#logger.warn({ err }, 'alerts: recording or delivering failed (the database?); will retry');
       this.#failing = true;
     }
   }

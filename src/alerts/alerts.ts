@@ -8,13 +8,12 @@
  * once per instance and not delivered.
  */
 import { randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { GatewayConfig } from '../config/index.ts';
 import type { AlertsRepo, AlertsTable, ClaimedDelivery } from '../store/index.ts';
 import { type Logger, metrics } from '../telemetry/index.ts';
 import { retryAt } from './backoff.ts';
 import { alertMessage, alertRow, sampleBody } from './payload.ts';
-import { type AlertSink, type AlertSubject, crossingsOf } from './subject.ts';
+import { type AlertSink, type AlertSubject, crossing, reaches } from './subject.ts';
 import { sendWebhook, type TryResult, type Webhook } from './webhook.ts';
 
 export type AlertsSettings = GatewayConfig['alerts'];
@@ -30,7 +29,10 @@ export interface AlertsOptions {
 
 /** Crossings noted and waiting to be recorded, at most (a database that is down for long). */
 const MAX_PENDING = 10_000;
-/** Dedupe keys remembered per instance: a forgotten one costs one insert that writes nothing. */
+/**
+ * Scope windows remembered per instance, at most; past it all are forgotten at once (a forgotten
+ * crossing seen again costs one insert that writes nothing).
+ */
 const SEEN_MAX = 100_000;
 /** Deliveries claimed per round, and rounds per tick before the loop yields to its next poll. */
 const BATCH = 20;
@@ -52,15 +54,20 @@ export class Alerts implements AlertSink {
   readonly #now: () => number;
   readonly #owner = 'inst_' + randomBytes(6).toString('hex');
   readonly #hooks: Map<string, Webhook>;
-  readonly #seen = new LRUCache<string, true>({ max: SEEN_MAX });
-  #pending: { subject: AlertSubject; dedupeKey: string; row: () => AlertsTable }[] = [];
+  /** Per scope, window and scope id: the period seen last and the thresholds noted in it. */
+  readonly #seen = new Map<
+    string,
+    Map<string, Map<string, { periodKey: string; noted: Set<number | null> }>>
+  >();
+  #seenCount = 0;
+  #pending: { row: () => AlertsTable }[] = [];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   /** Recording runs one at a time (the loop, a list that wants what was noted, shutdown). */
   #recording: Promise<unknown> = Promise.resolve();
   #again = false;
   #closed = false;
-  /** The loop's last round failed (the database): said once, and once more when it works again. */
+  /** The loop's last round failed (the database, most likely): said once, and again when it works. */
   #failing = false;
 
   constructor(options: AlertsOptions) {
@@ -79,27 +86,56 @@ export class Alerts implements AlertSink {
   /** After a settle: notes the subject's newly reached thresholds. In memory, no I/O; never throws. */
   observe(subject: AlertSubject): void {
     if (this.#closed) return;
-    let noted = false;
-    for (const crossing of crossingsOf(subject)) {
-      if (this.#seen.has(crossing.dedupeKey)) continue;
-      this.#seen.set(crossing.dedupeKey, true);
-      const at = this.#now();
-      this.#pending.push({
-        subject,
-        dedupeKey: crossing.dedupeKey,
-        row: () => alertRow(subject, crossing, at),
-      });
-      noted = true;
-    }
+    // Runs after every settle of a budget with alerts: what was noted is found without building a key.
+    const noted = this.#notedFor(subject);
+    let added = false;
+    for (const t of subject.thresholds) added = this.#note(subject, noted, t) || added;
+    if (subject.softLimitUsd !== undefined) added = this.#note(subject, noted, null) || added;
     if (this.#pending.length > MAX_PENDING) {
       const dropped = this.#pending.splice(0, this.#pending.length - MAX_PENDING);
-      for (const d of dropped) this.#seen.delete(d.dedupeKey);
+      this.#forget(); // so that the next settle notes them again
       this.#logger.error(
         { dropped: dropped.length },
         'alerts: too many waiting to be recorded; dropped the oldest',
       );
     }
-    if (noted) this.#wake();
+    if (added) this.#wake();
+  }
+
+  /** The thresholds already noted for this scope's window in its current period (null: the soft limit). */
+  #notedFor(subject: AlertSubject): Set<number | null> {
+    let byId = this.#seen.get(subject.scope)?.get(subject.window);
+    if (!byId) {
+      const byWindow = this.#seen.get(subject.scope) ?? new Map();
+      this.#seen.set(subject.scope, byWindow);
+      byId = new Map();
+      byWindow.set(subject.window, byId);
+    }
+    let entry = byId.get(subject.scopeId);
+    if (entry?.periodKey !== subject.periodKey) {
+      if (++this.#seenCount > SEEN_MAX) {
+        this.#forget();
+        return this.#notedFor(subject);
+      }
+      entry = { periodKey: subject.periodKey, noted: new Set() };
+      byId.set(subject.scopeId, entry);
+    }
+    return entry.noted;
+  }
+
+  #forget(): void {
+    this.#seen.clear();
+    this.#seenCount = 0;
+  }
+
+  /** Notes one threshold if it is reached and new; true when it was noted. */
+  #note(subject: AlertSubject, noted: Set<number | null>, threshold: number | null): boolean {
+    if (noted.has(threshold) || !reaches(subject, threshold)) return false;
+    noted.add(threshold);
+    const c = crossing(subject, threshold);
+    const at = this.#now();
+    this.#pending.push({ row: () => alertRow(subject, c, at) });
+    return true;
   }
 
   /** Starts the background loop: at once (deliveries due from before a restart), then every poll_ms. */
@@ -184,10 +220,11 @@ export class Alerts implements AlertSink {
     try {
       await this.flush();
       if (!this.#closed) await this.#deliver();
-      if (this.#failing) this.#logger.info('alerts: the database answers again; recording and delivering');
+      if (this.#failing) this.#logger.info('alerts: recording and delivering again');
       this.#failing = false;
     } catch (err) {
-      if (!this.#failing) this.#logger.warn({ err }, 'alerts: could not reach the database; will retry');
+      if (!this.#failing)
+        this.#logger.warn({ err }, 'alerts: recording or delivering failed (the database?); will retry');
       this.#failing = true;
     }
   }

@@ -14,6 +14,8 @@ export {
   type AlertSubject,
   type AlertWindow,
   type Crossing,
+  crossing,
   crossingsOf,
+  reaches,
 } from './subject.ts';
 export { sendWebhook, type TryResult, type Webhook } from './webhook.ts';

@@ -43,20 +43,26 @@ export interface Crossing {
 /** Spend within a part in 1e12 of a threshold counts as reaching it (float sums of exact nano-dollars). */
 const EPSILON = 1e-12;
 
+/** Whether the subject's spend has reached a threshold (a percent), or its soft limit (null). */
+export function reaches(subject: AlertSubject, threshold: number | null): boolean {
+  if (threshold === null) {
+    const soft = subject.softLimitUsd;
+    return soft !== undefined && subject.spentUsd >= soft * (1 - EPSILON);
+  }
+  return subject.limitUsd > 0 && subject.spentUsd * 100 >= subject.limitUsd * threshold * (1 - EPSILON);
+}
+
+/** The crossing of one threshold (or of the soft limit, null) of the subject's current period. */
+export function crossing(subject: AlertSubject, threshold: number | null): Crossing {
+  const base = `${subject.scope}:${subject.scopeId}|${subject.window}|${subject.periodKey}`;
+  return threshold === null
+    ? { kind: 'soft_limit', threshold: null, dedupeKey: `${base}|soft` }
+    : { kind: 'threshold', threshold, dedupeKey: `${base}|${threshold}` };
+}
+
 /** The thresholds (and the soft limit) the subject's spend has reached in its current period. */
 export function crossingsOf(subject: AlertSubject): Crossing[] {
-  const base = `${subject.scope}:${subject.scopeId}|${subject.window}|${subject.periodKey}`;
-  const out: Crossing[] = [];
-  if (subject.limitUsd > 0) {
-    for (const t of subject.thresholds) {
-      if (subject.spentUsd * 100 >= subject.limitUsd * t * (1 - EPSILON)) {
-        out.push({ kind: 'threshold', threshold: t, dedupeKey: `${base}|${t}` });
-      }
-    }
-  }
-  const soft = subject.softLimitUsd;
-  if (soft !== undefined && subject.spentUsd >= soft * (1 - EPSILON)) {
-    out.push({ kind: 'soft_limit', threshold: null, dedupeKey: `${base}|soft` });
-  }
-  return out;
+  const reached: (number | null)[] = subject.thresholds.filter((t) => reaches(subject, t));
+  if (reaches(subject, null)) reached.push(null);
+  return reached.map((t) => crossing(subject, t));
 }

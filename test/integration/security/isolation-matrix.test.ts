@@ -292,6 +292,13 @@ const CROSS_TENANT: Attempt[] = [
     send: call('GET', () => '/admin/spend?team=beta'),
     expect: adminOnly,
   },
+  {
+    name: 'GET /admin/alerts?team=beta',
+    send: call('GET', () => '/admin/alerts?team=beta'),
+    expect: adminOnly,
+  },
+  { name: 'POST /admin/alerts/test', send: call('POST', () => '/admin/alerts/test', {}), expect: adminOnly },
+  { name: 'GET /admin/audit', send: call('GET', () => '/admin/audit'), expect: adminOnly },
 ];
 
 describe.each(backends())(

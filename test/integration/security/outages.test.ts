@@ -79,6 +79,8 @@ describe.skipIf(!POSTGRES_URL)('Postgres unreachable', () => {
   const calls = () =>
     [
       ['GET /admin/teams', () => api('GET', '/admin/teams', MASTER)],
+      ['GET /admin/alerts', () => api('GET', '/admin/alerts', MASTER)],
+      ['GET /admin/audit', () => api('GET', '/admin/audit', MASTER)],
       ['POST /admin/keys', () => api('POST', '/admin/keys', MASTER, { team: 'ops', name: 'another' })],
       ['GET /v1/models with an admin-made key', () => api('GET', '/v1/models', teamKey)],
       ['GET /v1/workflows', () => api('GET', '/v1/workflows', MASTER)],

@@ -90,9 +90,13 @@ describe.runIf(PG && REDIS)('rolling restart of two instances under chat load', 
     }
   }
 
-  /** SIGTERM, wait for the exit, start again on the same port; returns where SIGTERM fell in the order. */
+  /**
+   * SIGTERM while the instance has requests in flight, wait for the exit, start again on the same
+   * port; returns where SIGTERM fell in the balancer's order.
+   */
   async function restart(i: number): Promise<number> {
     const port = Number(new URL(instances[i]!.url).port);
+    while (lb.pending[i] === 0 && sent < MAX_REQUESTS) await new Promise((r) => setTimeout(r, 5));
     const mark = lb.mark();
     exits.push(await instances[i]!.stop('SIGTERM'));
     instances[i] = await start(port);
@@ -166,9 +170,16 @@ describe.runIf(PG && REDIS)('rolling restart of two instances under chat load', 
     // Stopping both flushes their ledgers.
     for (const s of instances) exits.push(await s.stop('SIGTERM'));
 
-    expect(sent).toBeLessThan(MAX_REQUESTS);
+    const summary = JSON.stringify({
+      sent,
+      refused: lb.refused,
+      notReady: lb.notReady,
+      resets: lb.resets,
+      exits,
+    });
+    expect(sent, summary).toBeLessThan(MAX_REQUESTS);
     // Each drain ended with exit 0.
-    expect(exits).toEqual([0, 0, 0, 0]);
+    expect(exits, summary).toEqual([0, 0, 0, 0]);
     // No request lost its connection, none was refused: every one answered 200, whole.
     expect(outcomes.filter((o) => o.networkError)).toEqual([]);
     expect(lb.resets).toBe(0);
@@ -182,15 +193,16 @@ describe.runIf(PG && REDIS)('rolling restart of two instances under chat load', 
       [1, termB],
     ] as const) {
       const inFlight = lb.forwards.filter((f) => f.backend === i && f.sentAt < mark && f.endedAt > mark);
-      expect(inFlight.length, `instance ${i}: requests in flight at SIGTERM`).toBeGreaterThan(0);
+      expect(inFlight.length, `instance ${i}: requests in flight at SIGTERM; ${summary}`).toBeGreaterThan(0);
       expect(inFlight.every((f) => f.status === 200)).toBe(true);
     }
 
     // One ledger row per answered request, and as many as the upstream received.
     const rows = await schema.query(`select request_id, status from ${schema.schema}.ledger`);
     const ids = outcomes.map((o) => o.requestId);
-    expect(rows.rows.length).toBe(outcomes.length);
-    expect(fake.received.length).toBe(outcomes.length);
+    const counts = `ledger ${rows.rows.length}, upstream ${fake.received.length}, answered ${outcomes.length}; ${summary}`;
+    expect(rows.rows.length, counts).toBe(outcomes.length);
+    expect(fake.received.length, counts).toBe(outcomes.length);
     expect(new Set(rows.rows.map((r: any) => r.request_id))).toEqual(new Set(ids));
     expect(rows.rows.every((r: any) => r.status === 200)).toBe(true);
   }, 180_000);

@@ -28,6 +28,8 @@ export interface Balancer {
   refused: number[];
   /** Readiness polls that answered something other than 200, per backend. */
   notReady: number[];
+  /** Requests sent to each backend and not yet answered in full. */
+  pending: number[];
   /** Requests that lost their connection after it was made (502 to the client). */
   resets: number;
   /** The next position in the event order (for the test's own marks, e.g. "SIGTERM sent"). */
@@ -45,6 +47,7 @@ export async function startBalancer(
   const ready = backends.map(() => false);
   const refused = backends.map(() => 0);
   const notReady = backends.map(() => 0);
+  const pending = backends.map(() => 0);
   const forwards: Forward[] = [];
   let seq = 0;
   let next = 0;
@@ -97,7 +100,9 @@ export async function startBalancer(
       const i = candidates[0];
       if (i === undefined) break;
       next = (i + 1) % backends.length;
+      pending[i]!++;
       const outcome = await forward(i, req, body);
+      if (typeof outcome === 'string') pending[i]!--;
       if (outcome === 'retry') {
         refused[i]!++;
         ready[i] = false;
@@ -115,10 +120,12 @@ export async function startBalancer(
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
       answer.on('error', () => {
+        pending[i]!--;
         lb.resets++;
         res.destroy();
       });
       answer.on('end', () => {
+        pending[i]!--;
         forwards.push({ backend: i, sentAt, endedAt: seq++, status: answer.statusCode ?? 0 });
       });
       return;
@@ -134,6 +141,7 @@ export async function startBalancer(
     forwards,
     refused,
     notReady,
+    pending,
     get resets() {
       return lb.resets;
     },

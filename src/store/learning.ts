@@ -144,9 +144,12 @@ export class LearningRepo {
   /** Records who answered requests (a request id seen again — a re-run workflow step — takes the newer answer). */
   async putSubjects(rows: readonly SubjectRow[]): Promise<void> {
     if (!rows.length) return;
+    // One row per id (the newest): Postgres refuses an upsert that would change one row twice.
+    const newest = new Map<string, SubjectRow>();
+    for (const r of rows) newest.set(r.request_id, r);
     await this.#ctx.db
       .insertInto('learning_subjects')
-      .values(rows.map((r) => ({ ...r, feedback_score: null, feedback_comment: null })))
+      .values([...newest.values()].map((r) => ({ ...r, feedback_score: null, feedback_comment: null })))
       .onConflict((oc) =>
         oc.column('request_id').doUpdateSet({
           team_id: sql`excluded.team_id`,

@@ -117,8 +117,18 @@ describe.each(backends())('learnt quality on $name', ({ make }) => {
       subject('wf-runX1-stepXa-3', { created_at: T0 + 2 }),
       subject('old', { created_at: T0 - 30 * DAY }),
     ]);
+    // A re-run step answers under the same id again, possibly within one batch: the newer answer wins.
+    await store.learning.putSubjects([
+      subject('wf-run_1-step_a-3', { model: 'old' }),
+      subject('wf-run_1-step_a-3', { model: 'new', created_at: T0 + 3 }),
+    ]);
+    expect((await store.learning.findSubject('wf-run_1-step_a-3'))?.model).toBe('new');
     const found = await store.learning.findByPrefix('wf-run_1-step_a-');
-    expect(found.map((s) => s.request_id)).toEqual(['wf-run_1-step_a-2', 'wf-run_1-step_a-1']);
+    expect(found.map((s) => s.request_id)).toEqual([
+      'wf-run_1-step_a-3',
+      'wf-run_1-step_a-2',
+      'wf-run_1-step_a-1',
+    ]);
     expect(await store.learning.sweepSubjects(T0 - DAY)).toBe(1);
     expect(await store.learning.findSubject('old')).toBeUndefined();
   });

@@ -71,6 +71,8 @@ export class LearningRepo {
       for (const o of observations) {
         const reset = Math.max(control.resets.get(ALL_MODELS) ?? -1, control.resets.get(o.model) ?? -1);
         if (o.at <= reset || (frozenAt !== null && o.at >= frozenAt)) continue;
+        // One odd value must not fail (and so hold back) the whole batch.
+        if (!(o.value >= 0 && o.value <= 1 && o.weight > 0 && Number.isFinite(o.weight))) continue;
         if (o.feedback && !(await markFeedback(trx, o.feedback, o.at))) continue;
         const w = o.weight * 0.5 ** (Math.max(0, until - o.at) / halfLifeMs);
         const key = `${o.model}\u0000${o.category}`;

@@ -49,7 +49,13 @@ describe.each(backends())('learnt quality on $name', ({ make }) => {
     const target = await backend.fresh();
     const a = await target.open();
     const b = await target.open();
-    await a.learning.record([obs('m1', 1, T0), obs('m1', 0, T0)], T0, HALF_LIFE);
+    // A value that is no score is left out rather than failing the batch.
+    const odd = [
+      obs('m1', Number.NaN, T0),
+      obs('m1', 2, T0),
+      obs('m1', 1, T0, { weight: Number.POSITIVE_INFINITY }),
+    ];
+    await a.learning.record([obs('m1', 1, T0), obs('m1', 0, T0), ...odd], T0, HALF_LIFE);
     // Ten days (one half-life) later another instance adds one success.
     await b.learning.record([obs('m1', 1, T0 + 10 * DAY)], T0 + 10 * DAY, HALF_LIFE);
     const r = await row(a, 'm1');

@@ -187,12 +187,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
           onEvent: (event) => {
             hub.publish(event);
             custom.onEvent?.(event);
-            // A person's correction says the step's model was wrong.
-            if (learning && event.type === 'step.edited' && event.step) {
-              learning
-                .corrected(event.run_id, event.step)
-                .catch((err) => logger.warn({ err }, 'learning: a correction was not counted'));
-            }
+            learning?.onRunEvent(event);
           },
           onError:
             custom.onError ?? ((err, runId) => logger.error({ err, run_id: runId }, 'workflow engine error')),

@@ -21,7 +21,7 @@ import {
 } from '../store/index.ts';
 import { QualityBook } from './book.ts';
 import { DAY_MS, type LearningSettings } from './estimate.ts';
-import { holdsToSchema, requestedSchema } from './schema-check.ts';
+import { breaksSchema, requestedSchema } from './schema-check.ts';
 import { fanOutSignals, roundScore, type SignalName } from './signals.ts';
 import { type Subject, Subjects, toRow } from './subjects.ts';
 
@@ -244,6 +244,15 @@ export class Learner implements LearningHook {
     };
   }
 
+  /**
+   * A workflow run's event (the engine's `onEvent`): a person's correction of a step (`step.edited`)
+   * says the step's model was wrong. Never throws; a correction that cannot be counted is reported.
+   */
+  onRunEvent(event: { type: string; run_id: string; step?: string | undefined }): void {
+    if (event.type !== 'step.edited' || !event.step) return;
+    this.corrected(event.run_id, event.step).catch(this.#onError);
+  }
+
   /** A person corrected a workflow step's output: the model that wrote it was wrong. */
   async corrected(runId: string, step: string): Promise<void> {
     this.#drain();
@@ -347,7 +356,7 @@ export class Learner implements LearningHook {
     if (schema) {
       candidates.forEach((c, index) => {
         if (c.error !== undefined || c.role === 'aggregator' || typeof c.content !== 'string') return;
-        if (holdsToSchema(schema, c.content) === false) {
+        if (breaksSchema(schema, c.content)) {
           signals.set(index, { index, model: String(c.model), signal: 'schema_failure', value: 0 });
         }
       });
@@ -388,7 +397,7 @@ export class Learner implements LearningHook {
     this.#remember(answer.requestId, answer.team, answer.model, category);
     if (answer.cached || typeof answer.text !== 'string') return;
     const schema = requestedSchema(answer.request);
-    if (schema && holdsToSchema(schema, answer.text) === false) this.#observe(answer.model, category, 0);
+    if (schema && breaksSchema(schema, answer.text)) this.#observe(answer.model, category, 0);
   }
 
   #learnReview(review: ReviewedRequest): void {

@@ -71,6 +71,8 @@ export class LearningRepo {
       for (const o of observations) {
         const reset = Math.max(control.resets.get(ALL_MODELS) ?? -1, control.resets.get(o.model) ?? -1);
         if (o.at <= reset || (frozenAt !== null && o.at >= frozenAt)) continue;
+        // One odd value must not fail (and so hold back) the whole batch.
+        if (!(o.value >= 0 && o.value <= 1 && o.weight > 0 && Number.isFinite(o.weight))) continue;
         if (o.feedback && !(await markFeedback(trx, o.feedback, o.at))) continue;
         const w = o.weight * 0.5 ** (Math.max(0, until - o.at) / halfLifeMs);
         const key = `${o.model}\u0000${o.category}`;
@@ -144,9 +146,12 @@ export class LearningRepo {
   /** Records who answered requests (a request id seen again — a re-run workflow step — takes the newer answer). */
   async putSubjects(rows: readonly SubjectRow[]): Promise<void> {
     if (!rows.length) return;
+    // One row per id (the newest): Postgres refuses an upsert that would change one row twice.
+    const newest = new Map<string, SubjectRow>();
+    for (const r of rows) newest.set(r.request_id, r);
     await this.#ctx.db
       .insertInto('learning_subjects')
-      .values(rows.map((r) => ({ ...r, feedback_score: null, feedback_comment: null })))
+      .values([...newest.values()].map((r) => ({ ...r, feedback_score: null, feedback_comment: null })))
       .onConflict((oc) =>
         oc.column('request_id').doUpdateSet({
           team_id: sql`excluded.team_id`,

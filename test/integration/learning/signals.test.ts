@@ -126,6 +126,32 @@ describe('signals of single answers, reviews and workflows', () => {
     expect(Object.values(runner).every((e: any) => e.observations === 0)).toBe(true);
   });
 
+  it("a client's catastrophic schema pattern is never run: the answer and the next request are served", async () => {
+    // Were the pattern run on this answer, it would take hours of backtracking on the shared event loop.
+    const evil = `${'a'.repeat(40)}!`;
+    fakes.openai.respond({ text: JSON.stringify({ s: evil }) });
+    const format = {
+      type: 'json_schema',
+      json_schema: {
+        name: 'evil',
+        schema: {
+          type: 'object',
+          properties: { s: { type: 'string', pattern: '^(a+)+$' } },
+          required: ['s'],
+        },
+      },
+    };
+    for (const model of ['top', 'vote']) {
+      const res = await post('/v1/chat/completions', { model, messages: ASK, response_format: format });
+      expect(res.status).toBe(200);
+    }
+    expect((await post('/v1/chat/completions', { model: 'runner', messages: ASK })).status).toBe(200);
+    await gw.booted.learning!.flush();
+    // top's answers broke nothing certain: its two votes agreeing count 1 each, and no schema failure 0.
+    const observed = Object.values(await learnt('top')).filter((e: any) => e.observations > 0);
+    expect(observed).toEqual([expect.objectContaining({ observed: 1, observations: 2 })]);
+  });
+
   it("POST /v1/reviews: the author's revisions are scored by the reviewers' later rounds", async () => {
     fakes.openai.respond({ text: 'A queue holds messages until a consumer takes them.' });
     fakes.anthropic.respond({ text: '{"verdict": "revise", "score": 4, "issues": ["too vague"]}' });

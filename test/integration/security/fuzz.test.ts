@@ -144,6 +144,31 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'POST /v1/consensus', cases: post('/v1/consensus', consensusBody) },
   { name: 'POST /v1/reviews', cases: post('/v1/reviews', reviewBody) },
   {
+    name: 'POST /v1/feedback',
+    cases: post(
+      '/v1/feedback',
+      shaped(
+        {
+          request_id: text,
+          score: fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), hostileNumber),
+          comment: text,
+        },
+        bad,
+        ['request_id', 'score'],
+      ),
+    ),
+  },
+  {
+    name: 'GET, POST, DELETE /admin/quality(/…)',
+    cases: () =>
+      fc
+        .tuple(fc.constantFrom('GET', 'POST /freeze', 'POST /unfreeze', 'DELETE', 'DELETE /'), pathSegment)
+        .map(([what, segment]): Case => {
+          const [method, suffix = ''] = what.split(' ');
+          return { method: method!, path: `/admin/quality${suffix === '/' ? `/${segment}` : suffix}` };
+        }),
+  },
+  {
     name: 'POST /v1/workflows (JSON)',
     cases: post('/v1/workflows', definition),
     readBack: { method: 'GET', path: () => '/v1/workflows' },

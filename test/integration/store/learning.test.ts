@@ -49,7 +49,13 @@ describe.each(backends())('learnt quality on $name', ({ make }) => {
     const target = await backend.fresh();
     const a = await target.open();
     const b = await target.open();
-    await a.learning.record([obs('m1', 1, T0), obs('m1', 0, T0)], T0, HALF_LIFE);
+    // A value that is no score is left out rather than failing the batch.
+    const odd = [
+      obs('m1', Number.NaN, T0),
+      obs('m1', 2, T0),
+      obs('m1', 1, T0, { weight: Number.POSITIVE_INFINITY }),
+    ];
+    await a.learning.record([obs('m1', 1, T0), obs('m1', 0, T0), ...odd], T0, HALF_LIFE);
     // Ten days (one half-life) later another instance adds one success.
     await b.learning.record([obs('m1', 1, T0 + 10 * DAY)], T0 + 10 * DAY, HALF_LIFE);
     const r = await row(a, 'm1');
@@ -117,8 +123,18 @@ describe.each(backends())('learnt quality on $name', ({ make }) => {
       subject('wf-runX1-stepXa-3', { created_at: T0 + 2 }),
       subject('old', { created_at: T0 - 30 * DAY }),
     ]);
+    // A re-run step answers under the same id again, possibly within one batch: the newer answer wins.
+    await store.learning.putSubjects([
+      subject('wf-run_1-step_a-3', { model: 'old' }),
+      subject('wf-run_1-step_a-3', { model: 'new', created_at: T0 + 3 }),
+    ]);
+    expect((await store.learning.findSubject('wf-run_1-step_a-3'))?.model).toBe('new');
     const found = await store.learning.findByPrefix('wf-run_1-step_a-');
-    expect(found.map((s) => s.request_id)).toEqual(['wf-run_1-step_a-2', 'wf-run_1-step_a-1']);
+    expect(found.map((s) => s.request_id)).toEqual([
+      'wf-run_1-step_a-3',
+      'wf-run_1-step_a-2',
+      'wf-run_1-step_a-1',
+    ]);
     expect(await store.learning.sweepSubjects(T0 - DAY)).toBe(1);
     expect(await store.learning.findSubject('old')).toBeUndefined();
   });

@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../../../src/config/index.ts';
 import { Gateway } from '../../../../src/gateway/index.ts';
+import { Learner } from '../../../../src/learning/index.ts';
 import { createApp } from '../../../../src/server/app.ts';
 import { openStore, type Store } from '../../../../src/store/index.ts';
 import { createLogger } from '../../../../src/telemetry/index.ts';
@@ -99,16 +100,28 @@ export async function startInProcess(
       models: t.models ?? null,
     });
   }
+  // Learning, as boot wires it: hostile bodies reach its analysis, schema check and feedback too.
+  const learning = config.routing.learning.enabled
+    ? new Learner(config, {
+        repo: store.learning,
+        onError: (err) => logger.warn({ err }, 'learning: background work failed'),
+      })
+    : undefined;
+  await learning?.start();
   const gateway = await Gateway.create(config, {
     ledger: store.ledger,
     onError: (err) => logger.warn({ err }, err.message),
     onWarn: (message, fields) => logger.warn(fields, message),
+    ...(learning ? { learning } : {}),
   });
   const hub = new EventHub();
   const engine = new Engine({
     store,
     runner: createGatewayRunner(gateway, storeCallerResolver(store, config)),
-    onEvent: hub.publish,
+    onEvent: (event) => {
+      hub.publish(event);
+      learning?.onRunEvent(event);
+    },
     onError: (err, runId) => logger.error({ err, run_id: runId }, 'workflow engine error'),
   });
   const { app } = createApp({
@@ -117,6 +130,7 @@ export async function startInProcess(
     store,
     workflows: { engine, hub },
     ...(options.masterKey ? { masterKey: options.masterKey } : {}),
+    ...(learning ? { learning } : {}),
   });
 
   const call = async (method: string, path: string, o: CallOptions = {}): Promise<Reply> => {
@@ -160,6 +174,7 @@ export async function startInProcess(
         await engine.cancel(run.id).catch(() => {});
       }
       await gateway.close();
+      await learning?.close();
       await store.close();
       await fakes.close();
       rmSync(dir, { recursive: true, force: true });

@@ -246,6 +246,19 @@ function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+
+    // Several instances on one store (src/workflows/jobs/): each change of a run is written only if the
+    // run's version is still the one its writer read, so a step's result, a person's correction and a
+    // cancel on different instances cannot overwrite each other, and a worker that lost its step cannot
+    // record over the new owner's result.
+    '0010_run_versions': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .alterTable('runs')
+          .addColumn('version', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 

@@ -3,7 +3,7 @@ import type { ChatRequest } from '../chat/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import { type Caller, type ChatContext, chatCompletion, type Gateway, runReview } from '../gateway/index.ts';
 import { callerFor } from '../server/auth.ts';
-import type { Store } from '../store/index.ts';
+import type { LedgerEntry, Store } from '../store/index.ts';
 import { priceChat, priceReview } from './call-price.ts';
 import { withinCap } from './cap-call.ts';
 import { StepError } from './engine/execute-step.ts';
@@ -53,6 +53,8 @@ function stepFailure(err: unknown): unknown {
 /** `wf-<run>-<step>-<attempt>`, with the iteration, judge and repair calls told apart for the ledger. */
 function requestId(req: RunnerRequest): string {
   let id = `wf-${req.run_id}-${req.step}-${req.attempt}`;
+  // A step taken over from a lost worker: its calls are told apart from the first worker's.
+  if (req.take !== undefined && req.take > 1) id += `-t${req.take}`;
   if (req.iteration > 1) id += `-i${req.iteration}`;
   if (req.kind === 'judge') id += '-judge';
   else if (req.messages.some((m) => m.role === 'assistant')) id += '-repair';
@@ -61,9 +63,23 @@ function requestId(req: RunnerRequest): string {
 
 const tagsOf = (req: RunnerRequest) => ({ workflow_run: req.run_id, workflow_step: req.step });
 
-export function createGatewayRunner(gw: Gateway, resolveCaller: ResolveCaller): StepRunner {
+export interface GatewayRunnerOptions {
+  /**
+   * Hand each call's ledger rows back with its result (`RunnerResult.ledger`) instead of appending them
+   * to the gateway's ledger; a call that fails still appends its rows there. Set with several instances,
+   * where the engine writes them with the run's cost in one transaction.
+   */
+  captureLedger?: boolean;
+}
+
+export function createGatewayRunner(
+  gw: Gateway,
+  resolveCaller: ResolveCaller,
+  options: GatewayRunnerOptions = {},
+): StepRunner {
   return {
     async complete(req, signal) {
+      const rows: LedgerEntry[] | undefined = options.captureLedger ? [] : undefined;
       try {
         const caller = await resolveCaller(req.team, req.key_id);
         const ctx: ChatContext = {
@@ -71,9 +87,13 @@ export function createGatewayRunner(gw: Gateway, resolveCaller: ResolveCaller): 
           caller,
           clientSignal: signal,
           startedAt: performance.now(),
+          ...(rows && { ledger: { append: (row: LedgerEntry) => rows.push(row) } }),
         };
-        return req.kind === 'review' ? await reviewStep(gw, ctx, req) : await chatStep(gw, ctx, req);
+        const result = req.kind === 'review' ? await reviewStep(gw, ctx, req) : await chatStep(gw, ctx, req);
+        return rows ? { ...result, ledger: rows } : result;
       } catch (err) {
+        // Spent and failed: the rows are not the engine's to write, but they are spend all the same.
+        for (const row of rows ?? []) gw.ledger?.append(row);
         throw stepFailure(err);
       }
     },

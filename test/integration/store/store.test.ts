@@ -28,6 +28,7 @@ describe.each(backends())('store on $name', ({ make }) => {
       '0004_responses',
       '0005_request_log',
       '0006_ledger_indexes',
+      '0010_run_versions',
     ]);
     await second.ping();
   });

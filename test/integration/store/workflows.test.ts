@@ -652,7 +652,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       await sql`drop table responses`.execute(setup.db);
       await sql`drop table request_log`.execute(setup.db);
       await sql`drop index ledger_key_created_idx`.execute(setup.db);
-      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes')`.execute(
+      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0010_run_versions')`.execute(
         setup.db,
       );
       await setup.teams.create({ id: 'old-team' });
@@ -671,6 +671,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0004_responses',
         '0005_request_log',
         '0006_ledger_indexes',
+        '0010_run_versions',
       ]);
       expect(upgraded.pepper).toBe(pepper);
       expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });

@@ -40,6 +40,8 @@ export interface GatewayConfig {
   metrics: RawConfig['metrics'];
   /** The request log: whether it is kept, with prompt and answer text or not, and for how long. */
   logging: RawConfig['logging'];
+  /** Workflow steps: the job lock, concurrency and queue prefix when several instances share them. */
+  workflows: RawConfig['workflows'];
   ensembles: Record<string, EnsembleConfig>;
   teams: TeamConfig[];
   keys: KeyConfig[];
@@ -284,6 +286,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     limits: cfg.limits,
     metrics: cfg.metrics,
     logging: cfg.logging,
+    workflows: cfg.workflows,
     ensembles,
     teams: cfg.teams,
     keys: cfg.keys,

@@ -149,6 +149,8 @@ export class Engine {
   readonly #held = new Map<string, Held>();
   /** Several instances: callers of `wait`, by run. */
   readonly #waiting = new Map<string, Set<(run: RunRecord) => void>>();
+  #draining: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(options: EngineOptions) {
     this.#store = options.store;
@@ -697,6 +699,7 @@ export class Engine {
    * lost); `drain()` hands it back.
    */
   async runJob(job: StepJob, signal: AbortSignal): Promise<JobOutcome> {
+    if (this.#draining) return 'handed-back';
     let live: Live;
     try {
       live = await this.#load(job.run_id);
@@ -765,6 +768,7 @@ export class Engine {
     const key = heldKey(run.id, name);
     const held: Held = { run: run.id, step: name, gen: job.gen, take, controller };
     this.#held.set(key, held);
+    if (this.#draining) controller.abort(HANDED_BACK); // taken while the drain began
     /** The change is of this start and this take: the fencing check, made in the change's own transaction. */
     const ours = () => {
       const now = live.run.steps[name];
@@ -1011,18 +1015,27 @@ export class Engine {
   }
 
   /**
-   * Stops running steps here and hands them back: each step in flight is aborted and its job returned
-   * to the queue, so another instance takes it at once (its spend so far stays recorded). The queue's
-   * worker is stopped by whoever owns it (`src/workflows/jobs/`). A no-op for the single-instance engine,
-   * whose unfinished steps run again at its next start.
+   * Several instances: this instance stops taking steps and hands back the ones it runs — each is
+   * aborted (its spend so far stays recorded) and its job goes back to the queue, where another
+   * instance takes it at once. Resolves once they are all back. A no-op for the single-instance
+   * engine, whose unfinished steps run again at its next start.
    */
-  handBack(): number {
-    let n = 0;
-    for (const held of this.#held.values()) {
-      held.controller.abort(HANDED_BACK);
-      n++;
-    }
-    return n;
+  async drain(): Promise<void> {
+    if (!this.#jobs) return;
+    this.#draining ??= (async () => {
+      // The worker stops fetching first, so nothing new starts between the abort and the stop.
+      const stopped = this.#jobs?.stopWorking?.();
+      for (const held of this.#held.values()) held.controller.abort(HANDED_BACK);
+      await stopped;
+    })();
+    return this.#draining;
+  }
+
+  /** `drain()`, then lets go of the queue and the store's notifications; the engine is done. */
+  async close(): Promise<void> {
+    await this.drain();
+    this.#closing ??= this.#jobs?.close?.() ?? Promise.resolve();
+    return this.#closing;
   }
 
   // ---- helpers ---------------------------------------------------------------------------------

@@ -18,4 +18,8 @@ export type JobOutcome = 'done' | 'handed-back';
 export interface StepJobs {
   /** Queues the jobs; a job already queued or running (same run, step and gen) is left as it is. */
   enqueue(jobs: readonly StepJob[]): Promise<void>;
+  /** Stops this instance's worker taking jobs; resolves once the jobs it ran have ended or gone back. */
+  stopWorking?(): Promise<void>;
+  /** Lets go of the queue (and whatever else the jobs need: timers, listeners). */
+  close?(): Promise<void>;
 }

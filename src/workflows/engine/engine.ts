@@ -721,7 +721,7 @@ export class Engine {
   async #claim(live: Live, job: StepJob): Promise<{ take: number; run: RunRecord } | null> {
     const name = job.step;
     const state = live.dag.has(name) ? live.run.steps[name] : undefined;
-    if (!state || state.status !== 'running' || state.gen !== job.gen || TERMINAL.has(live.run.status)) {
+    if (state?.status !== 'running' || state.gen !== job.gen || TERMINAL.has(live.run.status)) {
       return null;
     }
     const batch = newBatch();
@@ -947,8 +947,8 @@ export class Engine {
     const answer = new Promise<RunRecord>((r) => {
       resolve = r;
     });
-    let set = this.#waiting.get(runId);
-    if (!set) this.#waiting.set(runId, (set = new Set()));
+    const set = this.#waiting.get(runId) ?? new Set();
+    this.#waiting.set(runId, set);
     set.add(resolve);
     try {
       // Registered first: a change committed meanwhile is either in this read or noticed after it.

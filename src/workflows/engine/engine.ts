@@ -844,12 +844,14 @@ export class Engine {
     if (controller.signal.aborted) return 'done';
     await this.#locked(live, async () => {
       const current = ours();
-      if (!current && live.run.steps[name]?.status === 'running') {
+      const now = live.run.steps[name];
+      // Refused by the fence: the same start of the step was taken by a later worker.
+      if (!current && now?.gen === job.gen && (now.takes ?? 0) > take) {
         this.#onNotice('stale workflow step result refused: another worker holds the step now', {
           run_id: run.id,
           step: name,
           take,
-          holder_take: live.run.steps[name]?.takes,
+          holder_take: now.takes,
         });
       }
       await this.#finish(live, name, current, result);

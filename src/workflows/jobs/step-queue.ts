@@ -95,7 +95,15 @@ export class StepQueue implements StepJobs {
     worker.on('error', onError);
     // A worker that could not renew a lock no longer holds the job (another may take it): stop spending.
     worker.on('lockRenewalFailed', (ids: string[]) => {
-      for (const id of ids) worker.cancelJob(id, 'the job lock was lost');
+      for (const id of ids) {
+        if (worker.cancelJob(id, 'the job lock was lost')) {
+          onError(
+            new Error(
+              `lost the lock of job ${id} (another instance may hold it now): its step is aborted here`,
+            ),
+          );
+        }
+      }
     });
     this.#worker = worker;
   }

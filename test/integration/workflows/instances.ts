@@ -111,6 +111,7 @@ export async function startCluster(): Promise<Cluster> {
     },
     async cleanup() {
       for (const i of instances) {
+        if (i.child.exitCode !== null || i.child.signalCode !== null) continue;
         i.child.kill('SIGCONT');
         await i.stop('SIGKILL');
       }

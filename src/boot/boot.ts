@@ -224,6 +224,11 @@ export async function boot(options: BootOptions): Promise<Booted> {
       undo.push({ what: 'workflow event streams', run: async () => hub.close() });
       workflows = { engine, hub };
       logger.info('workflow engine ready (single instance: steps run in this process)');
+      if (store.engine === 'postgres' && !env.QUORUM_REDIS_URL && typeof wanted !== 'function') {
+        logger.warn(
+          'workflow steps run in this process only: set QUORUM_REDIS_URL before starting a second instance on this database, or both would run the same steps',
+        );
+      }
     }
 
     // The request log: records built after each response, written in batches with the ledger's writer.

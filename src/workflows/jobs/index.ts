@@ -85,7 +85,16 @@ export async function startDistributedEngine(options: DistributedOptions): Promi
     if (options.concurrency > 0)
       runtime.queue.work(options.concurrency, (job, signal) => engine.runJob(job, signal));
     // Runs created but not started for a whole lock time were left by an instance that died.
-    const reconcile = () => Promise.all([engine.reconcile(lockMs), engine.recheckWaiters()]).catch(onError);
+    let reconciling: Promise<unknown> | undefined;
+    const reconcile = () => {
+      // One pass at a time: a slow store must not pile passes up.
+      reconciling ??= Promise.all([engine.reconcile(lockMs), engine.recheckWaiters()])
+        .catch(onError)
+        .finally(() => {
+          reconciling = undefined;
+        });
+      return reconciling;
+    };
     await reconcile();
     runtime.timer = setInterval(reconcile, Math.max(lockMs * 3, 1000));
     runtime.timer.unref();

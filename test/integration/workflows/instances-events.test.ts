@@ -106,6 +106,15 @@ describe.skipIf(!POSTGRES_URL || !REDIS_URL)('several instances: events, approva
     }, 60_000);
   }
 
+  it('answers ?wait=true on an instance that runs no step, once the steps run elsewhere reach the gate', async () => {
+    const waited = await front.api('POST', `/v1/workflows/${ids.gated}/runs?wait=true`, {
+      inputs: { n: 'w' },
+    });
+    expect(waited.status).toBe(200);
+    expect(waited.json.status).toBe('waiting');
+    expect(waited.json.steps.draft.output).toBe('answer to DRAFT w');
+  }, 60_000);
+
   it('a refused approval on either instance fails the run for both', async () => {
     const id = await gatedRun(worker, 'refused');
     const refused = await front.api('POST', `/v1/runs/${id}/steps/gate/approve`, { approved: false });

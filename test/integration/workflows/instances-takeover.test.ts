@@ -223,5 +223,38 @@ describe.skipIf(!POSTGRES_URL || !REDIS_URL)('several instances: a lost worker',
       await cluster.db.query(`select type from run_events where run_id = $1 order by seq`, [run])
     ).rows.map((r) => r.type);
     expect(events.filter((t) => t === 'step.succeeded')).toHaveLength(1);
+    await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
+  }, 120_000);
+
+  it('SIGTERM hands a step in flight back to the queue, and the other instance finishes it', async () => {
+    cluster.calls.length = 0;
+    const a = await cluster.start({ concurrency: 2 });
+    const b = await cluster.start({ concurrency: 2 });
+    // The first call would take far longer than the lock; the drain must not wait for it.
+    answer(cluster, (_prompt, nth) =>
+      nth === 1 ? { text: 'slow', latencyMs: 60_000 } : { text: 'after the drain' },
+    );
+    const wf = (await a.api('POST', '/v1/workflows', SOLO)).json.id as string;
+    const run = (await a.api('POST', `/v1/workflows/${wf}/runs`, { inputs: { n: 'drained' } })).json.run_id;
+    const taken = await until(
+      'a worker to take the step and call upstream',
+      async () => ({ state: (await stepStates(cluster.db)).get(run)?.solo, calls: cluster.calls.length }),
+      (v) => v.state?.takes === 1 && v.calls === 1,
+    );
+    const [leaving, staying]: [Instance, Instance] = taken.state!.worker === a.name ? [a, b] : [b, a];
+    expect(await leaving.stop('SIGTERM')).toBe(0);
+    // Its upstream call was cut (no more spend), and the step went back to the queue as handed back.
+    expect(cluster.calls[0]!.request.aborted).toBe(true);
+    const done = await until(
+      'the other instance to finish the step',
+      async () => (await staying.api('GET', `/v1/runs/${run}`)).json,
+      (r) => r.status === 'succeeded',
+    );
+    expect(done.steps.solo.output).toBe('after the drain');
+    expect((await stepStates(cluster.db)).get(run)!.solo).toMatchObject({
+      takes: 2,
+      handed: 1,
+      worker: staying.name,
+    });
   }, 120_000);
 });

@@ -39,6 +39,8 @@ export interface Cluster {
   /** The store's schema, for reading it directly. */
   db: pg.Client;
   start(options?: { concurrency?: number }): Promise<Instance>;
+  /** Kills every instance still running (between tests: the next one's are then the only workers). */
+  stopAll(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -57,6 +59,14 @@ export async function startCluster(): Promise<Cluster> {
   const fake = await startFakeOpenAI();
   const calls: Call[] = [];
   const instances: Instance[] = [];
+
+  const stopAll = async () => {
+    for (const i of instances.splice(0)) {
+      if (i.child.exitCode !== null || i.child.signalCode !== null) continue;
+      i.child.kill('SIGCONT');
+      await i.stop('SIGKILL');
+    }
+  };
 
   const configFor = (concurrency: number) => {
     const path = join(dir, `quorum-${concurrency}.yaml`);
@@ -109,12 +119,9 @@ export async function startCluster(): Promise<Cluster> {
       instances.push(instance);
       return instance;
     },
+    stopAll,
     async cleanup() {
-      for (const i of instances) {
-        if (i.child.exitCode !== null || i.child.signalCode !== null) continue;
-        i.child.kill('SIGCONT');
-        await i.stop('SIGKILL');
-      }
+      await stopAll();
       await fake.close();
       await admin.query(`drop schema if exists ${schema} cascade`).catch(() => {});
       await admin.end();

@@ -327,19 +327,8 @@ export class Engine {
       if (this.#runs.has(run.id)) continue;
       try {
         const live = await this.#load(run.id, run);
-        await this.#locked(live, async () => {
-          const batch = newBatch();
-          for (const [name, state] of Object.entries(live.run.steps)) {
-            if (state.status !== 'running') continue;
-            resetStep(state, { feedback: state.feedback, keepLoops: true });
-            batch.steps.add(name);
-          }
-          if (live.run.status === 'pending') {
-            batch.run.status = 'running';
-            batch.events.push({ type: 'run.started', data: { workflow_id: live.run.workflow_id } });
-          }
-          await this.#advance(live, batch);
-        });
+        // Every step left running by a crash runs again.
+        await this.#locked(live, () => this.#restart(live, () => true));
         ids.push(run.id);
       } catch (err) {
         this.#onError(err, run.id);
@@ -349,6 +338,21 @@ export class Engine {
   }
 
   // ---- scheduling ------------------------------------------------------------------------------
+
+  /** Steps left `running` (those `which` picks) back to pending, a pending run started; then advance. */
+  async #restart(live: Live, which: (state: StepState) => boolean): Promise<void> {
+    const batch = newBatch();
+    for (const [name, state] of Object.entries(live.run.steps)) {
+      if (state.status !== 'running' || !which(state)) continue;
+      resetStep(state, { feedback: state.feedback, keepLoops: true });
+      batch.steps.add(name);
+    }
+    if (live.run.status === 'pending') {
+      batch.run.status = 'running';
+      batch.events.push({ type: 'run.started', data: { workflow_id: live.run.workflow_id } });
+    }
+    await this.#advance(live, batch);
+  }
 
   /**
    * Starts every ready step (approvals go `waiting`), derives the run's status, writes the batch, and
@@ -994,19 +998,8 @@ export class Engine {
       if (!repair) continue;
       try {
         const live = await this.#load(run.id);
-        await this.#locked(live, async () => {
-          const batch = newBatch();
-          for (const [name, state] of Object.entries(live.run.steps)) {
-            if (state.status !== 'running' || state.gen !== undefined) continue;
-            resetStep(state, { feedback: state.feedback, keepLoops: true });
-            batch.steps.add(name);
-          }
-          if (live.run.status === 'pending') {
-            batch.run.status = 'running';
-            batch.events.push({ type: 'run.started', data: { workflow_id: live.run.workflow_id } });
-          }
-          await this.#advance(live, batch);
-        });
+        // Only steps a single-instance engine left running: a job's step is its worker's.
+        await this.#locked(live, () => this.#restart(live, (state) => state.gen === undefined));
         ids.push(run.id);
       } catch (err) {
         this.#onError(err, run.id);

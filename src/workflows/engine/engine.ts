@@ -698,8 +698,8 @@ export class Engine {
   /**
    * Runs one job the queue handed this instance: takes the step if the job is still its present start
    * (a new fencing token, written over the version read), runs it, and records the result only if the
-   * token is still the step's in the transaction that writes it. A step whose workers were lost `MAX_LOST` times
-   * fails instead of running a third time. `signal` aborts when the queue cancels the job (its lock was
+   * token is still the step's in the transaction that writes it. A step whose workers were lost
+   * `MAX_LOST` times fails instead of running a third time. `signal` aborts when the queue cancels the job (its lock was
    * lost); `drain()` hands it back.
    */
   async runJob(job: StepJob, signal: AbortSignal): Promise<JobOutcome> {
@@ -745,13 +745,12 @@ export class Engine {
     state.worker = this.#instance;
     if (take > 1) {
       batch.events.push({ type: 'step.started', step: name, data: { take, worker: this.#instance } });
-      this.#onNotice('workflow step taken over from a lost worker', {
-        run_id: live.run.id,
-        step: name,
-        take,
-      });
     }
     await this.#flush(live, batch);
+    if (take > 1) {
+      const why = lost > 0 ? 'its worker was lost' : 'its worker handed it back';
+      this.#onNotice(`workflow step taken over (${why})`, { run_id: live.run.id, step: name, take });
+    }
     return { take, run: snapshot(live.run) };
   }
 

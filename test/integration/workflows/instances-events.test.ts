@@ -54,7 +54,7 @@ describe.skipIf(!POSTGRES_URL || !REDIS_URL)('several instances: events, approva
 
   afterAll(async () => {
     await cluster?.cleanup();
-  });
+  }, 60_000);
 
   async function gatedRun(startOn: Instance, n: string): Promise<string> {
     const started = await startOn.api('POST', `/v1/workflows/${ids.gated}/runs`, { inputs: { n } });

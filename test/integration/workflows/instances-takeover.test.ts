@@ -53,11 +53,11 @@ describe.skipIf(!POSTGRES_URL || !REDIS_URL)('several instances: a lost worker',
   afterEach(async () => {
     await cluster.stopAll();
     cluster.calls.length = 0;
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await cluster?.cleanup();
-  });
+  }, 60_000);
 
   it(`finishes ${RUNS} runs when one of two instances is killed with SIGKILL in the middle`, async () => {
     const victim = await cluster.start({ concurrency: 6 });

@@ -13,12 +13,13 @@ import { Gateway, type GatewayOptions } from '../gateway/index.ts';
 import { Learner } from '../learning/index.ts';
 import type { LimitBackends } from '../limits/index.ts';
 import { RequestLog } from '../request-log/index.ts';
-import { databaseUrlFrom } from '../store/database-url.ts';
+import { databaseUrlFrom, parseDatabaseUrl } from '../store/database-url.ts';
 import { type RequestLogSummaryRow, redactUrl, type Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { Engine, type EngineOptions } from '../workflows/engine/index.ts';
 import { EventHub } from '../workflows/event-hub.ts';
 import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-runner.ts';
+import { startDistributedEngine } from '../workflows/jobs/index.ts';
 import { handBackSteps } from './engine-drain.ts';
 import { BootError } from './errors.ts';
 import { type Http, type HttpOptions, openHttp } from './http.ts';
@@ -169,10 +170,50 @@ export async function boot(options: BootOptions): Promise<Booted> {
     if (store) await observeBudgets(gateway, store, logger);
     alerts.start();
 
-    // 4. workflow engine
+    // 4. workflow engine: shared jobs when this process opened a Postgres store and Redis is set
     let workflows: Booted['workflows'];
     const wanted = options.workflows ?? 'run';
-    if (store && wanted !== 'none') {
+    const shared =
+      store && options.store !== 'none' && typeof options.store !== 'object' && distributedWorkflows(env);
+    if (store && wanted !== 'none' && shared && typeof wanted !== 'function') {
+      const hub = new EventHub();
+      const custom: { onEvent?: EngineOptions['onEvent']; onError?: EngineOptions['onError'] } =
+        typeof wanted === 'object' ? wanted : {};
+      const engine = await startDistributedEngine({
+        store,
+        databaseUrl: databaseUrlFrom(env),
+        redisUrl: env.QUORUM_REDIS_URL!,
+        prefix: config.workflows.queue_prefix,
+        lockMs: config.workflows.lock_ms,
+        concurrency: config.workflows.concurrency,
+        hub,
+        ...(custom.onEvent && { onEvent: custom.onEvent }),
+        onError: (err) => logger.warn({ err }, `workflow jobs: ${(err as Error).message}`),
+        engine: {
+          runner: createGatewayRunner(gateway, storeCallerResolver(store, config), { captureLedger: true }),
+          ledger: store.ledger,
+          onError:
+            custom.onError ?? ((err, runId) => logger.error({ err, run_id: runId }, 'workflow engine error')),
+          onNotice: (message, fields) => logger.warn(fields, message),
+          maxTemplateBytes: config.server.max_body_bytes,
+        },
+      }).catch((err) => {
+        throw new BootError(
+          'workflows',
+          `cannot start the shared workflow jobs: ${(err as Error).message}`,
+          'check that QUORUM_REDIS_URL answers and that the database accepts LISTEN (Postgres)',
+          { cause: err },
+        );
+      });
+      // Closed after the HTTP drain (pushed before it): the feed still answers `?wait=true` meanwhile.
+      undo.push({ what: 'workflow jobs', run: () => engine.close() });
+      undo.push({ what: 'workflow event streams', run: async () => hub.close() });
+      workflows = { engine, hub };
+      logger.info(
+        { lock_ms: config.workflows.lock_ms, concurrency: config.workflows.concurrency },
+        'workflow engine ready: steps run as jobs shared with every instance on this database and Redis',
+      );
+    } else if (store && wanted !== 'none') {
       const hub = new EventHub();
       let engine: Engine;
       if (typeof wanted === 'function') {
@@ -191,6 +232,7 @@ export async function boot(options: BootOptions): Promise<Booted> {
           },
           onError:
             custom.onError ?? ((err, runId) => logger.error({ err, run_id: runId }, 'workflow engine error')),
+          concurrency: config.workflows.concurrency,
           maxTemplateBytes: config.server.max_body_bytes,
         });
         if (mode === 'resume') {
@@ -213,7 +255,12 @@ export async function boot(options: BootOptions): Promise<Booted> {
       // Stopping the engine: its event streams end, so a drain is not held open by a waiting run.
       undo.push({ what: 'workflow event streams', run: async () => hub.close() });
       workflows = { engine, hub };
-      logger.info('workflow engine ready');
+      logger.info('workflow engine ready (single instance: steps run in this process)');
+      if (store.engine === 'postgres' && !env.QUORUM_REDIS_URL && typeof wanted !== 'function') {
+        logger.warn(
+          'workflow steps run in this process only: set QUORUM_REDIS_URL before starting a second instance on this database, or both would run the same steps',
+        );
+      }
     }
 
     // The request log: records built after each response, written in batches with the ledger's writer.
@@ -260,6 +307,11 @@ export async function boot(options: BootOptions): Promise<Booted> {
       undo.push({ what: 'HTTP listener', run: () => opened.drain(force) });
       http = opened;
     }
+    // First of all on close: steps in flight here go back to the shared queue at once (another
+    // instance takes them) instead of holding the shutdown; a no-op for the single-instance engine.
+    const engine = workflows?.engine;
+    if (engine?.distributed)
+      undo.push({ what: 'workflow steps in flight (handed back)', run: () => engine.drain() });
 
     let closing: Promise<void> | undefined;
     return {
@@ -307,6 +359,14 @@ async function observeBudgets(gateway: Gateway, store: Store, logger: Logger): P
       'alerts: could not read the budgets at start-up; they are checked after each request',
     );
   }
+}
+
+/**
+ * Whether workflow steps run as jobs shared by several instances: the store is Postgres and Redis is
+ * set (both shared). Otherwise (SQLite, or no Redis) they run in this process only.
+ */
+export function distributedWorkflows(env: NodeJS.ProcessEnv): boolean {
+  return parseDatabaseUrl(databaseUrlFrom(env)).engine === 'postgres' && Boolean(env.QUORUM_REDIS_URL);
 }
 
 function loadStep(source: BootOptions['config'], env: NodeJS.ProcessEnv): GatewayConfig {

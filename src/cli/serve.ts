@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { remoteEngine, serveEngine } from '../boot/engine-link.ts';
-import { BootError, type Booted, boot } from '../boot/index.ts';
+import { BootError, type Booted, boot, distributedWorkflows } from '../boot/index.ts';
 import { receiveRequestLog, relayRequestLog } from '../boot/log-link.ts';
 import { parseWorkers, workerProblems } from '../boot/worker-count.ts';
 import { ENGINE_SLOT, runWorkers } from '../boot/workers.ts';
@@ -70,7 +70,9 @@ async function serveProcess(values: ServeValues, role: WorkerRole | null): Promi
   const masterKey = process.env.QUORUM_MASTER_KEY || undefined;
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   const hostname = String(values.host ?? process.env.HOST ?? '127.0.0.1');
-  const runsEngine = !role || role.slot === ENGINE_SLOT;
+  // Steps shared through Postgres and Redis: every worker runs them. Otherwise one worker does.
+  const shared = distributedWorkflows(process.env);
+  const runsEngine = !role || shared || role.slot === ENGINE_SLOT;
   let link: ReturnType<typeof serveEngine> | undefined;
 
   let booted: Booted;
@@ -83,7 +85,7 @@ async function serveProcess(values: ServeValues, role: WorkerRole | null): Promi
       workflows: runsEngine
         ? {
             mode: 'resume',
-            ...(role && { onEvent: (event) => link?.publish(event) }),
+            ...(role && !shared && { onEvent: (event) => link?.publish(event) }),
           }
         : remoteEngine,
       // With workers, each one's finished requests reach the others' live tails.
@@ -103,7 +105,7 @@ async function serveProcess(values: ServeValues, role: WorkerRole | null): Promi
     }
     return configProblems(err);
   }
-  if (role && runsEngine && booted.workflows) link = serveEngine(booted.workflows.engine);
+  if (role && !shared && runsEngine && booted.workflows) link = serveEngine(booted.workflows.engine);
   const stopLogLink = role && booted.requestLog ? receiveRequestLog(booted.requestLog) : undefined;
   if (role) process.send?.({ q: 'listening', url: booted.http!.url });
 

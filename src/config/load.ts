@@ -44,6 +44,8 @@ export interface GatewayConfig {
   logging: RawConfig['logging'];
   /** Budget alerts: the webhooks (each with its name, default its URL's host) and the retry schedule. */
   alerts: Omit<AlertsConfig, 'webhooks'> & { webhooks: { url: string; secret: string; name: string }[] };
+  /** Workflow steps: the job lock, concurrency and queue prefix when several instances share them. */
+  workflows: RawConfig['workflows'];
   ensembles: Record<string, EnsembleConfig>;
   teams: TeamConfig[];
   keys: KeyConfig[];
@@ -293,6 +295,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
       ...cfg.alerts,
       webhooks: cfg.alerts.webhooks.map((w) => ({ ...w, name: w.name ?? new URL(w.url).host })),
     },
+    workflows: cfg.workflows,
     ensembles,
     teams: cfg.teams,
     keys: cfg.keys,

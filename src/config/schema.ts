@@ -463,6 +463,31 @@ export const ConfigSchema = z
       .prefault({})
       .describe('Budgets and rate limits when QUORUM_REDIS_URL is set but Redis does not answer.'),
     alerts: AlertsSchema,
+    /** Workflow steps when several instances share Postgres and Redis (steps run as shared jobs). */
+    workflows: z
+      .strictObject({
+        lock_ms: numeric(z.number().int().min(1000))
+          .default(10_000)
+          .describe(
+            "Several instances: how long a step's job lock lasts without renewal (renewed every half of it while the step runs). A step whose instance died is taken over by another within about 1.5 × this.",
+          ),
+        concurrency: numeric(z.number().int().min(0))
+          .default(4)
+          .describe(
+            'Model steps this instance runs at once. 0 (several instances only): it runs none, and serves the API only.',
+          ),
+        queue_prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
+          .default('quorum')
+          .describe(
+            "Several instances: the prefix of the step queue's keys in Redis (installs sharing one Redis each use their own).",
+          ),
+      })
+      .prefault({})
+      .describe(
+        'Workflow steps. With QUORUM_DATABASE_URL on Postgres and QUORUM_REDIS_URL set, steps run as jobs that every instance shares; otherwise in this process only (single instance).',
+      ),
     /** The request log (GET /v1/requests): one row per proxied request, written off the request path. */
     logging: z
       .strictObject({

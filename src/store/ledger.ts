@@ -87,6 +87,35 @@ export function tagPairs(tags: LedgerEntry['tags']): string | null {
   return pairs.length ? JSON.stringify(pairs) : null;
 }
 
+/** The row an entry is stored as (`now` when it has no `created_at`); also for rows written in another transaction. */
+export function ledgerRow(
+  entry: LedgerEntry,
+  now: number,
+  onError: (err: unknown) => void = () => {},
+): Insertable<LedgerTable> {
+  return {
+    request_id: String(entry.request_id),
+    team_id: String(entry.team_id),
+    key_id: entry.key_id ?? null,
+    model: String(entry.model),
+    provider: String(entry.provider),
+    input_tokens: tokens(entry.input_tokens),
+    cached_tokens: tokens(entry.cached_tokens),
+    output_tokens: tokens(entry.output_tokens),
+    cost_nanos: int(entry.cost_nanos),
+    latency_ms: int(entry.latency_ms),
+    status: int(entry.status),
+    tags: tagsJson(entry.tags, onError),
+    created_at: entry.created_at === undefined ? now : int(entry.created_at),
+    key_name: text(entry.key_name),
+    end_user: text(entry.end_user),
+    surface: text(entry.surface),
+    workflow_run: text(entry.workflow_run),
+    workflow_step: text(entry.workflow_step),
+    tag_pairs: tagPairs(entry.tags),
+  };
+}
+
 export type LedgerOptions = LedgerWriterOptions;
 
 /** 19 columns × 1500 rows stays under both engines' bound-parameter limits (SQLite 32 766, pg 65 535). */
@@ -113,27 +142,7 @@ export class Ledger {
         new Error(`ledger: request ${entry.request_id} has cost_nanos ${entry.cost_nanos}; recorded as 0`),
       );
     }
-    this.#writer.append({
-      request_id: String(entry.request_id),
-      team_id: String(entry.team_id),
-      key_id: entry.key_id ?? null,
-      model: String(entry.model),
-      provider: String(entry.provider),
-      input_tokens: tokens(entry.input_tokens),
-      cached_tokens: tokens(entry.cached_tokens),
-      output_tokens: tokens(entry.output_tokens),
-      cost_nanos: int(entry.cost_nanos),
-      latency_ms: int(entry.latency_ms),
-      status: int(entry.status),
-      tags: tagsJson(entry.tags, this.#onError),
-      created_at: entry.created_at === undefined ? this.#ctx.now() : int(entry.created_at),
-      key_name: text(entry.key_name),
-      end_user: text(entry.end_user),
-      surface: text(entry.surface),
-      workflow_run: text(entry.workflow_run),
-      workflow_step: text(entry.workflow_step),
-      tag_pairs: tagPairs(entry.tags),
-    });
+    this.#writer.append(ledgerRow(entry, this.#ctx.now(), this.#onError));
   }
 
   /** Rows appended but not yet written. */

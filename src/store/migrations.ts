@@ -384,6 +384,19 @@ function migrations(engine: Engine): Record<string, Migration> {
       },
     },
 
+    // Several instances on one store (src/workflows/jobs/): each change of a run is written only if the
+    // run's version is still the one its writer read, so a step's result, a person's correction and a
+    // cancel on different instances cannot overwrite each other, and a worker that lost its step cannot
+    // record over the new owner's result.
+    '0010_run_versions': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .alterTable('runs')
+          .addColumn('version', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
+
     // Learning from outcomes (src/store/learning.ts). `learned_quality`: per model and category, the
     // decayed sums of the observed scores and of their weights, as of `updated_at` (each instance adds
     // its batches, decaying the row to the batch's time in the same statement). `learning_control`:

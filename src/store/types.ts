@@ -99,6 +99,11 @@ export interface RunsTable {
   /** The `Idempotency-Key` of the creating request; unique per team when present. */
   idempotency_key: string | null;
   error: string | null;
+  /**
+   * Bumped by every transition: a change made from a read of the run commits only if nothing else
+   * changed it since (several instances on one store; 0010).
+   */
+  version: number;
   created_at: number;
   updated_at: number;
 }

@@ -13,7 +13,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import type { Selectable, Transaction, Updateable } from 'kysely';
+import { type Selectable, sql, type Transaction, type Updateable } from 'kysely';
 import { amountNanos, usdOfNanos } from '../limits/nanos.ts';
 import type {
   EventType,
@@ -26,6 +26,7 @@ import type {
 } from '../workflows/state.ts';
 import type { StoreContext } from './context.ts';
 import { StoreError } from './errors.ts';
+import { type LedgerEntry, ledgerRow } from './ledger.ts';
 import type { Database, RunEventsTable, RunStepsTable, RunsTable, WorkflowsTable } from './types.ts';
 
 export interface WorkflowInput {
@@ -100,6 +101,27 @@ export interface RunChange {
 }
 
 export type TransitionStage = 'run' | 'steps' | 'events';
+
+/** How a transition is written when several instances share the store. */
+export interface TransitionOptions {
+  /**
+   * Write only if the run's version is still this one (the version of the read the change was made
+   * from); otherwise nothing is written and StoreError `conflict` with param `version` is thrown, so
+   * the writer reads the run again and decides again.
+   */
+  expectVersion?: number;
+  /** Postgres: tell the instances listening (`LISTEN`) which events this transition added, on commit. */
+  notify?: boolean;
+  /** Ledger rows written in the same transaction (a step's spend, recorded with the run's cost). */
+  ledger?: readonly LedgerEntry[];
+}
+
+/** The channel `transition({notify})` announces on: one per schema, so installs sharing a database stay apart. */
+export const RUN_CHANNEL_SQL = sql<string>`'quorum_runs_' || current_schema()`;
+
+/** A transition refused because the run changed since it was read (`expectVersion`). */
+export const isVersionConflict = (err: unknown): boolean =>
+  err instanceof StoreError && err.code === 'conflict' && err.param === 'version';
 
 export interface WorkflowsRepoOptions {
   /**
@@ -251,6 +273,7 @@ function toRun(row: RunsTable, steps: Record<string, StepState>): RunRecord {
     error: row.error,
     created_at: Number(row.created_at),
     updated_at: Number(row.updated_at),
+    version: Number(row.version ?? 0),
   };
 }
 
@@ -472,6 +495,7 @@ export class WorkflowsRepo {
       error: null,
       created_at: now,
       updated_at: now,
+      version: 0,
     };
     const created = await db.transaction().execute(async (trx) => {
       // Run row first: a write as the first statement takes SQLite's write lock up front.
@@ -554,8 +578,9 @@ export class WorkflowsRepo {
    * consecutive and never repeat. Throws StoreError `not_found` for an unknown run and `invalid` for a
    * bad field or a value JSON cannot hold — in every failure case nothing is written.
    */
-  async transition(runId: string, change: RunChange): Promise<RunEvent[]> {
+  async transition(runId: string, change: RunChange, options: TransitionOptions = {}): Promise<RunEvent[]> {
     const now = this.#ctx.now();
+    const ledger = (options.ledger ?? []).map((entry) => ledgerRow(entry, now));
     // Everything is checked and serialised before the transaction starts.
     const set: Updateable<RunsTable> = { updated_at: now };
     let addNanos = 0;
@@ -612,14 +637,23 @@ export class WorkflowsRepo {
       // UPDATE would) until commit, so a concurrent transition of the same run waits here and then
       // reads the sequence numbers this one appended. On SQLite a write as the first statement takes
       // the database's write lock up front (waiting out busy_timeout if another process holds it).
-      const updated = await trx
+      let update = trx
         .updateTable('runs')
-        .set((eb) => (addNanos > 0 ? { ...set, cost_nanos: eb('cost_nanos', '+', addNanos) } : set))
-        .where('id', '=', runId)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0)
-        throw new StoreError('not_found', `run "${runId}" not found`, 'id');
+        .set((eb) => ({
+          ...set,
+          version: eb('version', '+', 1),
+          ...(addNanos > 0 && { cost_nanos: eb('cost_nanos', '+', addNanos) }),
+        }))
+        .where('id', '=', runId);
+      if (options.expectVersion !== undefined) update = update.where('version', '=', options.expectVersion);
+      const updated = await update.executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) {
+        const exists = await trx.selectFrom('runs').select('id').where('id', '=', runId).executeTakeFirst();
+        if (!exists) throw new StoreError('not_found', `run "${runId}" not found`, 'id');
+        throw new StoreError('conflict', `run "${runId}" changed since it was read`, 'version');
+      }
       await hook?.('run', runId);
+      for (const batch of chunks(ledger)) await trx.insertInto('ledger').values(batch).execute();
 
       for (const batch of chunks(steps)) {
         await trx
@@ -649,6 +683,11 @@ export class WorkflowsRepo {
       }));
       for (const batch of chunks(rows)) await trx.insertInto('run_events').values(batch).execute();
       await hook?.('events', runId);
+      if (options.notify && this.#ctx.engine === 'postgres') {
+        // Delivered to the listeners only once this transaction commits, and in commit order.
+        const payload = JSON.stringify({ r: runId, f: rows[0]!.seq, l: rows.at(-1)!.seq });
+        await sql`select pg_notify(${RUN_CHANNEL_SQL}, ${payload})`.execute(trx);
+      }
       return rows.map(toEvent);
     });
   }

@@ -10,7 +10,7 @@ import {
   STATIC_KEY_PREFIX,
 } from '../gateway/index.ts';
 import { callerFor } from '../server/auth.ts';
-import type { Store } from '../store/index.ts';
+import type { LedgerEntry, Store } from '../store/index.ts';
 import { priceChat, priceReview } from './call-price.ts';
 import { withinCap } from './cap-call.ts';
 import { ensembleFields } from './definition/index.ts';
@@ -64,15 +64,31 @@ function stepFailure(err: unknown): unknown {
 /** `wf-<run>-<step>-<attempt>`, with the iteration, judge and repair calls told apart for the ledger. */
 function requestId(req: RunnerRequest): string {
   let id = `wf-${req.run_id}-${req.step}-${req.attempt}`;
+  // A step taken over from a lost worker: its calls are told apart from the first worker's.
+  if (req.take !== undefined && req.take > 1) id += `-t${req.take}`;
   if (req.iteration > 1) id += `-i${req.iteration}`;
   if (req.kind === 'judge') id += '-judge';
   else if (req.messages.some((m) => m.role === 'assistant')) id += '-repair';
   return id;
 }
 
-export function createGatewayRunner(gw: Gateway, resolveCaller: ResolveCaller): StepRunner {
+export interface GatewayRunnerOptions {
+  /**
+   * Hand each call's ledger rows back with its result (`RunnerResult.ledger`) instead of appending them
+   * to the gateway's ledger; a call that fails still appends its rows there. Set with several instances,
+   * where the engine writes them with the run's cost in one transaction.
+   */
+  captureLedger?: boolean;
+}
+
+export function createGatewayRunner(
+  gw: Gateway,
+  resolveCaller: ResolveCaller,
+  options: GatewayRunnerOptions = {},
+): StepRunner {
   return {
     async complete(req, signal) {
+      const rows: LedgerEntry[] | undefined = options.captureLedger ? [] : undefined;
       try {
         const caller = await resolveCaller(req.team, req.key_id);
         const ctx: ChatContext = {
@@ -82,9 +98,13 @@ export function createGatewayRunner(gw: Gateway, resolveCaller: ResolveCaller): 
           startedAt: performance.now(),
           // The ledger names the run and step of each call, so spend can be read per run (and step).
           attribution: { surface: 'workflow', workflowRun: req.run_id, workflowStep: req.step },
+          ...(rows && { ledger: { append: (row: LedgerEntry) => rows.push(row) } }),
         };
-        return req.kind === 'review' ? await reviewStep(gw, ctx, req) : await chatStep(gw, ctx, req);
+        const result = req.kind === 'review' ? await reviewStep(gw, ctx, req) : await chatStep(gw, ctx, req);
+        return rows ? { ...result, ledger: rows } : result;
       } catch (err) {
+        // Spent and failed: the rows are not the engine's to write, but they are spend all the same.
+        for (const row of rows ?? []) gw.ledger?.append(row);
         throw stepFailure(err);
       }
     },

@@ -53,6 +53,16 @@ export interface StepState {
   feedback: string | null;
   /** Loop counters for `back_to` (per target step). */
   loops: number;
+  /**
+   * Several instances (src/workflows/jobs/): `gen` counts the step's starts (its job is
+   * `<run>:<step>:<gen>`), `takes` the workers that took this start (the fencing token of the one that
+   * holds it is `(gen, takes)`), `worker` the instance that took it last.
+   */
+  gen?: number;
+  takes?: number;
+  /** Takes handed back by a draining instance (not lost: they do not count against the limit). */
+  handed?: number;
+  worker?: string;
 }
 
 export interface RunRecord {
@@ -70,6 +80,8 @@ export interface RunRecord {
   error: string | null;
   created_at: number;
   updated_at: number;
+  /** Bumped by every change of the run in the store (several instances write only over the version they read). */
+  version?: number;
 }
 
 export interface RunEvent {

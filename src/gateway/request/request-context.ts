@@ -44,6 +44,11 @@ export interface ChatContext {
    * here when it is created: nothing is built unless the log asks.
    */
   trace?: TraceSlot;
+  /**
+   * Where this request's ledger rows go instead of the gateway's ledger: a workflow step on several
+   * instances records them with the run's cost in one transaction.
+   */
+  ledger?: LedgerSink;
 }
 
 /** What the request log reads of a request when it is over. */
@@ -250,7 +255,14 @@ export class RequestContext implements CallScope, AccountCap {
   /** Charges one upstream call (capped at the hold) and writes its ledger row. */
   add(reported: CallRecord): CallRecord {
     const record = this.spent.add(reported);
-    recordCall(this.hooks.ledger, this.id, this.caller, this.tags, record, this.context.attribution);
+    recordCall(
+      this.context.ledger ?? this.hooks.ledger,
+      this.id,
+      this.caller,
+      this.tags,
+      record,
+      this.context.attribution,
+    );
     return record;
   }
 

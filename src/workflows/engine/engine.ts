@@ -1,5 +1,6 @@
+import { hostname } from 'node:os';
 import { amountNanos, limitNanos, usdOfNanos } from '../../limits/nanos.ts';
-import type { Store } from '../../store/index.ts';
+import { isVersionConflict, type LedgerEntry, type Store } from '../../store/index.ts';
 import type { NewRunEvent, RunChange } from '../../store/workflows.ts';
 import { failSpan, type Span, tracer, withSpan } from '../../telemetry/index.ts';
 import {
@@ -16,6 +17,7 @@ import { CostCap, formatNanos } from './cost-cap.ts';
 import { EngineError } from './errors.ts';
 import { executeStep, type StepOutcome } from './execute-step.ts';
 import type { StepRunner } from './runner.ts';
+import type { JobOutcome, StepJob, StepJobs } from './step-jobs.ts';
 import { freshStep, isSettled, resetStep, TERMINAL } from './step-state.ts';
 
 /**
@@ -24,6 +26,11 @@ import { freshStep, isSettled, resetStep, TERMINAL } from './step-state.ts';
  * once, up to `concurrency` model calls across the engine. Each change of a run is serialised by a
  * per-run lock and written with its events in one `transition`, so the store is always the truth to
  * resume from after a crash.
+ *
+ * With several instances on one store (`jobs`), the same decisions are made from the store's state
+ * instead of memory: each change reads the run, decides, and writes only over the version it read
+ * (else reads again and decides again); a ready step becomes a job that any instance's worker takes
+ * (`runJob`), under a fencing token `(gen, takes)` checked in the transaction that records its result.
  */
 
 export interface EngineOptions {
@@ -44,7 +51,27 @@ export interface EngineOptions {
    * upstream more than a client could have sent itself.
    */
   maxTemplateBytes?: number;
+  /**
+   * Several instances on one store: ready steps become jobs of this queue, taken by any instance's
+   * worker (`runJob`); events reach listeners through the store's notifications (`notice`), not `onEvent`.
+   */
+  jobs?: StepJobs;
+  /** Several instances: this instance's name in step states and events (default `host:pid`). */
+  instance?: string;
+  /** Several instances: where a step's ledger rows go when they cannot be written with the run. */
+  ledger?: { append(row: LedgerEntry): void };
+  /** Several instances: things an operator wants in the log (a step taken over, a stale result refused). */
+  onNotice?: (message: string, fields: Record<string, unknown>) => void;
 }
+
+/** A step's workers may be lost at most once: it runs once, and once more after its worker was lost. */
+export const MAX_LOST = 2;
+/** A change that keeps losing the race for the run's version gives up after this many reads. */
+const MAX_CONFLICTS = 50;
+/** Parsed definitions kept (ids are immutable: a definition never changes under its id). */
+const DEFINITIONS_KEPT = 500;
+/** The reason a step is aborted when its instance drains: the job goes back to the queue. */
+const HANDED_BACK = new Error('handed back: this instance is draining');
 
 /** The config default of `server.max_body_bytes`. */
 const DEFAULT_MAX_TEMPLATE_BYTES = 10 * 1024 * 1024;
@@ -77,6 +104,17 @@ interface Live {
   waiters: ((run: RunRecord) => void)[];
   /** `workflow.run {name}`: open while the run is running here (ended when it ends or waits). */
   span?: Span | undefined;
+  /** Several instances: operations queued or running on this copy, and jobs it runs (kept while > 0). */
+  busy: number;
+}
+
+/** A step this instance's worker is running (several instances). */
+interface Held {
+  run: string;
+  step: string;
+  gen: number;
+  take: number;
+  controller: AbortController;
 }
 
 /** What one transition will write: the steps that changed, the run fields, the events. */
@@ -84,6 +122,8 @@ interface Batch {
   steps: Set<string>;
   run: NonNullable<RunChange['run']>;
   events: NewRunEvent[];
+  /** Ledger rows written with the change (a step's spend, several instances). */
+  ledger?: LedgerEntry[];
 }
 
 const newBatch = (): Batch => ({ steps: new Set(), run: {}, events: [] });
@@ -100,6 +140,17 @@ export class Engine {
   readonly #runs = new Map<string, Live>();
   readonly #loading = new Map<string, Promise<Live>>();
   #active = 0;
+  readonly #jobs: StepJobs | undefined;
+  readonly #instance: string;
+  readonly #ledger: EngineOptions['ledger'];
+  readonly #onNotice: NonNullable<EngineOptions['onNotice']>;
+  readonly #definitions = new Map<string, { definition: WorkflowDefinition; dag: Dag }>();
+  /** Several instances: steps this instance's worker runs, by `run\0step`. */
+  readonly #held = new Map<string, Held>();
+  /** Several instances: callers of `wait`, by run. */
+  readonly #waiting = new Map<string, Set<(run: RunRecord) => void>>();
+  #draining: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(options: EngineOptions) {
     this.#store = options.store;
@@ -110,6 +161,15 @@ export class Engine {
     this.#onError = options.onError ?? ((err) => console.error('workflow engine:', err));
     this.#schemaCompiler = options.schemaCompiler;
     this.#maxTemplateBytes = options.maxTemplateBytes ?? DEFAULT_MAX_TEMPLATE_BYTES;
+    this.#jobs = options.jobs;
+    this.#instance = options.instance ?? `${hostname()}:${process.pid}`;
+    this.#ledger = options.ledger;
+    this.#onNotice = options.onNotice ?? (() => {});
+  }
+
+  /** True when steps run as jobs shared by several instances. */
+  get distributed(): boolean {
+    return this.#jobs !== undefined;
   }
 
   // ---- public API ------------------------------------------------------------------------------
@@ -137,6 +197,7 @@ export class Engine {
     if (!created) return this.get(run.id);
     const live = this.#track(run, definition, dag);
     await this.#locked(live, async () => {
+      if (live.run.status !== 'pending') return; // another instance's reconciler started it
       const batch = newBatch();
       batch.run.status = 'running';
       batch.events.push({ type: 'run.started', data: { workflow_id: workflowId } });
@@ -147,7 +208,8 @@ export class Engine {
 
   /** The run as the engine knows it (live state when it is running here, else the store's). */
   async get(runId: string): Promise<RunRecord> {
-    const live = this.#runs.get(runId);
+    // Several instances: the store is the truth (a copy here may be one change behind).
+    const live = this.#jobs ? undefined : this.#runs.get(runId);
     if (live) return snapshot(live.run);
     const run = await this.#store.workflows.getRun(runId);
     if (!run) throw new EngineError('not_found', `run "${runId}" not found`);
@@ -156,6 +218,7 @@ export class Engine {
 
   /** Resolves when the run has ended or waits for a person (`?wait=true`). */
   async wait(runId: string): Promise<RunRecord> {
+    if (this.#jobs) return this.#waitStored(runId);
     const live = this.#runs.get(runId);
     if (!live || isSettled(live.run.status)) return this.get(runId);
     return new Promise((resolve) => live.waiters.push(resolve));
@@ -257,24 +320,15 @@ export class Engine {
    * finished steps never do; approvals keep waiting. Returns the ids resumed.
    */
   async resume(): Promise<string[]> {
+    // Several instances: a step left running is another worker's, or its job comes back by itself.
+    if (this.#jobs) return this.reconcile();
     const ids: string[] = [];
     for (const run of await this.#store.workflows.unfinishedRuns()) {
       if (this.#runs.has(run.id)) continue;
       try {
         const live = await this.#load(run.id, run);
-        await this.#locked(live, async () => {
-          const batch = newBatch();
-          for (const [name, state] of Object.entries(live.run.steps)) {
-            if (state.status !== 'running') continue;
-            resetStep(state, { feedback: state.feedback, keepLoops: true });
-            batch.steps.add(name);
-          }
-          if (live.run.status === 'pending') {
-            batch.run.status = 'running';
-            batch.events.push({ type: 'run.started', data: { workflow_id: live.run.workflow_id } });
-          }
-          await this.#advance(live, batch);
-        });
+        // Every step left running by a crash runs again.
+        await this.#locked(live, () => this.#restart(live, () => true));
         ids.push(run.id);
       } catch (err) {
         this.#onError(err, run.id);
@@ -284,6 +338,21 @@ export class Engine {
   }
 
   // ---- scheduling ------------------------------------------------------------------------------
+
+  /** Steps left `running` (those `which` picks) back to pending, a pending run started; then advance. */
+  async #restart(live: Live, which: (state: StepState) => boolean): Promise<void> {
+    const batch = newBatch();
+    for (const [name, state] of Object.entries(live.run.steps)) {
+      if (state.status !== 'running' || !which(state)) continue;
+      resetStep(state, { feedback: state.feedback, keepLoops: true });
+      batch.steps.add(name);
+    }
+    if (live.run.status === 'pending') {
+      batch.run.status = 'running';
+      batch.events.push({ type: 'run.started', data: { workflow_id: live.run.workflow_id } });
+    }
+    await this.#advance(live, batch);
+  }
 
   /**
    * Starts every ready step (approvals go `waiting`), derives the run's status, writes the batch, and
@@ -313,11 +382,20 @@ export class Engine {
         });
         continue;
       }
-      if (this.#active >= this.#concurrency) {
+      if (this.#jobs) {
+        // A new start of the step: its job is `<run>:<step>:<gen>`, and no worker has taken it yet.
+        state.gen = (state.gen ?? 0) + 1;
+        state.takes = 0;
+        state.handed = 0;
+        delete state.worker;
+      } else if (this.#active >= this.#concurrency) {
         blocked = true; // a freed slot advances this run again
         continue;
+      } else {
+        this.#active++;
+        live.generation.set(name, (live.generation.get(name) ?? 0) + 1);
+        live.controllers.set(name, new AbortController());
       }
-      this.#active++;
       Object.assign(state, {
         status: 'running',
         attempts: 0,
@@ -326,8 +404,6 @@ export class Engine {
         ended_at: null,
         error: null,
       });
-      live.generation.set(name, (live.generation.get(name) ?? 0) + 1);
-      live.controllers.set(name, new AbortController());
       batch.steps.add(name);
       batch.events.push({ type: 'step.started', step: name });
       launch.push(name);
@@ -348,7 +424,8 @@ export class Engine {
       return this.#failRun(live, batch, 'no step can run: some needs never succeeded');
     }
     await this.#flush(live, batch);
-    for (const name of launch) void this.#execute(live, name, live.generation.get(name)!);
+    if (this.#jobs) await this.#enqueue(live, launch);
+    else for (const name of launch) void this.#execute(live, name, live.generation.get(name)!);
   }
 
   /** Runs one step's model work outside the lock, then records the result under it. */
@@ -414,26 +491,28 @@ export class Engine {
       if (live.controllers.get(name) === controller) live.controllers.delete(name);
     }
     try {
-      await this.#locked(live, () => this.#finish(live, name, generation, result));
+      await this.#locked(live, () =>
+        this.#finish(live, name, live.generation.get(name) === generation, result),
+      );
     } catch (err) {
       this.#onError(err, live.run.id);
     }
     this.#kick();
   }
 
+  /**
+   * Records a step's result. `current`: the result is of the step's present start (its generation here;
+   * with several instances, the fencing token `(gen, takes)` read in this very change).
+   */
   async #finish(
     live: Live,
     name: string,
-    generation: number,
+    current: boolean,
     result: { ok: true; outcome: StepOutcome } | { ok: false; error: string },
   ): Promise<void> {
     const state = live.run.steps[name]!;
     // Superseded (reset, edited, cancelled) or the run already ended: nothing to record but cost.
-    if (
-      live.generation.get(name) !== generation ||
-      state.status !== 'running' ||
-      TERMINAL.has(live.run.status)
-    ) {
+    if (!current || state.status !== 'running' || TERMINAL.has(live.run.status)) {
       if (live.unpersisted > 0 && !TERMINAL.has(live.run.status)) await this.#flush(live, newBatch());
       return;
     }
@@ -551,6 +630,9 @@ export class Engine {
 
   /** Aborts a step's in-flight call (if any); its late result is ignored. */
   #abort(live: Live, name: string): void {
+    // Several instances: the step may run anywhere; each worker aborts its own once the change is
+    // written (#checkHeld, here and on a notice from the store).
+    if (this.#jobs) return;
     const controller = live.controllers.get(name);
     if (!controller) return;
     live.generation.set(name, (live.generation.get(name) ?? 0) + 1);
@@ -581,11 +663,20 @@ export class Engine {
     const steps: Record<string, StepState> = {};
     for (const name of batch.steps) steps[name] = live.run.steps[name]!;
     live.unpersisted = 0;
-    const events = await this.#store.workflows.transition(live.run.id, {
-      run: batch.run,
-      steps,
-      events: batch.events,
-    });
+    const change = { run: batch.run, steps, events: batch.events };
+    if (this.#jobs) {
+      await this.#store.workflows.transition(live.run.id, change, {
+        expectVersion: live.run.version ?? 0,
+        notify: true,
+        ...(batch.ledger && { ledger: batch.ledger }),
+      });
+      live.run.version = (live.run.version ?? 0) + 1;
+      live.run.updated_at = this.#now();
+      // Events reach listeners (here too) through the store's notifications, in commit order.
+      this.#checkHeld(live.run);
+      return;
+    }
+    const events = await this.#store.workflows.transition(live.run.id, change);
     live.run.updated_at = this.#now();
     this.#traceRun(live);
     for (const event of events) {
@@ -600,6 +691,345 @@ export class Engine {
       for (const resolve of waiters) resolve(snapshot(live.run));
     }
     if (TERMINAL.has(live.run.status) && live.controllers.size === 0) this.#runs.delete(live.run.id);
+  }
+
+  // ---- several instances -----------------------------------------------------------------------
+
+  /**
+   * Runs one job the queue handed this instance: takes the step if the job is still its present start
+   * (a new fencing token, written over the version read), runs it, and records the result only if the
+   * token is still the step's in the transaction that writes it. A step whose workers were lost
+   * `MAX_LOST` times fails instead of running a third time. `signal` aborts when the queue cancels the job (its lock was
+   * lost); `drain()` hands it back.
+   */
+  async runJob(job: StepJob, signal: AbortSignal): Promise<JobOutcome> {
+    if (this.#draining) return 'handed-back';
+    let live: Live;
+    try {
+      live = await this.#load(job.run_id);
+    } catch (err) {
+      if (err instanceof EngineError && err.code === 'not_found') return 'done';
+      throw err;
+    }
+    live.busy++; // kept while the step runs here, so changes of it queue behind one another
+    try {
+      const claim = await this.#locked(live, () => this.#claim(live, job));
+      if (!claim) return 'done';
+      return await this.#runClaimed(live, job, claim, signal);
+    } finally {
+      this.#release(live);
+    }
+  }
+
+  /** Takes the step for this worker (a new token), or null when the job is no longer the step's start. */
+  async #claim(live: Live, job: StepJob): Promise<{ take: number; run: RunRecord } | null> {
+    const name = job.step;
+    const state = live.dag.has(name) ? live.run.steps[name] : undefined;
+    if (state?.status !== 'running' || state.gen !== job.gen || TERMINAL.has(live.run.status)) {
+      return null;
+    }
+    const batch = newBatch();
+    batch.steps.add(name);
+    const takes = state.takes ?? 0;
+    // Takes that ended neither in a result nor handed back by a draining instance: workers lost.
+    const lost = takes - (state.handed ?? 0);
+    if (lost >= MAX_LOST) {
+      const error = `its worker was lost ${lost} times (the instance running it died or stalled past its lock)`;
+      Object.assign(state, { status: 'failed', error, ended_at: this.#now() });
+      batch.events.push({ type: 'step.failed', step: name, data: { error } });
+      await this.#failRun(live, batch, `step "${name}" failed: ${error}`);
+      return null;
+    }
+    const take = takes + 1;
+    state.takes = take;
+    state.worker = this.#instance;
+    if (take > 1) {
+      batch.events.push({ type: 'step.started', step: name, data: { take, worker: this.#instance } });
+    }
+    await this.#flush(live, batch);
+    if (take > 1) {
+      const why = lost > 0 ? 'its worker was lost' : 'its worker handed it back';
+      this.#onNotice(`workflow step taken over (${why})`, { run_id: live.run.id, step: name, take });
+    }
+    return { take, run: snapshot(live.run) };
+  }
+
+  async #runClaimed(
+    live: Live,
+    job: StepJob,
+    claim: { take: number; run: RunRecord },
+    signal: AbortSignal,
+  ): Promise<JobOutcome> {
+    const { run, take } = claim;
+    const name = job.step;
+    const state = run.steps[name]!;
+    const definition = live.definition.steps[name]!;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    const key = heldKey(run.id, name);
+    const held: Held = { run: run.id, step: name, gen: job.gen, take, controller };
+    this.#held.set(key, held);
+    if (this.#draining) controller.abort(HANDED_BACK); // taken while the drain began
+    /** The change is of this start and this take: the fencing check, made in the change's own transaction. */
+    const ours = () => {
+      const now = live.run.steps[name];
+      return now?.status === 'running' && now.gen === job.gen && now.takes === take;
+    };
+    const max = live.definition.max_cost_usd;
+    const span = tracer.startSpan(`workflow.step ${name}`, {
+      attributes: {
+        'workflow.run_id': run.id,
+        'workflow.step': name,
+        'quorum.team': run.team,
+        'workflow.step.take': take,
+      },
+    });
+    let result: { ok: true; outcome: StepOutcome } | { ok: false; error: string };
+    let spent = 0;
+    try {
+      const outcome = await withSpan(span, () =>
+        executeStep({
+          runId: run.id,
+          name,
+          step: definition,
+          context: { inputs: run.inputs, steps: run.steps },
+          feedback: state.feedback,
+          team: run.team,
+          keyId: run.key_id,
+          runner: this.#runner,
+          signal: controller.signal,
+          take,
+          onCost: (usd, ledger) => {
+            spent += usd;
+            return this.#spend(live, name, usd, ledger);
+          },
+          onIteration: (verdict) =>
+            this.#locked(live, async () => {
+              if (!ours() || TERMINAL.has(live.run.status)) return;
+              const batch = newBatch();
+              batch.events.push({ type: 'step.iteration', step: name, data: verdict });
+              await this.#flush(live, batch);
+            }),
+          ...(this.#schemaCompiler && { schemaCompiler: this.#schemaCompiler }),
+          ...(max !== undefined && { cap: new CostCap(max, run.cost_usd) }),
+          maxPromptBytes: this.#maxTemplateBytes,
+        }),
+      );
+      result = { ok: true, outcome };
+    } catch (err) {
+      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
+      failSpan(
+        span,
+        controller.signal.aborted ? 'aborted' : err instanceof Error ? err.name : 'error',
+        result.error,
+      );
+    } finally {
+      span.setAttribute('quorum.cost_usd', spent);
+      span.end();
+      signal.removeEventListener('abort', onAbort);
+      if (this.#held.get(key) === held) this.#held.delete(key);
+    }
+    // Aborted: someone else decided (a cancel, a correction, a lost lock, a drain); nothing to record.
+    if (controller.signal.aborted && controller.signal.reason === HANDED_BACK) {
+      // A take handed back is no lost worker: the next take does not count against MAX_LOST.
+      await this.#locked(live, async () => {
+        if (!ours()) return;
+        const now = live.run.steps[name]!;
+        now.handed = (now.handed ?? 0) + 1;
+        const batch = newBatch();
+        batch.steps.add(name);
+        await this.#flush(live, batch);
+      }).catch((err) => this.#onError(err, run.id));
+      return 'handed-back';
+    }
+    if (controller.signal.aborted) return 'done';
+    await this.#locked(live, async () => {
+      const current = ours();
+      const now = live.run.steps[name];
+      // Refused by the fence: the same start of the step was taken by a later worker.
+      if (!current && now?.gen === job.gen && (now.takes ?? 0) > take) {
+        this.#onNotice('stale workflow step result refused: another worker holds the step now', {
+          run_id: run.id,
+          step: name,
+          take,
+          holder_take: now.takes,
+        });
+      }
+      await this.#finish(live, name, current, result);
+    });
+    return 'done';
+  }
+
+  /**
+   * Several instances: a call's spend, written at once with its ledger rows in one transaction (so the
+   * ledger and the run's cost agree even if this instance dies next); over `max_cost_usd` it fails the run.
+   */
+  async #spend(live: Live, name: string, usd: number, ledger: LedgerEntry[] | undefined): Promise<void> {
+    const nanos = amountNanos(usd);
+    if (nanos <= 0 && !ledger?.length) return;
+    try {
+      await this.#locked(live, async () => {
+        const state = live.run.steps[name]!;
+        const batch = newBatch();
+        if (ledger?.length) batch.ledger = ledger;
+        if (nanos > 0) {
+          state.cost_usd = usdOfNanos(amountNanos(state.cost_usd) + nanos);
+          live.run.cost_usd = usdOfNanos(amountNanos(live.run.cost_usd) + nanos);
+          live.unpersisted = usdOfNanos(nanos);
+          batch.steps.add(name);
+        }
+        const max = live.definition.max_cost_usd;
+        const total = amountNanos(live.run.cost_usd);
+        if (max === undefined || TERMINAL.has(live.run.status) || total <= limitNanos(max)) {
+          return this.#flush(live, batch);
+        }
+        const error = `max_cost_usd ${formatNanos(limitNanos(max))} exceeded: spent ${formatNanos(total)}`;
+        if (state.status === 'running') {
+          Object.assign(state, { status: 'failed', error, ended_at: this.#now() });
+          batch.events.push({ type: 'step.failed', step: name, data: { error } });
+        }
+        await this.#failRun(live, batch, error);
+      });
+    } catch (err) {
+      // Not written with the run: the rows still reach the ledger (the run's cost misses this call).
+      for (const row of ledger ?? []) this.#ledger?.append(row);
+      this.#onError(err, live.run.id);
+    }
+  }
+
+  /** Queues the jobs of steps just started (a failure is repaired by `reconcile`). */
+  async #enqueue(live: Live, names: string[]): Promise<void> {
+    if (!names.length || !this.#jobs) return;
+    const jobs = names.map((step) => ({ run_id: live.run.id, step, gen: live.run.steps[step]!.gen ?? 1 }));
+    try {
+      await this.#jobs.enqueue(jobs);
+    } catch (err) {
+      this.#onError(err, live.run.id);
+    }
+  }
+
+  /** Aborts the steps this instance runs for `run` that are no longer theirs to finish (other token or state). */
+  #checkHeld(run: RunRecord): void {
+    for (const held of this.#held.values()) {
+      if (held.run !== run.id) continue;
+      const state = run.steps[held.step];
+      if (state?.status === 'running' && state.gen === held.gen && state.takes === held.take) continue;
+      held.controller.abort(new Error('superseded'));
+    }
+  }
+
+  /** Several instances: whether this instance cares about the run's events (steps it runs, callers waiting). */
+  interested(runId: string): boolean {
+    if (this.#waiting.has(runId)) return true;
+    for (const held of this.#held.values()) if (held.run === runId) return true;
+    return false;
+  }
+
+  /**
+   * Several instances: the store committed these events of the run (any instance's). Steps running here
+   * that the change took away are aborted; callers of `wait` are answered once the run settles.
+   */
+  notice(runId: string, events: readonly RunEvent[]): void {
+    if (!this.interested(runId)) return;
+    const settling = events.some((e) => e.type.startsWith('run.') || e.type === 'step.waiting');
+    const holds = [...this.#held.values()].some((h) => h.run === runId);
+    if (!holds && !settling) return;
+    this.#store.workflows
+      .getRun(runId)
+      .then((run) => {
+        if (!run) return;
+        this.#checkHeld(run);
+        if (isSettled(run.status)) this.#answerWaiters(run);
+      })
+      .catch((err) => this.#onError(err, runId));
+  }
+
+  /** Several instances: `wait` answered from the store's notifications (and a look now and then). */
+  async #waitStored(runId: string): Promise<RunRecord> {
+    let resolve!: (run: RunRecord) => void;
+    const answer = new Promise<RunRecord>((r) => {
+      resolve = r;
+    });
+    const set = this.#waiting.get(runId) ?? new Set();
+    this.#waiting.set(runId, set);
+    set.add(resolve);
+    try {
+      // Registered first: a change committed meanwhile is either in this read or noticed after it.
+      const run = await this.get(runId);
+      if (isSettled(run.status)) return run;
+      return await answer;
+    } finally {
+      set.delete(resolve);
+      if (!set.size && this.#waiting.get(runId) === set) this.#waiting.delete(runId);
+    }
+  }
+
+  #answerWaiters(run: RunRecord): void {
+    for (const resolve of this.#waiting.get(run.id) ?? []) resolve(snapshot(run));
+  }
+
+  /** Several instances: looks at the runs callers wait for (in case a notification was missed). */
+  async recheckWaiters(): Promise<void> {
+    for (const runId of [...this.#waiting.keys()]) {
+      const run = await this.#store.workflows.getRun(runId);
+      if (run && isSettled(run.status)) this.#answerWaiters(run);
+    }
+  }
+
+  /**
+   * Several instances, now and then on every instance: queues again the job of every step the store
+   * says is running (a no-op for jobs still queued or running; repairs an instance that died between
+   * writing a step's start and queueing its job), starts runs left `pending` for longer than `settleMs`,
+   * and re-runs steps a single-instance engine left running. Returns the runs it started or repaired.
+   */
+  async reconcile(settleMs = 0): Promise<string[]> {
+    const ids: string[] = [];
+    const jobs: StepJob[] = [];
+    for (const run of await this.#store.workflows.unfinishedRuns()) {
+      let repair = run.status === 'pending' && run.created_at <= this.#now() - settleMs;
+      for (const [step, state] of Object.entries(run.steps)) {
+        if (state.status !== 'running') continue;
+        if (state.gen === undefined) repair = true;
+        else jobs.push({ run_id: run.id, step, gen: state.gen });
+      }
+      if (!repair) continue;
+      try {
+        const live = await this.#load(run.id);
+        // Only steps a single-instance engine left running: a job's step is its worker's.
+        await this.#locked(live, () => this.#restart(live, (state) => state.gen === undefined));
+        ids.push(run.id);
+      } catch (err) {
+        this.#onError(err, run.id);
+      }
+    }
+    if (jobs.length && this.#jobs) await this.#jobs.enqueue(jobs);
+    return ids;
+  }
+
+  /**
+   * Several instances: this instance stops taking steps and hands back the ones it runs — each is
+   * aborted (its spend so far stays recorded) and its job goes back to the queue, where another
+   * instance takes it at once. Resolves once they are all back. A no-op for the single-instance
+   * engine, whose unfinished steps run again at its next start.
+   */
+  async drain(): Promise<void> {
+    if (!this.#jobs) return;
+    this.#draining ??= (async () => {
+      // The worker stops fetching first, so nothing new starts between the abort and the stop.
+      const stopped = this.#jobs?.stopWorking?.();
+      for (const held of this.#held.values()) held.controller.abort(HANDED_BACK);
+      await stopped;
+    })();
+    return this.#draining;
+  }
+
+  /** `drain()`, then lets go of the queue and the store's notifications; the engine is done. */
+  async close(): Promise<void> {
+    await this.drain();
+    this.#closing ??= this.#jobs?.close?.() ?? Promise.resolve();
+    return this.#closing;
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -625,9 +1055,42 @@ export class Engine {
   }
 
   #locked<T>(live: Live, fn: () => Promise<T>): Promise<T> {
-    const next = live.lock.then(fn);
+    if (!this.#jobs) {
+      const next = live.lock.then(fn);
+      live.lock = next.catch(() => {});
+      return next;
+    }
+    live.busy++;
+    const next = live.lock.then(() => this.#fresh(live, fn));
     live.lock = next.catch(() => {});
+    const release = () => this.#release(live);
+    next.then(release, release);
     return next;
+  }
+
+  /** Several instances: this copy of the run is let go once nothing here uses it. */
+  #release(live: Live): void {
+    if (--live.busy === 0 && this.#runs.get(live.run.id) === live) this.#runs.delete(live.run.id);
+  }
+
+  /**
+   * Several instances: runs `fn` on the run as the store has it now; when another instance changed the
+   * run before `fn`'s change was written, reads it again and runs `fn` again (its side effects all
+   * come after the write: jobs queued, workers aborted).
+   */
+  async #fresh<T>(live: Live, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const run = await this.#store.workflows.getRun(live.run.id);
+      if (!run) throw new EngineError('not_found', `run "${live.run.id}" not found`);
+      for (const name of live.dag.order) run.steps[name] ??= freshStep();
+      live.run = run;
+      live.unpersisted = 0;
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isVersionConflict(err) || attempt >= MAX_CONFLICTS) throw err;
+      }
+    }
   }
 
   #track(run: RunRecord, definition: WorkflowDefinition, dag: Dag): Live {
@@ -644,6 +1107,7 @@ export class Engine {
           : new CostCap(definition.max_cost_usd, run.cost_usd),
       lock: Promise.resolve(),
       waiters: [],
+      busy: 0,
     };
     this.#runs.set(run.id, live);
     return live;
@@ -658,15 +1122,27 @@ export class Engine {
       loading = (async () => {
         const run = known ?? (await this.#store.workflows.getRun(runId));
         if (!run) throw new EngineError('not_found', `run "${runId}" not found`);
-        const workflow = await this.#store.workflows.getWorkflow(run.workflow_id);
-        if (!workflow) throw new EngineError('not_found', `workflow "${run.workflow_id}" not found`);
-        const { definition, dag } = this.#parse(workflow.definition, workflow.id);
+        const { definition, dag } = await this.#definitionOf(run.workflow_id);
         for (const name of dag.order) run.steps[name] ??= freshStep();
         return this.#runs.get(runId) ?? this.#track(run, definition, dag);
       })().finally(() => this.#loading.delete(runId));
       this.#loading.set(runId, loading);
     }
     return loading;
+  }
+
+  /** A run's definition, parsed once per id (a definition never changes under its id). */
+  async #definitionOf(workflowId: string): Promise<{ definition: WorkflowDefinition; dag: Dag }> {
+    const known = this.#definitions.get(workflowId);
+    if (known) return known;
+    const workflow = await this.#store.workflows.getWorkflow(workflowId);
+    if (!workflow) throw new EngineError('not_found', `workflow "${workflowId}" not found`);
+    const parsed = this.#parse(workflow.definition, workflow.id);
+    if (this.#definitions.size >= DEFINITIONS_KEPT) {
+      this.#definitions.delete(this.#definitions.keys().next().value!);
+    }
+    this.#definitions.set(workflowId, parsed);
+    return parsed;
   }
 
   #parse(stored: unknown, workflowId: string): { definition: WorkflowDefinition; dag: Dag } {
@@ -746,3 +1222,5 @@ export class Engine {
 }
 
 const snapshot = (run: RunRecord): RunRecord => structuredClone(run);
+
+const heldKey = (run: string, step: string) => `${run}\u0000${step}`;

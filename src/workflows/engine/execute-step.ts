@@ -31,8 +31,14 @@ export interface ExecuteStepInput {
   runner: StepRunner;
   /** Aborted on cancel, a correction of this step, or the run failing elsewhere. */
   signal: AbortSignal;
-  /** Called with the cost of every runner call, as it happens (per-step and run cost, max_cost_usd). */
-  onCost: (usd: number) => void;
+  /**
+   * Called with the cost of every runner call, as it happens (per-step and run cost, max_cost_usd), and
+   * its ledger rows when the runner handed them back; awaited, so the spend is recorded before the step
+   * goes on.
+   */
+  onCost: (usd: number, ledger?: RunnerResult['ledger']) => void | Promise<void>;
+  /** Several instances: the worker's take of the step (passed on to the runner). */
+  take?: number;
   /** Called with each `until` iteration's verdict, as it comes (the engine records a `step.iteration` event). */
   onIteration?: (verdict: { iteration: number; score: number; critique: string }) => Promise<void> | void;
   /** Called when an attempt starts, so the step's `attempts`/`iterations` are visible while it runs. */
@@ -151,9 +157,17 @@ export async function executeStep(input: ExecuteStepInput): Promise<StepOutcome>
       team: input.team,
       key_id: input.keyId,
       ...(input.cap && { cap: input.cap }),
+      ...(input.take !== undefined && { take: input.take }),
     };
-    const result = await raceAbort(input.runner.complete(full, signal), signal);
-    input.onCost(Number.isFinite(result.cost_usd) && result.cost_usd > 0 ? result.cost_usd : 0);
+    const pending = input.runner.complete(full, signal);
+    // Ledger rows handed back are recorded even when the step was aborted meanwhile: they were spent.
+    pending
+      .then((late) =>
+        signal.aborted && late.ledger?.length ? input.onCost(costOf(late), late.ledger) : undefined,
+      )
+      .catch(() => {}); // a failure is the awaited path's to report
+    const result = await raceAbort(pending, signal);
+    await input.onCost(costOf(result), result.ledger);
     return result;
   };
 
@@ -274,6 +288,9 @@ export async function executeStep(input: ExecuteStepInput): Promise<StepOutcome>
     }
   }
 }
+
+const costOf = (result: RunnerResult) =>
+  Number.isFinite(result.cost_usd) && result.cost_usd > 0 ? result.cost_usd : 0;
 
 function checkJson(
   text: string,

@@ -1,3 +1,4 @@
+import type { LedgerEntry } from '../../store/index.ts';
 import type { StepDefinition } from '../definition/index.ts';
 import type { CostCap } from './cost-cap.ts';
 
@@ -37,6 +38,8 @@ export interface RunnerRequest {
   /** 1-based: the retry attempt and the `until` iteration this call belongs to. */
   attempt: number;
   iteration: number;
+  /** Several instances: which worker's take of the step this call belongs to (2 after a takeover). */
+  take?: number;
   /**
    * The run's `max_cost_usd`, when it has one: the runner holds each call's worst case against it
    * before making the call and settles the hold with what the call cost, so the run never spends past
@@ -58,6 +61,11 @@ export interface RunnerResult {
   cost_usd: number;
   /** `review` only; absent means approved. */
   verdict?: ReviewVerdict;
+  /**
+   * The call's ledger rows, when the runner hands them to the engine instead of the ledger (several
+   * instances: the engine writes them with the run's cost in one transaction).
+   */
+  ledger?: LedgerEntry[];
 }
 
 export interface StepRunner {

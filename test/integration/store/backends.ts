@@ -169,6 +169,9 @@ export async function undoLedgerAttribution(store: Store): Promise<void> {
     await sql`drop table if exists ${sql.table(table)}`.execute(store.db);
   }
   await sql`delete from quorum_migration where name = '0011_learned_quality'`.execute(store.db);
+  // 0010 (runs.version); a test that dropped the runs table already has nothing to undo there.
+  await sql`alter table runs drop column version`.execute(store.db).catch(() => {});
+  await sql`delete from quorum_migration where name = '0010_run_versions'`.execute(store.db);
   await sql`drop index ledger_user_created_idx`.execute(store.db);
   await sql`drop index ledger_run_idx`.execute(store.db);
   for (const column of ['key_name', 'end_user', 'surface', 'workflow_run', 'workflow_step', 'tag_pairs']) {

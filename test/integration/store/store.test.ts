@@ -30,6 +30,7 @@ describe.each(backends())('store on $name', ({ make }) => {
       '0006_ledger_indexes',
       '0008_alerts_audit',
       '0009_ledger_attribution',
+      '0010_run_versions',
       '0011_learned_quality',
     ]);
     await second.ping();

@@ -5,6 +5,7 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CreateRunInput,
+  isVersionConflict,
   type Store,
   StoreError,
   type TransitionStage,
@@ -249,6 +250,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         error: null,
         created_at: clock,
         updated_at: clock,
+        version: 0,
       } satisfies RunRecord);
       expect(await store.workflows.getRun(run.id)).toEqual(run);
       expect(await store.workflows.getRun('run_nope')).toBeNull();
@@ -538,6 +540,56 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       const last = stored[99]!.data as { i: number };
       expect(after!.steps.town_a?.attempts).toBe(last.i + 1);
     });
+
+    it('writes over the version read, or nothing: the run, its steps, its events and ledger rows all refused together', async () => {
+      const run = await newRun();
+      expect(run.version).toBe(0);
+      const row = (request_id: string) => ({
+        request_id,
+        team_id: 'research',
+        model: 'm',
+        provider: 'p',
+        input_tokens: 1,
+        output_tokens: 1,
+        cost_nanos: 7,
+        latency_ms: 1,
+        status: 200,
+      });
+      await store.workflows.transition(
+        run.id,
+        {
+          run: { addCostUsd: 7e-9 },
+          steps: { town_a: step({ cost_usd: 7e-9 }) },
+          events: [{ type: 'run.started' }],
+        },
+        { expectVersion: 0, ledger: [row('wf-fence-1')] },
+      );
+      const read = (await store.workflows.getRun(run.id))!;
+      expect(read.version).toBe(1);
+      // A writer that decided from version 0 is refused: nothing of its change is written.
+      const stale = store.workflows.transition(
+        run.id,
+        {
+          run: { status: 'failed', addCostUsd: 7e-9 },
+          steps: { town_a: step({ status: 'failed' }) },
+          events: [{ type: 'run.failed' }],
+        },
+        { expectVersion: 0, ledger: [row('wf-fence-2')] },
+      );
+      await expect(stale).rejects.toSatisfy(isVersionConflict);
+      const after = (await store.workflows.getRun(run.id))!;
+      expect(after).toEqual(read);
+      expect((await store.workflows.events(run.id)).map((e) => e.type)).toEqual(['run.started']);
+      await store.ledger.flush();
+      const rows = await sql<{
+        request_id: string;
+      }>`select request_id from ledger where request_id like 'wf-fence-%'`.execute(store.db);
+      expect(rows.rows.map((r) => r.request_id)).toEqual(['wf-fence-1']);
+      // An unknown run is still not_found, not a conflict.
+      await expect(
+        store.workflows.transition('run_nope', { events: [] }, { expectVersion: 0 }),
+      ).rejects.toMatchObject({ code: 'not_found' });
+    });
   });
 
   describe('listing', () => {
@@ -664,7 +716,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         await sql`drop table ${sql.table(table)}`.execute(setup.db);
       }
       await undoLedgerAttribution(setup);
-      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0011_learned_quality')`.execute(
+      await sql`delete from quorum_migration where name in ('0002_workflows', '0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0010_run_versions', '0011_learned_quality')`.execute(
         setup.db,
       );
       await setup.teams.create({ id: 'old-team' });
@@ -686,6 +738,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0006_ledger_indexes',
         '0008_alerts_audit',
         '0009_ledger_attribution',
+        '0010_run_versions',
         '0011_learned_quality',
       ]);
       expect(upgraded.pepper).toBe(pepper);
@@ -731,7 +784,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
       }
       await undoAlertsAudit(setup.db);
       await undoLedgerAttribution(setup);
-      await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0008_alerts_audit', '0011_learned_quality')`.execute(
+      await sql`delete from quorum_migration where name in ('0003_workflow_teams', '0004_responses', '0005_request_log', '0006_ledger_indexes', '0008_alerts_audit', '0010_run_versions', '0011_learned_quality')`.execute(
         setup.db,
       );
       await setup.close();

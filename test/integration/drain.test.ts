@@ -105,7 +105,7 @@ describe('graceful drain on SIGTERM', () => {
   it('turns not ready at once, keeps accepting for the delay, finishes what it has, flushes, exits 0', async () => {
     // The delay is long enough for the test to send a request inside it on any machine.
     const { config, db, env } = setup('delay', { drain_delay_ms: 3_000, drain_timeout_ms: 30_000 });
-    const server = await spawnServe(['--config', config], { cwd: dir, env });
+    const server = await spawnServe(['--config', config], { cwd: dir, env, timeoutMs: 60_000 });
     fake.respond((req) =>
       req.body.messages[0].content === 'slow' ? { text: 'late', latencyMs: 1_500 } : { text: 'quick' },
     );
@@ -134,11 +134,11 @@ describe('graceful drain on SIGTERM', () => {
     const ids = [JSON.parse(late.body).quorum.request_id, JSON.parse(during.body).quorum.request_id];
     const rows = await ledgerIds(db);
     expect(rows.map((r) => r.request_id).sort()).toEqual(ids.sort());
-  }, 60_000);
+  }, 120_000);
 
   it('cuts what is still running after the drain timeout, and still exits 0 with its ledger written', async () => {
     const { config, db, env } = setup('timeout', { drain_delay_ms: 0, drain_timeout_ms: 500 });
-    const server = await spawnServe(['--config', config], { cwd: dir, env });
+    const server = await spawnServe(['--config', config], { cwd: dir, env, timeoutMs: 60_000 });
     fake.respond((req) => (req.body.messages[0].content === 'hang' ? { hang: true } : { text: 'quick' }));
     const done = await chat(server.url, 'answered before');
     expect(done.status).toBe(200);
@@ -153,7 +153,7 @@ describe('graceful drain on SIGTERM', () => {
     expect(server.output()).toMatch(/drain timeout \(500 ms\): cut 1 connection/);
     const rows = await ledgerIds(db);
     expect(rows.map((r) => r.request_id)).toContain(JSON.parse(done.body).quorum.request_id);
-  }, 60_000);
+  }, 120_000);
 
   it.runIf(REDIS)(
     'with --workers 2, the primary forwards SIGTERM and every worker drains',
@@ -162,7 +162,7 @@ describe('graceful drain on SIGTERM', () => {
       const server = await spawnServe(['--config', config, '--workers', '2'], {
         cwd: dir,
         env: { ...env, QUORUM_REDIS_URL: REDIS },
-        timeoutMs: 40_000,
+        timeoutMs: 60_000,
       });
       fake.respond({ text: 'late', latencyMs: 1_500 });
       const before = fake.received.length;

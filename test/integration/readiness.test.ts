@@ -38,7 +38,8 @@ async function readyzBecomes(url: string, status: number): Promise<Probe> {
   return readyz(url);
 }
 
-describe.runIf(PG && REDIS)('/readyz reflects the store and Redis', () => {
+// Instances start inside some tests: bounds for a loaded machine.
+describe.runIf(PG && REDIS)('/readyz reflects the store and Redis', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-readyz-'));
   const config = join(dir, 'quorum.yaml');
   let schema: Awaited<ReturnType<typeof postgresSchema>>;
@@ -48,7 +49,11 @@ describe.runIf(PG && REDIS)('/readyz reflects the store and Redis', () => {
   const others: ServeProcess[] = [];
 
   const serve = (env: NodeJS.ProcessEnv, file = config) =>
-    spawnServe(['--config', file], { cwd: dir, env: cleanEnv({ QUORUM_LOG_LEVEL: 'info', ...env }) });
+    spawnServe(['--config', file], {
+      cwd: dir,
+      env: cleanEnv({ QUORUM_LOG_LEVEL: 'info', ...env }),
+      timeoutMs: 60_000,
+    });
 
   beforeAll(async () => {
     writeFileSync(config, 'providers: [{ id: demo, type: demo }]\n');
@@ -56,7 +61,7 @@ describe.runIf(PG && REDIS)('/readyz reflects the store and Redis', () => {
     pgProxy = await startTcpProxy(schema.url, 5432);
     redisProxy = await startTcpProxy(REDIS!, 6379);
     server = await serve({ QUORUM_DATABASE_URL: pgProxy.url, QUORUM_REDIS_URL: redisProxy.url });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await server?.stop();

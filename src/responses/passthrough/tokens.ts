@@ -35,16 +35,24 @@ function partOf(part: unknown): unknown {
 
 const contentOf = (content: unknown) => (Array.isArray(content) ? content.map(partOf) : content);
 
+/**
+ * A field the client should have sent as a string, as text to count: the body is the client's, so an
+ * object there (even one with its own `toString` member, which `String()` would call and fail on) is
+ * counted as the JSON it is.
+ */
+const textOf = (value: unknown): string =>
+  typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
+
 function messageOf(item: unknown): MessageLike {
   if (typeof item !== 'object' || item === null) return { role: 'user', content: [item] };
   const i = item as Json;
   switch (itemType(i)) {
     case 'message':
-      return { role: String(i.role), content: contentOf(i.content) };
+      return { role: typeof i.role === 'string' ? i.role : 'user', content: contentOf(i.content) };
     case 'function_call':
       return {
         role: 'assistant',
-        tool_calls: [{ function: { name: String(i.name ?? ''), arguments: String(i.arguments ?? '') } }],
+        tool_calls: [{ function: { name: textOf(i.name), arguments: textOf(i.arguments) } }],
       };
     case 'function_call_output':
       return { role: 'tool', content: contentOf(i.output) };

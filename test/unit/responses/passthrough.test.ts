@@ -117,4 +117,28 @@ describe('the budget bounds', () => {
     expect(tooled.promptTokens).toBeGreaterThan(alone.promptTokens + 600);
     expect(tooled.promptTokensMax).toBeGreaterThanOrEqual(tooled.promptTokens);
   });
+
+  it('count fields that should have been strings but are objects as their JSON, never failing on them', () => {
+    // An object with its own toString member: String() would call it and throw (a fuzzer found it).
+    const hostile = { toString: 'x'.repeat(400) };
+    const bounds = plan(
+      JSON.stringify({
+        model: 'm',
+        input: [
+          { type: 'message', role: hostile, content: 'hi' },
+          { type: 'function_call', call_id: 'c', name: hostile, arguments: hostile },
+        ],
+      }),
+    ).bounds;
+    const plain = plan(
+      JSON.stringify({
+        model: 'm',
+        input: [
+          { type: 'message', role: 'user', content: 'hi' },
+          { type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' },
+        ],
+      }),
+    ).bounds;
+    expect(bounds.promptTokens).toBeGreaterThan(plain.promptTokens + 100);
+  });
 });

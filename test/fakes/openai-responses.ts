@@ -81,7 +81,9 @@ export function lastResponsesUserText(input: unknown): string {
   const last = [...input].reverse().find((i) => i?.role === 'user' && (i.type ?? 'message') === 'message');
   if (!last) return '';
   if (typeof last.content === 'string') return last.content;
-  return (last.content ?? [])
+  // A hostile body (the fuzz passes them through) may hold anything here.
+  if (!Array.isArray(last.content)) return '';
+  return last.content
     .filter((p: any) => p?.type === 'input_text')
     .map((p: any) => p.text)
     .join(' ');

@@ -95,7 +95,8 @@ export async function startDistributedEngine(options: DistributedOptions): Promi
         });
       return reconciling;
     };
-    await reconcile();
+    // The first pass is not awaited either: with Redis away it would hold start-up until Redis answers.
+    void reconcile();
     runtime.timer = setInterval(reconcile, Math.max(lockMs * 3, 1000));
     runtime.timer.unref();
   } catch (err) {

@@ -56,7 +56,9 @@ export class StepQueue implements StepJobs {
       },
     });
     this.#queue.on('error', this.#options.onError);
-    await this.#queue.waitUntilReady();
+    // Not awaited: an instance whose Redis is away still starts, and says so on /readyz; jobs wait in
+    // the client's queue until Redis answers.
+    this.#queue.waitUntilReady().catch(this.#options.onError);
   }
 
   async enqueue(jobs: readonly StepJob[]): Promise<void> {

@@ -487,7 +487,7 @@ async function main() {
     });
 
     // 11. usage queries: 1,000,000 ledger rows and a gateway of its own
-    log('usage queries: 1,000,000 ledger rows, every dashboard shape of GET /v1/usage');
+    log('usage queries: 1,000,000 ledger rows, every dashboard shape of GET /v1/usage, and GET /admin/spend');
     const usage: UsageBenchResult = await runUsageBench({
       quick: true,
       log,

@@ -20,7 +20,7 @@ import { createSqliteDialect, MEMORY, openSqliteDatabase } from './sqlite-dialec
 import { SqliteReader } from './sqlite-reader.ts';
 import { TeamsRepo } from './teams.ts';
 import type { Database } from './types.ts';
-import { UsageRepo } from './usage.ts';
+import { type ReportSource, UsageRepo } from './usage.ts';
 import { WorkflowsRepo } from './workflows.ts';
 
 export interface OpenStoreOptions {
@@ -112,9 +112,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const reader =
     target.engine === 'sqlite' && target.path !== MEMORY ? new SqliteReader(resolve(target.path)) : null;
   let closing: Promise<void> | null = null;
-  const reports = {
+  const reports: ReportSource = {
     flush: () => ledger.flush(),
-    ...(reader ? { read: (query: CompiledQuery) => reader.all(query.sql, query.parameters) } : {}),
+    read: reader
+      ? (query: CompiledQuery) => reader.all(query.sql, query.parameters)
+      : async (query: CompiledQuery) => (await db.executeQuery(query)).rows,
   };
   const ping = async () => {
     await sql`select 1`.execute(db);

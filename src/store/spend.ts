@@ -32,7 +32,7 @@ import {
   type SpendQuery,
 } from './spend-query.ts';
 import { toIso } from './time.ts';
-import type { UsageReader } from './usage.ts';
+import type { ReportSource, UsageReader } from './usage.ts';
 
 /** One group: its figures, and each dimension's value by name (`team`, `day`, `tag:project`, …). */
 export interface SpendRow extends LedgerFigures {
@@ -87,11 +87,10 @@ export class SpendRepo {
   readonly #flush: () => Promise<void>;
   readonly #read: UsageReader;
 
-  /** As UsageRepo's: `flush` writes buffered ledger rows first; `read` runs the queries. */
-  constructor(ctx: StoreContext, options: { flush: () => Promise<void>; read?: UsageReader }) {
+  constructor(ctx: StoreContext, source: ReportSource) {
     this.#ctx = ctx;
-    this.#flush = options.flush;
-    this.#read = options.read ?? (async (query) => (await ctx.db.executeQuery(query)).rows);
+    this.#flush = source.flush;
+    this.#read = source.read;
   }
 
   /** One page of groups; the first (no `after`) also has the totals, unless `totals: false`. */

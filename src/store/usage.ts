@@ -125,19 +125,25 @@ export function groupByLabel(groupBy: UsageGroupBy): string {
 /** Runs a compiled read-only query somewhere (the store's connection, or a reader thread) → its rows. */
 export type UsageReader = (query: CompiledQuery) => Promise<unknown[]>;
 
+/**
+ * Where the reports (usage, spend) read: `flush` writes the ledger rows still buffered, so a report
+ * includes every call made so far; `read` runs a report's queries (the store's own connection, or a
+ * reader thread on a SQLite file).
+ */
+export interface ReportSource {
+  flush: () => Promise<void>;
+  read: UsageReader;
+}
+
 export class UsageRepo {
   readonly #ctx: StoreContext;
   readonly #flush: () => Promise<void>;
   readonly #read: UsageReader;
 
-  /**
-   * `flush` writes the ledger rows still buffered, so a report includes every call made so far;
-   * `read` runs the report's queries (default: on the store's own connection).
-   */
-  constructor(ctx: StoreContext, options: { flush: () => Promise<void>; read?: UsageReader }) {
+  constructor(ctx: StoreContext, source: ReportSource) {
     this.#ctx = ctx;
-    this.#flush = options.flush;
-    this.#read = options.read ?? (async (query) => (await ctx.db.executeQuery(query)).rows);
+    this.#flush = source.flush;
+    this.#read = source.read;
   }
 
   async report(query: UsageQuery): Promise<UsageReport> {

@@ -23,6 +23,7 @@ import { startDistributedEngine } from '../workflows/jobs/index.ts';
 import { handBackSteps } from './engine-drain.ts';
 import { BootError } from './errors.ts';
 import { type Http, type HttpOptions, openHttp } from './http.ts';
+import { repeatQuiet } from './repeat-quiet.ts';
 import { openServices } from './services.ts';
 import { shareProviderLimits } from './worker-count.ts';
 
@@ -188,7 +189,12 @@ export async function boot(options: BootOptions): Promise<Booted> {
         concurrency: config.workflows.concurrency,
         hub,
         ...(custom.onEvent && { onEvent: custom.onEvent }),
-        onError: (err) => logger.warn({ err }, `workflow jobs: ${(err as Error).message}`),
+        onError: repeatQuiet((err, repeated) =>
+          logger.warn(
+            { err, ...(repeated && { repeated }) },
+            `workflow jobs: ${(err as Error).message}${repeated ? ` (and ${repeated} more like it)` : ''}`,
+          ),
+        ),
         engine: {
           runner: createGatewayRunner(gateway, storeCallerResolver(store, config), { captureLedger: true }),
           ledger: store.ledger,

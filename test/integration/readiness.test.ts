@@ -141,6 +141,21 @@ describe.runIf(PG && REDIS)('/readyz reflects the store and Redis', { timeout: 1
     expect(probe.body.error.code).toBe('limits_unavailable');
   });
 
+  it('stops at once on SIGTERM while Redis is away (nothing can be handed back; the job locks lapse)', async () => {
+    const port = await closedPort();
+    const stranded = await serve({
+      QUORUM_DATABASE_URL: schema.url,
+      QUORUM_REDIS_URL: `redis://127.0.0.1:${port}`,
+    });
+    others.push(stranded);
+    expect((await readyzBecomes(stranded.url, 503)).body.checks.redis).toBe('down');
+    expect(await stranded.stop()).toBe(0);
+    expect(stranded.output()).toMatch(/"msg":"stopped"/);
+    // The retries while Redis is away are reported, not logged three times a second.
+    const retries = stranded.output().match(/workflow jobs: connect ECONNREFUSED/g) ?? [];
+    expect(retries.length).toBeLessThanOrEqual(2);
+  });
+
   it('stays ready, reporting redis down, when the operator chose to serve without it (fail open)', async () => {
     const open = join(dir, 'fail-open.yaml');
     writeFileSync(open, 'providers: [{ id: demo, type: demo }]\nlimits: { redis_fail_mode: open }\n');

@@ -11,6 +11,7 @@
  * once, so it stops spending on a step that is no longer its own.
  */
 import type { Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { JobOutcome, StepJob, StepJobs } from '../engine/step-jobs.ts';
 
 export const QUEUE_NAME = 'workflow-steps';
@@ -33,6 +34,8 @@ export class StepQueue implements StepJobs {
   readonly #options: StepQueueOptions;
   #bull: typeof import('bullmq') | undefined;
   #queue: Queue | undefined;
+  /** The queue's connection, ours so that a stop can ask whether Redis answers right now. */
+  #redis: Redis | undefined;
   #worker: Worker | undefined;
 
   constructor(options: StepQueueOptions) {
@@ -42,9 +45,12 @@ export class StepQueue implements StepJobs {
   /** Loads BullMQ (only installs with several instances need it) and opens the queue. */
   async open(): Promise<void> {
     this.#bull = await import('bullmq');
+    const { Redis } = await import('ioredis');
     const { redisUrl, prefix } = this.#options;
+    this.#redis = new Redis(connectionOf(redisUrl));
+    this.#redis.on('error', () => {}); // the queue reports the same errors once, below
     this.#queue = new this.#bull.Queue(QUEUE_NAME, {
-      connection: connectionOf(redisUrl),
+      connection: this.#redis,
       prefix,
       defaultJobOptions: {
         // Redis keeps no history: the run's state and events in the store are the record.
@@ -110,16 +116,22 @@ export class StepQueue implements StepJobs {
     this.#worker = worker;
   }
 
-  /** Stops taking jobs and waits for the jobs in flight to end (hand them back first to make it quick). */
+  /**
+   * Stops taking jobs and waits for the jobs in flight to end (hand them back first to make it quick).
+   * With Redis away nothing can be handed back and BullMQ's close would wait for Redis for ever: the
+   * worker is closed at once and its jobs' locks lapse, so another instance takes them over.
+   */
   async stopWorking(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
-    await worker?.close();
+    await worker?.close(this.#redis?.status !== 'ready');
   }
 
   async close(): Promise<void> {
     await this.stopWorking();
     await this.#queue?.close();
+    // Shared with the queue, so not closed by it.
+    this.#redis?.disconnect();
   }
 }
 

@@ -1,11 +1,12 @@
 import type { ErrorObject } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { linearRegExp, linearRegexProblem } from './linear-regex.ts';
 import { didYouMean, formatPath, type Problem } from './problems.ts';
 
 /**
  * JSON Schemas for `output: json` steps, checked and applied with Ajv (draft 2020-12, strict mode, every
- * error reported, `ajv-formats` formats). `SchemaCompiler` is the seam `parseDefinition` accepts, so
+ * error reported, `ajv-formats` formats, patterns on RE2 so a team's pattern runs in linear time). `SchemaCompiler` is the seam `parseDefinition` accepts, so
  * another validator can still be injected.
  */
 
@@ -43,14 +44,36 @@ const OPTIONS = {
  */
 const metaAjv = new Ajv2020(OPTIONS);
 addFormats(metaAjv);
+// A pattern must also run on RE2 (linear-regex.ts), checked where it stands so the problem names its
+// path: `value` for a `pattern`, `name` for a key of `patternProperties`.
+const LINEAR = 'x-quorum-linear';
+metaAjv.addKeyword({
+  keyword: LINEAR,
+  type: 'string',
+  errors: true,
+  validate: function linear(this: unknown, where: 'value' | 'name', pattern: string) {
+    const problem = linearRegexProblem(pattern);
+    (linear as unknown as { errors: Partial<ErrorObject>[] }).errors = problem
+      ? [
+          {
+            keyword: LINEAR,
+            message: problem,
+            params: {},
+            ...(where === 'name' && { propertyName: pattern }),
+          },
+        ]
+      : [];
+    return problem === undefined;
+  },
+});
 const checkMeta = metaAjv.compile({
   $id: 'urn:quorum:json-schema-2020-12-strict',
   $dynamicAnchor: 'meta',
   $ref: 'https://json-schema.org/draft/2020-12/schema',
   properties: {
     $ref: { type: 'string', pattern: '^#' },
-    pattern: { type: 'string', format: 'regex' },
-    patternProperties: { type: 'object', propertyNames: { format: 'regex' } },
+    pattern: { type: 'string', format: 'regex', [LINEAR]: 'value' },
+    patternProperties: { type: 'object', propertyNames: { format: 'regex', [LINEAR]: 'name' } },
   },
   unevaluatedProperties: false,
 });
@@ -59,10 +82,10 @@ const checkMeta = metaAjv.compile({
  * Compiles schemas `checkMeta` accepted. It keeps nothing between compilations, so a schema's `$id` never
  * collides with an earlier one's (or with a meta-schema's); `compiled` below is the cache.
  */
-const ajv = new Ajv2020({ ...OPTIONS, meta: false, validateSchema: false });
+const ajv = new Ajv2020({ ...OPTIONS, meta: false, validateSchema: false, code: { regExp: linearRegExp } });
 addFormats(ajv);
 
-const KEYWORDS = Object.keys(metaAjv.RULES.all);
+const KEYWORDS = Object.keys(metaAjv.RULES.all).filter((k) => k !== LINEAR);
 
 /** The detail Ajv keeps in `params` for the messages that would otherwise not say which. */
 function detail(error: ErrorObject): string {

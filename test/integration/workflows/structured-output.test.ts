@@ -144,4 +144,30 @@ describe('JSON steps and their schema', () => {
     expect(config.responseMimeType).toBe('application/json');
     expect(Object.keys(config.responseSchema.properties)).toEqual(['town', 'population']);
   });
+
+  it("a team's pattern cannot stall the gateway: the reply that would take a backtracking engine for ever fails the schema at once", async () => {
+    // 2^60 steps for ECMAScript's engine; RE2 answers in time linear in the reply.
+    fakes.openai.respond({ text: `{"code": "${'a'.repeat(60)}!"}` });
+    const schema = { type: 'object', properties: { code: { type: 'string', pattern: '^(a+)+$' } } };
+    const done = await run({ plan: { model: 'oa-model', prompt: 'Code?', output: 'json', schema } });
+    expect(done.status).toBe('failed');
+    expect(JSON.stringify(done.steps.plan)).toMatch(/must match pattern/);
+  });
+
+  it('a pattern RE2 cannot run is refused when the workflow is stored, naming where it is', async () => {
+    const stored = await server.api('POST', '/v1/workflows', {
+      name: 'lookahead',
+      steps: {
+        plan: {
+          model: 'oa-model',
+          prompt: 'Password?',
+          output: 'json',
+          schema: { type: 'object', properties: { pw: { type: 'string', pattern: '^(?=.*\\d).{8,}$' } } },
+        },
+      },
+    });
+    expect(stored.status).toBe(400);
+    expect(stored.json.error.code).toBe('invalid_workflow');
+    expect(stored.json.error.message).toMatch(/properties\.pw\.pattern: pattern cannot run in linear time/);
+  });
 });

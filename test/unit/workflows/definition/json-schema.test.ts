@@ -187,3 +187,60 @@ describe('validateAgainst', () => {
     ]);
   });
 });
+
+describe('patterns run in linear time', () => {
+  // 2^60 steps for a backtracking engine: without RE2 this test never ends.
+  const evil = { type: 'object', properties: { code: { type: 'string', pattern: '^(a+)+$' } } };
+
+  it('a nested-quantifier pattern answers at once on the input that stalls a backtracking engine', () => {
+    expect(validateAgainst(evil, { code: `${'a'.repeat(60)}!` })).toEqual({
+      ok: false,
+      errors: ['/code: must match pattern "^(a+)+$"'],
+    });
+    expect(validateAgainst(evil, { code: 'a'.repeat(60) })).toEqual({ ok: true });
+  });
+
+  it('patternProperties run on the same engine', () => {
+    const schema = { type: 'object', patternProperties: { '^(x|xx)+$': { type: 'integer' } } };
+    expect(validateAgainst(schema, { [`${'x'.repeat(60)}y`]: 'free' })).toEqual({ ok: true });
+    expect(validateAgainst(schema, { xxxx: 'no' }).ok).toBe(false);
+  });
+
+  it('reads unicode classes and \\u escapes as ECMAScript does', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        name: { type: 'string', pattern: '^\\p{L}+$' },
+        ascii: { type: 'string', pattern: '^[\\u0020-\\u007E]*$' },
+      },
+    };
+    expect(validateAgainst(schema, { name: 'Zoë', ascii: 'plain text' })).toEqual({ ok: true });
+    expect(validateAgainst(schema, { name: 'Zoë1', ascii: 'naïve' })).toEqual({
+      ok: false,
+      errors: ['/name: must match pattern "^\\p{L}+$"', '/ascii: must match pattern "^[\\u0020-\\u007E]*$"'],
+    });
+  });
+
+  it('refuses lookarounds and backreferences where they stand, saying why', () => {
+    expect(
+      checkSchema({
+        type: 'object',
+        properties: {
+          a: { type: 'string', pattern: '^(?=.*\\d).+$' },
+          b: { type: 'string', pattern: '(x)\\1' },
+        },
+        patternProperties: { '^(?!_)': true },
+      }),
+    ).toEqual([
+      {
+        path: 'properties.a.pattern',
+        message: expect.stringMatching(/cannot run in linear time .*lookarounds/),
+      },
+      {
+        path: 'properties.b.pattern',
+        message: expect.stringMatching(/cannot run in linear time .*backreferences/),
+      },
+      { path: 'patternProperties.^(?!_)', message: expect.stringMatching(/cannot run in linear time/) },
+    ]);
+  });
+});

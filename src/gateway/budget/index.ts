@@ -21,5 +21,14 @@ export {
   tokenEstimate,
   unavailable,
 } from './admission.ts';
+export {
+  OUTPUT_CAP_HEADER,
+  type OutputCap,
+  type OutputCapSettings,
+  OutputCapping,
+  outputAllowance,
+  outputCapSettings,
+  withOutputCap,
+} from './output-cap.ts';
 export { type Attribution, type LedgerSink, recordCall } from './ledger.ts';
 export { SoftLimitNotices, teamSubject, type WarnHook } from './soft-limit.ts';

@@ -251,7 +251,7 @@ export const AlertsSchema = z
  */
 const outputCapFields = {
   default_max_output_tokens: positiveInt.describe(
-    "Output tokens a request without max_tokens (or max_completion_tokens) is held on and capped at upstream, when its caller has a budget. Without a budget nothing is capped. Default 4096.",
+    'Output tokens a request without max_tokens (or max_completion_tokens) is held on and capped at upstream, when its caller has a budget. Without a budget nothing is capped. Default 4096.',
   ),
   min_output_tokens: positiveInt.describe(
     "When the remaining budget cannot pay for a request's output cap, the cap is lowered to what it can pay for, but never below this many tokens: below it the request is refused (429 budget_exceeded). Default 256.",

@@ -66,7 +66,11 @@ async function chat(gw: TestGateway, body: Record<string, unknown>, key = KEY) {
   const res = await fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ model: 'big', messages: [{ role: 'user', content: 'Write at length.' }], ...body }),
+    body: JSON.stringify({
+      model: 'big',
+      messages: [{ role: 'user', content: 'Write at length.' }],
+      ...body,
+    }),
   });
   return { status: res.status, headers: res.headers, json: (await res.json()) as any };
 }
@@ -189,7 +193,10 @@ describe('a request without max_tokens under a budget', () => {
     gw = await startGateway({
       ...base,
       budget: { default_max_output_tokens: 2000 },
-      models: [...base.models, { ...base.models[0], id: 'terse', upstream: 'big', default_max_output_tokens: 500 }],
+      models: [
+        ...base.models,
+        { ...base.models[0], id: 'terse', upstream: 'big', default_max_output_tokens: 500 },
+      ],
       teams: [
         { id: 'research', budget: { limit_usd: 0.5, period: 'total', default_max_output_tokens: 1000 } },
         { id: 'open' },

@@ -21,14 +21,14 @@ export {
   tokenEstimate,
   unavailable,
 } from './admission.ts';
+export { type Attribution, type LedgerSink, recordCall } from './ledger.ts';
 export {
   OUTPUT_CAP_HEADER,
   type OutputCap,
-  type OutputCapSettings,
   OutputCapping,
+  type OutputCapSettings,
   outputAllowance,
   outputCapSettings,
   withOutputCap,
 } from './output-cap.ts';
-export { type Attribution, type LedgerSink, recordCall } from './ledger.ts';
 export { SoftLimitNotices, teamSubject, type WarnHook } from './soft-limit.ts';

@@ -46,9 +46,7 @@ export function outputCapSettings(config: CapConfig, team: string): OutputCapSet
   const own = config.teams.find((t) => t.id === team)?.budget;
   return {
     defaultMaxOutputTokens:
-      own?.default_max_output_tokens ??
-      config.budget?.default_max_output_tokens ??
-      DEFAULT_MAX_OUTPUT_TOKENS,
+      own?.default_max_output_tokens ?? config.budget?.default_max_output_tokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     minOutputTokens: own?.min_output_tokens ?? config.budget?.min_output_tokens ?? MIN_OUTPUT_TOKENS,
   };
 }
@@ -156,10 +154,9 @@ export class OutputCapping {
  * it; with none, it goes as `max_completion_tokens` (OpenAI's current name; the Anthropic and Gemini
  * adapters read either).
  */
-export function withOutputCap<T extends { max_tokens?: number | null; max_completion_tokens?: number | null }>(
-  request: T,
-  cap: number,
-): T {
+export function withOutputCap<
+  T extends { max_tokens?: number | null; max_completion_tokens?: number | null },
+>(request: T, cap: number): T {
   const hasLegacy = request.max_tokens != null;
   const hasCurrent = request.max_completion_tokens != null;
   return {

@@ -18,12 +18,7 @@ import {
   type Reach,
   reviewReserve,
 } from '../access/index.ts';
-import {
-  OutputCapping,
-  type OutputCapSettings,
-  outputAllowance,
-  tokenEstimate,
-} from '../budget/index.ts';
+import { OutputCapping, type OutputCapSettings, outputAllowance, tokenEstimate } from '../budget/index.ts';
 import type { CachedAnswer } from '../cache/index.ts';
 import type { Gateway } from '../gateway.ts';
 import type { RequestBounds, RequestContext } from '../request/index.ts';

@@ -175,7 +175,7 @@ export async function admitWithin(
     const hint = bounds.fitHint?.(remaining);
     throw new GatewayError(
       'budget_exceeded',
-      `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget, ${usd(remaining)} remaining; this request may cost up to ${usd(refusedAmount)}${capping ? ` (with ${capping.wanted} output tokens, and ${capping.minOutputTokens} is the least the gateway lowers that to)` : ''}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
+      `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget, ${usd(remaining)} remaining; this request may cost up to ${usd(refusedAmount)}${capping ? floorText(capping) : ''}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
       { headers: { 'x-should-retry': 'false' } },
     );
   }
@@ -201,6 +201,14 @@ export async function admitWithin(
       ]);
     },
   };
+}
+
+/** What a refused request's output cap was, and how far the gateway would have lowered it. */
+function floorText(capping: OutputCapping): string {
+  const { wanted, minOutputTokens } = capping;
+  return minOutputTokens < wanted
+    ? ` with ${wanted} output tokens, and even the smallest cap the gateway lowers that to, ${minOutputTokens} tokens, does not fit`
+    : ` with ${wanted} output tokens`;
 }
 
 /**

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createLimitBackends } from '../../src/limits/backends.ts';
 import type { FakeServer, ReceivedRequest } from '../fakes/harness.ts';
 import { startFakeOpenAI } from '../fakes/openai.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { fakesConfig, startFakes, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { deleteKeys, uniquePrefix } from './limits/redis-env.ts';
 
 const KEY = 'qk-output-cap-0001';
@@ -233,6 +233,32 @@ describe('a request without max_tokens under a budget', () => {
     const candidates = fake.received.filter((r) => r.body.max_completion_tokens !== undefined);
     expect(candidates).toHaveLength(3);
     for (const c of candidates) expect(c.body.max_completion_tokens).toBe(4096);
+  });
+});
+
+describe('the cap in each provider’s terms', () => {
+  it('reaches Anthropic as max_tokens and Gemini as maxOutputTokens', async () => {
+    const fakes = await startFakes();
+    const gw = await startGateway(
+      fakesConfig(fakes, {
+        teams: [
+          { id: 'research', budget: { limit_usd: 1, period: 'total', default_max_output_tokens: 1000 } },
+        ],
+        keys: [{ key: KEY, team: 'research', name: 'ci' }],
+      }),
+    );
+    try {
+      for (const model of ['an-model', 'ge-model']) {
+        const res = await chat(gw, { model });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('x-quorum-max-tokens')).toBe('1000');
+      }
+      expect(fakes.anthropic.received[0]!.body.max_tokens).toBe(1000);
+      expect(fakes.gemini.received[0]!.body.generationConfig.maxOutputTokens).toBe(1000);
+    } finally {
+      await gw.close();
+      await fakes.close();
+    }
   });
 });
 

@@ -38,4 +38,6 @@ export interface ModelSpec {
   aliases: string[];
   /** Load-balancing weight among entries sharing an id. */
   weight: number;
+  /** Output tokens a budgeted request without max_tokens is held on and capped at (config override). */
+  default_max_output_tokens?: number;
 }

@@ -46,6 +46,8 @@ export interface GatewayConfig {
   alerts: Omit<AlertsConfig, 'webhooks'> & { webhooks: { url: string; secret: string; name: string }[] };
   /** Workflow steps: the job lock, concurrency and queue prefix when several instances share them. */
   workflows: RawConfig['workflows'];
+  /** Output caps for callers with a budget (absent: the defaults, 4096 and 256 tokens). */
+  budget?: RawConfig['budget'];
   ensembles: Record<string, EnsembleConfig>;
   teams: TeamConfig[];
   keys: KeyConfig[];
@@ -296,6 +298,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
       webhooks: cfg.alerts.webhooks.map((w) => ({ ...w, name: w.name ?? new URL(w.url).host })),
     },
     workflows: cfg.workflows,
+    budget: cfg.budget,
     ensembles,
     teams: cfg.teams,
     keys: cfg.keys,

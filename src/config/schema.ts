@@ -115,6 +115,11 @@ export const ModelFieldsSchema = z
     weight: numeric(z.number().positive())
       .default(1)
       .describe('Load-balancing weight among entries that share this id.'),
+    default_max_output_tokens: positiveInt
+      .optional()
+      .describe(
+        "Output tokens a caller with a budget is held on, and capped at upstream, when its request sets no max_tokens (overrides budget.default_max_output_tokens and the team's; at most max_output_tokens).",
+      ),
   })
   .describe('A model clients may call, with its price and capabilities.');
 
@@ -125,6 +130,17 @@ export const ModelSchema = ModelFieldsSchema.superRefine((model, ctx) => {
       code: 'custom',
       path: ['max_output_tokens'],
       message: 'required (only an embedding model, with capabilities: [embeddings], may leave it out)',
+    });
+  }
+  if (
+    model.default_max_output_tokens !== undefined &&
+    model.max_output_tokens !== undefined &&
+    model.default_max_output_tokens > model.max_output_tokens
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['default_max_output_tokens'],
+      message: `${model.default_max_output_tokens} is more than max_output_tokens (${model.max_output_tokens})`,
     });
   }
 });
@@ -227,6 +243,35 @@ export const AlertsSchema = z
     "Budget alerts (each budget's alerts thresholds and soft limit): recorded in the database once per period and threshold, logged, counted, and POSTed to these webhooks off the request path, retried with exponential backoff.",
   );
 
+/**
+ * The output allowance of a request without max_tokens, for a caller with a budget, and the smallest
+ * output cap a short budget may clamp a request to before refusing it (src/gateway/budget/output-cap.ts).
+ * Kept as one small object: the top-level `budget` section is it with defaults, a team's budget takes
+ * its fields as overrides.
+ */
+const outputCapFields = {
+  default_max_output_tokens: positiveInt.describe(
+    'Output tokens a request without max_tokens (or max_completion_tokens) is held on and capped at upstream, when its caller has a budget. Without a budget nothing is capped. Default 4096.',
+  ),
+  min_output_tokens: positiveInt.describe(
+    "When the remaining budget cannot pay for a request's output cap, the cap is lowered to what it can pay for, but never below this many tokens: below it the request is refused (429 budget_exceeded). Default 256.",
+  ),
+};
+
+export const BudgetDefaultsSchema = z
+  .strictObject({
+    default_max_output_tokens: outputCapFields.default_max_output_tokens.default(4096),
+    min_output_tokens: outputCapFields.min_output_tokens.default(256),
+  })
+  .refine((b) => b.min_output_tokens <= b.default_max_output_tokens, {
+    path: ['min_output_tokens'],
+    message: 'must not be more than default_max_output_tokens',
+  })
+  .prefault({})
+  .describe(
+    "Output caps for callers with a budget: the allowance a request without max_tokens is held on (and capped at), and the floor a short budget may lower a request's cap to before refusing it. A team's budget and a model entry may override the allowance.",
+  );
+
 export const TeamSchema = z
   .strictObject({
     // Starts with a letter or digit, as through the admin API: `@master` stays the master key's own.
@@ -252,6 +297,8 @@ export const TeamSchema = z
             'Crossing it logs a warning once per period, counts a metric and sends a soft_limit alert to the webhooks (alerts.webhooks); it never refuses.',
           ),
         alerts: AlertThresholdsSchema.optional(),
+        default_max_output_tokens: outputCapFields.default_max_output_tokens.optional(),
+        min_output_tokens: outputCapFields.min_output_tokens.optional(),
       })
       .optional()
       .describe('The team budget. Without one the team may spend without limit.'),
@@ -463,6 +510,7 @@ export const ConfigSchema = z
       .prefault({})
       .describe('Budgets and rate limits when QUORUM_REDIS_URL is set but Redis does not answer.'),
     alerts: AlertsSchema,
+    budget: BudgetDefaultsSchema,
     /** Workflow steps when several instances share Postgres and Redis (steps run as shared jobs). */
     workflows: z
       .strictObject({
@@ -533,4 +581,5 @@ export type TeamConfig = z.infer<typeof TeamSchema>;
 export type KeyConfig = z.infer<typeof KeySchema>;
 export type LearningConfig = z.infer<typeof LearningSchema>;
 export type AlertsConfig = z.infer<typeof AlertsSchema>;
+export type BudgetDefaultsConfig = z.infer<typeof BudgetDefaultsSchema>;
 export type RawConfig = z.infer<typeof ConfigSchema>;

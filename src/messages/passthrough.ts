@@ -14,6 +14,7 @@ import {
   type RawTarget,
   removeMember,
   replaceMember,
+  setMember,
   sseFrame,
 } from '../gateway/index.ts';
 import { finishReasonOf, usageOf } from '../providers/anthropic/response.ts';
@@ -77,7 +78,7 @@ function unreadable(provider: string, cause?: unknown): UpstreamError {
 
 /** One request's passthrough: the body as received, the client's version and betas. */
 export class MessagesPassthrough implements RawProtocol {
-  private readonly body: string;
+  private body: string;
   private readonly client: ClientHeaders;
   private readonly endpoint: MessagesEndpoint;
 
@@ -86,6 +87,11 @@ export class MessagesPassthrough implements RawProtocol {
     this.body = quorum ? removeMember(body, 'quorum') : body;
     this.client = client;
     this.endpoint = endpoint;
+  }
+
+  /** A budget's output cap: `max_tokens`, which every Messages request carries. */
+  capOutput(maxTokens: number): void {
+    this.body = setMember(this.body, 'max_tokens', String(maxTokens));
   }
 
   request(target: RawTarget) {

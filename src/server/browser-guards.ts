@@ -25,6 +25,7 @@ const EXPOSED = [
   'x-quorum-cost-usd',
   'x-quorum-overhead-ms',
   'x-quorum-cache',
+  'x-quorum-max-tokens',
   'retry-after-ms',
   'x-ratelimit-limit-requests',
   'x-ratelimit-limit-tokens',

@@ -14,7 +14,8 @@ beforeAll(async () => {
   gw = await startGateway(
     fakesConfig(fakes, {
       // oa-model's full 4096-token output costs $0.008192; the team has half a cent.
-      teams: [{ id: 'small', budget: { limit_usd: 0.005, period: 'monthly' } }],
+      // Its floor (4096) keeps a request from being lowered to fit: it is refused, with what would fit.
+      teams: [{ id: 'small', budget: { limit_usd: 0.005, period: 'monthly', min_output_tokens: 4096 } }],
       keys: [{ key: KEY, team: 'small', name: 'ci' }],
       routing: { fallbacks: { 'oa-model': ['an-model'] } },
     }),
@@ -36,7 +37,7 @@ async function chat(body: Record<string, unknown>) {
 
 describe('a budget refusal says what would fit', () => {
   it('names the largest max_tokens that fits, and that request is admitted', async () => {
-    const refused = await chat({ quorum: { fallbacks: [] } });
+    const refused = await chat({ quorum: { fallbacks: [] }, max_tokens: 4096 });
     expect(refused.status).toBe(429);
     expect(refused.json.error.code).toBe('budget_exceeded');
     const fits = Number(/max_tokens` of at most (\d+)/.exec(refused.json.error.message)?.[1]);
@@ -48,7 +49,7 @@ describe('a budget refusal says what would fit', () => {
   });
 
   it('counts the fallbacks a request may reach, and says how to leave them out', async () => {
-    const refused = await chat({});
+    const refused = await chat({ max_tokens: 4096 });
     expect(refused.status).toBe(429);
     expect(refused.json.error.message).toMatch(/fallbacks included; `"quorum": \{"fallbacks": \[\]\}`/);
     const fits = Number(/max_tokens` of at most (\d+)/.exec(refused.json.error.message)?.[1]);

@@ -20,6 +20,7 @@ import {
 const MASTER = 'mk-messages-budget-master';
 const KEY = 'qk-messages-budget-0001';
 const POOR = 'qk-messages-poor-0002';
+const CAPPED = 'qk-messages-capped-0003';
 let temp: Awaited<ReturnType<typeof tempStore>> | undefined;
 let fakes: Fakes;
 let store: Store;
@@ -36,12 +37,16 @@ beforeAll(async () => {
     fakesConfig(fakes, {
       teams: [
         { id: 'research', budget: { limit_usd: 10, period: 'total' } },
-        // $0.01: 1000 output tokens at $15/M alone would be $0.015.
-        { id: 'poor', budget: { limit_usd: 0.01, period: 'total' } },
+        // $0.01: 1000 output tokens at $15/M alone would be $0.015. Its floor keeps a request's own
+        // max_tokens (up to 8000) from being lowered to fit, so it is refused.
+        { id: 'poor', budget: { limit_usd: 0.01, period: 'total', min_output_tokens: 8000 } },
+        // The same $0.01 with the default floor (256 tokens): a request's cap is lowered to fit.
+        { id: 'capped', budget: { limit_usd: 0.01, period: 'total' } },
       ],
       keys: [
         { key: KEY, team: 'research', name: 'claude-code' },
         { key: POOR, team: 'poor', name: 'poor' },
+        { key: CAPPED, team: 'capped', name: 'capped' },
       ],
     }),
     { masterKey: MASTER, gateway: { ledger: store.ledger }, app: () => ({ store }) },
@@ -110,6 +115,27 @@ describe('the budget hold', () => {
     const ok = await client(POOR).messages.create({ ...params, max_tokens: 100 });
     expect(ok.content[0]).toMatchObject({ text: 'ok' });
     expect(await budget(POOR)).toMatchObject({ spent_usd: usd(10 * 3000 + 2 * 15000), reserved_usd: 0 });
+  });
+
+  it('a max_tokens the remainder cannot pay for is lowered to what it can, in the body sent upstream', async () => {
+    fakes.anthropic.enqueue({ text: 'ok', usage: { input: 10, output: 2 } });
+    const { response } = await client(CAPPED)
+      .messages.create({ model: 'an-model', max_tokens: 1000, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    const cap = Number(response.headers.get('x-quorum-max-tokens'));
+    // $0.01 less the prompt's bound, at $15/M: about 660 tokens.
+    expect(cap).toBeGreaterThan(600);
+    expect(cap).toBeLessThan(667);
+    expect(fakes.anthropic.received[0]!.body.max_tokens).toBe(cap);
+    // Translated models are capped the same way.
+    fakes.openai.enqueue({ text: 'ok', usage: { input: 10, output: 2 } });
+    const translated = await client(CAPPED)
+      .messages.create({ model: 'oa-model', max_tokens: 8000, messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    const translatedCap = Number(translated.response.headers.get('x-quorum-max-tokens'));
+    expect(translatedCap).toBeGreaterThan(4000);
+    expect(translatedCap).toBeLessThan(5000);
+    expect(fakes.openai.received[0]!.body.max_tokens).toBe(translatedCap);
   });
 });
 

@@ -24,6 +24,7 @@ const MASTER = 'mk-responses-pass-master';
 const ALPHA = 'qk-responses-pass-alpha-0001';
 const BETA = 'qk-responses-pass-beta-0002';
 const POOR = 'qk-responses-pass-poor-0003';
+const LEAN = 'qk-responses-pass-lean-0004';
 
 let temp: Awaited<ReturnType<typeof tempStore>> | undefined;
 let fakes: Fakes;
@@ -59,11 +60,18 @@ beforeAll(async () => {
   temp = await tempStore('quorum-responses-pass-');
   store = temp.store;
   const config = fakesConfig(fakes, {
-    teams: [{ id: 'alpha' }, { id: 'beta' }, { id: 'poor', budget: { limit_usd: 0.001, period: 'total' } }],
+    teams: [
+      { id: 'alpha' },
+      { id: 'beta' },
+      // Its floor keeps a request's own max_output_tokens (up to 4000) from being lowered to fit.
+      { id: 'poor', budget: { limit_usd: 0.001, period: 'total', min_output_tokens: 4000 } },
+      { id: 'lean', budget: { limit_usd: 0.001, period: 'total' } },
+    ],
     keys: [
       { key: ALPHA, team: 'alpha', name: 'alpha-ci' },
       { key: BETA, team: 'beta', name: 'beta-ci' },
       { key: POOR, team: 'poor', name: 'poor-ci' },
+      { key: LEAN, team: 'lean', name: 'lean-ci' },
     ],
     routing: { fallbacks: { 'oa-flaky': ['oa-steady'] } },
   }) as { providers: Record<string, unknown>[]; models: Record<string, unknown>[] };
@@ -454,6 +462,18 @@ describe('budgets and the ledger', () => {
       (r) => r.json() as Promise<any>,
     );
     expect(after).toMatchObject({ spent_usd: usd(10 * 1000 + 2 * 2000), reserved_usd: 0 });
+  });
+
+  it('without max_output_tokens, a short budget sets the cap it can pay for in the body sent', async () => {
+    fakes.openai.enqueue({ text: 'ok', usage: { input: 10, output: 2 } });
+    const { response } = await client(LEAN)
+      .responses.create({ model: 'oa-resp', input: 'hi' })
+      .withResponse();
+    const cap = Number(response.headers.get('x-quorum-max-tokens'));
+    // $0.001 less the prompt's bound, at $2/M: just under 500 tokens (the allowance, 4096, would cost $0.008).
+    expect(cap).toBeGreaterThan(450);
+    expect(cap).toBeLessThan(500);
+    expect(received()[0]!.body.max_output_tokens).toBe(cap);
   });
 
   it('a client that leaves a stream early stops the upstream call, is charged what it used, and holds nothing', async () => {

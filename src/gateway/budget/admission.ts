@@ -18,6 +18,13 @@ import type {
 } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
 import type { Caller } from '../access/index.ts';
+import {
+  CLAMP_RETRIES,
+  OUTPUT_CAP_HEADER,
+  type OutputCap,
+  type OutputCapping,
+  remainingOf,
+} from './output-cap.ts';
 
 export interface LimitBackends {
   budget: BudgetBackend;
@@ -30,6 +37,8 @@ export interface Admission {
   headers: Record<string, string>;
   /** The budget hold in USD (the request's worst-case cost); undefined for a caller without a budget. */
   holdUsd?: number;
+  /** The output cap the gateway set (its allowance, or lowered to fit the budget): to send upstream. */
+  outputCap?: OutputCap;
   /** Charges what the request actually spent (every upstream call) and ends its budget hold. Idempotent. */
   settle(actualUsd: number, actualTokens: number): Promise<void>;
 }
@@ -46,6 +55,11 @@ export interface AdmissionBounds {
   estimateTokens(): number;
   /** What would fit in what remains of the budget, said in the refusal (e.g. a smaller max_tokens). */
   fitHint?(remainingUsd: number): string | undefined;
+  /**
+   * With a budget: the request's output cap (output-cap.ts), which `reserveUsd` is priced on and which
+   * may be lowered to fit the remainder instead of refusing. Undefined: the hold is fixed.
+   */
+  capping?(): OutputCapping | undefined;
 }
 
 /**
@@ -72,7 +86,10 @@ export async function admitWithin(
     subjects.push({ subject: `team:${caller.team}`, limits: caller.teamLimits });
   }
   const counted = subjects.map((s) => s.subject);
-  const amount = caller.budget ? bounds.reserveUsd() : 0;
+  const capping = caller.budget ? bounds.capping?.() : undefined;
+  let amount = caller.budget ? bounds.reserveUsd() : 0;
+  // A request that cannot cost anything (a free model) takes no hold, so an empty budget serves it.
+  const budget = amount > 0 ? caller.budget : null;
 
   // Rate limits and the budget hold go out together (with Redis: two scripts, one round trip); a
   // refusal by one undoes what the other took.
@@ -80,7 +97,7 @@ export async function admitWithin(
   // first (and the overhead header count their time). Shared ones (Redis) are awaited together.
   const rateSync = limits.rates.sync;
   const budgetSync = limits.budget.sync;
-  const sync = (!subjects.length || !!rateSync) && (!caller.budget || !!budgetSync);
+  const sync = (!subjects.length || !!rateSync) && (!budget || !!budgetSync);
   let rateOutcome: PromiseSettledResult<RateDecision | undefined>;
   let budgetOutcome: PromiseSettledResult<ReserveResult | undefined>;
   if (sync) {
@@ -91,7 +108,7 @@ export async function admitWithin(
       rateOutcome = { status: 'rejected', reason };
     }
     try {
-      const value = caller.budget ? budgetSync!.reserve(caller.budget, amount, ttlMs) : undefined;
+      const value = budget ? budgetSync!.reserve(budget, amount, ttlMs) : undefined;
       budgetOutcome = { status: 'fulfilled', value };
     } catch (reason) {
       budgetOutcome = { status: 'rejected', reason };
@@ -99,13 +116,13 @@ export async function admitWithin(
   } else {
     [rateOutcome, budgetOutcome] = await Promise.allSettled([
       subjects.length ? limits.rates.admitMany!(subjects, estimatedTokens).catch(asUnavailable) : undefined,
-      caller.budget ? limits.budget.reserve(caller.budget, amount, ttlMs).catch(asUnavailable) : undefined,
+      budget ? limits.budget.reserve(budget, amount, ttlMs).catch(asUnavailable) : undefined,
     ]);
   }
   const decision = rateOutcome.status === 'fulfilled' ? rateOutcome.value : undefined;
-  const result = budgetOutcome.status === 'fulfilled' ? budgetOutcome.value : undefined;
+  let result = budgetOutcome.status === 'fulfilled' ? budgetOutcome.value : undefined;
   const rateCounted = !!decision?.ok;
-  const reservation: Reservation | null = result?.ok ? result.reservation : null;
+  let reservation: Reservation | null = result?.ok ? result.reservation : null;
   const undo = async () => {
     await Promise.all([
       ...(rateCounted ? counted.map((s) => limits.rates.adjust(s, -estimatedTokens)) : []),
@@ -118,28 +135,57 @@ export async function admitWithin(
       ? rateOutcome.reason
       : (budgetOutcome as PromiseRejectedResult).reason;
   }
-  const headers: Record<string, string> = decision?.headers ?? {};
+  let headers: Record<string, string> = decision?.headers ?? {};
   if (decision && !decision.ok) {
     await undo();
     metrics.refusals.inc({ team: caller.team, reason: 'rate_limit_exceeded' });
     throw rateLimitError(decision, caller.team, estimatedTokens);
   }
+  let outputCap = capping?.initial();
+  // --- output cap: a hold refused for want of money is retried with the output cap lowered to what
+  // the refusal's own remainder pays for (output-cap.ts), down to the floor. Each try is the backend's
+  // atomic reserve, so requests racing for the same remainder can never overspend it.
+  const refusedAmount = amount;
+  if (result && !result.ok && capping && budget) {
+    try {
+      for (let i = 0; i < CLAMP_RETRIES && result && !result.ok; i++) {
+        const clamp = capping.clampTo(remainingOf(result.status));
+        if (!clamp) break;
+        const tried: ReserveResult = sync
+          ? budgetSync!.reserve(budget, clamp.reserveUsd, ttlMs)
+          : await limits.budget.reserve(budget, clamp.reserveUsd, ttlMs).catch(asUnavailable);
+        result = tried;
+        if (tried.ok) {
+          reservation = tried.reservation;
+          amount = clamp.reserveUsd;
+          outputCap = clamp.cap;
+        }
+      }
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+  }
+  // --- end output cap
   if (result && !result.ok) {
     await undo();
     metrics.refusals.inc({ team: caller.team, reason: 'budget_exceeded' });
     const st = result.status;
-    const hint = bounds.fitHint?.(Math.max(0, st.limitUsd - st.spentUsd - st.reservedUsd));
+    const remaining = remainingOf(st);
+    const hint = bounds.fitHint?.(remaining);
     throw new GatewayError(
       'budget_exceeded',
-      `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget; this request may cost up to ${usd(amount)}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
+      `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget, ${usd(remaining)} remaining; this request may cost up to ${usd(refusedAmount)}${capping ? floorText(capping) : ''}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
       { headers: { 'x-should-retry': 'false' } },
     );
   }
+  if (outputCap) headers = { ...headers, [OUTPUT_CAP_HEADER]: String(outputCap.max_tokens) };
 
   let settled = false;
   return {
     headers,
     ...(caller.budget ? { holdUsd: amount } : {}),
+    ...(outputCap ? { outputCap } : {}),
     async settle(actualUsd, actualTokens) {
       if (settled) return;
       settled = true;
@@ -155,6 +201,14 @@ export async function admitWithin(
       ]);
     },
   };
+}
+
+/** What a refused request's output cap was, and how far the gateway would have lowered it. */
+function floorText(capping: OutputCapping): string {
+  const { wanted, minOutputTokens } = capping;
+  return minOutputTokens < wanted
+    ? ` with ${wanted} output tokens, and even the smallest cap the gateway lowers that to, ${minOutputTokens} tokens, does not fit`
+    : ` with ${wanted} output tokens`;
 }
 
 /**

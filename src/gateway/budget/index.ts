@@ -22,4 +22,13 @@ export {
   unavailable,
 } from './admission.ts';
 export { type Attribution, type LedgerSink, recordCall } from './ledger.ts';
+export {
+  OUTPUT_CAP_HEADER,
+  type OutputCap,
+  OutputCapping,
+  type OutputCapSettings,
+  outputAllowance,
+  outputCapSettings,
+  withOutputCap,
+} from './output-cap.ts';
 export { SoftLimitNotices, teamSubject, type WarnHook } from './soft-limit.ts';

@@ -11,6 +11,12 @@ import type { ProviderConfig, ProviderType } from '../../config/index.ts';
 import { GatewayError } from '../../errors/index.ts';
 import { UpstreamError } from '../../providers/upstream-error.ts';
 import { buildChain, type Caller, chainFit, chainReserve, type Plan } from '../access/index.ts';
+import {
+  OutputCapping,
+  type OutputCapSettings,
+  outputAllowance,
+  outputCapSettings,
+} from '../budget/index.ts';
 import { runChain } from '../calls/index.ts';
 import type { Catalog, Deployment } from '../deployments/index.ts';
 import type { Gateway } from '../gateway.ts';
@@ -57,14 +63,40 @@ function rawChain(catalog: Catalog, caller: Caller, call: PassthroughCall): Depl
 /** A passthrough request's worst case: the dearest deployment of its chain. A free call holds nothing. */
 class RawBounds implements RequestBounds {
   private readonly plan: Plan;
-  private readonly cost: CostBounds | null;
+  private cost: CostBounds | null;
+  private readonly capSettings: OutputCapSettings | undefined;
+  private capper: OutputCapping | null | undefined;
 
-  constructor(plan: Plan, cost: CostBounds | null) {
+  /** `capSettings`: with a budget and a protocol that can set its body's output limit. */
+  constructor(plan: Plan, cost: CostBounds | null, capSettings?: OutputCapSettings) {
     this.plan = plan;
     this.cost = cost;
+    this.capSettings = capSettings;
+  }
+
+  capping(): OutputCapping | undefined {
+    if (this.capper !== undefined) return this.capper ?? undefined;
+    this.capper = null;
+    const raw = this.cost;
+    if (!this.capSettings || !raw) return undefined;
+    const wanted =
+      raw.maxOutputTokens ??
+      outputAllowance(
+        this.capSettings,
+        this.plan.chain.map((d) => d.spec),
+      );
+    if (wanted == null) return undefined;
+    const plan = this.plan;
+    this.capper = new OutputCapping(wanted, raw.maxOutputTokens == null, this.capSettings, (cap) =>
+      chainReserve(plan, { ...raw, maxOutputTokens: cap }),
+    );
+    // Held, like every other estimate, on the allowance it will be sent with.
+    if (this.capper.defaulted) this.cost = { ...raw, maxOutputTokens: wanted };
+    return this.capper;
   }
 
   reserveUsd(): number {
+    this.capping();
     return this.cost ? chainReserve(this.plan, this.cost) : 0;
   }
 
@@ -110,7 +142,19 @@ export async function passthrough(
 ): Promise<PassthroughReply> {
   const rc = new RequestContext(gw, ctx, call.tags);
   const plan: Plan = { chain: rawChain(gw, rc.caller, call) };
-  await admitRequest(gw.limits, gw.config.server.request_timeout_ms, rc, new RawBounds(plan, call.cost));
+  const capSettings =
+    rc.caller.budget && call.protocol.capOutput ? outputCapSettings(gw.config, rc.caller.team) : undefined;
+  await admitRequest(
+    gw.limits,
+    gw.config.server.request_timeout_ms,
+    rc,
+    new RawBounds(plan, call.cost, capSettings),
+  );
+  // The budget's output cap goes upstream in the body's own output limit.
+  if (rc.outputCap) {
+    call.protocol.capOutput!(rc.outputCap.max_tokens);
+    call = { ...call, span: { ...call.span, maxTokens: rc.outputCap.max_tokens } };
+  }
   const failures: number[] = [];
   const callStart = performance.now();
 

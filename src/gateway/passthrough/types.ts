@@ -77,6 +77,11 @@ export interface RawProtocol {
   whole(target: RawTarget, body: Buffer): RawWhole;
   /** A reader for a streamed answer. */
   tap(target: RawTarget): RawStreamTap;
+  /**
+   * Sets the body's output limit (its wire name) to the cap a budget gave the request. A protocol
+   * without it is held on its whole worst case and never capped.
+   */
+  capOutput?(maxTokens: number): void;
 }
 
 /** One raw call a surface asks for. */

@@ -5,6 +5,7 @@
  */
 import type { ChatRequest } from '../../chat/index.ts';
 import type { FanOutPlan, Plan, Reach } from '../access/index.ts';
+import { type OutputCapSettings, outputCapSettings, withOutputCap } from '../budget/index.ts';
 import { completeChain, openStreamChain, type StreamOutcome } from '../calls/index.ts';
 import { FanOutRun } from '../fanout/index.ts';
 import type { Gateway } from '../gateway.ts';
@@ -28,10 +29,17 @@ export async function executeFanOut(
   plan: FanOutPlan,
   reach: Reach,
 ): Promise<ChatReply> {
-  const bounds = new FanOutBounds(plan, reach, request);
+  const bounds = new FanOutBounds(plan, reach, request, capSettings(gw, rc));
   await admitRequest(gw.limits, gw.config.server.request_timeout_ms, rc, bounds);
+  // Every call that inherits the request's output limit gets the budget's cap.
+  const sent = rc.outputCap ? withOutputCap(request, rc.outputCap.max_tokens) : request;
   // The run answers (or fails) and ends the request itself.
-  return await new FanOutRun(gw, rc, request, plan, reach).reply();
+  return await new FanOutRun(gw, rc, sent, plan, reach).reply();
+}
+
+/** A caller with a budget has its output capped (budget/output-cap.ts); one without keeps its request. */
+function capSettings(gw: Gateway, rc: RequestContext): OutputCapSettings | undefined {
+  return rc.caller.budget ? outputCapSettings(gw.config, rc.caller.team) : undefined;
 }
 
 /** A single model's request: admitted on its chain's priciest deployment, then called. */
@@ -42,12 +50,16 @@ export async function executeChain(
   plan: Plan,
   cacheKey: string | null,
 ): Promise<ChatReply> {
-  await admitRequest(gw.limits, gw.config.server.request_timeout_ms, rc, new ChainBounds(plan, request));
+  const bounds = new ChainBounds(plan, request, capSettings(gw, rc));
+  await admitRequest(gw.limits, gw.config.server.request_timeout_ms, rc, bounds);
+  // The budget's output cap goes upstream; an answer cut short for a small remainder is not cached.
+  const sent = rc.outputCap ? withOutputCap(request, rc.outputCap.max_tokens) : request;
+  if (rc.outputCap?.reason === 'budget_remaining') cacheKey = null;
   const cached = cacheKey ? 'miss' : undefined;
   if (!request.stream) {
     try {
       const callStart = performance.now();
-      const { result, deployment, attempts } = await completeChain(gw, plan.chain, request, rc);
+      const { result, deployment, attempts } = await completeChain(gw, plan.chain, sent, rc);
       const upstreamMs = performance.now() - callStart;
       if (cacheKey) gw.cache.set(cacheKey, { model: deployment.spec.id, result });
       rc.attempts.push(...attempts);
@@ -60,7 +72,7 @@ export async function executeChain(
   const callStart = performance.now();
   let opened: StreamOutcome;
   try {
-    opened = await openStreamChain(gw, plan.chain, request, rc);
+    opened = await openStreamChain(gw, plan.chain, sent, rc);
   } catch (err) {
     await rc.end();
     throw err;

@@ -74,6 +74,7 @@ export function quorumRecord(
     cost_usd: costUsd,
     ...(rc.route ? { route: routeRecord(rc.route) } : {}),
     attempts: publicAttempts(attempts),
+    ...(rc.outputCap ? { output_cap: rc.outputCap } : {}),
     ...extra,
   };
   rc.answer = record;

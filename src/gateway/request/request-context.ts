@@ -18,6 +18,7 @@ import {
   type CallRecord,
   type CallSink,
   type LedgerSink,
+  type OutputCap,
   RequestAccount,
   recordCall,
 } from '../budget/index.ts';
@@ -138,6 +139,8 @@ export class RequestContext implements CallScope, AccountCap {
   route: RoutePlan | undefined = undefined;
   /** x-ratelimit-* headers for the response. */
   headers: Record<string, string> = NO_HEADERS;
+  /** The output cap the budget set (sent upstream; `quorum.output_cap`), once admitted. */
+  outputCap: OutputCap | undefined = undefined;
   /** The answer's `quorum` record once the reply module built it (for the request log). */
   answer: Readonly<Record<string, unknown>> | undefined = undefined;
   /** The chat request, when this is one (what learning reads a category and a JSON schema from). */
@@ -227,6 +230,7 @@ export class RequestContext implements CallScope, AccountCap {
     this.admission = admission;
     this.bounds = bounds;
     this.headers = admission.headers;
+    this.outputCap = admission.outputCap;
     const controller = new AbortController();
     this.controller = controller;
     this.signal = controller.signal;

@@ -16,6 +16,7 @@ import {
   type RawWhole,
   replaceMember,
   replaceMembers,
+  setMember,
   sseFrame,
 } from '../../gateway/index.ts';
 import type { WholeAnswer } from '../../providers/http/types.ts';
@@ -101,12 +102,17 @@ function unreadable(provider: string, cause?: unknown): UpstreamError {
 /** One request's passthrough. `capture` is the latest call's (the one that answered, once it has). */
 export class ResponsesPassthrough implements RawProtocol {
   capture = new ResponseCapture();
-  private readonly body: string;
+  private body: string;
   private readonly identity: ResponseIdentity;
 
   constructor(body: string, identity: ResponseIdentity) {
     this.body = body;
     this.identity = identity;
+  }
+
+  /** A budget's output cap: `max_output_tokens`, set or lowered. */
+  capOutput(maxTokens: number): void {
+    this.body = setMember(this.body, 'max_output_tokens', String(maxTokens));
   }
 
   request(target: RawTarget) {

@@ -58,7 +58,11 @@ beforeAll(async () => {
     ],
     teams: (Object.keys(KEYS) as Team[]).map((id) => ({
       id,
-      budget: { limit_usd: LIMITS[id], period: 'total' },
+      budget: {
+        limit_usd: LIMITS[id],
+        period: 'total',
+        ...(id === 'fanout' ? { min_output_tokens: 100_000 } : {}),
+      },
     })),
     keys: (Object.keys(KEYS) as Team[]).map((team) => ({ key: KEYS[team], team, name: team })),
   });
@@ -100,11 +104,17 @@ describe('max_tokens and max_completion_tokens both set', () => {
     messages: [{ role: 'user', content: 'Write as much as you may.' }],
   };
 
-  it('the hold covers the larger: 60,000 output tokens at $10/M is more than a $0.50 budget', async () => {
+  it('the hold covers the larger: 60,000 output tokens at $10/M, more than a $0.50 budget, are lowered to fit', async () => {
+    // An upstream that honours max_tokens writes all it may: the cap sent is what the hold paid for.
+    fake.respond((req) => ({ text: 'long', usage: { input: 10, output: req.body.max_tokens } }));
     const res = await post('/v1/chat/completions', 'tokens', body);
-    expect(res.status).toBe(429);
-    expect(res.json.error.code).toBe('budget_exceeded');
-    expect(fake.received).toHaveLength(0);
+    expect(res.status).toBe(200);
+    expect(res.json.quorum.output_cap.reason).toBe('budget_remaining');
+    const cap = res.json.quorum.output_cap.max_tokens;
+    expect(cap).toBeLessThan(50_000);
+    expect(fake.received[0]!.body).toMatchObject({ max_tokens: cap, max_completion_tokens: 1 });
+    expect((await budget('tokens')).spent_usd).toBeLessThanOrEqual(0.5);
+    expect((await budget('tokens')).spent_usd).toBeGreaterThan(0.49);
   });
 
   it('an upstream that honours max_tokens is charged in full, not cut at a one-token hold', async () => {
@@ -149,8 +159,10 @@ describe('a judge reads every candidate', () => {
   it("the hold prices the judge's reading of three 100,000-token answers at the judge's input price", async () => {
     // Candidates: 3 × 100,000 × $1/M = $0.30. The two judge passes each read up to 300,000 tokens of
     // answers at $10/M: $3 each. A $2 budget cannot cover that.
+    // The team's floor is the request's own 100,000 tokens: nothing is lowered to fit.
     const res = await post('/v1/chat/completions', 'fanout', {
       model: 'cheap-a',
+      max_tokens: 100_000,
       messages: [{ role: 'user', content: 'Which is best?' }],
       quorum: {
         ensemble: { strategy: 'best_of_n', models: ['cheap-a', 'cheap-b', 'cheap-c'], judge: 'dear' },

@@ -56,7 +56,8 @@ beforeAll(async () => {
   writeFileSync(path, stringify(fakesConfig(fakes)));
   gw = await Gateway.create(loadConfig({ path, env: {} }), { ledger: store.ledger });
   await store.teams.create({ id: 'lab', budget: { limit_usd: 10, period: 'total' } });
-  await store.teams.create({ id: 'tight', budget: { limit_usd: 0.001, period: 'total' } });
+  // Too small even for the least output a budget lowers a request to (256 tokens at $2/M: $0.000512).
+  await store.teams.create({ id: 'tight', budget: { limit_usd: 0.0004, period: 'total' } });
   labKey = (await store.keys.create({ team: 'lab', name: 'workflows' })).id;
   tightKey = (await store.keys.create({ team: 'tight', name: 'small' })).id;
 });
@@ -239,7 +240,7 @@ describe('the gateway runner', () => {
     expect(ended.status).toBe('failed');
     expect(ended.steps.only!.status).toBe('failed');
     expect(ended.steps.only!.error).toMatch(
-      /^Team `tight` has spent .* of its \$0\.00100 total budget; this request may cost up to/,
+      /^Team `tight` has spent .* of its \$0\.000400 total budget, \$0\.000400 remaining; this request may cost up to/,
     );
     expect(ended.steps.only!.attempts).toBe(1); // a refusal is not retried
     expect(ended.error).toContain('total budget');

@@ -2,10 +2,11 @@ import { amountNanos, limitNanos, usdOfNanos } from '../../limits/nanos.ts';
 import type { LedgerEntry } from '../../store/index.ts';
 import type { RunEvent, RunRecord, StepState } from '../state.ts';
 import type { EngineCore, Scheduler } from './core.ts';
-import { CostCap, formatNanos } from './cost-cap.ts';
+import { formatNanos } from './cost-cap.ts';
 import { EngineError } from './errors.ts';
 import { type Live, newBatch, type StepResult, snapshot } from './live.ts';
 import { runStep } from './run-step.ts';
+import { SharedCostCap } from './shared-cost-cap.ts';
 import type { JobOutcome, StepJob, StepJobs } from './step-jobs.ts';
 import { isSettled, TERMINAL } from './step-state.ts';
 
@@ -163,7 +164,13 @@ export class JobSteps implements Scheduler {
         runner: core.runner,
         signal: controller.signal,
         take,
-        cap: max === undefined ? undefined : new CostCap(max, run.cost_usd),
+        // Held on the run's row: the run's other steps may be calling on other instances right now.
+        cap:
+          max === undefined
+            ? undefined
+            : new SharedCostCap(core.store.workflows, run.id, max, run.cost_usd, (err) =>
+                core.onError(err, run.id),
+              ),
         schemaCompiler: core.schemaCompiler,
         maxPromptBytes: core.maxTemplateBytes,
         onCost: (usd, ledger) => this.#spend(live, name, usd, ledger),

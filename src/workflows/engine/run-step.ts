@@ -1,7 +1,7 @@
 import { failSpan, type Span, withSpan } from '../../telemetry/index.ts';
 import type { SchemaCompiler, StepDefinition } from '../definition/index.ts';
 import type { RunRecord } from '../state.ts';
-import type { CostCap } from './cost-cap.ts';
+import type { RunCap } from './cost-cap.ts';
 import { type ExecuteStepInput, executeStep } from './execute-step.ts';
 import type { StepResult } from './live.ts';
 import type { StepRunner } from './runner.ts';
@@ -19,7 +19,7 @@ export interface StepRun {
   parent?: Span | undefined;
   /** Several instances: the worker's take of the step. */
   take?: number | undefined;
-  cap?: CostCap | undefined;
+  cap?: RunCap | undefined;
   schemaCompiler?: SchemaCompiler | undefined;
   maxPromptBytes: number;
   onCost: ExecuteStepInput['onCost'];

@@ -1,5 +1,6 @@
 import { amountNanos, limitNanos, usdOfNanos } from '../../limits/nanos.ts';
 import type { LedgerEntry } from '../../store/index.ts';
+import { type Span, traceparentOf } from '../../telemetry/index.ts';
 import type { RunEvent, RunRecord, StepState } from '../state.ts';
 import type { EngineCore, Scheduler } from './core.ts';
 import { formatNanos } from './cost-cap.ts';
@@ -9,6 +10,7 @@ import { runStep } from './run-step.ts';
 import { SharedCostCap } from './shared-cost-cap.ts';
 import type { JobOutcome, StepJob, StepJobs } from './step-jobs.ts';
 import { isSettled, TERMINAL } from './step-state.ts';
+import { endRunSpan, startRunSpan } from './tracing.ts';
 
 /** A step's workers may be lost at most once: it runs once, and once more after its worker was lost. */
 export const MAX_LOST = 2;
@@ -39,6 +41,10 @@ export class JobSteps implements Scheduler {
   readonly #held = new Map<string, Held>();
   /** Callers of `wait`, by run. */
   readonly #waiting = new Map<string, Set<(run: RunRecord) => void>>();
+  /** `workflow.run` spans opened here (this instance started the running stretch), by run. */
+  readonly #runSpans = new Map<string, { span: Span; trace: string }>();
+  /** The run spans (traceparents) of the jobs running here, by run, with how many jobs use each. */
+  readonly #jobTraces = new Map<string, { trace: string; uses: number }>();
   #draining: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -59,7 +65,14 @@ export class JobSteps implements Scheduler {
   /** Queues the jobs of steps just started (a failure is repaired by `reconcile`). */
   async launch(live: Live, names: string[]): Promise<void> {
     if (!names.length) return;
-    const jobs = names.map((step) => ({ run_id: live.run.id, step, gen: live.run.steps[step]!.gen ?? 1 }));
+    // The steps go under the run's span: the one open here or a job's here, else a new stretch's.
+    const trace = this.#traceOf(live.run.id) ?? this.#openRunSpan(live);
+    const jobs = names.map((step) => ({
+      run_id: live.run.id,
+      step,
+      gen: live.run.steps[step]!.gen ?? 1,
+      ...(trace !== undefined && { trace }),
+    }));
     try {
       await this.#jobs.enqueue(jobs);
     } catch (err) {
@@ -69,6 +82,47 @@ export class JobSteps implements Scheduler {
 
   written(live: Live, _events: RunEvent[]): void {
     this.#checkHeld(live.run);
+    this.#endRunSpan(live.run);
+  }
+
+  /** The traceparent of the run's span as this instance knows it (its own, or a job's). */
+  #traceOf(runId: string): string | undefined {
+    return this.#runSpans.get(runId)?.trace ?? this.#jobTraces.get(runId)?.trace;
+  }
+
+  /**
+   * `workflow.run {name}` for a running stretch this instance starts: kept open here until the run ends
+   * or waits (written here, or noticed from another instance's write); its traceparent goes with the
+   * stretch's jobs, so every step's span is its child wherever it runs.
+   */
+  #openRunSpan(live: Live): string | undefined {
+    const span = startRunSpan(live, this.#core.instance);
+    const trace = traceparentOf(span);
+    if (trace === undefined) return undefined; // tracing off: nothing recorded, nothing to end
+    this.#runSpans.set(live.run.id, { span, trace });
+    return trace;
+  }
+
+  /** Ends the run's span opened here once the run has ended or waits for a person. */
+  #endRunSpan(run: RunRecord): void {
+    const open = this.#runSpans.get(run.id);
+    if (!open || !isSettled(run.status)) return;
+    this.#runSpans.delete(run.id);
+    endRunSpan(open.span, run);
+  }
+
+  /**
+   * Counts a job's use of the run's traceparent here (until its result is recorded, so the steps it
+   * makes ready go under the same span); the returned function ends the use.
+   */
+  #useTrace(runId: string, trace: string): () => void {
+    const known = this.#jobTraces.get(runId);
+    const entry = known?.trace === trace ? known : { trace, uses: 0 };
+    entry.uses++;
+    this.#jobTraces.set(runId, entry);
+    return () => {
+      if (--entry.uses === 0 && this.#jobTraces.get(runId) === entry) this.#jobTraces.delete(runId);
+    };
   }
 
   /**
@@ -92,7 +146,13 @@ export class JobSteps implements Scheduler {
     try {
       const claim = await core.locked(live, () => this.#claim(live, job));
       if (!claim) return 'done';
-      return await this.#runClaimed(live, job, claim, signal);
+      const trace = job.trace ?? this.#traceOf(job.run_id);
+      const used = trace === undefined ? undefined : this.#useTrace(job.run_id, trace);
+      try {
+        return await this.#runClaimed(live, job, claim, signal, trace);
+      } finally {
+        used?.();
+      }
     } finally {
       core.release(live);
     }
@@ -137,6 +197,7 @@ export class JobSteps implements Scheduler {
     job: StepJob,
     claim: { take: number; run: RunRecord },
     signal: AbortSignal,
+    trace: string | undefined,
   ): Promise<JobOutcome> {
     const core = this.#core;
     const { run, take } = claim;
@@ -163,7 +224,9 @@ export class JobSteps implements Scheduler {
         step: live.definition.steps[name]!,
         runner: core.runner,
         signal: controller.signal,
+        parent: trace,
         take,
+        worker: core.instance,
         // Held on the run's row: the run's other steps may be calling on other instances right now.
         cap:
           max === undefined
@@ -269,7 +332,7 @@ export class JobSteps implements Scheduler {
 
   /** Whether this instance cares about the run's events (steps it runs, callers waiting). */
   interested(runId: string): boolean {
-    if (this.#waiting.has(runId)) return true;
+    if (this.#waiting.has(runId) || this.#runSpans.has(runId)) return true;
     for (const held of this.#held.values()) if (held.run === runId) return true;
     return false;
   }
@@ -288,6 +351,7 @@ export class JobSteps implements Scheduler {
       .then((run) => {
         if (!run) return;
         this.#checkHeld(run);
+        this.#endRunSpan(run);
         if (isSettled(run.status)) this.#answerWaiters(run);
       })
       .catch((err) => this.#core.onError(err, runId));
@@ -317,11 +381,13 @@ export class JobSteps implements Scheduler {
     for (const resolve of this.#waiting.get(run.id) ?? []) resolve(snapshot(run));
   }
 
-  /** Looks at the runs callers wait for (in case a notification was missed). */
+  /** Looks at the runs callers wait for and whose span is open here (in case a notification was missed). */
   async recheckWaiters(): Promise<void> {
-    for (const runId of [...this.#waiting.keys()]) {
+    for (const runId of new Set([...this.#waiting.keys(), ...this.#runSpans.keys()])) {
       const run = await this.#core.store.workflows.getRun(runId);
-      if (run && isSettled(run.status)) this.#answerWaiters(run);
+      if (!run) continue;
+      this.#endRunSpan(run);
+      if (isSettled(run.status)) this.#answerWaiters(run);
     }
   }
 
@@ -374,6 +440,12 @@ export class JobSteps implements Scheduler {
   /** `drain()`, then lets go of the queue and the store's notifications. */
   async close(): Promise<void> {
     await this.drain();
+    // Run spans still open here end with the instance: their runs go on elsewhere.
+    for (const { span } of this.#runSpans.values()) {
+      span.setAttribute('workflow.run.unfinished', true);
+      span.end();
+    }
+    this.#runSpans.clear();
     this.#closing ??= this.#jobs.close?.() ?? Promise.resolve();
     return this.#closing;
   }

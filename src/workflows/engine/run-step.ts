@@ -15,10 +15,12 @@ export interface StepRun {
   step: StepDefinition;
   runner: StepRunner;
   signal: AbortSignal;
-  /** The span the step's span goes under (the run's, when it is open here). */
-  parent?: Span | undefined;
+  /** The span the step's span goes under: the run's, here or (by its traceparent) on another instance. */
+  parent?: Span | string | undefined;
   /** Several instances: the worker's take of the step. */
   take?: number | undefined;
+  /** Several instances: this instance's name, on the step's span. */
+  worker?: string | undefined;
   cap?: RunCap | undefined;
   schemaCompiler?: SchemaCompiler | undefined;
   maxPromptBytes: number;
@@ -34,7 +36,10 @@ export interface StepRun {
 export async function runStep(input: StepRun): Promise<StepResult> {
   const { run, name, signal } = input;
   const state = run.steps[name]!;
-  const span = startStepSpan(run, name, input.parent, input.take);
+  const span = startStepSpan(run, name, input.parent, {
+    ...(input.take !== undefined && { 'workflow.step.take': input.take }),
+    ...(input.worker !== undefined && { 'workflow.step.worker': input.worker }),
+  });
   let spent = 0;
   try {
     const outcome = await withSpan(span, () =>

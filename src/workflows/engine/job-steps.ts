@@ -1,16 +1,15 @@
 import { amountNanos, limitNanos, usdOfNanos } from '../../limits/nanos.ts';
 import type { LedgerEntry } from '../../store/index.ts';
-import { type Span, traceparentOf } from '../../telemetry/index.ts';
 import type { RunEvent, RunRecord, StepState } from '../state.ts';
 import type { EngineCore, Scheduler } from './core.ts';
 import { formatNanos } from './cost-cap.ts';
 import { EngineError } from './errors.ts';
 import { type Live, newBatch, type StepResult, snapshot } from './live.ts';
+import { RunSpans } from './run-spans.ts';
 import { runStep } from './run-step.ts';
 import { SharedCostCap } from './shared-cost-cap.ts';
 import type { JobOutcome, StepJob, StepJobs } from './step-jobs.ts';
 import { isSettled, TERMINAL } from './step-state.ts';
-import { endRunSpan, startRunSpan } from './tracing.ts';
 
 /** A step's workers may be lost at most once: it runs once, and once more after its worker was lost. */
 export const MAX_LOST = 2;
@@ -41,16 +40,14 @@ export class JobSteps implements Scheduler {
   readonly #held = new Map<string, Held>();
   /** Callers of `wait`, by run. */
   readonly #waiting = new Map<string, Set<(run: RunRecord) => void>>();
-  /** `workflow.run` spans opened here (this instance started the running stretch), by run. */
-  readonly #runSpans = new Map<string, { span: Span; trace: string }>();
-  /** The run spans (traceparents) of the jobs running here, by run, with how many jobs use each. */
-  readonly #jobTraces = new Map<string, { trace: string; uses: number }>();
+  readonly #spans: RunSpans;
   #draining: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(core: EngineCore, jobs: StepJobs) {
     this.#core = core;
     this.#jobs = jobs;
+    this.#spans = new RunSpans(core.instance);
   }
 
   admit(_live: Live, _name: string, state: StepState): boolean {
@@ -66,7 +63,7 @@ export class JobSteps implements Scheduler {
   async launch(live: Live, names: string[]): Promise<void> {
     if (!names.length) return;
     // The steps go under the run's span: the one open here or a job's here, else a new stretch's.
-    const trace = this.#traceOf(live.run.id) ?? this.#openRunSpan(live);
+    const trace = this.#spans.forLaunch(live);
     const jobs = names.map((step) => ({
       run_id: live.run.id,
       step,
@@ -82,47 +79,7 @@ export class JobSteps implements Scheduler {
 
   written(live: Live, _events: RunEvent[]): void {
     this.#checkHeld(live.run);
-    this.#endRunSpan(live.run);
-  }
-
-  /** The traceparent of the run's span as this instance knows it (its own, or a job's). */
-  #traceOf(runId: string): string | undefined {
-    return this.#runSpans.get(runId)?.trace ?? this.#jobTraces.get(runId)?.trace;
-  }
-
-  /**
-   * `workflow.run {name}` for a running stretch this instance starts: kept open here until the run ends
-   * or waits (written here, or noticed from another instance's write); its traceparent goes with the
-   * stretch's jobs, so every step's span is its child wherever it runs.
-   */
-  #openRunSpan(live: Live): string | undefined {
-    const span = startRunSpan(live, this.#core.instance);
-    const trace = traceparentOf(span);
-    if (trace === undefined) return undefined; // tracing off: nothing recorded, nothing to end
-    this.#runSpans.set(live.run.id, { span, trace });
-    return trace;
-  }
-
-  /** Ends the run's span opened here once the run has ended or waits for a person. */
-  #endRunSpan(run: RunRecord): void {
-    const open = this.#runSpans.get(run.id);
-    if (!open || !isSettled(run.status)) return;
-    this.#runSpans.delete(run.id);
-    endRunSpan(open.span, run);
-  }
-
-  /**
-   * Counts a job's use of the run's traceparent here (until its result is recorded, so the steps it
-   * makes ready go under the same span); the returned function ends the use.
-   */
-  #useTrace(runId: string, trace: string): () => void {
-    const known = this.#jobTraces.get(runId);
-    const entry = known?.trace === trace ? known : { trace, uses: 0 };
-    entry.uses++;
-    this.#jobTraces.set(runId, entry);
-    return () => {
-      if (--entry.uses === 0 && this.#jobTraces.get(runId) === entry) this.#jobTraces.delete(runId);
-    };
+    this.#spans.settle(live.run);
   }
 
   /**
@@ -146,8 +103,8 @@ export class JobSteps implements Scheduler {
     try {
       const claim = await core.locked(live, () => this.#claim(live, job));
       if (!claim) return 'done';
-      const trace = job.trace ?? this.#traceOf(job.run_id);
-      const used = trace === undefined ? undefined : this.#useTrace(job.run_id, trace);
+      const trace = job.trace ?? this.#spans.traceOf(job.run_id);
+      const used = trace === undefined ? undefined : this.#spans.borrow(job.run_id, trace);
       try {
         return await this.#runClaimed(live, job, claim, signal, trace);
       } finally {
@@ -332,7 +289,7 @@ export class JobSteps implements Scheduler {
 
   /** Whether this instance cares about the run's events (steps it runs, callers waiting). */
   interested(runId: string): boolean {
-    if (this.#waiting.has(runId) || this.#runSpans.has(runId)) return true;
+    if (this.#waiting.has(runId) || this.#spans.has(runId)) return true;
     for (const held of this.#held.values()) if (held.run === runId) return true;
     return false;
   }
@@ -351,7 +308,7 @@ export class JobSteps implements Scheduler {
       .then((run) => {
         if (!run) return;
         this.#checkHeld(run);
-        this.#endRunSpan(run);
+        this.#spans.settle(run);
         if (isSettled(run.status)) this.#answerWaiters(run);
       })
       .catch((err) => this.#core.onError(err, runId));
@@ -383,10 +340,10 @@ export class JobSteps implements Scheduler {
 
   /** Looks at the runs callers wait for and whose span is open here (in case a notification was missed). */
   async recheckWaiters(): Promise<void> {
-    for (const runId of new Set([...this.#waiting.keys(), ...this.#runSpans.keys()])) {
+    for (const runId of new Set([...this.#waiting.keys(), ...this.#spans.runs()])) {
       const run = await this.#core.store.workflows.getRun(runId);
       if (!run) continue;
-      this.#endRunSpan(run);
+      this.#spans.settle(run);
       if (isSettled(run.status)) this.#answerWaiters(run);
     }
   }
@@ -440,12 +397,7 @@ export class JobSteps implements Scheduler {
   /** `drain()`, then lets go of the queue and the store's notifications. */
   async close(): Promise<void> {
     await this.drain();
-    // Run spans still open here end with the instance: their runs go on elsewhere.
-    for (const { span } of this.#runSpans.values()) {
-      span.setAttribute('workflow.run.unfinished', true);
-      span.end();
-    }
-    this.#runSpans.clear();
+    this.#spans.close();
     this.#closing ??= this.#jobs.close?.() ?? Promise.resolve();
     return this.#closing;
   }

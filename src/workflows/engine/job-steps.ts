@@ -283,6 +283,16 @@ export class JobSteps implements Scheduler {
       if (held.run !== run.id) continue;
       const state = run.steps[held.step];
       if (state?.status === 'running' && state.gen === held.gen && state.takes === held.take) continue;
+      if (held.controller.signal.aborted) continue;
+      if (state?.gen === held.gen && (state.takes ?? 0) > held.take) {
+        // Taken over while this worker still ran it (its lock lapsed: frozen, or cut off from Redis).
+        this.#core.onNotice('workflow step taken over by another worker: its call here is aborted', {
+          run_id: run.id,
+          step: held.step,
+          take: held.take,
+          holder_take: state.takes,
+        });
+      }
       held.controller.abort(new Error('superseded'));
     }
   }

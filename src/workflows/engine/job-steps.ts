@@ -9,7 +9,8 @@ import { RunSpans } from './run-spans.ts';
 import { runStep } from './run-step.ts';
 import { SharedCostCap } from './shared-cost-cap.ts';
 import type { JobOutcome, StepJob, StepJobs } from './step-jobs.ts';
-import { isSettled, TERMINAL } from './step-state.ts';
+import { TERMINAL } from './step-state.ts';
+import { StoredWaiters } from './stored-waiters.ts';
 
 /** A step's workers may be lost at most once: it runs once, and once more after its worker was lost. */
 export const MAX_LOST = 2;
@@ -38,8 +39,7 @@ export class JobSteps implements Scheduler {
   readonly #jobs: StepJobs;
   /** Steps this instance's worker runs, by `run\0step`. */
   readonly #held = new Map<string, Held>();
-  /** Callers of `wait`, by run. */
-  readonly #waiting = new Map<string, Set<(run: RunRecord) => void>>();
+  readonly #waiters = new StoredWaiters();
   readonly #spans: RunSpans;
   #draining: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -299,7 +299,7 @@ export class JobSteps implements Scheduler {
 
   /** Whether this instance cares about the run's events (steps it runs, callers waiting). */
   interested(runId: string): boolean {
-    if (this.#waiting.has(runId) || this.#spans.has(runId)) return true;
+    if (this.#waiters.has(runId) || this.#spans.has(runId)) return true;
     for (const held of this.#held.values()) if (held.run === runId) return true;
     return false;
   }
@@ -319,42 +319,23 @@ export class JobSteps implements Scheduler {
         if (!run) return;
         this.#checkHeld(run);
         this.#spans.settle(run);
-        if (isSettled(run.status)) this.#answerWaiters(run);
+        this.#waiters.seen(run);
       })
       .catch((err) => this.#core.onError(err, runId));
   }
 
   /** `wait` answered from the store's notifications (and a look now and then). */
-  async wait(runId: string, get: (runId: string) => Promise<RunRecord>): Promise<RunRecord> {
-    let resolve!: (run: RunRecord) => void;
-    const answer = new Promise<RunRecord>((r) => {
-      resolve = r;
-    });
-    const set = this.#waiting.get(runId) ?? new Set();
-    this.#waiting.set(runId, set);
-    set.add(resolve);
-    try {
-      // Registered first: a change committed meanwhile is either in this read or noticed after it.
-      const run = await get(runId);
-      if (isSettled(run.status)) return run;
-      return await answer;
-    } finally {
-      set.delete(resolve);
-      if (!set.size && this.#waiting.get(runId) === set) this.#waiting.delete(runId);
-    }
-  }
-
-  #answerWaiters(run: RunRecord): void {
-    for (const resolve of this.#waiting.get(run.id) ?? []) resolve(snapshot(run));
+  wait(runId: string, get: (runId: string) => Promise<RunRecord>): Promise<RunRecord> {
+    return this.#waiters.wait(runId, get);
   }
 
   /** Looks at the runs callers wait for and whose span is open here (in case a notification was missed). */
   async recheckWaiters(): Promise<void> {
-    for (const runId of new Set([...this.#waiting.keys(), ...this.#spans.runs()])) {
+    for (const runId of new Set([...this.#waiters.runs(), ...this.#spans.runs()])) {
       const run = await this.#core.store.workflows.getRun(runId);
       if (!run) continue;
       this.#spans.settle(run);
-      if (isSettled(run.status)) this.#answerWaiters(run);
+      this.#waiters.seen(run);
     }
   }
 

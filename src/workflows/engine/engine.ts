@@ -18,8 +18,9 @@ import { freshStep } from './step-state.ts';
  * frees) the run is "advanced" — every pending step whose needs all succeeded starts at once. The
  * parts: `core.ts` (each change of a run, locked and written in one transition), `run-step.ts` (one
  * execution of a step, both modes), `local-scheduler.ts` (steps run in this process, up to
- * `concurrency`), `job-steps.ts` (several instances: steps as jobs any instance's worker takes),
- * `corrections.ts` (what a person does), `tracing.ts` (spans).
+ * `concurrency`), `job-steps.ts` (several instances: steps as jobs any instance's worker takes, with
+ * `shared-cost-cap.ts`, `run-spans.ts` and `stored-waiters.ts`), `corrections.ts` (what a person
+ * does), `definitions.ts` (parsed definitions, template bounds), `tracing.ts` (spans).
  */
 
 export type { Approval } from './corrections.ts';

@@ -76,6 +76,7 @@ export {
   type UsageQuery,
 } from './usage-query.ts';
 export {
+  type CostHold,
   type CreateRunInput,
   type CreateRunResult,
   isVersionConflict,

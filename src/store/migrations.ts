@@ -438,6 +438,19 @@ function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+
+    // `max_cost_usd` across instances: each capped call holds its worst case on the run's row (a
+    // conditional UPDATE: held + spent + the call ≤ the cap) before it is made, and settles the hold to
+    // what it cost after, so calls of one run on several instances cannot pass the cap together.
+    '0012_run_cost_holds': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('runs').addColumn('cap_spent_nanos', 'bigint').execute();
+        await db.schema
+          .alterTable('runs')
+          .addColumn('cap_held_nanos', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 

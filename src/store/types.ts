@@ -104,6 +104,12 @@ export interface RunsTable {
    * changed it since (several instances on one store; 0010).
    */
   version: number;
+  /**
+   * `max_cost_usd` across instances (0012): what the run's capped calls have cost (null: not counted
+   * yet, which is `cost_nanos`) and the worst cases of its calls in flight, held before each call.
+   */
+  cap_spent_nanos: number | null;
+  cap_held_nanos: number;
   created_at: number;
   updated_at: number;
 }

@@ -162,6 +162,19 @@ const MAX_NAME_LENGTH = 200;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Rows per multi-row INSERT: far under both engines' bound-parameter limits. */
 const CHUNK = 500;
+/** A run's cost hold (`holdCost`): whether it was taken, and the run's capped spend and holds. */
+export interface CostHold {
+  held: boolean;
+  spentNanos: number;
+  heldNanos: number;
+}
+
+function checkNanos(value: number, param: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new StoreError('invalid', `${param}: expected a non-negative integer of nano-dollars`, param);
+  }
+}
+
 /** createWorkflow retries when a concurrent create took the same version (Postgres only). */
 const VERSION_ATTEMPTS = 10;
 
@@ -496,6 +509,8 @@ export class WorkflowsRepo {
       created_at: now,
       updated_at: now,
       version: 0,
+      cap_spent_nanos: 0,
+      cap_held_nanos: 0,
     };
     const created = await db.transaction().execute(async (trx) => {
       // Run row first: a write as the first statement takes SQLite's write lock up front.
@@ -690,6 +705,49 @@ export class WorkflowsRepo {
       }
       return rows.map(toEvent);
     });
+  }
+
+  /**
+   * `max_cost_usd` across instances: holds `nanos` (a call's worst case) on the run's row only if what
+   * its capped calls have cost, what they hold and `nanos` together stay within `capNanos` — checked and
+   * taken in one conditional UPDATE, so holds made at once on several instances cannot pass the cap
+   * together. Returns whether it was held, and the run's spent and held nanos as this statement saw them.
+   */
+  async holdCost(runId: string, nanos: number, capNanos: number): Promise<CostHold> {
+    checkNanos(nanos, 'nanos');
+    checkNanos(capNanos, 'capNanos');
+    const spent = sql<number>`coalesce(cap_spent_nanos, cost_nanos)`;
+    const held = await this.#ctx.db
+      .updateTable('runs')
+      .set({ cap_spent_nanos: spent, cap_held_nanos: sql`cap_held_nanos + ${nanos}` })
+      .where('id', '=', runId)
+      .where(sql`coalesce(cap_spent_nanos, cost_nanos) + cap_held_nanos + ${nanos}`, '<=', capNanos)
+      .returning(['cap_spent_nanos', 'cap_held_nanos'])
+      .executeTakeFirst();
+    if (held) {
+      return { held: true, spentNanos: Number(held.cap_spent_nanos), heldNanos: Number(held.cap_held_nanos) };
+    }
+    const row = await this.#ctx.db
+      .selectFrom('runs')
+      .select([spent.as('spent'), 'cap_held_nanos'])
+      .where('id', '=', runId)
+      .executeTakeFirst();
+    if (!row) throw new StoreError('not_found', `run "${runId}" not found`, 'id');
+    return { held: false, spentNanos: Number(row.spent), heldNanos: Number(row.cap_held_nanos) };
+  }
+
+  /** Ends a hold of `holdCost`: `heldNanos` let go, `spentNanos` (what the call cost) counted in one UPDATE. */
+  async settleCost(runId: string, heldNanos: number, spentNanos: number): Promise<void> {
+    checkNanos(heldNanos, 'heldNanos');
+    checkNanos(spentNanos, 'spentNanos');
+    await this.#ctx.db
+      .updateTable('runs')
+      .set({
+        cap_spent_nanos: sql`coalesce(cap_spent_nanos, cost_nanos) + ${spentNanos}`,
+        cap_held_nanos: sql`cap_held_nanos - ${heldNanos}`,
+      })
+      .where('id', '=', runId)
+      .execute();
   }
 
   /** The run's events with `seq > afterSeq` (default: all), in order — for SSE replay after Last-Event-ID. */

@@ -2,4 +2,14 @@ export { createLogger, type Logger, REDACT_PATHS } from './logger.ts';
 export * as metrics from './metrics.ts';
 export { startTelemetry, telemetryRequested } from './sdk.ts';
 export * from './semconv.ts';
-export { failSpan, type Span, SpanKind, SpanStatusCode, traceContent, tracer, withSpan } from './tracer.ts';
+export {
+  failSpan,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  traceContent,
+  traceparentOf,
+  tracer,
+  withRemoteParent,
+  withSpan,
+} from './tracer.ts';

@@ -17,3 +17,25 @@ export function failSpan(span: Span, errorType: string, message?: string): void 
 export function withSpan<T>(span: Span, fn: () => T): T {
   return context.with(trace.setSpan(context.active(), span), fn);
 }
+
+/** The span's W3C `traceparent`, to parent spans in another process; undefined when tracing is off. */
+export function traceparentOf(span: Span): string | undefined {
+  const ctx = span.spanContext();
+  if (!trace.isSpanContextValid(ctx)) return undefined;
+  return `00-${ctx.traceId}-${ctx.spanId}-${(ctx.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** Runs `fn` with the span of another process (by its `traceparent`) as the parent of spans it starts. */
+export function withRemoteParent<T>(traceparent: string, fn: () => T): T {
+  const m = TRACEPARENT.exec(traceparent);
+  if (!m) return fn();
+  const remote = trace.setSpanContext(context.active(), {
+    traceId: m[1]!,
+    spanId: m[2]!,
+    traceFlags: Number.parseInt(m[3]!, 16),
+    isRemote: true,
+  });
+  return context.with(remote, fn);
+}

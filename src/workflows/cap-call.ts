@@ -7,7 +7,7 @@
  */
 import { amountNanos } from '../limits/nanos.ts';
 import { type CallPrice, largestFit } from './call-price.ts';
-import { type CostCap, formatNanos } from './engine/cost-cap.ts';
+import { formatNanos, type RunCap } from './engine/cost-cap.ts';
 import { StepError } from './engine/execute-step.ts';
 import type { RunnerKind } from './engine/runner.ts';
 
@@ -25,7 +25,7 @@ export interface CappedCall<R, T> {
   call: (request: R, spent: (usd: number) => void) => Promise<T>;
 }
 
-export async function withinCap<R, T>(cap: CostCap, signal: AbortSignal, spec: CappedCall<R, T>): Promise<T> {
+export async function withinCap<R, T>(cap: RunCap, signal: AbortSignal, spec: CappedCall<R, T>): Promise<T> {
   for (;;) {
     let request = spec.request;
     let price = spec.price(request);
@@ -40,8 +40,9 @@ export async function withinCap<R, T>(cap: CostCap, signal: AbortSignal, spec: C
       request = set(most);
       price = spec.price(request);
     }
-    // Checked and taken in the same turn as the call starts, so nothing can slip in between.
-    const hold = cap.tryHold(price.worstUsd);
+    // Checked and taken at once (in one JS turn, or in one conditional UPDATE of the run's row).
+    const taking = cap.tryHold(price.worstUsd);
+    const hold = taking instanceof Promise ? await taking : taking;
     if (!hold) {
       // Only calls in flight stand in the way: once one settles there may be room.
       await cap.released(signal);
@@ -55,12 +56,13 @@ export async function withinCap<R, T>(cap: CostCap, signal: AbortSignal, spec: C
         cost = usd;
       });
     } finally {
-      hold.settle(cost);
+      const settled = hold.settle(cost);
+      if (settled) await settled;
     }
   }
 }
 
-function refusal<R, T>(cap: CostCap, spec: CappedCall<R, T>, price: CallPrice, most: number): string {
+function refusal<R, T>(cap: RunCap, spec: CappedCall<R, T>, price: CallPrice, most: number): string {
   const subject =
     spec.kind === 'llm'
       ? `the call to ${price.what}`

@@ -12,10 +12,26 @@ import { raceAbort } from './abort.ts';
 export interface CapHold {
   readonly nanos: number;
   /** Ends the hold: the call cost `actualUsd` (0 when it failed). Idempotent. */
-  settle(actualUsd: number): void;
+  settle(actualUsd: number): void | Promise<void>;
 }
 
-export class CostCap {
+/**
+ * A run's `max_cost_usd` as the runner holds it call by call: in this process (`CostCap`), or on the
+ * run's row in the store when the run's steps run on several instances (`SharedCostCap`).
+ */
+export interface RunCap {
+  readonly capNanos: number;
+  /** What the run's capped calls have cost, as last known. */
+  readonly spentNanos: number;
+  /** What a call could still be given with nothing else in flight, as last known. */
+  readonly roomNanos: number;
+  /** Holds `usd` when it fits beside what is spent and held; null when it does not fit now. */
+  tryHold(usd: number): CapHold | null | Promise<CapHold | null>;
+  /** Resolves when some hold may have ended (room may have freed); rejects when `signal` aborts. */
+  released(signal: AbortSignal): Promise<void>;
+}
+
+export class CostCap implements RunCap {
   readonly capNanos: number;
   #spentNanos: number;
   #heldNanos = 0;

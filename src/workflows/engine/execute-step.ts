@@ -8,7 +8,7 @@ import {
   type TemplateContext,
 } from '../definition/index.ts';
 import { raceAbort, sleep } from './abort.ts';
-import type { CostCap } from './cost-cap.ts';
+import type { RunCap } from './cost-cap.ts';
 import { parseJsonReply, parseJudgeReply } from './parse-reply.ts';
 import type { RunnerKind, RunnerMessage, RunnerRequest, RunnerResult, StepRunner } from './runner.ts';
 
@@ -45,7 +45,7 @@ export interface ExecuteStepInput {
   onProgress?: (progress: { attempt: number; iteration: number }) => void;
   schemaCompiler?: SchemaCompiler;
   /** The run's `max_cost_usd`, held call by call (see runner.ts). */
-  cap?: CostCap;
+  cap?: RunCap;
   /**
    * The most UTF-8 bytes the step's rendered messages may have together (the gateway's
    * `server.max_body_bytes`): a template that expands past it fails the step before any call.

@@ -1,6 +1,6 @@
 import type { LedgerEntry } from '../../store/index.ts';
 import type { StepDefinition } from '../definition/index.ts';
-import type { CostCap } from './cost-cap.ts';
+import type { RunCap } from './cost-cap.ts';
 
 /**
  * The seam between the engine and model work. The gateway implements it over its own request path (so
@@ -45,7 +45,7 @@ export interface RunnerRequest {
    * before making the call and settles the hold with what the call cost, so the run never spends past
    * the cap; a call the cap cannot cover fails the step without being made.
    */
-  cap?: CostCap;
+  cap?: RunCap;
 }
 
 export interface ReviewVerdict {

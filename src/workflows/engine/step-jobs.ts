@@ -10,6 +10,8 @@ export interface StepJob {
   run_id: string;
   step: string;
   gen: number;
+  /** The W3C traceparent of the run's `workflow.run` span, which the step's span goes under. */
+  trace?: string;
 }
 
 /** How a job ended for the queue: done (whatever the step's fate), or handed back to be taken elsewhere. */

@@ -165,6 +165,11 @@ export function backends(): { name: string; make: () => Backend }[] {
  */
 export async function undoLedgerAttribution(store: Store): Promise<void> {
   // Migrations apply in name order only: a database before 0009 has none of the later ones either.
+  // 0012 (runs' cost holds); a test that dropped the runs table already has nothing to undo there.
+  for (const column of ['cap_spent_nanos', 'cap_held_nanos']) {
+    await sql`alter table runs drop column ${sql.ref(column)}`.execute(store.db).catch(() => {});
+  }
+  await sql`delete from quorum_migration where name = '0012_run_cost_holds'`.execute(store.db);
   for (const table of ['learned_quality', 'learning_control', 'learning_subjects']) {
     await sql`drop table if exists ${sql.table(table)}`.execute(store.db);
   }

@@ -592,6 +592,44 @@ describe.each(backends())('workflows on $name', ({ make }) => {
     });
   });
 
+  describe('cost holds', () => {
+    it('holds a call only within the cap, even when many hold at once; a settle frees the unspent part', async () => {
+      const run = await newRun();
+      // Ten calls of 3,000 nanos ask at the same moment under a 10,000-nano cap: exactly three fit.
+      const asked = await Promise.all(
+        Array.from({ length: 10 }, () => store.workflows.holdCost(run.id, 3000, 10_000)),
+      );
+      expect(asked.filter((h) => h.held)).toHaveLength(3);
+      expect(await store.workflows.holdCost(run.id, 1001, 10_000)).toEqual({
+        held: false,
+        spentNanos: 0,
+        heldNanos: 9000,
+      });
+      // One call cost 1,000 of its 3,000: 2,000 are free again, and what it cost counts.
+      await store.workflows.settleCost(run.id, 3000, 1000);
+      expect(await store.workflows.holdCost(run.id, 3000, 10_000)).toEqual({
+        held: true,
+        spentNanos: 1000,
+        heldNanos: 9000,
+      });
+      await expect(store.workflows.holdCost('run_nope', 1, 10)).rejects.toMatchObject({ code: 'not_found' });
+      await expect(store.workflows.holdCost(run.id, -1, 10)).rejects.toMatchObject({ code: 'invalid' });
+    });
+
+    it("counts a run's earlier cost when its holds start after an upgrade", async () => {
+      const run = await newRun();
+      await store.workflows.transition(run.id, { run: { addCostUsd: 0.000008 }, events: [] });
+      // A run created before the holds existed: nothing counted yet, so its cost so far is what it spent.
+      await sql`update runs set cap_spent_nanos = null where id = ${run.id}`.execute(store.db);
+      expect(await store.workflows.holdCost(run.id, 3000, 10_000)).toEqual({
+        held: false,
+        spentNanos: 8000,
+        heldNanos: 0,
+      });
+      expect((await store.workflows.holdCost(run.id, 2000, 10_000)).held).toBe(true);
+    });
+  });
+
   describe('listing', () => {
     it('lists runs by status and finds unfinished runs, oldest first', async () => {
       const wf = await store.workflows.createWorkflow({ team: 'research', name: 'listing', definition: {} });
@@ -740,6 +778,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0009_ledger_attribution',
         '0010_run_versions',
         '0011_learned_quality',
+        '0012_run_cost_holds',
       ]);
       expect(upgraded.pepper).toBe(pepper);
       expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });

@@ -221,7 +221,9 @@ describe.skipIf(!POSTGRES_URL || !REDIS_URL)('several instances: a lost worker',
     await until(
       'the stale worker to give up its step',
       async () => stale.output(),
-      (out) => /stale workflow step result refused|lost the lock of job/.test(out),
+      // Whichever it hears of first: its lock lost, the takeover (from the store), or its result refused.
+      (out) =>
+        /stale workflow step result refused|lost the lock of job|taken over by another worker/.test(out),
       30_000,
     );
     // Give it every chance to write: its answer arrives LOCK_MS * 3 after its call.

@@ -38,7 +38,8 @@ export interface Cluster {
   calls: Call[];
   /** The store's schema, for reading it directly. */
   db: pg.Client;
-  start(options?: { concurrency?: number }): Promise<Instance>;
+  /** `workers`: `quorum serve --workers N` (its `name` is then the primary's, which runs no step). */
+  start(options?: { concurrency?: number; workers?: number }): Promise<Instance>;
   /** Kills every instance still running (between tests: the next one's are then the only workers). */
   stopAll(): Promise<void>;
   cleanup(): Promise<void>;
@@ -85,8 +86,10 @@ export async function startCluster(): Promise<Cluster> {
     fake,
     calls,
     db: admin,
-    async start({ concurrency = 6 } = {}) {
-      const server = await spawnServe(['--config', configFor(concurrency)], {
+    async start({ concurrency = 6, workers }: { concurrency?: number; workers?: number } = {}) {
+      const args = ['--config', configFor(concurrency)];
+      if (workers !== undefined) args.push('--workers', String(workers));
+      const server = await spawnServe(args, {
         cwd: dir,
         env: {
           PATH: process.env.PATH,

@@ -1,10 +1,10 @@
 import type { GatewayConfig } from '../config/index.ts';
 import { createLimitBackends, type LimitBackends } from '../limits/backends.ts';
-import { usdOfNanos } from '../limits/nanos.ts';
-import { periodKey, periodStart } from '../limits/periods.ts';
+import { parseSubject } from '../limits/scopes.ts';
 import { databaseUrlFrom } from '../store/database-url.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
+import { seedAllScopes } from './seed-scopes.ts';
 
 /** The store and the limit backends; the gateway closes the limits, the caller closes the store. */
 export interface Services {
@@ -44,19 +44,14 @@ export async function openServices(
     failMode: config.limits.redis_fail_mode,
     onWarn: (message, err) => logger.warn({ err }, message),
     // Redis may lose its counters (a restart without persistence): the ledger rebuilds them.
-    loadSpent: (team, sinceMs) => store.ledger.spentSince(team, sinceMs),
+    loadSpent: (subject, sinceMs) => store.ledger.scopeSpentSince(parseSubject(subject), sinceMs),
   });
   if (env.QUORUM_REDIS_URL && !(await limits.ready(2_000))) {
     logger.warn(
       `Redis at QUORUM_REDIS_URL is not answering yet; budgets fail ${config.limits.redis_fail_mode} until it does`,
     );
   }
-  const now = Date.now();
-  for (const team of await store.teams.list()) {
-    if (!team.budget) continue;
-    const nanos = await store.ledger.spentSince(team.id, periodStart(team.budget.period, now));
-    if (nanos > 0) await limits.budget.seed(team.id, periodKey(team.budget.period, now), usdOfNanos(nanos));
-  }
+  await seedAllScopes(config, store, limits);
   logger.info({ store: store.engine, limits: limits.kind }, 'store and limits ready');
   return { store, limits };
 }

@@ -13,3 +13,4 @@ export {
 export { RedisBudget, type SpendLoader } from './redis-budget.ts';
 export { RedisRateLimit } from './redis-rate.ts';
 export * from './types.ts';
+export * from './scopes.ts';

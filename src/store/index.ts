@@ -16,6 +16,7 @@ export {
   type CreatedKey,
   hashKey,
   KEY_PREFIX,
+  type KeyBudget,
   type KeyInfo,
   type KeyInput,
   type KeyLookup,

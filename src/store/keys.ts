@@ -55,6 +55,16 @@ export interface KeyInfo {
   expires_at: string | null;
   revoked_at: string | null;
   limits?: TeamLimits;
+  /** The key's own budget windows, inside its team's (PUT /admin/keys/:id/budgets). */
+  budgets?: KeyBudget[];
+}
+
+/** One budget window of a key, as stored and shown. */
+export interface KeyBudget {
+  limit_usd: number;
+  period: 'daily' | 'weekly' | 'monthly' | 'total';
+  soft_limit_usd?: number;
+  alerts?: number[];
 }
 
 /** Returned once, by create: the only time the key itself exists outside the caller. */
@@ -92,6 +102,14 @@ function toInfo(row: KeyRow): KeyInfo {
     if (row.rpm !== null) info.limits.rpm = row.rpm;
     if (row.tpm !== null) info.limits.tpm = row.tpm;
   }
+  if (row.budgets) {
+    try {
+      const budgets = JSON.parse(row.budgets) as KeyBudget[];
+      if (Array.isArray(budgets) && budgets.length) info.budgets = budgets;
+    } catch {
+      // A row not written by setBudgets: no budget rather than a key that cannot authenticate.
+    }
+  }
   return info;
 }
 
@@ -105,6 +123,7 @@ const PUBLIC_COLUMNS = [
   'created_at',
   'expires_at',
   'revoked_at',
+  'budgets',
 ] as const;
 
 export class KeysRepo {
@@ -145,6 +164,7 @@ export class KeysRepo {
       created_at: this.#ctx.now(),
       expires_at: expiresAt,
       revoked_at: null,
+      budgets: null,
     };
     await this.#ctx.db.insertInto('keys').values(row).execute();
     return { ...toInfo(row), key };
@@ -188,6 +208,16 @@ export class KeysRepo {
     if (team !== undefined) query = query.where('team_id', '=', team);
     const rows = await query.orderBy('created_at').orderBy('id').execute();
     return rows.map(toInfo);
+  }
+
+  /** Replaces a key's own budget windows (none: an empty list); false when there is no such key. */
+  async setBudgets(id: string, budgets: readonly KeyBudget[]): Promise<boolean> {
+    const result = await this.#ctx.db
+      .updateTable('keys')
+      .set({ budgets: budgets.length ? JSON.stringify(budgets) : null })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /**

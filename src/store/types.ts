@@ -34,6 +34,25 @@ export interface KeysTable {
   created_at: number;
   expires_at: number | null;
   revoked_at: number | null;
+  /** JSON array of the key's own budget windows, or null for none. */
+  budgets: string | null;
+}
+
+/** A temporary raise of one budget scope's limit (src/limits/overrides). */
+export interface BudgetOverridesTable {
+  id: string;
+  /** The scope's counter subject (src/limits/scopes.ts). */
+  subject: string;
+  scope: 'team' | 'key' | 'user' | 'tag';
+  team_id: string;
+  scope_id: string;
+  /** The window raised; null: every window of the scope. */
+  period: 'daily' | 'weekly' | 'monthly' | 'total' | null;
+  limit_usd: number;
+  reason: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
 }
 
 export interface LedgerTable {
@@ -258,6 +277,7 @@ export interface AuditLogTable {
 export interface Database {
   teams: TeamsTable;
   keys: KeysTable;
+  budget_overrides: BudgetOverridesTable;
   ledger: LedgerTable;
   meta: MetaTable;
   workflows: WorkflowsTable;

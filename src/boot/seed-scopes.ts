@@ -1,0 +1,74 @@
+/**
+ * Start-up rebuild of every budget window's spend from the ledger: each team's windows, each budgeted
+ * static key's, each end user seen in a window's period, each tag selector's. A seed only ever raises a
+ * counter to the ledger's figure (never lowers, never adds), so seeding a counter that already counts
+ * the same spend (another instance, Redis that kept it) counts it once. A window whose period changed
+ * in the config is a new counter, rebuilt here from the ledger's rows of that new period.
+ */
+import type { GatewayConfig } from '../config/index.ts';
+import type { LimitBackends } from '../limits/backends.ts';
+import { usdOfNanos } from '../limits/nanos.ts';
+import { periodKey, periodStart } from '../limits/periods.ts';
+import { type BudgetWindow, type ScopeRef, scopeSubject, windowsOf } from '../limits/scopes.ts';
+import type { Store } from '../store/index.ts';
+
+/** Seeds one scope's windows; returns how many counters were raised. */
+export async function seedScope(
+  store: Store,
+  limits: Pick<LimitBackends, 'budget'>,
+  scope: ScopeRef,
+  windows: readonly BudgetWindow[],
+  now: number,
+): Promise<number> {
+  let seeded = 0;
+  const done = new Set<string>();
+  for (const w of windows) {
+    const key = periodKey(w.period, now);
+    if (done.has(key)) continue;
+    done.add(key);
+    const nanos = await store.ledger.scopeSpentSince(scope, periodStart(w.period, now));
+    if (nanos > 0) {
+      await limits.budget.seed(scopeSubject(scope), key, usdOfNanos(nanos));
+      seeded++;
+    }
+  }
+  return seeded;
+}
+
+/** Every configured scope's windows (store teams' single budgets included), rebuilt from the ledger. */
+export async function seedAllScopes(
+  config: GatewayConfig,
+  store: Store,
+  limits: Pick<LimitBackends, 'budget'>,
+  now = Date.now(),
+): Promise<void> {
+  const configured = new Set(config.teams.map((t) => t.id));
+  for (const team of await store.teams.list()) {
+    if (configured.has(team.id) || !team.budget) continue;
+    await seedScope(store, limits, { kind: 'team', team: team.id, id: team.id }, windowsOf(team), now);
+  }
+  for (const t of config.teams) {
+    const team = t.id;
+    await seedScope(store, limits, { kind: 'team', team, id: team }, windowsOf(t), now);
+    for (const [selector, rule] of Object.entries(t.tags ?? {})) {
+      await seedScope(store, limits, { kind: 'tag', team, id: selector }, windowsOf(rule), now);
+    }
+    const userWindows = t.end_users ? windowsOf(t.end_users) : [];
+    if (userWindows.length) {
+      // Users are created on first sight: the ones with spend in the longest window's period.
+      const since = Math.min(...userWindows.map((w) => periodStart(w.period, now)));
+      for (const user of await store.ledger.endUsersSince(team, since, 100_000)) {
+        await seedScope(store, limits, { kind: 'user', team, id: user }, userWindows, now);
+      }
+    }
+  }
+  for (const k of config.keys) {
+    const windows = windowsOf(k);
+    if (!windows.length || !k.name) continue;
+    await seedScope(store, limits, { kind: 'key', team: k.team, id: `static:${k.name}` }, windows, now);
+  }
+  for (const k of await store.keys.list()) {
+    const windows = windowsOf({ budgets: k.budgets ?? null });
+    if (windows.length) await seedScope(store, limits, { kind: 'key', team: k.team, id: k.id }, windows, now);
+  }
+}

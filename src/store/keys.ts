@@ -153,7 +153,8 @@ export class KeysRepo {
     if (!team) throw new StoreError('not_found', `team "${input.team}" not found`, 'team');
 
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');
-    const row: KeysTable = {
+    // Without `budgets` (null by default): a key can be made on a database not yet migrated past 0011.
+    const row: Omit<KeysTable, 'budgets'> = {
       id: 'key_' + randomBytes(12).toString('base64url'),
       team_id: input.team,
       name: input.name,
@@ -164,10 +165,9 @@ export class KeysRepo {
       created_at: this.#ctx.now(),
       expires_at: expiresAt,
       revoked_at: null,
-      budgets: null,
     };
     await this.#ctx.db.insertInto('keys').values(row).execute();
-    return { ...toInfo(row), key };
+    return { ...toInfo({ ...row, budgets: null }), key };
   }
 
   /** The key's record and whether it is usable now; null for a key the store never issued. */

@@ -32,6 +32,7 @@ describe.each(backends())('store on $name', ({ make }) => {
       '0009_ledger_attribution',
       '0010_run_versions',
       '0011_learned_quality',
+      '0012_budget_scopes',
     ]);
     await second.ping();
   });

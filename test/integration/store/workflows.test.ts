@@ -740,6 +740,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0009_ledger_attribution',
         '0010_run_versions',
         '0011_learned_quality',
+        '0012_budget_scopes',
       ]);
       expect(upgraded.pepper).toBe(pepper);
       expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });

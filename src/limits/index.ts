@@ -12,5 +12,5 @@ export {
 } from './provider-queue.ts';
 export { RedisBudget, type SpendLoader } from './redis-budget.ts';
 export { RedisRateLimit } from './redis-rate.ts';
-export * from './types.ts';
 export * from './scopes.ts';
+export * from './types.ts';

@@ -79,7 +79,11 @@ export class MemoryBudget implements BudgetBackend {
   }
 
   /** Every window checked, then every window held: no await between, so all or none. */
-  private reserveManyNow(policies: readonly BudgetPolicy[], amountUsd: number, ttlMs: number): ReserveManyResult {
+  private reserveManyNow(
+    policies: readonly BudgetPolicy[],
+    amountUsd: number,
+    ttlMs: number,
+  ): ReserveManyResult {
     const now = this.now();
     const nanos = amountNanos(amountUsd);
     const held = new Map<string, Bucket>();
@@ -90,7 +94,11 @@ export class MemoryBudget implements BudgetBackend {
       const bucket = this.bucket(policy.team, key);
       purgeHolds(bucket, now);
       if (bucket.spent + bucket.reserved + nanos > limitNanos(policy.limitUsd)) {
-        return { ok: false, index: i, status: budgetStatus(policy, key, resetsAt, bucket.spent, bucket.reserved) };
+        return {
+          ok: false,
+          index: i,
+          status: budgetStatus(policy, key, resetsAt, bucket.spent, bucket.reserved),
+        };
       }
       const id = bucketKey(policy.team, key);
       if (held.has(id)) continue; // two windows of one period on one scope share a counter

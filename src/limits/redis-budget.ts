@@ -279,7 +279,15 @@ export class RedisBudget implements BudgetBackend {
         parts.push({ team: policy.team, period: key });
       }
     }
-    const reply = await this.redis.quorumBudgetReserveMany(keys.length, ...keys, now, nanos, id, expiresAt, ...args);
+    const reply = await this.redis.quorumBudgetReserveMany(
+      keys.length,
+      ...keys,
+      now,
+      nanos,
+      id,
+      expiresAt,
+      ...args,
+    );
     const [admitted, index = 0, spent = 0, reserved = 0] = reply.map(Number);
     if (admitted === -1) return index;
     if (admitted !== 1) {

@@ -40,11 +40,16 @@ export function scopeLabel(ref: Pick<ScopeRef, 'kind' | 'id'>): string {
 /** A tag selector (`<name>` or `<name>:<value>`, split at the first colon) as name and optional value. */
 export function tagSelector(selector: string): { name: string; value?: string } {
   const colon = selector.indexOf(':');
-  return colon < 0 ? { name: selector } : { name: selector.slice(0, colon), value: selector.slice(colon + 1) };
+  return colon < 0
+    ? { name: selector }
+    : { name: selector.slice(0, colon), value: selector.slice(colon + 1) };
 }
 
 /** Whether a request's tags match a selector. */
-export function tagMatches(selector: string, tags: Readonly<Record<string, string>> | null | undefined): boolean {
+export function tagMatches(
+  selector: string,
+  tags: Readonly<Record<string, string>> | null | undefined,
+): boolean {
   if (!tags) return false;
   const { name, value } = tagSelector(selector);
   const actual = tags[name];
@@ -87,7 +92,11 @@ export interface ScopedWindow {
 }
 
 /** A scope's window bound to its counter. */
-export function scopedWindow(scope: ScopeRef, window: BudgetWindow, limitUsd = window.limitUsd): ScopedWindow {
+export function scopedWindow(
+  scope: ScopeRef,
+  window: BudgetWindow,
+  limitUsd = window.limitUsd,
+): ScopedWindow {
   return {
     scope,
     label: scopeLabel(scope),
@@ -119,7 +128,10 @@ export function windowOf(b: {
 type BudgetInput = Parameters<typeof windowOf>[0];
 
 /** `budget` and `budgets` of a config or store object, as one list of windows. */
-export function windowsOf(s: { budget?: BudgetInput | null; budgets?: readonly BudgetInput[] | null }): BudgetWindow[] {
+export function windowsOf(s: {
+  budget?: BudgetInput | null;
+  budgets?: readonly BudgetInput[] | null;
+}): BudgetWindow[] {
   return [...(s.budget ? [windowOf(s.budget)] : []), ...(s.budgets ?? []).map(windowOf)];
 }
 

@@ -80,7 +80,11 @@ export interface BudgetBackend {
    * cover `amountUsd` and each is held, or none is. `policy.team` names each window's counter (a team
    * id, or a scope subject from scopes.ts).
    */
-  reserveMany(policies: readonly BudgetPolicy[], amountUsd: number, ttlMs: number): Promise<ReserveManyResult>;
+  reserveMany(
+    policies: readonly BudgetPolicy[],
+    amountUsd: number,
+    ttlMs: number,
+  ): Promise<ReserveManyResult>;
   /** Ends every part of a multi-window hold, charging each the same actual cost (capped at the hold). */
   settleMany(reservation: MultiReservation, actualUsd: number): Promise<void>;
   releaseMany(reservation: MultiReservation): Promise<void>;

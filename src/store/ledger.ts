@@ -204,7 +204,9 @@ export class Ledger {
     else {
       const { name, value } = tagSelector(scope.id);
       const actual = tagValue(this.#ctx.engine, name);
-      query = query.where(value === undefined ? sql<boolean>`${actual} is not null` : sql<boolean>`${actual} = ${value}`);
+      query = query.where(
+        value === undefined ? sql<boolean>`${actual} is not null` : sql<boolean>`${actual} = ${value}`,
+      );
     }
     const row = await query.executeTakeFirstOrThrow();
     return Number(row.nanos);

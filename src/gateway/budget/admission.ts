@@ -19,7 +19,13 @@ import type {
 } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
 import type { Caller } from '../access/index.ts';
-import { budgetRefusal, budgetWindows, type OverrideBook, type RequestScope, scopeRateSubjects } from './scopes.ts';
+import {
+  budgetRefusal,
+  budgetWindows,
+  type OverrideBook,
+  type RequestScope,
+  scopeRateSubjects,
+} from './scopes.ts';
 
 export interface LimitBackends {
   budget: BudgetBackend;

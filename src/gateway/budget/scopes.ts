@@ -7,8 +7,8 @@
 import { GatewayError } from '../../errors/index.ts';
 import {
   type BudgetWindow,
-  type ScopeRef,
   type ScopedWindow,
+  type ScopeRef,
   scopedWindow,
   scopeSubject,
   tagMatches,
@@ -54,17 +54,26 @@ export function budgetWindows(caller: Caller, scope: RequestScope, overrides?: O
 }
 
 /** Rate-limit subjects of the end user and tags (the key's and team's are admission's own). */
-export function scopeRateSubjects(caller: Caller, scope: RequestScope): { subject: string; limits: RateLimits }[] {
+export function scopeRateSubjects(
+  caller: Caller,
+  scope: RequestScope,
+): { subject: string; limits: RateLimits }[] {
   const s = caller.scopes;
   if (!s) return [];
   const team = caller.team;
   const out: { subject: string; limits: RateLimits }[] = [];
   if (s.endUsers?.limits && scope.endUser) {
-    out.push({ subject: `scope:${scopeSubject({ kind: 'user', team, id: scope.endUser })}`, limits: s.endUsers.limits });
+    out.push({
+      subject: `scope:${scopeSubject({ kind: 'user', team, id: scope.endUser })}`,
+      limits: s.endUsers.limits,
+    });
   }
   for (const [selector, rule] of s.tags) {
     if (rule.limits && tagMatches(selector, scope.tags)) {
-      out.push({ subject: `scope:${scopeSubject({ kind: 'tag', team, id: selector })}`, limits: rule.limits });
+      out.push({
+        subject: `scope:${scopeSubject({ kind: 'tag', team, id: selector })}`,
+        limits: rule.limits,
+      });
     }
   }
   return out;
@@ -91,7 +100,12 @@ function whose(window: ScopedWindow): string {
  * The 429 for a window that cannot cover the request: `param` and `x-quorum-budget-scope` name its
  * scope (`team`, `key`, `user`, `tag:<selector>`), and the message gives that scope's figures only.
  */
-export function budgetRefusal(window: ScopedWindow, st: BudgetStatus, amountUsd: number, hint?: string): GatewayError {
+export function budgetRefusal(
+  window: ScopedWindow,
+  st: BudgetStatus,
+  amountUsd: number,
+  hint?: string,
+): GatewayError {
   const which = window.scope.kind === 'team' ? 'its' : 'its own';
   return new GatewayError(
     'budget_exceeded',

@@ -28,7 +28,11 @@ export function scopeSuite(name: string, make: (clock: TestClock) => Promise<Bud
     });
 
     it('holds in every window or in none, and names the window that refused', async () => {
-      const team: BudgetPolicy = { team: `scopes-team-${process.pid}-${++subjects}`, limitUsd: 1, period: 'monthly' };
+      const team: BudgetPolicy = {
+        team: `scopes-team-${process.pid}-${++subjects}`,
+        limitUsd: 1,
+        period: 'monthly',
+      };
       const user: BudgetPolicy = { team: subject('user'), limitUsd: 0.5, period: 'daily' };
       const first = await a.reserveMany([team, user], 0.4, 60_000);
       expect(first.ok).toBe(true);
@@ -51,7 +55,11 @@ export function scopeSuite(name: string, make: (clock: TestClock) => Promise<Bud
       const key: BudgetPolicy = { team: subject('key'), limitUsd: 0.7, period: 'monthly' };
       const daily: BudgetPolicy = { team: subject('team'), limitUsd: 1, period: 'daily' };
       const monthly: BudgetPolicy = { ...daily, limitUsd: 1.5, period: 'monthly' };
-      const users = [0, 1, 2].map(() => ({ team: subject('user'), limitUsd: 0.45, period: 'daily' as const }));
+      const users = [0, 1, 2].map(() => ({
+        team: subject('user'),
+        limitUsd: 0.45,
+        period: 'daily' as const,
+      }));
       const results = await Promise.all(
         Array.from({ length: 120 }, (_, i) => {
           const policies = [daily, monthly, users[i % 3]!, ...(i % 2 ? [key] : [])];

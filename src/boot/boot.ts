@@ -12,6 +12,7 @@ import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts'
 import { Gateway, type GatewayOptions } from '../gateway/index.ts';
 import { Learner } from '../learning/index.ts';
 import type { LimitBackends } from '../limits/index.ts';
+import { OverrideCache } from '../limits/overrides.ts';
 import { RequestLog } from '../request-log/index.ts';
 import { databaseUrlFrom, parseDatabaseUrl } from '../store/database-url.ts';
 import { type RequestLogSummaryRow, redactUrl, type Store } from '../store/index.ts';
@@ -168,7 +169,17 @@ export async function boot(options: BootOptions): Promise<Booted> {
     });
     undo.push({ what: 'gateway and limits', run: () => gateway.close() });
     logger.info({ limits: gateway.limits.kind, deployments: config.models.length }, 'gateway ready');
-    if (store) await observeBudgets(gateway, store, logger);
+    if (store) {
+      // Budget overrides: every instance reads the live ones from the shared store.
+      const overrides = new OverrideCache({
+        load: () => (store as Store).overrides.live(),
+        onError: (err) => logger.warn({ err }, 'budget overrides: cannot read the store (retried)'),
+      });
+      await overrides.start();
+      gateway.limits.overrides = overrides;
+      undo.push({ what: 'budget overrides', run: async () => overrides.close() });
+      await observeBudgets(gateway, store, logger);
+    }
     alerts.start();
 
     // 4. workflow engine: shared jobs when this process opened a Postgres store and Redis is set

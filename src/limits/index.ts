@@ -3,6 +3,7 @@ export { LimitsUnavailableError } from './errors.ts';
 export type { FailMode, WarnFn } from './failover.ts';
 export { MemoryBudget } from './memory-budget.ts';
 export { MemoryRateLimit } from './memory-rate.ts';
+export { type LiveOverride, OverrideCache } from './overrides.ts';
 export { periodKey, periodWindow } from './periods.ts';
 export {
   ProviderQueues,

@@ -149,3 +149,11 @@ export function ruleOf(s: {
 function rates(l: { rpm?: number | undefined; tpm?: number | undefined }): RateLimits {
   return { ...(l.rpm ? { rpm: l.rpm } : {}), ...(l.tpm ? { tpm: l.tpm } : {}) };
 }
+
+/** Temporary raises of scopes' limits (overrides.ts), answered from memory on the request path. */
+export interface OverrideBook {
+  /** The raised limit of a scope's window of `period` while a live override applies; else undefined. */
+  limitFor(subject: string, period: BudgetPeriod): number | undefined;
+  /** Reads the store again at once (after a change on this instance). */
+  reload?(): Promise<void>;
+}

@@ -43,6 +43,8 @@ export interface KeyInput {
   /** ISO 8601 string or epoch milliseconds; absent/null = never expires. */
   expires_at?: string | number | null;
   limits?: TeamLimits | null;
+  /** The key's own budget windows. */
+  budgets?: readonly KeyBudget[] | null;
 }
 
 /** A key as lists show it: no secret, no hash. */
@@ -166,8 +168,12 @@ export class KeysRepo {
       expires_at: expiresAt,
       revoked_at: null,
     };
-    await this.#ctx.db.insertInto('keys').values(row).execute();
-    return { ...toInfo({ ...row, budgets: null }), key };
+    const budgets = input.budgets?.length ? JSON.stringify(input.budgets) : null;
+    await this.#ctx.db
+      .insertInto('keys')
+      .values(budgets ? { ...row, budgets } : row)
+      .execute();
+    return { ...toInfo({ ...row, budgets }), key };
   }
 
   /** The key's record and whether it is usable now; null for a key the store never issued. */

@@ -8,7 +8,7 @@ import { maxPromptTokens } from '../../../routing/tokens.ts';
 import type { ChatRequest } from '../../chat/index.ts';
 import { GatewayError } from '../../errors/index.ts';
 import { LimitsUnavailableError } from '../../limits/errors.ts';
-import { parseSubject, type ScopedWindow } from '../../limits/scopes.ts';
+import { type OverrideBook, parseSubject, type ScopedWindow } from '../../limits/scopes.ts';
 import type {
   BudgetBackend,
   MultiReservation,
@@ -19,13 +19,7 @@ import type {
 } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
 import type { Caller } from '../access/index.ts';
-import {
-  budgetRefusal,
-  budgetWindows,
-  type OverrideBook,
-  type RequestScope,
-  scopeRateSubjects,
-} from './scopes.ts';
+import { budgetRefusal, budgetWindows, type RequestScope, scopeRateSubjects } from './scopes.ts';
 
 export interface LimitBackends {
   budget: BudgetBackend;

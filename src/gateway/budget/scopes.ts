@@ -7,25 +7,20 @@
 import { GatewayError } from '../../errors/index.ts';
 import {
   type BudgetWindow,
+  type OverrideBook,
   type ScopedWindow,
   type ScopeRef,
   scopedWindow,
   scopeSubject,
   tagMatches,
 } from '../../limits/scopes.ts';
-import type { BudgetPeriod, BudgetStatus, RateLimits } from '../../limits/types.ts';
+import type { BudgetStatus, RateLimits } from '../../limits/types.ts';
 import { type Caller, ledgerKeyOf } from '../access/index.ts';
 
 /** What a request names besides its caller: the scopes it may be counted in. */
 export interface RequestScope {
   endUser?: string | null | undefined;
   tags?: Readonly<Record<string, string>> | null | undefined;
-}
-
-/** Temporary raises of scopes' limits (src/limits overrides), answered from memory on the request path. */
-export interface OverrideBook {
-  /** The raised limit of a scope's window of `period`, when a live override applies; else undefined. */
-  limitFor(subject: string, period: BudgetPeriod): number | undefined;
 }
 
 /** Every window that applies to a request, team first; each limit raised by a live override. */

@@ -39,7 +39,7 @@ const alertThresholds = z.array(z.number().gt(0).max(100)).max(10).openapi({
     'Percents of limit_usd (above 0, at most 100) that each alert once per period, e.g. [50, 80, 95]',
 });
 
-const BudgetSchema = z.strictObject({
+export const BudgetSchema = z.strictObject({
   limit_usd: usd,
   period: z.enum(PERIODS).default('monthly'),
   soft_limit_usd: usd
@@ -127,6 +127,9 @@ export const CreateKeySchema = z
           'ISO 8601 (a bare date is UTC midnight) or epoch ms, in the future and before the year 10000; absent = never',
       }),
     limits: LimitsSchema.optional(),
+    budgets: z.array(BudgetSchema).max(8).optional().openapi({
+      description: "The key's own budget windows, inside its team's (a request must fit in both)",
+    }),
   })
   .openapi('AdminKeyCreate');
 
@@ -141,6 +144,17 @@ export const KeySchema = z
     expires_at: z.string().nullable(),
     revoked_at: z.string().nullable(),
     limits: z.object({ rpm: z.number().optional(), tpm: z.number().optional() }).optional(),
+    budgets: z
+      .array(
+        z.object({
+          limit_usd: z.number(),
+          period: z.enum(PERIODS),
+          soft_limit_usd: z.number().optional(),
+          alerts: z.array(z.number()).optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "The key's own budget windows (PUT /admin/keys/{id}/budgets)" }),
   })
   .openapi('AdminKey');
 

@@ -332,4 +332,25 @@ describe('budget scopes (memory)', () => {
     // The team's windows count every row once: $0.019 before, plus frank's request today.
     expect(team.find((w: any) => w.period === 'daily').spent_usd).toBeCloseTo(0.014 + 0.00245, 9);
   });
+
+  it('fires alert thresholds per scope and window: an end user’s daily and a tag’s total', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quorum-scopes-'));
+    await boot({
+      end_users: { budget: { limit_usd: 0.006, period: 'daily', alerts: [40], soft_limit_usd: 0.002 } },
+      tags: { 'project:apollo': { budgets: [{ limit_usd: 0.01, period: 'total', alerts: [20, 90] }] } },
+    });
+    expect((await chat(KEY, { user: 'gina', quorum: { tags: { project: 'apollo' } } })).status).toBe(200);
+    await vi.waitFor(
+      async () => {
+        const alerts = (await admin('GET', '/admin/alerts')).json.data;
+        const seen = alerts.map((a: any) => `${a.scope}:${a.scope_id}|${a.window}|${a.threshold_percent}`);
+        expect(seen.sort()).toEqual([
+          'tag:project:apollo|total|20',
+          'user:gina|daily|40',
+          'user:gina|daily|null',
+        ]);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+  });
 });

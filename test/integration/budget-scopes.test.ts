@@ -353,4 +353,42 @@ describe('budget scopes (memory)', () => {
       { timeout: 10_000, interval: 100 },
     );
   });
+
+  it('rate-limits each end user and tag on its own, and GET /v1/budget lists the caller’s scopes', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quorum-scopes-'));
+    await boot({
+      end_users: { budget: { limit_usd: 0.006, period: 'daily' }, limits: { rpm: 1 } },
+      tags: {
+        team: { limits: { rpm: 2 } },
+        'project:apollo': { budget: { limit_usd: 0.005, period: 'total' } },
+      },
+    });
+    expect((await chat(KEY, { user: 'hal' })).status).toBe(200);
+    const limited = await chat(KEY, { user: 'hal' });
+    expect([limited.status, limited.error!.code]).toEqual([429, 'rate_limit_exceeded']);
+    expect(limited.error!.message).toContain('Rate limit reached for end user `hal`');
+    expect((await chat(KEY, { user: 'ivy' })).status).toBe(200);
+    // `team` with any value: one counter for every request carrying the tag.
+    expect((await chat(KEY, { quorum: { tags: { team: 'a' } } })).status).toBe(200);
+    expect((await chat(KEY, { quorum: { tags: { team: 'b' } } })).status).toBe(200);
+    const tagged = await chat(KEY, { quorum: { tags: { team: 'c' } } });
+    expect(tagged.error!.message).toContain('Rate limit reached for requests tagged `team`');
+
+    const res = await fetch(`${gw.url}/v1/budget?user=hal`, {
+      headers: { authorization: `Bearer ${CAPPED}` },
+    });
+    const body = (await res.json()) as any;
+    expect(body).toMatchObject({ team: 'acme', period: 'daily', limit_usd: 1 });
+    expect(body.scopes.map((s: any) => `${s.scope} ${s.id} ${s.period}`)).toEqual([
+      'team acme daily',
+      'team acme monthly',
+      'key static:capped monthly',
+      'user hal daily',
+      'tag:project:apollo project:apollo total',
+    ]);
+    expect(body.scopes.find((s: any) => s.scope === 'user')).toMatchObject({
+      spent_usd: 0.00245,
+      limit_usd: 0.006,
+    });
+  });
 });

@@ -22,4 +22,10 @@ export {
   unavailable,
 } from './admission.ts';
 export { type Attribution, type LedgerSink, recordCall } from './ledger.ts';
-export { SoftLimitNotices, teamSubject, type WarnHook } from './soft-limit.ts';
+export {
+  budgetRefusal,
+  budgetWindows,
+  type RequestScope,
+  scopeRateSubjects,
+} from './scopes.ts';
+export { SoftLimitNotices, teamSubject, type WarnHook, windowSubject } from './soft-limit.ts';

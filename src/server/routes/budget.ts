@@ -100,7 +100,8 @@ export function registerBudget(app: OpenAPIHono<AppEnv>, gw: Gateway) {
     const windows = budgetWindows(caller, { endUser: user ?? null }, gw.limits.overrides);
     // Every tag budget of the team, whether or not this request names the tag.
     for (const [selector, rule] of caller.scopes.tags) {
-      for (const w of rule.windows) windows.push(scopedWindow({ kind: 'tag', team: caller.team, id: selector }, w));
+      for (const w of rule.windows)
+        windows.push(scopedWindow({ kind: 'tag', team: caller.team, id: selector }, w));
     }
     const scopes = await Promise.all(
       windows.map(async (w) => {

@@ -25,14 +25,16 @@ export async function openServices(
   const url = databaseUrlFrom(env);
   const store = await openStore(url, { onError: (err) => logger.error({ err }, 'store error') });
   for (const t of config.teams) {
+    // A team with several windows is mirrored with its first (GET /admin/budgets lists them all).
+    const budget = t.budget ?? t.budgets?.[0];
     await store.teams.upsert({
       id: t.id,
-      budget: t.budget
+      budget: budget
         ? {
-            limit_usd: t.budget.limit_usd,
-            period: t.budget.period,
-            ...(t.budget.soft_limit_usd !== undefined ? { soft_limit_usd: t.budget.soft_limit_usd } : {}),
-            ...(t.budget.alerts?.length ? { alerts: t.budget.alerts } : {}),
+            limit_usd: budget.limit_usd,
+            period: budget.period,
+            ...(budget.soft_limit_usd !== undefined ? { soft_limit_usd: budget.soft_limit_usd } : {}),
+            ...(budget.alerts?.length ? { alerts: budget.alerts } : {}),
           }
         : null,
       limits: t.limits ?? null,

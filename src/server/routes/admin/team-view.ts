@@ -30,7 +30,8 @@ export function configTeam(gateway: Gateway, id: string): TeamConfig | undefined
 }
 
 function fromConfig(t: TeamConfig, stored: Team | null): TeamView {
-  const { budget } = t;
+  // With several windows, the first is the one team views show (GET /admin/budgets lists them all).
+  const budget = t.budget ?? t.budgets?.[0];
   return {
     id: t.id,
     source: 'config',
@@ -111,7 +112,7 @@ export async function seedBudget(gateway: Gateway, store: Store, team: string, p
 export async function mirrorConfigTeam(store: Store, t: TeamConfig): Promise<void> {
   await store.teams.upsert({
     id: t.id,
-    budget: t.budget ?? null,
+    budget: t.budget ?? t.budgets?.[0] ?? null,
     limits: t.limits ?? null,
     models: t.models ?? null,
   });

@@ -391,4 +391,35 @@ describe('budget scopes (memory)', () => {
       limit_usd: 0.006,
     });
   });
+
+  it('releases every window on a failed call, and charges every window for a stream the client dropped', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quorum-scopes-'));
+    await boot();
+    fake.enqueue({ error: { status: 400, message: 'bad request upstream' } });
+    const failed = await chat(CAPPED, { user: 'jo', quorum: { tags: { project: 'apollo' } } });
+    expect(failed.status).toBe(400);
+    const windows = async () =>
+      ((await admin('GET', '/admin/budgets?team=acme')).json.data as any[]).filter(
+        (w) => w.id === 'jo' || w.id === 'static:capped' || w.id === 'project:apollo' || w.id === 'acme',
+      );
+    for (const w of await windows()) expect([w.id, w.spent_usd, w.reserved_usd]).toEqual([w.id, 0, 0]);
+
+    // A stream cut off by the upstream after two chunks: charged (its prompt and what came) in every
+    // window it was held in, never left held.
+    fake.enqueue({ text: 'one two three four five six', chunkDelayMs: 5, dropAfterChunks: 2 });
+    await chat(CAPPED, {
+      user: 'jo',
+      stream: true,
+      stream_options: { include_usage: true },
+      quorum: { tags: { project: 'apollo' } },
+    });
+    await vi.waitFor(async () => {
+      const all = await windows();
+      expect(all).toHaveLength(5);
+      const spent = new Set(all.map((w) => w.spent_usd));
+      expect(spent.size).toBe(1);
+      expect([...spent][0]).toBeGreaterThan(0);
+      for (const w of all) expect(w.reserved_usd).toBe(0);
+    });
+  });
 });

@@ -422,4 +422,39 @@ describe('budget scopes (memory)', () => {
       for (const w of all) expect(w.reserved_usd).toBe(0);
     });
   });
+
+  it('a window whose period changed in the config is rebuilt from the ledger rows of its new period', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quorum-scopes-'));
+    const now = new Date();
+    const store = await openStore(`sqlite:${join(dir, 'q.db')}`);
+    const row = (request_id: string, created_at: number, cost_nanos: number) =>
+      store.ledger.append({
+        request_id,
+        team_id: 'acme',
+        model: 'priced',
+        provider: 'up',
+        input_tokens: 1,
+        output_tokens: 1,
+        cost_nanos,
+        latency_ms: 1,
+        status: 200,
+        created_at,
+      });
+    row('today', Date.now() - 1000, 3_000_000);
+    row('last-year', Date.UTC(now.getUTCFullYear() - 1, 0, 1), 7_000_000);
+    await store.close();
+    const spent = async () =>
+      (await admin('GET', '/admin/budgets?team=acme')).json.data.find((w: any) => w.scope === 'team')
+        .spent_usd;
+
+    await boot({ budgets: [{ limit_usd: 1, period: 'daily' }] });
+    expect(await spent()).toBe(0.003);
+    await gw.close();
+    await boot({ budgets: [{ limit_usd: 1, period: 'total' }] });
+    expect(await spent()).toBe(0.01);
+    await gw.close();
+    // Back to daily, restarted twice: today's rows, counted once.
+    await boot({ budgets: [{ limit_usd: 1, period: 'daily' }] });
+    expect(await spent()).toBe(0.003);
+  });
 });

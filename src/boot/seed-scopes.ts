@@ -39,7 +39,7 @@ export async function seedScope(
 export async function seedAllScopes(
   config: GatewayConfig,
   store: Store,
-  limits: Pick<LimitBackends, 'budget'>,
+  limits: Pick<LimitBackends, 'budget'> & { kind?: LimitBackends['kind'] },
   now = Date.now(),
 ): Promise<void> {
   const configured = new Set(config.teams.map((t) => t.id));
@@ -54,11 +54,18 @@ export async function seedAllScopes(
       await seedScope(store, limits, { kind: 'tag', team, id: selector }, windowsOf(rule), now);
     }
     const userWindows = t.end_users ? windowsOf(t.end_users) : [];
-    if (userWindows.length) {
-      // Users are created on first sight: the ones with spend in the longest window's period.
-      const since = Math.min(...userWindows.map((w) => periodStart(w.period, now)));
-      for (const user of await store.ledger.endUsersSince(team, since, 100_000)) {
-        await seedScope(store, limits, { kind: 'user', team, id: user }, userWindows, now);
+    // With Redis, an end user's counter without the seeded mark is rebuilt from the ledger on first
+    // sight; in memory every end user with spend in a window's period is seeded here, one query per
+    // period rather than one per user.
+    if (userWindows.length && limits.kind !== 'redis') {
+      const periods = new Set(userWindows.map((w) => w.period));
+      for (const period of periods) {
+        const spent = await store.ledger.endUserSpentSince(team, periodStart(period, now));
+        const key = periodKey(period, now);
+        for (const [user, nanos] of spent) {
+          if (nanos > 0)
+            await limits.budget.seed(scopeSubject({ kind: 'user', team, id: user }), key, usdOfNanos(nanos));
+        }
       }
     }
   }
@@ -68,6 +75,7 @@ export async function seedAllScopes(
     await seedScope(store, limits, { kind: 'key', team: k.team, id: `static:${k.name}` }, windows, now);
   }
   for (const k of await store.keys.list()) {
+    if (k.revoked_at) continue;
     const windows = windowsOf({ budgets: k.budgets ?? null });
     if (windows.length) await seedScope(store, limits, { kind: 'key', team: k.team, id: k.id }, windows, now);
   }

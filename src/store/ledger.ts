@@ -212,6 +212,21 @@ export class Ledger {
     return Number(row.nanos);
   }
 
+  /** Each end user's spend in a team since `sinceMs`, in nano-dollars (users with calls only). */
+  async endUserSpentSince(team: string, sinceMs: number): Promise<Map<string, number>> {
+    await this.flush();
+    const rows = await this.#ctx.db
+      .selectFrom('ledger')
+      .select('end_user')
+      .select(sql<number>`cast(coalesce(sum(cost_nanos), 0) as bigint)`.as('nanos'))
+      .where('team_id', '=', team)
+      .where('end_user', 'is not', null)
+      .where('created_at', '>=', sinceMs)
+      .groupBy('end_user')
+      .execute();
+    return new Map(rows.map((r) => [r.end_user as string, Number(r.nanos)]));
+  }
+
   /** End users with calls in a team since `sinceMs` (most recent first, at most `limit`). */
   async endUsersSince(team: string, sinceMs: number, limit = 1000): Promise<string[]> {
     await this.flush();

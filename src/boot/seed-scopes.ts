@@ -1,6 +1,7 @@
 /**
  * Start-up rebuild of every budget window's spend from the ledger: each team's windows, each budgeted
- * static key's, each end user seen in a window's period, each tag selector's. A seed only ever raises a
+ * key's, each tag selector's, and (in memory; Redis rebuilds them on first sight) each end user with
+ * spend in a window's period. A seed only ever raises a
  * counter to the ledger's figure (never lowers, never adds), so seeding a counter that already counts
  * the same spend (another instance, Redis that kept it) counts it once. A window whose period changed
  * in the config is a new counter, rebuilt here from the ledger's rows of that new period.

@@ -13,6 +13,7 @@ import { Gateway, type GatewayOptions } from '../gateway/index.ts';
 import { Learner } from '../learning/index.ts';
 import type { LimitBackends } from '../limits/index.ts';
 import { OverrideCache } from '../limits/overrides.ts';
+import { scopedWindow, windowsOf } from '../limits/scopes.ts';
 import { RequestLog } from '../request-log/index.ts';
 import { databaseUrlFrom, parseDatabaseUrl } from '../store/database-url.ts';
 import { type RequestLogSummaryRow, redactUrl, type Store } from '../store/index.ts';
@@ -354,12 +355,25 @@ export async function boot(options: BootOptions): Promise<Booted> {
 }
 
 /**
- * Hands every team budget to the alerts once at start-up: a crossing seen just before a crash (noted,
+ * Hands every team budget (and a config team's tag budgets) to the alerts once at start-up: a crossing seen just before a crash (noted,
  * not yet recorded) is recorded now even if no request follows; one already recorded writes nothing.
  */
 async function observeBudgets(gateway: Gateway, store: Store, logger: Logger): Promise<void> {
   try {
+    // Config teams: every window of the team and of its tags (end users' and keys' are seen per request).
+    const configured = new Set<string>();
+    for (const t of gateway.config.teams) {
+      configured.add(t.id);
+      const team = t.id;
+      await gateway.softLimits.checkWindows([
+        ...windowsOf(t).map((w) => scopedWindow({ kind: 'team', team, id: team }, w)),
+        ...Object.entries(t.tags ?? {}).flatMap(([selector, rule]) =>
+          windowsOf(rule).map((w) => scopedWindow({ kind: 'tag', team, id: selector }, w)),
+        ),
+      ]);
+    }
     for (const team of await store.teams.list()) {
+      if (configured.has(team.id)) continue;
       const budget = team.budget;
       if (!budget || (!budget.alerts?.length && budget.soft_limit_usd === undefined)) continue;
       await gateway.softLimits.check({

@@ -13,6 +13,26 @@ import { periodKey, periodStart } from '../limits/periods.ts';
 import { type BudgetWindow, type ScopeRef, scopeSubject, windowsOf } from '../limits/scopes.ts';
 import type { Store } from '../store/index.ts';
 
+type BudgetInput = Parameters<typeof windowsOf>[0]['budget'];
+
+/** What a team (of the config or the store) says about its scopes. */
+export interface TeamScopeSettings {
+  id: string;
+  budget?: BudgetInput;
+  budgets?: readonly NonNullable<BudgetInput>[] | null | undefined;
+  end_users?:
+    | { budget?: BudgetInput; budgets?: readonly NonNullable<BudgetInput>[] | null | undefined }
+    | null
+    | undefined;
+  tags?:
+    | Record<
+        string,
+        { budget?: BudgetInput; budgets?: readonly NonNullable<BudgetInput>[] | null | undefined }
+      >
+    | null
+    | undefined;
+}
+
 /** Seeds one scope's windows; returns how many counters were raised. */
 export async function seedScope(
   store: Store,
@@ -44,11 +64,11 @@ export async function seedAllScopes(
   now = Date.now(),
 ): Promise<void> {
   const configured = new Set(config.teams.map((t) => t.id));
-  for (const team of await store.teams.list()) {
-    if (configured.has(team.id) || !team.budget) continue;
-    await seedScope(store, limits, { kind: 'team', team: team.id, id: team.id }, windowsOf(team), now);
-  }
-  for (const t of config.teams) {
+  const teams: TeamScopeSettings[] = [
+    ...(await store.teams.list()).filter((t) => !configured.has(t.id)),
+    ...config.teams,
+  ];
+  for (const t of teams) {
     const team = t.id;
     await seedScope(store, limits, { kind: 'team', team, id: team }, windowsOf(t), now);
     for (const [selector, rule] of Object.entries(t.tags ?? {})) {

@@ -58,6 +58,7 @@ export {
   type TeamInput,
   type TeamLimits,
   type TeamPatch,
+  type TeamScopes,
   TeamsRepo,
 } from './teams.ts';
 export type { AlertsTable, Database } from './types.ts';

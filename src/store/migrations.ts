@@ -440,12 +440,14 @@ function migrations(engine: Engine): Record<string, Migration> {
     },
 
     // Budget scopes (src/limits/scopes.ts). `keys.budgets`: a created key's own budget windows (JSON
-    // array of {limit_usd, period, soft_limit_usd?, alerts?}), inside its team's. `budget_overrides`: a
+    // array of {limit_usd, period, soft_limit_usd?, alerts?}), inside its team's. `teams.scopes`: an
+    // API team's further windows, end-user and tag budgets (JSON {budgets?, end_users?, tags?}). `budget_overrides`: a
     // temporary raise of one scope's limit (one window's, or every window's when `period` is null) until
     // `expires_at`, with the reason; every instance reads the live ones.
     '0012_budget_scopes': {
       async up(db: Kysely<any>) {
         await db.schema.alterTable('keys').addColumn('budgets', 'text').execute();
+        await db.schema.alterTable('teams').addColumn('scopes', 'text').execute();
         await db.schema
           .createTable('budget_overrides')
           .addColumn('id', 'text', (c) => c.primaryKey())

@@ -19,6 +19,8 @@ export interface TeamsTable {
   models: string | null;
   created_at: number;
   updated_at: number;
+  /** JSON `{budgets?, end_users?, tags?}`: further windows, end-user and tag budgets; null for none. */
+  scopes?: string | null;
 }
 
 export interface KeysTable {

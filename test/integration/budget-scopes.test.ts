@@ -457,4 +457,46 @@ describe('budget scopes (memory)', () => {
     await boot({ budgets: [{ limit_usd: 1, period: 'daily' }] });
     expect(await spent()).toBe(0.003);
   });
+
+  it('a team made over the admin API takes several windows, end-user and tag budgets too', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quorum-scopes-'));
+    await boot();
+    const made = await admin('POST', '/admin/teams', {
+      id: 'api-team',
+      budget: { limit_usd: 10, period: 'monthly' },
+      budgets: [{ limit_usd: 0.008, period: 'daily' }],
+      end_users: { budget: { limit_usd: 0.005, period: 'daily' } },
+      tags: { 'project:x': { budget: { limit_usd: 0.001, period: 'total' } } },
+    });
+    expect(made.status).toBe(201);
+    expect(made.json.budgets).toEqual([{ limit_usd: 0.008, period: 'daily' }]);
+    const { json: key } = await admin('POST', '/admin/keys', { team: 'api-team', name: 'k' });
+    expect((await chat(key.key, { quorum: { tags: { project: 'x' } } })).error?.param).toBe('tag:project:x');
+    expect((await chat(key.key, { user: 'kim' })).status).toBe(200);
+    expect((await chat(key.key, { user: 'kim' })).error?.param).toBe('user');
+    expect((await chat(key.key)).status).toBe(200);
+    const daily = await chat(key.key);
+    expect([daily.error?.param, daily.error?.message.includes('$0.00800 daily budget')]).toEqual([
+      'team',
+      true,
+    ]);
+
+    const patched = await admin('PATCH', '/admin/teams/api-team', { budgets: null, end_users: null });
+    expect(patched.status).toBe(200);
+    expect(patched.json.budgets).toBeUndefined();
+    // Team settings read from the store are reused for up to 2 s.
+    await vi.waitFor(async () => expect((await chat(key.key, { user: 'kim' })).status).toBe(200), {
+      timeout: 5_000,
+      interval: 100,
+    });
+    const listed = (await admin('GET', '/admin/budgets?team=api-team')).json.data;
+    expect(listed.map((w: any) => `${w.scope} ${w.period}`)).toEqual(['team monthly', 'tag:project:x total']);
+    const audit = await admin('GET', '/admin/audit?action=team.update');
+    expect(audit.json.data[0].details.before.budgets).toEqual([{ limit_usd: 0.008, period: 'daily' }]);
+    const bad = await admin('POST', '/admin/teams', {
+      id: 'bad',
+      tags: { 'a"b': { budget: { limit_usd: 1 } } },
+    });
+    expect(bad.status).toBe(400);
+  });
 });

@@ -4,7 +4,7 @@
  * scope's limit with a reason and an expiry (`POST/GET/DELETE /admin/overrides`). Changes are audited.
  */
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { seedScope } from '../../../boot/seed-scopes.ts';
+import { seedScope, type TeamScopeSettings } from '../../../boot/seed-scopes.ts';
 import { GatewayError } from '../../../errors/index.ts';
 import { unavailable } from '../../../gateway/index.ts';
 import { periodStart } from '../../../limits/periods.ts';
@@ -229,11 +229,11 @@ export function registerAdminBudgets(app: OpenAPIHono<AppEnv>, deps: AdminContex
     const out: Awaited<ReturnType<typeof windowViews>> = [];
     const config = gateway.config;
     const configured = new Set(config.teams.map((t) => t.id));
-    for (const t of await fromStore(() => store.teams.list())) {
-      if (configured.has(t.id) || !t.budget || !wanted(t.id)) continue;
-      out.push(...(await windowViews({ kind: 'team', team: t.id, id: t.id }, windowsOf(t))));
-    }
-    for (const t of config.teams) {
+    const teams: TeamScopeSettings[] = [
+      ...(await fromStore(() => store.teams.list())).filter((t) => !configured.has(t.id)),
+      ...config.teams,
+    ];
+    for (const t of teams) {
       if (!wanted(t.id)) continue;
       const team = t.id;
       out.push(...(await windowViews({ kind: 'team', team, id: team }, windowsOf(t))));

@@ -48,6 +48,32 @@ export const BudgetSchema = z.strictObject({
   alerts: alertThresholds.optional(),
 });
 
+const BudgetsSchema = z.array(BudgetSchema).max(8).openapi({
+  description: 'More budget windows of the team, e.g. a daily and a monthly one; a request must fit in each',
+});
+
+const ScopeSettingsSchema = z
+  .strictObject({
+    budget: BudgetSchema.optional(),
+    budgets: z.array(BudgetSchema).max(8).optional(),
+    limits: LimitsSchema.optional(),
+  })
+  .openapi('AdminScopeSettings', { description: 'Budget windows and rate limits of a scope' });
+
+const TagScopesSchema = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^"\\]+$/, 'a tag selector cannot contain " or \\'),
+    ScopeSettingsSchema,
+  )
+  .refine((tags) => Object.keys(tags).length <= 100, 'at most 100 tag selectors')
+  .openapi({
+    description: 'By selector: `<name>:<value>` (that value) or `<name>` (any value, one shared counter)',
+  });
+
 const ModelsSchema = z
   .array(z.string().min(1).max(ADMIN_LIMITS.maxName))
   .max(ADMIN_LIMITS.maxModels)
@@ -63,6 +89,11 @@ export const CreateTeamSchema = z
         'use letters, digits and _ . : @ - (starting with a letter or digit)',
       ),
     budget: BudgetSchema.optional(),
+    budgets: BudgetsSchema.optional(),
+    end_users: ScopeSettingsSchema.optional().openapi({
+      description: "Each end user's own windows and rate limits (the body's `user`), created on first sight",
+    }),
+    tags: TagScopesSchema.optional(),
     limits: LimitsSchema.optional(),
     models: ModelsSchema.optional(),
   })
@@ -85,6 +116,11 @@ export const PatchTeamSchema = z
       .nullable()
       .optional(),
     models: ModelsSchema.nullable().optional(),
+    budgets: BudgetsSchema.nullable().optional().openapi({ description: 'Replaced whole; null removes' }),
+    end_users: ScopeSettingsSchema.nullable()
+      .optional()
+      .openapi({ description: 'Replaced whole; null removes' }),
+    tags: TagScopesSchema.nullable().optional().openapi({ description: 'Replaced whole; null removes' }),
   })
   .openapi('AdminTeamPatch');
 
@@ -101,6 +137,9 @@ export const TeamSchema = z
       .optional(),
     limits: z.object({ rpm: z.number().optional(), tpm: z.number().optional() }).optional(),
     models: z.array(z.string()).optional(),
+    budgets: z.array(z.any()).optional(),
+    end_users: z.any().optional(),
+    tags: z.record(z.string(), z.any()).optional(),
     source: z
       .enum(['config', 'api'])
       .openapi({ description: 'config: defined in the config file, read-only through this API' }),

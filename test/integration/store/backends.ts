@@ -167,6 +167,7 @@ export async function undoLedgerAttribution(store: Store): Promise<void> {
   // Migrations apply in name order only: a database before 0009 has none of the later ones either.
   await sql`drop table if exists budget_overrides`.execute(store.db);
   await sql`alter table keys drop column budgets`.execute(store.db).catch(() => {});
+  await sql`alter table teams drop column scopes`.execute(store.db).catch(() => {});
   await sql`delete from quorum_migration where name = '0012_budget_scopes'`.execute(store.db);
   for (const table of ['learned_quality', 'learning_control', 'learning_subjects']) {
     await sql`drop table if exists ${sql.table(table)}`.execute(store.db);

@@ -476,7 +476,7 @@ describe('budget scopes (memory)', () => {
     expect((await chat(key.key, { user: 'kim' })).error?.param).toBe('user');
     expect((await chat(key.key)).status).toBe(200);
     const daily = await chat(key.key);
-    expect([daily.error?.param, daily.error?.message.includes('$0.00800 daily budget')]).toEqual([
+    expect([daily.error?.param, daily.error?.message?.includes('$0.00800 daily budget')]).toEqual([
       'team',
       true,
     ]);

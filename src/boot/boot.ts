@@ -12,6 +12,8 @@ import { ConfigError, type GatewayConfig, loadConfig } from '../config/index.ts'
 import { Gateway, type GatewayOptions } from '../gateway/index.ts';
 import { Learner } from '../learning/index.ts';
 import type { LimitBackends } from '../limits/index.ts';
+import { OverrideCache } from '../limits/overrides.ts';
+import { scopedWindow, windowsOf } from '../limits/scopes.ts';
 import { RequestLog } from '../request-log/index.ts';
 import { databaseUrlFrom, parseDatabaseUrl } from '../store/database-url.ts';
 import { type RequestLogSummaryRow, redactUrl, type Store } from '../store/index.ts';
@@ -168,7 +170,17 @@ export async function boot(options: BootOptions): Promise<Booted> {
     });
     undo.push({ what: 'gateway and limits', run: () => gateway.close() });
     logger.info({ limits: gateway.limits.kind, deployments: config.models.length }, 'gateway ready');
-    if (store) await observeBudgets(gateway, store, logger);
+    if (store) {
+      // Budget overrides: every instance reads the live ones from the shared store.
+      const overrides = new OverrideCache({
+        load: () => (store as Store).overrides.live(),
+        onError: (err) => logger.warn({ err }, 'budget overrides: cannot read the store (retried)'),
+      });
+      await overrides.start();
+      gateway.limits.overrides = overrides;
+      undo.push({ what: 'budget overrides', run: async () => overrides.close() });
+      await observeBudgets(gateway, store, logger);
+    }
     alerts.start();
 
     // 4. workflow engine: shared jobs when this process opened a Postgres store and Redis is set
@@ -343,12 +355,25 @@ export async function boot(options: BootOptions): Promise<Booted> {
 }
 
 /**
- * Hands every team budget to the alerts once at start-up: a crossing seen just before a crash (noted,
+ * Hands every team budget (and a config team's tag budgets) to the alerts once at start-up: a crossing seen just before a crash (noted,
  * not yet recorded) is recorded now even if no request follows; one already recorded writes nothing.
  */
 async function observeBudgets(gateway: Gateway, store: Store, logger: Logger): Promise<void> {
   try {
+    // Config teams: every window of the team and of its tags (end users' and keys' are seen per request).
+    const configured = new Set<string>();
+    for (const t of gateway.config.teams) {
+      configured.add(t.id);
+      const team = t.id;
+      await gateway.softLimits.checkWindows([
+        ...windowsOf(t).map((w) => scopedWindow({ kind: 'team', team, id: team }, w)),
+        ...Object.entries(t.tags ?? {}).flatMap(([selector, rule]) =>
+          windowsOf(rule).map((w) => scopedWindow({ kind: 'tag', team, id: selector }, w)),
+        ),
+      ]);
+    }
     for (const team of await store.teams.list()) {
+      if (configured.has(team.id)) continue;
       const budget = team.budget;
       if (!budget || (!budget.alerts?.length && budget.soft_limit_usd === undefined)) continue;
       await gateway.softLimits.check({

@@ -1,10 +1,10 @@
 import type { GatewayConfig } from '../config/index.ts';
 import { createLimitBackends, type LimitBackends } from '../limits/backends.ts';
-import { usdOfNanos } from '../limits/nanos.ts';
-import { periodKey, periodStart } from '../limits/periods.ts';
+import { parseSubject } from '../limits/scopes.ts';
 import { databaseUrlFrom } from '../store/database-url.ts';
 import { openStore, type Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
+import { seedAllScopes } from './seed-scopes.ts';
 
 /** The store and the limit backends; the gateway closes the limits, the caller closes the store. */
 export interface Services {
@@ -25,14 +25,16 @@ export async function openServices(
   const url = databaseUrlFrom(env);
   const store = await openStore(url, { onError: (err) => logger.error({ err }, 'store error') });
   for (const t of config.teams) {
+    // A team with several windows is mirrored with its first (GET /admin/budgets lists them all).
+    const budget = t.budget ?? t.budgets?.[0];
     await store.teams.upsert({
       id: t.id,
-      budget: t.budget
+      budget: budget
         ? {
-            limit_usd: t.budget.limit_usd,
-            period: t.budget.period,
-            ...(t.budget.soft_limit_usd !== undefined ? { soft_limit_usd: t.budget.soft_limit_usd } : {}),
-            ...(t.budget.alerts?.length ? { alerts: t.budget.alerts } : {}),
+            limit_usd: budget.limit_usd,
+            period: budget.period,
+            ...(budget.soft_limit_usd !== undefined ? { soft_limit_usd: budget.soft_limit_usd } : {}),
+            ...(budget.alerts?.length ? { alerts: budget.alerts } : {}),
           }
         : null,
       limits: t.limits ?? null,
@@ -44,19 +46,14 @@ export async function openServices(
     failMode: config.limits.redis_fail_mode,
     onWarn: (message, err) => logger.warn({ err }, message),
     // Redis may lose its counters (a restart without persistence): the ledger rebuilds them.
-    loadSpent: (team, sinceMs) => store.ledger.spentSince(team, sinceMs),
+    loadSpent: (subject, sinceMs) => store.ledger.scopeSpentSince(parseSubject(subject), sinceMs),
   });
   if (env.QUORUM_REDIS_URL && !(await limits.ready(2_000))) {
     logger.warn(
       `Redis at QUORUM_REDIS_URL is not answering yet; budgets fail ${config.limits.redis_fail_mode} until it does`,
     );
   }
-  const now = Date.now();
-  for (const team of await store.teams.list()) {
-    if (!team.budget) continue;
-    const nanos = await store.ledger.spentSince(team.id, periodStart(team.budget.period, now));
-    if (nanos > 0) await limits.budget.seed(team.id, periodKey(team.budget.period, now), usdOfNanos(nanos));
-  }
+  await seedAllScopes(config, store, limits);
   logger.info({ store: store.engine, limits: limits.kind }, 'store and limits ready');
   return { store, limits };
 }

@@ -272,6 +272,41 @@ export const BudgetDefaultsSchema = z
     "Output caps for callers with a budget: the allowance a request without max_tokens is held on (and capped at), and the floor a short budget may lower a request's cap to before refusing it. A team's budget and a model entry may override the allowance.",
   );
 
+export const BudgetWindowSchema = z
+  .strictObject({
+    limit_usd: nonNegative.describe(
+      'USD the scope may spend per period. A request whose worst-case cost would pass it is refused (429 budget_exceeded).',
+    ),
+    period: z
+      .enum(['daily', 'weekly', 'monthly', 'total'])
+      .default('monthly')
+      .describe('When spend starts again from zero (UTC); total never resets.'),
+    soft_limit_usd: nonNegative
+      .optional()
+      .describe(
+        'Crossing it logs a warning once per period, counts a metric and sends a soft_limit alert to the webhooks (alerts.webhooks); it never refuses.',
+      ),
+    alerts: AlertThresholdsSchema.optional(),
+  })
+  .describe('One budget window: a limit per period (UTC calendar resets; total never resets).');
+
+/** Several windows of one scope; each must cover a request. */
+export const BudgetWindowsSchema = z.array(BudgetWindowSchema).max(8).optional();
+
+const ScopeRatesSchema = z
+  .strictObject({
+    rpm: positiveInt.optional().describe('Requests per minute (sliding window).'),
+    tpm: positiveInt.optional().describe('Tokens per minute (sliding window, estimated then corrected).'),
+  })
+  .optional();
+
+/** A scope's budgets and rate limits (an end user's, a tag's). */
+export const ScopeLimitsSchema = z.strictObject({
+  budget: BudgetWindowSchema.optional().describe('One budget window.'),
+  budgets: BudgetWindowsSchema.describe('Several budget windows; a request must fit in each.'),
+  limits: ScopeRatesSchema.describe('Rate limits; past them 429 rate_limit_exceeded with retry-after.'),
+});
+
 export const TeamSchema = z
   .strictObject({
     // Starts with a letter or digit, as through the admin API: `@master` stays the master key's own.
@@ -282,26 +317,15 @@ export const TeamSchema = z
         'use letters, digits and _ . : @ - (starting with a letter or digit)',
       )
       .describe('The team id keys name. Letters, digits and _ . : @ -, starting with a letter or digit.'),
-    budget: z
-      .strictObject({
-        limit_usd: nonNegative.describe(
-          'USD the team may spend per period. A request whose worst-case cost would pass it is refused (429 budget_exceeded).',
-        ),
-        period: z
-          .enum(['daily', 'weekly', 'monthly', 'total'])
-          .default('monthly')
-          .describe('When spend starts again from zero (UTC); total never resets.'),
-        soft_limit_usd: nonNegative
-          .optional()
-          .describe(
-            'Crossing it logs a warning once per period, counts a metric and sends a soft_limit alert to the webhooks (alerts.webhooks); it never refuses.',
-          ),
-        alerts: AlertThresholdsSchema.optional(),
-        default_max_output_tokens: outputCapFields.default_max_output_tokens.optional(),
-        min_output_tokens: outputCapFields.min_output_tokens.optional(),
-      })
+    budget: BudgetWindowSchema.extend({
+      default_max_output_tokens: outputCapFields.default_max_output_tokens.optional(),
+      min_output_tokens: outputCapFields.min_output_tokens.optional(),
+    })
       .optional()
-      .describe('The team budget. Without one the team may spend without limit.'),
+      .describe('The team budget. Without one (and without budgets) the team may spend without limit.'),
+    budgets: BudgetWindowsSchema.describe(
+      'Several team budgets at once, e.g. a daily and a monthly one: a request must fit in every one (with budget, if given too).',
+    ),
     limits: z
       .strictObject({
         rpm: positiveInt.optional().describe('Requests per minute (sliding window).'),
@@ -309,6 +333,22 @@ export const TeamSchema = z
       })
       .optional()
       .describe('Rate limits of the whole team; past them 429 rate_limit_exceeded with retry-after.'),
+    end_users: ScopeLimitsSchema.optional().describe(
+      "Budgets and rate limits of each end user of the team (the body's `user`, or Anthropic's metadata.user_id), each on its own counter, created on first sight.",
+    ),
+    tags: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/^[^"\\]+$/, 'a tag selector cannot contain " or \\'),
+        ScopeLimitsSchema,
+      )
+      .optional()
+      .describe(
+        'Budgets and rate limits of tagged requests (quorum.tags), by selector: `<name>:<value>` (requests whose tag has that value) or `<name>` (every request carrying the tag, whatever its value; one shared counter).',
+      ),
     models: z
       .array(z.string())
       .optional()
@@ -331,6 +371,15 @@ export const KeySchema = z
       .string()
       .optional()
       .describe('A label for logs and the ledger (spend by key shows it as static:<name>).'),
+    budget: BudgetWindowSchema.optional().describe(
+      "The key's own budget, inside its team's (a request must fit in both). Needs a name.",
+    ),
+    budgets: BudgetWindowsSchema.describe("The key's own budget windows, inside its team's. Needs a name."),
+    limits: ScopeRatesSchema.describe("The key's own rate limits, inside its team's."),
+  })
+  .refine((k) => k.name !== undefined || (!k.budget && !k.budgets?.length), {
+    message: 'a static key with a budget needs a name (its spend is counted under static:<name>)',
+    path: ['budget'],
   })
   .describe('A static API key.');
 

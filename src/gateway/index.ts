@@ -18,6 +18,7 @@ export {
 export {
   type Attribution,
   admitWithin,
+  budgetWindows,
   type LedgerSink,
   type LimitBackends,
   tokenEstimate,

@@ -10,6 +10,7 @@ import { MemoryRateLimit } from './memory-rate.ts';
 import { RedisBudget, type SpendLoader } from './redis-budget.ts';
 import { closeRedis, createRedisClient } from './redis-client.ts';
 import { RedisRateLimit } from './redis-rate.ts';
+import type { OverrideBook } from './scopes.ts';
 import type { BudgetBackend, RateLimitBackend } from './types.ts';
 
 export interface LimitBackendsOptions {
@@ -36,6 +37,8 @@ export interface LimitBackends {
   kind: 'memory' | 'redis';
   budget: BudgetBackend;
   rates: RateLimitBackend;
+  /** Live raises of scopes' limits, set at boot when there is a store (overrides.ts). */
+  overrides?: OverrideBook | undefined;
   /** Waits (up to `timeoutMs`) for Redis to be connected; true at once for memory. For start-up logs. */
   ready(timeoutMs?: number): Promise<boolean>;
   /**

@@ -18,10 +18,12 @@ import type {
   BudgetBackend,
   BudgetPolicy,
   BudgetStatus,
+  MultiReservation,
   RateDecision,
   RateLimitBackend,
   RateLimits,
   Reservation,
+  ReserveManyResult,
   ReserveResult,
 } from './types.ts';
 
@@ -98,6 +100,50 @@ export class FailoverBudget implements BudgetBackend {
       if (!result.ok) return result;
       return { ok: true, reservation: { ...result.reservation, id: LOCAL + result.reservation.id } };
     }
+  }
+
+  async reserveMany(
+    policies: readonly BudgetPolicy[],
+    amountUsd: number,
+    ttlMs: number,
+  ): Promise<ReserveManyResult> {
+    try {
+      const result = await this.primary.reserveMany(policies, amountUsd, ttlMs);
+      this.recovered();
+      return result;
+    } catch (err) {
+      this.unavailable('reserve', err);
+      const result = await this.local.reserveMany(policies, amountUsd, ttlMs);
+      if (!result.ok) return result;
+      return { ok: true, reservation: { ...result.reservation, id: LOCAL + result.reservation.id } };
+    }
+  }
+
+  async settleMany(reservation: MultiReservation, actualUsd: number): Promise<void> {
+    await this.endMany(
+      reservation,
+      (r) => this.primary.settleMany(r, actualUsd),
+      (r) => this.local.settleMany(r, actualUsd),
+    );
+  }
+
+  async releaseMany(reservation: MultiReservation): Promise<void> {
+    await this.endMany(
+      reservation,
+      (r) => this.primary.releaseMany(r),
+      (r) => this.local.releaseMany(r),
+    );
+  }
+
+  private async endMany(
+    reservation: MultiReservation,
+    onPrimary: (r: MultiReservation) => Promise<void>,
+    onLocal: (r: MultiReservation) => Promise<void>,
+  ): Promise<void> {
+    if (reservation.id.startsWith(LOCAL)) {
+      await onLocal({ ...reservation, id: reservation.id.slice(LOCAL.length) });
+    }
+    await this.attempt(() => onPrimary(reservation));
   }
 
   async settle(reservation: Reservation, actualUsd: number): Promise<void> {

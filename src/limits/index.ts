@@ -3,6 +3,7 @@ export { LimitsUnavailableError } from './errors.ts';
 export type { FailMode, WarnFn } from './failover.ts';
 export { MemoryBudget } from './memory-budget.ts';
 export { MemoryRateLimit } from './memory-rate.ts';
+export { type LiveOverride, OverrideCache } from './overrides.ts';
 export { periodKey, periodWindow } from './periods.ts';
 export {
   ProviderQueues,
@@ -12,4 +13,5 @@ export {
 } from './provider-queue.ts';
 export { RedisBudget, type SpendLoader } from './redis-budget.ts';
 export { RedisRateLimit } from './redis-rate.ts';
+export * from './scopes.ts';
 export * from './types.ts';

@@ -5,7 +5,15 @@
 import { budgetStatus, periodTtlMs } from './budget-status.ts';
 import { amountNanos, limitNanos, settleNanos } from './nanos.ts';
 import { periodOfKey, periodWindow } from './periods.ts';
-import type { BudgetBackend, BudgetPolicy, BudgetStatus, Reservation, ReserveResult } from './types.ts';
+import type {
+  BudgetBackend,
+  BudgetPolicy,
+  BudgetStatus,
+  MultiReservation,
+  Reservation,
+  ReserveManyResult,
+  ReserveResult,
+} from './types.ts';
 
 interface Hold {
   nanos: number;
@@ -33,7 +41,7 @@ export interface MemoryBudgetOptions {
 export class MemoryBudget implements BudgetBackend {
   private readonly now: () => number;
   private readonly buckets = new Map<string, Bucket>();
-  private readonly ended = new WeakSet<Reservation>();
+  private readonly ended = new WeakSet<Reservation | MultiReservation>();
   /** Hold ids: unique within this instance, which is all a hold id must be here (no UUID to generate). */
   private holdSeq = 0;
 
@@ -47,7 +55,71 @@ export class MemoryBudget implements BudgetBackend {
     settle: (reservation: Reservation, actualUsd: number) =>
       this.end(reservation, settleNanos(reservation, actualUsd)),
     release: (reservation: Reservation) => this.end(reservation, 0),
+    reserveMany: (policies: readonly BudgetPolicy[], amountUsd: number, ttlMs: number) =>
+      this.reserveManyNow(policies, amountUsd, ttlMs),
+    settleMany: (reservation: MultiReservation, actualUsd: number) =>
+      this.endMany(reservation, settleNanos(reservation, actualUsd)),
+    releaseMany: (reservation: MultiReservation) => this.endMany(reservation, 0),
   };
+
+  async reserveMany(
+    policies: readonly BudgetPolicy[],
+    amountUsd: number,
+    ttlMs: number,
+  ): Promise<ReserveManyResult> {
+    return this.reserveManyNow(policies, amountUsd, ttlMs);
+  }
+
+  async settleMany(reservation: MultiReservation, actualUsd: number): Promise<void> {
+    this.endMany(reservation, settleNanos(reservation, actualUsd));
+  }
+
+  async releaseMany(reservation: MultiReservation): Promise<void> {
+    this.endMany(reservation, 0);
+  }
+
+  /** Every window checked, then every window held: no await between, so all or none. */
+  private reserveManyNow(
+    policies: readonly BudgetPolicy[],
+    amountUsd: number,
+    ttlMs: number,
+  ): ReserveManyResult {
+    const now = this.now();
+    const nanos = amountNanos(amountUsd);
+    const held = new Map<string, Bucket>();
+    const parts: MultiReservation['parts'] = [];
+    for (let i = 0; i < policies.length; i++) {
+      const policy = policies[i]!;
+      const { key, resetsAt } = periodWindow(policy.period, now);
+      const bucket = this.bucket(policy.team, key);
+      purgeHolds(bucket, now);
+      if (bucket.spent + bucket.reserved + nanos > limitNanos(policy.limitUsd)) {
+        return {
+          ok: false,
+          index: i,
+          status: budgetStatus(policy, key, resetsAt, bucket.spent, bucket.reserved),
+        };
+      }
+      const id = bucketKey(policy.team, key);
+      if (held.has(id)) continue; // two windows of one period on one scope share a counter
+      held.set(id, bucket);
+      parts.push({ team: policy.team, period: key });
+    }
+    const id = (++this.holdSeq).toString(36);
+    const expiresAt = now + Math.max(0, ttlMs);
+    for (const bucket of held.values()) {
+      bucket.holds.set(id, { nanos, expiresAt });
+      bucket.reserved += nanos;
+      bucket.nextExpiry = Math.min(bucket.nextExpiry, expiresAt);
+    }
+    return { ok: true, reservation: { id, nanos, expiresAt, parts } };
+  }
+
+  private endMany(reservation: MultiReservation, chargeNanos: number): void {
+    if (this.ended.has(reservation)) return;
+    this.ended.add(reservation);
+    for (const part of reservation.parts) this.endPart(part.team, part.period, reservation.id, chargeNanos);
+  }
 
   async reserve(policy: BudgetPolicy, amountUsd: number, ttlMs: number): Promise<ReserveResult> {
     return this.reserveNow(policy, amountUsd, ttlMs);
@@ -100,11 +172,15 @@ export class MemoryBudget implements BudgetBackend {
     // a map of ended ids kept for minutes held hundreds of MB under sustained load.
     if (this.ended.has(reservation)) return;
     this.ended.add(reservation);
-    const bucket = this.bucket(reservation.team, reservation.period);
+    this.endPart(reservation.team, reservation.period, reservation.id, chargeNanos);
+  }
+
+  private endPart(team: string, period: string, id: string, chargeNanos: number): void {
+    const bucket = this.bucket(team, period);
     // A hold that lapsed and was purged no longer counts in `reserved`: only subtract a live one.
-    const hold = bucket.holds.get(reservation.id);
+    const hold = bucket.holds.get(id);
     if (hold) {
-      bucket.holds.delete(reservation.id);
+      bucket.holds.delete(id);
       bucket.reserved -= hold.nanos;
     }
     bucket.spent += chargeNanos;

@@ -27,7 +27,15 @@ import { budgetStatus, ENDED_RETENTION_MS, periodTtlMs } from './budget-status.t
 import { amountNanos, limitNanos, settleNanos } from './nanos.ts';
 import { periodOfKey, periodStart, periodWindow } from './periods.ts';
 import { whenUsable } from './redis-client.ts';
-import type { BudgetBackend, BudgetPolicy, BudgetStatus, Reservation, ReserveResult } from './types.ts';
+import type {
+  BudgetBackend,
+  BudgetPolicy,
+  BudgetStatus,
+  MultiReservation,
+  Reservation,
+  ReserveManyResult,
+  ReserveResult,
+} from './types.ts';
 
 /** Drops lapsed holds (expiresAt <= now) from KEYS[2] and their nanos from `reserved` in KEYS[1]. */
 const PURGE = `
@@ -112,6 +120,65 @@ expire(ARGV[2], ARGV[3])
 return 1
 `;
 
+/**
+ * Several windows at once. KEYS: 3 per window (hash, holds, ended). ARGV: now, amount, id, expiresAt,
+ * then per window limit, hashTtl, auxTtl. Every window is checked before any is held, so the hold is
+ * taken in all or in none → {1} | {0, window, spent, reserved} | {-1, window} (unseeded).
+ */
+const RESERVE_MANY = `${PURGE}
+local now = tonumber(ARGV[1])
+local amount = tonumber(ARGV[2])
+local n = #KEYS / 3
+for i = 1, n do
+  if redis.call('HEXISTS', KEYS[3*i-2], 'seeded') == 0 then return {-1, i - 1} end
+end
+for i = 1, n do
+  local hash = KEYS[3*i-2]
+  purge(hash, KEYS[3*i-1], now)
+  local v = redis.call('HMGET', hash, 'spent', 'reserved')
+  local spent, reserved = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+  if spent + reserved + amount > tonumber(ARGV[3*i+2]) then return {0, i - 1, spent, reserved} end
+end
+for i = 1, n do
+  local hash = KEYS[3*i-2]
+  if redis.call('HEXISTS', hash, 'h:' .. ARGV[3]) == 0 then
+    redis.call('HINCRBY', hash, 'reserved', ARGV[2])
+    redis.call('HSET', hash, 'h:' .. ARGV[3], ARGV[2])
+    redis.call('ZADD', KEYS[3*i-1], ARGV[4], ARGV[3])
+  end
+  if tonumber(ARGV[3*i+3]) > 0 then redis.call('PEXPIRE', hash, ARGV[3*i+3]) end
+  redis.call('PEXPIRE', KEYS[3*i-1], ARGV[3*i+4])
+  redis.call('PEXPIRE', KEYS[3*i], ARGV[3*i+4])
+end
+return {1}
+`;
+
+/**
+ * Ends a multi-window hold in each window, as END does for one. KEYS: 3 per window. ARGV: now, id,
+ * charge, forgetAt, then per window hashTtl, auxTtl.
+ */
+const END_MANY = `${PURGE}
+local now = tonumber(ARGV[1])
+local n = #KEYS / 3
+for i = 1, n do
+  local hash, holds, ended = KEYS[3*i-2], KEYS[3*i-1], KEYS[3*i]
+  redis.call('ZREMRANGEBYSCORE', ended, '-inf', now)
+  if not redis.call('ZSCORE', ended, ARGV[2]) then
+    if redis.call('ZREM', holds, ARGV[2]) == 1 then
+      local held = tonumber(redis.call('HGET', hash, 'h:' .. ARGV[2])) or 0
+      redis.call('HDEL', hash, 'h:' .. ARGV[2])
+      if held ~= 0 then redis.call('HINCRBY', hash, 'reserved', string.format('%d', -held)) end
+    end
+    if tonumber(ARGV[3]) > 0 then redis.call('HINCRBY', hash, 'spent', ARGV[3]) end
+    redis.call('ZADD', ended, ARGV[4], ARGV[2])
+    if tonumber(ARGV[3+2*i]) > 0 then redis.call('PEXPIRE', hash, ARGV[3+2*i]) end
+    redis.call('PEXPIRE', holds, ARGV[4+2*i])
+    redis.call('PEXPIRE', ended, ARGV[4+2*i])
+  end
+end
+return 1
+`;
+
 type Keys = [hash: string, holds: string, ended: string];
 type Arg = string | number;
 
@@ -120,6 +187,8 @@ interface BudgetCommands {
   quorumBudgetEnd(...args: [...Keys, ...Arg[]]): Promise<number>;
   quorumBudgetStatus(...args: [...Keys, ...Arg[]]): Promise<[number, number, number]>;
   quorumBudgetSeed(...args: [...Keys, ...Arg[]]): Promise<number>;
+  quorumBudgetReserveMany(numKeys: number, ...args: Arg[]): Promise<number[]>;
+  quorumBudgetEndMany(numKeys: number, ...args: Arg[]): Promise<number>;
 }
 
 const UNSEEDED = Symbol('unseeded');
@@ -141,7 +210,10 @@ export interface RedisBudgetOptions {
   loadSpent?: SpendLoader;
 }
 
-/** A team's recorded spend in integer nanos since `sinceMs` (the period's start). */
+/**
+ * A counter's recorded spend in integer nanos since `sinceMs` (the period's start): `team` is a team id
+ * or a scope subject (scopes.ts) whose spend the ledger can sum.
+ */
 export type SpendLoader = (team: string, sinceMs: number) => Promise<number>;
 
 export class RedisBudget implements BudgetBackend {
@@ -162,6 +234,96 @@ export class RedisBudget implements BudgetBackend {
     this.redis.defineCommand('quorumBudgetEnd', { numberOfKeys: 3, lua: END });
     this.redis.defineCommand('quorumBudgetStatus', { numberOfKeys: 3, lua: STATUS });
     this.redis.defineCommand('quorumBudgetSeed', { numberOfKeys: 3, lua: SEED });
+    // The number of keys varies with the windows: passed first on each call.
+    this.redis.defineCommand('quorumBudgetReserveMany', { lua: RESERVE_MANY });
+    this.redis.defineCommand('quorumBudgetEndMany', { lua: END_MANY });
+  }
+
+  async reserveMany(
+    policies: readonly BudgetPolicy[],
+    amountUsd: number,
+    ttlMs: number,
+  ): Promise<ReserveManyResult> {
+    await whenUsable(this.redis);
+    // Each unseeded window is seeded from the ledger once, then the whole check runs again.
+    for (let attempt = 0; attempt <= policies.length; attempt++) {
+      const result = await this.tryReserveMany(policies, amountUsd, ttlMs);
+      if (typeof result === 'number') await this.reseed(policies[result]!);
+      else return result;
+    }
+    throw new Error('budget counters were lost while seeding');
+  }
+
+  /** A result, or the index of a window whose counters must be seeded first. */
+  private async tryReserveMany(
+    policies: readonly BudgetPolicy[],
+    amountUsd: number,
+    ttlMs: number,
+  ): Promise<ReserveManyResult | number> {
+    const now = this.now();
+    const nanos = amountNanos(amountUsd);
+    const id = randomUUID();
+    const expiresAt = now + Math.max(0, ttlMs);
+    const keys: string[] = [];
+    const args: Arg[] = [];
+    const parts: MultiReservation['parts'] = [];
+    const seen = new Set<string>();
+    for (const policy of policies) {
+      const { key } = periodWindow(policy.period, now);
+      const [hashTtl, auxTtl] = ttls(key, ttlMs);
+      const k = this.keys(policy.team, key);
+      keys.push(...k);
+      args.push(limitNanos(policy.limitUsd), hashTtl, auxTtl);
+      if (!seen.has(k[0])) {
+        seen.add(k[0]);
+        parts.push({ team: policy.team, period: key });
+      }
+    }
+    const reply = await this.redis.quorumBudgetReserveMany(
+      keys.length,
+      ...keys,
+      now,
+      nanos,
+      id,
+      expiresAt,
+      ...args,
+    );
+    const [admitted, index = 0, spent = 0, reserved = 0] = reply.map(Number);
+    if (admitted === -1) return index;
+    if (admitted !== 1) {
+      const policy = policies[index]!;
+      const { key, resetsAt } = periodWindow(policy.period, now);
+      return { ok: false, index, status: budgetStatus(policy, key, resetsAt, spent, reserved) };
+    }
+    return { ok: true, reservation: { id, nanos, expiresAt, parts } };
+  }
+
+  async settleMany(reservation: MultiReservation, actualUsd: number): Promise<void> {
+    await this.endMany(reservation, settleNanos(reservation, actualUsd));
+  }
+
+  async releaseMany(reservation: MultiReservation): Promise<void> {
+    await this.endMany(reservation, 0);
+  }
+
+  private async endMany(reservation: MultiReservation, chargeNanos: number): Promise<void> {
+    await whenUsable(this.redis);
+    const now = this.now();
+    const keys: string[] = [];
+    const args: Arg[] = [];
+    for (const part of reservation.parts) {
+      keys.push(...this.keys(part.team, part.period));
+      args.push(...ttls(part.period, reservation.expiresAt - now));
+    }
+    await this.redis.quorumBudgetEndMany(
+      keys.length,
+      ...keys,
+      now,
+      reservation.id,
+      chargeNanos,
+      now + ENDED_RETENTION_MS,
+      ...args,
+    );
   }
 
   async reserve(policy: BudgetPolicy, amountUsd: number, ttlMs: number): Promise<ReserveResult> {

@@ -44,6 +44,23 @@ export interface BudgetStatus {
 
 export type ReserveResult = { ok: true; reservation: Reservation } | { ok: false; status: BudgetStatus };
 
+/**
+ * One hold across several budget windows (a request's team, key, end-user and tag budgets, each with
+ * one or more periods), taken and ended together. `parts[i]` is the window of `policies[i]` given to
+ * `reserveMany` (windows sharing a counter are held once, so parts may be fewer).
+ */
+export interface MultiReservation {
+  id: string;
+  nanos: number;
+  expiresAt: number;
+  parts: { team: string; period: string }[];
+}
+
+/** Admitted in every window, or refused by the first that cannot cover it (`index` into the policies). */
+export type ReserveManyResult =
+  | { ok: true; reservation: MultiReservation }
+  | { ok: false; index: number; status: BudgetStatus };
+
 export interface BudgetBackend {
   /**
    * Atomically: refuse when spent + reserved + amount > limit, else hold `amountUsd` until settle,
@@ -59,6 +76,19 @@ export interface BudgetBackend {
   seed(team: string, periodKey: string, spentUsd: number): Promise<void>;
   close(): Promise<void>;
   /**
+   * `reserve` over several windows in one atomic step (one Lua script with Redis): every window can
+   * cover `amountUsd` and each is held, or none is. `policy.team` names each window's counter (a team
+   * id, or a scope subject from scopes.ts).
+   */
+  reserveMany(
+    policies: readonly BudgetPolicy[],
+    amountUsd: number,
+    ttlMs: number,
+  ): Promise<ReserveManyResult>;
+  /** Ends every part of a multi-window hold, charging each the same actual cost (capped at the hold). */
+  settleMany(reservation: MultiReservation, actualUsd: number): Promise<void>;
+  releaseMany(reservation: MultiReservation): Promise<void>;
+  /**
    * In-process backends only: the same operations answered at once. The request path uses them when
    * present, so a budget costs no turn of the event loop (each turn lets other requests in first).
    */
@@ -66,6 +96,9 @@ export interface BudgetBackend {
     reserve(policy: BudgetPolicy, amountUsd: number, ttlMs: number): ReserveResult;
     settle(reservation: Reservation, actualUsd: number): void;
     release(reservation: Reservation): void;
+    reserveMany(policies: readonly BudgetPolicy[], amountUsd: number, ttlMs: number): ReserveManyResult;
+    settleMany(reservation: MultiReservation, actualUsd: number): void;
+    releaseMany(reservation: MultiReservation): void;
   };
 }
 

@@ -2,28 +2,63 @@ import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../config/index.ts';
 import { GatewayError } from '../errors/index.ts';
 import { type Caller, MASTER_CALLER, OPEN_CALLER } from '../gateway/index.ts';
+import { type CallerScopes, ruleOf, type ScopeRule, windowsOf } from '../limits/scopes.ts';
 import type { Store } from '../store/index.ts';
 
 const hash = (key: string) => createHash('sha256').update(key).digest('base64url');
 
-interface TeamSettings {
+interface BudgetSettings {
+  limit_usd: number;
+  period: 'daily' | 'weekly' | 'monthly' | 'total';
+  soft_limit_usd?: number | undefined;
+  alerts?: readonly number[] | undefined;
+}
+
+interface ScopeSettings {
+  budget?: BudgetSettings | null | undefined;
+  budgets?: readonly BudgetSettings[] | null | undefined;
+  limits?: { rpm?: number | undefined; tpm?: number | undefined } | null | undefined;
+}
+
+interface TeamSettings extends ScopeSettings {
   models?: string[] | null;
-  budget?: {
-    limit_usd: number;
-    period: 'daily' | 'weekly' | 'monthly' | 'total';
-    soft_limit_usd?: number | undefined;
-    alerts?: readonly number[] | undefined;
-  } | null;
-  limits?: { rpm?: number | undefined; tpm?: number | undefined } | null;
+  end_users?: ScopeSettings | undefined;
+  tags?: Record<string, ScopeSettings> | undefined;
 }
 
 /** A caller with its team's allow-list, budget and limits. */
 export function callerFor(
   team: string,
   settings: TeamSettings | undefined,
-  key: { id: string | null; name: string | null; limits?: TeamSettings['limits'] },
+  key: {
+    id: string | null;
+    name: string | null;
+    limits?: TeamSettings['limits'];
+    budget?: BudgetSettings | null | undefined;
+    budgets?: readonly BudgetSettings[] | null | undefined;
+  },
 ): Caller {
-  const budget = settings?.budget;
+  const teamWindows = settings ? windowsOf(settings) : [];
+  const first = teamWindows[0];
+  const budget = first
+    ? {
+        limit_usd: first.limitUsd,
+        period: first.period,
+        soft_limit_usd: first.softLimitUsd,
+        alerts: first.alertThresholds,
+      }
+    : undefined;
+  const keyRule = ruleOf({ budget: key.budget ?? null, budgets: key.budgets ?? null, limits: null });
+  const tags: [string, ScopeRule][] = [];
+  for (const [selector, rule] of Object.entries(settings?.tags ?? {})) {
+    const r = ruleOf(rule);
+    if (r) tags.push([selector, r]);
+  }
+  const endUsers = settings?.end_users ? ruleOf(settings.end_users) : null;
+  const scopes: CallerScopes | undefined =
+    teamWindows.length > 1 || keyRule || endUsers || tags.length
+      ? { team: teamWindows, key: keyRule, endUsers, tags }
+      : undefined;
   return {
     team,
     keyId: key.id,
@@ -40,6 +75,7 @@ export function callerFor(
       : null,
     teamLimits: settings?.limits ?? null,
     keyLimits: key.limits ?? null,
+    ...(scopes ? { scopes } : {}),
     operator: false,
   };
 }
@@ -60,11 +96,24 @@ export class KeyRing {
   /** True when no keys and no master key are configured: everything is the default team's. */
   readonly open: boolean;
 
+  /** Config teams: read-only, so their settings (several windows, end users, tags) are read from here. */
+  private readonly configTeams: Map<string, TeamSettings>;
+
   constructor(config: GatewayConfig, masterKey?: string, store?: Store) {
     this.store = store;
+    this.configTeams = new Map(config.teams.map((t) => [t.id, t]));
     for (const k of config.keys) {
       const team = config.teams.find((t) => t.id === k.team);
-      this.byHash.set(hash(k.key), callerFor(k.team, team, { id: null, name: k.name ?? null }));
+      this.byHash.set(
+        hash(k.key),
+        callerFor(k.team, team, {
+          id: null,
+          name: k.name ?? null,
+          ...(k.limits ? { limits: k.limits } : {}),
+          ...(k.budget ? { budget: k.budget } : {}),
+          ...(k.budgets ? { budgets: k.budgets } : {}),
+        }),
+      );
     }
     // The master key may call the API too (as LiteLLM's does), as the operator: unrestricted, and
     // accounted under its own id rather than any team's.
@@ -94,10 +143,13 @@ export class KeyRing {
       id: k.id,
       name: k.name,
       ...(k.limits ? { limits: k.limits } : {}),
+      ...(k.budgets ? { budgets: k.budgets } : {}),
     });
   }
 
   private async team(id: string): Promise<TeamSettings | undefined> {
+    const configured = this.configTeams.get(id);
+    if (configured) return configured;
     const cached = this.teams.get(id);
     if (cached && Date.now() - cached.at < TEAM_CACHE_MS) return cached.settings;
     const team = (await this.store?.teams.get(id)) ?? undefined;

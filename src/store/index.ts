@@ -16,6 +16,7 @@ export {
   type CreatedKey,
   hashKey,
   KEY_PREFIX,
+  type KeyBudget,
   type KeyInfo,
   type KeyInput,
   type KeyLookup,
@@ -36,6 +37,7 @@ export type { LedgerFigures } from './ledger-sql.ts';
 export { LedgerWriter, type LedgerWriterOptions } from './ledger-writer.ts';
 export type { Engine } from './migrations.ts';
 export { type OpenStoreOptions, openStore, type Store } from './open.ts';
+export { type NewOverride, type OverrideRow, OverridesRepo } from './overrides.ts';
 export { cachedProbe, type ProbeOptions, type StoreProbe } from './probe.ts';
 export {
   type RequestLogOptions,
@@ -56,6 +58,7 @@ export {
   type TeamInput,
   type TeamLimits,
   type TeamPatch,
+  type TeamScopes,
   TeamsRepo,
 } from './teams.ts';
 export type { AlertsTable, Database } from './types.ts';

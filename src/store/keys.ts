@@ -43,6 +43,8 @@ export interface KeyInput {
   /** ISO 8601 string or epoch milliseconds; absent/null = never expires. */
   expires_at?: string | number | null;
   limits?: TeamLimits | null;
+  /** The key's own budget windows. */
+  budgets?: readonly KeyBudget[] | null;
 }
 
 /** A key as lists show it: no secret, no hash. */
@@ -55,6 +57,16 @@ export interface KeyInfo {
   expires_at: string | null;
   revoked_at: string | null;
   limits?: TeamLimits;
+  /** The key's own budget windows, inside its team's (PUT /admin/keys/:id/budgets). */
+  budgets?: KeyBudget[];
+}
+
+/** One budget window of a key, as stored and shown. */
+export interface KeyBudget {
+  limit_usd: number;
+  period: 'daily' | 'weekly' | 'monthly' | 'total';
+  soft_limit_usd?: number;
+  alerts?: number[];
 }
 
 /** Returned once, by create: the only time the key itself exists outside the caller. */
@@ -92,6 +104,14 @@ function toInfo(row: KeyRow): KeyInfo {
     if (row.rpm !== null) info.limits.rpm = row.rpm;
     if (row.tpm !== null) info.limits.tpm = row.tpm;
   }
+  if (row.budgets) {
+    try {
+      const budgets = JSON.parse(row.budgets) as KeyBudget[];
+      if (Array.isArray(budgets) && budgets.length) info.budgets = budgets;
+    } catch {
+      // A row not written by setBudgets: no budget rather than a key that cannot authenticate.
+    }
+  }
   return info;
 }
 
@@ -105,6 +125,7 @@ const PUBLIC_COLUMNS = [
   'created_at',
   'expires_at',
   'revoked_at',
+  'budgets',
 ] as const;
 
 export class KeysRepo {
@@ -134,7 +155,8 @@ export class KeysRepo {
     if (!team) throw new StoreError('not_found', `team "${input.team}" not found`, 'team');
 
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');
-    const row: KeysTable = {
+    // Without `budgets` (null by default): a key can be made on a database not yet migrated past 0011.
+    const row: Omit<KeysTable, 'budgets'> = {
       id: 'key_' + randomBytes(12).toString('base64url'),
       team_id: input.team,
       name: input.name,
@@ -146,8 +168,12 @@ export class KeysRepo {
       expires_at: expiresAt,
       revoked_at: null,
     };
-    await this.#ctx.db.insertInto('keys').values(row).execute();
-    return { ...toInfo(row), key };
+    const budgets = input.budgets?.length ? JSON.stringify(input.budgets) : null;
+    await this.#ctx.db
+      .insertInto('keys')
+      .values(budgets ? { ...row, budgets } : row)
+      .execute();
+    return { ...toInfo({ ...row, budgets }), key };
   }
 
   /** The key's record and whether it is usable now; null for a key the store never issued. */
@@ -188,6 +214,16 @@ export class KeysRepo {
     if (team !== undefined) query = query.where('team_id', '=', team);
     const rows = await query.orderBy('created_at').orderBy('id').execute();
     return rows.map(toInfo);
+  }
+
+  /** Replaces a key's own budget windows (none: an empty list); false when there is no such key. */
+  async setBudgets(id: string, budgets: readonly KeyBudget[]): Promise<boolean> {
+    const result = await this.#ctx.db
+      .updateTable('keys')
+      .set({ budgets: budgets.length ? JSON.stringify(budgets) : null })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /**

@@ -7,7 +7,9 @@
  */
 
 import { type Insertable, sql } from 'kysely';
+import { type ScopeRef, tagSelector } from '../limits/scopes.ts';
 import type { StoreContext } from './context.ts';
+import { tagValue } from './ledger-sql.ts';
 import { LedgerWriter, type LedgerWriterOptions } from './ledger-writer.ts';
 import type { LedgerTable } from './types.ts';
 
@@ -182,5 +184,63 @@ export class Ledger {
       .where('created_at', '>=', sinceMs)
       .executeTakeFirstOrThrow();
     return Number(row.nanos);
+  }
+
+  /**
+   * A budget scope's spend in nano-dollars since `sinceMs`: the team's, or within the team one key's,
+   * one end user's, or that of the calls carrying a tag (`<name>` with any value, or `<name>:<value>`).
+   * What the start-up rebuild seeds each scope's window with.
+   */
+  async scopeSpentSince(scope: ScopeRef, sinceMs: number): Promise<number> {
+    if (scope.kind === 'team') return this.spentSince(scope.team, sinceMs);
+    await this.flush();
+    let query = this.#ctx.db
+      .selectFrom('ledger')
+      .select(sql<number>`cast(coalesce(sum(cost_nanos), 0) as bigint)`.as('nanos'))
+      .where('team_id', '=', scope.team)
+      .where('created_at', '>=', sinceMs);
+    if (scope.kind === 'key') query = query.where('key_id', '=', scope.id);
+    else if (scope.kind === 'user') query = query.where('end_user', '=', scope.id);
+    else {
+      const { name, value } = tagSelector(scope.id);
+      const actual = tagValue(this.#ctx.engine, name);
+      query = query.where(
+        value === undefined ? sql<boolean>`${actual} is not null` : sql<boolean>`${actual} = ${value}`,
+      );
+    }
+    const row = await query.executeTakeFirstOrThrow();
+    return Number(row.nanos);
+  }
+
+  /** Each end user's spend in a team since `sinceMs`, in nano-dollars (users with calls only). */
+  async endUserSpentSince(team: string, sinceMs: number): Promise<Map<string, number>> {
+    await this.flush();
+    const rows = await this.#ctx.db
+      .selectFrom('ledger')
+      .select('end_user')
+      .select(sql<number>`cast(coalesce(sum(cost_nanos), 0) as bigint)`.as('nanos'))
+      .where('team_id', '=', team)
+      .where('end_user', 'is not', null)
+      .where('created_at', '>=', sinceMs)
+      .groupBy('end_user')
+      .execute();
+    return new Map(rows.map((r) => [r.end_user as string, Number(r.nanos)]));
+  }
+
+  /** End users with calls in a team since `sinceMs` (most recent first, at most `limit`). */
+  async endUsersSince(team: string, sinceMs: number, limit = 1000): Promise<string[]> {
+    await this.flush();
+    const rows = await this.#ctx.db
+      .selectFrom('ledger')
+      .select('end_user')
+      .select(sql<number>`max(created_at)`.as('last'))
+      .where('team_id', '=', team)
+      .where('end_user', 'is not', null)
+      .where('created_at', '>=', sinceMs)
+      .groupBy('end_user')
+      .orderBy('last', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.end_user as string);
   }
 }

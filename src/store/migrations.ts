@@ -451,6 +451,37 @@ function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+
+    // Budget scopes (src/limits/scopes.ts). `keys.budgets`: a created key's own budget windows (JSON
+    // array of {limit_usd, period, soft_limit_usd?, alerts?}), inside its team's. `teams.scopes`: an
+    // API team's further windows, end-user and tag budgets (JSON {budgets?, end_users?, tags?}). `budget_overrides`: a
+    // temporary raise of one scope's limit (one window's, or every window's when `period` is null) until
+    // `expires_at`, with the reason; every instance reads the live ones.
+    '0013_budget_scopes': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('keys').addColumn('budgets', 'text').execute();
+        await db.schema.alterTable('teams').addColumn('scopes', 'text').execute();
+        await db.schema
+          .createTable('budget_overrides')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('scope_id', 'text', (c) => c.notNull())
+          .addColumn('period', 'text')
+          .addColumn('limit_usd', 'double precision', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('revoked_at', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('budget_overrides_expires_idx')
+          .on('budget_overrides')
+          .column('expires_at')
+          .execute();
+      },
+    },
   };
 }
 

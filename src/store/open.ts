@@ -12,6 +12,7 @@ import { LearningRepo } from './learning.ts';
 import { Ledger, type LedgerOptions } from './ledger.ts';
 import { ensurePepper } from './meta.ts';
 import { type Engine, migrateToLatest } from './migrations.ts';
+import { OverridesRepo } from './overrides.ts';
 import { cachedProbe, type StoreProbe } from './probe.ts';
 import { type RequestLogOptions, RequestLogRepo } from './request-log.ts';
 import { ResponsesRepo } from './responses.ts';
@@ -58,6 +59,8 @@ export interface Store {
   readonly alerts: AlertsRepo;
   /** Admin actions: who did what, when. */
   readonly audit: AuditRepo;
+  /** Temporary raises of budget scopes' limits. */
+  readonly overrides: OverridesRepo;
   /** Spend by any combination of dimensions, paged (`GET /admin/spend`, `quorum spend`). */
   readonly spend: SpendRepo;
   /** The per-install secret mixed into key hashes (`hashKey(pepper, key)`). */
@@ -135,6 +138,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     learning: new LearningRepo(ctx),
     alerts: new AlertsRepo(ctx),
     audit: new AuditRepo(ctx),
+    overrides: new OverridesRepo(ctx),
     pepper,
     ping,
     probe: cachedProbe(ping),

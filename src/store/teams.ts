@@ -23,7 +23,21 @@ export interface TeamLimits {
   tpm?: number;
 }
 
-export interface TeamInput {
+/** An end user's or a tag's budgets and rate limits. */
+export interface ScopeSettings {
+  budget?: TeamBudget;
+  budgets?: TeamBudget[];
+  limits?: TeamLimits;
+}
+
+/** A team's budgets beyond `budget`: more windows, each end user's, and tagged requests'. */
+export interface TeamScopes {
+  budgets?: TeamBudget[];
+  end_users?: ScopeSettings;
+  tags?: Record<string, ScopeSettings>;
+}
+
+export interface TeamInput extends TeamScopes {
   id: string;
   budget?: TeamBudget | null;
   limits?: TeamLimits | null;
@@ -41,9 +55,13 @@ export interface TeamPatch {
   } | null;
   limits?: { rpm?: number | null; tpm?: number | null } | null;
   models?: string[] | null;
+  /** Replaced whole: absent = unchanged, null = removed. */
+  budgets?: TeamBudget[] | null;
+  end_users?: ScopeSettings | null;
+  tags?: Record<string, ScopeSettings> | null;
 }
 
-export interface Team {
+export interface Team extends TeamScopes {
   id: string;
   budget?: TeamBudget;
   limits?: TeamLimits;
@@ -56,7 +74,14 @@ const PERIODS: readonly BudgetPeriod[] = ['daily', 'weekly', 'monthly', 'total']
 
 type TeamFields = Pick<
   TeamsTable,
-  'budget_limit_usd' | 'budget_period' | 'soft_limit_usd' | 'budget_alerts' | 'rpm' | 'tpm' | 'models'
+  | 'budget_limit_usd'
+  | 'budget_period'
+  | 'soft_limit_usd'
+  | 'budget_alerts'
+  | 'rpm'
+  | 'tpm'
+  | 'models'
+  | 'scopes'
 >;
 
 /** Alert thresholds: up to 10 percents above 0 and at most 100, stored ascending without repeats. */
@@ -127,7 +152,18 @@ function toFields(input: Omit<TeamInput, 'id'>): TeamFields {
     rpm: limitValue(limits?.rpm, 'limits.rpm'),
     tpm: limitValue(limits?.tpm, 'limits.tpm'),
     models: models ? JSON.stringify(models) : null,
+    scopes: scopesJson(input),
   };
+}
+
+/** The team's further scopes as stored (validated by the admin API's schema), or null for none. */
+function scopesJson(input: TeamScopes): string | null {
+  const scopes: TeamScopes = {
+    ...(input.budgets?.length ? { budgets: input.budgets } : {}),
+    ...(input.end_users ? { end_users: input.end_users } : {}),
+    ...(input.tags && Object.keys(input.tags).length ? { tags: input.tags } : {}),
+  };
+  return Object.keys(scopes).length ? JSON.stringify(scopes) : null;
 }
 
 const jsonOrNull = (value: unknown) => (value === null ? null : JSON.stringify(value));
@@ -145,12 +181,24 @@ function toTeam(row: TeamsTable): Team {
     if (row.tpm !== null) team.limits.tpm = row.tpm;
   }
   if (row.models !== null) team.models = JSON.parse(row.models) as string[];
+  if (row.scopes) Object.assign(team, JSON.parse(row.scopes) as TeamScopes);
   return team;
 }
 
 /** Applies a merge patch to a team's current API shape. */
 function merge(team: Team, patch: TeamPatch): Omit<TeamInput, 'id'> {
-  const next: Omit<TeamInput, 'id'> = { budget: team.budget, limits: team.limits, models: team.models };
+  const next: Omit<TeamInput, 'id'> = {
+    budget: team.budget,
+    limits: team.limits,
+    models: team.models,
+    ...(team.budgets ? { budgets: team.budgets } : {}),
+    ...(team.end_users ? { end_users: team.end_users } : {}),
+    ...(team.tags ? { tags: team.tags } : {}),
+  };
+  for (const field of ['budgets', 'end_users', 'tags'] as const) {
+    if (patch[field] === null) delete next[field];
+    else if (patch[field] !== undefined) Object.assign(next, { [field]: patch[field] });
+  }
   if (patch.budget === null) next.budget = null;
   else if (patch.budget !== undefined) {
     const merged = { ...team.budget, ...patch.budget };
@@ -190,7 +238,15 @@ export class TeamsRepo {
   async create(input: TeamInput): Promise<Team> {
     const id = checkId(input.id);
     const now = this.#ctx.now();
-    const row: TeamsTable = { id, ...toFields(input), created_at: now, updated_at: now };
+    const { scopes, ...fields } = toFields(input);
+    // Without `scopes` when there are none: a team can be made on a database not yet past 0011.
+    const row: TeamsTable = {
+      id,
+      ...fields,
+      ...(scopes ? { scopes } : {}),
+      created_at: now,
+      updated_at: now,
+    };
     const result = await this.#ctx.db
       .insertInto('teams')
       .values(row)

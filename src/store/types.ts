@@ -19,6 +19,8 @@ export interface TeamsTable {
   models: string | null;
   created_at: number;
   updated_at: number;
+  /** JSON `{budgets?, end_users?, tags?}`: further windows, end-user and tag budgets; null for none. */
+  scopes?: string | null;
 }
 
 export interface KeysTable {
@@ -33,6 +35,25 @@ export interface KeysTable {
   tpm: number | null;
   created_at: number;
   expires_at: number | null;
+  revoked_at: number | null;
+  /** JSON array of the key's own budget windows, or null for none. */
+  budgets: string | null;
+}
+
+/** A temporary raise of one budget scope's limit (src/limits/overrides). */
+export interface BudgetOverridesTable {
+  id: string;
+  /** The scope's counter subject (src/limits/scopes.ts). */
+  subject: string;
+  scope: 'team' | 'key' | 'user' | 'tag';
+  team_id: string;
+  scope_id: string;
+  /** The window raised; null: every window of the scope. */
+  period: 'daily' | 'weekly' | 'monthly' | 'total' | null;
+  limit_usd: number;
+  reason: string;
+  created_at: number;
+  expires_at: number;
   revoked_at: number | null;
 }
 
@@ -264,6 +285,7 @@ export interface AuditLogTable {
 export interface Database {
   teams: TeamsTable;
   keys: KeysTable;
+  budget_overrides: BudgetOverridesTable;
   ledger: LedgerTable;
   meta: MetaTable;
   workflows: WorkflowsTable;

@@ -170,6 +170,56 @@ describe('a request without max_tokens under a budget', () => {
     expect((await chat(gw, { max_tokens: fits })).status).toBe(200);
   });
 
+  it("is capped to the tightest scope's remainder — a key's, an end user's — and a refusal names that scope", async () => {
+    // The team has plenty; the key has $0.01 a day, and each end user $0.005.
+    gw = await startGateway(
+      config(fake.url, 10, {
+        keys: [
+          { key: KEY, team: 'research', name: 'ci', budgets: [{ limit_usd: 0.01, period: 'daily' }] },
+          { key: OPEN_KEY, team: 'open', name: 'open' },
+        ],
+      }),
+    );
+    const byKey = await chat(gw, {});
+    expect(byKey.status).toBe(200);
+    const keyCap = Number(byKey.headers.get('x-quorum-max-tokens'));
+    expect(keyCap).toBeGreaterThan(980);
+    expect(keyCap).toBeLessThan(1000);
+    expect(fake.received[0]!.body.max_completion_tokens).toBe(keyCap);
+    await gw.close();
+
+    gw = await startGateway(
+      config(fake.url, 10, {
+        teams: [
+          {
+            id: 'research',
+            budget: { limit_usd: 10, period: 'total' },
+            end_users: { budget: { limit_usd: 0.005, period: 'daily' } },
+          },
+          { id: 'open' },
+        ],
+      }),
+    );
+    const byUser = await chat(gw, { user: 'alice' });
+    expect(byUser.status).toBe(200);
+    const userCap = Number(byUser.headers.get('x-quorum-max-tokens'));
+    expect(userCap).toBeGreaterThan(480);
+    expect(userCap).toBeLessThan(500);
+    // The fake spent only 20 tokens: alice has nearly all of her $0.005 left, and below the floor
+    // ($0.00256 for 256 tokens) only once a large answer has used it up.
+    fake.respond({ text: 'long', usage: { input: 10, output: 100_000 } });
+    expect((await chat(gw, { user: 'alice', max_tokens: 300 })).status).toBe(200);
+    const refused = await chat(gw, { user: 'alice' });
+    expect(refused.status).toBe(429);
+    expect(refused.json.error.param).toBe('user');
+    expect(refused.headers.get('x-quorum-budget-scope')).toBe('user');
+    expect(refused.json.error.message).toMatch(/^End user `alice` has spent/);
+    expect(refused.json.error.message).toContain('256 tokens, does not fit');
+    // Another end user of the same team is not held to alice's remainder.
+    const bob = await chat(gw, { user: 'bob' });
+    expect(bob.status).toBe(200);
+  });
+
   it('a free model is served with nothing left, takes no hold and gets no cap', async () => {
     gw = await startGateway(config(fake.url, 0));
     const res = await chat(gw, { model: 'free' });

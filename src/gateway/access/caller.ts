@@ -1,3 +1,4 @@
+import type { CallerScopes } from '../../limits/scopes.ts';
 import type { BudgetPolicy, RateLimits } from '../../limits/types.ts';
 
 /** Who is calling: the team a key belongs to, what it may use, and what it may spend. */
@@ -9,8 +10,13 @@ export interface Caller {
   keyName: string | null;
   /** Model names, aliases and presets the team may use; null = everything. */
   allowedModels: ReadonlySet<string> | null;
-  /** The team's budget; null = unlimited. */
+  /** The team's (first) budget; null = unlimited. What GET /v1/budget shows. */
   budget: BudgetPolicy | null;
+  /**
+   * Every budget window that may apply (the team's several, the key's, each end user's, the tags');
+   * absent: only `budget`.
+   */
+  scopes?: CallerScopes | undefined;
   /** Rate limits of the team and of the key itself. */
   teamLimits: RateLimits | null;
   keyLimits: RateLimits | null;

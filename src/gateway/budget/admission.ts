@@ -8,13 +8,14 @@ import { maxPromptTokens } from '../../../routing/tokens.ts';
 import type { ChatRequest } from '../../chat/index.ts';
 import { GatewayError } from '../../errors/index.ts';
 import { LimitsUnavailableError } from '../../limits/errors.ts';
+import { type OverrideBook, parseSubject, type ScopedWindow } from '../../limits/scopes.ts';
 import type {
   BudgetBackend,
+  MultiReservation,
   RateDecision,
   RateLimitBackend,
   RateLimits,
-  Reservation,
-  ReserveResult,
+  ReserveManyResult,
 } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
 import type { Caller } from '../access/index.ts';
@@ -25,10 +26,13 @@ import {
   type OutputCapping,
   remainingOf,
 } from './output-cap.ts';
+import { budgetRefusal, budgetWindows, type RequestScope, scopeRateSubjects } from './scopes.ts';
 
 export interface LimitBackends {
   budget: BudgetBackend;
   rates: RateLimitBackend;
+  /** Live raises of scopes' limits (POST /admin/overrides); absent: none. */
+  overrides?: OverrideBook | undefined;
   close(): Promise<void>;
 }
 
@@ -37,13 +41,13 @@ export interface Admission {
   headers: Record<string, string>;
   /** The budget hold in USD (the request's worst-case cost); undefined for a caller without a budget. */
   holdUsd?: number;
+  /** Every budget window the request is held in (team, key, end user, tags): soft limits and alerts. */
+  windows?: readonly ScopedWindow[];
   /** The output cap the gateway set (its allowance, or lowered to fit the budget): to send upstream. */
   outputCap?: OutputCap;
   /** Charges what the request actually spent (every upstream call) and ends its budget hold. Idempotent. */
   settle(actualUsd: number, actualTokens: number): Promise<void>;
 }
-
-const usd = (n: number) => `$${n < 0.01 ? n.toPrecision(3) : n.toFixed(2)}`;
 
 const NOTHING: Admission = { headers: {}, settle: async () => {} };
 
@@ -63,18 +67,27 @@ export interface AdmissionBounds {
 }
 
 /**
- * Before any upstream call: the key's and the team's rate limits (one request, the token estimate), then
- * the team's budget (a hold on the request's worst-case cost). Refusals are the API's 429s; nothing
- * is counted for a refused request. Callers without limits or a budget pay nothing here.
+ * Before any upstream call: the rate limits of the key, the team, the end user and the tags (one
+ * request, the token estimate), then every budget window that applies (team, key, end user, tags: one
+ * hold on the request's worst-case cost in all of them, or in none). Refusals are the API's 429s;
+ * nothing is counted for a refused request. Callers without limits or a budget pay nothing here.
  */
 export async function admitWithin(
   limits: LimitBackends,
   caller: Caller,
   bounds: AdmissionBounds,
   ttlMs: number,
+  scope: RequestScope = {},
 ): Promise<Admission> {
-  if (!caller.budget && !caller.teamLimits && !caller.keyLimits) return NOTHING;
-  const estimatedTokens = caller.teamLimits?.tpm || caller.keyLimits?.tpm ? bounds.estimateTokens() : 0;
+  if (!caller.budget && !caller.teamLimits && !caller.keyLimits && !caller.scopes) return NOTHING;
+  const windows = budgetWindows(caller, scope, limits.overrides);
+  const policies = windows.map((w) => w.policy);
+  const hasBudget = policies.length > 0;
+  const scoped = scopeRateSubjects(caller, scope);
+  const estimatedTokens =
+    caller.teamLimits?.tpm || caller.keyLimits?.tpm || scoped.some((s) => s.limits.tpm)
+      ? bounds.estimateTokens()
+      : 0;
   const subjects: { subject: string; limits: RateLimits }[] = [];
   if (caller.keyLimits && (caller.keyLimits.rpm || caller.keyLimits.tpm)) {
     subjects.push({
@@ -85,11 +98,13 @@ export async function admitWithin(
   if (caller.teamLimits && (caller.teamLimits.rpm || caller.teamLimits.tpm)) {
     subjects.push({ subject: `team:${caller.team}`, limits: caller.teamLimits });
   }
+  subjects.push(...scoped);
+  if (!hasBudget && !subjects.length) return NOTHING;
   const counted = subjects.map((s) => s.subject);
-  const capping = caller.budget ? bounds.capping?.() : undefined;
-  let amount = caller.budget ? bounds.reserveUsd() : 0;
+  const capping = hasBudget ? bounds.capping?.() : undefined;
+  let amount = hasBudget ? bounds.reserveUsd() : 0;
   // A request that cannot cost anything (a free model) takes no hold, so an empty budget serves it.
-  const budget = amount > 0 ? caller.budget : null;
+  const holding = hasBudget && amount > 0;
 
   // Rate limits and the budget hold go out together (with Redis: two scripts, one round trip); a
   // refusal by one undoes what the other took.
@@ -97,9 +112,9 @@ export async function admitWithin(
   // first (and the overhead header count their time). Shared ones (Redis) are awaited together.
   const rateSync = limits.rates.sync;
   const budgetSync = limits.budget.sync;
-  const sync = (!subjects.length || !!rateSync) && (!budget || !!budgetSync);
+  const sync = (!subjects.length || !!rateSync) && (!holding || !!budgetSync);
   let rateOutcome: PromiseSettledResult<RateDecision | undefined>;
-  let budgetOutcome: PromiseSettledResult<ReserveResult | undefined>;
+  let budgetOutcome: PromiseSettledResult<ReserveManyResult | undefined>;
   if (sync) {
     try {
       const value = subjects.length ? rateSync!.admitMany(subjects, estimatedTokens) : undefined;
@@ -108,7 +123,7 @@ export async function admitWithin(
       rateOutcome = { status: 'rejected', reason };
     }
     try {
-      const value = budget ? budgetSync!.reserve(budget, amount, ttlMs) : undefined;
+      const value = holding ? budgetSync!.reserveMany(policies, amount, ttlMs) : undefined;
       budgetOutcome = { status: 'fulfilled', value };
     } catch (reason) {
       budgetOutcome = { status: 'rejected', reason };
@@ -116,17 +131,17 @@ export async function admitWithin(
   } else {
     [rateOutcome, budgetOutcome] = await Promise.allSettled([
       subjects.length ? limits.rates.admitMany!(subjects, estimatedTokens).catch(asUnavailable) : undefined,
-      budget ? limits.budget.reserve(budget, amount, ttlMs).catch(asUnavailable) : undefined,
+      holding ? limits.budget.reserveMany(policies, amount, ttlMs).catch(asUnavailable) : undefined,
     ]);
   }
   const decision = rateOutcome.status === 'fulfilled' ? rateOutcome.value : undefined;
   let result = budgetOutcome.status === 'fulfilled' ? budgetOutcome.value : undefined;
   const rateCounted = !!decision?.ok;
-  let reservation: Reservation | null = result?.ok ? result.reservation : null;
+  let reservation: MultiReservation | null = result?.ok ? result.reservation : null;
   const undo = async () => {
     await Promise.all([
       ...(rateCounted ? counted.map((s) => limits.rates.adjust(s, -estimatedTokens)) : []),
-      reservation ? limits.budget.release(reservation) : undefined,
+      reservation ? limits.budget.releaseMany(reservation) : undefined,
     ]);
   };
   if (rateOutcome.status === 'rejected' || budgetOutcome.status === 'rejected') {
@@ -143,17 +158,17 @@ export async function admitWithin(
   }
   let outputCap = capping?.initial();
   // --- output cap: a hold refused for want of money is retried with the output cap lowered to what
-  // the refusal's own remainder pays for (output-cap.ts), down to the floor. Each try is the backend's
-  // atomic reserve, so requests racing for the same remainder can never overspend it.
+  // the refusing window's own remainder pays for (output-cap.ts), down to the floor. Each try is the
+  // backend's atomic hold in every window, so requests racing for a remainder can never overspend it.
   const refusedAmount = amount;
-  if (result && !result.ok && capping && budget) {
+  if (result && !result.ok && capping && holding) {
     try {
       for (let i = 0; i < CLAMP_RETRIES && result && !result.ok; i++) {
         const clamp = capping.clampTo(remainingOf(result.status));
         if (!clamp) break;
-        const tried: ReserveResult = sync
-          ? budgetSync!.reserve(budget, clamp.reserveUsd, ttlMs)
-          : await limits.budget.reserve(budget, clamp.reserveUsd, ttlMs).catch(asUnavailable);
+        const tried: ReserveManyResult = sync
+          ? budgetSync!.reserveMany(policies, clamp.reserveUsd, ttlMs)
+          : await limits.budget.reserveMany(policies, clamp.reserveUsd, ttlMs).catch(asUnavailable);
         result = tried;
         if (tried.ok) {
           reservation = tried.reservation;
@@ -171,33 +186,28 @@ export async function admitWithin(
     await undo();
     metrics.refusals.inc({ team: caller.team, reason: 'budget_exceeded' });
     const st = result.status;
-    const remaining = remainingOf(st);
-    const hint = bounds.fitHint?.(remaining);
-    throw new GatewayError(
-      'budget_exceeded',
-      `Team \`${caller.team}\` has spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of its ${usd(st.limitUsd)} ${st.period} budget, ${usd(remaining)} remaining; this request may cost up to ${usd(refusedAmount)}${capping ? floorText(capping) : ''}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
-      { headers: { 'x-should-retry': 'false' } },
-    );
+    const hint = bounds.fitHint?.(remainingOf(st));
+    throw budgetRefusal(windows[result.index]!, st, refusedAmount, hint, capping && floorText(capping));
   }
   if (outputCap) headers = { ...headers, [OUTPUT_CAP_HEADER]: String(outputCap.max_tokens) };
 
   let settled = false;
   return {
     headers,
-    ...(caller.budget ? { holdUsd: amount } : {}),
+    ...(hasBudget ? { holdUsd: amount, windows } : {}),
     ...(outputCap ? { outputCap } : {}),
     async settle(actualUsd, actualTokens) {
       if (settled) return;
       settled = true;
       if (sync) {
         for (const s of counted) rateSync!.adjust(s, actualTokens - estimatedTokens);
-        if (reservation) budgetSync!.settle(reservation, actualUsd);
+        if (reservation) budgetSync!.settleMany(reservation, actualUsd);
         return;
       }
       const corrections = counted.map((s) => limits.rates.adjust(s, actualTokens - estimatedTokens));
       await Promise.all([
         ...corrections,
-        reservation ? limits.budget.settle(reservation, actualUsd) : undefined,
+        reservation ? limits.budget.settleMany(reservation, actualUsd) : undefined,
       ]);
     },
   };
@@ -218,7 +228,11 @@ function floorText(capping: OutputCapping): string {
  * and no retry time: no wait makes it fit.
  */
 export function rateLimitError(decision: RateDecision, team: string, estimatedTokens: number): GatewayError {
-  const who = decision.subject?.startsWith('key:') ? 'this key' : `team \`${team}\``;
+  const who = decision.subject?.startsWith('key:')
+    ? 'this key'
+    : decision.subject?.startsWith('scope:')
+      ? scopeWords(decision.subject.slice('scope:'.length))
+      : `team \`${team}\``;
   const what = decision.limitedBy ?? 'requests';
   const limit = decision.limit === undefined ? '' : ` (${decision.limit} ${what} per minute)`;
   if (decision.neverFits) {
@@ -237,6 +251,12 @@ export function rateLimitError(decision: RateDecision, team: string, estimatedTo
       headers: { ...decision.headers, 'retry-after': String(seconds), 'retry-after-ms': String(ms) },
     },
   );
+}
+
+/** An end user's or a tag's rate-limit subject, in words. */
+function scopeWords(subject: string): string {
+  const ref = parseSubject(subject);
+  return ref.kind === 'user' ? `end user \`${ref.id}\`` : `requests tagged \`${ref.id}\``;
 }
 
 /** Redis unreachable with fail-closed limits: the request is refused as 503, to be retried shortly. */

@@ -31,4 +31,10 @@ export {
   outputCapSettings,
   withOutputCap,
 } from './output-cap.ts';
-export { SoftLimitNotices, teamSubject, type WarnHook } from './soft-limit.ts';
+export {
+  budgetRefusal,
+  budgetWindows,
+  type RequestScope,
+  scopeRateSubjects,
+} from './scopes.ts';
+export { SoftLimitNotices, teamSubject, type WarnHook, windowSubject } from './soft-limit.ts';

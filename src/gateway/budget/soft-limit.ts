@@ -4,6 +4,7 @@
  * settled budget window is handed to the alerts; other scopes' windows use the same `AlertSink`.
  */
 import type { AlertSink, AlertSubject } from '../../alerts/index.ts';
+import type { ScopedWindow } from '../../limits/scopes.ts';
 import type { BudgetPolicy, BudgetStatus } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
 import type { LimitBackends } from './admission.ts';
@@ -16,6 +17,22 @@ export function teamSubject(policy: BudgetPolicy, status: BudgetStatus): AlertSu
     scope: 'team',
     scopeId: policy.team,
     team: policy.team,
+    window: policy.period,
+    periodKey: status.periodKey,
+    limitUsd: status.limitUsd,
+    spentUsd: status.spentUsd,
+    softLimitUsd: policy.softLimitUsd,
+    thresholds: policy.alertThresholds ?? [],
+  };
+}
+
+/** Any scope's budget window as the alerts see it (a team's is `teamSubject`'s). */
+export function windowSubject(window: ScopedWindow, status: BudgetStatus): AlertSubject {
+  const { scope, policy } = window;
+  return {
+    scope: scope.kind,
+    scopeId: scope.id,
+    team: scope.team,
     window: policy.period,
     periodKey: status.periodKey,
     limitUsd: status.limitUsd,
@@ -44,6 +61,35 @@ export class SoftLimitNotices {
    * then) and hand it to the alerts; the first time its spend is past the soft limit this period, log
    * and count it.
    */
+  /**
+   * After a settle: every window of the request (team, key, end user, tags) that has a soft limit or
+   * alert thresholds is read and reported, so each scope and window alerts on its own.
+   */
+  async checkWindows(windows: readonly ScopedWindow[]): Promise<void> {
+    await Promise.all(
+      windows.map(async (w) => {
+        const policy = w.policy;
+        if (policy.softLimitUsd === undefined && !policy.alertThresholds?.length) return;
+        if (w.scope.kind === 'team') return this.check(policy);
+        const status = await this.limits.budget.status(policy);
+        this.alerts?.observe(windowSubject(w, status));
+        if (policy.softLimitUsd === undefined || !status.softLimitReached) return;
+        const key = `${policy.team}:${status.periodKey}`;
+        if (this.noticed.has(key)) return;
+        this.noticed.add(key);
+        metrics.softLimitCrossings.inc({ team: w.scope.team });
+        this.onWarn?.(`${w.label} budget of team ${w.scope.team} crossed its soft limit`, {
+          team: w.scope.team,
+          scope: w.label,
+          period: status.periodKey,
+          spent_usd: status.spentUsd,
+          soft_limit_usd: policy.softLimitUsd,
+          limit_usd: status.limitUsd,
+        });
+      }),
+    );
+  }
+
   async check(policy: BudgetPolicy): Promise<void> {
     if (policy.softLimitUsd === undefined && !policy.alertThresholds?.length) return;
     const status = await this.limits.budget.status(policy);

@@ -17,6 +17,9 @@ export async function admitRequest(
   bounds: RequestBounds,
 ): Promise<void> {
   const ms = Math.min(requestTimeoutMs, bounds.timeoutMs ?? Number.POSITIVE_INFINITY);
-  const admission = await admitWithin(limits, rc.caller, bounds, ms + RESERVATION_MARGIN_MS);
+  const admission = await admitWithin(limits, rc.caller, bounds, ms + RESERVATION_MARGIN_MS, {
+    endUser: rc.endUser,
+    tags: rc.tags,
+  });
   rc.open(admission, bounds, ms);
 }

@@ -7,6 +7,7 @@
 import type { RoutePlan } from '../../../routing/route-types.ts';
 import type { ChatRequest } from '../../chat/index.ts';
 import { GatewayError } from '../../errors/index.ts';
+import type { ScopedWindow } from '../../limits/scopes.ts';
 import type { BudgetPolicy } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
 import { type Caller, routeRecord } from '../access/index.ts';
@@ -102,7 +103,10 @@ export interface RequestBounds extends AdmissionBounds {
 /** Where a request reports: the ledger, soft-limit notices, operator warnings. The Gateway is one. */
 export interface RequestHooks {
   readonly ledger: LedgerSink | undefined;
-  readonly softLimits: { check(policy: BudgetPolicy): Promise<void> };
+  readonly softLimits: {
+    check(policy: BudgetPolicy): Promise<void>;
+    checkWindows?(windows: readonly ScopedWindow[]): Promise<void>;
+  };
   /** Errors that must not fail a request (a settle that failed). */
   readonly onError: ((err: Error) => void) | undefined;
   /** Where answers are reported for learning (absent: nothing is learnt). */
@@ -150,7 +154,8 @@ export class RequestContext implements CallScope, AccountCap {
 
   private readonly context: ChatContext;
   private readonly hooks: RequestHooks;
-  private readonly tags: Record<string, string> | null;
+  /** The request's `quorum.tags` (null without any): its ledger rows and its tag budgets. */
+  readonly tags: Record<string, string> | null;
   private bounds: RequestBounds | undefined = undefined;
   private admission: Admission | undefined = undefined;
   private controller: AbortController | undefined = undefined;
@@ -169,6 +174,11 @@ export class RequestContext implements CallScope, AccountCap {
     this.tags = tags && Object.keys(tags).length ? tags : null;
     this.spent = new RequestAccount(undefined, this);
     if (context.trace) context.trace.request = this;
+  }
+
+  /** The end user the client named, if any: its ledger rows and its end-user budget. */
+  get endUser(): string | null {
+    return this.context.attribution?.endUser ?? null;
   }
 
   chainFailed(attempts: readonly Attempt[]): void {
@@ -319,7 +329,10 @@ export class RequestContext implements CallScope, AccountCap {
       await this.admission.settle(this.spent.totalUsd, tokens);
       // The soft limit and the alert thresholds read the budget's status (with Redis, a round trip):
       // not awaited, so the answer never waits for them.
-      if (this.caller.budget)
+      const windows = this.admission.windows;
+      if (windows?.length && this.hooks.softLimits.checkWindows)
+        this.hooks.softLimits.checkWindows(windows).catch((err) => this.report(err));
+      else if (this.caller.budget)
         this.hooks.softLimits.check(this.caller.budget).catch((err) => this.report(err));
     } catch (err) {
       // A settle that fails (Redis gone) must not fail an answered request; the hold expires by itself.

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { type Gateway, unavailable } from '../../gateway/index.ts';
+import { budgetWindows, type Gateway, unavailable } from '../../gateway/index.ts';
+import { scopedWindow } from '../../limits/scopes.ts';
 import type { BudgetPolicy } from '../../limits/types.ts';
 import type { AppEnv } from '../env.ts';
 import { errorResponses } from '../schemas.ts';
@@ -18,6 +19,24 @@ export const BudgetSchema = z
     remaining_usd: z.number().nullable(),
     resets_at: z.string().nullable(),
     soft_limit_reached: z.boolean(),
+    scopes: z
+      .array(
+        z.object({
+          scope: z.string().openapi({ description: '`team`, `key`, `user` or `tag:<selector>`' }),
+          id: z.string(),
+          period: z.enum(['daily', 'weekly', 'monthly', 'total']),
+          limit_usd: z.number(),
+          spent_usd: z.number(),
+          reserved_usd: z.number(),
+          remaining_usd: z.number(),
+          resets_at: z.string().nullable(),
+        }),
+      )
+      .optional()
+      .openapi({
+        description:
+          "With scoped budgets: every window of the team, of the calling key, of the team's tags, and of the end user named by ?user=",
+      }),
   })
   .openapi('Budget');
 
@@ -26,6 +45,7 @@ export const budgetRoute = createRoute({
   path: '/v1/budget',
   summary: "The calling key's team budget: spent, reserved and remaining in the current period",
   security: [{ bearer: [] }],
+  request: { query: z.object({ user: z.string().min(1).max(256).optional() }) },
   responses: {
     200: {
       description: 'The budget; limit_usd null when the team has none',
@@ -74,6 +94,30 @@ export function registerBudget(app: OpenAPIHono<AppEnv>, gw: Gateway) {
   app.openAPIRegistry.registerPath(budgetRoute);
   app.get(budgetRoute.path, async (c) => {
     const caller = c.get('caller');
-    return c.json(await budgetBody(gw, caller.team, caller.budget));
+    const body = await budgetBody(gw, caller.team, caller.budget);
+    if (!caller.scopes) return c.json(body);
+    const user = c.req.query('user');
+    const windows = budgetWindows(caller, { endUser: user ?? null }, gw.limits.overrides);
+    // Every tag budget of the team, whether or not this request names the tag.
+    for (const [selector, rule] of caller.scopes.tags) {
+      for (const w of rule.windows)
+        windows.push(scopedWindow({ kind: 'tag', team: caller.team, id: selector }, w));
+    }
+    const scopes = await Promise.all(
+      windows.map(async (w) => {
+        const st = await unavailable(() => gw.limits.budget.status(w.policy));
+        return {
+          scope: w.label,
+          id: w.scope.id,
+          period: w.policy.period,
+          limit_usd: st.limitUsd,
+          spent_usd: st.spentUsd,
+          reserved_usd: st.reservedUsd,
+          remaining_usd: st.remainingUsd,
+          resets_at: st.resetsAt,
+        };
+      }),
+    );
+    return c.json({ ...body, scopes });
   });
 }

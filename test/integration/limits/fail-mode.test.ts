@@ -94,6 +94,39 @@ describe('Redis unreachable, fail open', () => {
     expect((await limits.budget.status(policy)).reservedUsd).toBe(0.4);
     expect(warnings.filter((w) => w.startsWith('Redis unreachable'))).toHaveLength(1);
   });
+
+  it('holds several windows locally, all or none, and a settle charges each', async () => {
+    const limits = backends({ redisUrl: DEAD, failMode: 'open', onWarn: () => {} });
+    const user: BudgetPolicy = { team: 'user/research/ann', limitUsd: 0.5, period: 'daily' };
+    const first = await limits.budget.reserveMany([policy, user], 0.4, 60_000);
+    if (!first.ok) throw new Error('expected a local hold');
+    expect(first.reservation.id.startsWith('local:')).toBe(true);
+    expect(await limits.budget.reserveMany([policy, user], 0.2, 60_000)).toMatchObject({
+      ok: false,
+      index: 1,
+    });
+    expect((await limits.budget.status(policy)).reservedUsd).toBe(0.4); // the refused one held nothing
+    await limits.budget.settleMany(first.reservation, 0.3);
+    expect(await limits.budget.status(user)).toMatchObject({ spentUsd: 0.3, reservedUsd: 0 });
+    expect(await limits.budget.status(policy)).toMatchObject({ spentUsd: 0.3, reservedUsd: 0 });
+  });
+});
+
+describe('Redis unreachable, fail closed: several windows', () => {
+  it('refuses a multi-window hold with LimitsUnavailableError, and never throws from its settle', async () => {
+    const limits = backends({ redisUrl: DEAD, onWarn: () => {} });
+    const user: BudgetPolicy = { team: 'user/research/ann', limitUsd: 0.5, period: 'daily' };
+    const settled = await frozen(() => limits.budget.reserveMany([policy, user], 0.1, 60_000));
+    expect(rejection(settled)).toBeInstanceOf(LimitsUnavailableError);
+    const hold = {
+      id: 'x',
+      nanos: 1,
+      expiresAt: Date.now() + 1000,
+      parts: [{ team: 'research', period: '2026-11' }],
+    };
+    await expect(limits.budget.settleMany(hold, 0.1)).resolves.toBeUndefined();
+    await expect(limits.budget.releaseMany(hold)).resolves.toBeUndefined();
+  });
 });
 
 /** A TCP proxy to the real Redis that can be cut and restored. */

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLimitBackends } from '../../../src/limits/backends.ts';
 import { budgetSuite } from '../../unit/limits/budget-suite.ts';
+import { scopeSuite } from '../../unit/limits/scope-suite.ts';
 import { deleteKeys, redisUrl, uniquePrefix } from './redis-env.ts';
 
 const prefix = uniquePrefix();
@@ -20,6 +21,41 @@ describe.skipIf(!redisUrl)('Redis', () => {
         await Promise.all(instances.map((i) => i.close()));
       },
     };
+  });
+
+  scopeSuite('redis (two instances)', async (clock) => {
+    const instances = [1, 2].map(() => createLimitBackends({ redisUrl, prefix, now: clock.now }));
+    await Promise.all(instances.map((i) => i.ready()));
+    return {
+      instances: [instances[0]!.budget, instances[1]!.budget],
+      close: async () => {
+        await Promise.all(instances.map((i) => i.close()));
+      },
+    };
+  });
+
+  it('seeds each lost window of a multi-window hold from its own scope’s ledger spend', async () => {
+    const seeded = uniquePrefix();
+    const asked: string[] = [];
+    const loadSpent = async (subject: string) => {
+      asked.push(subject);
+      return subject.startsWith('user/') ? 400_000_000 : 100_000_000;
+    };
+    const backends = createLimitBackends({ redisUrl, prefix: seeded, loadSpent });
+    try {
+      const team = { team: 'seed-team', limitUsd: 10, period: 'monthly' as const };
+      const user = { team: 'user/seed-team/alice', limitUsd: 0.5, period: 'daily' as const };
+      expect(await backends.budget.reserveMany([team, user], 0.2, 60_000)).toMatchObject({
+        ok: false,
+        index: 1,
+        status: { spentUsd: 0.4 },
+      });
+      expect(asked.sort()).toEqual(['seed-team', 'user/seed-team/alice']);
+      expect((await backends.budget.status(team)).spentUsd).toBe(0.1);
+    } finally {
+      await backends.close();
+      await deleteKeys(redisUrl!, seeded);
+    }
   });
 
   it('re-seeds lost counters from the ledger once, however many instances race to do it', async () => {

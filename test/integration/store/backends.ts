@@ -165,6 +165,10 @@ export function backends(): { name: string; make: () => Backend }[] {
  */
 export async function undoLedgerAttribution(store: Store): Promise<void> {
   // Migrations apply in name order only: a database before 0009 has none of the later ones either.
+  await sql`drop table if exists budget_overrides`.execute(store.db);
+  await sql`alter table keys drop column budgets`.execute(store.db).catch(() => {});
+  await sql`alter table teams drop column scopes`.execute(store.db).catch(() => {});
+  await sql`delete from quorum_migration where name = '0013_budget_scopes'`.execute(store.db);
   // 0012 (runs' cost holds); a test that dropped the runs table already has nothing to undo there.
   for (const column of ['cap_spent_nanos', 'cap_held_nanos']) {
     await sql`alter table runs drop column ${sql.ref(column)}`.execute(store.db).catch(() => {});

@@ -33,6 +33,7 @@ describe.each(backends())('store on $name', ({ make }) => {
       '0010_run_versions',
       '0011_learned_quality',
       '0012_run_cost_holds',
+      '0013_budget_scopes',
     ]);
     await second.ping();
   });

@@ -779,6 +779,7 @@ describe.each(backends())('workflows on $name', ({ make }) => {
         '0010_run_versions',
         '0011_learned_quality',
         '0012_run_cost_holds',
+        '0013_budget_scopes',
       ]);
       expect(upgraded.pepper).toBe(pepper);
       expect(await upgraded.teams.get('old-team')).toMatchObject({ id: 'old-team' });

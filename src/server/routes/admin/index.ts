@@ -9,6 +9,7 @@ import type { AppEnv } from '../../env.ts';
 import { registerAdminAlerts } from './alerts.ts';
 import { registerAdminAudit } from './audit.ts';
 import { adminAuth } from './auth.ts';
+import { registerAdminBudgets } from './budgets.ts';
 import type { AdminContext, AdminDeps } from './deps.ts';
 import { registerAdminKeys } from './keys.ts';
 import { registerAdminQuality } from './quality.ts';
@@ -33,6 +34,7 @@ export function registerAdmin(app: OpenAPIHono<AppEnv>, deps: AdminDeps) {
   app.use('/admin/*', adminAuth(config, deps.store, deps.masterKey));
   registerAdminTeams(app, ctx);
   registerAdminKeys(app, ctx);
+  registerAdminBudgets(app, ctx);
   registerAdminSpend(app, ctx);
   registerAdminAlerts(app, ctx);
   registerAdminAudit(app, ctx);

@@ -111,6 +111,7 @@ export const keyDetails = (k: KeyInfo) => ({
   name: k.name,
   expires_at: k.expires_at,
   limits: k.limits ?? null,
+  budgets: k.budgets ?? null,
 });
 
 type KeyView = KeyInfo & { status: 'active' | 'revoked' | 'expired' };

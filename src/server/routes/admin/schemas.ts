@@ -39,7 +39,7 @@ const alertThresholds = z.array(z.number().gt(0).max(100)).max(10).openapi({
     'Percents of limit_usd (above 0, at most 100) that each alert once per period, e.g. [50, 80, 95]',
 });
 
-const BudgetSchema = z.strictObject({
+export const BudgetSchema = z.strictObject({
   limit_usd: usd,
   period: z.enum(PERIODS).default('monthly'),
   soft_limit_usd: usd
@@ -47,6 +47,32 @@ const BudgetSchema = z.strictObject({
     .openapi({ description: 'Crossing it logs, counts and alerts once per period; it never refuses' }),
   alerts: alertThresholds.optional(),
 });
+
+const BudgetsSchema = z.array(BudgetSchema).max(8).openapi({
+  description: 'More budget windows of the team, e.g. a daily and a monthly one; a request must fit in each',
+});
+
+const ScopeSettingsSchema = z
+  .strictObject({
+    budget: BudgetSchema.optional(),
+    budgets: z.array(BudgetSchema).max(8).optional(),
+    limits: LimitsSchema.optional(),
+  })
+  .openapi('AdminScopeSettings', { description: 'Budget windows and rate limits of a scope' });
+
+const TagScopesSchema = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^"\\]+$/, 'a tag selector cannot contain " or \\'),
+    ScopeSettingsSchema,
+  )
+  .refine((tags) => Object.keys(tags).length <= 100, 'at most 100 tag selectors')
+  .openapi({
+    description: 'By selector: `<name>:<value>` (that value) or `<name>` (any value, one shared counter)',
+  });
 
 const ModelsSchema = z
   .array(z.string().min(1).max(ADMIN_LIMITS.maxName))
@@ -63,6 +89,11 @@ export const CreateTeamSchema = z
         'use letters, digits and _ . : @ - (starting with a letter or digit)',
       ),
     budget: BudgetSchema.optional(),
+    budgets: BudgetsSchema.optional(),
+    end_users: ScopeSettingsSchema.optional().openapi({
+      description: "Each end user's own windows and rate limits (the body's `user`), created on first sight",
+    }),
+    tags: TagScopesSchema.optional(),
     limits: LimitsSchema.optional(),
     models: ModelsSchema.optional(),
   })
@@ -85,6 +116,11 @@ export const PatchTeamSchema = z
       .nullable()
       .optional(),
     models: ModelsSchema.nullable().optional(),
+    budgets: BudgetsSchema.nullable().optional().openapi({ description: 'Replaced whole; null removes' }),
+    end_users: ScopeSettingsSchema.nullable()
+      .optional()
+      .openapi({ description: 'Replaced whole; null removes' }),
+    tags: TagScopesSchema.nullable().optional().openapi({ description: 'Replaced whole; null removes' }),
   })
   .openapi('AdminTeamPatch');
 
@@ -101,6 +137,9 @@ export const TeamSchema = z
       .optional(),
     limits: z.object({ rpm: z.number().optional(), tpm: z.number().optional() }).optional(),
     models: z.array(z.string()).optional(),
+    budgets: z.array(z.any()).optional(),
+    end_users: z.any().optional(),
+    tags: z.record(z.string(), z.any()).optional(),
     source: z
       .enum(['config', 'api'])
       .openapi({ description: 'config: defined in the config file, read-only through this API' }),
@@ -127,6 +166,9 @@ export const CreateKeySchema = z
           'ISO 8601 (a bare date is UTC midnight) or epoch ms, in the future and before the year 10000; absent = never',
       }),
     limits: LimitsSchema.optional(),
+    budgets: z.array(BudgetSchema).max(8).optional().openapi({
+      description: "The key's own budget windows, inside its team's (a request must fit in both)",
+    }),
   })
   .openapi('AdminKeyCreate');
 
@@ -141,6 +183,17 @@ export const KeySchema = z
     expires_at: z.string().nullable(),
     revoked_at: z.string().nullable(),
     limits: z.object({ rpm: z.number().optional(), tpm: z.number().optional() }).optional(),
+    budgets: z
+      .array(
+        z.object({
+          limit_usd: z.number(),
+          period: z.enum(PERIODS),
+          soft_limit_usd: z.number().optional(),
+          alerts: z.array(z.number()).optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "The key's own budget windows (PUT /admin/keys/{id}/budgets)" }),
   })
   .openapi('AdminKey');
 

@@ -3,18 +3,23 @@
  * the source of truth for their own ids), each with its current budget period's spend when it has one.
  */
 
+import { seedScope } from '../../../boot/seed-scopes.ts';
 import type { TeamConfig } from '../../../config/schema.ts';
 import { type Gateway, unavailable } from '../../../gateway/index.ts';
 import { usdOfNanos } from '../../../limits/nanos.ts';
 import { periodKey, periodStart } from '../../../limits/periods.ts';
+import { windowsOf } from '../../../limits/scopes.ts';
 import type { BudgetPeriod } from '../../../limits/types.ts';
-import type { Store, Team, TeamBudget } from '../../../store/index.ts';
+import type { Store, Team, TeamBudget, TeamScopes } from '../../../store/index.ts';
 
 export interface TeamView {
   id: string;
   budget?: TeamBudget;
   limits?: { rpm?: number; tpm?: number };
   models?: string[];
+  budgets?: TeamScopes['budgets'];
+  end_users?: TeamScopes['end_users'];
+  tags?: TeamScopes['tags'];
   source: 'config' | 'api';
   created_at: string | null;
   updated_at: string | null;
@@ -30,7 +35,8 @@ export function configTeam(gateway: Gateway, id: string): TeamConfig | undefined
 }
 
 function fromConfig(t: TeamConfig, stored: Team | null): TeamView {
-  const { budget } = t;
+  // With several windows, the first is the one team views show (GET /admin/budgets lists them all).
+  const budget = t.budget ?? t.budgets?.[0];
   return {
     id: t.id,
     source: 'config',
@@ -58,6 +64,9 @@ function fromStore(t: Team): TeamView {
     ...(t.budget ? { budget: t.budget } : {}),
     ...(t.limits ? { limits: t.limits } : {}),
     ...(t.models ? { models: t.models } : {}),
+    ...(t.budgets ? { budgets: t.budgets } : {}),
+    ...(t.end_users ? { end_users: t.end_users } : {}),
+    ...(t.tags ? { tags: t.tags } : {}),
     created_at: t.created_at,
     updated_at: t.updated_at,
   };
@@ -107,11 +116,29 @@ export async function seedBudget(gateway: Gateway, store: Store, team: string, p
   }
 }
 
+/**
+ * Rebuilds an API team's further windows and its tags' from the ledger (end users' are rebuilt on
+ * first sight with Redis, and only count from now on in memory until a restart), as `seedBudget` does
+ * for its budget.
+ */
+export async function seedTeamScopes(gateway: Gateway, store: Store, team: Team): Promise<void> {
+  const now = Date.now();
+  const scope = { kind: 'team' as const, team: team.id, id: team.id };
+  await unavailable(() =>
+    seedScope(store, gateway.limits, scope, windowsOf({ budgets: team.budgets ?? null }), now),
+  );
+  for (const [selector, rule] of Object.entries(team.tags ?? {})) {
+    await unavailable(() =>
+      seedScope(store, gateway.limits, { kind: 'tag', team: team.id, id: selector }, windowsOf(rule), now),
+    );
+  }
+}
+
 /** Copies a config team into the store (as start-up does) so store keys can reference it. */
 export async function mirrorConfigTeam(store: Store, t: TeamConfig): Promise<void> {
   await store.teams.upsert({
     id: t.id,
-    budget: t.budget ?? null,
+    budget: t.budget ?? t.budgets?.[0] ?? null,
     limits: t.limits ?? null,
     models: t.models ?? null,
   });

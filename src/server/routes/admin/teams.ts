@@ -15,7 +15,7 @@ import {
   PatchTeamSchema,
   TeamSchema,
 } from './schemas.ts';
-import { configTeam, listTeams, seedBudget, teamView } from './team-view.ts';
+import { configTeam, listTeams, seedBudget, seedTeamScopes, teamView } from './team-view.ts';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -77,6 +77,9 @@ const settingsOf = (t: Team) => ({
   budget: t.budget ?? null,
   limits: t.limits ?? null,
   models: t.models ?? null,
+  ...(t.budgets ? { budgets: t.budgets } : {}),
+  ...(t.end_users ? { end_users: t.end_users } : {}),
+  ...(t.tags ? { tags: t.tags } : {}),
 });
 
 const AUTO = /^auto(:(cost|quality|latency|balanced))?$/;
@@ -120,6 +123,7 @@ export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminContext)
     const team = await fromStore(() => store.teams.create(input));
     await recordAction(c, deps, 'team.create', `team:${team.id}`, settingsOf(team));
     if (team.budget) await seedBudget(gateway, store, team.id, team.budget.period);
+    await seedTeamScopes(gateway, store, team);
     return c.json(await teamView(gateway, team, team.id), 201);
   });
 
@@ -148,6 +152,7 @@ export function registerAdminTeams(app: OpenAPIHono<AppEnv>, deps: AdminContext)
       before: before ? settingsOf(before) : null,
     });
     if (team.budget && patch.budget) await seedBudget(gateway, store, id, team.budget.period);
+    if (patch.budgets || patch.tags || patch.end_users) await seedTeamScopes(gateway, store, team);
     return c.json(await teamView(gateway, team, id));
   });
 

@@ -41,7 +41,8 @@ async function everyBudget(gateway: Gateway, store: Store): Promise<BudgetPolicy
     if (t.budget) policies.set(t.id, policyOf(t.id, t.budget));
   }
   for (const t of gateway.config.teams) {
-    if (t.budget) policies.set(t.id, policyOf(t.id, t.budget));
+    const first = t.budget ?? t.budgets?.[0];
+    if (first) policies.set(t.id, policyOf(t.id, first));
     else policies.delete(t.id);
   }
   return [...policies.values()].sort((a, b) => (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));

@@ -299,6 +299,35 @@ const CROSS_TENANT: Attempt[] = [
   },
   { name: 'POST /admin/alerts/test', send: call('POST', () => '/admin/alerts/test', {}), expect: adminOnly },
   { name: 'GET /admin/audit', send: call('GET', () => '/admin/audit'), expect: adminOnly },
+  {
+    name: 'GET /admin/budgets?team=beta',
+    send: call('GET', () => '/admin/budgets?team=beta'),
+    expect: adminOnly,
+  },
+  {
+    name: 'PUT /admin/keys/:id/budgets',
+    send: call('PUT', (t) => `/admin/keys/${t.betaKeyId}/budgets`, {
+      budgets: [{ limit_usd: 0, period: 'daily' }],
+    }),
+    expect: adminOnly,
+  },
+  {
+    name: 'POST /admin/overrides',
+    send: call('POST', () => '/admin/overrides', {
+      scope: 'team',
+      team: 'alpha',
+      limit_usd: 1_000_000,
+      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+      reason: 'a team raising its own cap',
+    }),
+    expect: adminOnly,
+  },
+  { name: 'GET /admin/overrides', send: call('GET', () => '/admin/overrides'), expect: adminOnly },
+  {
+    name: 'DELETE /admin/overrides/:id',
+    send: call('DELETE', () => '/admin/overrides/any-id'),
+    expect: adminOnly,
+  },
 ];
 
 describe.each(backends())(

@@ -12,7 +12,7 @@ import type { BudgetPolicy } from '../../src/limits/types.ts';
 import type { Store } from '../../src/store/index.ts';
 import type { FakeServer } from '../fakes/harness.ts';
 import { startFakeOpenAI } from '../fakes/openai.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { pricedUpstream, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { deleteKeys, uniquePrefix } from './limits/redis-env.ts';
 import { type Backend, backends } from './store/backends.ts';
 
@@ -38,17 +38,7 @@ const LIMITS = {
 
 function config(url: string) {
   return {
-    providers: [{ id: 'up', type: 'openai', base_url: `${url}/v1`, api_key: 'k', max_retries: 0 }],
-    models: [
-      {
-        id: 'priced',
-        provider: 'up',
-        context_window: 100_000,
-        max_output_tokens: 4_000,
-        price: PRICE,
-        capabilities: ['streaming'],
-      },
-    ],
+    ...pricedUpstream(url, PRICE),
     teams: [
       {
         id: 'proof',

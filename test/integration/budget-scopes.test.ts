@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openStore } from '../../src/store/index.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
 import type { FakeServer } from '../fakes/harness.ts';
 import { startFakeOpenAI } from '../fakes/openai.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { pricedUpstream, startGateway, type TestGateway } from './helpers/gateway.ts';
 
 const MASTER = 'mk-budget-scopes-master';
 const KEY = 'qk-scopes-team-0001';
@@ -25,17 +25,11 @@ let gw: TestGateway;
 let dir: string;
 
 function config(url: string, team: Record<string, unknown> = {}) {
+  const up = pricedUpstream(url, PRICE);
   return {
-    providers: [{ id: 'up', type: 'openai', base_url: `${url}/v1`, api_key: 'k', max_retries: 0 }],
+    providers: up.providers,
     models: [
-      {
-        id: 'priced',
-        provider: 'up',
-        context_window: 100_000,
-        max_output_tokens: 4_000,
-        price: PRICE,
-        capabilities: ['streaming'],
-      },
+      ...up.models,
       {
         id: 'embed',
         provider: 'up',
@@ -112,6 +106,22 @@ afterEach(async () => {
   await gw?.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** A ledger row of team acme on `priced`, as an earlier request would have left it. */
+function ledgerRow(store: Store, request_id: string, cost_nanos: number, extra: Record<string, unknown>) {
+  store.ledger.append({
+    request_id,
+    team_id: 'acme',
+    model: 'priced',
+    provider: 'up',
+    input_tokens: 1,
+    output_tokens: 1,
+    cost_nanos,
+    latency_ms: 1,
+    status: 200,
+    ...extra,
+  });
+}
 
 describe('budget scopes (memory)', () => {
   beforeAll(() => {
@@ -302,18 +312,7 @@ describe('budget scopes (memory)', () => {
     dir = mkdtempSync(join(tmpdir(), 'quorum-scopes-'));
     const store = await openStore(`sqlite:${join(dir, 'q.db')}`);
     const row = (request_id: string, extra: Record<string, unknown>, cost_nanos = 5_000_000) =>
-      store.ledger.append({
-        request_id,
-        team_id: 'acme',
-        model: 'priced',
-        provider: 'up',
-        input_tokens: 1,
-        output_tokens: 1,
-        cost_nanos,
-        latency_ms: 1,
-        status: 200,
-        ...extra,
-      });
+      ledgerRow(store, request_id, cost_nanos, extra);
     row('r1', { end_user: 'erin' }); // $0.005 of erin's $0.006 today
     row('r2', { key_id: 'static:capped' }); // $0.005: the key's whole month
     row('r3', { tags: { project: 'apollo' } }, 4_000_000);
@@ -428,18 +427,7 @@ describe('budget scopes (memory)', () => {
     const now = new Date();
     const store = await openStore(`sqlite:${join(dir, 'q.db')}`);
     const row = (request_id: string, created_at: number, cost_nanos: number) =>
-      store.ledger.append({
-        request_id,
-        team_id: 'acme',
-        model: 'priced',
-        provider: 'up',
-        input_tokens: 1,
-        output_tokens: 1,
-        cost_nanos,
-        latency_ms: 1,
-        status: 200,
-        created_at,
-      });
+      ledgerRow(store, request_id, cost_nanos, { created_at });
     row('today', Date.now() - 1000, 3_000_000);
     row('last-year', Date.UTC(now.getUTCFullYear() - 1, 0, 1), 7_000_000);
     await store.close();

@@ -8,7 +8,7 @@ import { createLimitBackends } from '../../src/limits/backends.ts';
 import type { FakeServer } from '../fakes/harness.ts';
 import { startFakeOpenAI } from '../fakes/openai.ts';
 import { testClock } from '../unit/limits/clock.ts';
-import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { pricedUpstream, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { deleteKeys, uniquePrefix } from './limits/redis-env.ts';
 import { backends } from './store/backends.ts';
 
@@ -20,17 +20,7 @@ const MAX_TOKENS = 100;
 
 function config(url: string, limitUsd: number, extra: Record<string, unknown> = {}) {
   return {
-    providers: [{ id: 'up', type: 'openai', base_url: `${url}/v1`, api_key: 'k', max_retries: 0 }],
-    models: [
-      {
-        id: 'priced',
-        provider: 'up',
-        context_window: 100_000,
-        max_output_tokens: 4_000,
-        price: PRICE,
-        capabilities: ['streaming'],
-      },
-    ],
+    ...pricedUpstream(url, PRICE),
     teams: [{ id: 'research', budget: { limit_usd: limitUsd, period: 'total' } }],
     keys: [{ key: KEY, team: 'research', name: 'ci' }],
     ...extra,

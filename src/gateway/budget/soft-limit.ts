@@ -11,12 +11,18 @@ import type { LimitBackends } from './admission.ts';
 
 export type WarnHook = (message: string, fields: Record<string, unknown>) => void;
 
-/** A team budget's window as the alerts see it. */
-export function teamSubject(policy: BudgetPolicy, status: BudgetStatus): AlertSubject {
+/** One scope's budget window as the alerts see it. */
+function subject(
+  scope: AlertSubject['scope'],
+  scopeId: string,
+  team: string,
+  policy: BudgetPolicy,
+  status: BudgetStatus,
+): AlertSubject {
   return {
-    scope: 'team',
-    scopeId: policy.team,
-    team: policy.team,
+    scope,
+    scopeId,
+    team,
     window: policy.period,
     periodKey: status.periodKey,
     limitUsd: status.limitUsd,
@@ -26,20 +32,14 @@ export function teamSubject(policy: BudgetPolicy, status: BudgetStatus): AlertSu
   };
 }
 
+/** A team budget's window as the alerts see it. */
+export function teamSubject(policy: BudgetPolicy, status: BudgetStatus): AlertSubject {
+  return subject('team', policy.team, policy.team, policy, status);
+}
+
 /** Any scope's budget window as the alerts see it (a team's is `teamSubject`'s). */
 export function windowSubject(window: ScopedWindow, status: BudgetStatus): AlertSubject {
-  const { scope, policy } = window;
-  return {
-    scope: scope.kind,
-    scopeId: scope.id,
-    team: scope.team,
-    window: policy.period,
-    periodKey: status.periodKey,
-    limitUsd: status.limitUsd,
-    spentUsd: status.spentUsd,
-    softLimitUsd: policy.softLimitUsd,
-    thresholds: policy.alertThresholds ?? [],
-  };
+  return subject(window.scope.kind, window.scope.id, window.scope.team, window.policy, status);
 }
 
 /** Tells the operator, once per team and period, that a team's spend crossed its soft limit; feeds alerts. */
@@ -56,11 +56,6 @@ export class SoftLimitNotices {
     this.alerts = alerts;
   }
 
-  /**
-   * After a settle: when the team has a soft limit or alert thresholds, read its budget status (only
-   * then) and hand it to the alerts; the first time its spend is past the soft limit this period, log
-   * and count it.
-   */
   /**
    * After a settle: every window of the request (team, key, end user, tags) that has a soft limit or
    * alert thresholds is read and reported, so each scope and window alerts on its own.
@@ -90,6 +85,10 @@ export class SoftLimitNotices {
     );
   }
 
+  /**
+   * A team window: when it has a soft limit or alert thresholds, read its budget status (only then) and
+   * hand it to the alerts; the first time its spend is past the soft limit this period, log and count it.
+   */
   async check(policy: BudgetPolicy): Promise<void> {
     if (policy.softLimitUsd === undefined && !policy.alertThresholds?.length) return;
     const status = await this.limits.budget.status(policy);

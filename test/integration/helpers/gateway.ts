@@ -199,3 +199,26 @@ export const PROVIDERS = [
   { type: 'anthropic', model: 'an-model', fake: 'anthropic', upstream: 'claude-up' },
   { type: 'gemini', model: 'ge-model', fake: 'gemini', upstream: 'gemini-up' },
 ] as const;
+
+/**
+ * One OpenAI-compatible provider `up` at a fake's URL and one model `priced` on it (100K context, 4K
+ * output, streaming), at `price` USD per 1M tokens: what the budget suites price their holds on.
+ */
+export function pricedUpstream(
+  url: string,
+  price: { input: number; output: number },
+): { providers: unknown[]; models: Record<string, unknown>[] } {
+  return {
+    providers: [{ id: 'up', type: 'openai', base_url: `${url}/v1`, api_key: 'k', max_retries: 0 }],
+    models: [
+      {
+        id: 'priced',
+        provider: 'up',
+        context_window: 100_000,
+        max_output_tokens: 4_000,
+        price,
+        capabilities: ['streaming'],
+      },
+    ],
+  };
+}

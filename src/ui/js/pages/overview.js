@@ -5,6 +5,7 @@ import { ApiError, api } from '../api.js';
 import { barTable, columns, gauge, legend } from '../charts.js';
 import { append, errorBox, h, replace, section } from '../dom.js';
 import { daysAgo, int, usd } from '../format.js';
+import { windowGauges } from './budget-windows.js';
 import { groupName, stacks } from './usage.js';
 
 const RANGES = [
@@ -46,35 +47,33 @@ async function budgets(root, me, signal) {
   append(root, section('Budgets', null, body));
   try {
     if (me.role === 'master') {
-      const teams = (await api('/admin/teams', { signal })).data.data;
-      const withBudget = teams.filter((t) => t.budget);
-      const without = teams.filter((t) => !t.budget).map((t) => t.id);
+      const [windows, overrides, keys] = await Promise.all([
+        api('/admin/budgets', { signal }).then((r) => r.data.data),
+        api('/admin/overrides', { signal }).then((r) => r.data.data),
+        api('/admin/keys', { signal }).then((r) => r.data.data),
+      ]);
+      const keyNames = new Map(keys.map((k) => [k.id, k.name]));
       replace(
         body,
-        withBudget.length === 0 ? h('p', { class: 'muted' }, 'No team has a budget.') : null,
-        withBudget.map((t) =>
-          h(
-            'div',
-            { class: 'gauge-card' },
-            h('h3', {}, t.id),
-            gauge({
-              team: t.id,
-              period: t.budget.period,
-              limit_usd: t.budget.limit_usd,
-              soft_limit_usd: t.budget.soft_limit_usd,
-              spent_usd: t.spent_usd,
-              reserved_usd: t.reserved_usd,
-              remaining_usd: t.remaining_usd,
-              resets_at: t.resets_at,
-              soft_limit_reached: t.soft_limit_reached,
-            }),
-          ),
-        ),
-        without.length ? h('p', { class: 'muted' }, `Without a budget: ${without.join(', ')}.`) : null,
+        windows.length === 0 ? h('p', { class: 'muted' }, 'No team has a budget.') : null,
+        windowGauges(windows, { keyNames, overrides }),
       );
     } else {
       const b = (await api('/v1/budget', { signal })).data;
-      replace(body, h('div', { class: 'gauge-card' }, h('h3', {}, b.team), gauge(b)));
+      if (b.scopes?.length) {
+        // A team key: its own team's windows, its own key's and its team's tags'.
+        const keyNames = new Map(me.key?.id ? [[me.key.id, me.key.name]] : []);
+        const windows = b.scopes.map((w) => ({
+          ...w,
+          team: b.team,
+          // The team's first window is the one /v1/budget gives a soft limit for.
+          soft_limit_usd:
+            w.scope === 'team' && w.period === b.period && w.limit_usd === b.limit_usd
+              ? b.soft_limit_usd
+              : null,
+        }));
+        replace(body, windowGauges(windows, { keyNames }));
+      } else replace(body, h('div', { class: 'gauge-card' }, h('h3', {}, b.team), gauge(b)));
     }
   } catch (err) {
     replace(body, errorBox(err));

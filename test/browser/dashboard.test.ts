@@ -133,6 +133,8 @@ function dashboard(engine: Engine) {
         'Playground',
         'Workflows',
         'Teams and keys',
+        'Alerts',
+        'Audit',
       ]);
       const seen = await exposed(page);
       expect(seen.session).toEqual({ 'quorum.key': server.masterKey });

@@ -3,6 +3,8 @@
 // timers stop.
 import { ApiError, api, forgetKey, storedKey, storeKey } from './api.js';
 import { append, badge, errorBox, h, replace } from './dom.js';
+import * as alerts from './pages/alerts.js';
+import * as audit from './pages/audit.js';
 import * as overview from './pages/overview.js';
 import * as playground from './pages/playground.js';
 import * as requests from './pages/requests.js';
@@ -22,6 +24,8 @@ const NAV = [
   { path: 'playground', label: 'Playground', page: playground },
   { path: 'workflows', label: 'Workflows', page: workflows },
   { path: 'teams', label: 'Teams and keys', page: teams, admin: true },
+  { path: 'alerts', label: 'Alerts', page: alerts, admin: true },
+  { path: 'audit', label: 'Audit', page: audit, admin: true },
 ];
 /** Pages reached from others: a definition, a run, one request. */
 const DETAIL = { workflows: workflow, runs: run, requests: requests };

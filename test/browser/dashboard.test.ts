@@ -9,7 +9,9 @@
  * example workflow stored, run and approved from the page. A browser is skipped, saying why, only
  * outside CI when it or its driver is not found.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   call,
   ENGINES,
@@ -24,7 +26,7 @@ import {
   unavailableReason,
 } from './harness.ts';
 import type { Browser, Page } from './playwright.ts';
-import { type Seeded, seed, settledSpend } from './seed.ts';
+import { type Seeded, type SeededScopes, seed, seedScopes, settledSpend } from './seed.ts';
 
 // The page's globals, for the functions run inside it with page.evaluate (this suite's lib has no DOM).
 declare const document: any;
@@ -582,6 +584,196 @@ function dashboard(engine: Engine) {
       expect(await panel.locator('.candidate').count()).toBe(3);
       expect(await page.locator('main').textContent()).toContain('Not logged');
       expect(await page.locator('main').textContent()).not.toContain('What is 17 * 23?');
+      expect(unexpected(ui)).toEqual([]);
+    });
+  });
+
+  describe('budget scopes, alerts and the audit log', { timeout: 90_000 }, () => {
+    let scoped: UiServer;
+    let own: Browser;
+    let seededScopes: SeededScopes;
+    let hook: HttpServer;
+    const ownPages: UiPage[] = [];
+    const ownTab = async () => {
+      const ui = await openPage(own, scoped);
+      ownPages.push(ui);
+      return ui;
+    };
+
+    /** The window's figures as the page shows them. */
+    const shownWindow = (page: Page, id: string) =>
+      page.evaluate((sel) => {
+        const el = document.querySelector(`[data-window="${sel}"]`);
+        if (!el) return null;
+        const out: Record<string, number> = {};
+        for (const dd of el.querySelectorAll('[data-budget]')) {
+          out[dd.getAttribute('data-budget')!] = Number(dd.getAttribute('data-value'));
+        }
+        return { figures: out, text: el.textContent as string };
+      }, id);
+
+    beforeAll(async () => {
+      // A webhook receiver that takes every alert, so each delivery ends `delivered`.
+      hook = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(204).end());
+      });
+      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+      const port = (hook.address() as AddressInfo).port;
+      scoped = await startUiServer({
+        config: {
+          alerts: {
+            webhooks: [
+              { url: `http://127.0.0.1:${port}/hook`, secret: 'whsec-ui-test-0123456789', name: 'ops' },
+            ],
+          },
+        },
+      });
+      seededScopes = await seedScopes(scoped);
+      await settledSpend(scoped);
+      // The soft-limit alert is recorded and delivered, off the request path.
+      await vi.waitFor(
+        async () => {
+          const alerts = (await call(scoped, scoped.masterKey, 'GET', '/admin/alerts')).data.data;
+          if (
+            !alerts.some((a: { deliveries: { status: string }[] }) => a.deliveries[0]?.status === 'delivered')
+          )
+            throw new Error(`no alert delivered yet: ${JSON.stringify(alerts)}`);
+        },
+        { timeout: 30_000, interval: 200 },
+      );
+      own = await launchBrowser(engine);
+    }, 90_000);
+    afterAll(async () => {
+      for (const p of ownPages) await p.close().catch(() => {});
+      await own?.close();
+      await scoped?.close();
+      await new Promise((r) => hook?.close(r));
+    });
+
+    it('the master key sees every window of every scope, with the API’s figures and the override', async () => {
+      const ui = await ownTab();
+      const { page } = ui;
+      await signIn(page, scoped.masterKey);
+      await page.locator('[data-window="acme/team/acme/daily"]').waitFor();
+      const windows = (await call(scoped, scoped.masterKey, 'GET', '/admin/budgets')).data.data;
+      const key = (w: { team: string; scope: string; id: string; period: string }) =>
+        `${w.team}/${w.scope}/${w.id}/${w.period}`;
+      // Every scope is there: the team's two windows, the key's, the end user's, the tag's, rival's.
+      expect(windows.map(key).sort()).toEqual(
+        [
+          'acme/team/acme/daily',
+          'acme/team/acme/monthly',
+          `acme/key/${seededScopes.keys.acme.id}/daily`,
+          'acme/user/alice/daily',
+          'acme/tag:project:apollo/project:apollo/total',
+          'rival/team/rival/weekly',
+        ].sort(),
+      );
+      expect(await page.locator('[data-window]').count()).toBe(windows.length);
+      for (const w of windows) {
+        expect(w.spent_usd, key(w)).toBeGreaterThan(0);
+        const shown = await shownWindow(page, key(w));
+        expect(shown?.figures, key(w)).toMatchObject({
+          spent: w.spent_usd,
+          reserved: w.reserved_usd,
+          remaining: w.remaining_usd,
+          limit: w.limit_usd,
+          ...(w.soft_limit_usd !== null && { soft: w.soft_limit_usd }),
+        });
+        expect(shown?.text, key(w)).toContain(w.period);
+        expect(shown?.text, key(w)).toContain('resets');
+      }
+      // Labelled by scope, grouped under their team.
+      const heading = (scope: string, id: string) =>
+        page.locator(`.gauge-card[data-scope="${scope}"][data-scope-id="${id}"] > h3`).textContent();
+      expect(await heading('team', 'acme')).toBe('acme · team');
+      expect(await heading('key', seededScopes.keys.acme.id)).toBe('acme · key acme-bot');
+      expect(await heading('user', 'alice')).toBe('acme · user alice');
+      expect(await heading('tag:project:apollo', 'project:apollo')).toBe('acme · tag:project:apollo');
+      expect(await page.locator('[data-budget-team]').allTextContents()).toEqual(['acme', 'rival']);
+      // The override raises the monthly window only, and says until when and why.
+      const monthly = windows.find(
+        (w: { period: string; scope: string }) => w.scope === 'team' && w.period === 'monthly',
+      );
+      expect(monthly).toMatchObject({ limit_usd: 9, configured_limit_usd: 5 });
+      const note = page.locator('[data-window="acme/team/acme/monthly"] [data-override]');
+      expect(await note.getAttribute('data-override')).toBe(seededScopes.overrideId);
+      expect(await note.textContent()).toMatch(/^override until 2099-01-0[12] \d\d:\d\d: launch week/);
+      expect(await page.locator('[data-window="acme/team/acme/daily"] [data-override]').count()).toBe(0);
+      expect(unexpected(ui)).toEqual([]);
+    });
+
+    it("a team key sees its own team's windows only, as GET /v1/budget gives them", async () => {
+      const ui = await ownTab();
+      const { page } = ui;
+      const acme = seededScopes.keys.acme;
+      await signIn(page, acme.key);
+      await page.locator('[data-window="acme/team/acme/daily"]').waitFor();
+      const budget = (await call(scoped, acme.key, 'GET', '/v1/budget')).data;
+      expect(budget.scopes.length).toBeGreaterThan(2);
+      expect(await page.locator('[data-window]').count()).toBe(budget.scopes.length);
+      for (const w of budget.scopes) {
+        const id = `acme/${w.scope}/${w.id}/${w.period}`;
+        expect((await shownWindow(page, id))?.figures, id).toMatchObject({
+          spent: w.spent_usd,
+          reserved: w.reserved_usd,
+          remaining: w.remaining_usd,
+          limit: w.limit_usd,
+        });
+      }
+      expect(await page.locator(`.gauge-card[data-scope="key"] > h3`).textContent()).toBe(
+        'acme · key acme-bot',
+      );
+      // Nothing of the other team.
+      expect(await page.locator('[data-team="rival"]').count()).toBe(0);
+      expect(await page.locator('main').textContent()).not.toContain('rival');
+      expect(await page.locator('.nav a').allTextContents()).not.toContain('Alerts');
+      await page.goto('/ui/#/alerts');
+      await expect.poll(() => page.locator('main .error').textContent()).toMatch(/needs the master key/);
+      expect(unexpected(ui)).toEqual([]);
+    });
+
+    it('lists the alert crossed with its delivery, and the admin actions in the audit log', async () => {
+      const ui = await ownTab();
+      const { page } = ui;
+      await signIn(page, scoped.masterKey);
+      await page.goto('/ui/#/alerts');
+      await page.locator('[data-table="alerts"]').waitFor();
+      const alerts = (await call(scoped, scoped.masterKey, 'GET', '/admin/alerts')).data.data;
+      const crossed = alerts.find((a: { type: string }) => a.type === 'budget.soft_limit');
+      expect(crossed).toMatchObject({ team: 'acme', scope: 'team', window: 'daily' });
+      expect(await page.locator('[data-table="alerts"] tbody tr[data-alert]').count()).toBe(alerts.length);
+      const row = page.locator(`tr[data-alert="${crossed.id}"]`);
+      const text = await row.textContent();
+      expect(text).toContain('acme');
+      expect(text).toContain('daily');
+      expect(text).toContain('soft limit');
+      expect(Number(await row.locator('[data-spent]').getAttribute('data-spent'))).toBe(crossed.spent_usd);
+      expect(Number(await row.locator('[data-limit]').getAttribute('data-limit'))).toBe(crossed.limit_usd);
+      expect(await row.locator('[data-webhook="ops"]').getAttribute('data-status')).toBe('delivered');
+
+      await page.goto('/ui/#/audit');
+      await page.locator('[data-table="audit"]').waitFor();
+      const audit = (await call(scoped, scoped.masterKey, 'GET', '/admin/audit')).data.data;
+      expect(await page.locator('[data-table="audit"] tbody tr[data-entry]').count()).toBe(audit.length);
+      for (const [action, target] of [
+        ['team.create', 'team:acme'],
+        ['key.create', null],
+        ['key.budgets', `key:${seededScopes.keys.acme.id}`],
+        ['budget_override.create', `budget_override:${seededScopes.overrideId}`],
+      ] as const) {
+        const entry = audit.find(
+          (e: { action: string; target: string }) =>
+            e.action === action && (target === null || e.target === target),
+        );
+        expect(entry, action).toBeDefined();
+        const shown = page.locator(`tr[data-entry="${entry.id}"]`);
+        expect(await shown.getAttribute('data-audit-action')).toBe(action);
+        expect(await shown.textContent()).toContain(entry.actor);
+        if (entry.target) expect(await shown.textContent()).toContain(entry.target);
+      }
+      expect(await page.locator('main').textContent()).toContain('launch week');
       expect(unexpected(ui)).toEqual([]);
     });
   });

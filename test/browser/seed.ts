@@ -92,3 +92,68 @@ export async function settledSpend(server: { url: string; masterKey: string }, q
   }
   throw new Error('the ledger did not settle');
 }
+
+export interface SeededScopes {
+  /** acme: a daily (with a soft limit crossed) and a monthly window, end users, a tag; rival: a weekly one. */
+  keys: { acme: { id: string; key: string; name: string }; rival: { id: string; key: string; name: string } };
+  overrideId: string;
+}
+
+/**
+ * Budget scopes through the admin API: team acme with a daily window (its soft limit low enough that the
+ * first request crosses it) and a monthly one, an end-user and a tag budget, a key with its own daily
+ * window and an override of the monthly window; team rival with a weekly budget. Then spend in every
+ * scope of acme (end user alice, tag project:apollo) and rival's.
+ */
+export async function seedScopes(server: { url: string; masterKey: string }): Promise<SeededScopes> {
+  const mk = server.masterKey;
+  await ok(
+    call(server, mk, 'POST', '/admin/teams', {
+      id: 'acme',
+      budgets: [
+        { limit_usd: 1, period: 'daily', soft_limit_usd: 0.000001 },
+        { limit_usd: 5, period: 'monthly' },
+      ],
+      end_users: { budget: { limit_usd: 0.5, period: 'daily' } },
+      tags: { 'project:apollo': { budget: { limit_usd: 2, period: 'total' } } },
+    }),
+    'create team acme',
+  );
+  await ok(
+    call(server, mk, 'POST', '/admin/teams', { id: 'rival', budget: { limit_usd: 3, period: 'weekly' } }),
+    'create team rival',
+  );
+  const make = async (team: string, name: string) => {
+    const k = await ok(call(server, mk, 'POST', '/admin/keys', { team, name }), `create key ${name}`);
+    return { id: k.id as string, key: k.key as string, name: k.name as string };
+  };
+  const acme = await make('acme', 'acme-bot');
+  const rival = await make('rival', 'rival-app');
+  await ok(
+    call(server, mk, 'PUT', `/admin/keys/${acme.id}/budgets`, {
+      budgets: [{ limit_usd: 0.75, period: 'daily' }],
+    }),
+    'key budgets',
+  );
+  const override = await ok(
+    call(server, mk, 'POST', '/admin/overrides', {
+      scope: 'team',
+      team: 'acme',
+      period: 'monthly',
+      limit_usd: 9,
+      expires_at: '2099-01-01T00:00:00Z',
+      reason: 'launch week',
+    }),
+    'override',
+  );
+  await ok(
+    call(server, acme.key, 'POST', '/v1/chat/completions', {
+      ...chat('demo-fast', 'Plan the launch.'),
+      user: 'alice',
+      quorum: { tags: { project: 'apollo' } },
+    }),
+    'chat acme',
+  );
+  await ok(call(server, rival.key, 'POST', '/v1/chat/completions', chat('demo-fast', 'Hello')), 'chat rival');
+  return { keys: { acme, rival }, overrideId: override.id };
+}

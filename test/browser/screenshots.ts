@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { launchBrowser, openPage, signIn, startUiServer, unavailableReason } from './harness.ts';
 import type { Page } from './playwright.ts';
-import { seed, settledSpend } from './seed.ts';
+import { seed, seedScopes, settledSpend } from './seed.ts';
 
 const OUT = resolve(import.meta.dirname, '../../docs/ui');
 
@@ -27,6 +27,8 @@ const server = await startUiServer();
 const browser = await launchBrowser();
 try {
   const seeded = await seed(server);
+  // Budget scopes (several windows, a key, end users, a tag, an override), so the Overview shows them.
+  await seedScopes(server);
   await settledSpend(server);
   mkdirSync(OUT, { recursive: true });
   const ui = await openPage(browser, server);
@@ -79,6 +81,20 @@ try {
       async (p) => {
         await p.goto('/ui/#/teams');
         await p.locator('[data-table="keys"]').waitFor();
+      },
+    ],
+    [
+      'alerts',
+      async (p) => {
+        await p.goto('/ui/#/alerts');
+        await p.locator('[data-table="alerts"] tr[data-alert]').first().waitFor();
+      },
+    ],
+    [
+      'audit',
+      async (p) => {
+        await p.goto('/ui/#/audit');
+        await p.locator('[data-table="audit"] tr[data-entry]').first().waitFor();
       },
     ],
     [

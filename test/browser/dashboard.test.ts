@@ -5,7 +5,8 @@
  * a team key (which sees only its team), no secret anywhere in the page or the tab's storage but the
  * signed-in key, the Overview's figures against /admin/spend, a key created and revoked, the
  * playground's routing decision and consensus panel, a workflow approved at its gate until its
- * DAG is green, and — on an open gateway as a fresh `npm start` serves — the playground and the
+ * DAG is green, every budget scope's windows against the API (a team key: its team's only), the Alerts
+ * and Audit pages, and — on an open gateway as a fresh `npm start` serves — the playground and the
  * example workflow stored, run and approved from the page. A browser is skipped, saying why, only
  * outside CI when it or its driver is not found.
  */
@@ -774,6 +775,38 @@ function dashboard(engine: Engine) {
         if (entry.target) expect(await shown.textContent()).toContain(entry.target);
       }
       expect(await page.locator('main').textContent()).toContain('launch week');
+      expect(unexpected(ui)).toEqual([]);
+    });
+
+    it('shows the first 60 windows and says how many more there are', async () => {
+      // A team with 70 tag budgets: more windows than one page of gauges holds.
+      const tags = Object.fromEntries(
+        Array.from({ length: 70 }, (_, n) => [
+          `lot:${String(n).padStart(2, '0')}`,
+          { budget: { limit_usd: 1 } },
+        ]),
+      );
+      const made = await call(scoped, scoped.masterKey, 'POST', '/admin/teams', { id: 'zz-many', tags });
+      expect(made.status).toBe(201);
+      const ui = await ownTab();
+      const { page } = ui;
+      await signIn(page, scoped.masterKey);
+      await page.locator('[data-more-windows]').waitFor();
+      const windows = (await call(scoped, scoped.masterKey, 'GET', '/admin/budgets')).data.data;
+      expect(windows.length).toBeGreaterThan(70);
+      expect(await page.locator('[data-window]').count()).toBe(60);
+      expect(await page.locator('[data-more-windows]').getAttribute('data-more-windows')).toBe(
+        String(windows.length - 60),
+      );
+      expect(await page.locator('[data-more-windows]').textContent()).toContain(
+        `${windows.length - 60} more budget windows not shown`,
+      );
+      // The first page is in order: teams by id, each team's own windows first.
+      expect(await page.locator('[data-budget-team]').allTextContents()).toEqual([
+        'acme',
+        'rival',
+        'zz-many',
+      ]);
       expect(unexpected(ui)).toEqual([]);
     });
   });

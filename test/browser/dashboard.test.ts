@@ -721,8 +721,11 @@ function dashboard(engine: Engine) {
           reserved: w.reserved_usd,
           remaining: w.remaining_usd,
           limit: w.limit_usd,
+          ...(w.soft_limit_usd !== null && { soft: w.soft_limit_usd }),
         });
       }
+      // The soft limits of every window, not only the team's first.
+      expect(budget.scopes.some((w: any) => w.soft_limit_usd !== null)).toBe(true);
       expect(await page.locator(`.gauge-card[data-scope="key"] > h3`).textContent()).toBe(
         'acme · key acme-bot',
       );

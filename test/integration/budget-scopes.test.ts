@@ -388,6 +388,8 @@ describe('budget scopes (memory)', () => {
     expect(body.scopes.find((s: any) => s.scope === 'user')).toMatchObject({
       spent_usd: 0.00245,
       limit_usd: 0.006,
+      soft_limit_usd: null,
+      soft_limit_reached: false,
     });
   });
 

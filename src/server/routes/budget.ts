@@ -30,6 +30,8 @@ export const BudgetSchema = z
           reserved_usd: z.number(),
           remaining_usd: z.number(),
           resets_at: z.string().nullable(),
+          soft_limit_usd: z.number().nullable(),
+          soft_limit_reached: z.boolean(),
         }),
       )
       .optional()
@@ -115,6 +117,8 @@ export function registerBudget(app: OpenAPIHono<AppEnv>, gw: Gateway) {
           reserved_usd: st.reservedUsd,
           remaining_usd: st.remainingUsd,
           resets_at: st.resetsAt,
+          soft_limit_usd: w.policy.softLimitUsd ?? null,
+          soft_limit_reached: st.softLimitReached,
         };
       }),
     );

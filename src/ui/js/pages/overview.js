@@ -63,15 +63,7 @@ async function budgets(root, me, signal) {
       if (b.scopes?.length) {
         // A team key: its own team's windows, its own key's and its team's tags'.
         const keyNames = new Map(me.key?.id ? [[me.key.id, me.key.name]] : []);
-        const windows = b.scopes.map((w) => ({
-          ...w,
-          team: b.team,
-          // The team's first window is the one /v1/budget gives a soft limit for.
-          soft_limit_usd:
-            w.scope === 'team' && w.period === b.period && w.limit_usd === b.limit_usd
-              ? b.soft_limit_usd
-              : null,
-        }));
+        const windows = b.scopes.map((w) => ({ ...w, team: b.team }));
         replace(body, windowGauges(windows, { keyNames }));
       } else replace(body, h('div', { class: 'gauge-card' }, h('h3', {}, b.team), gauge(b)));
     }

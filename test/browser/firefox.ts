@@ -195,7 +195,8 @@ function locator(page: Puppeteer.Page, steps: Step[]): Locator {
       } catch (e) {
         if (
           Date.now() > deadline ||
-          !/detached|not connected|stale|no such node|not attached/i.test(String(e))
+          // A redrawn node can also read as having no box ("not clickable") until it is resolved again.
+          !/detached|not connected|stale|no such node|not attached|not clickable/i.test(String(e))
         )
           throw e;
       } finally {

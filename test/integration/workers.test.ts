@@ -262,13 +262,21 @@ describe.skipIf(!REDIS_URL)('quorum serve --workers 2 with Redis', () => {
       controller.abort();
       await reading;
     }
-    const served = new Set<number>();
-    for (const line of server.output().split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const entry = JSON.parse(line);
-      if (entry.msg === 'request' && ids.includes(entry.req_id)) served.add(entry.worker);
-    }
-    expect(served).toEqual(new Set([1, 2]));
+    // Each worker's log line for a request is written on its own stdout, which may come after the tail.
+    const logged = () => {
+      const workers = new Map<string, number>();
+      for (const line of server.output().split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line);
+        if (entry.msg === 'request' && ids.includes(entry.req_id)) workers.set(entry.req_id, entry.worker);
+      }
+      return workers;
+    };
+    await until(
+      () => logged().size === ids.length,
+      () => server.output(),
+    );
+    expect(new Set(logged().values())).toEqual(new Set([1, 2]));
     // The list reads the one store: each worker writes its records within a batch interval.
     let listed: string[] = [];
     for (let i = 0; i < 50 && !ids.every((id) => listed.includes(id)); i++) {

@@ -241,6 +241,7 @@ describe('quorum keys revoke', () => {
       name: 'audited',
       expires_at: null,
       limits: null,
+      budgets: null,
     });
     expect(JSON.stringify(entries)).not.toContain(created.key);
     expect(JSON.stringify(entries)).not.toContain(created.prefix);

@@ -1,8 +1,8 @@
 // Alerts (master key): the recorded budget alerts, newest first (GET /admin/alerts), each with the
 // state of its delivery to every webhook. Fifty at a time, "More" for the next page.
-import { ApiError, api } from '../api.js';
-import { append, badge, errorBox, h, moreButton, replace, section, table } from '../dom.js';
+import { badge, h } from '../dom.js';
 import { dateTime, usd } from '../format.js';
+import { pagedList } from '../paged-list.js';
 
 const DELIVERY = { delivered: 'ok', pending: 'warn', failed: 'bad' };
 
@@ -58,46 +58,16 @@ const COLUMNS = [
   },
 ];
 
-export async function render({ root, signal }) {
-  append(root, h('h1', {}, 'Alerts'));
-  const box = h('div', {}, 'Loading…');
-  const more = h('div', { class: 'more' });
-  append(
-    root,
-    section(
-      'Budget alerts',
-      null,
-      h(
-        'p',
-        { class: 'muted' },
-        'Thresholds and soft limits crossed, newest first, and how each webhook took the alert.',
-      ),
-      box,
-      more,
-    ),
-  );
-  const rows = [];
-  const page = async (cursor) => {
-    const res = (await api('/admin/alerts', { query: { limit: 50, cursor }, signal })).data;
-    rows.push(...res.data);
-    replace(
-      box,
-      table(COLUMNS, rows, {
-        name: 'alerts',
-        empty: 'No alert yet.',
-        rowAttrs: (a) => ({ 'data-alert': a.id, 'data-type': a.type, 'data-team': a.team }),
-      }),
-    );
-    moreButton(more, res, page);
-  };
-  try {
-    await page();
-  } catch (err) {
-    replace(
-      box,
-      err instanceof ApiError && err.unavailable
-        ? h('p', { class: 'muted' }, 'This gateway does not record alerts (GET /admin/alerts).')
-        : errorBox(err),
-    );
-  }
+export function render({ root, signal }) {
+  return pagedList(root, signal, {
+    title: 'Alerts',
+    heading: 'Budget alerts',
+    intro: 'Thresholds and soft limits crossed, newest first, and how each webhook took the alert.',
+    path: '/admin/alerts',
+    columns: COLUMNS,
+    name: 'alerts',
+    empty: 'No alert yet.',
+    rowAttrs: (a) => ({ 'data-alert': a.id, 'data-type': a.type, 'data-team': a.team }),
+    unavailable: 'This gateway does not record alerts (GET /admin/alerts).',
+  });
 }

@@ -308,6 +308,47 @@ describe('budget scopes (memory)', () => {
     expect(entry.details).toMatchObject({ reason: 'demo day', limit_usd: 0.02, scope: 'user' });
   });
 
+  it('holds the end user on the Messages and Responses surfaces too, and names the scope there', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quorum-scopes-'));
+    await boot();
+    const before = fake.received.length;
+    // alice spends $0.00245 of her $0.006 today through chat; another worst case (~$0.0042) does not fit.
+    expect((await chat(KEY, { user: 'alice' })).status).toBe(200);
+    const post = async (path: string, body: Record<string, unknown>) => {
+      const res = await fetch(`${gw.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+        body: JSON.stringify(body),
+      });
+      return {
+        status: res.status,
+        scope: res.headers.get('x-quorum-budget-scope'),
+        json: (await res.json()) as any,
+      };
+    };
+    const message = (user: string) =>
+      post('/v1/messages', {
+        model: 'priced',
+        max_tokens: 100,
+        metadata: { user_id: user },
+        messages: [{ role: 'user', content: 'count the stars' }],
+      });
+    const refused = await message('alice');
+    expect([refused.status, refused.scope]).toEqual([429, 'user']);
+    expect(JSON.stringify(refused.json)).toContain('End user `alice` has spent $0.00245');
+    expect((await message('bob')).status).toBe(200);
+
+    const response = await post('/v1/responses', {
+      model: 'priced',
+      max_output_tokens: 100,
+      user: 'alice',
+      input: 'count the stars',
+    });
+    expect([response.status, response.scope, response.json.error?.param]).toEqual([429, 'user', 'user']);
+    // Nothing refused reached the upstream: one chat for alice, one message for bob.
+    expect(fake.received.length - before).toBe(2);
+  });
+
   it('start-up rebuilds each scope’s windows from the ledger: a user, a key and a tag that spent before', async () => {
     dir = mkdtempSync(join(tmpdir(), 'quorum-scopes-'));
     const store = await openStore(`sqlite:${join(dir, 'q.db')}`);

@@ -19,13 +19,7 @@ import type {
 } from '../../limits/types.ts';
 import { metrics } from '../../telemetry/index.ts';
 import type { Caller } from '../access/index.ts';
-import {
-  CLAMP_RETRIES,
-  OUTPUT_CAP_HEADER,
-  type OutputCap,
-  type OutputCapping,
-  remainingOf,
-} from './output-cap.ts';
+import { CLAMP_RETRIES, OUTPUT_CAP_HEADER, type OutputCap, type OutputCapping } from './output-cap.ts';
 import { budgetRefusal, budgetWindows, type RequestScope, scopeRateSubjects } from './scopes.ts';
 
 export interface LimitBackends {
@@ -164,7 +158,7 @@ export async function admitWithin(
   if (result && !result.ok && capping && holding) {
     try {
       for (let i = 0; i < CLAMP_RETRIES && result && !result.ok; i++) {
-        const clamp = capping.clampTo(remainingOf(result.status));
+        const clamp = capping.clampTo(result.status.remainingUsd);
         if (!clamp) break;
         const tried: ReserveManyResult = sync
           ? budgetSync!.reserveMany(policies, clamp.reserveUsd, ttlMs)
@@ -186,7 +180,7 @@ export async function admitWithin(
     await undo();
     metrics.refusals.inc({ team: caller.team, reason: 'budget_exceeded' });
     const st = result.status;
-    const hint = bounds.fitHint?.(remainingOf(st));
+    const hint = bounds.fitHint?.(st.remainingUsd);
     throw budgetRefusal(windows[result.index]!, st, refusedAmount, hint, capping && floorText(capping));
   }
   if (outputCap) headers = { ...headers, [OUTPUT_CAP_HEADER]: String(outputCap.max_tokens) };

@@ -7,7 +7,6 @@
  * reserving, with retries driven by each refusal's own status (never a check and then a reserve).
  */
 import type { ModelSpec } from '../../../routing/types.ts';
-import type { BudgetStatus } from '../../limits/types.ts';
 
 /** The response header naming the output cap the gateway set. */
 export const OUTPUT_CAP_HEADER = 'x-quorum-max-tokens';
@@ -84,11 +83,6 @@ export function largestCapWithin(
     else bad = mid;
   }
   return ok;
-}
-
-/** What a budget refusal leaves: the limit less what is spent and held. */
-export function remainingOf(status: BudgetStatus): number {
-  return Math.max(0, status.limitUsd - status.spentUsd - status.reservedUsd);
 }
 
 /**

@@ -104,10 +104,9 @@ export function budgetRefusal(
   costDetail = '',
 ): GatewayError {
   const which = window.scope.kind === 'team' ? 'its' : 'its own';
-  const remaining = Math.max(0, st.limitUsd - st.spentUsd - st.reservedUsd);
   return new GatewayError(
     'budget_exceeded',
-    `${whose(window)} spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of ${which} ${usd(st.limitUsd)} ${st.period} budget, ${usd(remaining)} remaining; this request may cost up to ${usd(amountUsd)}${costDetail}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
+    `${whose(window)} spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of ${which} ${usd(st.limitUsd)} ${st.period} budget, ${usd(st.remainingUsd)} remaining; this request may cost up to ${usd(amountUsd)}${costDetail}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
     {
       param: window.label,
       headers: { 'x-should-retry': 'false', 'x-quorum-budget-scope': window.label },

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { GatewayError } from '../errors/index.ts';
@@ -18,6 +17,7 @@ import {
 } from '../telemetry/index.ts';
 import type { KeyRing } from './auth.ts';
 import type { AppEnv, StreamEnd } from './env.ts';
+import { newRequestId } from './request-id.ts';
 
 /** How a request ended, for its record in the request log. */
 function endOf(res: Response, status: number, info: StreamEnd, error: GatewayError | undefined): RequestEnd {
@@ -41,7 +41,7 @@ function endOf(res: Response, status: number, info: StreamEnd, error: GatewayErr
 export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
   return (c, next) => {
     const startedAt = performance.now();
-    const requestId = randomUUID().replaceAll('-', '');
+    const requestId = newRequestId();
     c.set('requestId', requestId);
     c.set('startedAt', startedAt);
     return tracer.startActiveSpan(

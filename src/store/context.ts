@@ -1,11 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Engine } from './migrations.ts';
+import type { NodeSqliteDatabase } from './sqlite-dialect.ts';
 import type { Database } from './types.ts';
 
 /** What every repository is built from. */
 export interface StoreContext {
   db: Kysely<Database>;
   engine: Engine;
+  /** The SQLite connection under `db` (SQLite only): batched writes run prepared statements on it directly. */
+  sqlite?: NodeSqliteDatabase;
   /** Clock in epoch ms (tests move it to expire keys). */
   now: () => number;
 }

@@ -5,6 +5,7 @@
  * this off the request path only: in its batches, its refreshes and the feedback endpoint.
  */
 import { sql, type Transaction } from 'kysely';
+import { type BulkTable, insertRows } from './bulk-insert.ts';
 import type { StoreContext } from './context.ts';
 import type { Database, LearnedQualityTable, LearningSubjectsTable } from './types.ts';
 
@@ -22,6 +23,14 @@ export interface LearningControl {
 
 /** One request's answerer, for feedback (the feedback's score and comment are written, never read back). */
 export type SubjectRow = Omit<LearningSubjectsTable, 'feedback_score' | 'feedback_comment'>;
+
+/** A new answer under an id already there clears the feedback the old one had. */
+const SUBJECTS: BulkTable<SubjectRow> = {
+  table: 'learning_subjects',
+  columns: ['request_id', 'team_id', 'model', 'category', 'created_at', 'feedback_at'],
+  conflict:
+    'on conflict (request_id) do update set team_id = excluded.team_id, model = excluded.model, category = excluded.category, created_at = excluded.created_at, feedback_at = null, feedback_score = null, feedback_comment = null',
+};
 
 /** One observation of a model in a category; `feedback` marks the subject, and counts only the first time. */
 export interface ObservationRow {
@@ -145,25 +154,10 @@ export class LearningRepo {
 
   /** Records who answered requests (a request id seen again — a re-run workflow step — takes the newer answer). */
   async putSubjects(rows: readonly SubjectRow[]): Promise<void> {
-    if (!rows.length) return;
     // One row per id (the newest): Postgres refuses an upsert that would change one row twice.
     const newest = new Map<string, SubjectRow>();
     for (const r of rows) newest.set(r.request_id, r);
-    await this.#ctx.db
-      .insertInto('learning_subjects')
-      .values([...newest.values()].map((r) => ({ ...r, feedback_score: null, feedback_comment: null })))
-      .onConflict((oc) =>
-        oc.column('request_id').doUpdateSet({
-          team_id: sql`excluded.team_id`,
-          model: sql`excluded.model`,
-          category: sql`excluded.category`,
-          created_at: sql`excluded.created_at`,
-          feedback_at: null,
-          feedback_score: null,
-          feedback_comment: null,
-        }),
-      )
-      .execute();
+    await insertRows(this.#ctx, SUBJECTS, [...newest.values()]);
   }
 
   async findSubject(requestId: string): Promise<SubjectRow | undefined> {

@@ -8,6 +8,7 @@
 
 import { type Insertable, sql } from 'kysely';
 import { type ScopeRef, tagSelector } from '../limits/scopes.ts';
+import { type BulkTable, insertRows } from './bulk-insert.ts';
 import type { StoreContext } from './context.ts';
 import { tagValue } from './ledger-sql.ts';
 import { LedgerWriter, type LedgerWriterOptions } from './ledger-writer.ts';
@@ -120,6 +121,31 @@ export function ledgerRow(
 
 export type LedgerOptions = LedgerWriterOptions;
 
+const LEDGER: BulkTable<Insertable<LedgerTable>> = {
+  table: 'ledger',
+  columns: [
+    'request_id',
+    'team_id',
+    'key_id',
+    'model',
+    'provider',
+    'input_tokens',
+    'cached_tokens',
+    'output_tokens',
+    'cost_nanos',
+    'latency_ms',
+    'status',
+    'tags',
+    'created_at',
+    'key_name',
+    'end_user',
+    'surface',
+    'workflow_run',
+    'workflow_step',
+    'tag_pairs',
+  ],
+};
+
 /** 19 columns × 1500 rows stays under both engines' bound-parameter limits (SQLite 32 766, pg 65 535). */
 const MAX_BATCH = 1500;
 
@@ -167,8 +193,8 @@ export class Ledger {
     return this.#writer.close();
   }
 
-  async #insert(rows: Insertable<LedgerTable>[]): Promise<void> {
-    await this.#ctx.db.insertInto('ledger').values(rows).execute();
+  #insert(rows: Insertable<LedgerTable>[]): Promise<void> {
+    return insertRows(this.#ctx, LEDGER, rows);
   }
 
   /**

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { type CompiledQuery, Kysely, sql } from 'kysely';
 import { AlertsRepo } from './alerts.ts';
 import { AuditRepo } from './audit.ts';
+import type { StoreContext } from './context.ts';
 import { parseDatabaseUrl, redactUrl } from './database-url.ts';
 import { KeysRepo } from './keys.ts';
 import { LearningRepo } from './learning.ts';
@@ -17,7 +18,12 @@ import { cachedProbe, type StoreProbe } from './probe.ts';
 import { type RequestLogOptions, RequestLogRepo } from './request-log.ts';
 import { ResponsesRepo } from './responses.ts';
 import { SpendRepo } from './spend.ts';
-import { createSqliteDialect, MEMORY, openSqliteDatabase } from './sqlite-dialect.ts';
+import {
+  createSqliteDialect,
+  MEMORY,
+  type NodeSqliteDatabase,
+  openSqliteDatabase,
+} from './sqlite-dialect.ts';
 import { SqliteReader } from './sqlite-reader.ts';
 import { TeamsRepo } from './teams.ts';
 import type { Database } from './types.ts';
@@ -82,9 +88,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const now = options.now ?? Date.now;
 
   let db: Kysely<Database>;
+  let sqlite: NodeSqliteDatabase | undefined;
   try {
     if (target.engine === 'sqlite') {
-      db = new Kysely<Database>({ dialect: createSqliteDialect(openSqliteDatabase(target.path)) });
+      sqlite = openSqliteDatabase(target.path);
+      db = new Kysely<Database>({ dialect: createSqliteDialect(sqlite) });
     } else {
       // pg is loaded only for Postgres: most installs run on the embedded SQLite default.
       const { createPostgresDialect, createPostgresPool } = await import('./postgres-dialect.ts');
@@ -107,7 +115,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     throw new Error(`Cannot open database "${redactUrl(url)}": ${(err as Error).message}`, { cause: err });
   }
 
-  const ctx = { db, engine: target.engine, now };
+  const ctx: StoreContext = { db, engine: target.engine, now, ...(sqlite && { sqlite }) };
   const ledger = new Ledger(ctx, { ...options.ledger, onError });
   const requestLog = new RequestLogRepo(ctx, { ...options.requestLog, onError });
   // Usage and spend reports read large ranges: on a SQLite file, off the event loop (an in-memory database has

@@ -4,11 +4,11 @@
  * bounded in rows and in bytes: while the database refuses writes, the prompt and answer text of new
  * rows is dropped first, then the rows themselves — never the memory of the process.
  */
-import { CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { type BulkTable, insertRows } from './bulk-insert.ts';
 import type { StoreContext } from './context.ts';
 import { type KeysetCursor, olderThan } from './keyset.ts';
 import { LedgerWriter, type LedgerWriterOptions } from './ledger-writer.ts';
-import type { Engine } from './migrations.ts';
 import type { Database, RequestLogTable } from './types.ts';
 
 export type RequestLogRow = RequestLogTable;
@@ -80,27 +80,12 @@ export const SUMMARY_COLUMNS = [
 
 const COLUMNS = [...SUMMARY_COLUMNS, 'detail', 'content'] as const;
 
-/**
- * One multi-row INSERT, its text written here rather than by the query builder, which spends more time
- * compiling 21 columns × 500 rows than the database spends storing them. A record whose id is already
- * there (a batch retried after it had been committed) is skipped, not a failure.
- */
-function insertQuery(engine: Engine, rows: RequestLogRow[]): CompiledQuery {
-  const params: unknown[] = [];
-  const tuples: string[] = [];
-  for (const row of rows) {
-    const marks: string[] = [];
-    for (const column of COLUMNS) {
-      params.push(row[column]);
-      marks.push(engine === 'postgres' ? `$${params.length}` : '?');
-    }
-    tuples.push(`(${marks.join(',')})`);
-  }
-  return CompiledQuery.raw(
-    `insert into request_log (${COLUMNS.join(',')}) values ${tuples.join(',')} on conflict (id) do nothing`,
-    params,
-  );
-}
+/** A record whose id is already there (a batch retried after it had been committed) is skipped, not a failure. */
+const TABLE: BulkTable<RequestLogRow> = {
+  table: 'request_log',
+  columns: COLUMNS,
+  conflict: 'on conflict (id) do nothing',
+};
 
 const sizeOf = (row: RequestLogRow) => ROW_OVERHEAD + (row.detail?.length ?? 0) + (row.content?.length ?? 0);
 
@@ -199,7 +184,7 @@ export class RequestLogRepo {
   }
 
   async #insert(rows: RequestLogRow[]): Promise<void> {
-    await this.#ctx.db.executeQuery(insertQuery(this.#ctx.engine, rows));
+    await insertRows(this.#ctx, TABLE, rows);
     let written = 0;
     for (const row of rows) written += sizeOf(row);
     this.#bytes = Math.max(0, this.#bytes - written);

@@ -117,6 +117,52 @@ describe.each(backends())('ledger on $name', ({ make }) => {
     expect(ids.map((r) => r.request_id)).toEqual(['first', 'during-outage', 'after']);
   });
 
+  it('writes a batch whole or not at all: a row the database refuses keeps the whole batch queued', async () => {
+    const onError = vi.fn();
+    const store = await open({ flushIntervalMs: 60_000 }, onError);
+    store.ledger.append(entry({ request_id: 'before' }));
+    await store.ledger.flush();
+    // A check the third row breaks: the first two must not be committed without it.
+    await (store.engine === 'postgres'
+      ? sql`alter table ledger add constraint no_bad check (request_id <> 'bad')`
+      : sql`create trigger no_bad before insert on ledger when new.request_id = 'bad' begin select raise(abort, 'refused'); end`
+    ).execute(store.db);
+    for (const id of ['one', 'two', 'bad', 'four']) store.ledger.append(entry({ request_id: id }));
+    await expect(store.ledger.flush()).rejects.toThrow();
+    expect(store.ledger.pending).toBe(4);
+    const ids = await store.db.selectFrom('ledger').select('request_id').orderBy('id').execute();
+    expect(ids.map((r) => r.request_id)).toEqual(['before']);
+  });
+
+  it('a batch written while another transaction is open on the store neither joins nor breaks it', async () => {
+    const store = await open({ flushIntervalMs: 60_000 });
+    await store.teams.create({ id: 'kept' });
+    let inside!: () => void;
+    const opened = new Promise<void>((resolve) => {
+      inside = resolve;
+    });
+    const rolledBack = store.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.updateTable('teams').set({ models: '["changed"]' }).where('id', '=', 'kept').execute();
+        inside();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new Error('roll back');
+      })
+      .catch((err: Error) => err.message);
+    await opened;
+    store.ledger.append(entry({ request_id: 'during' }));
+    const flushed = store.ledger.flush();
+    expect(await rolledBack).toBe('roll back');
+    await flushed;
+    // The batch was written after the transaction, outside it: the rollback took only its own change.
+    const ids = await store.db.selectFrom('ledger').select('request_id').execute();
+    expect(ids.map((r) => r.request_id)).toEqual(['during']);
+    const team = await store.teams.get('kept');
+    expect(team?.id).toBe('kept');
+    expect(team?.models).toBeUndefined();
+  });
+
   it('sums spend exactly in nano-dollars, per team, from an inclusive start', async () => {
     const store = await open({ flushIntervalMs: 60_000 });
     const costs = [1, 999_999_999, 123_456_789_012, 4_000_000_000_000_001];

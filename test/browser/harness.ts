@@ -122,10 +122,15 @@ export interface UiServer {
  * no provider keys; `config` (teams, static keys) is written to a file when given.
  */
 export async function startUiServer(
-  options: { config?: Record<string, unknown>; masterKey?: string } = {},
+  options: {
+    config?: Record<string, unknown>;
+    masterKey?: string;
+    /** Fills the store (its database URL) before the gateway starts on it. */
+    prepare?: (databaseUrl: string) => Promise<void>;
+  } = {},
 ): Promise<UiServer> {
   const masterKey = options.masterKey ?? 'mk-ui-test-master-key';
-  return { ...(await spawnGateway(options.config, masterKey)), masterKey };
+  return { ...(await spawnGateway(options.config, masterKey, options.prepare)), masterKey };
 }
 
 /** `quorum serve` on the demo with no keys at all: an open gateway, as a fresh `npm start` is. */
@@ -133,8 +138,14 @@ export function startOpenUiServer(): Promise<Omit<UiServer, 'masterKey'>> {
   return spawnGateway(undefined, null);
 }
 
-async function spawnGateway(config: Record<string, unknown> | undefined, masterKey: string | null) {
+async function spawnGateway(
+  config: Record<string, unknown> | undefined,
+  masterKey: string | null,
+  prepare?: (databaseUrl: string) => Promise<void>,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-ui-'));
+  const databaseUrl = `sqlite:${join(dir, 'quorum.db')}`;
+  await prepare?.(databaseUrl);
   const args: string[] = [];
   if (config) {
     writeFileSync(join(dir, 'quorum.yaml'), stringify(config));
@@ -144,7 +155,7 @@ async function spawnGateway(config: Record<string, unknown> | undefined, masterK
     cwd: dir,
     env: cleanEnv({
       ...(masterKey !== null && { QUORUM_MASTER_KEY: masterKey }),
-      QUORUM_DATABASE_URL: `sqlite:${join(dir, 'quorum.db')}`,
+      QUORUM_DATABASE_URL: databaseUrl,
     }),
     timeoutMs: 30_000,
   });

@@ -1,13 +1,14 @@
 /**
  * A batch of rows into one table, in one transaction: what the ledger, the request log and learning's
  * subjects write after every request. On SQLite the batch is one prepared single-row INSERT run once per
- * row between BEGIN and COMMIT. A multi-row VALUES statement would be a new text for every batch size
- * (parsed anew, several thousand parameters spread into one call) and costs about twice as much CPU per
- * row; this runs on the event loop, so it is the gateway's own time. On Postgres it is one multi-row
- * INSERT: one round trip.
+ * row between BEGIN and COMMIT (a multi-row VALUES statement is a new text for every batch size, parsed
+ * anew, and costs about twice the CPU per row): on a file, by the store's writer thread, so neither the
+ * inserts nor the commit's disk sync hold the event loop; in memory, on the one connection there is. On
+ * Postgres it is one multi-row INSERT: one round trip.
  */
 import { CompiledQuery } from 'kysely';
 import type { StoreContext } from './context.ts';
+import { toInput } from './sqlite-dialect.ts';
 
 export interface BulkTable<R> {
   table: string;
@@ -22,6 +23,13 @@ export async function insertRows<R>(
   rows: readonly R[],
 ): Promise<void> {
   if (!rows.length) return;
+  if (ctx.writer) {
+    await ctx.writer.insert(
+      singleRow(spec),
+      rows.map((row) => spec.columns.map((column) => toInput(row[column]))),
+    );
+    return;
+  }
   const sqlite = ctx.sqlite;
   if (!sqlite) {
     await ctx.db.executeQuery(multiRow(spec, rows));

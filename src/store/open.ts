@@ -24,7 +24,7 @@ import {
   type NodeSqliteDatabase,
   openSqliteDatabase,
 } from './sqlite-dialect.ts';
-import { SqliteReader } from './sqlite-reader.ts';
+import { SqliteThread } from './sqlite-thread.ts';
 import { TeamsRepo } from './teams.ts';
 import type { Database } from './types.ts';
 import { type ReportSource, UsageRepo } from './usage.ts';
@@ -115,13 +115,20 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     throw new Error(`Cannot open database "${redactUrl(url)}": ${(err as Error).message}`, { cause: err });
   }
 
-  const ctx: StoreContext = { db, engine: target.engine, now, ...(sqlite && { sqlite }) };
+  // On a SQLite file, reports and the batched writes run on threads of their own, each with its own
+  // connection (an in-memory database has no file another connection could open).
+  const file = target.engine === 'sqlite' && target.path !== MEMORY ? resolve(target.path) : null;
+  const reader = file ? new SqliteThread(file, 'reader') : null;
+  const writer = file ? new SqliteThread(file, 'writer') : null;
+  const ctx: StoreContext = {
+    db,
+    engine: target.engine,
+    now,
+    ...(sqlite && { sqlite }),
+    ...(writer && { writer }),
+  };
   const ledger = new Ledger(ctx, { ...options.ledger, onError });
   const requestLog = new RequestLogRepo(ctx, { ...options.requestLog, onError });
-  // Usage and spend reports read large ranges: on a SQLite file, off the event loop (an in-memory database has
-  // no file another connection could open).
-  const reader =
-    target.engine === 'sqlite' && target.path !== MEMORY ? new SqliteReader(resolve(target.path)) : null;
   let closing: Promise<void> | null = null;
   const reports: ReportSource = {
     flush: () => ledger.flush(),
@@ -156,7 +163,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
           const failed = results.find((r) => r.status === 'rejected');
           if (failed) throw failed.reason;
         })
-        .finally(() => reader?.close())
+        .finally(() => Promise.all([reader?.close(), writer?.close()]))
         .finally(() => db.destroy());
       return closing;
     },

@@ -8,7 +8,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  type SqliteStatement,
+} from 'kysely';
 
 export const MEMORY = ':memory:';
 const BUSY_TIMEOUT_MS = 5000;
@@ -16,7 +25,7 @@ const BUSY_TIMEOUT_MS = 5000;
 const STATEMENT_CACHE_SIZE = 200;
 
 /** node:sqlite binds only null, numbers, bigints, strings and bytes. */
-function toInput(value: unknown): SQLInputValue {
+export function toInput(value: unknown): SQLInputValue {
   if (value === undefined) return null;
   if (typeof value === 'boolean') return value ? 1 : 0;
   return value as SQLInputValue;
@@ -89,6 +98,30 @@ export function openSqliteDatabase(path: string): NodeSqliteDatabase {
   return new NodeSqliteDatabase(raw);
 }
 
+/**
+ * Transactions begin IMMEDIATE: they take the write lock first (waiting for it like any write). The
+ * store's writer thread commits batches on a connection of its own; a transaction that read before it
+ * wrote would otherwise find its snapshot outdated by such a batch and fail at its first write.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class NodeSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
 export function createSqliteDialect(database: NodeSqliteDatabase): SqliteDialect {
-  return new SqliteDialect({ database });
+  return new NodeSqliteDialect({ database });
 }

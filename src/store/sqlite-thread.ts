@@ -1,10 +1,14 @@
 /**
- * Long read-only queries on SQLite, off the event loop. `node:sqlite` is synchronous: a usage report
- * scanning a million ledger rows would stall every request the gateway is serving for as long as it
- * runs. A worker thread with its own connection to the same file runs them instead (WAL lets it read
- * while the gateway writes), one at a time, in the order asked.
+ * SQLite work off the event loop. `node:sqlite` is synchronous: a usage report scanning a million ledger
+ * rows would stall every request the gateway is serving for as long as it runs, and so would the batches
+ * every request leaves (ledger, request log, learning), each with its commit's disk sync. A worker thread
+ * with its own connection to the same file does it instead (WAL lets readers and one writer work side by
+ * side), one job at a time, in the order asked: a `reader` thread answers SELECTs, a `writer` thread
+ * writes batches, each batch one transaction.
  */
 import { Worker } from 'node:worker_threads';
+
+export type SqliteThreadRole = 'reader' | 'writer';
 
 interface Pending {
   resolve: (rows: unknown[]) => void;
@@ -19,7 +23,7 @@ interface Reply {
 
 /** The worker's source next to this file: `.ts` when run from the sources, `.js` once built. */
 const WORKER_URL = new URL(
-  import.meta.url.endsWith('.ts') ? './sqlite-reader-worker.ts' : './sqlite-reader-worker.js',
+  import.meta.url.endsWith('.ts') ? './sqlite-thread-worker.ts' : './sqlite-thread-worker.js',
   import.meta.url,
 );
 
@@ -28,27 +32,45 @@ function sqliteError(e: NonNullable<Reply['error']>): Error {
   return Object.assign(new Error(e.message), { code: e.code, errcode: e.errcode, errstr: e.errstr });
 }
 
-export class SqliteReader {
+export class SqliteThread {
   readonly #path: string;
+  readonly #role: SqliteThreadRole;
   #worker: Worker | null = null;
   readonly #pending = new Map<number, Pending>();
   #next = 0;
   #closed = false;
 
-  /** `path`: the database file (absolute); the thread starts with the first query. */
-  constructor(path: string) {
+  /** `path`: the database file (absolute); the thread starts with the first job. */
+  constructor(path: string, role: SqliteThreadRole) {
     this.#path = path;
+    this.#role = role;
   }
 
   /** The rows of one SELECT. */
   all(sql: string, params: readonly unknown[]): Promise<unknown[]> {
+    return this.#send({ sql, params });
+  }
+
+  /**
+   * Runs `sql` (one row's INSERT) once per row, all in one transaction: every row is written or none.
+   * The values must be what node:sqlite binds (null, numbers, bigints, strings, bytes).
+   */
+  async insert(sql: string, rows: readonly (readonly unknown[])[]): Promise<void> {
+    await this.#send({ sql, rows });
+  }
+
+  #send(job: {
+    sql: string;
+    params?: readonly unknown[];
+    rows?: readonly (readonly unknown[])[];
+  }): Promise<unknown[]> {
     if (this.#closed) return Promise.reject(new Error('The store is closed.'));
     const worker = this.#start();
     const id = ++this.#next;
     return new Promise<unknown[]>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, sql, params });
+      worker.postMessage({ id, ...job });
     });
   }
 
@@ -62,7 +84,7 @@ export class SqliteReader {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(WORKER_URL, { workerData: { path: this.#path } });
+    const worker = new Worker(WORKER_URL, { workerData: { path: this.#path, role: this.#role } });
     worker.on('message', (reply: Reply) => {
       const pending = this.#pending.get(reply.id);
       if (!pending) return;
@@ -79,7 +101,9 @@ export class SqliteReader {
       this.#failAll(err);
     };
     worker.on('error', died);
-    worker.on('exit', (code) => died(new Error(`The database reader thread stopped (exit code ${code}).`)));
+    worker.on('exit', (code) =>
+      died(new Error(`The database ${this.#role} thread stopped (exit code ${code}).`)),
+    );
     this.#worker = worker;
     return worker;
   }

@@ -18,6 +18,7 @@ import {
   ENGINES,
   type Engine,
   launchBrowser,
+  chartNumbers as numbers,
   openPage,
   signIn,
   startOpenUiServer,
@@ -25,6 +26,7 @@ import {
   type UiPage,
   type UiServer,
   unavailableReason,
+  unexpectedErrors as unexpected,
 } from './harness.ts';
 import type { Browser, Page } from './playwright.ts';
 import { type Seeded, type SeededScopes, seed, seedScopes, settledSpend } from './seed.ts';
@@ -38,9 +40,6 @@ declare const getComputedStyle: any;
 
 const STATIC = 'sk-ui-static-lab-key-5e4d3c2b1a09f8e7';
 
-/** Errors a page logged other than the API answers the pages expect (401 before sign-in, 404s of absent routes). */
-const unexpected = (ui: UiPage) => ui.errors.filter((e) => !/^Failed to load resource: .* (401|404)/.test(e));
-
 /** What the page holds anywhere a secret could leak: markup, every field's value, the URL, storage, cookies. */
 async function exposed(page: Page) {
   return page.evaluate(() => ({
@@ -52,19 +51,6 @@ async function exposed(page: Page) {
     cookie: document.cookie,
   }));
 }
-
-const numbers = async (page: Page, selector: string) =>
-  page.evaluate((sel) => {
-    const out: Record<string, Record<string, number>> = {};
-    for (const row of document.querySelectorAll(`${sel} tbody tr[data-group]`)) {
-      const metrics: Record<string, number> = {};
-      for (const cell of row.querySelectorAll('[data-metric]')) {
-        metrics[cell.getAttribute('data-metric')!] = Number(cell.getAttribute('data-value'));
-      }
-      out[row.getAttribute('data-group')!] = metrics;
-    }
-    return out;
-  }, selector);
 
 function expected(rows: { group: string | null; [k: string]: unknown }[]) {
   return Object.fromEntries(

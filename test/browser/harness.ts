@@ -217,3 +217,24 @@ export async function signIn(page: Page, key: string): Promise<void> {
   await page.locator('form.signin button[type="submit"]').click();
   await page.locator('[data-identity]').waitFor();
 }
+
+/** Errors a page logged other than the API answers the pages expect (401 before sign-in, 404s of absent routes). */
+export const unexpectedErrors = (ui: UiPage) =>
+  ui.errors.filter((e) => !/^Failed to load resource: .* (401|404)/.test(e));
+
+/** The page's own globals, for the functions `page.evaluate` runs there (this project has no DOM types). */
+declare const document: any;
+
+/** A chart's rows as the page shows them: group → metric → value. */
+export const chartNumbers = async (page: Page, selector: string) =>
+  page.evaluate((sel) => {
+    const out: Record<string, Record<string, number>> = {};
+    for (const row of document.querySelectorAll(`${sel} tbody tr[data-group]`)) {
+      const metrics: Record<string, number> = {};
+      for (const cell of row.querySelectorAll('[data-metric]')) {
+        metrics[cell.getAttribute('data-metric')!] = Number(cell.getAttribute('data-value'));
+      }
+      out[row.getAttribute('data-group')!] = metrics;
+    }
+    return out;
+  }, selector);

@@ -14,12 +14,14 @@ import {
   ENGINES,
   type Engine,
   launchBrowser,
+  chartNumbers as numbers,
   openPage,
   signIn,
   startUiServer,
   type UiPage,
   type UiServer,
   unavailableReason,
+  unexpectedErrors as unexpected,
 } from './harness.ts';
 import type { Browser, Page } from './playwright.ts';
 
@@ -35,23 +37,6 @@ for (const engine of ENGINES) {
   if (reason) console.warn(reason);
   else available.push(engine);
 }
-
-/** A chart's rows as the page shows them: group → metric → value. */
-const numbers = async (page: Page, selector: string) =>
-  page.evaluate((sel) => {
-    const out: Record<string, Record<string, number>> = {};
-    for (const row of document.querySelectorAll(`${sel} tbody tr[data-group]`)) {
-      const metrics: Record<string, number> = {};
-      for (const cell of row.querySelectorAll('[data-metric]')) {
-        metrics[cell.getAttribute('data-metric')!] = Number(cell.getAttribute('data-value'));
-      }
-      out[row.getAttribute('data-group')!] = metrics;
-    }
-    return out;
-  }, selector);
-
-/** Errors a page logged other than the API answers the pages expect (401 before sign-in, 404s of absent routes). */
-const unexpected = (ui: UiPage) => ui.errors.filter((e) => !/^Failed to load resource: .* (401|404)/.test(e));
 
 const METRICS = ['cost_usd', 'requests', 'input_tokens', 'output_tokens'] as const;
 const pick = (r: Record<string, unknown>) => Object.fromEntries(METRICS.map((k) => [k, r[k]]));

@@ -5,6 +5,7 @@
  * Prompt and answer text appear only while content logging is on.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { GatewayError } from '../../../errors/index.ts';
 import { type RequestLog, recordView, summaryView } from '../../../request-log/index.ts';
 import type { Store } from '../../../store/index.ts';
@@ -36,6 +37,24 @@ const read = async <T>(fn: () => Promise<T>) => {
 
 export function registerRequests(app: OpenAPIHono<AppEnv>, deps: RequestsDeps) {
   const { store, log } = deps;
+
+  /** GET /v1/requests/stream: the live tail. */
+  const tail = (c: Context<AppEnv>) => {
+    const filter = readFilter(c);
+    if (log.hub.size >= MAX_TAILS) {
+      throw new GatewayError(
+        'rate_limit_exceeded',
+        `This gateway already serves ${MAX_TAILS} live tails; retry once one has ended.`,
+        { headers: { 'retry-after': '5' } },
+      );
+    }
+    const body = tailBody(log.hub, filter, deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {});
+    return c.body(body, 200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
+  };
   for (const r of [listRoute, streamRoute, getRoute]) app.openAPIRegistry.registerPath(r);
 
   app.get('/v1/requests', async (c) => {
@@ -55,26 +74,11 @@ export function registerRequests(app: OpenAPIHono<AppEnv>, deps: RequestsDeps) {
     });
   });
 
-  // Before /v1/requests/{id}, which would otherwise take `stream` for an id.
-  app.get('/v1/requests/stream', (c) => {
-    const filter = readFilter(c);
-    if (log.hub.size >= MAX_TAILS) {
-      throw new GatewayError(
-        'rate_limit_exceeded',
-        `This gateway already serves ${MAX_TAILS} live tails; retry once one has ended.`,
-        { headers: { 'retry-after': '5' } },
-      );
-    }
-    const body = tailBody(log.hub, filter, deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {});
-    return c.body(body, 200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-    });
-  });
-
+  // One route for `stream` and the ids: Hono's fastest router (one regular expression for every route)
+  // refuses a fixed segment beside a parameter, and the whole app would fall back to its slower one.
   app.get('/v1/requests/:id', async (c) => {
     const id = c.req.param('id');
+    if (id === 'stream') return tail(c);
     const caller = c.get('caller');
     await log.flush();
     const row = await read(() => store.requestLog.get(id, caller.operator ? undefined : caller.team));

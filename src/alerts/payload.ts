@@ -3,13 +3,13 @@
  * (the same bytes on every try, so a receiver can deduplicate by `id`), and the sample the test
  * endpoint sends.
  */
+
+import { usdWords } from '../limits/nanos.ts';
 import { type AlertsTable, newAlertId } from '../store/index.ts';
 import type { AlertScope, AlertSubject, Crossing } from './subject.ts';
 
 /** The body's `type`: what happened. */
 export type AlertType = 'budget.threshold' | 'budget.soft_limit' | 'test';
-
-const usd = (n: number) => `$${n < 0.01 && n > 0 ? n.toPrecision(3) : n.toFixed(2)}`;
 
 const WHO: Record<AlertScope, string> = { team: 'Team', key: 'Key', user: 'End user', tag: 'Tag' };
 
@@ -36,9 +36,9 @@ export function alertMessage(
 ): string {
   const who = whose(row.scope as AlertScope, row.scope_id, row.team_id);
   const window = row.budget_window === 'total' ? 'total' : row.budget_window;
-  const spent = `${usd(row.spent_usd)} of its ${usd(row.limit_usd)} ${window} budget (period ${row.period})`;
+  const spent = `${usdWords(row.spent_usd)} of its ${usdWords(row.limit_usd)} ${window} budget (period ${row.period})`;
   return row.kind === 'soft_limit'
-    ? `${who} passed its soft limit of ${usd(row.soft_limit_usd ?? 0)}: spent ${spent}.`
+    ? `${who} passed its soft limit of ${usdWords(row.soft_limit_usd ?? 0)}: spent ${spent}.`
     : `${who} reached ${row.threshold}% of its budget: spent ${spent}.`;
 }
 

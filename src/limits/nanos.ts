@@ -36,6 +36,12 @@ export const usdOfNanos = (nanos: number) => nanos / NANOS_PER_USD;
 export const usdText = (usd: number) =>
   (Math.round(usd * NANOS_PER_USD) / NANOS_PER_USD).toFixed(9).replace(/\.?0+$/, '') || '0';
 
+/**
+ * A dollar amount in a sentence (refusals, alert messages): cents, or three significant digits below a
+ * cent so a small remainder does not read as `$0.00`.
+ */
+export const usdWords = (usd: number) => `$${usd > 0 && usd < 0.01 ? usd.toPrecision(3) : usd.toFixed(2)}`;
+
 /** Any dollar amount as it is reported: rounded up to the nano-dollar, as a charge is. */
 export const reportedUsd = (usd: number) => usdOfNanos(amountNanos(usd));
 

@@ -5,6 +5,7 @@
  * scope's figures.
  */
 import { GatewayError } from '../../errors/index.ts';
+import { usdWords } from '../../limits/nanos.ts';
 import {
   type BudgetWindow,
   type OverrideBook,
@@ -74,8 +75,6 @@ export function scopeRateSubjects(
   return out;
 }
 
-const usd = (n: number) => `$${n < 0.01 ? n.toPrecision(3) : n.toFixed(2)}`;
-
 /** Who a refusal is about, in words: only the scope that tripped. */
 function whose(window: ScopedWindow): string {
   const { kind, team, id } = window.scope;
@@ -106,7 +105,7 @@ export function budgetRefusal(
   const which = window.scope.kind === 'team' ? 'its' : 'its own';
   return new GatewayError(
     'budget_exceeded',
-    `${whose(window)} spent ${usd(st.spentUsd)} (${usd(st.reservedUsd)} reserved) of ${which} ${usd(st.limitUsd)} ${st.period} budget, ${usd(st.remainingUsd)} remaining; this request may cost up to ${usd(amountUsd)}${costDetail}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
+    `${whose(window)} spent ${usdWords(st.spentUsd)} (${usdWords(st.reservedUsd)} reserved) of ${which} ${usdWords(st.limitUsd)} ${st.period} budget, ${usdWords(st.remainingUsd)} remaining; this request may cost up to ${usdWords(amountUsd)}${costDetail}.${hint ? ` ${hint}` : ''}${st.resetsAt ? ` The budget resets at ${st.resetsAt}.` : ''}`,
     {
       param: window.label,
       headers: { 'x-should-retry': 'false', 'x-quorum-budget-scope': window.label },

@@ -7,6 +7,7 @@ import {
   settleNanos,
   sumUsd,
   usdOfNanos,
+  usdWords,
 } from '../../../src/limits/nanos.ts';
 
 /** At most 9 decimal places, as printed. */
@@ -81,5 +82,13 @@ describe('dollars ↔ nanos', () => {
   it('a settle charges the actual cost, never more than the hold', () => {
     expect(settleNanos({ nanos: 100_000 }, 0.0000729)).toBe(72_900);
     expect(settleNanos({ nanos: 50_000 }, 0.0000729)).toBe(50_000);
+  });
+
+  it('says an amount in words in cents, and a remainder under a cent with three significant digits', () => {
+    expect(usdWords(12.5)).toBe('$12.50');
+    expect(usdWords(0)).toBe('$0.00');
+    expect(usdWords(0.004567)).toBe('$0.00457');
+    expect(usdWords(0.01)).toBe('$0.01');
+    expect(usdWords(-0.5)).toBe('$-0.50');
   });
 });

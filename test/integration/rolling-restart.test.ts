@@ -117,9 +117,11 @@ describe.runIf(PG && REDIS)('rolling restart of two instances under chat load', 
     writeFileSync(
       config,
       stringify({
-        // The default: the listener closes at SIGTERM, and the balancer sends a request that then
-        // finds it closed (refused) to the other instance.
-        server: { drain_delay_ms: 0, drain_timeout_ms: 20_000 },
+        // As the docs advise for a balancer that learns only from /readyz: keep accepting for longer than
+        // it takes to notice (it polls every 50 ms). With 0, a connection the kernel completed just before
+        // the listener closed is reset, not refused, and the balancer cannot tell whether to retry it
+        // (seen once in CI under load).
+        server: { drain_delay_ms: 300, drain_timeout_ms: 20_000 },
         providers: [
           { id: 'oa', type: 'openai', base_url: `${fake.url}/v1`, api_key: 'sk-fake', max_retries: 0 },
         ],

@@ -8,6 +8,7 @@
  */
 import { CompiledQuery } from 'kysely';
 import type { StoreContext } from './context.ts';
+import { insertBatch } from './sqlite-batch.ts';
 import { toInput } from './sqlite-dialect.ts';
 
 export interface BulkTable<R> {
@@ -23,39 +24,21 @@ export async function insertRows<R>(
   rows: readonly R[],
 ): Promise<void> {
   if (!rows.length) return;
-  if (ctx.writer) {
-    await ctx.writer.insert(
-      singleRow(spec),
-      rows.map((row) => spec.columns.map((column) => toInput(row[column]))),
-    );
-    return;
-  }
-  const sqlite = ctx.sqlite;
-  if (!sqlite) {
+  if (!ctx.sqlite) {
     await ctx.db.executeQuery(multiRow(spec, rows));
     return;
   }
-  // Kysely lends its one SQLite connection to a single user at a time: while this callback runs, no
-  // transaction of anyone else's is open on it, so BEGIN is ours and no other statement interleaves
-  // (the loop below is synchronous).
-  await ctx.db.connection().execute(async () => {
-    const statement = sqlite.prepare(singleRow(spec));
-    const values = new Array<unknown>(spec.columns.length);
-    sqlite.raw.exec('BEGIN IMMEDIATE');
-    try {
-      for (const row of rows) {
-        for (let i = 0; i < spec.columns.length; i++) values[i] = row[spec.columns[i]!];
-        statement.run(values);
-      }
-      sqlite.raw.exec('COMMIT');
-    } catch (err) {
-      // A failed COMMIT (busy) leaves the transaction open; a failed BEGIN leaves none to roll back.
-      try {
-        sqlite.raw.exec('ROLLBACK');
-      } catch {}
-      throw err;
-    }
-  });
+  const sql = singleRow(spec);
+  const values = rows.map((row) => spec.columns.map((column) => toInput(row[column])));
+  if (ctx.writer) {
+    await ctx.writer.insert(sql, values);
+    return;
+  }
+  // In memory there is no file for a thread to open: the batch runs on Kysely's one connection, which it
+  // lends to a single user at a time, so no transaction of anyone else's is open on it and no other
+  // statement interleaves (insertBatch is synchronous).
+  const sqlite = ctx.sqlite;
+  await ctx.db.connection().execute(async () => insertBatch(sqlite.raw, sqlite.raw.prepare(sql), values));
 }
 
 const conflictOf = <R>(spec: BulkTable<R>) => (spec.conflict ? ` ${spec.conflict}` : '');

@@ -1,10 +1,11 @@
 /**
  * The thread behind SqliteThread: its own connection to the gateway's SQLite file. A reader answers one
  * read-only query at a time; a writer runs one batch of rows at a time, each batch one transaction.
- * Self-contained (node: modules only), since it runs outside the app.
+ * It imports nothing of the app but sqlite-batch.ts (node: modules only), since it runs outside the app.
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
+import { insertBatch } from './sqlite-batch.ts';
 
 interface Request {
   id: number;
@@ -40,25 +41,10 @@ function prepare(sql: string): StatementSync {
   return statement;
 }
 
-function insert(sql: string, rows: SQLInputValue[][]): void {
-  const statement = prepare(sql);
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    for (const row of rows) statement.run(...row);
-    db.exec('COMMIT');
-  } catch (err) {
-    // A failed COMMIT (busy) leaves the transaction open; a failed BEGIN leaves none to roll back.
-    try {
-      db.exec('ROLLBACK');
-    } catch {}
-    throw err;
-  }
-}
-
 parentPort!.on('message', ({ id, sql, params, rows }: Request) => {
   try {
     if (rows) {
-      insert(sql, rows);
+      insertBatch(db, prepare(sql), rows);
       parentPort!.postMessage({ id });
     } else {
       parentPort!.postMessage({ id, rows: prepare(sql).all(...(params ?? [])) });

@@ -1,7 +1,22 @@
-// A page that lists an admin collection newest first, fifty at a time, with "More" for the next page
-// (the API's cursor): the Alerts and Audit pages.
+// Lists read page by page with the API's cursor: the loader every list with "More" uses (requests, runs),
+// and a whole page over an admin collection, newest first, fifty at a time (Alerts, Audit).
 import { ApiError, api } from './api.js';
 import { append, errorBox, h, moreButton, replace, section, table } from './dom.js';
+
+/**
+ * Loads GET `path` with `query` a page at a time into `rows`, calling `render` after each page and
+ * offering "More" in `more` while there is a next one. Resolves once the first page is shown; rejects if
+ * it could not be read.
+ */
+export async function loadPages({ path, query, signal, rows, render, more }) {
+  const page = async (cursor) => {
+    const res = (await api(path, { query: { ...query, cursor }, signal })).data;
+    rows.push(...res.data);
+    render();
+    moreButton(more, res, page);
+  };
+  await page();
+}
 
 /**
  * Renders `title`, a section `heading` with `intro`, and the rows of GET `path` in `columns`.
@@ -17,14 +32,9 @@ export async function pagedList(
   const more = h('div', { class: 'more' });
   append(root, section(heading, null, h('p', { class: 'muted' }, intro), box, more));
   const rows = [];
-  const page = async (cursor) => {
-    const res = (await api(path, { query: { limit: 50, cursor }, signal })).data;
-    rows.push(...res.data);
-    replace(box, table(columns, rows, { name, empty, rowAttrs }));
-    moreButton(more, res, page);
-  };
+  const render = () => replace(box, table(columns, rows, { name, empty, rowAttrs }));
   try {
-    await page();
+    await loadPages({ path, query: { limit: 50 }, signal, rows, render, more });
   } catch (err) {
     replace(
       box,

@@ -4,8 +4,9 @@
 // panel side by side, and the text only while the operator has content logging on. A gateway without
 // these routes says so instead.
 import { ApiError, api, events } from '../api.js';
-import { append, badge, errorBox, field, h, moreButton, replace, section, table } from '../dom.js';
+import { append, badge, errorBox, field, h, replace, section, table } from '../dom.js';
 import { dateTime, int, ms, usd } from '../format.js';
+import { loadPages } from '../paged-list.js';
 import { panel } from './panel.js';
 import { decisionView } from './playground.js';
 
@@ -254,14 +255,15 @@ export async function render({ root, me, id, query, signal }) {
     );
 
   const from = new Date(Date.now() - RANGES[current.range]).toISOString();
-  const page = async (cursor) => {
-    const res = (await api('/v1/requests', { query: { ...filters, from, limit: 50, cursor }, signal })).data;
-    rows.push(...res.data);
-    show();
-    moreButton(more, res, page);
-  };
   try {
-    await page();
+    await loadPages({
+      path: '/v1/requests',
+      query: { ...filters, from, limit: 50 },
+      signal,
+      rows,
+      render: show,
+      more,
+    });
   } catch (err) {
     replace(
       box,

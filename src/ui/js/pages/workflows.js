@@ -1,8 +1,9 @@
 // Workflows: the definitions the key may see (GET /v1/workflows), a form to store a new one (YAML, as
 // POST /v1/workflows takes it), and the runs, filtered by status and paged (GET /v1/runs).
 import { api } from '../api.js';
-import { append, badge, errorBox, h, moreButton, replace, section, table } from '../dom.js';
+import { append, badge, errorBox, h, replace, section, table } from '../dom.js';
 import { dateTime, usd } from '../format.js';
+import { loadPages } from '../paged-list.js';
 import { STARTER } from './starter.js';
 
 const STATUSES = [
@@ -149,15 +150,15 @@ export async function render({ root, me, query, signal }) {
   const more = h('div', { class: 'form-actions' });
   append(root, section('Runs', filter, runsBox, more));
   const runs = [];
-  const page = async (cursor) => {
-    const q = { limit: 25, cursor, ...(status && { status }) };
-    const res = (await api('/v1/runs', { query: q, signal })).data;
-    runs.push(...res.data);
-    replace(runsBox, runsTable(runs));
-    moreButton(more, res, page);
-  };
   try {
-    await page();
+    await loadPages({
+      path: '/v1/runs',
+      query: { limit: 25, ...(status && { status }) },
+      signal,
+      rows: runs,
+      render: () => replace(runsBox, runsTable(runs)),
+      more,
+    });
   } catch (err) {
     replace(runsBox, errorBox(err));
   }

@@ -3,7 +3,8 @@
  * requests are still accepted for `delayMs` (a load balancer polling /readyz stops sending meanwhile),
  * then the listener closes (new connections are refused), every request in flight finishes — streams
  * included — and each connection closes as soon as its last response is out, and whatever is still
- * open after `timeoutMs` is cut.
+ * open after `timeoutMs` is cut. Connections the kernel has already queued when the listener is to close
+ * are accepted first, so they are answered rather than reset.
  */
 import type { Server } from 'node:http';
 
@@ -34,8 +35,38 @@ export function closeWhenDraining(server: Listener, draining: () => boolean): vo
   });
 }
 
+/** How long the listener may go on accepting what was already queued before it closes. */
+const ACCEPT_QUEUED_MS = 100;
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+/**
+ * Accepts the connections the kernel has completed but Node has not yet taken: closing the listener
+ * with them in its queue resets them. Node takes one per event-loop turn, so this turns the loop until
+ * two turns in a row take none (bounded: under a steady stream of new connections some are always
+ * queued, which is what `drain_delay_ms` is for).
+ */
+async function acceptQueued(server: Listener): Promise<void> {
+  let accepted = 0;
+  const count = () => {
+    accepted++;
+  };
+  server.on('connection', count);
+  try {
+    const until = performance.now() + ACCEPT_QUEUED_MS;
+    for (let before = -1; accepted !== before && performance.now() < until; ) {
+      before = accepted;
+      await turn();
+      await turn();
+    }
+  } finally {
+    server.off('connection', count);
+  }
+}
+
 export async function drainListener(server: Listener, options: DrainOptions): Promise<void> {
   if (!options.force && options.delayMs > 0) await new Promise((r) => setTimeout(r, options.delayMs));
+  if (!options.force) await acceptQueued(server);
   await new Promise<void>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     server.close(() => {

@@ -58,32 +58,36 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
         let deferred = false;
         const end = (info: StreamEnd = {}) => {
           const status = c.res.status;
+          const failed = status >= 500 || Boolean(info.error);
           const route = routePath(c);
           span.updateName(`${c.req.method} ${route}`);
           span.setAttribute(ATTR_HTTP_ROUTE, route);
           span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
           const team = c.get('caller')?.team;
           if (team) span.setAttribute(ATTR_QUORUM_TEAM, team);
-          if (status >= 500 || info.error) failSpan(span, info.error ?? String(status));
+          if (failed) failSpan(span, info.error ?? String(status));
           span.end();
           metrics.requests.inc({ route, status: String(status) });
           metrics.requestSeconds.observe({ route }, (performance.now() - startedAt) / 1000);
-          const line = {
-            req_id: requestId,
-            method: c.req.method,
-            path: c.req.path,
-            status,
-            team,
-            model: c.res.headers.get('x-quorum-model') ?? undefined,
-            cost_usd: c.res.headers.has('x-quorum-cost-usd')
-              ? Number(c.res.headers.get('x-quorum-cost-usd'))
-              : undefined,
-            ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
-            ...(info.error ? { stream_error: info.error } : {}),
-            ...(info.cancelled ? { client_gone: true } : {}),
-          };
-          if (status >= 500 || info.error) logger.warn(line, 'request failed');
-          else logger.info(line, 'request');
+          // The access log line only when it is written (a quiet level skips building it).
+          if (logger.isLevelEnabled(failed ? 'warn' : 'info')) {
+            const line = {
+              req_id: requestId,
+              method: c.req.method,
+              path: c.req.path,
+              status,
+              team,
+              model: c.res.headers.get('x-quorum-model') ?? undefined,
+              cost_usd: c.res.headers.has('x-quorum-cost-usd')
+                ? Number(c.res.headers.get('x-quorum-cost-usd'))
+                : undefined,
+              ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
+              ...(info.error ? { stream_error: info.error } : {}),
+              ...(info.cancelled ? { client_gone: true } : {}),
+            };
+            if (failed) logger.warn(line, 'request failed');
+            else logger.info(line, 'request');
+          }
           c.get('draft')?.finish(endOf(c.res, status, info, c.get('failure')));
         };
         c.set('deferEnd', () => {

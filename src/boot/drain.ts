@@ -7,6 +7,7 @@
  * are accepted first, so they are answered rather than reset.
  */
 import type { Server } from 'node:http';
+import { setImmediate as turn } from 'node:timers/promises';
 
 export type Listener = Server & { closeIdleConnections?(): void; closeAllConnections?(): void };
 
@@ -37,8 +38,6 @@ export function closeWhenDraining(server: Listener, draining: () => boolean): vo
 
 /** How long the listener may go on accepting what was already queued before it closes. */
 const ACCEPT_QUEUED_MS = 100;
-
-const turn = () => new Promise((r) => setImmediate(r));
 
 /**
  * Accepts the connections the kernel has completed but Node has not yet taken: closing the listener

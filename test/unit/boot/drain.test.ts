@@ -62,7 +62,7 @@ describe('drainListener', () => {
     expect(await answers).toEqual(Array(count).fill('http/1.1 200 ok / connection: close'));
   });
 
-  it('closes at once when nothing is queued', async () => {
+  it('closes the listener when nothing is queued', async () => {
     server = createServer((_req, res) => res.end('ok'));
     closeWhenDraining(server, () => true);
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));

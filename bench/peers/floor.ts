@@ -14,6 +14,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
 
 const upstream = new URL(process.env.BENCH_FLOOR_UPSTREAM ?? '');
@@ -45,8 +46,7 @@ async function forward(req: IncomingMessage, res: ServerResponse): Promise<void>
   if (res.destroyed) return void answer.body.on('error', () => {}).destroy();
   res.writeHead(answer.statusCode, out);
   if (String(out['content-type']).startsWith('text/event-stream')) {
-    for await (const chunk of answer.body) res.write(chunk);
-    res.end();
+    await pipeline(answer.body, res);
   } else {
     res.end(Buffer.from(await answer.body.arrayBuffer()));
   }

@@ -8,11 +8,10 @@ import type { Logger } from '../telemetry/index.ts';
 import type { Engine } from '../workflows/engine/index.ts';
 import type { EventHub } from '../workflows/event-hub.ts';
 import { KeyRing } from './auth.ts';
-import { hostGuard, jsonBodies, originGuard } from './browser-guards.ts';
+import { requestGuards } from './browser-guards.ts';
 import type { AppEnv } from './env.ts';
 import { notFound, onError } from './errors.ts';
-import { authenticate, headWithoutBody, requestContext } from './middleware.ts';
-import { recordRequests } from './request-log.ts';
+import { authenticate, requestContext } from './middleware.ts';
 import { registerAdmin } from './routes/admin/index.ts';
 import { registerBudget } from './routes/budget.ts';
 import { registerChat } from './routes/chat.ts';
@@ -64,14 +63,12 @@ export function createApp(options: AppOptions) {
 
   const { server, metrics } = gateway.config;
   app.use('*', requestContext(logger));
-  app.use('*', headWithoutBody());
-  app.use('*', hostGuard(keys.open, server.allowed_hosts));
-  app.use('*', originGuard(server.cors.origins));
-  app.use('/v1/*', jsonBodies());
-  app.use('/admin/*', jsonBodies());
-  app.use('/v1/*', authenticate(keys));
+  app.use(
+    '*',
+    requestGuards({ open: keys.open, allowedHosts: server.allowed_hosts, corsOrigins: server.cors.origins }),
+  );
   const { requestLog } = options;
-  if (requestLog) app.use('/v1/*', recordRequests(requestLog));
+  app.use('/v1/*', authenticate(keys, requestLog));
 
   registerHealth(app, { lifecycle: options.lifecycle ?? (() => 'ready'), checks: readinessChecks(options) });
   registerChat(app, gateway);

@@ -5,10 +5,11 @@
  * foreign origins are refused unless configured; and DNS rebinding makes a foreign page same-origin,
  * so an open gateway (no keys to stop it) also insists on a loopback or configured `Host`.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import { cors } from 'hono/cors';
 import { GatewayError } from '../errors/index.ts';
 import type { AppEnv } from './env.ts';
+import { errorResponse } from './errors.ts';
 import { isAllowedHost } from './loopback.ts';
 
 /** Probes answer whatever the host name: load balancers and orchestrators use their own. */
@@ -41,26 +42,31 @@ const EXPOSED = [
  * Open mode only: refuses a `Host` that is neither loopback nor in `server.allowed_hosts`. With keys
  * configured a rebinding page has no key to send, so any host is fine.
  */
+function hostRefusal(c: Context<AppEnv>, open: boolean, allowed: readonly string[]): GatewayError | null {
+  const host = c.req.header('host');
+  if (!open || !host || PROBES.has(c.req.path) || isAllowedHost(host, allowed)) return null;
+  return new GatewayError(
+    'host_not_allowed',
+    `Host "${host}" is not allowed: with no keys configured Quorum answers only to localhost. ` +
+      'Add the name to server.allowed_hosts, or configure keys (QUORUM_MASTER_KEY or keys:).',
+  );
+}
+
+/** The host check alone, for a listener that serves nothing else of the API (the metrics port). */
 export function hostGuard(open: boolean, allowed: readonly string[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const host = c.req.header('host');
-    if (open && host && !PROBES.has(c.req.path) && !isAllowedHost(host, allowed)) {
-      throw new GatewayError(
-        'host_not_allowed',
-        `Host "${host}" is not allowed: with no keys configured Quorum answers only to localhost. ` +
-          'Add the name to server.allowed_hosts, or configure keys (QUORUM_MASTER_KEY or keys:).',
-      );
-    }
+    const refusal = hostRefusal(c, open, allowed);
+    if (refusal) throw refusal;
     await next();
   };
 }
 
 /**
- * Same-origin requests and requests without `Origin` (curl, server-side SDKs) pass untouched; an
- * origin in `server.cors.origins` (or `*`) gets CORS answers, preflight included; any other origin is
- * refused before anything is done.
+ * Same-origin requests and requests without `Origin` (curl, server-side SDKs) pass untouched (null);
+ * an origin in `server.cors.origins` (or `*`) gets CORS answers, preflight included (the CORS
+ * middleware to run); any other origin is refused before anything is done.
  */
-export function originGuard(origins: readonly string[]): MiddlewareHandler<AppEnv> {
+function originCheck(origins: readonly string[]) {
   const any = origins.includes('*');
   const allowed = new Set(origins.map(normalOrigin));
   const withCors = cors({
@@ -68,44 +74,77 @@ export function originGuard(origins: readonly string[]): MiddlewareHandler<AppEn
     exposeHeaders: EXPOSED,
     maxAge: 600,
   });
-  return async (c, next) => {
+  return (c: Context<AppEnv>): MiddlewareHandler<AppEnv> | GatewayError | null => {
     const origin = c.req.header('origin');
     if (origin === undefined || PROBES.has(c.req.path) || sameOrigin(origin, c.req.header('host'))) {
-      return next();
+      return null;
     }
-    if (!any && !allowed.has(normalOrigin(origin))) {
-      throw new GatewayError(
-        'origin_not_allowed',
-        `Origin ${origin} is not allowed to call this gateway. Add it to server.cors.origins to allow it.`,
-      );
-    }
-    return withCors(c, next);
+    if (any || allowed.has(normalOrigin(origin))) return withCors;
+    return new GatewayError(
+      'origin_not_allowed',
+      `Origin ${origin} is not allowed to call this gateway. Add it to server.cors.origins to allow it.`,
+    );
   };
 }
 
 /**
- * POST, PUT and PATCH bodies must say they are JSON (workflow definitions: or YAML). A body without a
- * content type counts as undeclared too: `fetch` of a Blob sends one without asking.
+ * POST, PUT and PATCH bodies under /v1 and /admin must say they are JSON (workflow definitions: or
+ * YAML). A body without a content type counts as undeclared too: `fetch` of a Blob sends one without
+ * asking.
  */
-export function jsonBodies(): MiddlewareHandler<AppEnv> {
+function bodyRefusal(c: Context<AppEnv>): GatewayError | null {
+  if (!WITH_BODY.has(c.req.method)) return null;
+  const path = c.req.path;
+  if (!(underPrefix(path, '/v1') || underPrefix(path, '/admin'))) return null;
+  const header = c.req.header('content-type');
+  const type = header?.split(';')[0]?.trim().toLowerCase();
+  const yamlToo = c.req.method === 'POST' && /^\/v1\/workflows\/?$/.test(path);
+  const ok =
+    type === undefined || type === ''
+      ? !hasBody(c.req.header('content-length'), c.req.header('transfer-encoding'))
+      : JSON_TYPE.test(type) || (yamlToo && YAML_TYPES.has(type));
+  if (ok) return null;
+  return new GatewayError(
+    'unsupported_media_type',
+    `Send the body as JSON with \`Content-Type: application/json\`${yamlToo ? ' (or application/yaml)' : ''}; ` +
+      `got ${type ? `\`${type}\`` : 'no content type'}.`,
+    { param: null },
+  );
+}
+
+/** `prefix` itself or a path below it, as Hono's `prefix/*` matches. */
+function underPrefix(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === '/');
+}
+
+/**
+ * Every guard in one step of the middleware chain (rather than four for every request): the host, the
+ * origin (CORS answers for an allowed foreign one), JSON bodies — a refusal is answered here, as the
+ * error handler would — and a HEAD's body let go of. Hono answers a HEAD with the GET route's status
+ * and headers and drops its body outside the chain, so nothing would ever read or cancel that body:
+ * cancelling it here makes whatever feeds it let go at once. Without this, each HEAD of a run's event
+ * stream kept a subscription (and every event queued for it) for as long as the run could change.
+ */
+export function requestGuards(options: {
+  /** No keys configured: only loopback and `allowed_hosts` names may reach the gateway. */
+  open: boolean;
+  allowedHosts: readonly string[];
+  corsOrigins: readonly string[];
+}): MiddlewareHandler<AppEnv> {
+  const originOf = originCheck(options.corsOrigins);
+  const rest = async (c: Context<AppEnv>, next: Next): Promise<void> => {
+    const refusal = bodyRefusal(c);
+    if (refusal) c.res = errorResponse(c, refusal);
+    else await next();
+  };
   return async (c, next) => {
-    if (!WITH_BODY.has(c.req.method)) return next();
-    const header = c.req.header('content-type');
-    const type = header?.split(';')[0]?.trim().toLowerCase();
-    const yamlToo = c.req.method === 'POST' && /^\/v1\/workflows\/?$/.test(c.req.path);
-    const ok =
-      type === undefined || type === ''
-        ? !hasBody(c.req.header('content-length'), c.req.header('transfer-encoding'))
-        : JSON_TYPE.test(type) || (yamlToo && YAML_TYPES.has(type));
-    if (!ok) {
-      throw new GatewayError(
-        'unsupported_media_type',
-        `Send the body as JSON with \`Content-Type: application/json\`${yamlToo ? ' (or application/yaml)' : ''}; ` +
-          `got ${type ? `\`${type}\`` : 'no content type'}.`,
-        { param: null },
-      );
-    }
-    await next();
+    const origin = hostRefusal(c, options.open, options.allowedHosts) ?? originOf(c);
+    if (origin instanceof GatewayError) c.res = errorResponse(c, origin);
+    else if (origin) {
+      const preflight = await origin(c, () => rest(c, next));
+      if (preflight) return preflight;
+    } else await rest(c, next);
+    if (c.req.method === 'HEAD') await c.res.body?.cancel().catch(() => {});
   };
 }
 

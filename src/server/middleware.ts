@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { GatewayError } from '../errors/index.ts';
-import type { RequestEnd } from '../request-log/index.ts';
+import { type RequestEnd, type RequestLog, surfaceOf } from '../request-log/index.ts';
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -105,22 +105,13 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
   };
 }
 
-export function authenticate(keys: KeyRing): MiddlewareHandler<AppEnv> {
+/** The caller, from its key; and, with a request log, the record a proxied request starts. */
+export function authenticate(keys: KeyRing, log: RequestLog | undefined): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    c.set('caller', await keys.authenticate(c.req.header('authorization'), c.req.header('x-api-key')));
+    const caller = await keys.authenticate(c.req.header('authorization'), c.req.header('x-api-key'));
+    c.set('caller', caller);
+    const surface = log && c.req.method === 'POST' ? surfaceOf(c.req.path) : undefined;
+    if (surface) c.set('draft', log!.begin(c.get('requestId'), surface, caller, c.get('startedAt')));
     await next();
-  };
-}
-
-/**
- * Hono answers a HEAD with the GET route's status and headers and drops its body, outside the
- * middleware chain, so nothing would ever read or cancel that body: cancelling it here makes whatever
- * feeds it let go at once. Without this, each HEAD of a run's event stream kept a subscription (and
- * every event queued for it) for as long as the run could change.
- */
-export function headWithoutBody(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    await next();
-    if (c.req.method === 'HEAD') await c.res.body?.cancel().catch(() => {});
   };
 }

@@ -1,21 +1,12 @@
 /**
- * The server's side of the request log: a record opened for each authenticated request to a proxied
- * endpoint (finished by the request-context middleware when the last byte is out), and the helpers
- * endpoints use to note what was asked and — only with content logging on — the answer's text.
+ * The server's side of the request log: the record the authenticate middleware opens for a proxied
+ * endpoint's request (finished by the request-context middleware when the last byte is out), and the
+ * helpers endpoints use to note what was asked and — only with content logging on — the answer's text.
  */
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { ChatReply, PassthroughReply } from '../gateway/index.ts';
-import { type RequestDraft, type RequestLog, surfaceOf } from '../request-log/index.ts';
+import type { RequestDraft } from '../request-log/index.ts';
 import type { AppEnv } from './env.ts';
-
-/** Opens the record of a POST to a proxied endpoint; runs after authentication. */
-export function recordRequests(log: RequestLog): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const surface = c.req.method === 'POST' ? surfaceOf(c.req.path) : undefined;
-    if (surface) c.set('draft', log.begin(c.get('requestId'), surface, c.get('caller'), c.get('startedAt')));
-    await next();
-  };
-}
 
 /** This request's record, when it has one. */
 export const draftOf = (c: Context<AppEnv>): RequestDraft | undefined => c.get('draft');

@@ -35,12 +35,11 @@ export function recordCall(
   attribution?: Attribution,
 ): void {
   const team = caller.team;
-  metrics.upstreamCalls.inc({ model: call.model, provider: call.provider, status: String(call.status) });
-  if (call.costUsd > 0) metrics.costUsd.inc({ team, model: call.model }, call.costUsd);
-  if (call.usage.prompt_tokens)
-    metrics.tokens.inc({ team, model: call.model, kind: 'input' }, call.usage.prompt_tokens);
+  metrics.upstreamCalls.inc([call.model, call.provider, String(call.status)]);
+  if (call.costUsd > 0) metrics.costUsd.inc([team, call.model], call.costUsd);
+  if (call.usage.prompt_tokens) metrics.tokens.inc([team, call.model, 'input'], call.usage.prompt_tokens);
   if (call.usage.completion_tokens) {
-    metrics.tokens.inc({ team, model: call.model, kind: 'output' }, call.usage.completion_tokens);
+    metrics.tokens.inc([team, call.model, 'output'], call.usage.completion_tokens);
   }
   if (!ledger) return;
   const keyId = ledgerKeyOf(caller);

@@ -2,6 +2,15 @@ import type { GatewayError } from '../errors/index.ts';
 import type { Caller } from '../gateway/index.ts';
 import type { RequestDraft } from '../request-log/index.ts';
 
+/** The x-quorum-* values of an answer, as its headers say them. */
+export interface AnsweredHeaders {
+  /** The response that carries them (Hono re-wraps one it must merge headers into). */
+  response: Response;
+  model: string;
+  overheadMs: number;
+  cache: string | null;
+}
+
 export interface StreamEnd {
   /** The code of the error a stream ended with after it began. */
   error?: string;
@@ -27,5 +36,11 @@ export interface AppEnv {
     adminActor?: string;
     /** The error the response carries, set where every error response is made (errors.ts). */
     failure?: GatewayError;
+    /**
+     * Set by a handler whose response already carries every header (`x-quorum-request-id` included)
+     * in one plain object: what the request log reads from those headers, so that nothing after the
+     * handler turns them into a Headers object (see json-answer.ts).
+     */
+    answered?: AnsweredHeaders;
   };
 }

@@ -16,18 +16,24 @@ import {
   tracer,
 } from '../telemetry/index.ts';
 import type { KeyRing } from './auth.ts';
-import type { AppEnv, StreamEnd } from './env.ts';
+import type { AnsweredHeaders, AppEnv, StreamEnd } from './env.ts';
 import { newRequestId } from './request-id.ts';
 
 /** How a request ended, for its record in the request log. */
-function endOf(res: Response, status: number, info: StreamEnd, error: GatewayError | undefined): RequestEnd {
+function endOf(
+  res: Response,
+  status: number,
+  info: StreamEnd,
+  error: GatewayError | undefined,
+  answered: AnsweredHeaders | undefined,
+): RequestEnd {
   const failure = info.failure ?? error;
-  const overhead = res.headers.get('x-quorum-overhead-ms');
+  const overhead = answered ? answered.overheadMs : res.headers.get('x-quorum-overhead-ms');
   return {
     status,
-    models: res.headers.get('x-quorum-model'),
+    models: answered ? answered.model : res.headers.get('x-quorum-model'),
     overheadMs: overhead === null ? null : Number(overhead),
-    cache: res.headers.get('x-quorum-cache'),
+    cache: answered ? answered.cache : res.headers.get('x-quorum-cache'),
     failure: failure && { status: failure.status, code: failure.code, message: failure.message },
     cancelled: info.cancelled === true,
     endedAt: performance.now(),
@@ -88,7 +94,10 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
             if (failed) logger.warn(line, 'request failed');
             else logger.info(line, 'request');
           }
-          c.get('draft')?.finish(endOf(c.res, status, info, c.get('failure')));
+          const answered = c.get('answered');
+          c.get('draft')?.finish(
+            endOf(c.res, status, info, c.get('failure'), answered?.response === c.res ? answered : undefined),
+          );
         };
         c.set('deferEnd', () => {
           deferred = true;
@@ -97,7 +106,8 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
         try {
           await next();
         } finally {
-          c.res.headers.set('x-quorum-request-id', requestId);
+          // A response that carries its headers in a plain object has the id already (json-answer.ts).
+          if (c.get('answered')?.response !== c.res) c.res.headers.set('x-quorum-request-id', requestId);
           if (!deferred) end();
         }
       },

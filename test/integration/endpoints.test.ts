@@ -122,7 +122,10 @@ describe('response headers', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'ge-model', messages: [{ role: 'user', content: 'x' }] }),
     });
-    const body = (await res.json()) as any;
+    const text = await res.text();
+    const body = JSON.parse(text);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(text));
     expect(res.headers.get('x-quorum-request-id')).toBe(body.quorum.request_id);
     expect(body.id).toBe(`chatcmpl-${body.quorum.request_id}`);
     expect(res.headers.get('x-quorum-model')).toBe('ge-model');

@@ -12,6 +12,7 @@ import { usdText } from '../../limits/nanos.ts';
 import { surfaceOf } from '../../request-log/index.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
+import { jsonAnswer } from '../json-answer.ts';
 import { keepAnswer, noteAsked } from '../request-log.ts';
 import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
 import { sseBody } from '../sse.ts';
@@ -71,8 +72,8 @@ export const SSE_HEADERS = {
 /** Writes a chat reply: JSON with the cost header, or an SSE stream whose span and log end with it. */
 export function respondChat(c: Context<AppEnv>, answered: ChatReply): Response {
   const reply = keepAnswer(c, answered);
+  if (!reply.stream) return jsonAnswer(c, reply.meta, reply.body);
   replyHeaders(c, reply);
-  if (!reply.stream) return c.json(reply.body);
   const finish = c.get('deferEnd')();
   const body = sseBody(reply.chunks, {
     onEnd: (error, cancelled) =>

@@ -149,6 +149,12 @@ describe('open gateway: cross-origin requests', () => {
     expect(res.json.model).toBe('oa-model');
     expect(res.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(res.headers['access-control-expose-headers']).toContain('x-quorum-cost-usd');
+    expect(res.headers.vary).toContain('Origin');
+    // The answer's own headers are all there beside CORS's.
+    expect(res.headers['x-quorum-request-id']).toBe(res.json.quorum.request_id);
+    expect(res.headers['x-quorum-model']).toBe('oa-model');
+    expect(res.headers['x-quorum-overhead-ms']).toMatch(/^\d+(\.\d+)?$/);
+    expect(Number(res.headers['x-quorum-cost-usd'])).toBe(res.json.quorum.cost_usd);
     // Other origins stay out.
     const other = await send(gw.url, 'GET', '/v1/models', { origin: 'https://other.example' });
     expect(other.status).toBe(403);

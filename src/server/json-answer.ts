@@ -1,0 +1,27 @@
+/**
+ * A JSON answer whose headers are one plain object. Hono's `c.json` after `c.header` builds a Headers
+ * object (every name and value checked and sorted) that the node server then copies back into a plain
+ * object to write; a plain object is written as it is. Nothing after the handler may read the
+ * response's headers (that would build the Headers object after all): the request-context middleware
+ * takes what it needs from `answered`, and leaves out the request id it would otherwise add.
+ */
+import type { Context } from 'hono';
+import type { ChatMeta } from '../gateway/index.ts';
+import { usdText } from '../limits/nanos.ts';
+import type { AppEnv } from './env.ts';
+
+/** The JSON body with the answer's x-quorum-* headers (cost included), as `c.json` would send them. */
+export function jsonAnswer(c: Context<AppEnv>, meta: ChatMeta, body: unknown): Response {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-quorum-request-id': c.get('requestId'),
+    'x-quorum-model': meta.model,
+  };
+  if (meta.headers) Object.assign(headers, meta.headers);
+  headers['x-quorum-overhead-ms'] = String(meta.overheadMs);
+  if (meta.cache) headers['x-quorum-cache'] = meta.cache;
+  headers['x-quorum-cost-usd'] = usdText(meta.costUsd);
+  const response = new Response(JSON.stringify(body), { status: 200, headers });
+  c.set('answered', { response, model: meta.model, overheadMs: meta.overheadMs, cache: meta.cache ?? null });
+  return response;
+}

@@ -74,7 +74,7 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
           if (failed) failSpan(span, info.error ?? String(status));
           span.end();
           metrics.requests.inc([route, String(status)]);
-          metrics.requestSeconds.observe({ route }, (performance.now() - startedAt) / 1000);
+          metrics.requestSeconds.observe([route], (performance.now() - startedAt) / 1000);
           // The access log line only when it is written (a quiet level skips building it).
           if (logger.isLevelEnabled(failed ? 'warn' : 'info')) {
             const line = {

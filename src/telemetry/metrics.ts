@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics for GET /metrics. One registry per process; labels are bounded (routes, models,
@@ -44,18 +44,132 @@ export class RequestCounter<L extends string> {
   }
 }
 
+/** A value line as prom-client's registry formats it: `metricName{labels,sharedLabels} value`. */
+interface ValueLine {
+  labels: Record<string, string | number>;
+  sharedLabels?: Record<string, string>;
+  value: number;
+  metricName: string;
+}
+
+/** What the registry reads from a metric. */
+interface MetricValues {
+  name: string;
+  help: string;
+  type: 'histogram';
+  values: ValueLine[];
+  aggregator: 'sum';
+}
+
+/** One label set's observations: per-bucket counts (not cumulative), sum and count. */
+interface Series {
+  labels: Record<string, string>;
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram observed for every request, for the same reason as RequestCounter: prom-client's
+ * `observe` checks and hashes the label object and allocates a closure each time. This one keeps its
+ * series in a Map keyed by the label values and gives the registry exactly the values a prom-client
+ * Histogram gives (the same buckets, `le` labels, `_sum` and `_count`), so /metrics reads the same.
+ */
+export class RequestHistogram<L extends string> {
+  readonly name: string;
+  readonly help: string;
+  readonly type = 'histogram' as const;
+  readonly aggregator = 'sum' as const;
+  readonly #names: readonly L[];
+  readonly #bounds: readonly number[];
+  readonly #series = new Map<string, Series>();
+
+  constructor(config: {
+    name: string;
+    help: string;
+    labelNames: readonly L[];
+    buckets: readonly number[];
+    registers?: Registry[];
+  }) {
+    this.name = config.name;
+    this.help = config.help;
+    this.#names = config.labelNames;
+    this.#bounds = [...config.buckets].sort((a, b) => a - b);
+    for (const r of config.registers ?? [registry]) r.registerMetric(this as never);
+  }
+
+  /** Observes `value` for the label `values`, given in `labelNames` order. */
+  observe(values: readonly string[], value: number): void {
+    if (!Number.isFinite(value)) return;
+    const key = values.join('\u0000');
+    let series = this.#series.get(key);
+    if (!series) {
+      const labels: Record<string, string> = {};
+      this.#names.forEach((name, i) => {
+        labels[name] = values[i] as string;
+      });
+      series = { labels, counts: this.#bounds.map(() => 0), sum: 0, count: 0 };
+      this.#series.set(key, series);
+    }
+    const bounds = this.#bounds;
+    let i = 0;
+    while (i < bounds.length && value > (bounds[i] as number)) i++;
+    if (i < bounds.length) series.counts[i]!++;
+    series.sum += value;
+    series.count++;
+  }
+
+  /** What the registry formats: per series the cumulative buckets, `+Inf`, sum and count. */
+  getForPromString(): MetricValues {
+    const values: ValueLine[] = [];
+    for (const s of this.#series.values()) {
+      let cumulative = 0;
+      this.#bounds.forEach((le, i) => {
+        cumulative += s.counts[i] as number;
+        values.push({
+          labels: { le },
+          sharedLabels: s.labels,
+          value: cumulative,
+          metricName: `${this.name}_bucket`,
+        });
+      });
+      values.push(
+        { labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_bucket` },
+        { labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum` },
+        { labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_count` },
+      );
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  /** The same values with each series' labels merged in (prom-client's JSON form). */
+  async get(): Promise<MetricValues> {
+    const metric = this.getForPromString();
+    return {
+      ...metric,
+      values: metric.values.map(({ sharedLabels, ...rest }) => ({
+        ...rest,
+        labels: { ...rest.labels, ...sharedLabels },
+      })),
+    };
+  }
+
+  reset(): void {
+    this.#series.clear();
+  }
+}
+
 export const requests = new RequestCounter({
   name: 'quorum_requests_total',
   help: 'HTTP requests answered, by route and status',
   labelNames: ['route', 'status'] as const,
 });
 
-export const requestSeconds = new Histogram({
+export const requestSeconds = new RequestHistogram({
   name: 'quorum_request_duration_seconds',
   help: 'Time from request to response headers (streams: to the end of the stream)',
   labelNames: ['route'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-  registers: [registry],
 });
 
 export const upstreamCalls = new RequestCounter({

@@ -1,5 +1,6 @@
+import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { RequestCounter, registry } from '../../../src/telemetry/metrics.ts';
+import { RequestCounter, RequestHistogram, registry } from '../../../src/telemetry/metrics.ts';
 
 /** The exposition lines of one metric, as a scrape of GET /metrics returns them. */
 async function lines(name: string): Promise<string[]> {
@@ -45,5 +46,62 @@ describe('RequestCounter', () => {
       'test_request_counter_join_total{a="x",b="y,z"} 1',
     ]);
     registry.removeSingleMetric('test_request_counter_join_total');
+  });
+});
+
+describe('RequestHistogram', () => {
+  const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+  // Values on a bound, between bounds, past the last one, and sums that round in floating point.
+  const observed: [string, number][] = [
+    ['/v1/chat/completions', 0.0031],
+    ['/v1/chat/completions', 0.005],
+    ['/v1/chat/completions', 0.0071],
+    ['/v1/models', 0.1],
+    ['/v1/chat/completions', 0.3],
+    ['/v1/chat/completions', 7.25],
+    ['/v1/models', 0.0001],
+    ['/v1/chat/completions', 0.1 + 0.2],
+  ];
+
+  it('exposes exactly what a prom-client Histogram exposes for the same observations', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const mine = new RequestHistogram({
+      name: 'test_seconds',
+      help: 'Time, by route',
+      labelNames: ['route'] as const,
+      buckets,
+      registers: [ours],
+    });
+    const reference = new Histogram({
+      name: 'test_seconds',
+      help: 'Time, by route',
+      labelNames: ['route'] as const,
+      buckets,
+      registers: [theirs],
+    });
+    for (const [route, seconds] of observed) {
+      mine.observe([route], seconds);
+      reference.observe({ route }, seconds);
+    }
+    const text = await ours.metrics();
+    expect(text).toBe(await theirs.metrics());
+    expect(text).toContain('test_seconds_bucket{le="0.005",route="/v1/chat/completions"} 2');
+    expect(text).toContain('test_seconds_count{route="/v1/chat/completions"} 6');
+
+    // The JSON form too, but for prom-client's exemplar slots (never used here).
+    const plain = async (r: Registry) =>
+      (await r.getMetricsAsJSON()).flatMap((m) =>
+        m.values.map((v) => ({
+          labels: v.labels,
+          value: v.value,
+          name: (v as { metricName?: string }).metricName,
+        })),
+      );
+    expect(await plain(ours)).toEqual(await plain(theirs));
+
+    mine.reset();
+    reference.reset();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 });

@@ -94,7 +94,6 @@ export class Learner implements LearningHook {
     this.#onError = options.onError ?? (() => {});
     this.#repo = options.repo;
     this.book = new QualityBook(config.models, settings, this.#now);
-    this.#subjects = new Subjects(this.#repo);
     const repo = this.#repo;
     if (repo) {
       const writer = {
@@ -106,6 +105,8 @@ export class Learner implements LearningHook {
       this.#subjectWriter = new LedgerWriter((rows) => repo.putSubjects(rows), writer);
       this.#observationWriter = new LedgerWriter((rows) => this.#write(rows), writer);
     }
+    const subjectWriter = this.#subjectWriter;
+    this.#subjects = new Subjects(repo, () => subjectWriter?.unwritten ?? []);
   }
 
   /** Reads the store's picture, then refreshes it every `refresh_seconds` (off the request path). */
@@ -341,8 +342,9 @@ export class Learner implements LearningHook {
 
   #remember(requestId: string, team: string, model: string, category: Category): void {
     const subject: Subject = { requestId, team, model, category, at: this.#now(), feedbackAt: null };
-    this.#subjects.remember(subject);
-    this.#subjectWriter?.append(toRow(subject));
+    // With a store the subject waits in the writer until written and is looked up there or in the
+    // store; memory keeps it only without one, or when the writer had to drop it.
+    if (!this.#subjectWriter?.append(toRow(subject))) this.#subjects.remember(subject);
   }
 
   #learnFanOut(answer: AnsweredRequest, category: Category): void {

@@ -1,7 +1,8 @@
 /**
  * Who answered each recent request, in what category, for which team: what feedback and workflow
- * corrections are applied to. This instance's recent requests are kept in a bounded LRU; with a store
- * every subject is also written there in batches, so feedback reaches it from any instance.
+ * corrections are applied to. With a store every subject is written there in batches, so feedback
+ * reaches it from any instance, and until its batch is written it is read from the writer's buffer;
+ * memory (a bounded LRU) holds the subjects a lookup found, and every recent one only without a store.
  */
 import { LRUCache } from 'lru-cache';
 import type { Category } from '../../routing/types.ts';
@@ -30,37 +31,54 @@ function stepCall(runId: string, step: string): RegExp {
 export class Subjects {
   readonly #recent = new LRUCache<string, Subject>({ max: KEPT });
   readonly #repo: LearningRepo | undefined;
+  readonly #unwritten: () => readonly SubjectRow[];
 
-  constructor(repo: LearningRepo | undefined) {
+  /** `unwritten`: the subjects waiting in the store's writer, not yet in the store. */
+  constructor(repo: LearningRepo | undefined, unwritten: () => readonly SubjectRow[] = () => []) {
     this.#repo = repo;
+    this.#unwritten = unwritten;
   }
 
   remember(subject: Subject): void {
     this.#recent.set(subject.requestId, subject);
   }
 
-  /** The request's subject: this instance's memory first, then the store. */
+  /** The request's subject: this instance's memory first, then the writer's buffer, then the store. */
   async find(requestId: string): Promise<Subject | undefined> {
     const recent = this.#recent.get(requestId);
     if (recent || !this.#repo) return recent;
-    const row = await this.#repo.findSubject(requestId);
-    if (!row) return undefined;
-    const found = fromRow(row);
-    this.#recent.set(found.requestId, found);
-    return found;
+    const row =
+      this.#unwritten().find((r) => r.request_id === requestId) ?? (await this.#repo.findSubject(requestId));
+    return row ? this.#kept(fromRow(row)) : undefined;
   }
 
-  /** The latest answer of a workflow step (a correction replaces it), from memory and the store. */
+  /**
+   * The one subject memory keeps for its request: what a lookup found stays, so that feedback marked
+   * on it (its `feedbackAt`) holds for the next lookup before the store has it.
+   */
+  #kept(subject: Subject): Subject {
+    const kept = this.#recent.get(subject.requestId);
+    if (kept) return kept;
+    this.#recent.set(subject.requestId, subject);
+    return subject;
+  }
+
+  /** The latest answer of a workflow step (a correction replaces it), from memory, the buffer and the store. */
   async latestOfStep(runId: string, step: string): Promise<Subject | undefined> {
     const pattern = stepCall(runId, step);
     let latest: Subject | undefined;
     for (const s of this.#recent.values()) {
       if (pattern.test(s.requestId) && (!latest || s.at > latest.at)) latest = s;
     }
+    for (const row of this.#unwritten()) {
+      if (pattern.test(row.request_id) && (!latest || row.created_at > latest.at)) {
+        latest = this.#kept(fromRow(row));
+      }
+    }
     if (this.#repo) {
       for (const row of await this.#repo.findByPrefix(`wf-${runId}-${step}-`)) {
         if (!pattern.test(row.request_id)) continue;
-        if (!latest || row.created_at > latest.at) latest = this.#recent.get(row.request_id) ?? fromRow(row);
+        if (!latest || row.created_at > latest.at) latest = this.#kept(fromRow(row));
         break;
       }
     }

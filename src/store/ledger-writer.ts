@@ -59,8 +59,16 @@ export class LedgerWriter<T> {
     return this.#dropped;
   }
 
-  /** Synchronous and O(1): queues the row; never waits for, nor throws because of, the database. */
-  append(row: T): void {
+  /** The rows not yet written, oldest first (a read-only view of the buffer, to be read at once). */
+  get unwritten(): readonly T[] {
+    return this.#buffer;
+  }
+
+  /**
+   * Synchronous and O(1): queues the row; never waits for, nor throws because of, the database. False
+   * when the row was dropped (the writer is closed, or full while the database does not answer).
+   */
+  append(row: T): boolean {
     if (this.#closed || this.#buffer.length >= this.#maxBuffered) {
       this.#dropped++;
       if (!this.#dropping) {
@@ -73,12 +81,13 @@ export class LedgerWriter<T> {
           ),
         );
       }
-      return;
+      return false;
     }
     this.#buffer.push(row);
     this.#appended++;
     // While writes fail, the retry loop owns the timer: appends must not cut its backoff short.
     if (this.#failures === 0) this.#schedule(this.#buffer.length >= this.#batchSize ? 0 : this.#intervalMs);
+    return true;
   }
 
   /** Writes every row appended before the call; rejects if a write fails (the rows stay queued). */

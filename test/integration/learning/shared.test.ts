@@ -57,6 +57,20 @@ describe('the operator: freeze and reset', () => {
     };
   });
 
+  it('feedback on a request just answered counts once, before and after its record is written', async () => {
+    const c = learning(gw, MASTER);
+    const { id } = await c.ask('top');
+    // The record of who answered is still waiting for its batch: feedback finds it there.
+    const first = await c.feedback(id, 0);
+    expect(first.status).toBe(202);
+    expect(first.json).toMatchObject({ request_id: id, model: 'top', status: 'accepted' });
+    expect((await c.feedback(id, 1)).status).toBe(409);
+    await gw.booted.learning!.flush();
+    expect((await c.feedback(id, 1)).status).toBe(409);
+    await gw.booted.learning!.refresh();
+    expect(await c.general('top')).toMatchObject({ observations: 1 });
+  });
+
   it('a freeze holds the estimates and counts nothing until unfrozen', async () => {
     const api = learning(gw, MASTER);
     await api.feedback((await api.ask('top')).id, 0);

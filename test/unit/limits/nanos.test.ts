@@ -7,6 +7,7 @@ import {
   settleNanos,
   sumUsd,
   usdOfNanos,
+  usdText,
   usdWords,
 } from '../../../src/limits/nanos.ts';
 
@@ -90,5 +91,37 @@ describe('dollars ↔ nanos', () => {
     expect(usdWords(0.004567)).toBe('$0.00457');
     expect(usdWords(0.01)).toBe('$0.01');
     expect(usdWords(-0.5)).toBe('$-0.50');
+  });
+});
+
+describe('usdText: the cost header, plain decimals', () => {
+  it('writes at most 9 places, trailing zeros dropped, never exponent notation', () => {
+    expect(usdText(0)).toBe('0');
+    expect(usdText(-0)).toBe('0');
+    expect(usdText(1.4e-7)).toBe('0.00000014');
+    expect(usdText(0.0000171)).toBe('0.0000171');
+    expect(usdText(0.00065)).toBe('0.00065');
+    expect(usdText(1.5)).toBe('1.5');
+    expect(usdText(10)).toBe('10');
+    expect(usdText(100)).toBe('100');
+    expect(usdText(123.000000001)).toBe('123.000000001');
+    expect(usdText(4e-10)).toBe('0');
+    expect(usdText(6e-10)).toBe('0.000000001');
+    expect(usdText(-0.0000001)).toBe('-0.0000001');
+    expect(usdText(0.1 + 0.2)).toBe('0.3');
+  });
+
+  it('reads back as the amount rounded to the nano-dollar, for any amount a request can cost', () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      const usd = random() * 10 ** (Math.floor(random() * 8) - 6);
+      const text = usdText(usd);
+      expect(text).toMatch(/^\d+(\.\d{0,8}[1-9])?$/);
+      expect(Number(text)).toBe(Math.round(usd * 1e9) / 1e9);
+    }
   });
 });

@@ -23,4 +23,15 @@ describe('request ids', () => {
     // The random part is not a counter: two ids of one millisecond differ in it.
     expect(made[0]!.slice(12)).not.toBe(newRequestId().slice(12));
   });
+
+  it('begin with the millisecond clock and draw the rest at random (no counter, no repeats across draws)', () => {
+    const t0 = Date.parse('2026-12-05T22:00:00Z');
+    vi.useFakeTimers({ now: t0, toFake: ['Date'] });
+    // The random digits come 1,024 ids to a draw: these span several.
+    const ids = Array.from({ length: 5000 }, newRequestId);
+    for (const id of ids) expect(Number.parseInt(id.slice(0, 12), 16)).toBe(t0);
+    const randoms = ids.map((id) => id.slice(12));
+    const alike = randoms.slice(1).filter((r, i) => r.slice(0, 6) === randoms[i]!.slice(0, 6));
+    expect(alike.length).toBeLessThan(5);
+  });
 });

@@ -66,20 +66,9 @@ describe('RequestHistogram', () => {
   it('exposes exactly what a prom-client Histogram exposes for the same observations', async () => {
     const ours = new Registry();
     const theirs = new Registry();
-    const mine = new RequestHistogram({
-      name: 'test_seconds',
-      help: 'Time, by route',
-      labelNames: ['route'] as const,
-      buckets,
-      registers: [ours],
-    });
-    const reference = new Histogram({
-      name: 'test_seconds',
-      help: 'Time, by route',
-      labelNames: ['route'] as const,
-      buckets,
-      registers: [theirs],
-    });
+    const config = { name: 'test_seconds', help: 'Time, by route', labelNames: ['route'] as const, buckets };
+    const mine = new RequestHistogram({ ...config, registers: [ours] });
+    const reference = new Histogram({ ...config, registers: [theirs] });
     for (const [route, seconds] of observed) {
       mine.observe([route], seconds);
       reference.observe({ route }, seconds);

@@ -10,7 +10,10 @@ import type { ChatMeta } from '../gateway/index.ts';
 import { usdText } from '../limits/nanos.ts';
 import type { AppEnv } from './env.ts';
 
-/** The JSON body with the answer's x-quorum-* headers (cost included), as `c.json` would send them. */
+/**
+ * The JSON body (a chat completion, an embeddings list) with the answer's x-quorum-* headers, cost
+ * included, as `c.json` would send them.
+ */
 export function jsonAnswer(c: Context<AppEnv>, meta: ChatMeta, body: unknown): Response {
   const headers: Record<string, string> = {
     'content-type': 'application/json',

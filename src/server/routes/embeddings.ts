@@ -2,9 +2,9 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { EmbeddingsRequestSchema } from '../../embeddings/index.ts';
 import { createEmbeddings, type Gateway } from '../../gateway/index.ts';
-import { usdText } from '../../limits/nanos.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
+import { jsonAnswer } from '../json-answer.ts';
 import { noteAsked } from '../request-log.ts';
 import { EmbeddingListSchema, errorResponses } from '../schemas.ts';
 import { chatContext } from './chat.ts';
@@ -32,11 +32,6 @@ export function registerEmbeddings(app: OpenAPIHono<AppEnv>, gw: Gateway) {
     const request = await readJson(c, EmbeddingsRequestSchema, gw.config.server);
     noteAsked(c, request.model, false, request.quorum?.tags, () => request.input);
     const { body, meta } = await createEmbeddings(gw, chatContext(c, request), request);
-    c.header('x-quorum-model', meta.model);
-    for (const [name, value] of Object.entries(meta.headers ?? {})) c.header(name, value);
-    c.header('x-quorum-overhead-ms', String(meta.overheadMs));
-    c.header('x-quorum-cost-usd', usdText(meta.costUsd));
-    if (meta.cache) c.header('x-quorum-cache', meta.cache);
-    return c.json(body);
+    return jsonAnswer(c, meta, body);
   });
 }

@@ -11,19 +11,31 @@ import { usdText } from '../limits/nanos.ts';
 import type { AppEnv } from './env.ts';
 
 /**
+ * An answer's x-quorum-* headers, written into `into`: the model, the rate-limit headers, the overhead,
+ * the cache outcome, and the cost when it is known (a stream's is known only when it ends).
+ */
+export function answerHeaders(
+  meta: ChatMeta,
+  withCost: boolean,
+  into: Record<string, string> = {},
+): Record<string, string> {
+  into['x-quorum-model'] = meta.model;
+  if (meta.headers) Object.assign(into, meta.headers);
+  into['x-quorum-overhead-ms'] = String(meta.overheadMs);
+  if (meta.cache) into['x-quorum-cache'] = meta.cache;
+  if (withCost) into['x-quorum-cost-usd'] = usdText(meta.costUsd);
+  return into;
+}
+
+/**
  * The JSON body (a chat completion, an embeddings list) with the answer's x-quorum-* headers, cost
  * included, as `c.json` would send them.
  */
 export function jsonAnswer(c: Context<AppEnv>, meta: ChatMeta, body: unknown): Response {
-  const headers: Record<string, string> = {
+  const headers = answerHeaders(meta, true, {
     'content-type': 'application/json',
     'x-quorum-request-id': c.get('requestId'),
-    'x-quorum-model': meta.model,
-  };
-  if (meta.headers) Object.assign(headers, meta.headers);
-  headers['x-quorum-overhead-ms'] = String(meta.overheadMs);
-  if (meta.cache) headers['x-quorum-cache'] = meta.cache;
-  headers['x-quorum-cost-usd'] = usdText(meta.costUsd);
+  });
   const response = new Response(JSON.stringify(body), { status: 200, headers });
   c.set('answered', { response, model: meta.model, overheadMs: meta.overheadMs, cache: meta.cache ?? null });
   return response;

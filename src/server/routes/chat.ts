@@ -8,11 +8,10 @@ import {
   endUserOf,
   type Gateway,
 } from '../../gateway/index.ts';
-import { usdText } from '../../limits/nanos.ts';
 import { surfaceOf } from '../../request-log/index.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
-import { jsonAnswer } from '../json-answer.ts';
+import { answerHeaders, jsonAnswer } from '../json-answer.ts';
 import { keepAnswer, noteAsked } from '../request-log.ts';
 import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
 import { sseBody } from '../sse.ts';
@@ -55,11 +54,7 @@ export function chatContext(c: Context<AppEnv>, body: unknown): ChatContext {
 
 /** The `x-quorum-*` headers of a reply (the cost only on JSON: a stream's is known when it ends). */
 export function replyHeaders(c: Context<AppEnv>, reply: ChatReply): void {
-  c.header('x-quorum-model', reply.meta.model);
-  for (const [name, value] of Object.entries(reply.meta.headers ?? {})) c.header(name, value);
-  c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
-  if (reply.meta.cache) c.header('x-quorum-cache', reply.meta.cache);
-  if (!reply.stream) c.header('x-quorum-cost-usd', usdText(reply.meta.costUsd));
+  for (const [name, value] of Object.entries(answerHeaders(reply.meta, !reply.stream))) c.header(name, value);
 }
 
 /** The headers of an SSE answer. */

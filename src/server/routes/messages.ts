@@ -34,6 +34,7 @@ import {
 import { readJsonText } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { eventStreamBody } from '../event-stream.ts';
+import { answerHeaders } from '../json-answer.ts';
 import { keepAnswer, keepRawAnswer, noteAsked } from '../request-log.ts';
 import { AnthropicMessageSchema, anthropicErrorResponses } from '../schemas.ts';
 import { chatContext } from './chat.ts';
@@ -118,10 +119,7 @@ function authorizeName(gw: Gateway, c: Context<AppEnv>, name: string): void {
 }
 
 function metaHeaders(c: Context<AppEnv>, meta: ChatMeta): void {
-  c.header('x-quorum-model', meta.model);
-  for (const [name, value] of Object.entries(meta.headers ?? {})) c.header(name, value);
-  c.header('x-quorum-overhead-ms', String(meta.overheadMs));
-  if (meta.cache) c.header('x-quorum-cache', meta.cache);
+  for (const [name, value] of Object.entries(answerHeaders(meta, false))) c.header(name, value);
   // Anthropic's SDKs read the request id from here.
   c.header('request-id', c.get('requestId'));
 }

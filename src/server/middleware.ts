@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { GatewayError } from '../errors/index.ts';
 import { type RequestEnd, type RequestLog, surfaceOf } from '../request-log/index.ts';
@@ -18,6 +18,15 @@ import {
 import type { KeyRing } from './auth.ts';
 import type { AnsweredHeaders, AppEnv, StreamEnd } from './env.ts';
 import { newRequestId } from './request-id.ts';
+
+/**
+ * The x-quorum-* values of the response the client gets, when its handler gave them (json-answer.ts);
+ * undefined once Hono has re-wrapped that response (to merge CORS headers in) or an error replaced it.
+ */
+function answeredHere(c: Context<AppEnv>): AnsweredHeaders | undefined {
+  const answered = c.get('answered');
+  return answered?.response === c.res ? answered : undefined;
+}
 
 /** How a request ended, for its record in the request log. */
 function endOf(
@@ -94,10 +103,7 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
             if (failed) logger.warn(line, 'request failed');
             else logger.info(line, 'request');
           }
-          const answered = c.get('answered');
-          c.get('draft')?.finish(
-            endOf(c.res, status, info, c.get('failure'), answered?.response === c.res ? answered : undefined),
-          );
+          c.get('draft')?.finish(endOf(c.res, status, info, c.get('failure'), answeredHere(c)));
         };
         c.set('deferEnd', () => {
           deferred = true;
@@ -107,7 +113,7 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
           await next();
         } finally {
           // A response that carries its headers in a plain object has the id already (json-answer.ts).
-          if (c.get('answered')?.response !== c.res) c.res.headers.set('x-quorum-request-id', requestId);
+          if (!answeredHere(c)) c.res.headers.set('x-quorum-request-id', requestId);
           if (!deferred) end();
         }
       },

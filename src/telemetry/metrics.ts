@@ -13,22 +13,19 @@ export const registry = new Registry();
  * the same numbers.
  */
 export class RequestCounter<L extends string> {
-  readonly #pending = new Map<string, { values: readonly string[]; sum: number }>();
+  readonly #names: readonly L[];
+  readonly #pending = new Map<string, { labels: Record<L, string>; sum: number }>();
 
   constructor(config: { name: string; help: string; labelNames: readonly L[] }) {
     const pending = this.#pending;
-    const names = config.labelNames;
+    this.#names = config.labelNames;
     new Counter<L>({
       ...config,
       registers: [registry],
       collect() {
         for (const entry of pending.values()) {
           if (entry.sum === 0) continue;
-          const labels = {} as Record<L, string>;
-          names.forEach((name, i) => {
-            labels[name] = entry.values[i] as string;
-          });
-          this.inc(labels, entry.sum);
+          this.inc(entry.labels, entry.sum);
           entry.sum = 0;
         }
       },
@@ -37,11 +34,27 @@ export class RequestCounter<L extends string> {
 
   /** Adds `by` (default 1) for the label `values`, given in `labelNames` order. */
   inc(values: readonly string[], by = 1): void {
-    const key = values.join('\u0000');
+    const key = keyOf(values);
     const entry = this.#pending.get(key);
     if (entry) entry.sum += by;
-    else this.#pending.set(key, { values, sum: by });
+    else this.#pending.set(key, { labels: labelSet(this.#names, values), sum: by });
   }
+}
+
+/** The Map key of a label set: each value prefixed by its length, so no two sets share one. */
+function keyOf(values: readonly string[]): string {
+  let key = '';
+  for (const value of values) key += `${value.length}:${value}`;
+  return key;
+}
+
+/** `values`, given in `names` order, as prom-client's label object. */
+function labelSet<L extends string>(names: readonly L[], values: readonly string[]): Record<L, string> {
+  const labels = {} as Record<L, string>;
+  names.forEach((name, i) => {
+    labels[name] = values[i] as string;
+  });
+  return labels;
 }
 
 /** A value line as prom-client's registry formats it: `metricName{labels,sharedLabels} value`. */
@@ -101,14 +114,10 @@ export class RequestHistogram<L extends string> {
   /** Observes `value` for the label `values`, given in `labelNames` order. */
   observe(values: readonly string[], value: number): void {
     if (!Number.isFinite(value)) return;
-    const key = values.join('\u0000');
+    const key = keyOf(values);
     let series = this.#series.get(key);
     if (!series) {
-      const labels: Record<string, string> = {};
-      this.#names.forEach((name, i) => {
-        labels[name] = values[i] as string;
-      });
-      series = { labels, counts: this.#bounds.map(() => 0), sum: 0, count: 0 };
+      series = { labels: labelSet(this.#names, values), counts: this.#bounds.map(() => 0), sum: 0, count: 0 };
       this.#series.set(key, series);
     }
     const bounds = this.#bounds;

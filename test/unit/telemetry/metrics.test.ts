@@ -41,9 +41,13 @@ describe('RequestCounter', () => {
     });
     counter.inc(['x,y', 'z']);
     counter.inc(['x', 'y,z']);
+    counter.inc(['p\u0000q', 'r']);
+    counter.inc(['p', 'q\u0000r']);
     expect(await lines('test_request_counter_join_total')).toEqual([
       'test_request_counter_join_total{a="x,y",b="z"} 1',
       'test_request_counter_join_total{a="x",b="y,z"} 1',
+      'test_request_counter_join_total{a="p\u0000q",b="r"} 1',
+      'test_request_counter_join_total{a="p",b="q\u0000r"} 1',
     ]);
     registry.removeSingleMetric('test_request_counter_join_total');
   });

@@ -24,6 +24,7 @@ import { createGatewayRunner, storeCallerResolver } from '../workflows/gateway-r
 import { startDistributedEngine } from '../workflows/jobs/index.ts';
 import { handBackSteps } from './engine-drain.ts';
 import { BootError } from './errors.ts';
+import { tuneHeap } from './heap.ts';
 import { type Http, type HttpOptions, openHttp } from './http.ts';
 import { repeatQuiet } from './repeat-quiet.ts';
 import { openServices } from './services.ts';
@@ -84,6 +85,7 @@ export interface Booted {
 
 export async function boot(options: BootOptions): Promise<Booted> {
   const { logger } = options;
+  tuneHeap();
   const env = options.env ?? process.env;
   // Undone in reverse by close(), or by a later step's failure.
   const undo: { what: string; run: () => Promise<void> }[] = [];

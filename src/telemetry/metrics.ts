@@ -7,25 +7,68 @@ import { Counter, Registry } from 'prom-client';
 export const registry = new Registry();
 
 /**
+ * One entry per label set, found by walking one Map per label value (no key string is built, hashed and
+ * dropped on every call). `values` come in `labelNames` order, so two label sets never share an entry.
+ */
+class LabelTree<T> {
+  readonly #root = new Map<string, unknown>();
+  readonly #names: readonly string[];
+  readonly #create: (labels: Record<string, string>) => T;
+  /** Every entry, in creation order. */
+  readonly entries: T[] = [];
+
+  constructor(names: readonly string[], create: (labels: Record<string, string>) => T) {
+    this.#names = names;
+    this.#create = create;
+  }
+
+  get(values: readonly string[]): T {
+    let node = this.#root;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      const value = values[i] as string;
+      let next = node.get(value) as Map<string, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        node.set(value, next);
+      }
+      node = next;
+    }
+    const leaf = (values[last] ?? '') as string;
+    let entry = node.get(leaf) as T | undefined;
+    if (entry === undefined) {
+      entry = this.#create(labelSet(this.#names, values));
+      node.set(leaf, entry);
+      this.entries.push(entry);
+    }
+    return entry;
+  }
+
+  clear(): void {
+    this.#root.clear();
+    this.entries.length = 0;
+  }
+}
+
+/**
  * A counter bumped for every request. prom-client checks and hashes the label set on each `inc`
- * (about 1.6 KB of garbage a request for the four below); these sums wait per label values in a Map
- * instead and are handed to the prom-client counter whenever it is read (a scrape), so /metrics shows
- * the same numbers.
+ * (about 1.6 KB of garbage a request for the four below); these sums wait per label set instead and
+ * are handed to the prom-client counter whenever it is read (a scrape), so /metrics shows the same
+ * numbers.
  */
 export class RequestCounter<L extends string> {
-  readonly #names: readonly L[];
-  readonly #pending = new Map<string, { labels: Record<L, string>; sum: number }>();
+  readonly #sums: LabelTree<{ labels: Record<string, string>; sum: number }>;
 
   constructor(config: { name: string; help: string; labelNames: readonly L[] }) {
-    const pending = this.#pending;
-    this.#names = config.labelNames;
+    const sums = new LabelTree(config.labelNames, (labels) => ({ labels, sum: 0 }));
+    this.#sums = sums;
     new Counter<L>({
       ...config,
       registers: [registry],
       collect() {
-        for (const entry of pending.values()) {
+        for (const entry of sums.entries) {
           if (entry.sum === 0) continue;
-          this.inc(entry.labels, entry.sum);
+          this.inc(entry.labels as Record<L, string>, entry.sum);
           entry.sum = 0;
         }
       },
@@ -34,23 +77,13 @@ export class RequestCounter<L extends string> {
 
   /** Adds `by` (default 1) for the label `values`, given in `labelNames` order. */
   inc(values: readonly string[], by = 1): void {
-    const key = keyOf(values);
-    const entry = this.#pending.get(key);
-    if (entry) entry.sum += by;
-    else this.#pending.set(key, { labels: labelSet(this.#names, values), sum: by });
+    this.#sums.get(values).sum += by;
   }
 }
 
-/** The Map key of a label set: each value prefixed by its length, so no two sets share one. */
-function keyOf(values: readonly string[]): string {
-  let key = '';
-  for (const value of values) key += `${value.length}:${value}`;
-  return key;
-}
-
 /** `values`, given in `names` order, as prom-client's label object. */
-function labelSet<L extends string>(names: readonly L[], values: readonly string[]): Record<L, string> {
-  const labels = {} as Record<L, string>;
+function labelSet(names: readonly string[], values: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
   names.forEach((name, i) => {
     labels[name] = values[i] as string;
   });
@@ -85,7 +118,7 @@ interface Series {
 /**
  * A histogram observed for every request, for the same reason as RequestCounter: prom-client's
  * `observe` checks and hashes the label object and allocates a closure each time. This one keeps its
- * series in a Map keyed by the label values and gives the registry exactly the values a prom-client
+ * series per label set and gives the registry exactly the values a prom-client
  * Histogram gives (the same buckets, `le` labels, `_sum` and `_count`), so /metrics reads the same.
  */
 export class RequestHistogram<L extends string> {
@@ -93,9 +126,8 @@ export class RequestHistogram<L extends string> {
   readonly help: string;
   readonly type = 'histogram' as const;
   readonly aggregator = 'sum' as const;
-  readonly #names: readonly L[];
   readonly #bounds: readonly number[];
-  readonly #series = new Map<string, Series>();
+  readonly #series: LabelTree<Series>;
 
   constructor(config: {
     name: string;
@@ -106,20 +138,21 @@ export class RequestHistogram<L extends string> {
   }) {
     this.name = config.name;
     this.help = config.help;
-    this.#names = config.labelNames;
     this.#bounds = [...config.buckets].sort((a, b) => a - b);
+    const buckets = this.#bounds.length;
+    this.#series = new LabelTree(config.labelNames, (labels) => ({
+      labels,
+      counts: new Array<number>(buckets).fill(0),
+      sum: 0,
+      count: 0,
+    }));
     for (const r of config.registers ?? [registry]) r.registerMetric(this as never);
   }
 
   /** Observes `value` for the label `values`, given in `labelNames` order. */
   observe(values: readonly string[], value: number): void {
     if (!Number.isFinite(value)) return;
-    const key = keyOf(values);
-    let series = this.#series.get(key);
-    if (!series) {
-      series = { labels: labelSet(this.#names, values), counts: this.#bounds.map(() => 0), sum: 0, count: 0 };
-      this.#series.set(key, series);
-    }
+    const series = this.#series.get(values);
     const bounds = this.#bounds;
     let i = 0;
     while (i < bounds.length && value > (bounds[i] as number)) i++;
@@ -131,7 +164,7 @@ export class RequestHistogram<L extends string> {
   /** What the registry formats: per series the cumulative buckets, `+Inf`, sum and count. */
   getForPromString(): MetricValues {
     const values: ValueLine[] = [];
-    for (const s of this.#series.values()) {
+    for (const s of this.#series.entries) {
       let cumulative = 0;
       this.#bounds.forEach((le, i) => {
         cumulative += s.counts[i] as number;

@@ -203,6 +203,7 @@ export class ChildGroup {
   readonly dir: string;
   private readonly log: Log;
   private readonly members: ChildProcess[] = [];
+  private gateways = 0;
 
   constructor(tempPrefix: string, log: Log) {
     this.log = log;
@@ -229,12 +230,19 @@ export class ChildGroup {
 
   /**
    * `node [nodeFlags] src/cli/main.ts serve --config <configPath>` on a free port, logging silenced and
-   * NODE_ENV=production, without the caller's master key, config path or OTel exporter; not waited for
-   * (ready()), so several can start together.
+   * NODE_ENV=production, without the caller's master key, config path or OTel exporter, with a store of
+   * its own in the temp directory; not waited for (ready()), so several can start together.
    */
   async gateway(options: GatewayOptions): Promise<Gateway> {
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, QUORUM_LOG_LEVEL: 'silent', NODE_ENV: 'production' };
+    // Each gateway gets a store of its own in the group's temp directory (a caller's env may name
+    // another): never the caller's database, and no run inherits the rows of the one before.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      QUORUM_LOG_LEVEL: 'silent',
+      NODE_ENV: 'production',
+      QUORUM_DATABASE_URL: `sqlite:${join(this.dir, `gateway-${++this.gateways}.db`)}`,
+    };
     for (const k of [
       'QUORUM_MASTER_KEY',
       'QUORUM_CONFIG',

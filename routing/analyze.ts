@@ -4,7 +4,7 @@ import { type RouteRequest, requestedOutputTokens } from './request.ts';
 import type { CostBounds, TaskProfile } from './route-types.ts';
 import { taskText } from './task-text.ts';
 import { estimatePromptRange } from './tokens.ts';
-import type { Capability } from './types.ts';
+import type { Capability, Category } from './types.ts';
 
 /**
  * What a request needs, from its body alone. Deterministic heuristics (see docs/routing.md): category
@@ -42,6 +42,15 @@ export function requiredCapabilities(
   if (format === 'json_object' || format === 'json_schema') out.push('json');
   if (request.stream === true) out.push('streaming');
   return out;
+}
+
+/**
+ * Only analyzeTask's category weights: what learning files an answer under, without the difficulty,
+ * capabilities and token estimates a routing decision also needs.
+ */
+export function taskCategories(request: Pick<RouteRequest, 'messages'>): Record<Category, number> {
+  const text = taskText(request.messages);
+  return categorize(text, taskCues(text));
 }
 
 /**

@@ -6,7 +6,7 @@
  * writes what it has and reads back what every instance learnt, so the store is the truth and every
  * instance's router follows it. Without a store it learns in memory alone.
  */
-import { analyzeTask } from '../../routing/analyze.ts';
+import { taskCategories } from '../../routing/analyze.ts';
 import { topCategory } from '../../routing/categorize.ts';
 import type { Category, ModelSpec } from '../../routing/types.ts';
 import type { GatewayConfig } from '../config/index.ts';
@@ -403,9 +403,7 @@ export class Learner implements LearningHook {
   }
 
   #learnReview(review: ReviewedRequest): void {
-    const category = topCategory(
-      analyzeTask({ messages: [{ role: 'user', content: review.text }] }).categories,
-    );
+    const category = topCategory(taskCategories({ messages: [{ role: 'user', content: review.text }] }));
     this.#remember(review.requestId, review.team, review.author, category);
     // Round 1 reviewed the artifact as given; later rounds the author's revisions.
     const score = roundScore(review.reviews, (r) => r >= 2);
@@ -414,5 +412,5 @@ export class Learner implements LearningHook {
 }
 
 function categoryOf(answer: AnsweredRequest): Category {
-  return topCategory((answer.task ?? analyzeTask(answer.request)).categories);
+  return topCategory(answer.task?.categories ?? taskCategories(answer.request));
 }

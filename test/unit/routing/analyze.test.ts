@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { analyzeTask } from '../../../routing/analyze.ts';
+import { analyzeTask, taskCategories } from '../../../routing/analyze.ts';
 import { topCategory } from '../../../routing/categorize.ts';
 import type { RouteRequest } from '../../../routing/request.ts';
 import { estimatePromptTokens } from '../../../routing/tokens.ts';
@@ -9,8 +9,9 @@ import { user } from './fixtures.ts';
 import { type Band, HELD_OUT, type LabelledPrompt, PROMPTS } from './prompts.ts';
 
 const ALL = [...PROMPTS, ...HELD_OUT];
-const profile = (p: LabelledPrompt) =>
-  analyzeTask(typeof p.prompt === 'string' ? user(p.prompt) : { messages: p.prompt });
+const requestOf = (p: LabelledPrompt) =>
+  typeof p.prompt === 'string' ? user(p.prompt) : { messages: p.prompt };
+const profile = (p: LabelledPrompt) => analyzeTask(requestOf(p));
 
 function accuracy(table: readonly LabelledPrompt[]) {
   const misses: string[] = [];
@@ -22,6 +23,15 @@ function accuracy(table: readonly LabelledPrompt[]) {
   }
   return { share: (table.length - misses.length) / table.length, misses };
 }
+
+describe('taskCategories', () => {
+  it("weighs every labelled prompt's categories exactly as analyzeTask does", () => {
+    for (const p of ALL) {
+      const request = requestOf(p);
+      expect(taskCategories(request), p.name).toEqual(analyzeTask(request).categories);
+    }
+  });
+});
 
 describe('analyzeTask on the labelled table', () => {
   it('has at least 60 prompts covering every category and band', () => {

@@ -1,11 +1,12 @@
 /**
  * A batch of rows into one table, in one transaction: what the ledger, the request log and learning's
- * subjects write after every request. On SQLite the batch is one prepared single-row INSERT run once per
- * row between BEGIN and COMMIT (a multi-row VALUES statement is a new text for every batch size, parsed
- * anew, and costs about twice the CPU per row): on a file, by the store's writer thread, so neither the
- * inserts nor the commit's disk sync hold the event loop; in memory, on the one connection there is. On
- * Postgres it is one multi-row INSERT: one round trip.
+ * subjects write after every request. On SQLite the batch runs between BEGIN and COMMIT through two
+ * prepared statements, a 32-row INSERT for full groups and a one-row INSERT for the rest (sqlite-batch.ts;
+ * a multi-row statement sized to each batch would be a new text to parse every time): on a file, by the
+ * store's writer thread, so neither the inserts nor the commit's disk sync hold the event loop; in
+ * memory, on the one connection there is. On Postgres it is one multi-row INSERT: one round trip.
  */
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { CompiledQuery } from 'kysely';
 import type { StoreContext } from './context.ts';
 import { insertBatch } from './sqlite-batch.ts';
@@ -38,7 +39,25 @@ export async function insertRows<R>(
   // lends to a single user at a time, so no transaction of anyone else's is open on it and no other
   // statement interleaves (insertBatch is synchronous).
   const sqlite = ctx.sqlite;
-  await ctx.db.connection().execute(async () => insertBatch(sqlite.raw, sqlite.raw.prepare(sql), values));
+  await ctx.db
+    .connection()
+    .execute(async () => insertBatch(sqlite.raw, (text) => prepared(sqlite.raw, text), sql, values));
+}
+
+/** The in-memory connection's INSERTs, prepared once each. */
+const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+function prepared(db: DatabaseSync, sql: string): StatementSync {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
 }
 
 const conflictOf = <R>(spec: BulkTable<R>) => (spec.conflict ? ` ${spec.conflict}` : '');

@@ -44,7 +44,7 @@ function prepare(sql: string): StatementSync {
 parentPort!.on('message', ({ id, sql, params, rows }: Request) => {
   try {
     if (rows) {
-      insertBatch(db, prepare(sql), rows);
+      insertBatch(db, prepare, sql, rows);
       parentPort!.postMessage({ id });
     } else {
       parentPort!.postMessage({ id, rows: prepare(sql).all(...(params ?? [])) });

@@ -28,15 +28,32 @@ export function answerHeaders(
 }
 
 /**
- * The JSON body (a chat completion, an embeddings list) with the answer's x-quorum-* headers, cost
- * included, as `c.json` would send them.
+ * The JSON body (a chat completion, a Responses object, an Anthropic message, an embeddings list) with
+ * the answer's x-quorum-* headers, cost included, and any `extra` ones (Anthropic's `request-id`), as
+ * `c.json` would send them.
  */
-export function jsonAnswer(c: Context<AppEnv>, meta: ChatMeta, body: unknown): Response {
+export function jsonAnswer(
+  c: Context<AppEnv>,
+  meta: ChatMeta,
+  body: unknown,
+  extra?: Record<string, string>,
+): Response {
+  return jsonTextAnswer(c, meta, JSON.stringify(body), extra);
+}
+
+/** jsonAnswer for a body already serialised: a passthrough's bytes as the upstream sent them. */
+export function jsonTextAnswer(
+  c: Context<AppEnv>,
+  meta: ChatMeta,
+  text: string | Uint8Array<ArrayBuffer>,
+  extra?: Record<string, string>,
+): Response {
   const headers = answerHeaders(meta, true, {
     'content-type': 'application/json',
     'x-quorum-request-id': c.get('requestId'),
   });
-  const response = new Response(JSON.stringify(body), { status: 200, headers });
+  if (extra) Object.assign(headers, extra);
+  const response = new Response(text, { status: 200, headers });
   c.set('answered', { response, model: meta.model, overheadMs: meta.overheadMs, cache: meta.cache ?? null });
   return response;
 }

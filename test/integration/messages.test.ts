@@ -92,6 +92,9 @@ describe.each(PATHS)('the $path path ($model)', ({ path, model, fake }) => {
     expect(response.headers.get('x-quorum-model')).toBe(model);
     expect(Number(response.headers.get('x-quorum-cost-usd'))).toBeGreaterThan(0);
     expect(response.headers.get('x-quorum-request-id')).toMatch(/^[0-9a-f]{32}$/);
+    // Anthropic's SDKs read the request id from `request-id`.
+    expect(response.headers.get('request-id')).toBe(response.headers.get('x-quorum-request-id'));
+    expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.get('x-quorum-overhead-ms')).not.toBeNull();
 
     const received = upstream().received[0]!;

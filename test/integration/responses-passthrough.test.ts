@@ -137,6 +137,9 @@ describe('a model on a provider that serves the Responses API', () => {
     expect(data.output_text).toBe('Hello from upstream.');
     expect(response.headers.get('x-quorum-model')).toBe('oa-resp');
     expect(Number(response.headers.get('x-quorum-cost-usd'))).toBe(usd(12 * 1000 + 5 * 2000));
+    expect(response.headers.get('x-quorum-request-id')).toMatch(/^[0-9a-f]{32}$/);
+    expect(Number(response.headers.get('x-quorum-overhead-ms'))).toBeGreaterThanOrEqual(0);
+    expect(response.headers.get('content-type')).toBe('application/json');
 
     // Upstream: the Responses endpoint, its own key, the body as sent but for the model and `store`.
     const up = lastReceived();

@@ -112,6 +112,9 @@ describe.each(PROVIDERS)('Responses through a $type upstream', ({ model, fake })
     expect((response as any).quorum).toMatchObject({ attempts: [{ model, status: 200 }] });
     expect(raw.headers.get('x-quorum-model')).toBe(model);
     expect(Number(raw.headers.get('x-quorum-cost-usd'))).toBeGreaterThan(0);
+    expect(raw.headers.get('x-quorum-request-id')).toMatch(/^[0-9a-f]{32}$/);
+    expect(Number(raw.headers.get('x-quorum-overhead-ms'))).toBeGreaterThanOrEqual(0);
+    expect(raw.headers.get('content-type')).toBe('application/json');
     // The instructions and the input reached the upstream.
     expect(lastSent(fakeOf(fake))).toContain('Be brief.');
     expect(lastSent(fakeOf(fake))).toContain('Say hello');

@@ -19,7 +19,6 @@ import {
   passthrough,
   servedRaw,
 } from '../../gateway/index.ts';
-import { usdText } from '../../limits/nanos.ts';
 import {
   type ClientHeaders,
   CountTokensRequestSchema,
@@ -34,7 +33,7 @@ import {
 import { readJsonText } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { eventStreamBody } from '../event-stream.ts';
-import { answerHeaders } from '../json-answer.ts';
+import { answerHeaders, jsonAnswer, jsonTextAnswer } from '../json-answer.ts';
 import { keepAnswer, keepRawAnswer, noteAsked } from '../request-log.ts';
 import { AnthropicMessageSchema, anthropicErrorResponses } from '../schemas.ts';
 import { chatContext } from './chat.ts';
@@ -145,21 +144,23 @@ function eventStream(c: Context<AppEnv>, frames: AsyncIterator<string>): Respons
 
 function respondRaw(c: Context<AppEnv>, answered: PassthroughReply): Response {
   const reply = keepRawAnswer(c, answered);
+  if (!reply.stream) {
+    const body =
+      typeof reply.body === 'string' ? reply.body : (new Uint8Array(reply.body) as Uint8Array<ArrayBuffer>);
+    return jsonTextAnswer(c, reply.meta, body, { 'request-id': c.get('requestId') });
+  }
   metaHeaders(c, reply.meta);
-  if (reply.stream) return eventStream(c, reply.frames);
-  c.header('x-quorum-cost-usd', usdText(reply.meta.costUsd));
-  const body =
-    typeof reply.body === 'string' ? reply.body : (new Uint8Array(reply.body) as Uint8Array<ArrayBuffer>);
-  return c.body(body, 200, { 'content-type': 'application/json' });
+  return eventStream(c, reply.frames);
 }
 
 function respondTranslated(c: Context<AppEnv>, answered: ChatReply): Response {
   const reply = keepAnswer(c, answered);
-  metaHeaders(c, reply.meta);
   const id = `msg_${c.get('requestId')}`;
-  if (reply.stream) return eventStream(c, messageEvents(id, reply.meta.model, reply.chunks));
-  c.header('x-quorum-cost-usd', usdText(reply.meta.costUsd));
-  return c.json(messageBody(id, reply.body));
+  if (!reply.stream) {
+    return jsonAnswer(c, reply.meta, messageBody(id, reply.body), { 'request-id': c.get('requestId') });
+  }
+  metaHeaders(c, reply.meta);
+  return eventStream(c, messageEvents(id, reply.meta.model, reply.chunks));
 }
 
 export function registerMessages(app: OpenAPIHono<AppEnv>, gw: Gateway) {

@@ -340,6 +340,7 @@ describe('the other surfaces', () => {
       model: 'demo-fast',
       models: ['demo-fast'],
       status: 200,
+      overhead_ms: Number(r.headers.get('x-quorum-overhead-ms')),
       usage: { input_tokens: r.json.usage.input_tokens, output_tokens: r.json.usage.output_tokens },
     });
   });
@@ -359,6 +360,7 @@ describe('the other surfaces', () => {
       surface: 'messages',
       path: '/v1/messages',
       models: ['demo-fast'],
+      overhead_ms: Number(translated.headers.get('x-quorum-overhead-ms')),
     });
     expect(await recordOf(url, raw.id)).toMatchObject({
       surface: 'messages',
@@ -366,6 +368,7 @@ describe('the other surfaces', () => {
       models: ['an-model'],
       attempts: [{ model: 'an-model', provider: 'an', status: 200 }],
       usage: { input_tokens: raw.json.usage.input_tokens, output_tokens: raw.json.usage.output_tokens },
+      overhead_ms: Number(raw.headers.get('x-quorum-overhead-ms')),
     });
     const streamed = await recordOf(url, rawStream.id);
     expect(streamed).toMatchObject({ stream: true, status: 200, models: ['an-model'] });

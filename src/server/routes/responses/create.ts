@@ -29,6 +29,7 @@ import {
 } from '../../../responses/index.ts';
 import { readJsonText, validationError } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
+import { jsonAnswer } from '../../json-answer.ts';
 import { keepAnswer, noteAsked } from '../../request-log.ts';
 import { sseBody } from '../../sse.ts';
 import { chatContext, replyHeaders, SSE_HEADERS } from '../chat.ts';
@@ -107,7 +108,6 @@ export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): P
     }
   };
 
-  replyHeaders(c, reply);
   if (!reply.stream) {
     const choice = reply.body.choices[0]!;
     const { status, incomplete_details } = statusOf(choice.finish_reason);
@@ -122,8 +122,10 @@ export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): P
       },
     );
     await keep(response);
-    return c.json(response);
+    return jsonAnswer(c, reply.meta, response);
   }
+
+  replyHeaders(c, reply);
 
   const counter = new EventCounter();
   const events = responseEvents(reply.chunks, base, counter, { finished: keep, failed: keep });

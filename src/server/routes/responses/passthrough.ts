@@ -18,7 +18,6 @@ import {
   replaceMembers,
   sseFrame,
 } from '../../../gateway/index.ts';
-import { usdText } from '../../../limits/nanos.ts';
 import { servesResponses } from '../../../providers/openai/responses.ts';
 import {
   EventCounter,
@@ -31,6 +30,7 @@ import {
 } from '../../../responses/index.ts';
 import type { AppEnv } from '../../env.ts';
 import { eventStreamBody } from '../../event-stream.ts';
+import { answerHeaders, jsonTextAnswer } from '../../json-answer.ts';
 import { chatContext, SSE_HEADERS } from '../chat.ts';
 import type { ResponsesDeps } from './deps.ts';
 
@@ -118,15 +118,13 @@ export async function passResponse(
     }
   };
 
-  headers(c, reply);
   if (!reply.stream) {
     const text = typeof reply.body === 'string' ? reply.body : reply.body.toString('utf8');
     const final = protocol.capture.final;
     const stored = final ? await keep(final) : true;
-    return c.body(stored ? text : replaceMember(text, ['store'], 'false'), 200, {
-      'content-type': 'application/json',
-    });
+    return jsonTextAnswer(c, reply.meta, stored ? text : replaceMember(text, ['store'], 'false'));
   }
+  for (const [name, value] of Object.entries(answerHeaders(reply.meta, false))) c.header(name, value);
   const frames = new StoringFrames(reply.frames, protocol, keep);
   const finish = c.get('deferEnd')();
   const stream = eventStreamBody(frames, {
@@ -135,13 +133,6 @@ export async function passResponse(
     errorFrame: (error) => errorFrame(new EventCounter(protocol.capture.lastSequence + 1).error(error)),
   });
   return c.body(stream, 200, SSE_HEADERS);
-}
-
-function headers(c: Context<AppEnv>, reply: PassthroughReply): void {
-  c.header('x-quorum-model', reply.meta.model);
-  for (const [name, value] of Object.entries(reply.meta.headers ?? {})) c.header(name, value);
-  c.header('x-quorum-overhead-ms', String(reply.meta.overheadMs));
-  if (!reply.stream) c.header('x-quorum-cost-usd', usdText(reply.meta.costUsd));
 }
 
 /**

@@ -139,6 +139,11 @@ export interface RaceResult {
     floorVsDirectRps: number | null;
     portkeyVsDirectRps: number | null;
     quorumVsFloorCpu: number | null;
+    /**
+     * Quorum ÷ floor CPU within each round (the two run seconds apart): steadier than
+     * the ratio of the medians when the machine's speed drifts through the run.
+     */
+    quorumVsFloorCpuByRound: (number | null)[];
     portkeyVsFloorCpu: number | null;
     quorumVsPortkeyCpu: number | null;
     addedTtfcP50Ms: { floor: number | null; quorum: number | null; portkey: number | null };
@@ -472,6 +477,9 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       floorVsDirectRps: ratio(rps('floor'), rps('direct')),
       portkeyVsDirectRps: ratio(rps('portkey'), rps('direct')),
       quorumVsFloorCpu: ratio(cpu('quorum'), cpu('floor'), 2),
+      quorumVsFloorCpuByRound: (S('quorum')?.rounds ?? []).map((q, i) =>
+        ratio(q.cpuUsPerReq, S('floor')?.rounds[i]?.cpuUsPerReq, 2),
+      ),
       portkeyVsFloorCpu: ratio(cpu('portkey'), cpu('floor'), 2),
       quorumVsPortkeyCpu: ratio(cpu('quorum'), cpu('portkey'), 2),
       addedTtfcP50Ms: {
@@ -644,7 +652,7 @@ export function raceTable(r: RaceResult, done: DoneWhenRow[]): string[] {
   const lines = [
     ...columns(rows),
     `  ratios: Quorum ÷ Portkey req/s ${f(rt.quorumVsPortkeyRps)}, p99 ${f(rt.quorumVsPortkeyP99)}, CPU ${f(rt.quorumVsPortkeyCpu)}; ` +
-      `Quorum ÷ floor CPU ${f(rt.quorumVsFloorCpu)}; ÷ direct req/s: floor ${f(rt.floorVsDirectRps, 3)}, Quorum ${f(rt.quorumVsDirectRps, 3)}, Portkey ${f(rt.portkeyVsDirectRps, 3)}`,
+      `Quorum ÷ floor CPU ${f(rt.quorumVsFloorCpu)} (by round ${rt.quorumVsFloorCpuByRound.map((x) => f(x)).join(', ')}); ÷ direct req/s: floor ${f(rt.floorVsDirectRps, 3)}, Quorum ${f(rt.quorumVsDirectRps, 3)}, Portkey ${f(rt.portkeyVsDirectRps, 3)}`,
     `  start-up to listening: Quorum sources ${r.startup.quorumMs.map((x) => f(x, 0)).join(' / ')} ms, build ${r.startup.buildMs ? `${r.startup.buildMs.map((x) => f(x, 0)).join(' / ')} ms` : `not measured (${r.startup.buildNote})`}, Portkey ${f(r.startup.portkeyMs, 0)} ms`,
   ];
   if (r.peer.skipped) lines.push(`  Portkey skipped: ${r.peer.skipped}`);

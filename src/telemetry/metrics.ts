@@ -23,6 +23,12 @@ class LabelTree<T> {
   }
 
   get(values: readonly string[]): T {
+    // One value per label: a shorter or longer list would file its entry among another level's Maps.
+    if (values.length !== this.#names.length) {
+      throw new Error(
+        `expected ${this.#names.length} label values (${this.#names.join(', ')}), got ${values.length}`,
+      );
+    }
     let node = this.#root;
     const last = values.length - 1;
     for (let i = 0; i < last; i++) {
@@ -34,7 +40,7 @@ class LabelTree<T> {
       }
       node = next;
     }
-    const leaf = (values[last] ?? '') as string;
+    const leaf = values[last] as string;
     let entry = node.get(leaf) as T | undefined;
     if (entry === undefined) {
       entry = this.#create(labelSet(this.#names, values));

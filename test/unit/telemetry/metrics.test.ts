@@ -51,6 +51,21 @@ describe('RequestCounter', () => {
     ]);
     registry.removeSingleMetric('test_request_counter_join_total');
   });
+
+  it('refuses a call with more or fewer values than labels, counting nothing for it', async () => {
+    const counter = new RequestCounter({
+      name: 'test_request_counter_arity_total',
+      help: 'test',
+      labelNames: ['a', 'b'] as const,
+    });
+    counter.inc(['x', 'y']);
+    expect(() => counter.inc(['x'])).toThrow(/expected 2 label values \(a, b\), got 1/);
+    expect(() => counter.inc(['x', 'y', 'z'])).toThrow(/got 3/);
+    expect(await lines('test_request_counter_arity_total')).toEqual([
+      'test_request_counter_arity_total{a="x",b="y"} 1',
+    ]);
+    registry.removeSingleMetric('test_request_counter_arity_total');
+  });
 });
 
 describe('RequestHistogram', () => {

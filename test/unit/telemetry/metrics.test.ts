@@ -7,6 +7,10 @@ async function lines(name: string): Promise<string[]> {
   return (await registry.getSingleMetricAsString(name)).split('\n').filter((l) => l.startsWith(name));
 }
 
+/** A counter labelled `a` and `b`. */
+const twoLabels = (name: string) =>
+  new RequestCounter({ name, help: 'test', labelNames: ['a', 'b'] as const });
+
 describe('RequestCounter', () => {
   it('shows every increment at a scrape, per label set, and keeps counting after it', async () => {
     const counter = new RequestCounter({
@@ -34,11 +38,7 @@ describe('RequestCounter', () => {
   });
 
   it('keeps label values apart that would run together if joined naively', async () => {
-    const counter = new RequestCounter({
-      name: 'test_request_counter_join_total',
-      help: 'test',
-      labelNames: ['a', 'b'] as const,
-    });
+    const counter = twoLabels('test_request_counter_join_total');
     counter.inc(['x,y', 'z']);
     counter.inc(['x', 'y,z']);
     counter.inc(['p\u0000q', 'r']);
@@ -53,11 +53,7 @@ describe('RequestCounter', () => {
   });
 
   it('refuses a call with more or fewer values than labels, counting nothing for it', async () => {
-    const counter = new RequestCounter({
-      name: 'test_request_counter_arity_total',
-      help: 'test',
-      labelNames: ['a', 'b'] as const,
-    });
+    const counter = twoLabels('test_request_counter_arity_total');
     counter.inc(['x', 'y']);
     expect(() => counter.inc(['x'])).toThrow(/expected 2 label values \(a, b\), got 1/);
     expect(() => counter.inc(['x', 'y', 'z'])).toThrow(/got 3/);

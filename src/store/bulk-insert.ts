@@ -6,7 +6,6 @@
  * store's writer thread, so neither the inserts nor the commit's disk sync hold the event loop; in
  * memory, on the one connection there is. On Postgres it is one multi-row INSERT: one round trip.
  */
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { CompiledQuery } from 'kysely';
 import type { StoreContext } from './context.ts';
 import { insertBatch } from './sqlite-batch.ts';
@@ -41,23 +40,7 @@ export async function insertRows<R>(
   const sqlite = ctx.sqlite;
   await ctx.db
     .connection()
-    .execute(async () => insertBatch(sqlite.raw, (text) => prepared(sqlite.raw, text), sql, values));
-}
-
-/** The in-memory connection's INSERTs, prepared once each. */
-const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
-function prepared(db: DatabaseSync, sql: string): StatementSync {
-  let cache = statements.get(db);
-  if (!cache) {
-    cache = new Map();
-    statements.set(db, cache);
-  }
-  let statement = cache.get(sql);
-  if (!statement) {
-    statement = db.prepare(sql);
-    cache.set(sql, statement);
-  }
-  return statement;
+    .execute(async () => insertBatch(sqlite.raw, (text) => sqlite.prepare(text).raw, sql, values));
 }
 
 const conflictOf = <R>(spec: BulkTable<R>) => (spec.conflict ? ` ${spec.conflict}` : '');

@@ -33,24 +33,25 @@ export function toInput(value: unknown): SQLInputValue {
 
 class NodeSqliteStatement implements SqliteStatement {
   readonly reader: boolean;
-  readonly #statement: StatementSync;
+  /** node:sqlite's statement, for callers that bind values already converted (the store's batches). */
+  readonly raw: StatementSync;
 
   constructor(statement: StatementSync) {
-    this.#statement = statement;
+    this.raw = statement;
     // A statement that yields columns (SELECT, PRAGMA, … RETURNING) is read with all(), others run().
     this.reader = statement.columns().length > 0;
   }
 
   all(parameters: ReadonlyArray<unknown>): unknown[] {
-    return this.#statement.all(...parameters.map(toInput));
+    return this.raw.all(...parameters.map(toInput));
   }
 
   run(parameters: ReadonlyArray<unknown>): { changes: number | bigint; lastInsertRowid: number | bigint } {
-    return this.#statement.run(...parameters.map(toInput));
+    return this.raw.run(...parameters.map(toInput));
   }
 
   iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
-    return this.#statement.iterate(...parameters.map(toInput));
+    return this.raw.iterate(...parameters.map(toInput));
   }
 }
 
@@ -62,7 +63,7 @@ export class NodeSqliteDatabase implements SqliteDatabase {
     this.raw = raw;
   }
 
-  prepare(sql: string): SqliteStatement {
+  prepare(sql: string): NodeSqliteStatement {
     const cached = this.#statements.get(sql);
     if (cached) return cached;
     const statement = new NodeSqliteStatement(this.raw.prepare(sql));

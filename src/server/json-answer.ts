@@ -14,7 +14,7 @@ import type { AppEnv } from './env.ts';
  * An answer's x-quorum-* headers, written into `into`: the model, the rate-limit headers, the overhead,
  * the cache outcome, and the cost when it is known (a stream's is known only when it ends).
  */
-export function answerHeaders(
+function answerHeaders(
   meta: ChatMeta,
   withCost: boolean,
   into: Record<string, string> = {},
@@ -25,6 +25,14 @@ export function answerHeaders(
   if (meta.cache) into['x-quorum-cache'] = meta.cache;
   if (withCost) into['x-quorum-cost-usd'] = usdText(meta.costUsd);
   return into;
+}
+
+/**
+ * A stream's x-quorum-* headers, set on the context before its body goes out; without the cost, which is
+ * known only when the stream ends.
+ */
+export function streamHeaders(c: Context<AppEnv>, meta: ChatMeta): void {
+  for (const [name, value] of Object.entries(answerHeaders(meta, false))) c.header(name, value);
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 import { surfaceOf } from '../../request-log/index.ts';
 import { readJson } from '../body.ts';
 import type { AppEnv } from '../env.ts';
-import { answerHeaders, jsonAnswer } from '../json-answer.ts';
+import { jsonAnswer, streamHeaders } from '../json-answer.ts';
 import { keepAnswer, noteAsked } from '../request-log.ts';
 import { ChatCompletionSchema, errorResponses } from '../schemas.ts';
 import { sseBody } from '../sse.ts';
@@ -52,11 +52,6 @@ export function chatContext(c: Context<AppEnv>, body: unknown): ChatContext {
   };
 }
 
-/** The `x-quorum-*` headers of a reply (the cost only on JSON: a stream's is known when it ends). */
-export function replyHeaders(c: Context<AppEnv>, reply: ChatReply): void {
-  for (const [name, value] of Object.entries(answerHeaders(reply.meta, !reply.stream))) c.header(name, value);
-}
-
 /** The headers of an SSE answer. */
 export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -68,7 +63,7 @@ export const SSE_HEADERS = {
 export function respondChat(c: Context<AppEnv>, answered: ChatReply): Response {
   const reply = keepAnswer(c, answered);
   if (!reply.stream) return jsonAnswer(c, reply.meta, reply.body);
-  replyHeaders(c, reply);
+  streamHeaders(c, reply.meta);
   const finish = c.get('deferEnd')();
   const body = sseBody(reply.chunks, {
     onEnd: (error, cancelled) =>

@@ -33,7 +33,7 @@ import {
 import { readJsonText } from '../body.ts';
 import type { AppEnv } from '../env.ts';
 import { eventStreamBody } from '../event-stream.ts';
-import { answerHeaders, jsonAnswer, jsonTextAnswer } from '../json-answer.ts';
+import { jsonAnswer, jsonTextAnswer, streamHeaders } from '../json-answer.ts';
 import { keepAnswer, keepRawAnswer, noteAsked } from '../request-log.ts';
 import { AnthropicMessageSchema, anthropicErrorResponses } from '../schemas.ts';
 import { chatContext } from './chat.ts';
@@ -118,7 +118,7 @@ function authorizeName(gw: Gateway, c: Context<AppEnv>, name: string): void {
 }
 
 function metaHeaders(c: Context<AppEnv>, meta: ChatMeta): void {
-  for (const [name, value] of Object.entries(answerHeaders(meta, false))) c.header(name, value);
+  streamHeaders(c, meta);
   // Anthropic's SDKs read the request id from here.
   c.header('request-id', c.get('requestId'));
 }

@@ -29,10 +29,10 @@ import {
 } from '../../../responses/index.ts';
 import { readJsonText, validationError } from '../../body.ts';
 import type { AppEnv } from '../../env.ts';
-import { jsonAnswer } from '../../json-answer.ts';
+import { jsonAnswer, streamHeaders } from '../../json-answer.ts';
 import { keepAnswer, noteAsked } from '../../request-log.ts';
 import { sseBody } from '../../sse.ts';
-import { chatContext, replyHeaders, SSE_HEADERS } from '../chat.ts';
+import { chatContext, SSE_HEADERS } from '../chat.ts';
 import type { ResponsesDeps } from './deps.ts';
 import { passesThrough, passResponse, whyTranslated } from './passthrough.ts';
 
@@ -125,7 +125,7 @@ export async function createResponse(c: Context<AppEnv>, deps: ResponsesDeps): P
     return jsonAnswer(c, reply.meta, response);
   }
 
-  replyHeaders(c, reply);
+  streamHeaders(c, reply.meta);
 
   const counter = new EventCounter();
   const events = responseEvents(reply.chunks, base, counter, { finished: keep, failed: keep });

@@ -30,7 +30,7 @@ import {
 } from '../../../responses/index.ts';
 import type { AppEnv } from '../../env.ts';
 import { eventStreamBody } from '../../event-stream.ts';
-import { answerHeaders, jsonTextAnswer } from '../../json-answer.ts';
+import { jsonTextAnswer, streamHeaders } from '../../json-answer.ts';
 import { chatContext, SSE_HEADERS } from '../chat.ts';
 import type { ResponsesDeps } from './deps.ts';
 
@@ -124,7 +124,7 @@ export async function passResponse(
     const stored = final ? await keep(final) : true;
     return jsonTextAnswer(c, reply.meta, stored ? text : replaceMember(text, ['store'], 'false'));
   }
-  for (const [name, value] of Object.entries(answerHeaders(reply.meta, false))) c.header(name, value);
+  streamHeaders(c, reply.meta);
   const frames = new StoringFrames(reply.frames, protocol, keep);
   const finish = c.get('deferEnd')();
   const stream = eventStreamBody(frames, {

@@ -14,10 +14,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-let done = false;
-
+/** Setting it again (a second boot in one process) changes nothing. */
 export function tuneHeap(): void {
-  if (done) return;
-  done = true;
   setFlagsFromString('--no-allocation-site-pretenuring');
 }

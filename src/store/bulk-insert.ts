@@ -6,6 +6,7 @@
  * store's writer thread, so neither the inserts nor the commit's disk sync hold the event loop; in
  * memory, on the one connection there is. On Postgres it is one multi-row INSERT: one round trip.
  */
+import type { SQLInputValue } from 'node:sqlite';
 import { CompiledQuery } from 'kysely';
 import type { StoreContext } from './context.ts';
 import { insertBatch } from './sqlite-batch.ts';
@@ -29,7 +30,7 @@ export async function insertRows<R>(
     return;
   }
   const sql = singleRow(spec);
-  const values = rows.map((row) => spec.columns.map((column) => toInput(row[column])));
+  const values = valuesOf(spec, rows);
   if (ctx.writer) {
     await ctx.writer.insert(sql, values);
     return;
@@ -41,6 +42,21 @@ export async function insertRows<R>(
   await ctx.db
     .connection()
     .execute(async () => insertBatch(sqlite.raw, (text) => sqlite.prepare(text).raw, sql, values));
+}
+
+/**
+ * Each row's values in column order, in arrays built by `push`. Arrays from `map` (or `new Array(n)`)
+ * are holey, and structured clone takes a slow path for holey arrays at both ends: posting a batch to
+ * the writer thread and reading it there cost about three times as much (2.5–3 µs a row against 0.9).
+ */
+export function valuesOf<R>(spec: BulkTable<R>, rows: readonly R[]): SQLInputValue[][] {
+  const out: SQLInputValue[][] = [];
+  for (const row of rows) {
+    const values: SQLInputValue[] = [];
+    for (const column of spec.columns) values.push(toInput(row[column]));
+    out.push(values);
+  }
+  return out;
 }
 
 const conflictOf = <R>(spec: BulkTable<R>) => (spec.conflict ? ` ${spec.conflict}` : '');

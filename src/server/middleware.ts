@@ -49,6 +49,8 @@ function endOf(
   };
 }
 
+const SERVER_SPAN = { kind: SpanKind.SERVER };
+
 /**
  * Request id, the server span and the access log line. Streams end their span and log line when the
  * stream ends, through `deferEnd`.
@@ -59,65 +61,63 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
     const requestId = newRequestId();
     c.set('requestId', requestId);
     c.set('startedAt', startedAt);
-    return tracer.startActiveSpan(
-      `${c.req.method} ${c.req.path}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
+    return tracer.startActiveSpan(`${c.req.method} ${c.req.path}`, SERVER_SPAN, async (span) => {
+      // Attributes only for a span that records: with tracing off, building the object (keys computed
+      // from constants take V8's slow path) was the span's whole cost.
+      if (span.isRecording()) {
+        span.setAttributes({
           [ATTR_HTTP_REQUEST_METHOD]: c.req.method,
           [ATTR_URL_PATH]: c.req.path,
           [ATTR_QUORUM_REQUEST_ID]: requestId,
-        },
-      },
-      async (span) => {
-        let deferred = false;
-        const end = (info: StreamEnd = {}) => {
-          const status = c.res.status;
-          const failed = status >= 500 || Boolean(info.error);
-          const route = routePath(c);
-          span.updateName(`${c.req.method} ${route}`);
-          span.setAttribute(ATTR_HTTP_ROUTE, route);
-          span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-          const team = c.get('caller')?.team;
-          if (team) span.setAttribute(ATTR_QUORUM_TEAM, team);
-          if (failed) failSpan(span, info.error ?? String(status));
-          span.end();
-          metrics.requests.inc([route, String(status)]);
-          metrics.requestSeconds.observe([route], (performance.now() - startedAt) / 1000);
-          // The access log line only when it is written (a quiet level skips building it).
-          if (logger.isLevelEnabled(failed ? 'warn' : 'info')) {
-            const line = {
-              req_id: requestId,
-              method: c.req.method,
-              path: c.req.path,
-              status,
-              team,
-              model: c.res.headers.get('x-quorum-model') ?? undefined,
-              cost_usd: c.res.headers.has('x-quorum-cost-usd')
-                ? Number(c.res.headers.get('x-quorum-cost-usd'))
-                : undefined,
-              ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
-              ...(info.error ? { stream_error: info.error } : {}),
-              ...(info.cancelled ? { client_gone: true } : {}),
-            };
-            if (failed) logger.warn(line, 'request failed');
-            else logger.info(line, 'request');
-          }
-          c.get('draft')?.finish(endOf(c.res, status, info, c.get('failure'), answeredHere(c)));
-        };
-        c.set('deferEnd', () => {
-          deferred = true;
-          return end;
         });
-        try {
-          await next();
-        } finally {
-          // A response that carries its headers in a plain object has the id already (json-answer.ts).
-          if (!answeredHere(c)) c.res.headers.set('x-quorum-request-id', requestId);
-          if (!deferred) end();
+      }
+      let deferred = false;
+      const end = (info: StreamEnd = {}) => {
+        const status = c.res.status;
+        const failed = status >= 500 || Boolean(info.error);
+        const route = routePath(c);
+        span.updateName(`${c.req.method} ${route}`);
+        span.setAttribute(ATTR_HTTP_ROUTE, route);
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+        const team = c.get('caller')?.team;
+        if (team) span.setAttribute(ATTR_QUORUM_TEAM, team);
+        if (failed) failSpan(span, info.error ?? String(status));
+        span.end();
+        metrics.requests.inc([route, String(status)]);
+        metrics.requestSeconds.observe([route], (performance.now() - startedAt) / 1000);
+        // The access log line only when it is written (a quiet level skips building it).
+        if (logger.isLevelEnabled(failed ? 'warn' : 'info')) {
+          const line = {
+            req_id: requestId,
+            method: c.req.method,
+            path: c.req.path,
+            status,
+            team,
+            model: c.res.headers.get('x-quorum-model') ?? undefined,
+            cost_usd: c.res.headers.has('x-quorum-cost-usd')
+              ? Number(c.res.headers.get('x-quorum-cost-usd'))
+              : undefined,
+            ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
+            ...(info.error ? { stream_error: info.error } : {}),
+            ...(info.cancelled ? { client_gone: true } : {}),
+          };
+          if (failed) logger.warn(line, 'request failed');
+          else logger.info(line, 'request');
         }
-      },
-    );
+        c.get('draft')?.finish(endOf(c.res, status, info, c.get('failure'), answeredHere(c)));
+      };
+      c.set('deferEnd', () => {
+        deferred = true;
+        return end;
+      });
+      try {
+        await next();
+      } finally {
+        // A response that carries its headers in a plain object has the id already (json-answer.ts).
+        if (!answeredHere(c)) c.res.headers.set('x-quorum-request-id', requestId);
+        if (!deferred) end();
+      }
+    });
   };
 }
 

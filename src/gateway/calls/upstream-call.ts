@@ -42,6 +42,9 @@ export function startCallSpan(
   request: SpanRequest,
   operation: string = GEN_AI_OPERATION_CHAT,
 ): Span {
+  const span = tracer.startSpan(`${operation} ${dep.spec.upstream}`, CLIENT_SPAN);
+  // With tracing off the span records nothing: its attributes are not built (see finishSpan).
+  if (!span.isRecording()) return span;
   const attributes: Record<string, string | number> = {
     [ATTR_GEN_AI_OPERATION_NAME]: operation,
     [ATTR_GEN_AI_PROVIDER_NAME]: GEN_AI_PROVIDER_NAMES[dep.provider.type],
@@ -51,8 +54,11 @@ export function startCallSpan(
   if (request.maxTokens) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = request.maxTokens;
   if (typeof request.temperature === 'number')
     attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = request.temperature;
-  return tracer.startSpan(`${operation} ${dep.spec.upstream}`, { kind: SpanKind.CLIENT, attributes });
+  span.setAttributes(attributes);
+  return span;
 }
+
+const CLIENT_SPAN = { kind: SpanKind.CLIENT };
 
 function startSpan(dep: Deployment, request: ChatRequest): Span {
   return startCallSpan(dep, { maxTokens: requestedOutputTokens(request), temperature: request.temperature });
@@ -66,6 +72,8 @@ export function finishSpan(
   finish: string,
   responseModel?: string,
 ) {
+  // Keys computed from constants make V8 build the object on its slow path: not for a span that drops it.
+  if (!span.isRecording()) return;
   span.setAttributes({
     [ATTR_GEN_AI_RESPONSE_MODEL]: responseModel ?? dep.spec.upstream,
     [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: usage.prompt_tokens,

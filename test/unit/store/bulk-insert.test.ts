@@ -31,6 +31,11 @@ describe('valuesOf', () => {
     ]);
   });
 
+  it('refuses a column that is not a plain name (columns are read by compiled code)', () => {
+    const bad = { table: 't', columns: ['id', 'n); x('] } as unknown as BulkTable<Row>;
+    expect(() => valuesOf(bad, [{ id: 'a', n: 1, ok: true, note: null }])).toThrow(/not a plain name/);
+  });
+
   // Optimized code is what matters: `map` gives packed arrays until it is optimized, holey ones after.
   it('builds packed arrays, interpreted and optimized, which the writer thread reads at a third of the cost', () => {
     const rows: Row[] = Array.from({ length: 40 }, (_, i) => ({ id: `r${i}`, n: i, ok: true, note: null }));

@@ -12,8 +12,11 @@ import {
   failSpan,
   type Logger,
   metrics,
+  NOOP_SPAN,
+  type Span,
   SpanKind,
   tracer,
+  tracing,
 } from '../telemetry/index.ts';
 import type { KeyRing } from './auth.ts';
 import type { AnsweredHeaders, AppEnv, StreamEnd } from './env.ts';
@@ -61,7 +64,7 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
     const requestId = newRequestId();
     c.set('requestId', requestId);
     c.set('startedAt', startedAt);
-    return tracer.startActiveSpan(`${c.req.method} ${c.req.path}`, SERVER_SPAN, async (span) => {
+    const handle = async (span: Span) => {
       // Attributes only for a span that records: with tracing off, building the object (keys computed
       // from constants take V8's slow path) was the span's whole cost.
       if (span.isRecording()) {
@@ -117,7 +120,10 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
         if (!answeredHere(c)) c.res.headers.set('x-quorum-request-id', requestId);
         if (!deferred) end();
       }
-    });
+    };
+    return tracing()
+      ? tracer.startActiveSpan(`${c.req.method} ${c.req.path}`, SERVER_SPAN, handle)
+      : handle(NOOP_SPAN);
   };
 }
 

@@ -4,12 +4,14 @@ export { startTelemetry, telemetryRequested } from './sdk.ts';
 export * from './semconv.ts';
 export {
   failSpan,
+  NOOP_SPAN,
   type Span,
   SpanKind,
   SpanStatusCode,
   traceContent,
   traceparentOf,
   tracer,
+  tracing,
   withRemoteParent,
   withSpan,
 } from './tracer.ts';

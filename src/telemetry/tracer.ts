@@ -1,6 +1,31 @@
-import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  INVALID_SPAN_CONTEXT,
+  ProxyTracerProvider,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 
 export const tracer = trace.getTracer('quorum');
+
+/** The API's own provider when none is registered: a fresh proxy's delegate is that shared no-op. */
+const NO_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/** A span that records nothing, shared: what every span is while no tracer provider is registered. */
+export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether a tracer provider is registered (the SDK started, or a test's own). Until one is, every span
+ * is a no-op, and the hot path skips starting them and the contexts that would carry them (the API's
+ * no-op path still copies a context per span).
+ */
+export function tracing(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NO_PROVIDER;
+}
 
 export { type Attributes, type Span, SpanKind, SpanStatusCode };
 

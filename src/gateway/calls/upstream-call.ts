@@ -20,9 +20,11 @@ import {
   failSpan,
   GEN_AI_OPERATION_CHAT,
   GEN_AI_PROVIDER_NAMES,
+  NOOP_SPAN,
   type Span,
   SpanKind,
   tracer,
+  tracing,
 } from '../../telemetry/index.ts';
 import { type CallSink, estimatedUsage, recordOf } from '../budget/index.ts';
 import { costOf, type Deployment } from '../deployments/index.ts';
@@ -42,8 +44,9 @@ export function startCallSpan(
   request: SpanRequest,
   operation: string = GEN_AI_OPERATION_CHAT,
 ): Span {
+  // With tracing off the span records nothing: neither it nor its attributes are built (see finishSpan).
+  if (!tracing()) return NOOP_SPAN;
   const span = tracer.startSpan(`${operation} ${dep.spec.upstream}`, CLIENT_SPAN);
-  // With tracing off the span records nothing: its attributes are not built (see finishSpan).
   if (!span.isRecording()) return span;
   const attributes: Record<string, string | number> = {
     [ATTR_GEN_AI_OPERATION_NAME]: operation,

@@ -273,7 +273,7 @@ async function main() {
     log(`routing decision: analyzeTask + route over a 50-model catalog${QUICK ? ' (quick)' : ''}`);
     routingDecision = runRoutingBench({ quick: QUICK });
     log(
-      `  slowest typical request p50 ${routingDecision.typical.p50} µs (mean ${routingDecision.typical.mean}); long prompt p50 ${routingDecision.long?.p50} µs`,
+      `  slowest typical request p50 ${routingDecision.typical.p50} µs (mean ${routingDecision.typical.mean}); long prompt p50 ${routingDecision.long?.p50} µs (seen before ${routingDecision.long?.seenBeforeP50} µs)`,
     );
   }
 

@@ -11,6 +11,7 @@ import {
   WRITING,
 } from './signals.ts';
 import type { TaskText } from './task-text.ts';
+import { TextMemo } from './text-memo.ts';
 import { CATEGORIES, type Category } from './types.ts';
 
 /** Weight of the rest of the conversation against the last user message: context nudges, the ask decides. */
@@ -35,12 +36,15 @@ export interface TaskCues {
   greeting: boolean;
 }
 
+/** Full scans of long texts, remembered: a system prompt or a conversation's history comes back often. */
+const scans = new TextMemo((text) => scan(text));
+
 export function taskCues(t: TaskText): TaskCues {
-  const ask = scan(t.ask);
+  const ask = scans.get(t.ask);
   const instruction = instructionText(t.ask);
   return {
     ask,
-    context: scan(t.context),
+    context: scans.get(t.context),
     instruction: instruction === t.ask ? ask : scan(instruction, false),
     greeting: isGreeting(t.ask),
   };

@@ -5,6 +5,7 @@
  * right; `most` is for budget holds and tpm limits, which must not be out-billed by any input.
  */
 import { audioTokens, fileTokens, imageTokens } from './media-tokens.ts';
+import { TextMemo } from './text-memo.ts';
 import { type TokenRange, textTokenRange } from './text-tokens.ts';
 
 export { estimateTextTokens, maxTextTokens, type TokenRange } from './text-tokens.ts';
@@ -27,6 +28,9 @@ export interface PromptExtras {
   response_format?: unknown;
 }
 
+/** Long texts' estimates, remembered: every turn of a chat resends the system prompt and the turns before. */
+const ranges = new TextMemo(textTokenRange);
+
 class Tally {
   likely = 0;
   most = 0;
@@ -35,7 +39,7 @@ class Tally {
     this.most += range.most;
   }
   text(value: unknown): void {
-    if (typeof value === 'string' && value.length > 0) this.add(textTokenRange(value));
+    if (typeof value === 'string' && value.length > 0) this.add(ranges.get(value));
   }
   /** A structure sent as JSON (tool schemas, unknown parts): its serialised text. */
   json(value: unknown): void {

@@ -1,0 +1,293 @@
+/**
+ * Instructions per proxied request, counted by valgrind's callgrind: the gateway (the compiled build when
+ * it is fresh, else the sources) runs under valgrind against the bench's fake upstream; after a warm-up,
+ * callgrind counts every instruction every thread executes while N requests go through, then the totals
+ * are divided by N, thread by thread (main, the store's writer thread, the rest: V8's compiler and GC
+ * helpers).
+ *
+ * Unlike CPU time, an instruction count does not move with what else the machine is doing (two runs of
+ * the same build agree within ±2 % on the main thread here, where CPU time per request drifts by ±30 %
+ * between runs), so it can tell a 2 % change apart on a shared machine. It does not see cache misses,
+ * system calls or the kernel's share, and it runs 30–50× slower than the real thing: it complements
+ * `npm run bench`, it does not replace it.
+ *
+ *   node bench/instructions.ts [--requests N] [--warmup N] [--body bench|realistic|both] [--entry path]
+ *
+ * Needs `valgrind` (Debian package valgrind). Takes 1–2 minutes per body.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ChildGroup, exitOnSignals, freshBuild, ROOT } from './children.ts';
+import { CHAT, MODEL } from './request.ts';
+
+const HELP = `usage: node bench/instructions.ts [options]
+  --requests N     requests counted per body (default 1000)
+  --warmup N       requests before counting starts, so V8 has compiled the hot path (default 6000)
+  --body NAME      bench (the race's small request), realistic (a 3 KB system prompt and three turns)
+                   or both (default)
+  --entry PATH     the gateway's entry (default: dist/src/cli/main.js when fresh, else src/cli/main.ts)
+Prints instructions per request, by thread; needs valgrind.`;
+
+const PARAGRAPH =
+  'You are a helpful support assistant for Acme Cloud. Answer questions about billing, accounts, API usage and ' +
+  'outages. Be concise, cite the relevant help-center article when you can, and never reveal internal tooling. ' +
+  'If the user asks about refunds, explain the 30-day policy; for enterprise contracts, refer them to their ' +
+  'account manager. ';
+
+/** A request as apps send them: a long system prompt, an earlier exchange, a new question. */
+export const REALISTIC = {
+  model: MODEL,
+  messages: [
+    { role: 'system', content: PARAGRAPH.repeat(8) },
+    {
+      role: 'user',
+      content:
+        'My API calls started failing with 429 errors this morning, what is going on? We are on the Pro plan and usually send about 40 requests per second from three regions.',
+    },
+    {
+      role: 'assistant',
+      content:
+        'A 429 means you exceeded a rate limit. On the Pro plan the default limit is 50 requests per second per organisation, shared across regions. Check the x-ratelimit-remaining headers and spread requests, or request a higher limit.',
+    },
+    {
+      role: 'user',
+      content:
+        'How do I request a higher limit, and will it change my invoice? Also summarise the steps in a list.',
+    },
+  ],
+  temperature: 0.2,
+  max_tokens: 64,
+};
+
+const BODIES: Record<string, unknown> = { bench: CHAT, realistic: REALISTIC };
+
+interface Options {
+  requests: number;
+  warmup: number;
+  bodies: string[];
+  entry: string;
+}
+
+function options(argv: string[]): Options {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${HELP}\n`);
+    process.exit(0);
+  }
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const count = (flag: string, fallback: number) => {
+    const raw = value(flag);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n <= 0) fail(`${flag} must be a positive integer, got "${raw}"`);
+    return n;
+  };
+  const body = value('--body') ?? 'both';
+  if (!['bench', 'realistic', 'both'].includes(body))
+    fail(`--body must be bench, realistic or both, got "${body}"`);
+  const built = freshBuild();
+  return {
+    requests: count('--requests', 1000),
+    warmup: count('--warmup', 6000),
+    bodies: body === 'both' ? ['bench', 'realistic'] : [body],
+    entry: value('--entry') ?? ('entry' in built ? built.entry : join(ROOT, 'src', 'cli', 'main.ts')),
+  };
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench/instructions: ${message}\n`);
+  process.exit(2);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface InstructionCount {
+  body: string;
+  requests: number;
+  /** Thousands of instructions per request. */
+  totalK: number;
+  mainK: number;
+  writerK: number;
+  otherK: number;
+}
+
+/** One thread's profile: its total, and whether SQLite ran in it (the main thread opens the store too). */
+function threadTotals(dir: string): { file: string; total: number; sqlite: boolean }[] {
+  return readdirSync(dir)
+    .filter((f) => f.startsWith('callgrind.out'))
+    .sort()
+    .map((file) => {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const total = Number(/^totals: (\d+)/m.exec(text)?.[1] ?? 0);
+      return { file, total, sqlite: text.includes('sqlite3VdbeExec') };
+    })
+    .filter((t) => t.total > 0);
+}
+
+async function countOne(o: Options, bodyName: string, upstreamUrl: string, log: (m: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'quorum-instructions-'));
+  let gateway: ChildProcess | undefined;
+  try {
+    const config = join(dir, 'quorum.yaml');
+    writeFileSync(
+      config,
+      [
+        'providers:',
+        `  - { id: fake, type: openai, base_url: ${upstreamUrl}/v1, api_key: test-key, max_retries: 0 }`,
+        'models:',
+        `  - { id: ${MODEL}, provider: fake, context_window: 128000, max_output_tokens: 4096, price: { input: 0.15, output: 0.6 }, capabilities: [tools, json, streaming] }`,
+        '',
+      ].join('\n'),
+    );
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      QUORUM_LOG_LEVEL: 'silent',
+      NODE_ENV: 'production',
+      QUORUM_DATABASE_URL: `sqlite:${join(dir, 'quorum.db')}`,
+    };
+    for (const k of [
+      'QUORUM_MASTER_KEY',
+      'QUORUM_CONFIG',
+      'OTEL_TRACES_EXPORTER',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+    ])
+      delete env[k];
+    const child = spawn(
+      'valgrind',
+      [
+        '--tool=callgrind',
+        '--instr-atstart=no',
+        '--separate-threads=yes',
+        '--smc-check=all-non-file',
+        `--callgrind-out-file=${join(dir, 'callgrind.out.%p')}`,
+        process.execPath,
+        o.entry,
+        'serve',
+        '--config',
+        config,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+      ],
+      { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    gateway = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    const spawnError = new Promise<never>((_, reject) =>
+      child.once('error', (err) =>
+        reject(new Error(`valgrind could not start (${err.message}): install it`)),
+      ),
+    );
+    const url = `http://127.0.0.1:${port}`;
+    const ready = async () => {
+      for (let i = 0; i < 600; i++) {
+        if (child.exitCode !== null) throw new Error(`the gateway exited under valgrind:\n${stderr}`);
+        try {
+          if ((await fetch(`${url}/healthz`)).ok) return;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error('the gateway did not answer /healthz within 5 minutes under valgrind');
+    };
+    await Promise.race([ready(), spawnError]);
+    const body = JSON.stringify(BODIES[bodyName]);
+    const send = async () => {
+      const r = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+        body,
+      });
+      await r.text();
+      if (!r.ok) throw new Error(`the gateway answered ${r.status}`);
+    };
+    // Eight at a time: enough for the gateway to overlap requests, few enough for valgrind's one core.
+    const run = async (n: number) => {
+      let left = n;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (left-- > 0) await send();
+        }),
+      );
+    };
+    log(`${bodyName}: ${o.warmup} warm-up requests under valgrind…`);
+    await run(o.warmup);
+    const pid = String(child.pid);
+    execFileSync('callgrind_control', ['--instr=on', pid], { stdio: 'ignore' });
+    log(`${bodyName}: counting ${o.requests} requests…`);
+    await run(o.requests);
+    // The store writes its rows within 250 ms: let the last batch land inside the count.
+    await new Promise((r) => setTimeout(r, 400));
+    execFileSync('callgrind_control', ['--instr=off', pid], { stdio: 'ignore' });
+    execFileSync('callgrind_control', ['--dump', pid], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 1000));
+    const threads = threadTotals(dir);
+    if (!threads.length) throw new Error('callgrind wrote no counts');
+    // The main thread is the first; the writer is the other thread that ran SQLite.
+    const [main, ...rest] = threads;
+    const writer = rest.find((t) => t.sqlite);
+    const perK = (n: number) => Math.round(n / o.requests / 100) / 10;
+    const sum = (ts: { total: number }[]) => ts.reduce((a, t) => a + t.total, 0);
+    return {
+      body: bodyName,
+      requests: o.requests,
+      totalK: perK(sum(threads)),
+      mainK: perK(main!.total),
+      writerK: perK(writer?.total ?? 0),
+      otherK: perK(sum(rest.filter((t) => t !== writer))),
+    } satisfies InstructionCount;
+  } finally {
+    gateway?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const o = options(process.argv.slice(2));
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  exitOnSignals(log);
+  log(`gateway: ${o.entry}`);
+  const group = new ChildGroup('quorum-instructions-', log);
+  const results: InstructionCount[] = [];
+  try {
+    const fake = await group.upstream('fake upstream', 'bench/fake-upstream.ts');
+    for (const body of o.bodies) results.push(await countOne(o, body, fake.url, log));
+  } finally {
+    await group.close();
+  }
+  process.stdout.write('thousand instructions per request (callgrind)\n');
+  process.stdout.write(
+    `${'body'.padEnd(10)} ${'total'.padStart(8)} ${'main'.padStart(8)} ${'writer'.padStart(8)} ${'other'.padStart(8)}\n`,
+  );
+  for (const r of results) {
+    process.stdout.write(
+      `${r.body.padEnd(10)} ${String(r.totalK).padStart(8)} ${String(r.mainK).padStart(8)} ${String(r.writerK).padStart(8)} ${String(r.otherK).padStart(8)}\n`,
+    );
+  }
+  process.stdout.write('("other": V8\'s compiler and GC threads, which vary most between runs)\n');
+}
+
+await main().catch((err) => {
+  process.stderr.write(`bench/instructions: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

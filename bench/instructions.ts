@@ -3,7 +3,8 @@
  * it is fresh, else the sources) runs under valgrind against the bench's fake upstream; after a warm-up,
  * callgrind counts every instruction every thread executes while N requests go through, then the totals
  * are divided by N, thread by thread (main, the store's writer thread, the rest: V8's compiler and GC
- * helpers).
+ * helpers). The floor (bench/peers/floor.ts, the no-logic proxy the race runs beside Quorum) is counted
+ * the same way, so Quorum ÷ floor comes out as a count too.
  *
  * Unlike CPU time, an instruction count does not move with what else the machine is doing (two runs of
  * the same build agree within ±2 % on the main thread here, where CPU time per request drifts by ±30 %
@@ -11,9 +12,9 @@
  * system calls or the kernel's share, and it runs 30–50× slower than the real thing: it complements
  * `npm run bench`, it does not replace it.
  *
- *   node bench/instructions.ts [--requests N] [--warmup N] [--body bench|realistic|both] [--entry path]
+ *   node bench/instructions.ts [--requests N] [--warmup N] [--body bench|realistic|both] [--entry path] [--no-floor]
  *
- * Needs `valgrind` (Debian package valgrind). Takes 1–2 minutes per body.
+ * Needs `valgrind` (Debian package valgrind). Takes 1–2 minutes per body and target.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,8 @@ const HELP = `usage: node bench/instructions.ts [options]
   --body NAME      bench (the race's small request), realistic (a 3 KB system prompt and three turns)
                    or both (default)
   --entry PATH     the gateway's entry (default: dist/src/cli/main.js when fresh, else src/cli/main.ts)
-Prints instructions per request, by thread; needs valgrind.`;
+  --no-floor       skip the floor (bench/peers/floor.ts, the no-logic proxy the race runs beside Quorum)
+Prints instructions per request, by thread, and Quorum's total against the floor's; needs valgrind.`;
 
 const PARAGRAPH =
   'You are a helpful support assistant for Acme Cloud. Answer questions about billing, accounts, API usage and ' +
@@ -69,6 +71,7 @@ interface Options {
   warmup: number;
   bodies: string[];
   entry: string;
+  floor: boolean;
 }
 
 function options(argv: string[]): Options {
@@ -96,6 +99,7 @@ function options(argv: string[]): Options {
     warmup: count('--warmup', 6000),
     bodies: body === 'both' ? ['bench', 'realistic'] : [body],
     entry: value('--entry') ?? ('entry' in built ? built.entry : join(ROOT, 'src', 'cli', 'main.ts')),
+    floor: !argv.includes('--no-floor'),
   };
 }
 
@@ -116,6 +120,8 @@ function freePort(): Promise<number> {
 }
 
 export interface InstructionCount {
+  /** quorum, or floor: the no-logic proxy. */
+  target: string;
   body: string;
   requests: number;
   /** Thousands of instructions per request. */
@@ -138,36 +144,63 @@ function threadTotals(dir: string): { file: string; total: number; sqlite: boole
     .filter((t) => t.total > 0);
 }
 
-async function countOne(o: Options, bodyName: string, upstreamUrl: string, log: (m: string) => void) {
+/** The process under valgrind: Quorum on a port we choose, or the floor on the port it prints. */
+interface Target {
+  name: 'quorum' | 'floor';
+  args: (dir: string, port: number) => string[];
+  env: (dir: string) => NodeJS.ProcessEnv;
+}
+
+function quorumTarget(entry: string, upstreamUrl: string): Target {
+  return {
+    name: 'quorum',
+    args: (dir, port) => {
+      const config = join(dir, 'quorum.yaml');
+      writeFileSync(
+        config,
+        [
+          'providers:',
+          `  - { id: fake, type: openai, base_url: ${upstreamUrl}/v1, api_key: test-key, max_retries: 0 }`,
+          'models:',
+          `  - { id: ${MODEL}, provider: fake, context_window: 128000, max_output_tokens: 4096, price: { input: 0.15, output: 0.6 }, capabilities: [tools, json, streaming] }`,
+          '',
+        ].join('\n'),
+      );
+      return [entry, 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1'];
+    },
+    env: (dir) => {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        QUORUM_LOG_LEVEL: 'silent',
+        NODE_ENV: 'production',
+        QUORUM_DATABASE_URL: `sqlite:${join(dir, 'quorum.db')}`,
+      };
+      for (const k of [
+        'QUORUM_MASTER_KEY',
+        'QUORUM_CONFIG',
+        'OTEL_TRACES_EXPORTER',
+        'OTEL_EXPORTER_OTLP_ENDPOINT',
+      ])
+        delete env[k];
+      return env;
+    },
+  };
+}
+
+function floorTarget(upstreamUrl: string): Target {
+  return {
+    name: 'floor',
+    args: () => [join(ROOT, 'bench', 'peers', 'floor.ts')],
+    env: () => ({ PATH: process.env.PATH, HOME: process.env.HOME, BENCH_FLOOR_UPSTREAM: upstreamUrl }),
+  };
+}
+
+async function countOne(o: Options, target: Target, bodyName: string, log: (m: string) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'quorum-instructions-'));
-  let gateway: ChildProcess | undefined;
+  let child: ChildProcess | undefined;
   try {
-    const config = join(dir, 'quorum.yaml');
-    writeFileSync(
-      config,
-      [
-        'providers:',
-        `  - { id: fake, type: openai, base_url: ${upstreamUrl}/v1, api_key: test-key, max_retries: 0 }`,
-        'models:',
-        `  - { id: ${MODEL}, provider: fake, context_window: 128000, max_output_tokens: 4096, price: { input: 0.15, output: 0.6 }, capabilities: [tools, json, streaming] }`,
-        '',
-      ].join('\n'),
-    );
-    const port = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      QUORUM_LOG_LEVEL: 'silent',
-      NODE_ENV: 'production',
-      QUORUM_DATABASE_URL: `sqlite:${join(dir, 'quorum.db')}`,
-    };
-    for (const k of [
-      'QUORUM_MASTER_KEY',
-      'QUORUM_CONFIG',
-      'OTEL_TRACES_EXPORTER',
-      'OTEL_EXPORTER_OTLP_ENDPOINT',
-    ])
-      delete env[k];
-    const child = spawn(
+    const ourPort = await freePort();
+    child = spawn(
       'valgrind',
       [
         '--tool=callgrind',
@@ -176,39 +209,42 @@ async function countOne(o: Options, bodyName: string, upstreamUrl: string, log: 
         '--smc-check=all-non-file',
         `--callgrind-out-file=${join(dir, 'callgrind.out.%p')}`,
         process.execPath,
-        o.entry,
-        'serve',
-        '--config',
-        config,
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
+        ...target.args(dir, ourPort),
       ],
-      { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] },
+      // stdin stays open: the floor exits when it closes
+      { cwd: ROOT, env: target.env(dir), stdio: ['pipe', 'pipe', 'pipe'] },
     );
-    gateway = child;
+    const proc = child;
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
+    proc.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
     });
+    let printed = '';
+    const printedPort = new Promise<number>((resolve) => {
+      proc.stdout?.on('data', (d: Buffer) => {
+        printed += d.toString();
+        const port = /"port":\s*(\d+)/.exec(printed)?.[1];
+        if (port) resolve(Number(port));
+      });
+    });
     const spawnError = new Promise<never>((_, reject) =>
-      child.once('error', (err) =>
-        reject(new Error(`valgrind could not start (${err.message}): install it`)),
-      ),
+      proc.once('error', (err) => reject(new Error(`valgrind could not start (${err.message}): install it`))),
     );
+    const port = target.name === 'floor' ? await Promise.race([printedPort, spawnError]) : ourPort;
     const url = `http://127.0.0.1:${port}`;
+    const probe = target.name === 'floor' ? `${url}/v1/models` : `${url}/healthz`;
     const ready = async () => {
       for (let i = 0; i < 600; i++) {
-        if (child.exitCode !== null) throw new Error(`the gateway exited under valgrind:\n${stderr}`);
+        if (proc.exitCode !== null) throw new Error(`${target.name} exited under valgrind:\n${stderr}`);
         try {
-          if ((await fetch(`${url}/healthz`)).ok) return;
+          await fetch(probe);
+          return;
         } catch {
           // not listening yet
         }
         await new Promise((r) => setTimeout(r, 500));
       }
-      throw new Error('the gateway did not answer /healthz within 5 minutes under valgrind');
+      throw new Error(`${target.name} did not answer within 5 minutes under valgrind`);
     };
     await Promise.race([ready(), spawnError]);
     const body = JSON.stringify(BODIES[bodyName]);
@@ -219,9 +255,9 @@ async function countOne(o: Options, bodyName: string, upstreamUrl: string, log: 
         body,
       });
       await r.text();
-      if (!r.ok) throw new Error(`the gateway answered ${r.status}`);
+      if (!r.ok) throw new Error(`${target.name} answered ${r.status}`);
     };
-    // Eight at a time: enough for the gateway to overlap requests, few enough for valgrind's one core.
+    // Eight at a time: enough for the process to overlap requests, few enough for valgrind's one core.
     const run = async (n: number) => {
       let left = n;
       await Promise.all(
@@ -230,11 +266,11 @@ async function countOne(o: Options, bodyName: string, upstreamUrl: string, log: 
         }),
       );
     };
-    log(`${bodyName}: ${o.warmup} warm-up requests under valgrind…`);
+    log(`${target.name}, ${bodyName}: ${o.warmup} warm-up requests under valgrind…`);
     await run(o.warmup);
-    const pid = String(child.pid);
+    const pid = String(proc.pid);
     execFileSync('callgrind_control', ['--instr=on', pid], { stdio: 'ignore' });
-    log(`${bodyName}: counting ${o.requests} requests…`);
+    log(`${target.name}, ${bodyName}: counting ${o.requests} requests…`);
     await run(o.requests);
     // The store writes its rows within 250 ms: let the last batch land inside the count.
     await new Promise((r) => setTimeout(r, 400));
@@ -243,12 +279,13 @@ async function countOne(o: Options, bodyName: string, upstreamUrl: string, log: 
     await new Promise((r) => setTimeout(r, 1000));
     const threads = threadTotals(dir);
     if (!threads.length) throw new Error('callgrind wrote no counts');
-    // The main thread is the first; the writer is the other thread that ran SQLite.
+    // The main thread is the first; Quorum's writer is the other thread that ran SQLite.
     const [main, ...rest] = threads;
     const writer = rest.find((t) => t.sqlite);
     const perK = (n: number) => Math.round(n / o.requests / 100) / 10;
     const sum = (ts: { total: number }[]) => ts.reduce((a, t) => a + t.total, 0);
     return {
+      target: target.name,
       body: bodyName,
       requests: o.requests,
       totalK: perK(sum(threads)),
@@ -257,7 +294,7 @@ async function countOne(o: Options, bodyName: string, upstreamUrl: string, log: 
       otherK: perK(sum(rest.filter((t) => t !== writer))),
     } satisfies InstructionCount;
   } finally {
-    gateway?.kill('SIGKILL');
+    child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -271,18 +308,26 @@ async function main() {
   const results: InstructionCount[] = [];
   try {
     const fake = await group.upstream('fake upstream', 'bench/fake-upstream.ts');
-    for (const body of o.bodies) results.push(await countOne(o, body, fake.url, log));
+    const targets = [quorumTarget(o.entry, fake.url), ...(o.floor ? [floorTarget(fake.url)] : [])];
+    for (const body of o.bodies) for (const t of targets) results.push(await countOne(o, t, body, log));
   } finally {
     await group.close();
   }
+  const cell = (v: string | number, w: number) => String(v).padStart(w);
   process.stdout.write('thousand instructions per request (callgrind)\n');
   process.stdout.write(
-    `${'body'.padEnd(10)} ${'total'.padStart(8)} ${'main'.padStart(8)} ${'writer'.padStart(8)} ${'other'.padStart(8)}\n`,
+    `${'target'.padEnd(8)} ${'body'.padEnd(10)} ${cell('total', 8)} ${cell('main', 8)} ${cell('writer', 8)} ${cell('other', 8)}\n`,
   );
   for (const r of results) {
     process.stdout.write(
-      `${r.body.padEnd(10)} ${String(r.totalK).padStart(8)} ${String(r.mainK).padStart(8)} ${String(r.writerK).padStart(8)} ${String(r.otherK).padStart(8)}\n`,
+      `${r.target.padEnd(8)} ${r.body.padEnd(10)} ${cell(r.totalK, 8)} ${cell(r.mainK, 8)} ${cell(r.writerK, 8)} ${cell(r.otherK, 8)}\n`,
     );
+  }
+  for (const body of o.bodies) {
+    const q = results.find((r) => r.target === 'quorum' && r.body === body);
+    const f = results.find((r) => r.target === 'floor' && r.body === body);
+    if (q && f)
+      process.stdout.write(`${body}: Quorum ÷ floor ${(q.totalK / f.totalK).toFixed(2)}× (all threads)\n`);
   }
   process.stdout.write('("other": V8\'s compiler and GC threads, which vary most between runs)\n');
 }

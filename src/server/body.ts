@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { formatPath } from '../config/format-path.ts';
 import { GatewayError } from '../errors/index.ts';
 import { nestingDepthExceeds } from './nesting.ts';
+import { requestHeader } from './request-header.ts';
 
 /** The depth used when a caller passes only a byte limit (the config default). */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
@@ -27,7 +28,7 @@ function tooLarge(max: number): GatewayError {
  * read straight from the socket, skipping the web-stream Request a generic reader would build.
  */
 export function readBody(c: Context, max: number): Promise<Buffer> {
-  const declared = c.req.header('content-length');
+  const declared = requestHeader(c, 'content-length');
   if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge(max));
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (!incoming) {

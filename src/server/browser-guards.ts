@@ -11,6 +11,7 @@ import { GatewayError } from '../errors/index.ts';
 import type { AppEnv } from './env.ts';
 import { errorResponse } from './errors.ts';
 import { isAllowedHost } from './loopback.ts';
+import { requestHeader } from './request-header.ts';
 
 /** Probes answer whatever the host name: load balancers and orchestrators use their own. */
 const PROBES = new Set(['/healthz', '/readyz']);
@@ -43,7 +44,7 @@ const EXPOSED = [
  * configured a rebinding page has no key to send, so any host is fine.
  */
 function hostRefusal(c: Context<AppEnv>, open: boolean, allowed: readonly string[]): GatewayError | null {
-  const host = c.req.header('host');
+  const host = requestHeader(c, 'host');
   if (!open || !host || PROBES.has(c.req.path) || isAllowedHost(host, allowed)) return null;
   return new GatewayError(
     'host_not_allowed',
@@ -75,8 +76,8 @@ function originCheck(origins: readonly string[]) {
     maxAge: 600,
   });
   return (c: Context<AppEnv>): MiddlewareHandler<AppEnv> | GatewayError | null => {
-    const origin = c.req.header('origin');
-    if (origin === undefined || PROBES.has(c.req.path) || sameOrigin(origin, c.req.header('host'))) {
+    const origin = requestHeader(c, 'origin');
+    if (origin === undefined || PROBES.has(c.req.path) || sameOrigin(origin, requestHeader(c, 'host'))) {
       return null;
     }
     if (any || allowed.has(normalOrigin(origin))) return withCors;
@@ -96,12 +97,12 @@ function bodyRefusal(c: Context<AppEnv>): GatewayError | null {
   if (!WITH_BODY.has(c.req.method)) return null;
   const path = c.req.path;
   if (!(underPrefix(path, '/v1') || underPrefix(path, '/admin'))) return null;
-  const header = c.req.header('content-type');
+  const header = requestHeader(c, 'content-type');
   const type = header?.split(';')[0]?.trim().toLowerCase();
   const yamlToo = c.req.method === 'POST' && /^\/v1\/workflows\/?$/.test(path);
   const ok =
     type === undefined || type === ''
-      ? !hasBody(c.req.header('content-length'), c.req.header('transfer-encoding'))
+      ? !hasBody(requestHeader(c, 'content-length'), requestHeader(c, 'transfer-encoding'))
       : JSON_TYPE.test(type) || (yamlToo && YAML_TYPES.has(type));
   if (ok) return null;
   return new GatewayError(

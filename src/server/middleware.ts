@@ -20,6 +20,7 @@ import {
 } from '../telemetry/index.ts';
 import type { KeyRing } from './auth.ts';
 import type { AnsweredHeaders, AppEnv, StreamEnd } from './env.ts';
+import { requestHeader } from './request-header.ts';
 import { newRequestId } from './request-id.ts';
 
 /**
@@ -130,7 +131,7 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
 /** The caller, from its key; and, with a request log, the record a proxied request starts. */
 export function authenticate(keys: KeyRing, log: RequestLog | undefined): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const caller = await keys.authenticate(c.req.header('authorization'), c.req.header('x-api-key'));
+    const caller = await keys.authenticate(requestHeader(c, 'authorization'), requestHeader(c, 'x-api-key'));
     c.set('caller', caller);
     const surface = log && c.req.method === 'POST' ? surfaceOf(c.req.path) : undefined;
     if (surface) c.set('draft', log!.begin(c.get('requestId'), surface, caller, c.get('startedAt')));

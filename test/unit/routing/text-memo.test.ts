@@ -24,6 +24,20 @@ describe('TextMemo', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('tells apart texts filed under the same key (same length, same sampled characters)', () => {
+    const { memo, calls } = counting({ minLength: 10 });
+    // 1,000 characters: every 15th is sampled, and the last 16; position 1 is not
+    const a = `x${'a'.repeat(999)}`;
+    const b = `xb${'a'.repeat(998)}`;
+    expect(memo.get(a)).toEqual({ length: 1000 });
+    expect(memo.get(b)).toEqual({ length: 1000 });
+    expect(calls).toEqual([a, b]);
+    memo.get(a);
+    memo.get(b);
+    expect(calls).toHaveLength(2);
+    expect(memo.size).toBe(2);
+  });
+
   it('computes short texts every time and does not keep them', () => {
     const { memo, calls } = counting({ minLength: 10 });
     memo.get('short');

@@ -22,7 +22,7 @@ export type Log = (msg: string) => void;
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A TCP port free on 127.0.0.1 right now. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolveP, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -198,6 +198,27 @@ export interface GatewayOptions {
 // ---------------------------------------------------------------------------------------------- group
 
 /** The children of one bench phase and its temp directory, stopped and removed together by close(). */
+/**
+ * A bench gateway's environment: the caller's, with logging silenced, NODE_ENV=production, the store in
+ * `dbPath`, and without the caller's master key, config path or OTel exporter.
+ */
+export function gatewayEnv(dbPath: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    QUORUM_LOG_LEVEL: 'silent',
+    NODE_ENV: 'production',
+    QUORUM_DATABASE_URL: `sqlite:${dbPath}`,
+  };
+  for (const k of [
+    'QUORUM_MASTER_KEY',
+    'QUORUM_CONFIG',
+    'OTEL_TRACES_EXPORTER',
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+  ])
+    delete env[k];
+  return env;
+}
+
 export class ChildGroup {
   /** The temp directory for configs and stores. */
   readonly dir: string;
@@ -237,19 +258,7 @@ export class ChildGroup {
     const port = await freePort();
     // Each gateway gets a store of its own in the group's temp directory (a caller's env may name
     // another): never the caller's database, and no run inherits the rows of the one before.
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      QUORUM_LOG_LEVEL: 'silent',
-      NODE_ENV: 'production',
-      QUORUM_DATABASE_URL: `sqlite:${join(this.dir, `gateway-${++this.gateways}.db`)}`,
-    };
-    for (const k of [
-      'QUORUM_MASTER_KEY',
-      'QUORUM_CONFIG',
-      'OTEL_TRACES_EXPORTER',
-      'OTEL_EXPORTER_OTLP_ENDPOINT',
-    ])
-      delete env[k];
+    const env = gatewayEnv(join(this.dir, `gateway-${++this.gateways}.db`));
     for (const [k, v] of Object.entries(options.env ?? {})) {
       if (v === undefined) delete env[k];
       else env[k] = v;

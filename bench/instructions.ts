@@ -18,11 +18,10 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChildGroup, exitOnSignals, freshBuild, ROOT } from './children.ts';
-import { CHAT, MODEL } from './request.ts';
+import { ChildGroup, exitOnSignals, freePort, freshBuild, gatewayEnv, ROOT } from './children.ts';
+import { CHAT, fakeConfigYaml, MODEL } from './request.ts';
 
 const HELP = `usage: node bench/instructions.ts [options]
   --requests N     requests counted per body (default 1000)
@@ -108,17 +107,6 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export interface InstructionCount {
   /** quorum, or floor: the no-logic proxy. */
   target: string;
@@ -156,34 +144,10 @@ function quorumTarget(entry: string, upstreamUrl: string): Target {
     name: 'quorum',
     args: (dir, port) => {
       const config = join(dir, 'quorum.yaml');
-      writeFileSync(
-        config,
-        [
-          'providers:',
-          `  - { id: fake, type: openai, base_url: ${upstreamUrl}/v1, api_key: test-key, max_retries: 0 }`,
-          'models:',
-          `  - { id: ${MODEL}, provider: fake, context_window: 128000, max_output_tokens: 4096, price: { input: 0.15, output: 0.6 }, capabilities: [tools, json, streaming] }`,
-          '',
-        ].join('\n'),
-      );
+      writeFileSync(config, fakeConfigYaml(upstreamUrl));
       return [entry, 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1'];
     },
-    env: (dir) => {
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        QUORUM_LOG_LEVEL: 'silent',
-        NODE_ENV: 'production',
-        QUORUM_DATABASE_URL: `sqlite:${join(dir, 'quorum.db')}`,
-      };
-      for (const k of [
-        'QUORUM_MASTER_KEY',
-        'QUORUM_CONFIG',
-        'OTEL_TRACES_EXPORTER',
-        'OTEL_EXPORTER_OTLP_ENDPOINT',
-      ])
-        delete env[k];
-      return env;
-    },
+    env: (dir) => gatewayEnv(join(dir, 'quorum.db')),
   };
 }
 

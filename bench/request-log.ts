@@ -32,7 +32,7 @@ import { RequestLog } from '../src/request-log/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { ChildGroup, type Gateway, isMain, runAlone, stopChild } from './children.ts';
 import { load } from './load.ts';
-import { CHAT, MODEL } from './request.ts';
+import { CHAT, fakeConfigYaml, MODEL } from './request.ts';
 import { columns, loadAverage, round, type Summary, summarise } from './stats.ts';
 
 const BODY = JSON.stringify(CHAT);
@@ -84,15 +84,7 @@ export interface RequestLogBenchResult {
 }
 
 function configYaml(upstream: string, logging: string): string {
-  return [
-    'providers:',
-    `  - { id: fake, type: openai, base_url: ${upstream}/v1, api_key: test-key, max_retries: 0 }`,
-    'models:',
-    `  - { id: ${MODEL}, provider: fake, context_window: 128000, max_output_tokens: 4096, price: { input: 0.15, output: 0.6 }, capabilities: [tools, json, streaming] }`,
-    'cache: { enabled: false }',
-    `logging: ${logging}`,
-    '',
-  ].join('\n');
+  return fakeConfigYaml(upstream, { lines: ['cache: { enabled: false }', `logging: ${logging}`] });
 }
 
 async function oneRequest(url: string, into: Samples | null): Promise<void> {

@@ -13,3 +13,22 @@ export const CHAT = {
   temperature: 0.2,
   max_tokens: 64,
 };
+
+/**
+ * The lines of a gateway config with one openai-type provider at a fake upstream and MODEL on it, then
+ * `extra` (more models' entries, other top-level keys) as given; ends with a newline.
+ */
+export function fakeConfigYaml(
+  upstreamUrl: string,
+  extra: { models?: string[]; lines?: string[] } = {},
+): string {
+  return [
+    'providers:',
+    `  - { id: fake, type: openai, base_url: ${upstreamUrl}/v1, api_key: test-key, max_retries: 0 }`,
+    'models:',
+    `  - { id: ${MODEL}, provider: fake, context_window: 128000, max_output_tokens: 4096, price: { input: 0.15, output: 0.6 }, capabilities: [tools, json, streaming] }`,
+    ...(extra.models ?? []).map((m) => `  - ${m}`),
+    ...(extra.lines ?? []),
+    '',
+  ].join('\n');
+}

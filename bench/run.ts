@@ -57,7 +57,7 @@ import { type LimitsBenchResult, limitsTable, runLimitsBench } from './limits.ts
 import { type LoadResult, memOf, type StreamSample, oneStream as streamOnce } from './load.ts';
 import { ensurePortkey } from './peers/portkey.ts';
 import { doneWhen, type RaceResult, type RaceSide, raceTable, runRace, runStartups } from './race.ts';
-import { CHAT, MODEL } from './request.ts';
+import { CHAT, fakeConfigYaml, MODEL } from './request.ts';
 import { type RoutingBenchResult, routingTable, runRoutingBench } from './routing.ts';
 import { loadAverage, round, type Summary, summarise } from './stats.ts';
 import { runUsageBench, type UsageBenchResult, usageTable } from './usage.ts';
@@ -285,17 +285,7 @@ async function main() {
 
     // 3. the gateway, in its own process, configured at the fake; first its start-up, timed alone
     const configPath = join(group.dir, 'quorum.yaml');
-    writeFileSync(
-      configPath,
-      [
-        'providers:',
-        `  - { id: fake, type: openai, base_url: ${direct}/v1, api_key: test-key, max_retries: 0 }`,
-        'models:',
-        `  - { id: ${MODEL}, provider: fake, context_window: 128000, max_output_tokens: 4096, price: { input: 0.15, output: 0.6 }, capabilities: [tools, json, streaming] }`,
-        ...ROUTED_MODELS.map((m) => `  - ${m}`),
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(configPath, fakeConfigYaml(direct, { models: ROUTED_MODELS }));
     // e.g. BENCH_GATEWAY_NODE_OPTIONS="--max-old-space-size=96" to see a capped heap's effect on RSS
     const nodeFlags = gatewayNodeFlagsFromEnv();
     if (PROFILE) {

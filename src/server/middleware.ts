@@ -66,8 +66,8 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
     c.set('requestId', requestId);
     c.set('startedAt', startedAt);
     const handle = async (span: Span) => {
-      // Attributes only for a span that records: with tracing off, building the object (keys computed
-      // from constants take V8's slow path) was the span's whole cost.
+      // Attributes only for a span that records (a sampler may drop it): keys computed from constants
+      // make V8 build the object on its slow path.
       if (span.isRecording()) {
         span.setAttributes({
           [ATTR_HTTP_REQUEST_METHOD]: c.req.method,
@@ -80,12 +80,14 @@ export function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
         const status = c.res.status;
         const failed = status >= 500 || Boolean(info.error);
         const route = routePath(c);
-        span.updateName(`${c.req.method} ${route}`);
-        span.setAttribute(ATTR_HTTP_ROUTE, route);
-        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
         const team = c.get('caller')?.team;
-        if (team) span.setAttribute(ATTR_QUORUM_TEAM, team);
-        if (failed) failSpan(span, info.error ?? String(status));
+        if (span.isRecording()) {
+          span.updateName(`${c.req.method} ${route}`);
+          span.setAttribute(ATTR_HTTP_ROUTE, route);
+          span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+          if (team) span.setAttribute(ATTR_QUORUM_TEAM, team);
+          if (failed) failSpan(span, info.error ?? String(status));
+        }
         span.end();
         metrics.requests.inc([route, String(status)]);
         metrics.requestSeconds.observe([route], (performance.now() - startedAt) / 1000);

@@ -197,7 +197,6 @@ export interface GatewayOptions {
 
 // ---------------------------------------------------------------------------------------------- group
 
-/** The children of one bench phase and its temp directory, stopped and removed together by close(). */
 /**
  * A bench gateway's environment: the caller's, with logging silenced, NODE_ENV=production, the store in
  * `dbPath`, and without the caller's master key, config path or OTel exporter.
@@ -219,6 +218,7 @@ export function gatewayEnv(dbPath: string): NodeJS.ProcessEnv {
   return env;
 }
 
+/** The children of one bench phase and its temp directory, stopped and removed together by close(). */
 export class ChildGroup {
   /** The temp directory for configs and stores. */
   readonly dir: string;

@@ -2,11 +2,11 @@
  * Reading request bodies: the raw bytes under `server.max_body_bytes`, JSON bounded in depth by
  * `server.max_json_depth`, then a zod schema, with the first problem's JSON path as the error's `param`.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { formatPath } from '../config/format-path.ts';
 import { GatewayError } from '../errors/index.ts';
+import { nodeIncoming } from './env.ts';
 import { nestingDepthExceeds } from './nesting.ts';
 import { requestHeader } from './request-header.ts';
 
@@ -30,7 +30,7 @@ function tooLarge(max: number): GatewayError {
 export function readBody(c: Context, max: number): Promise<Buffer> {
   const declared = requestHeader(c, 'content-length');
   if (declared !== undefined && Number(declared) > max) return Promise.reject(tooLarge(max));
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = nodeIncoming(c);
   if (!incoming) {
     return c.req.arrayBuffer().then((buf) => {
       if (buf.byteLength > max) throw tooLarge(max);

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
 import type { GatewayError } from '../errors/index.ts';
 import type { Caller } from '../gateway/index.ts';
 import type { RequestDraft } from '../request-log/index.ts';
@@ -43,4 +45,9 @@ export interface AppEnv {
      */
     answered?: AnsweredHeaders;
   };
+}
+
+/** node:http's request under the Hono context (@hono/node-server's `incoming`); none under app.request(). */
+export function nodeIncoming(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
 }

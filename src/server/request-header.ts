@@ -1,6 +1,6 @@
 /**
  * A request header on the hot path, with what Hono's `c.req.header()` returns but without its cost:
- * Hono validates the name and normalizes the value on every call (≈ 900 instructions each, eleven calls
+ * Hono validates the name and normalizes the value on every call (≈ 900 instructions each, nine calls
  * a proxied request), while node:http has already parsed every header into `incoming.headers`, trimmed,
  * and @hono/node-server reads that object for each request anyway.
  *
@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
+import { nodeIncoming } from './env.ts';
 
 /** Headers node:http keeps the first of when repeated (its `matchKnownFields`; Hono's list too). */
 const FIRST_ONLY = new Set([
@@ -52,7 +53,7 @@ function hasRepeatedName(incoming: IncomingMessage): boolean {
 
 /** `name` in lower case, as Hono's `c.req.header(name)` answers it. */
 export function requestHeader(c: Context, name: Lowercase<string>): string | undefined {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const incoming = nodeIncoming(c);
   if (incoming === undefined || incoming.httpVersionMajor !== 1) return c.req.header(name);
   const value = incoming.headers[name];
   if (typeof value !== 'string') return value === undefined ? undefined : c.req.header(name);

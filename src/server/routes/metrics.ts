@@ -5,13 +5,12 @@
  * listener of its own (see `createMetricsApp`) that the operator exposes to the scraper alone.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { GatewayError } from '../../errors/index.ts';
 import { type Logger, metrics } from '../../telemetry/index.ts';
 import { hostGuard } from '../browser-guards.ts';
-import type { AppEnv } from '../env.ts';
+import { type AppEnv, nodeIncoming } from '../env.ts';
 import { notFound, onError } from '../errors.ts';
 import { isLoopbackAddress } from '../loopback.ts';
 import { ErrorSchema } from '../schemas.ts';
@@ -61,7 +60,7 @@ function metricsAccess(access: MetricsAccess): MiddlewareHandler<AppEnv> {
         );
       }
     } else if (!access.dedicatedListener) {
-      const peer = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.remoteAddress;
+      const peer = nodeIncoming(c)?.socket.remoteAddress;
       if (!isLoopbackAddress(peer)) {
         throw new GatewayError(
           'metrics_not_allowed',

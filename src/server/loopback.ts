@@ -35,9 +35,12 @@ export function isLoopbackHost(host: string): boolean {
 
 /**
  * Whether a `Host` header is acceptable for an open gateway: loopback, or an entry of `allowed` (a
- * host name, matching any port, or `name:port`, matching that port only).
+ * host name, matching any port, or `name:port`, matching that port only). A value naming more than one
+ * host (a repeated `Host`, read as fetch reads it: `localhost:8080, evil.example`) is not: HTTP allows
+ * one, and the loopback test would otherwise read the first name and let the rest through.
  */
 export function isAllowedHost(host: string, allowed: readonly string[]): boolean {
+  if (host.includes(',')) return false;
   if (isLoopbackHost(host)) return true;
   const full = host.trim().toLowerCase();
   const name = hostName(host);

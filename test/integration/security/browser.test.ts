@@ -5,6 +5,7 @@
  * with node:http so `Host` and `Origin` can be set as a browser would send them.
  */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Fakes, fakesConfig, startFakes, startGateway, type TestGateway } from '../helpers/gateway.ts';
 
@@ -216,5 +217,74 @@ describe('open gateway: the Host header (DNS rebinding)', () => {
       authorization: 'Bearer sk-browser-test-key',
     });
     expect(res.status).toBe(200);
+  });
+});
+
+/** One request written byte for byte (node:http's client would not send a header twice): its status and JSON. */
+function sendRaw(url: string, head: string[], body = ''): Promise<{ status: number; json: any }> {
+  const { hostname, port: p } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(p) }, () => {
+      socket.write(
+        `${[...head, `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'].join('\r\n')}\r\n\r\n${body}`,
+      );
+    });
+    let text = '';
+    socket.on('data', (d) => {
+      text += d.toString();
+    });
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const status = Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]);
+      let json: any = null;
+      try {
+        json = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+      } catch {}
+      resolve({ status, json });
+    });
+  });
+}
+
+// node:http keeps only the first of a repeated Host or Authorization; the gateway reads what fetch's
+// Headers would (every value, joined), so a harmless first value cannot smuggle in a second.
+describe('repeated headers', () => {
+  it('open gateway: a loopback Host followed by a foreign one is refused as DNS rebinding', async () => {
+    gw = await startGateway(fakesConfig(fakes));
+    const res = await sendRaw(
+      gw.url,
+      [
+        'POST /v1/chat/completions HTTP/1.1',
+        `Host: localhost:${port(gw)}`,
+        'Host: evil.example',
+        'Content-Type: application/json',
+      ],
+      CHAT,
+    );
+    expect(res.status).toBe(403);
+    expect(res.json.error).toMatchObject({ code: 'host_not_allowed' });
+    expect(fakes.openai.received).toHaveLength(0);
+  });
+
+  it('with keys: a valid key followed by a second Authorization is not a valid key', async () => {
+    gw = await startGateway(
+      fakesConfig(fakes, { keys: [{ key: 'sk-browser-test-key', team: 't' }], teams: [{ id: 't' }] }),
+    );
+    const head = (auth: string[]) => [
+      'POST /v1/chat/completions HTTP/1.1',
+      `Host: localhost:${port(gw!)}`,
+      ...auth,
+      'Content-Type: application/json',
+    ];
+    const twice = await sendRaw(
+      gw.url,
+      head(['Authorization: Bearer sk-browser-test-key', 'Authorization: Bearer other']),
+      CHAT,
+    );
+    expect(twice.status).toBe(401);
+    expect(fakes.openai.received).toHaveLength(0);
+    // the same request with the key once is served
+    expect((await sendRaw(gw.url, head(['Authorization: Bearer sk-browser-test-key']), CHAT)).status).toBe(
+      200,
+    );
   });
 });

@@ -49,6 +49,13 @@ describe('isLoopbackHost', () => {
 });
 
 describe('isAllowedHost', () => {
+  it('refuses a value naming more than one host, whichever comes first', () => {
+    expect(isAllowedHost('localhost:8080, evil.example', [])).toBe(false);
+    expect(isAllowedHost('127.0.0.1, localhost', [])).toBe(false);
+    expect(isAllowedHost('gateway.lan, gateway.lan', ['gateway.lan'])).toBe(false);
+    expect(isAllowedHost('localhost:8080', [])).toBe(true);
+  });
+
   it('matches a configured name on any port, a name:port on that port only', () => {
     const allowed = ['gateway.lan', 'box.lan:9000'];
     expect(isAllowedHost('gateway.lan:8080', allowed)).toBe(true);

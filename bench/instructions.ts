@@ -12,12 +12,13 @@
  * system calls or the kernel's share, and it runs 30–50× slower than the real thing: it complements
  * `npm run bench`, it does not replace it.
  *
- *   node bench/instructions.ts [--requests N] [--warmup N] [--body bench|realistic|both] [--entry path] [--no-floor]
+ *   node bench/instructions.ts [--requests N] [--warmup N] [--body bench|realistic|stream|both] [--entry path] [--no-floor]
+ *                              [--node-flags "flags"] [--keep dir]
  *
  * Needs `valgrind` (Debian package valgrind). Takes 1–2 minutes per body and target.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildGroup, exitOnSignals, freePort, freshBuild, gatewayEnv, ROOT } from './children.ts';
@@ -26,10 +27,12 @@ import { CHAT, fakeConfigYaml, MODEL } from './request.ts';
 const HELP = `usage: node bench/instructions.ts [options]
   --requests N     requests counted per body (default 1000)
   --warmup N       requests before counting starts, so V8 has compiled the hot path (default 6000)
-  --body NAME      bench (the race's small request), realistic (a 3 KB system prompt and three turns)
-                   or both (default)
+  --body NAME      bench (the race's small request), realistic (a 3 KB system prompt and three turns),
+                   both (default), or stream (the race's request streamed: 6 chunks and [DONE])
   --entry PATH     the gateway's entry (default: dist/src/cli/main.js when fresh, else src/cli/main.ts)
   --no-floor       skip the floor (bench/peers/floor.ts, the no-logic proxy the race runs beside Quorum)
+  --node-flags F   flags for the gateway's node, e.g. "--max-semi-space-size=8" (one string)
+  --keep DIR       keep callgrind's files in DIR/<target>-<body>/ (one per thread) for callgrind_annotate
 Prints instructions per request, by thread, and Quorum's total against the floor's; needs valgrind.`;
 
 const PARAGRAPH =
@@ -63,7 +66,7 @@ export const REALISTIC = {
   max_tokens: 64,
 };
 
-const BODIES: Record<string, unknown> = { bench: CHAT, realistic: REALISTIC };
+const BODIES: Record<string, unknown> = { bench: CHAT, realistic: REALISTIC, stream: { ...CHAT, stream: true } };
 
 interface Options {
   requests: number;
@@ -71,6 +74,8 @@ interface Options {
   bodies: string[];
   entry: string;
   floor: boolean;
+  keep: string | undefined;
+  nodeFlags: string[];
 }
 
 function options(argv: string[]): Options {
@@ -90,8 +95,8 @@ function options(argv: string[]): Options {
     return n;
   };
   const body = value('--body') ?? 'both';
-  if (!['bench', 'realistic', 'both'].includes(body))
-    fail(`--body must be bench, realistic or both, got "${body}"`);
+  if (!['bench', 'realistic', 'stream', 'both'].includes(body))
+    fail(`--body must be bench, realistic, stream or both, got "${body}"`);
   const built = freshBuild();
   return {
     requests: count('--requests', 1000),
@@ -99,6 +104,8 @@ function options(argv: string[]): Options {
     bodies: body === 'both' ? ['bench', 'realistic'] : [body],
     entry: value('--entry') ?? ('entry' in built ? built.entry : join(ROOT, 'src', 'cli', 'main.ts')),
     floor: !argv.includes('--no-floor'),
+    keep: value('--keep'),
+    nodeFlags: (value('--node-flags') ?? '').split(/\s+/).filter(Boolean),
   };
 }
 
@@ -139,13 +146,13 @@ interface Target {
   env: (dir: string) => NodeJS.ProcessEnv;
 }
 
-function quorumTarget(entry: string, upstreamUrl: string): Target {
+function quorumTarget(entry: string, upstreamUrl: string, nodeFlags: string[]): Target {
   return {
     name: 'quorum',
     args: (dir, port) => {
       const config = join(dir, 'quorum.yaml');
       writeFileSync(config, fakeConfigYaml(upstreamUrl));
-      return [entry, 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1'];
+      return [...nodeFlags, entry, 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1'];
     },
     env: (dir) => gatewayEnv(join(dir, 'quorum.db')),
   };
@@ -259,8 +266,14 @@ async function countOne(o: Options, target: Target, bodyName: string, log: (m: s
     } satisfies InstructionCount;
   } finally {
     child?.kill('SIGKILL');
+    if (o.keep) keepProfiles(dir, join(o.keep, `${target.name}-${bodyName}`));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function keepProfiles(from: string, to: string) {
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) if (f.startsWith('callgrind.out')) copyFileSync(join(from, f), join(to, f));
 }
 
 async function main() {
@@ -272,7 +285,7 @@ async function main() {
   const results: InstructionCount[] = [];
   try {
     const fake = await group.upstream('fake upstream', 'bench/fake-upstream.ts');
-    const targets = [quorumTarget(o.entry, fake.url), ...(o.floor ? [floorTarget(fake.url)] : [])];
+    const targets = [quorumTarget(o.entry, fake.url, o.nodeFlags), ...(o.floor ? [floorTarget(fake.url)] : [])];
     for (const body of o.bodies) for (const t of targets) results.push(await countOne(o, t, body, log));
   } finally {
     await group.close();

@@ -57,7 +57,14 @@ export {
 } from './passthrough/index.ts';
 export { chatCompletion, createEmbeddings, type ReviewRun, runReview } from './pipeline/index.ts';
 
-export { addUsage, type ChatMeta, type ChatReply, publicAttempts, usageBody } from './replies/index.ts';
+export {
+  addUsage,
+  type ChatMeta,
+  type ChatReply,
+  chunkJson,
+  publicAttempts,
+  usageBody,
+} from './replies/index.ts';
 export {
   type ChatContext,
   endUserOf,

@@ -6,8 +6,6 @@
  */
 import { type GatewayError, toGatewayError } from '../errors/index.ts';
 
-const encoder = new TextEncoder();
-
 export interface EventStreamOptions {
   /** Called once when the stream ends for any reason (finished, failed or client gone). */
   onEnd(error: GatewayError | null, cancelled: boolean): void;
@@ -41,7 +39,8 @@ export function eventStreamBody(
         last = true;
       }
       if (cancelled) return;
-      if (frame) controller.enqueue(encoder.encode(frame));
+      // Buffer.from takes small frames from Node's shared pool; TextEncoder allocates a buffer for each.
+      if (frame) controller.enqueue(Buffer.from(frame));
       if (!last) return;
       controller.close();
       end(error, false);

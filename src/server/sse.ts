@@ -3,6 +3,7 @@
  * — after an `event: error` when the stream failed — and never a hang or a throw once the client left.
  */
 import type { GatewayError } from '../errors/index.ts';
+import { chunkJson } from '../gateway/index.ts';
 import { eventStreamBody } from './event-stream.ts';
 
 const DONE = 'data: [DONE]\n\n';
@@ -18,7 +19,7 @@ export interface SseOptions {
   done?: boolean;
 }
 
-const dataFrame = (chunk: Record<string, unknown>) => `data: ${JSON.stringify(chunk)}\n\n`;
+const dataFrame = (chunk: Record<string, unknown>) => `data: ${chunkJson(chunk)}\n\n`;
 const errorEvent = (error: GatewayError) => `event: error\ndata: ${JSON.stringify(error.toBody())}\n\n`;
 
 /**
@@ -39,12 +40,48 @@ export function sseBody(
   });
 }
 
-/** Each chunk's frame, then `[DONE]`; returning early returns the chunks (the reply's cleanup). */
-async function* frames(
+/**
+ * Each chunk's frame, then `[DONE]`; returning early returns the chunks (the reply's cleanup). Not a
+ * generator: one promise per frame rather than a generator's own on top of the chunks'.
+ */
+function frames(
   chunks: AsyncGenerator<Record<string, unknown>>,
   frame: (chunk: Record<string, unknown>) => string,
   done: boolean,
-): AsyncGenerator<string> {
-  for await (const chunk of chunks) yield frame(chunk);
-  if (done) yield DONE;
+): AsyncIterator<string> {
+  let ended = false;
+  const close = async () => {
+    ended = true;
+    await chunks.return(undefined);
+  };
+  const toFrame = (
+    next: IteratorResult<Record<string, unknown>>,
+  ): IteratorResult<string> | Promise<IteratorResult<string>> => {
+    if (!next.done) {
+      try {
+        return { done: false, value: frame(next.value) };
+      } catch (err) {
+        // As a for-await loop would: the chunks are closed before the failure goes on.
+        return close().then(() => Promise.reject(err));
+      }
+    }
+    if (done && !ended) {
+      ended = true;
+      return { done: false, value: DONE };
+    }
+    ended = true;
+    return { done: true, value: undefined };
+  };
+  const failed = (err: unknown): never => {
+    ended = true;
+    throw err;
+  };
+  return {
+    next: () =>
+      ended ? Promise.resolve({ done: true, value: undefined }) : chunks.next().then(toFrame, failed),
+    return: async () => {
+      await close();
+      return { done: true, value: undefined };
+    },
+  };
 }

@@ -18,7 +18,15 @@
  * Needs `valgrind` (Debian package valgrind). Takes 1–2 minutes per body and target.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildGroup, exitOnSignals, freePort, freshBuild, gatewayEnv, ROOT } from './children.ts';
@@ -66,7 +74,11 @@ export const REALISTIC = {
   max_tokens: 64,
 };
 
-const BODIES: Record<string, unknown> = { bench: CHAT, realistic: REALISTIC, stream: { ...CHAT, stream: true } };
+const BODIES: Record<string, unknown> = {
+  bench: CHAT,
+  realistic: REALISTIC,
+  stream: { ...CHAT, stream: true },
+};
 
 interface Options {
   requests: number;
@@ -152,7 +164,17 @@ function quorumTarget(entry: string, upstreamUrl: string, nodeFlags: string[]): 
     args: (dir, port) => {
       const config = join(dir, 'quorum.yaml');
       writeFileSync(config, fakeConfigYaml(upstreamUrl));
-      return [...nodeFlags, entry, 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1'];
+      return [
+        ...nodeFlags,
+        entry,
+        'serve',
+        '--config',
+        config,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+      ];
     },
     env: (dir) => gatewayEnv(join(dir, 'quorum.db')),
   };
@@ -273,7 +295,8 @@ async function countOne(o: Options, target: Target, bodyName: string, log: (m: s
 
 function keepProfiles(from: string, to: string) {
   mkdirSync(to, { recursive: true });
-  for (const f of readdirSync(from)) if (f.startsWith('callgrind.out')) copyFileSync(join(from, f), join(to, f));
+  for (const f of readdirSync(from))
+    if (f.startsWith('callgrind.out')) copyFileSync(join(from, f), join(to, f));
 }
 
 async function main() {
@@ -285,7 +308,10 @@ async function main() {
   const results: InstructionCount[] = [];
   try {
     const fake = await group.upstream('fake upstream', 'bench/fake-upstream.ts');
-    const targets = [quorumTarget(o.entry, fake.url, o.nodeFlags), ...(o.floor ? [floorTarget(fake.url)] : [])];
+    const targets = [
+      quorumTarget(o.entry, fake.url, o.nodeFlags),
+      ...(o.floor ? [floorTarget(fake.url)] : []),
+    ];
     for (const body of o.bodies) for (const t of targets) results.push(await countOne(o, t, body, log));
   } finally {
     await group.close();

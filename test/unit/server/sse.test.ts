@@ -23,6 +23,22 @@ function source(chunks: Record<string, unknown>[], failAfter?: number) {
   return { chunks: gen(), state };
 }
 
+/** Chunks as a live upstream sends them: each a little after the one before. */
+function paced(chunks: Record<string, unknown>[]) {
+  const state = { closed: 0 };
+  async function* gen() {
+    try {
+      for (const c of chunks) {
+        await new Promise((r) => setTimeout(r, 5));
+        yield c;
+      }
+    } finally {
+      state.closed++;
+    }
+  }
+  return { chunks: gen(), state };
+}
+
 async function read(body: ReadableStream<Uint8Array>) {
   return new Response(body).text();
 }
@@ -69,7 +85,7 @@ describe('sseBody', () => {
 
   it('closes the chunks when the client leaves, and reports it as cancelled', async () => {
     const ends: unknown[] = [];
-    const { chunks, state } = source([{ a: 1 }, { a: 2 }, { a: 3 }]);
+    const { chunks, state } = paced([{ a: 1 }, { a: 2 }, { a: 3 }]);
     const reader = sseBody(chunks, {
       onEnd: (error, cancelled) => ends.push({ error, cancelled }),
     }).getReader();
@@ -78,6 +94,48 @@ describe('sseBody', () => {
     await reader.cancel();
     expect(state.closed).toBe(1);
     expect(ends).toEqual([{ error: null, cancelled: true }]);
+  });
+
+  it('writes the frames of one turn together, and a later frame on its own, at once', async () => {
+    // Three chunks ready together (one upstream read), then one after a pause: two writes.
+    async function* upstream() {
+      yield { a: 1 };
+      yield { a: 2 };
+      yield { a: 3 };
+      await new Promise((r) => setTimeout(r, 20));
+      yield { a: 4 };
+    }
+    const reader = sseBody(upstream(), { onEnd: () => {} }).getReader();
+    const decode = (v?: Uint8Array) => new TextDecoder().decode(v);
+    expect(decode((await reader.read()).value)).toBe('data: {"a":1}\n\ndata: {"a":2}\n\ndata: {"a":3}\n\n');
+    expect(decode((await reader.read()).value)).toBe('data: {"a":4}\n\ndata: [DONE]\n\n');
+    expect((await reader.read()).done).toBe(true);
+  });
+
+  it('reads no further ahead of a client that does not read', async () => {
+    // An upstream that always has the next chunk ready: only the client's reads may hold it back.
+    let produced = 0;
+    async function* endless() {
+      for (;;) {
+        produced++;
+        yield { n: produced };
+        if (produced % 3 === 0) await new Promise((r) => setImmediate(r));
+      }
+    }
+    const reader = sseBody(endless(), { onEnd: () => {} }).getReader();
+    await reader.read();
+    await new Promise((r) => setTimeout(r, 50));
+    const held = produced;
+    expect(held).toBeLessThan(12);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(produced).toBe(held);
+    // Once the client has read what waits, reading resumes.
+    for (let i = 0; i < 5 && produced === held; i++) {
+      await reader.read();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(produced).toBeGreaterThan(held);
+    await reader.cancel();
   });
 
   it('writes no [DONE] when the surface has none', async () => {

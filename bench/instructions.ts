@@ -12,7 +12,7 @@
  * system calls or the kernel's share, and it runs 30–50× slower than the real thing: it complements
  * `npm run bench`, it does not replace it.
  *
- *   node bench/instructions.ts [--requests N] [--warmup N] [--body bench|realistic|stream|both] [--entry path] [--no-floor]
+ *   node bench/instructions.ts [--requests N] [--warmup N] [--body bench|realistic|stream|paced|both] [--entry path] [--no-floor]
  *                              [--node-flags "flags"] [--keep dir]
  *
  * Needs `valgrind` (Debian package valgrind). Takes 1–2 minutes per body and target.
@@ -30,13 +30,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildGroup, exitOnSignals, freePort, freshBuild, gatewayEnv, ROOT } from './children.ts';
-import { CHAT, fakeConfigYaml, MODEL } from './request.ts';
+import { CHAT, fakeConfigYaml, MODEL, PACED_USER } from './request.ts';
 
 const HELP = `usage: node bench/instructions.ts [options]
   --requests N     requests counted per body (default 1000)
   --warmup N       requests before counting starts, so V8 has compiled the hot path (default 6000)
   --body NAME      bench (the race's small request), realistic (a 3 KB system prompt and three turns),
-                   both (default), or stream (the race's request streamed: 6 chunks and [DONE])
+                   both (default), stream (the race's request streamed: 6 chunks and [DONE] in one
+                   write) or paced (the same, a chunk every 2 ms, as live models stream)
   --entry PATH     the gateway's entry (default: dist/src/cli/main.js when fresh, else src/cli/main.ts)
   --no-floor       skip the floor (bench/peers/floor.ts, the no-logic proxy the race runs beside Quorum)
   --node-flags F   flags for the gateway's node, e.g. "--max-semi-space-size=8" (one string)
@@ -78,6 +79,7 @@ const BODIES: Record<string, unknown> = {
   bench: CHAT,
   realistic: REALISTIC,
   stream: { ...CHAT, stream: true },
+  paced: { ...CHAT, stream: true, user: PACED_USER },
 };
 
 interface Options {
@@ -107,8 +109,8 @@ function options(argv: string[]): Options {
     return n;
   };
   const body = value('--body') ?? 'both';
-  if (!['bench', 'realistic', 'stream', 'both'].includes(body))
-    fail(`--body must be bench, realistic, stream or both, got "${body}"`);
+  if (!['bench', 'realistic', 'stream', 'paced', 'both'].includes(body))
+    fail(`--body must be bench, realistic, stream, paced or both, got "${body}"`);
   const built = freshBuild();
   return {
     requests: count('--requests', 1000),

@@ -14,6 +14,9 @@ export const CHAT = {
   max_tokens: 64,
 };
 
+/** A request with this `user` is streamed by bench/fake-upstream.ts a chunk every 2 ms. */
+export const PACED_USER = 'bench-paced';
+
 /**
  * The lines of a gateway config with one openai-type provider at a fake upstream and MODEL on it, then
  * `extra` (more models' entries, other top-level keys) as given; ends with a newline.

@@ -6,6 +6,7 @@
 import { VERSION } from 'openai/version';
 import type { ChatRequest } from '../../chat/index.ts';
 import type { ProviderConfig } from '../../config/index.ts';
+import { messagesForBody } from './text-json.ts';
 
 /** Fields of the client's body that are ours or that the call sets itself. */
 const NOT_FORWARDED = new Set(['quorum', 'stream', 'stream_options', 'model']);
@@ -20,6 +21,7 @@ export function toOpenAIBody(model: string, request: ChatRequest, stream: boolea
   const body: Record<string, unknown> = {};
   const fields = request as Record<string, unknown>;
   for (const key in fields) if (!NOT_FORWARDED.has(key)) body[key] = fields[key];
+  if (Array.isArray(body.messages)) body.messages = messagesForBody(body.messages);
   body.model = model;
   body.stream = stream;
   if (stream) body.stream_options = { include_usage: true };

@@ -13,7 +13,7 @@ import { UpstreamError } from '../upstream-error.ts';
 import { toEmbeddingsBody, toEmbedResult } from './embed.ts';
 import { httpFailure, toUpstreamError } from './errors.ts';
 import { endpointOf, headersOf, toOpenAIBody } from './request.ts';
-import { parseCompletion, toChatResult } from './response.ts';
+import { parseCompletion, readCompletion } from './response.ts';
 import { ChunkReader } from './stream.ts';
 
 export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => {
@@ -36,7 +36,7 @@ export const createOpenAIAdapter: AdapterFactory = (config): ProviderAdapter => 
         const body = toOpenAIBody(model, request, false);
         const answer = await pool.post({ path, headers, body, signal, timeoutMs });
         if (answer.status < 200 || answer.status >= 300) throw httpFailure(id, answer);
-        return toChatResult(id, parseCompletion(answer));
+        return readCompletion(id, answer);
       } catch (err) {
         throw toUpstreamError(id, err, signal);
       }

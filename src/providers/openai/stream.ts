@@ -12,22 +12,16 @@ import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { StreamEvent } from '../../chat/index.ts';
 import type { SseReader } from '../http/pool.ts';
 import { streamFailure } from './errors.ts';
+import { COUNT, STRING, stringValue } from './json-match.ts';
 import { toFinishReason, toUsage } from './response.ts';
-
-/** A JSON string's body: no quote, backslash or control character but as a valid escape. */
-const STRING = String.raw`(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*`;
 
 /** A text chunk in OpenAI's compact shape: the model (1) and the text (2), still escaped. */
 const TEXT_CHUNK = new RegExp(
-  `^\\{"id":"${STRING}","object":"chat\\.completion\\.chunk","created":(?:0|[1-9][0-9]*),"model":"(${STRING})",` +
+  `^\\{"id":"${STRING}","object":"chat\\.completion\\.chunk","created":${COUNT},"model":"(${STRING})",` +
     `(?:"service_tier":"${STRING}",)?(?:"system_fingerprint":"${STRING}",)?` +
     `"choices":\\[\\{"index":0,"delta":\\{"content":"(${STRING})"\\},(?:"logprobs":null,)?"finish_reason":null\\}\\]` +
     `(?:,"usage":null)?(?:,"obfuscation":"${STRING}")?\\}$`,
 );
-
-/** A matched string's value: itself, or decoded when it holds escapes (already checked valid). */
-const stringValue = (body: string): string =>
-  body.includes('\\') ? (JSON.parse(`"${body}"`) as string) : body;
 
 export class ChunkReader implements SseReader<StreamEvent> {
   readonly #provider: string;

@@ -59,6 +59,7 @@ export { chatCompletion, createEmbeddings, type ReviewRun, runReview } from './p
 
 export {
   addUsage,
+  bodyJson,
   type ChatMeta,
   type ChatReply,
   chunkJson,

@@ -59,7 +59,6 @@ export { chatCompletion, createEmbeddings, type ReviewRun, runReview } from './p
 
 export {
   addUsage,
-  bodyJson,
   type ChatMeta,
   type ChatReply,
   chunkJson,

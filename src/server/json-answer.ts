@@ -6,7 +6,7 @@
  * takes what it needs from `answered`, and leaves out the request id it would otherwise add.
  */
 import type { Context } from 'hono';
-import { bodyJson, type ChatMeta } from '../gateway/index.ts';
+import type { ChatMeta } from '../gateway/index.ts';
 import { usdText } from '../limits/nanos.ts';
 import type { AppEnv } from './env.ts';
 
@@ -46,7 +46,7 @@ export function jsonAnswer(
   body: unknown,
   extra?: Record<string, string>,
 ): Response {
-  return jsonTextAnswer(c, meta, bodyJson(body), extra);
+  return jsonTextAnswer(c, meta, JSON.stringify(body), extra);
 }
 
 /** jsonAnswer for a body already serialised: a passthrough's bytes as the upstream sent them. */

@@ -1,12 +1,6 @@
 /** Every answer's shape: JSON bodies, chunk streams, usage, the `quorum` record — one module for all paths. */
 export { chunkJson } from './chunks.ts';
-export {
-  bodyJson,
-  CompletionBody,
-  completionBody,
-  publicAttempts,
-  type QuorumRecord,
-} from './completion.ts';
+export { completionBody, publicAttempts, type QuorumRecord } from './completion.ts';
 export {
   type ChatMeta,
   type ChatReply,

@@ -39,17 +39,37 @@ export function eventStreamBody(
     ended = true;
     options.onEnd(error, gone);
   };
+  /**
+   * Our own failure while writing (a bug, not the upstream's, which is an error frame): the stream
+   * errors and the frames are closed. Nothing is thrown: these run in a tick or a promise job, where a
+   * throw would end the process.
+   */
+  const broken = (err: unknown) => {
+    if (cancelled) return;
+    cancelled = true;
+    try {
+      controller.error(err);
+    } catch {}
+    try {
+      end(toGatewayError(err), false);
+    } catch {}
+    frames.return?.(undefined).catch(() => {});
+  };
   const wantsMore = () => (controller.desiredSize ?? 0) > 0;
   const write = () => {
     writeScheduled = false;
     if (cancelled) return;
-    // Buffer.from takes small frames from Node's shared pool; TextEncoder allocates a buffer for each.
-    if (text) controller.enqueue(Buffer.from(text));
-    text = '';
-    if (last) {
-      controller.close();
-      end(failure, false);
-    } else if (wantsMore()) read();
+    try {
+      // Buffer.from takes small frames from Node's shared pool; TextEncoder allocates a buffer each.
+      if (text) controller.enqueue(Buffer.from(text));
+      text = '';
+      if (last) {
+        controller.close();
+        end(failure, false);
+      } else if (wantsMore()) read();
+    } catch (err) {
+      broken(err);
+    }
   };
   const scheduleWrite = () => {
     if (writeScheduled) return;
@@ -79,7 +99,13 @@ export function eventStreamBody(
   function read() {
     if (reading || last || cancelled) return;
     reading = true;
-    frames.next().then(onFrame, onFailure);
+    let next: Promise<IteratorResult<string>>;
+    try {
+      next = frames.next();
+    } catch (err) {
+      next = Promise.reject(err);
+    }
+    next.then(onFrame, onFailure).catch(broken);
   }
 
   return new ReadableStream<Uint8Array>({

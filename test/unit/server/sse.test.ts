@@ -138,6 +138,29 @@ describe('sseBody', () => {
     await reader.cancel();
   });
 
+  it('throws nothing when its own end report fails: the client has its answer', async () => {
+    const { chunks, state } = source([{ a: 1 }]);
+    const body = sseBody(chunks, {
+      onEnd: () => {
+        throw new Error('the request log broke');
+      },
+    });
+    // Thrown in a tick, it would end the process (the test runner reports it as an unhandled error).
+    expect(await read(body)).toBe('data: {"a":1}\n\ndata: [DONE]\n\n');
+    expect(state.closed).toBe(1);
+  });
+
+  it('errors the stream and throws nothing when the error frame cannot be written', async () => {
+    const { chunks } = source([{ a: 1 }], 1);
+    const body = sseBody(chunks, {
+      onEnd: () => {},
+      errorFrame: () => {
+        throw new Error('no frame for this');
+      },
+    });
+    await expect(read(body)).rejects.toThrow('no frame for this');
+  });
+
   it('writes no [DONE] when the surface has none', async () => {
     const { chunks } = source([{ a: 1 }]);
     const text = await read(

@@ -5,53 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ChunkBuilder, chunkJson } from '../../../src/gateway/replies/chunks.ts';
+import { seeded, randomText as text } from '../helpers/random-text.ts';
 
-/** A random string from every class of character JSON escapes or encodes differently. */
-function randomText(random: () => number): string {
-  const pieces = [
-    'a',
-    'Z',
-    ' ',
-    '"',
-    '\\',
-    '/',
-    '\n',
-    '\r',
-    '\t',
-    '\u0000',
-    '\u001f',
-    '\u007f',
-    'é',
-    '中',
-    '\u2028',
-    '\u2029',
-    '😀',
-    '\ud800',
-    '\udfff',
-    '<',
-    '>',
-    '&',
-    "'",
-    '{',
-    '}',
-    '[',
-    ']',
-    ',',
-  ];
-  let out = '';
-  const n = Math.floor(random() * 40);
-  for (let i = 0; i < n; i++) out += pieces[Math.floor(random() * pieces.length)];
-  return out;
-}
-
-/** A seeded generator, so a failure can be reproduced. */
-function seeded(seed: number) {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
+const randomText = (random: () => number) => text(random, 40);
 
 describe('chunkJson', () => {
   it('writes every delta chunk exactly as JSON.stringify does', () => {

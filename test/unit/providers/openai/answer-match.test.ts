@@ -6,46 +6,8 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readCompletion } from '../../../../src/providers/openai/response.ts';
+import { damaged, pick, seeded, randomText as text } from '../../helpers/random-text.ts';
 
-function seeded(seed: number) {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
-
-const PIECES = [
-  'a',
-  'Z',
-  ' ',
-  '"',
-  '\\',
-  '/',
-  '\n',
-  '\t',
-  '\u0000',
-  '\u001f',
-  'é',
-  '中',
-  '😀',
-  '\u2028',
-  '\ud800',
-  '{',
-  '}',
-  ',',
-  '0',
-  '1',
-];
-
-function text(random: () => number, max = 16): string {
-  let out = '';
-  const n = Math.floor(random() * max);
-  for (let i = 0; i < n; i++) out += PIECES[Math.floor(random() * PIECES.length)];
-  return out;
-}
-
-const pick = <T>(random: () => number, items: T[]): T => items[Math.floor(random() * items.length)]!;
 const count = (random: () => number) => pick(random, [0, 0, 1, 7, 38, 1024, 2 ** 40]);
 
 /** Usage details with `key` first, later, twice or absent, among other counts. */
@@ -104,15 +66,6 @@ function otherAnswers(random: () => number): string[] {
     // Escapes in the model and the finish reason are read as parsing reads them.
     `{"id":"c","object":"chat.completion","created":1,"model":"g\\u0070t","choices":[{"index":0,"message":{"role":"assistant","content":"x","refusal":null},"finish_reason":"\\u006cength"}],${usage}`,
   ];
-}
-
-function damaged(random: () => number, answer: string): string {
-  const at = Math.floor(random() * answer.length);
-  const piece = pick(random, PIECES);
-  const how = random();
-  if (how < 0.33) return answer.slice(0, at) + piece + answer.slice(at);
-  if (how < 0.66) return answer.slice(0, at) + answer.slice(at + 1);
-  return answer.slice(0, at) + piece + answer.slice(at + 1);
 }
 
 function outcome(body: string, contentType = 'application/json') {

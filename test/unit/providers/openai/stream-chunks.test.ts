@@ -7,42 +7,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StreamEvent } from '../../../../src/chat/index.ts';
 import { ChunkReader } from '../../../../src/providers/openai/stream.ts';
+import { damaged, randomText, seeded } from '../../helpers/random-text.ts';
 
-function seeded(seed: number) {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
-
-const PIECES = [
-  'a',
-  'Z',
-  ' ',
-  '"',
-  '\\',
-  '/',
-  '\n',
-  '\t',
-  '\u0000',
-  '\u001f',
-  'é',
-  '中',
-  '😀',
-  '\u2028',
-  '\ud800',
-  '{',
-  '}',
-  ',',
-];
-
-function text(random: () => number, max = 12): string {
-  let out = '';
-  const n = Math.floor(random() * max);
-  for (let i = 0; i < n; i++) out += PIECES[Math.floor(random() * PIECES.length)];
-  return out;
-}
+const text = (random: () => number) => randomText(random, 12);
 
 /** A chunk as OpenAI writes it, with or without its optional members. */
 function openaiChunk(random: () => number, content: string, model = 'gpt-4o-mini-2024-07-18'): string {
@@ -72,16 +39,6 @@ function otherChunks(random: () => number): string[] {
     `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":1,"delta":{"content":"x"},"finish_reason":null}]}`,
     `{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}],"usage":{"prompt_tokens":1}}`,
   ];
-}
-
-/** One character inserted, removed or replaced at random. */
-function damaged(random: () => number, chunk: string): string {
-  const at = Math.floor(random() * chunk.length);
-  const piece = PIECES[Math.floor(random() * PIECES.length)]!;
-  const how = random();
-  if (how < 0.33) return chunk.slice(0, at) + piece + chunk.slice(at);
-  if (how < 0.66) return chunk.slice(0, at) + chunk.slice(at + 1);
-  return chunk.slice(0, at) + piece + chunk.slice(at + 1);
 }
 
 type Outcome = { events: StreamEvent[]; more?: boolean; error?: string };

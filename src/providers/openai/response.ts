@@ -46,7 +46,11 @@ function completionText(answer: WholeAnswer): string | null {
  * page), which toChatResult then refuses as an answer without choices.
  */
 export function parseCompletion(answer: WholeAnswer): unknown {
-  const text = completionText(answer);
+  return parsedText(completionText(answer));
+}
+
+/** completionText's text parsed: null stays null, an empty body is undefined. */
+function parsedText(text: string | null): unknown {
   if (text === null) return null;
   return text ? JSON.parse(text) : undefined;
 }
@@ -76,7 +80,7 @@ const TEXT_ANSWER = new RegExp(
 export function readCompletion(provider: string, answer: WholeAnswer): ChatResult {
   const text = completionText(answer);
   const match = text ? TEXT_ANSWER.exec(text) : null;
-  if (!match) return toChatResult(provider, text === null ? null : text ? JSON.parse(text) : undefined);
+  if (!match) return toChatResult(provider, parsedText(text));
   const usage: Usage = { prompt_tokens: Number(match[4]), completion_tokens: Number(match[5]) };
   if (match[6] !== undefined && match[6] !== '0') usage.cached_tokens = Number(match[6]);
   if (match[7] !== undefined && match[7] !== '0') usage.reasoning_tokens = Number(match[7]);

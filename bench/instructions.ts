@@ -15,7 +15,7 @@
  *   node bench/instructions.ts [--requests N] [--warmup N] [--body bench|realistic|stream|paced|both] [--entry path] [--no-floor]
  *                              [--node-flags "flags"] [--keep dir]
  *
- * Needs `valgrind` (Debian package valgrind). Takes 1–2 minutes per body and target.
+ * Needs `valgrind` (Debian package valgrind). Takes 3–4 minutes per body and target.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
@@ -34,7 +34,10 @@ import { CHAT, fakeConfigYaml, MODEL, PACED_USER } from './request.ts';
 
 const HELP = `usage: node bench/instructions.ts [options]
   --requests N     requests counted per body (default 1000)
-  --warmup N       requests before counting starts, so V8 has compiled the hot path (default 6000)
+  --warmup N       requests before counting starts (default 60000): V8 compiles a function with its
+                   optimizing compiler (TurboFan) only after thousands of calls, and the gateway's
+                   pipeline reached it between 6,000 and 30,000 requests here; counted earlier, the
+                   main thread runs the mid-tier code and the compiler threads are still busy
   --body NAME      bench (the race's small request), realistic (a 3 KB system prompt and three turns),
                    both (default), stream (the race's request streamed: 6 chunks and [DONE] in one
                    write) or paced (the same, a chunk every 2 ms, as live models stream)
@@ -114,7 +117,7 @@ function options(argv: string[]): Options {
   const built = freshBuild();
   return {
     requests: count('--requests', 1000),
-    warmup: count('--warmup', 6000),
+    warmup: count('--warmup', 60_000),
     bodies: body === 'both' ? ['bench', 'realistic'] : [body],
     entry: value('--entry') ?? ('entry' in built ? built.entry : join(ROOT, 'src', 'cli', 'main.ts')),
     floor: !argv.includes('--no-floor'),

@@ -119,8 +119,20 @@ function clockTicks(): number {
  * around phases of seconds. Null when /proc is not there.
  */
 export function cpuTimeUs(pid: number): number | null {
+  return statCpuUs(`/proc/${pid}/stat`);
+}
+
+/**
+ * The same for the process's main thread alone (its JavaScript event loop; /proc/<pid>/task/<pid>):
+ * what is left when the writer thread, libuv's pool and V8's helper threads are taken out.
+ */
+export function mainThreadCpuUs(pid: number): number | null {
+  return statCpuUs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuUs(path: string): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // the command name (field 2) may contain spaces; the fields after it are space-separated
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15 of stat)

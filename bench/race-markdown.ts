@@ -43,6 +43,7 @@ const out = [
   row('÷ direct', (s) => f(s.median.reqPerSec / (direct?.median.reqPerSec ?? Number.NaN), 3)),
   row('latency p50 / p99 (ms)', (s) => `${f(s.median.latencyMs.p50)} / ${f(s.median.latencyMs.p99)}`),
   row('CPU per request (µs)', (s) => f(s.median.cpuUsPerReq, 0)),
+  row('of it the main thread (µs)', (s) => f(s.median.mainCpuUsPerReq, 0)),
   row('the fake upstream’s CPU per request (µs)', (s) => f(s.median.upstreamCpuUsPerReq, 0)),
   row(`stream, ${r.settings.streams} sequential in blocks: TTFC p50 / p99 (ms)`, (s) =>
     s.streaming ? `${f(s.streaming.ttfcMs.p50)} / ${f(s.streaming.ttfcMs.p99)}` : '',

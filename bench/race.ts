@@ -26,6 +26,7 @@ import {
   JSON_HEADERS,
   type LoadResult,
   load,
+  mainThreadCpuUs,
   memOf,
   oneStream,
   type StreamSample,
@@ -76,6 +77,8 @@ interface Target {
 export interface RaceRound extends LoadResult {
   /** Target process CPU (µs) ÷ requests over the phase. */
   cpuUsPerReq: number | null;
+  /** The same for its main thread alone (the event loop; without the writer and V8's helper threads). */
+  mainCpuUsPerReq: number | null;
   /** The fake upstream's CPU (µs) ÷ requests over the same phase. */
   upstreamCpuUsPerReq: number | null;
 }
@@ -90,6 +93,7 @@ export interface RaceSide {
     reqPerSec: number;
     latencyMs: Summary;
     cpuUsPerReq: number | null;
+    mainCpuUsPerReq: number | null;
     upstreamCpuUsPerReq: number | null;
   };
   errors: number;
@@ -144,6 +148,8 @@ export interface RaceResult {
      * the ratio of the medians when the machine's speed drifts through the run.
      */
     quorumVsFloorCpuByRound: (number | null)[];
+    /** The same for the main threads alone: what `bench/instructions.ts` counts on its main-thread column. */
+    quorumVsFloorMainCpu: number | null;
     portkeyVsFloorCpu: number | null;
     quorumVsPortkeyCpu: number | null;
     addedTtfcP50Ms: { floor: number | null; quorum: number | null; portkey: number | null };
@@ -347,6 +353,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       const t = order[(r + j) % order.length]!;
       if (!targets.includes(t)) continue;
       const cpu0 = cpuTimeUs(t.pid);
+      const main0 = mainThreadCpuUs(t.pid);
       const up0 = cpuTimeUs(o.fake.pid);
       const res = await load(t.url, {
         seconds: o.seconds,
@@ -356,6 +363,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
         headers: t.headers,
       });
       const cpu1 = cpuTimeUs(t.pid);
+      const main1 = mainThreadCpuUs(t.pid);
       const up1 = cpuTimeUs(o.fake.pid);
       // a process gone (its /proc entry too) or no answer at all: that target measured nothing
       const failed =
@@ -370,7 +378,12 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
         throw new Error(`race: ${t.name} failed in its load phase (${failed ?? 'the fake exited'})`);
       const per = (a: number | null, b: number | null) =>
         a === null || b === null || res.requests === 0 ? null : round((b - a) / res.requests, 1);
-      const row: RaceRound = { ...res, cpuUsPerReq: per(cpu0, cpu1), upstreamCpuUsPerReq: per(up0, up1) };
+      const row: RaceRound = {
+        ...res,
+        cpuUsPerReq: per(cpu0, cpu1),
+        mainCpuUsPerReq: per(main0, main1),
+        upstreamCpuUsPerReq: per(up0, up1),
+      };
       rounds.get(t.name)!.push(row);
       log(
         `  round ${r + 1} ${t.name.padEnd(11)} ${String(res.reqPerSec).padStart(6)} req/s, p50 ${res.latencyMs.p50} ms, p99 ${res.latencyMs.p99} ms, CPU ${row.cpuUsPerReq} µs/req${res.errors + res.non2xx ? `, ${res.errors} errors / ${res.non2xx} non-2xx` : ''}`,
@@ -421,6 +434,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
         reqPerSec: round(median(rs.map((x) => x.reqPerSec)) ?? Number.NaN, 0),
         latencyMs: medianSummary(rs.map((x) => x.latencyMs)),
         cpuUsPerReq: median(rs.map((x) => x.cpuUsPerReq)),
+        mainCpuUsPerReq: median(rs.map((x) => x.mainCpuUsPerReq)),
         upstreamCpuUsPerReq: median(rs.map((x) => x.upstreamCpuUsPerReq)),
       },
       errors: rs.reduce((a, x) => a + x.errors, 0),
@@ -480,6 +494,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       quorumVsFloorCpuByRound: (S('quorum')?.rounds ?? []).map((q, i) =>
         ratio(q.cpuUsPerReq, S('floor')?.rounds[i]?.cpuUsPerReq, 2),
       ),
+      quorumVsFloorMainCpu: ratio(S('quorum')?.median.mainCpuUsPerReq, S('floor')?.median.mainCpuUsPerReq, 2),
       portkeyVsFloorCpu: ratio(cpu('portkey'), cpu('floor'), 2),
       quorumVsPortkeyCpu: ratio(cpu('quorum'), cpu('portkey'), 2),
       addedTtfcP50Ms: {
@@ -639,6 +654,7 @@ export function raceTable(r: RaceResult, done: DoneWhenRow[]): string[] {
     col('  ÷ direct', (s) => f(ratio(s.median.reqPerSec, r.sides.direct?.median.reqPerSec), 3)),
     col('  latency p50 / p99 (ms)', (s) => `${f(s.median.latencyMs.p50)} / ${f(s.median.latencyMs.p99)}`),
     col('  CPU per request (µs)', (s) => f(s.median.cpuUsPerReq, 0)),
+    col('    of it the main thread (µs)', (s) => f(s.median.mainCpuUsPerReq, 0)),
     col('  fake upstream CPU per request (µs)', (s) => f(s.median.upstreamCpuUsPerReq, 0)),
     col('  errors / non-2xx', (s) => `${s.errors} / ${s.non2xx}`),
     col(`stream, ${r.settings.streams} sequential: TTFC p50 (ms)`, (s) => f(s.streaming?.ttfcMs.p50, 3)),
@@ -652,7 +668,7 @@ export function raceTable(r: RaceResult, done: DoneWhenRow[]): string[] {
   const lines = [
     ...columns(rows),
     `  ratios: Quorum ÷ Portkey req/s ${f(rt.quorumVsPortkeyRps)}, p99 ${f(rt.quorumVsPortkeyP99)}, CPU ${f(rt.quorumVsPortkeyCpu)}; ` +
-      `Quorum ÷ floor CPU ${f(rt.quorumVsFloorCpu)} (by round ${rt.quorumVsFloorCpuByRound.map((x) => f(x)).join(', ')}); ÷ direct req/s: floor ${f(rt.floorVsDirectRps, 3)}, Quorum ${f(rt.quorumVsDirectRps, 3)}, Portkey ${f(rt.portkeyVsDirectRps, 3)}`,
+      `Quorum ÷ floor CPU ${f(rt.quorumVsFloorCpu)} (by round ${rt.quorumVsFloorCpuByRound.map((x) => f(x)).join(', ')}; main threads ${f(rt.quorumVsFloorMainCpu)}); ÷ direct req/s: floor ${f(rt.floorVsDirectRps, 3)}, Quorum ${f(rt.quorumVsDirectRps, 3)}, Portkey ${f(rt.portkeyVsDirectRps, 3)}`,
     `  start-up to listening: Quorum sources ${r.startup.quorumMs.map((x) => f(x, 0)).join(' / ')} ms, build ${r.startup.buildMs ? `${r.startup.buildMs.map((x) => f(x, 0)).join(' / ')} ms` : `not measured (${r.startup.buildNote})`}, Portkey ${f(r.startup.portkeyMs, 0)} ms`,
   ];
   if (r.peer.skipped) lines.push(`  Portkey skipped: ${r.peer.skipped}`);
